@@ -10,6 +10,10 @@ var (
 	ErrOutOfOrderSequence   = errors.New("metastore: out of order sequence number")
 	ErrInvalidProducerEpoch = errors.New("metastore: invalid producer epoch")
 	ErrConflict             = errors.New("metastore: index changed concurrently")
+	// ErrInvalidRequest marks a call the caller should never have made
+	// (empty names or keys, batches taking no offsets, a ReplaceIndex whose
+	// replacement does not cover the old entries). It is a bug, not a retry.
+	ErrInvalidRequest = errors.New("metastore: invalid request")
 	// ErrUnavailable wraps failures of the store itself (I/O, connection);
 	// callers treat them as retriable.
 	ErrUnavailable = errors.New("metastore: unavailable")
