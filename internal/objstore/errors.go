@@ -10,3 +10,7 @@ var (
 	// ErrInvalidKey: a key that is empty, absolute, or escapes the store.
 	ErrInvalidKey = errors.New("objstore: invalid key")
 )
+
+// ErrInjected is the error Faulty returns for an injected failure when the
+// test gave none of its own.
+var ErrInjected = errors.New("objstore: injected fault")

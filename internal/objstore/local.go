@@ -1,0 +1,322 @@
+package objstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// tempPrefix starts the names of files a Put is still writing. Valid keys
+// never have a segment starting with a dot, so no key can name one.
+const tempPrefix = ".tmp-"
+
+// staleTemp is how old a leftover temp file must be before NewLocal removes
+// it: older than any Put of this process could still be running, since the
+// directory belongs to one broker process at a time.
+const staleTemp = time.Minute
+
+// Local is the default backend: one object per file under a root directory,
+// the key being the file's path relative to the root.
+//
+// Put writes a temp file beside the target, fsyncs it, renames it over the
+// key and fsyncs the directory (and any directory it had to create), so an
+// acknowledged object survives a crash of the process or the machine and a
+// reader sees either the old object or the whole new one. Delete removes the
+// file and then any parent directories left empty; it does not fsync, since
+// a delete lost in a crash only leaves a dead object for housekeeping to
+// delete again.
+//
+// Safe for concurrent use; the file system is the only shared state. One
+// process owns the directory at a time.
+type Local struct {
+	root string
+}
+
+var _ Store = (*Local)(nil)
+
+// NewLocal opens (creating if needed) a local store rooted at dir and
+// removes temp files left over by a crash.
+func NewLocal(dir string) (*Local, error) {
+	root, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open local store %s: %w", dir, err)
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return nil, fmt.Errorf("open local store %s: %w", dir, err)
+	}
+	l := &Local{root: root}
+	if err := l.removeStaleTemps(time.Now().Add(-staleTemp)); err != nil {
+		return nil, fmt.Errorf("open local store %s: %w", dir, err)
+	}
+	return l, nil
+}
+
+// Root returns the absolute directory the store keeps its objects in.
+func (l *Local) Root() string { return l.root }
+
+func (l *Local) path(key string) string {
+	return filepath.Join(l.root, filepath.FromSlash(key))
+}
+
+// Put stores data under key atomically and durably.
+func (l *Local) Put(ctx context.Context, key string, data []byte) error {
+	if err := ValidateKey(key); err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	// A concurrent Delete may remove a parent directory that has just been
+	// created and is still empty; create it again and retry.
+	var err error
+	for range 3 {
+		if err = l.put(key, data); !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	return nil
+}
+
+func (l *Local) put(key string, data []byte) error {
+	dst := l.path(key)
+	dir := filepath.Dir(dst)
+	if err := l.mkdirDurable(dir); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, tempPrefix+"*")
+	if err != nil {
+		return err
+	}
+	if err := writeSync(tmp, data); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Rename(tmp.Name(), dst); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return syncDir(dir)
+}
+
+// writeSync writes data to f, flushes it to stable storage and closes f.
+func writeSync(f *os.File, data []byte) error {
+	_, err := f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// mkdirDurable creates dir and any missing parents below the root, fsyncing
+// each parent that gained an entry so the new directories survive a crash.
+func (l *Local) mkdirDurable(dir string) error {
+	if dir == l.root {
+		return nil
+	}
+	if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
+		return nil
+	}
+	parent := filepath.Dir(dir)
+	if err := l.mkdirDurable(parent); err != nil {
+		return err
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	return syncDir(parent)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Get returns the whole object.
+func (l *Local) Get(ctx context.Context, key string) ([]byte, error) {
+	if err := ValidateKey(key); err != nil {
+		return nil, fmt.Errorf("get %s: %w", key, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("get %s: %w", key, err)
+	}
+	f, size, err := l.open(key)
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", key, err)
+	}
+	defer f.Close()
+	data := make([]byte, size)
+	if _, err := io.ReadFull(f, data); err != nil {
+		return nil, fmt.Errorf("get %s: %w", key, err)
+	}
+	return data, nil
+}
+
+// GetRange returns exactly n bytes at off.
+func (l *Local) GetRange(ctx context.Context, key string, off, n int64) ([]byte, error) {
+	if err := ValidateKey(key); err != nil {
+		return nil, fmt.Errorf("get range %s: %w", key, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("get range %s: %w", key, err)
+	}
+	f, size, err := l.open(key)
+	if err != nil {
+		return nil, fmt.Errorf("get range %s: %w", key, err)
+	}
+	defer f.Close()
+	if off < 0 || n < 0 || off > size || n > size-off {
+		return nil, fmt.Errorf("get range %s [%d, +%d) of %d bytes: %w", key, off, n, size, ErrRangeInvalid)
+	}
+	data := make([]byte, n)
+	if _, err := f.ReadAt(data, off); err != nil && !(errors.Is(err, io.EOF) && n == 0) {
+		return nil, fmt.Errorf("get range %s: %w", key, err)
+	}
+	return data, nil
+}
+
+// open opens the object's file and returns its size; a missing file or a
+// directory (a key prefix, not an object) is ErrNotFound.
+func (l *Local) open(key string) (*os.File, int64, error) {
+	f, err := os.Open(l.path(key))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, 0, ErrNotFound
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, 0, ErrNotFound
+	}
+	return f, fi.Size(), nil
+}
+
+// Delete removes the object, then parent directories it leaves empty.
+func (l *Local) Delete(ctx context.Context, key string) error {
+	if err := ValidateKey(key); err != nil {
+		return fmt.Errorf("delete %s: %w", key, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("delete %s: %w", key, err)
+	}
+	p := l.path(key)
+	if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+		return nil // a key prefix, not an object: nothing to delete
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("delete %s: %w", key, err)
+	}
+	l.removeEmptyParents(filepath.Dir(p))
+	return nil
+}
+
+// removeEmptyParents removes dir and its ancestors below the root while
+// they are empty. Best effort: os.Remove refuses a non-empty directory, and
+// a Put racing with it recreates what it needs.
+func (l *Local) removeEmptyParents(dir string) {
+	for dir != l.root && strings.HasPrefix(dir, l.root) {
+		if os.Remove(dir) != nil {
+			return
+		}
+		dir = filepath.Dir(dir)
+	}
+}
+
+// List returns the objects whose keys start with prefix, sorted by key.
+func (l *Local) List(ctx context.Context, prefix string) ([]ObjectInfo, error) {
+	if err := ValidatePrefix(prefix); err != nil {
+		return nil, fmt.Errorf("list %s: %w", prefix, err)
+	}
+	// Walk only the deepest directory the prefix fully names.
+	start := l.root
+	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
+		start = l.path(prefix[:i])
+	}
+	var out []ObjectInfo
+	err := filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // removed while walking, or no such prefix
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		info, ok := l.entry(p, d, prefix)
+		if ok {
+			out = append(out, info)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", prefix, err)
+	}
+	// Directory order is not key order ("a-b/x" < "a/x" but a/ is walked
+	// first), so sort at the end.
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+// entry turns a walked file into an ObjectInfo if it is a finished object
+// under prefix.
+func (l *Local) entry(p string, d fs.DirEntry, prefix string) (ObjectInfo, bool) {
+	if !d.Type().IsRegular() || strings.HasPrefix(d.Name(), ".") {
+		return ObjectInfo{}, false
+	}
+	rel, err := filepath.Rel(l.root, p)
+	if err != nil {
+		return ObjectInfo{}, false
+	}
+	key := filepath.ToSlash(rel)
+	if !strings.HasPrefix(key, prefix) {
+		return ObjectInfo{}, false
+	}
+	fi, err := d.Info()
+	if err != nil {
+		return ObjectInfo{}, false // deleted while walking
+	}
+	return ObjectInfo{Key: key, Size: fi.Size(), Modified: fi.ModTime()}, true
+}
+
+// removeStaleTemps deletes temp files older than before, left by a Put that
+// a crash interrupted.
+func (l *Local) removeStaleTemps(before time.Time) error {
+	return filepath.WalkDir(l.root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasPrefix(d.Name(), tempPrefix) {
+			return nil
+		}
+		if fi, err := d.Info(); err == nil && fi.ModTime().Before(before) {
+			os.Remove(p)
+		}
+		return nil
+	})
+}
+
+// Close releases nothing: Local holds no open files between calls.
+func (l *Local) Close() error { return nil }
