@@ -13,7 +13,18 @@
 //   - Object reference counts equal the number of live index entries that
 //     point into the object; an object whose count drops to zero (or that
 //     was appended with no accepted batch) is reported by DeadObjects until
-//     ForgetObjects is called for it.
+//     ForgetObjects is called for it. A dead object may be being deleted,
+//     so an Append or ReplaceIndex that would reference it again fails
+//     with ErrConflict instead of reviving it; object keys are fresh per
+//     flush or rewrite.
+//   - Limits: limit < 1 means no limit (ReadIndex, DeadObjects).
+//   - Calls no correct caller makes (empty names or keys, a batch of zero
+//     records or outside its object, a ReplaceIndex whose replacement does
+//     not cover the old entries exactly) fail with ErrInvalidRequest.
+//
+// The idempotent-producer rules (CheckSequence, RecordBatch) and config
+// alteration (AlterConfigs) are plain functions here so that every
+// backend applies the same ones.
 //
 // Backends: boltstore (embedded, the default) and, later, Postgres. Errors
 // are the sentinels of errors.go, wrapped.
@@ -147,7 +158,8 @@ type Store interface {
 	Partition(ctx context.Context, pk PartitionKey) (PartitionState, error)
 	// ReadIndex returns up to limit entries, in offset order, starting with
 	// the one holding offset from (or the first after it), and the
-	// partition's state read in the same transaction.
+	// partition's state read in the same transaction. from at or past
+	// HighWater gives no entries; from before LogStart gives the first.
 	ReadIndex(ctx context.Context, pk PartitionKey, from int64, limit int) ([]IndexEntry, PartitionState, error)
 	// TrimIndex removes the entries whose LastOffset is below before and
 	// raises LogStart to the first remaining entry's BaseOffset (or to
@@ -166,7 +178,8 @@ type Store interface {
 	// ForgetObjects drops dead objects from the store's bookkeeping once
 	// they are deleted from the object store. Live keys are left alone.
 	ForgetObjects(ctx context.Context, keys []string) error
-	// KnownObjects reports which of keys the store knows (live or dead);
+	// KnownObjects reports which of keys the store knows (live or dead),
+	// with an entry for every key given;
 	// an object in the object store the metadata store does not know is an
 	// orphan of a flush that never committed.
 	KnownObjects(ctx context.Context, keys []string) (map[string]bool, error)
