@@ -1,0 +1,18 @@
+// Package metrics holds the broker's Prometheus metrics on a registry of its
+// own (never the global default, so tests and several brokers in one process
+// do not collide), with the Go runtime and process collectors added.
+//
+// Contract: New builds every metric once; the broker reaches them through
+// the fields of Metrics and the helpers (KafkaRequest, KafkaError). Label
+// values are bounded: Kafka API names from kmsg.NameForKey, error names from
+// kerr, store operation names from a fixed list, and result "ok" or "error".
+// Nothing labels by topic, partition or client, whose number is unbounded.
+//
+// ObjectStore and MetaStore wrap a store so that every call is counted and
+// timed by operation and result; they change no behaviour. A store error of
+// any kind, "not found" included, counts as result "error": the count says
+// how often the backend said no, not how often it broke.
+//
+// All names start with "tributary_"; durations are in seconds, sizes in
+// bytes, as Prometheus naming asks.
+package metrics

@@ -1,0 +1,177 @@
+package metrics
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+const namespace = "tributary"
+
+// LatencyBuckets are the histogram buckets of every latency metric, in
+// seconds: from 0.5ms (a cached fetch) to 10s (a produce stuck behind a slow
+// object store).
+var LatencyBuckets = []float64{
+	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+	0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+}
+
+// Result label values of store operations.
+const (
+	ResultOK    = "ok"
+	ResultError = "error"
+)
+
+// Metrics is every metric the broker exports, registered on Registry.
+// Safe for concurrent use, as Prometheus metrics are.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	// Produce: requests, records and record-batch bytes accepted, and the
+	// time from a request's arrival to its response (linger and commit
+	// included).
+	ProduceRequests prometheus.Counter
+	ProduceRecords  prometheus.Counter
+	ProduceBytes    prometheus.Counter
+	ProduceLatency  prometheus.Histogram
+
+	// Fetch: requests, records and bytes returned, and the time to answer
+	// (long-poll waiting included).
+	FetchRequests prometheus.Counter
+	FetchRecords  prometheus.Counter
+	FetchBytes    prometheus.Counter
+	FetchLatency  prometheus.Histogram
+
+	// Every Kafka request by API name ("Produce", "Metadata", …), and error
+	// codes put in responses by API and error name
+	// ("UNKNOWN_TOPIC_OR_PARTITION"). Use KafkaRequest and KafkaError.
+	KafkaRequests *prometheus.CounterVec   // api
+	KafkaLatency  *prometheus.HistogramVec // api
+	KafkaErrors   *prometheus.CounterVec   // api, error
+
+	// Store calls by operation and result ("ok", "error").
+	ObjectStoreOps     *prometheus.CounterVec   // op, result
+	ObjectStoreLatency *prometheus.HistogramVec // op, result
+	MetaStoreOps       *prometheus.CounterVec   // op, result
+	MetaStoreLatency   *prometheus.HistogramVec // op, result
+
+	// OpenConnections is the number of open Kafka client connections.
+	OpenConnections prometheus.Gauge
+	// IntakeBufferBytes is the size of produced data waiting to be flushed
+	// into an intake object.
+	IntakeBufferBytes prometheus.Gauge
+}
+
+// New creates the metrics on a fresh registry that also carries the Go
+// runtime and process collectors.
+func New() *Metrics {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	f := factory{reg}
+	return &Metrics{
+		Registry: reg,
+
+		ProduceRequests: f.counter("produce_requests_total", "Produce requests handled."),
+		ProduceRecords:  f.counter("produce_records_total", "Records accepted by Produce."),
+		ProduceBytes:    f.counter("produce_bytes_total", "Record-batch bytes accepted by Produce."),
+		ProduceLatency:  f.histogram("produce_latency_seconds", "Time from a Produce request's arrival to its response."),
+
+		FetchRequests: f.counter("fetch_requests_total", "Fetch requests handled."),
+		FetchRecords:  f.counter("fetch_records_total", "Records returned by Fetch."),
+		FetchBytes:    f.counter("fetch_bytes_total", "Record-batch bytes returned by Fetch."),
+		FetchLatency:  f.histogram("fetch_latency_seconds", "Time from a Fetch request's arrival to its response, waiting included."),
+
+		KafkaRequests: f.counterVec("kafka_requests_total", "Kafka requests handled, by API.", "api"),
+		KafkaLatency:  f.histogramVec("kafka_request_duration_seconds", "Time to handle a Kafka request, by API.", "api"),
+		KafkaErrors:   f.counterVec("kafka_error_responses_total", "Error codes returned in Kafka responses, by API and error.", "api", "error"),
+
+		ObjectStoreOps:     f.counterVec("objstore_operations_total", "Object store calls, by operation and result.", "op", "result"),
+		ObjectStoreLatency: f.histogramVec("objstore_operation_duration_seconds", "Object store call latency, by operation and result.", "op", "result"),
+		MetaStoreOps:       f.counterVec("metastore_operations_total", "Metadata store calls, by operation and result.", "op", "result"),
+		MetaStoreLatency:   f.histogramVec("metastore_operation_duration_seconds", "Metadata store call latency, by operation and result.", "op", "result"),
+
+		OpenConnections:   f.gauge("connections_open", "Open Kafka client connections."),
+		IntakeBufferBytes: f.gauge("intake_buffer_bytes", "Produced bytes buffered, waiting for an intake flush."),
+	}
+}
+
+// KafkaRequest records one handled request of API key and how long it took.
+func (m *Metrics) KafkaRequest(key int16, d time.Duration) {
+	api := kmsg.NameForKey(key)
+	m.KafkaRequests.WithLabelValues(api).Inc()
+	m.KafkaLatency.WithLabelValues(api).Observe(d.Seconds())
+}
+
+// KafkaError records one error code put in a response of API key. Code 0
+// (no error) is ignored; an unknown code counts as UNKNOWN_SERVER_ERROR.
+func (m *Metrics) KafkaError(key int16, code int16) {
+	if code == 0 {
+		return
+	}
+	m.KafkaErrors.WithLabelValues(kmsg.NameForKey(key), ErrorName(code)).Inc()
+}
+
+// ErrorName is the Kafka name of an error code, e.g.
+// "UNKNOWN_TOPIC_OR_PARTITION"; "NONE" for 0.
+func ErrorName(code int16) string {
+	if code == 0 {
+		return "NONE"
+	}
+	if ke, ok := kerr.ErrorForCode(code).(*kerr.Error); ok {
+		return ke.Message
+	}
+	return kerr.UnknownServerError.Message
+}
+
+// observe records one store call in ops and lat.
+func observe(ops *prometheus.CounterVec, lat *prometheus.HistogramVec, op string, start time.Time, err error) {
+	result := ResultOK
+	if err != nil {
+		result = ResultError
+	}
+	ops.WithLabelValues(op, result).Inc()
+	lat.WithLabelValues(op, result).Observe(time.Since(start).Seconds())
+}
+
+// factory creates metrics in the tributary namespace and registers them.
+type factory struct{ reg prometheus.Registerer }
+
+func (f factory) counter(name, help string) prometheus.Counter {
+	c := prometheus.NewCounter(prometheus.CounterOpts{Namespace: namespace, Name: name, Help: help})
+	f.reg.MustRegister(c)
+	return c
+}
+
+func (f factory) gauge(name, help string) prometheus.Gauge {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Name: name, Help: help})
+	f.reg.MustRegister(g)
+	return g
+}
+
+func (f factory) histogram(name, help string) prometheus.Histogram {
+	h := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Namespace: namespace, Name: name, Help: help, Buckets: LatencyBuckets,
+	})
+	f.reg.MustRegister(h)
+	return h
+}
+
+func (f factory) counterVec(name, help string, labels ...string) *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: name, Help: help}, labels)
+	f.reg.MustRegister(c)
+	return c
+}
+
+func (f factory) histogramVec(name, help string, labels ...string) *prometheus.HistogramVec {
+	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: namespace, Name: name, Help: help, Buckets: LatencyBuckets,
+	}, labels)
+	f.reg.MustRegister(h)
+	return h
+}

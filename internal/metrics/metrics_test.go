@@ -1,0 +1,176 @@
+package metrics_test
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/tributary-io/tributary/internal/metastore"
+	"github.com/tributary-io/tributary/internal/metrics"
+	"github.com/tributary-io/tributary/internal/objstore"
+	"github.com/twmb/franz-go/pkg/kerr"
+)
+
+func TestObjectStoreCallShowsInRegistry(t *testing.T) {
+	m := metrics.New()
+	local, err := objstore.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := metrics.ObjectStore(m, local)
+	if err := s.Put(t.Context(), "intake/1", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(t.Context(), "missing"); !errors.Is(err, objstore.ErrNotFound) {
+		t.Fatalf("get missing through the wrapper: %v, want ErrNotFound", err)
+	}
+	want := `
+# HELP tributary_objstore_operations_total Object store calls, by operation and result.
+# TYPE tributary_objstore_operations_total counter
+tributary_objstore_operations_total{op="get",result="error"} 1
+tributary_objstore_operations_total{op="put",result="ok"} 1
+`
+	if err := testutil.GatherAndCompare(m.Registry, strings.NewReader(want), "tributary_objstore_operations_total"); err != nil {
+		t.Fatal(err)
+	}
+	if n := testutil.CollectAndCount(m.ObjectStoreLatency); n != 2 {
+		t.Fatalf("latency series: %d, want 2", n)
+	}
+}
+
+func TestKafkaRequestAndError(t *testing.T) {
+	m := metrics.New()
+	m.KafkaRequest(3, 2*time.Millisecond) // Metadata
+	m.KafkaError(0, kerr.UnknownTopicOrPartition.Code)
+	m.KafkaError(0, 0) // no error: not counted
+	m.KafkaError(1, 32000)
+	want := `
+# HELP tributary_kafka_error_responses_total Error codes returned in Kafka responses, by API and error.
+# TYPE tributary_kafka_error_responses_total counter
+tributary_kafka_error_responses_total{api="Fetch",error="UNKNOWN_SERVER_ERROR"} 1
+tributary_kafka_error_responses_total{api="Produce",error="UNKNOWN_TOPIC_OR_PARTITION"} 1
+# HELP tributary_kafka_requests_total Kafka requests handled, by API.
+# TYPE tributary_kafka_requests_total counter
+tributary_kafka_requests_total{api="Metadata"} 1
+`
+	if err := testutil.GatherAndCompare(m.Registry, strings.NewReader(want),
+		"tributary_kafka_requests_total", "tributary_kafka_error_responses_total"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRegistryHasRuntimeAndBrokerMetrics(t *testing.T) {
+	m := metrics.New()
+	m.OpenConnections.Inc()
+	m.ProduceLatency.Observe(0.003)
+	mfs, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, mf := range mfs {
+		have[mf.GetName()] = true
+	}
+	for _, name := range []string{
+		"go_goroutines", "process_cpu_seconds_total",
+		"tributary_connections_open", "tributary_produce_latency_seconds",
+		"tributary_produce_requests_total", "tributary_fetch_bytes_total",
+		"tributary_intake_buffer_bytes",
+	} {
+		if !have[name] {
+			t.Errorf("registry lacks %s", name)
+		}
+	}
+}
+
+func TestErrorName(t *testing.T) {
+	for code, want := range map[int16]string{
+		0: "NONE", 3: "UNKNOWN_TOPIC_OR_PARTITION", 6: "NOT_LEADER_FOR_PARTITION", -1: "UNKNOWN_SERVER_ERROR", 9999: "UNKNOWN_SERVER_ERROR",
+	} {
+		if got := metrics.ErrorName(code); got != want {
+			t.Errorf("ErrorName(%d) = %q, want %q", code, got, want)
+		}
+	}
+}
+
+// TestMetaStoreCountsEveryMethod calls every method of the wrapper and
+// checks each is counted under a label of its own.
+func TestMetaStoreCountsEveryMethod(t *testing.T) {
+	m := metrics.New()
+	s := metrics.MetaStore(m, nopMeta{})
+	v := reflect.ValueOf(s)
+	called := 0
+	for i := range v.NumMethod() {
+		meth := v.Method(i)
+		if v.Type().Method(i).Name == "Close" {
+			continue
+		}
+		args := make([]reflect.Value, meth.Type().NumIn())
+		for j := range args {
+			args[j] = reflect.Zero(meth.Type().In(j))
+		}
+		args[0] = reflect.ValueOf(context.Background())
+		meth.Call(args)
+		called++
+	}
+	if n := testutil.CollectAndCount(m.MetaStoreOps); n != called {
+		t.Fatalf("%d methods called, %d op series counted: two methods share a label", called, n)
+	}
+}
+
+func TestMetaStoreErrorResult(t *testing.T) {
+	m := metrics.New()
+	s := metrics.MetaStore(m, nopMeta{})
+	if _, err := s.Topic(t.Context(), "nope"); !errors.Is(err, metastore.ErrUnknownTopic) {
+		t.Fatalf("topic: %v", err)
+	}
+	if got := testutil.ToFloat64(m.MetaStoreOps.WithLabelValues("topic", metrics.ResultError)); got != 1 {
+		t.Fatalf("topic errors counted: %v, want 1", got)
+	}
+}
+
+// nopMeta is a metastore.Store whose methods do nothing; Topic reports an
+// unknown topic.
+type nopMeta struct{}
+
+func (nopMeta) CreateTopic(context.Context, metastore.TopicSpec) (metastore.Topic, error) {
+	return metastore.Topic{}, nil
+}
+func (nopMeta) DeleteTopic(context.Context, string) (metastore.Topic, error) {
+	return metastore.Topic{}, nil
+}
+func (nopMeta) Topic(context.Context, string) (metastore.Topic, error) {
+	return metastore.Topic{}, metastore.ErrUnknownTopic
+}
+func (nopMeta) TopicByID(context.Context, metastore.TopicID) (metastore.Topic, error) {
+	return metastore.Topic{}, nil
+}
+func (nopMeta) Topics(context.Context) ([]metastore.Topic, error) { return nil, nil }
+func (nopMeta) CreatePartitions(context.Context, string, int32) (metastore.Topic, error) {
+	return metastore.Topic{}, nil
+}
+func (nopMeta) AlterTopicConfigs(context.Context, string, map[string]*string, bool) (metastore.Topic, error) {
+	return metastore.Topic{}, nil
+}
+func (nopMeta) Append(context.Context, metastore.ObjectRef, []metastore.AppendBatch) ([]metastore.AppendResult, error) {
+	return nil, nil
+}
+func (nopMeta) Partition(context.Context, metastore.PartitionKey) (metastore.PartitionState, error) {
+	return metastore.PartitionState{}, nil
+}
+func (nopMeta) ReadIndex(context.Context, metastore.PartitionKey, int64, int) ([]metastore.IndexEntry, metastore.PartitionState, error) {
+	return nil, metastore.PartitionState{}, nil
+}
+func (nopMeta) TrimIndex(context.Context, metastore.PartitionKey, int64) (int, error) { return 0, nil }
+func (nopMeta) ReplaceIndex(context.Context, metastore.PartitionKey, []metastore.IndexEntry, metastore.IndexEntry) error {
+	return nil
+}
+func (nopMeta) AllocateProducerID(context.Context) (int64, error)               { return 0, nil }
+func (nopMeta) DeadObjects(context.Context, int) ([]string, error)              { return nil, nil }
+func (nopMeta) ForgetObjects(context.Context, []string) error                   { return nil }
+func (nopMeta) KnownObjects(context.Context, []string) (map[string]bool, error) { return nil, nil }
+func (nopMeta) Close() error                                                    { return nil }

@@ -1,0 +1,64 @@
+package metrics
+
+import (
+	"context"
+	"time"
+
+	"github.com/tributary-io/tributary/internal/objstore"
+)
+
+// ObjectStore wraps store so that every call is counted and timed in
+// m.ObjectStoreOps and m.ObjectStoreLatency, labelled with the objstore.Op
+// name ("put", "get", "get_range", "delete", "list") and the result. Close
+// is passed through unmeasured.
+func ObjectStore(m *Metrics, store objstore.Store) objstore.Store {
+	return &objectStore{m: m, inner: store}
+}
+
+type objectStore struct {
+	m     *Metrics
+	inner objstore.Store
+}
+
+var _ objstore.Store = (*objectStore)(nil)
+
+func (s *objectStore) done(op objstore.Op, start time.Time, err error) {
+	observe(s.m.ObjectStoreOps, s.m.ObjectStoreLatency, string(op), start, err)
+}
+
+func (s *objectStore) Put(ctx context.Context, key string, data []byte) error {
+	start := time.Now()
+	err := s.inner.Put(ctx, key, data)
+	s.done(objstore.OpPut, start, err)
+	return err
+}
+
+func (s *objectStore) Get(ctx context.Context, key string) ([]byte, error) {
+	start := time.Now()
+	data, err := s.inner.Get(ctx, key)
+	s.done(objstore.OpGet, start, err)
+	return data, err
+}
+
+func (s *objectStore) GetRange(ctx context.Context, key string, off, n int64) ([]byte, error) {
+	start := time.Now()
+	data, err := s.inner.GetRange(ctx, key, off, n)
+	s.done(objstore.OpGetRange, start, err)
+	return data, err
+}
+
+func (s *objectStore) Delete(ctx context.Context, key string) error {
+	start := time.Now()
+	err := s.inner.Delete(ctx, key)
+	s.done(objstore.OpDelete, start, err)
+	return err
+}
+
+func (s *objectStore) List(ctx context.Context, prefix string) ([]objstore.ObjectInfo, error) {
+	start := time.Now()
+	infos, err := s.inner.List(ctx, prefix)
+	s.done(objstore.OpList, start, err)
+	return infos, err
+}
+
+func (s *objectStore) Close() error { return s.inner.Close() }
