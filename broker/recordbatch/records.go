@@ -26,7 +26,7 @@ func eachRecord(recs []byte, n int32, fn func(i int, r *kmsg.Record) error) erro
 		size, err := nextRecord(recs, &r)
 		if err != nil {
 			return recordErr(ErrInvalidRecord, i, err,
-				fmt.Sprintf("record %d of %d does not parse", i, n))
+				fmt.Sprintf("record does not parse (%d declared)", n))
 		}
 		if err := fn(i, &r); err != nil {
 			if err == errStop {
