@@ -1,0 +1,200 @@
+package config
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// VersionV1Beta1 is the one `version:` value accepted; files without a
+// version are read as the older unversioned form.
+const VersionV1Beta1 = "v1beta1"
+
+// ProviderLocal is the local-directory object store, the only Storage
+// provider so far.
+const ProviderLocal = "local"
+
+// Config is the whole configuration of one broker. The zero value is not
+// useful; start from Default. Yaml tags are the v1beta1 keys.
+type Config struct {
+	// Version is the form the file was written in: "v1beta1", or "" for the
+	// unversioned form. Default: "v1beta1".
+	Version string `yaml:"version"`
+	// Name is the cluster's name (Bufstream's `cluster`): the same on every
+	// broker of the cluster; it appears in logs and metrics, so it must not
+	// hold secrets. Default: "tributary".
+	Name string `yaml:"cluster"`
+	// Zone is the broker's location (rack, availability zone). Default: "".
+	Zone string `yaml:"zone"`
+	// DataDir is the directory for the embedded metadata store and, with the
+	// local provider, the log's objects. Default: "./data".
+	DataDir string `yaml:"data_dir"`
+
+	Kafka        Kafka        `yaml:"kafka"`
+	Admin        Admin        `yaml:"admin"`
+	Intake       Intake       `yaml:"intake"`
+	Fetch        Fetch        `yaml:"fetch"`
+	Housekeeping Housekeeping `yaml:"housekeeping"`
+
+	// Storage says where the log's objects live. It is not a v1beta1 key:
+	// Bufstream's `data:` block names remote stores only (data.s3, data.gcs,
+	// data.azure), and without one objects live under DataDir. `data.s3`
+	// (and `metadata.postgres` beside it) arrive next milestone and will set
+	// Provider; until then `data:` and `metadata:` are ErrUnsupportedKey.
+	// The unversioned form's `storage.provider: LOCAL_DISK` is accepted.
+	Storage Storage `yaml:"-"`
+}
+
+// Kafka configures the Kafka protocol listeners and broker-wide defaults.
+type Kafka struct {
+	// Listeners are the addresses Kafka clients connect to; at least one.
+	// Default: one listener "local" on 127.0.0.1:9092, advertised as such.
+	Listeners []Listener `yaml:"listeners"`
+	// AutoCreateTopics creates a topic on first Metadata or Produce for it
+	// (Kafka's auto.create.topics.enable). Default: true.
+	AutoCreateTopics bool `yaml:"auto_create_topics"`
+	// DefaultPartitions is the partition count of topics created without
+	// one (Kafka's num.partitions, Bufstream's kafka.num_partitions).
+	// Default: 1.
+	DefaultPartitions int32 `yaml:"num_partitions"`
+	// MaxRequestBytes bounds one request's size; a larger one closes the
+	// connection (Kafka's socket.request.max.bytes). Default: 100MiB.
+	MaxRequestBytes ByteSize `yaml:"max_request_bytes"`
+	// BrokerID is the node ID this broker reports in Metadata. Default: 0.
+	BrokerID int32 `yaml:"broker_id"`
+}
+
+// Listener is one Kafka listener, as in Bufstream's kafka.listeners[].
+type Listener struct {
+	// Name identifies the listener; names are unique. Default: "local".
+	Name string `yaml:"name"`
+	// ListenAddress is the host:port to bind; port 0 picks a free one.
+	ListenAddress string `yaml:"listen_address"`
+	// AdvertiseAddress is the host:port clients are told to use (Metadata
+	// answers). Empty: see Advertised.
+	AdvertiseAddress string `yaml:"advertise_address"`
+}
+
+// Admin configures the admin HTTP server (/-/status, /metrics).
+type Admin struct {
+	// ListenAddress is the host:port to bind. Default: 127.0.0.1:9089.
+	ListenAddress string `yaml:"listen_address"`
+}
+
+// Intake configures the write path: produce requests are gathered and
+// written as one intake object per flush.
+type Intake struct {
+	// Linger is how long a flush waits to gather more produce requests
+	// (Bufstream's intake.delay_max). 0 flushes at once. Default: 5ms.
+	Linger time.Duration `yaml:"delay_max"`
+	// MaxBytes flushes early once the gathered data reaches it (Bufstream's
+	// intake.delay_max_bytes). Default: 4MiB.
+	MaxBytes ByteSize `yaml:"delay_max_bytes"`
+	// MaxBufferedBytes bounds the data gathered or being flushed; produce
+	// requests beyond it wait (backpressure). At least MaxBytes.
+	// Default: 64MiB.
+	MaxBufferedBytes ByteSize `yaml:"max_buffered_bytes"`
+}
+
+// Fetch configures the read path.
+type Fetch struct {
+	// CacheBytes bounds the cache of object byte ranges read for fetches;
+	// 0 disables it. Default: 256MiB.
+	CacheBytes ByteSize `yaml:"cache_bytes"`
+}
+
+// Housekeeping configures the background work on the log: retention,
+// rewriting small intake pieces into segments, deleting dead objects.
+type Housekeeping struct {
+	// Interval is the time between housekeeping passes. Default: 30s.
+	Interval time.Duration `yaml:"interval"`
+	// SegmentTargetBytes is the size segment rewrites aim for. Default: 8MiB.
+	SegmentTargetBytes ByteSize `yaml:"segment_target_bytes"`
+	// SegmentMinAge is how old data must be before it is rewritten into a
+	// segment, so that fresh data is read from intake objects still in
+	// cache. Default: 60s.
+	SegmentMinAge time.Duration `yaml:"segment_min_age"`
+	// OrphanGrace is how old an object unknown to the metadata store must be
+	// before it is deleted as the leftover of a flush that never committed.
+	// It must exceed the longest flush-to-commit time, or a commit in
+	// progress loses its object; at least 1m. Default: 1h.
+	OrphanGrace time.Duration `yaml:"orphan_grace"`
+	// DeadObjectGrace is how long an object no index entry references is
+	// kept before deletion, so fetches that read the index just before the
+	// reference went away can still read it. Default: 2m.
+	DeadObjectGrace time.Duration `yaml:"dead_object_grace"`
+}
+
+// Storage says where the log's objects live.
+type Storage struct {
+	// Provider is the object store backend: "local" (the only one so far).
+	// Default: "local".
+	Provider string
+	// Path is the local provider's directory. Default: "" meaning
+	// <DataDir>/objects; see Config.ObjectDir.
+	Path string
+}
+
+// Default returns the configuration of a single node on localhost, the one
+// `tributary serve` runs with no file.
+func Default() Config {
+	return Config{
+		Version: VersionV1Beta1,
+		Name:    "tributary",
+		DataDir: "./data",
+		Kafka: Kafka{
+			Listeners: []Listener{{
+				Name:             "local",
+				ListenAddress:    "127.0.0.1:9092",
+				AdvertiseAddress: "127.0.0.1:9092",
+			}},
+			AutoCreateTopics:  true,
+			DefaultPartitions: 1,
+			MaxRequestBytes:   100 * MiB,
+		},
+		Admin: Admin{ListenAddress: "127.0.0.1:9089"},
+		Intake: Intake{
+			Linger:           5 * time.Millisecond,
+			MaxBytes:         4 * MiB,
+			MaxBufferedBytes: 64 * MiB,
+		},
+		Fetch: Fetch{CacheBytes: 256 * MiB},
+		Housekeeping: Housekeeping{
+			Interval:           30 * time.Second,
+			SegmentTargetBytes: 8 * MiB,
+			SegmentMinAge:      60 * time.Second,
+			OrphanGrace:        time.Hour,
+			DeadObjectGrace:    2 * time.Minute,
+		},
+		Storage: Storage{Provider: ProviderLocal},
+	}
+}
+
+// ObjectDir is the local provider's directory: Storage.Path, else
+// <DataDir>/objects.
+func (c Config) ObjectDir() string {
+	if c.Storage.Path != "" {
+		return c.Storage.Path
+	}
+	return filepath.Join(c.DataDir, "objects")
+}
+
+// Advertised is the address clients are told to connect to:
+// AdvertiseAddress if set, else ListenAddress with an unspecified host
+// ("", 0.0.0.0, ::) replaced by the machine's hostname.
+func (l Listener) Advertised() string {
+	if l.AdvertiseAddress != "" {
+		return l.AdvertiseAddress
+	}
+	host, port, err := net.SplitHostPort(l.ListenAddress)
+	if err != nil {
+		return l.ListenAddress
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		if h, err := os.Hostname(); err == nil {
+			host = h
+		}
+	}
+	return net.JoinHostPort(host, port)
+}

@@ -1,0 +1,374 @@
+package config_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tributary-io/tributary/config"
+)
+
+// writeFile writes a config file into a temp dir and returns its path.
+func writeFile(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "bufstream.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func mustParse(t *testing.T, body string) config.Config {
+	t.Helper()
+	cfg, err := config.Parse([]byte(body))
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	return cfg
+}
+
+func TestDefaultIsValid(t *testing.T) {
+	if err := config.Default().Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestExampleFileIsTheDefault(t *testing.T) {
+	cfg, err := config.Load("bufstream.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(cfg, config.Default()) {
+		t.Fatalf("config/bufstream.yaml differs from Default():\n got %+v\nwant %+v", cfg, config.Default())
+	}
+}
+
+func TestEmptyFileIsTheDefault(t *testing.T) {
+	for _, body := range []string{"", "\n", "# only a comment\n", "---\n"} {
+		if cfg := mustParse(t, body); !reflect.DeepEqual(cfg, config.Default()) {
+			t.Errorf("parse %q: %+v, want Default()", body, cfg)
+		}
+	}
+}
+
+func TestFullFileRoundTrip(t *testing.T) {
+	body := `
+version: v1beta1
+cluster: prod-eu
+zone: eu-west-1a
+data_dir: /var/lib/tributary
+kafka:
+  listeners:
+    - name: internal
+      listen_address: 0.0.0.0:9092
+      advertise_address: broker-1.internal:9092
+    - name: external
+      listen_address: "[::]:19092"
+      advertise_address: kafka.example.com:443
+  auto_create_topics: false
+  num_partitions: 12
+  max_request_bytes: 50MB
+  broker_id: 7
+admin:
+  listen_address: 0.0.0.0:19089
+intake:
+  delay_max: 20ms
+  delay_max_bytes: 8388608
+  max_buffered_bytes: 1GiB
+fetch:
+  cache_bytes: 0
+housekeeping:
+  interval: 1m30s
+  segment_target_bytes: 16 MiB
+  segment_min_age: 5m
+  orphan_grace: 2h
+  dead_object_grace: 10s
+`
+	cfg, err := config.Load(writeFile(t, body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := config.Config{
+		Version: "v1beta1", Name: "prod-eu", Zone: "eu-west-1a", DataDir: "/var/lib/tributary",
+		Kafka: config.Kafka{
+			Listeners: []config.Listener{
+				{Name: "internal", ListenAddress: "0.0.0.0:9092", AdvertiseAddress: "broker-1.internal:9092"},
+				{Name: "external", ListenAddress: "[::]:19092", AdvertiseAddress: "kafka.example.com:443"},
+			},
+			AutoCreateTopics: false, DefaultPartitions: 12, MaxRequestBytes: 50_000_000, BrokerID: 7,
+		},
+		Admin:  config.Admin{ListenAddress: "0.0.0.0:19089"},
+		Intake: config.Intake{Linger: 20 * time.Millisecond, MaxBytes: 8 * config.MiB, MaxBufferedBytes: config.GiB},
+		Fetch:  config.Fetch{CacheBytes: 0},
+		Housekeeping: config.Housekeeping{
+			Interval: 90 * time.Second, SegmentTargetBytes: 16 * config.MiB, SegmentMinAge: 5 * time.Minute,
+			OrphanGrace: 2 * time.Hour, DeadObjectGrace: 10 * time.Second,
+		},
+		Storage: config.Storage{Provider: config.ProviderLocal},
+	}
+	if !reflect.DeepEqual(cfg, want) {
+		t.Fatalf("loaded:\n %+v\nwant\n %+v", cfg, want)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("validate: %v", err)
+	}
+	if got := cfg.ObjectDir(); got != "/var/lib/tributary/objects" {
+		t.Errorf("object dir %q", got)
+	}
+}
+
+func TestPartialFileKeepsDefaults(t *testing.T) {
+	cfg := mustParse(t, "version: v1beta1\nintake:\n  delay_max: 50ms\nkafka:\n")
+	want := config.Default()
+	want.Intake.Linger = 50 * time.Millisecond
+	if !reflect.DeepEqual(cfg, want) {
+		t.Fatalf("got %+v, want defaults with delay_max 50ms", cfg)
+	}
+}
+
+func TestBufstreamDemoFileLoads(t *testing.T) {
+	// bufstream-demo config/bufstream.yaml (Bufstream 0.4.9), verbatim.
+	cfg := mustParse(t, `version: v1beta1
+
+kafka:
+  # Allow Bufstream in this repository's Docker Compose project to be reached
+  # by other services in the project at bufstream:9092.
+  listeners:
+    - name: bufstream
+      listen_address: 0.0.0.0:9092
+      advertise_address: bufstream:9092
+`)
+	l := cfg.Kafka.Listeners
+	if len(l) != 1 || l[0].Name != "bufstream" || l[0].Advertised() != "bufstream:9092" {
+		t.Fatalf("listeners %+v", l)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestUnknownKeyNamesPath(t *testing.T) {
+	for body, key := range map[string]string{
+		"version: v1beta1\nkafka:\n  listners: []\n":                            "kafka.listners",
+		"version: v1beta1\nkafka:\n  listeners:\n    - nmae: x\n":               "kafka.listeners[0].nmae",
+		"version: v1beta1\nkafka:\n  listeners:\n    - name: a\n    - nam: b\n": "kafka.listeners[1].nam",
+		"version: v1beta1\nhousekeeping:\n  intervall: 1s\n":                    "housekeeping.intervall",
+		"version: v1beta1\nfoo: 1\n":                                            "foo",
+		"kafka:\n  listeners: []\n":                                             "kafka.listeners",
+	} {
+		_, err := config.Parse([]byte(body))
+		if !errors.Is(err, config.ErrUnknownKey) {
+			t.Errorf("parse %q: %v, want ErrUnknownKey", body, err)
+			continue
+		}
+		if want := `config: unknown key "` + key + `"`; !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("parse %q: %q, want it to start with %q", body, err, want)
+		}
+	}
+}
+
+func TestLoadNamesFileAndLine(t *testing.T) {
+	p := writeFile(t, "version: v1beta1\nkafka:\n  listners: []\n")
+	_, err := config.Load(p)
+	if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "(line 3)") {
+		t.Fatalf("load: %v; want the file name and line 3", err)
+	}
+	if _, err := config.Load(filepath.Join(t.TempDir(), "missing.yaml")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("load missing file: %v", err)
+	}
+}
+
+func TestUnsupportedKeysAreRefused(t *testing.T) {
+	for body, key := range map[string]string{
+		// buf-examples docker-compose bufstream.yaml (0.4.x)
+		"version: v1beta1\ndata:\n  s3:\n    uri: s3://bufstream/\n":             "data",
+		"version: v1beta1\nmetadata:\n  postgres:\n    string: postgresql://x\n": "metadata",
+		"version: v1beta1\niceberg:\n  - name: x\n":                              "iceberg",
+		"version: v1beta1\nkafka:\n  listeners:\n    - name: a\n      tls: {}\n": "kafka.listeners[0].tls",
+		"etcd:\n  addresses: []\n":                                               "etcd",
+	} {
+		_, err := config.Parse([]byte(body))
+		if !errors.Is(err, config.ErrUnsupportedKey) || !strings.Contains(err.Error(), `"`+key+`"`) {
+			t.Errorf("parse %q: %v, want ErrUnsupportedKey naming %q", body, err, key)
+		}
+	}
+}
+
+func TestBadValuesNamed(t *testing.T) {
+	for body, key := range map[string]string{
+		"version: v1beta1\nkafka:\n  num_partitions: abc\n":        "kafka.num_partitions",
+		"version: v1beta1\nkafka:\n  num_partitions: 3000000000\n": "kafka.num_partitions",
+		"version: v1beta1\nkafka:\n  auto_create_topics: maybe\n":  "kafka.auto_create_topics",
+		"version: v1beta1\nkafka:\n  listeners: x\n":               "kafka.listeners",
+		"version: v1beta1\nkafka: [1]\n":                           "kafka",
+		"version: v1beta1\nintake:\n  delay_max: 5\n":              "intake.delay_max",
+		"version: v1beta1\nintake:\n  delay_max: soon\n":           "intake.delay_max",
+		"version: v1beta1\nintake:\n  delay_max_bytes: 4XB\n":      "intake.delay_max_bytes",
+		"version: v1beta1\nintake:\n  delay_max_bytes: 1.5MiB\n":   "intake.delay_max_bytes",
+		"version: v1beta1\nfetch:\n  cache_bytes: [1]\n":           "fetch.cache_bytes",
+		"version: v1beta1\ncluster: a\ncluster: b\n":               "cluster",
+	} {
+		_, err := config.Parse([]byte(body))
+		if !errors.Is(err, config.ErrInvalidValue) || !strings.Contains(err.Error(), `"`+key+`"`) {
+			t.Errorf("parse %q: %v, want ErrInvalidValue naming %q", body, err, key)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, v := range []string{"v1", "v1alpha1", "v2", "[v1beta1]"} {
+		if _, err := config.Parse([]byte("version: " + v + "\n")); !errors.Is(err, config.ErrVersion) {
+			t.Errorf("version %s: %v, want ErrVersion", v, err)
+		}
+	}
+	if _, err := config.Parse([]byte("- a\n- b\n")); !errors.Is(err, config.ErrInvalidValue) {
+		t.Errorf("a list document: %v, want ErrInvalidValue", err)
+	}
+	if _, err := config.Parse([]byte("kafka: [\n")); err == nil {
+		t.Error("broken yaml: no error")
+	}
+}
+
+func TestValidateNamesEveryKey(t *testing.T) {
+	cfg := config.Default()
+	cfg.Name = ""
+	cfg.DataDir = ""
+	cfg.Kafka.Listeners = append(cfg.Kafka.Listeners,
+		config.Listener{Name: "local", ListenAddress: "nohost", AdvertiseAddress: "0.0.0.0:0"},
+		config.Listener{Name: "b", ListenAddress: "127.0.0.1:70000", AdvertiseAddress: ":9092"})
+	cfg.Kafka.DefaultPartitions = 0
+	cfg.Kafka.MaxRequestBytes = 3 * config.GiB
+	cfg.Kafka.BrokerID = -1
+	cfg.Admin.ListenAddress = ""
+	cfg.Intake.Linger = -time.Second
+	cfg.Intake.MaxBytes = 0
+	cfg.Intake.MaxBufferedBytes = -1
+	cfg.Fetch.CacheBytes = -1
+	cfg.Housekeeping = config.Housekeeping{Interval: 0, SegmentTargetBytes: 0, SegmentMinAge: -1, OrphanGrace: time.Second, DeadObjectGrace: -1}
+	cfg.Storage.Provider = "s3"
+	err := cfg.Validate()
+	if !errors.Is(err, config.ErrInvalidValue) {
+		t.Fatalf("validate: %v, want ErrInvalidValue", err)
+	}
+	for _, key := range []string{
+		"cluster", "data_dir",
+		"kafka.listeners[1].name", "kafka.listeners[1].listen_address", "kafka.listeners[1].advertise_address",
+		"kafka.listeners[2].listen_address", "kafka.listeners[2].advertise_address",
+		"kafka.num_partitions", "kafka.max_request_bytes", "kafka.broker_id", "admin.listen_address",
+		"intake.delay_max", "intake.delay_max_bytes", "intake.max_buffered_bytes", "fetch.cache_bytes",
+		"housekeeping.interval", "housekeeping.segment_target_bytes", "housekeeping.segment_min_age",
+		"housekeeping.orphan_grace", "housekeeping.dead_object_grace", "storage.provider",
+	} {
+		if !strings.Contains(err.Error(), `"`+key+`"`) {
+			t.Errorf("validate does not name %q:\n%v", key, err)
+		}
+	}
+	cfg = config.Default()
+	cfg.Kafka.Listeners = nil
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), `"kafka.listeners"`) {
+		t.Errorf("no listeners: %v", err)
+	}
+}
+
+func TestValidateAcceptsFreePortsAndAllInterfaces(t *testing.T) {
+	cfg := config.Default()
+	cfg.Kafka.Listeners = []config.Listener{{Name: "a", ListenAddress: "127.0.0.1:0"}, {Name: "b", ListenAddress: ":9093"}}
+	cfg.Admin.ListenAddress = "localhost:0"
+	cfg.Intake.Linger = 0
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAdvertised(t *testing.T) {
+	host, err := os.Hostname()
+	if err != nil {
+		t.Skip(err)
+	}
+	for l, want := range map[config.Listener]string{
+		{ListenAddress: "127.0.0.1:9092", AdvertiseAddress: "kafka:9092"}: "kafka:9092",
+		{ListenAddress: "127.0.0.1:9092"}:                                 "127.0.0.1:9092",
+		{ListenAddress: "0.0.0.0:9092"}:                                   host + ":9092",
+		{ListenAddress: ":9092"}:                                          host + ":9092",
+		{ListenAddress: "[::]:9092"}:                                      host + ":9092",
+	} {
+		if got := l.Advertised(); got != want {
+			t.Errorf("%+v advertised %q, want %q", l, got, want)
+		}
+	}
+}
+
+func TestUnversionedForm(t *testing.T) {
+	// The testcontainers 0.3.x config, and a Jepsen-style host/port form.
+	cfg := mustParse(t, `
+cluster: test
+zone: rack-01
+data_dir: /tmp/ts
+kafka:
+  address: 0.0.0.0:9092
+  public_address: localhost:32768
+  num_partitions: 3
+admin_address: 0.0.0.0:9089
+storage:
+  provider: LOCAL_DISK
+intake:
+  delay_max: 10ms
+`)
+	want := config.Default()
+	want.Version = ""
+	want.Name, want.Zone, want.DataDir = "test", "rack-01", "/tmp/ts"
+	want.Kafka.Listeners = []config.Listener{{Name: "local", ListenAddress: "0.0.0.0:9092", AdvertiseAddress: "localhost:32768"}}
+	want.Kafka.DefaultPartitions = 3
+	want.Admin.ListenAddress = "0.0.0.0:9089"
+	want.Intake.Linger = 10 * time.Millisecond
+	if !reflect.DeepEqual(cfg, want) {
+		t.Fatalf("got  %+v\nwant %+v", cfg, want)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg = mustParse(t, "kafka:\n  address:\n    host: 0.0.0.0\n    port: 9092\n  public_address:\n    host: broker-1\n    port: 9092\n")
+	if l := cfg.Kafka.Listeners[0]; l.ListenAddress != "0.0.0.0:9092" || l.AdvertiseAddress != "broker-1:9092" {
+		t.Fatalf("host/port form: %+v", l)
+	}
+	// Without public_address a changed address is advertised as bound.
+	cfg = mustParse(t, "kafka:\n  address: 127.0.0.1:19092\n")
+	if l := cfg.Kafka.Listeners[0]; l.Advertised() != "127.0.0.1:19092" {
+		t.Fatalf("advertised %q", l.Advertised())
+	}
+	if _, err := config.Parse([]byte("storage:\n  provider: S3\n")); !errors.Is(err, config.ErrInvalidValue) ||
+		!strings.Contains(err.Error(), `"storage.provider" (line 2)`) {
+		t.Fatalf("storage.provider S3: %v", err)
+	}
+	if _, err := config.Parse([]byte("kafka:\n  address:\n    host: x\n    prot: 1\n")); !errors.Is(err, config.ErrUnknownKey) ||
+		!strings.Contains(err.Error(), `"kafka.address.prot"`) {
+		t.Fatalf("host/port typo: %v", err)
+	}
+}
+
+func TestParseByteSize(t *testing.T) {
+	for s, want := range map[string]config.ByteSize{
+		"0": 0, "123": 123, "10B": 10, "4KiB": 4096, "4MiB": 4 << 20, "2 GiB": 2 << 30, "1TiB": 1 << 40,
+		"5KB": 5000, "64MB": 64e6, "1GB": 1e9, "2TB": 2e12,
+	} {
+		got, err := config.ParseByteSize(s)
+		if err != nil || got != want {
+			t.Errorf("ParseByteSize(%q) = %d, %v; want %d", s, got, err, want)
+		}
+	}
+	for _, s := range []string{"", "MiB", "-1", "1.5MiB", "4mib", "4 XB", "9999999TiB", "0x10"} {
+		if _, err := config.ParseByteSize(s); err == nil {
+			t.Errorf("ParseByteSize(%q): no error", s)
+		}
+	}
+	for b, want := range map[config.ByteSize]string{0: "0B", 100: "100B", 4096: "4KiB", 100 << 20: "100MiB", 1500: "1500B", 3 << 40: "3TiB"} {
+		if got := b.String(); got != want {
+			t.Errorf("%d.String() = %q, want %q", int64(b), got, want)
+		}
+	}
+}

@@ -1,0 +1,94 @@
+package config
+
+import (
+	"fmt"
+	"os"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Load reads the file at path over Default(); see Parse. It does not
+// validate: apply overrides (flags), then call Validate.
+func Load(path string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("load config: %w", err)
+	}
+	cfg, err := Parse(data)
+	if err != nil {
+		return Config{}, fmt.Errorf("load config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Parse reads a bufstream.yaml document over Default(): the v1beta1 form
+// when it has `version: v1beta1`, the older unversioned form when it has no
+// version. An empty document gives Default(). It does not validate.
+func Parse(data []byte) (Config, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return Config{}, fmt.Errorf("config: parse yaml: %w", err)
+	}
+	cfg := Default()
+	root := documentRoot(&doc)
+	if root == nil {
+		return cfg, nil
+	}
+	if root.Kind != yaml.MappingNode {
+		return Config{}, fmt.Errorf("%w: the document is a %s, want a mapping of keys", ErrInvalidValue, kindName(root))
+	}
+	version, err := findVersion(root)
+	if err != nil {
+		return Config{}, err
+	}
+	if version == "" {
+		return parseV1Alpha1(root, cfg)
+	}
+	if err := (decoder{unsupported: unsupportedV1Beta1}).decode(root, reflectValue(&cfg), ""); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// documentRoot returns the document's top node, nil when it is empty.
+func documentRoot(doc *yaml.Node) *yaml.Node {
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return nil
+	}
+	root := doc.Content[0]
+	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+		return nil
+	}
+	return root
+}
+
+// findVersion returns the top-level version: "" when absent, else it must
+// be v1beta1.
+func findVersion(root *yaml.Node) (string, error) {
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value != "version" {
+			continue
+		}
+		v := root.Content[i+1]
+		if v.Kind != yaml.ScalarNode || v.Value != VersionV1Beta1 {
+			return "", fmt.Errorf("%w %q (line %d): want %s, or no version for the older form",
+				ErrVersion, v.Value, v.Line, VersionV1Beta1)
+		}
+		return v.Value, nil
+	}
+	return "", nil
+}
+
+// unsupportedV1Beta1 are v1beta1 keys for features not built yet.
+var unsupportedV1Beta1 = map[string]string{
+	"data":                           "remote object storage (data.s3) is not implemented yet; objects are kept under data_dir",
+	"metadata":                       "remote metadata stores (metadata.postgres) are not implemented yet; the embedded store under data_dir is used",
+	"iceberg":                        "Iceberg catalogs are not implemented yet",
+	"schema_registry":                "schema registries are not implemented yet",
+	"metrics":                        "OTLP metrics export is not implemented; Prometheus metrics are served on admin.listen_address/metrics",
+	"logging":                        "logging configuration is not implemented yet",
+	"debug":                          "the debug listener is not implemented; metrics are on admin.listen_address",
+	"kafka.authorization":            "Kafka ACLs are not implemented yet",
+	"kafka.listeners.tls":            "TLS listeners are not implemented yet",
+	"kafka.listeners.authentication": "SASL/mTLS authentication is not implemented yet",
+}

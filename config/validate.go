@@ -1,0 +1,109 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"strconv"
+	"time"
+)
+
+// minOrphanGrace is the least housekeeping.orphan_grace accepted: an
+// object younger than this may belong to a flush still committing.
+const minOrphanGrace = time.Minute
+
+// Validate checks the whole configuration and returns every problem found
+// (joined), each wrapping ErrInvalidValue and naming its key as in the
+// v1beta1 file.
+func (c Config) Validate() error {
+	var v validator
+	v.check(c.Version == "" || c.Version == VersionV1Beta1, "version", "%q: want %s", c.Version, VersionV1Beta1)
+	v.check(c.Name != "", "cluster", "must not be empty")
+	v.check(c.DataDir != "", "data_dir", "must not be empty")
+	c.Kafka.validate(&v)
+	v.listenAddr("admin.listen_address", c.Admin.ListenAddress)
+	c.Intake.validate(&v)
+	v.check(c.Fetch.CacheBytes >= 0, "fetch.cache_bytes", "must not be negative, got %d", c.Fetch.CacheBytes)
+	c.Housekeeping.validate(&v)
+	v.check(c.Storage.Provider == ProviderLocal, "storage.provider", "%q: only %q is supported", c.Storage.Provider, ProviderLocal)
+	return errors.Join(v.errs...)
+}
+
+func (k Kafka) validate(v *validator) {
+	v.check(len(k.Listeners) > 0, "kafka.listeners", "at least one listener is needed")
+	names := map[string]bool{}
+	for i, l := range k.Listeners {
+		key := fmt.Sprintf("kafka.listeners[%d]", i)
+		v.check(!names[l.Name], key+".name", "%q is used by another listener", l.Name)
+		names[l.Name] = true
+		v.listenAddr(key+".listen_address", l.ListenAddress)
+		if l.AdvertiseAddress != "" {
+			v.advertiseAddr(key+".advertise_address", l.AdvertiseAddress)
+		}
+	}
+	v.check(k.DefaultPartitions >= 1, "kafka.num_partitions", "must be at least 1, got %d", k.DefaultPartitions)
+	v.check(k.MaxRequestBytes > 0 && k.MaxRequestBytes <= math.MaxInt32, "kafka.max_request_bytes",
+		"must be between 1 byte and 2GiB-1, got %d", k.MaxRequestBytes)
+	v.check(k.BrokerID >= 0, "kafka.broker_id", "must not be negative, got %d", k.BrokerID)
+}
+
+func (in Intake) validate(v *validator) {
+	v.check(in.Linger >= 0, "intake.delay_max", "must not be negative, got %s", in.Linger)
+	v.check(in.MaxBytes > 0, "intake.delay_max_bytes", "must be positive, got %d", in.MaxBytes)
+	v.check(in.MaxBufferedBytes >= in.MaxBytes, "intake.max_buffered_bytes",
+		"must be at least intake.delay_max_bytes (%s), got %s", in.MaxBytes, in.MaxBufferedBytes)
+}
+
+func (h Housekeeping) validate(v *validator) {
+	v.check(h.Interval > 0, "housekeeping.interval", "must be positive, got %s", h.Interval)
+	v.check(h.SegmentTargetBytes > 0, "housekeeping.segment_target_bytes", "must be positive, got %d", h.SegmentTargetBytes)
+	v.check(h.SegmentMinAge >= 0, "housekeeping.segment_min_age", "must not be negative, got %s", h.SegmentMinAge)
+	v.check(h.OrphanGrace >= minOrphanGrace, "housekeeping.orphan_grace",
+		"must be at least %s so a flush still committing is never taken for an orphan, got %s", minOrphanGrace, h.OrphanGrace)
+	v.check(h.DeadObjectGrace >= 0, "housekeeping.dead_object_grace", "must not be negative, got %s", h.DeadObjectGrace)
+}
+
+// validator gathers problems.
+type validator struct{ errs []error }
+
+// check records a problem with key unless ok.
+func (v *validator) check(ok bool, key, format string, args ...any) {
+	if !ok {
+		v.errs = append(v.errs, fmt.Errorf("%w %q: %s", ErrInvalidValue, key, fmt.Sprintf(format, args...)))
+	}
+}
+
+// listenAddr checks a bind address: host:port, host may be empty (all
+// interfaces), port 0 picks a free one.
+func (v *validator) listenAddr(key, addr string) {
+	_, _, err := splitHostPort(addr)
+	v.check(err == nil, key, "%q: %v", addr, err)
+}
+
+// advertiseAddr checks an address clients dial: a host and a non-zero port.
+func (v *validator) advertiseAddr(key, addr string) {
+	host, port, err := splitHostPort(addr)
+	if err == nil && host == "" {
+		err = errors.New("needs a host")
+	}
+	if err == nil && port == 0 {
+		err = errors.New("needs a non-zero port")
+	}
+	v.check(err == nil, key, "%q: %v", addr, err)
+}
+
+func splitHostPort(addr string) (string, int, error) {
+	if addr == "" {
+		return "", 0, errors.New("want host:port, got nothing")
+	}
+	host, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, errors.New("want host:port")
+	}
+	port, err := strconv.ParseUint(p, 10, 16)
+	if err != nil {
+		return "", 0, fmt.Errorf("port %q is not a number from 0 to 65535", p)
+	}
+	return host, int(port), nil
+}
