@@ -1,0 +1,232 @@
+package broker
+
+// Produce, versions 3-13 (v13 names topics by ID, KIP-516).
+//
+// Each partition's record set is validated as Kafka's LogValidator does
+// (recordbatch.Validate: CRC, lengths, counts, codecs, size against
+// max.message.bytes); a bad one gets its error code, record_errors (v8+)
+// and a message, and the other partitions of the request go on. The good
+// ones are handed to the intake writer in one Submit, in request order, on
+// the connection's reader goroutine; the reply waits for their flush.
+//
+// acks: 0 gets no response at all; 1 and -1 (all) are both answered only
+// once the intake object and its index are durable (there is no weaker
+// "leader has it" state to acknowledge). Other values: INVALID_REQUIRED_ACKS.
+// A flush that fails in the object or metadata store answers
+// KAFKA_STORAGE_ERROR (retriable); one still running when the request's
+// timeout passes answers REQUEST_TIMED_OUT. Transactions are not
+// implemented: a transactional produce gets INVALID_TXN_STATE.
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/tributary-io/tributary/broker/produce"
+	"github.com/tributary-io/tributary/broker/recordbatch"
+	"github.com/tributary-io/tributary/internal/metastore"
+)
+
+func init() { register(3, 13, handleProduce) }
+
+// producePart ties one response partition to its submitted part, if any.
+type producePart struct {
+	resp          *kmsg.ProduceResponseTopicPartition
+	part          int // index into the submitted parts, -1 if none
+	logAppendTime int64
+}
+
+func handleProduce(s *Server, c *conn, req *kmsg.ProduceRequest) (reply, error) {
+	start := time.Now()
+	resp := req.ResponseKind().(*kmsg.ProduceResponse)
+	if req.Acks != 0 && req.Acks != 1 && req.Acks != -1 {
+		fillProduceError(resp, req, kerr.InvalidRequiredAcks.Code)
+		return now(resp), nil
+	}
+	if req.TransactionID != nil {
+		fillProduceError(resp, req, kerr.InvalidTxnState.Code)
+		return now(resp), nil
+	}
+	var parts []produce.Part
+	var track []producePart
+	ctx := context.Background()
+	for _, rt := range req.Topics {
+		t, ok, err := s.topics.lookup(ctx, rt.Topic, metastore.TopicID(rt.TopicID))
+		ot := kmsg.NewProduceResponseTopic()
+		ot.Topic, ot.TopicID = rt.Topic, rt.TopicID
+		ot.Partitions = make([]kmsg.ProduceResponseTopicPartition, len(rt.Partitions))
+		for i, rp := range rt.Partitions {
+			op := &ot.Partitions[i]
+			*op = kmsg.NewProduceResponseTopicPartition()
+			op.Partition, op.BaseOffset, op.LogAppendTime, op.LogStartOffset = rp.Partition, -1, -1, -1
+			pp := producePart{resp: op, part: -1}
+			switch {
+			case err != nil:
+				op.ErrorCode = storeErrCode(err)
+			case !ok && req.Version >= 13:
+				op.ErrorCode = kerr.UnknownTopicID.Code
+			case !ok || rp.Partition < 0 || rp.Partition >= t.Partitions:
+				op.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			default:
+				if p, lat, ok := s.prepareProduce(op, req.Version, t, rp, start); ok {
+					pp.part, pp.logAppendTime = len(parts), lat
+					parts = append(parts, p)
+				}
+			}
+			track = append(track, pp)
+		}
+		resp.Topics = append(resp.Topics, ot)
+	}
+	return s.submitProduce(req, resp, parts, track, start)
+}
+
+// prepareProduce validates one partition's records into a Part; on failure
+// it fills the response partition and reports false.
+func (s *Server) prepareProduce(op *kmsg.ProduceResponseTopicPartition, version int16, t metastore.Topic, rp kmsg.ProduceRequestTopicPartition, now time.Time) (produce.Part, int64, bool) {
+	st := settingsOf(t.Configs, s.opts.MaxMessageBytes)
+	opts := recordbatch.ValidateOptions{
+		MaxBatchBytes: int(st.maxMessageBytes),
+		Compacted:     st.compacts,
+		RejectZstd:    version < 7, // KIP-110: zstd needs Produce v7
+		Now:           now.UnixMilli(),
+	}
+	if st.logAppendTime {
+		opts.TimestampType = recordbatch.LogAppendTime
+	}
+	batches, err := recordbatch.Validate(rp.Records, opts)
+	if err != nil {
+		fillRecordError(op, err)
+		return produce.Part{}, 0, false
+	}
+	first := batches[0]
+	p := produce.Part{
+		Partition: metastore.PartitionKey{Topic: t.ID, Partition: rp.Partition},
+		Data:      rp.Records, ProducerID: first.ProducerID, ProducerEpoch: first.ProducerEpoch,
+		BaseSequence: first.BaseSequence, MaxTimestamp: -1,
+	}
+	lat := int64(-1)
+	if st.logAppendTime {
+		lat = now.UnixMilli()
+		p.Data = append([]byte(nil), rp.Records...) // the request buffer is not ours to edit
+	}
+	for _, b := range batches {
+		if b.Transactional {
+			op.ErrorCode = kerr.InvalidTxnState.Code
+			return produce.Part{}, 0, false
+		}
+		if lat >= 0 {
+			if err := recordbatch.SetLogAppendTime(p.Data[b.Offset:b.Offset+b.Len], lat); err != nil {
+				fillRecordError(op, err)
+				return produce.Part{}, 0, false
+			}
+			b.MaxTimestamp = lat
+		}
+		p.NumRecords += b.NumRecords
+		p.MaxTimestamp = max(p.MaxTimestamp, b.MaxTimestamp)
+	}
+	if first.ProducerID < 0 {
+		p.ProducerID = metastore.NoProducerID
+	}
+	return p, lat, true
+}
+
+// fillRecordError maps a validation error to the code, record_errors and
+// message Kafka gives.
+func fillRecordError(op *kmsg.ProduceResponseTopicPartition, err error) {
+	op.ErrorCode = kerr.CorruptMessage.Code
+	op.ErrorMessage = strp(err.Error())
+	var rerr *recordbatch.Error
+	if !errors.As(err, &rerr) {
+		return
+	}
+	op.ErrorCode = rerr.Kind.Code
+	for _, re := range rerr.RecordErrors {
+		er := kmsg.NewProduceResponseTopicPartitionErrorRecord()
+		er.RelativeOffset = int32(re.Index)
+		er.ErrorMessage = strp(re.Message)
+		op.ErrorRecords = append(op.ErrorRecords, er)
+	}
+}
+
+// submitProduce hands the valid parts to the intake writer and returns the
+// reply that waits for their flush.
+func (s *Server) submitProduce(req *kmsg.ProduceRequest, resp *kmsg.ProduceResponse, parts []produce.Part, track []producePart, start time.Time) (reply, error) {
+	timeout := time.Duration(req.TimeoutMillis) * time.Millisecond
+	if timeout <= 0 || timeout > 5*time.Minute {
+		timeout = 30 * time.Second
+	}
+	var pending *produce.Pending
+	var subErr error
+	if len(parts) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		pending, subErr = s.writer.Submit(ctx, parts)
+		cancel()
+	}
+	if req.Acks == 0 {
+		return func() kmsg.Response { return nil }, nil
+	}
+	return func() kmsg.Response {
+		var results []produce.Result
+		if pending != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), timeout-time.Since(start))
+			results = pending.Wait(ctx)
+			cancel()
+		}
+		for _, pp := range track {
+			if pp.part < 0 {
+				continue
+			}
+			if subErr != nil {
+				pp.resp.ErrorCode = produceResultCode(subErr)
+				continue
+			}
+			r := results[pp.part]
+			if pp.resp.ErrorCode = produceResultCode(r.Err); pp.resp.ErrorCode == 0 {
+				pp.resp.BaseOffset, pp.resp.LogStartOffset, pp.resp.LogAppendTime = r.BaseOffset, r.LogStart, pp.logAppendTime
+				s.m.ProduceRecords.Add(float64(parts[pp.part].NumRecords))
+				s.m.ProduceBytes.Add(float64(len(parts[pp.part].Data)))
+			} else {
+				pp.resp.ErrorMessage = strp(r.Err.Error())
+			}
+		}
+		s.m.ProduceRequests.Inc()
+		s.m.ProduceLatency.Observe(time.Since(start).Seconds())
+		return resp
+	}, nil
+}
+
+// produceResultCode maps a flush outcome to a Kafka code.
+func produceResultCode(err error) int16 {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, metastore.ErrOutOfOrderSequence):
+		return kerr.OutOfOrderSequenceNumber.Code
+	case errors.Is(err, metastore.ErrInvalidProducerEpoch):
+		return kerr.InvalidProducerEpoch.Code
+	case errors.Is(err, metastore.ErrUnknownPartition):
+		return kerr.UnknownTopicOrPartition.Code
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return kerr.RequestTimedOut.Code
+	case errors.Is(err, produce.ErrClosed):
+		return kerr.NotLeaderForPartition.Code // the client re-reads metadata and retries elsewhere
+	default:
+		return kerr.KafkaStorageError.Code
+	}
+}
+
+func fillProduceError(resp *kmsg.ProduceResponse, req *kmsg.ProduceRequest, code int16) {
+	for _, rt := range req.Topics {
+		ot := kmsg.NewProduceResponseTopic()
+		ot.Topic, ot.TopicID = rt.Topic, rt.TopicID
+		for _, rp := range rt.Partitions {
+			op := kmsg.NewProduceResponseTopicPartition()
+			op.Partition, op.ErrorCode, op.BaseOffset = rp.Partition, code, -1
+			ot.Partitions = append(ot.Partitions, op)
+		}
+		resp.Topics = append(resp.Topics, ot)
+	}
+}

@@ -1,0 +1,173 @@
+package broker
+
+// Fetch, versions 4-18 (v13+ names topics by ID, KIP-516).
+//
+// Reads go through broker/fetch (index, ranged reads, cache). MaxWaitMillis
+// is a real long poll: the fetch registers with the read path before its
+// first read, and a commit to any of its partitions wakes it, so a consumer
+// tailing a topic sees new data as soon as it is durable. MinBytes,
+// MaxBytes and PartitionMaxBytes are honoured, with KIP-74's exception: the
+// first batch of the response is returned whole even when it is larger.
+//
+// Fetch sessions (KIP-227) are not granted: every response carries session
+// ID 0, which tells clients to keep sending full fetch requests (Java's
+// FetchSessionHandler and franz-go both handle this). With no transactions,
+// the last stable offset is the high watermark and there are no aborted
+// transactions.
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/tributary-io/tributary/broker/fetch"
+	"github.com/tributary-io/tributary/internal/metastore"
+)
+
+func init() { register(4, 18, handleFetch) }
+
+// fetchPart is one requested partition, resolved.
+type fetchPart struct {
+	resp     *kmsg.FetchResponseTopicPartition
+	pk       metastore.PartitionKey
+	offset   int64
+	maxBytes int32
+	ok       bool // resolved; false means resp already carries an error
+}
+
+func handleFetch(s *Server, c *conn, req *kmsg.FetchRequest) (reply, error) {
+	start := time.Now()
+	resp := req.ResponseKind().(*kmsg.FetchResponse)
+	if req.Version >= 7 && req.SessionID != 0 {
+		resp.ErrorCode = kerr.FetchSessionIDNotFound.Code
+		return now(resp), nil
+	}
+	if req.Version >= 7 && req.SessionEpoch > 0 {
+		resp.ErrorCode = kerr.InvalidFetchSessionEpoch.Code
+		return now(resp), nil
+	}
+	parts := s.resolveFetch(req, resp)
+	return func() kmsg.Response {
+		s.serveFetch(req, parts, start)
+		s.m.FetchRequests.Inc()
+		s.m.FetchLatency.Observe(time.Since(start).Seconds())
+		return resp
+	}, nil
+}
+
+// resolveFetch builds the response skeleton and resolves every partition.
+func (s *Server) resolveFetch(req *kmsg.FetchRequest, resp *kmsg.FetchResponse) []fetchPart {
+	ctx := context.Background()
+	var parts []fetchPart
+	for _, rt := range req.Topics {
+		t, ok, err := s.topics.lookup(ctx, rt.Topic, metastore.TopicID(rt.TopicID))
+		ot := kmsg.NewFetchResponseTopic()
+		ot.Topic, ot.TopicID = rt.Topic, rt.TopicID
+		ot.Partitions = make([]kmsg.FetchResponseTopicPartition, len(rt.Partitions))
+		for i, rp := range rt.Partitions {
+			op := &ot.Partitions[i]
+			*op = kmsg.NewFetchResponseTopicPartition()
+			op.Partition, op.HighWatermark, op.LastStableOffset, op.LogStartOffset = rp.Partition, -1, -1, -1
+			fp := fetchPart{resp: op, offset: rp.FetchOffset, maxBytes: rp.PartitionMaxBytes}
+			switch {
+			case err != nil:
+				op.ErrorCode = storeErrCode(err)
+			case !ok && req.Version >= 13:
+				op.ErrorCode = kerr.UnknownTopicID.Code
+			case !ok || rp.Partition < 0 || rp.Partition >= t.Partitions:
+				op.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			case rp.CurrentLeaderEpoch > 0:
+				op.ErrorCode = kerr.FencedLeaderEpoch.Code
+			default:
+				fp.pk, fp.ok = metastore.PartitionKey{Topic: t.ID, Partition: rp.Partition}, true
+			}
+			parts = append(parts, fp)
+		}
+		resp.Topics = append(resp.Topics, ot)
+	}
+	return parts
+}
+
+// serveFetch reads, and long-polls until MinBytes arrive or MaxWait passes.
+func (s *Server) serveFetch(req *kmsg.FetchRequest, parts []fetchPart, start time.Time) {
+	deadline := start.Add(time.Duration(req.MaxWaitMillis) * time.Millisecond)
+	var wake <-chan struct{}
+	if req.MaxWaitMillis > 0 && req.MinBytes > 0 {
+		var pks []metastore.PartitionKey
+		for _, p := range parts {
+			if p.ok {
+				pks = append(pks, p.pk)
+			}
+		}
+		ch, cancel := s.reader.Watch(pks)
+		defer cancel()
+		wake = ch
+	}
+	for {
+		total, failed := s.readFetch(req, parts)
+		wait := time.Until(deadline)
+		if total >= int(req.MinBytes) || failed || wake == nil || wait <= 0 {
+			s.m.FetchBytes.Add(float64(total))
+			return
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-wake:
+			timer.Stop()
+		case <-timer.C:
+			total, _ := s.readFetch(req, parts)
+			s.m.FetchBytes.Add(float64(total))
+			return
+		}
+	}
+}
+
+// readFetch fills every resolved partition; it reports the bytes returned
+// and whether any partition failed (a failure ends the long poll, as Kafka
+// answers errors at once).
+func (s *Server) readFetch(req *kmsg.FetchRequest, parts []fetchPart) (int, bool) {
+	ctx := context.Background()
+	total, failed := 0, false
+	budget := int(req.MaxBytes)
+	if req.Version < 3 || budget <= 0 {
+		budget = 50 << 20
+	}
+	for _, p := range parts {
+		if !p.ok {
+			failed = true
+			continue
+		}
+		limit := min(int(p.maxBytes), budget-total)
+		res, err := s.reader.Read(ctx, p.pk, p.offset, max(limit, 0), total > 0)
+		op := p.resp
+		op.HighWatermark, op.LastStableOffset, op.LogStartOffset = res.State.HighWater, res.State.HighWater, res.State.LogStart
+		op.RecordBatches = res.Records
+		op.ErrorCode = fetchErrCode(err)
+		if err != nil {
+			failed = true
+			if !errors.Is(err, fetch.ErrOffsetOutOfRange) {
+				s.log.Warn("fetch read failed", "partition", p.pk.Partition, "offset", p.offset, "err", err)
+			}
+		}
+		total += len(res.Records)
+	}
+	return total, failed
+}
+
+func fetchErrCode(err error) int16 {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, fetch.ErrOffsetOutOfRange):
+		return kerr.OffsetOutOfRange.Code
+	case isNotFound(err):
+		return kerr.UnknownTopicOrPartition.Code
+	case errors.Is(err, fetch.ErrCorrupt):
+		return kerr.CorruptMessage.Code
+	default:
+		return kerr.KafkaStorageError.Code
+	}
+}

@@ -1,0 +1,50 @@
+package broker
+
+// OffsetForLeaderEpoch, versions 3-4 (KIP-320): clients check after a
+// leader change that their position is not past the log end. Every
+// partition has one leader epoch, 0, for its whole life, so the answer is
+// the log end offset for epoch 0 and UNDEFINED (-1, -1) for a later one, as
+// Kafka answers for an epoch it has never seen.
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/tributary-io/tributary/internal/metastore"
+)
+
+func init() { register(3, 4, handleOffsetForLeaderEpoch) }
+
+func handleOffsetForLeaderEpoch(s *Server, c *conn, req *kmsg.OffsetForLeaderEpochRequest) (reply, error) {
+	ctx := context.Background()
+	resp := req.ResponseKind().(*kmsg.OffsetForLeaderEpochResponse)
+	for _, rt := range req.Topics {
+		ot := kmsg.NewOffsetForLeaderEpochResponseTopic()
+		ot.Topic = rt.Topic
+		t, ok, err := s.topics.lookup(ctx, rt.Topic, metastore.TopicID{})
+		for _, rp := range rt.Partitions {
+			op := kmsg.NewOffsetForLeaderEpochResponseTopicPartition()
+			op.Partition, op.LeaderEpoch, op.EndOffset = rp.Partition, -1, -1
+			switch {
+			case err != nil:
+				op.ErrorCode = storeErrCode(err)
+			case !ok || rp.Partition < 0 || rp.Partition >= t.Partitions:
+				op.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			case rp.CurrentLeaderEpoch > 0:
+				op.ErrorCode = kerr.UnknownLeaderEpoch.Code
+			case rp.LeaderEpoch == 0:
+				st, perr := s.meta.Partition(ctx, metastore.PartitionKey{Topic: t.ID, Partition: rp.Partition})
+				if perr != nil {
+					op.ErrorCode = storeErrCode(perr)
+				} else {
+					op.LeaderEpoch, op.EndOffset = 0, st.HighWater
+				}
+			}
+			ot.Partitions = append(ot.Partitions, op)
+		}
+		resp.Topics = append(resp.Topics, ot)
+	}
+	return now(resp), nil
+}

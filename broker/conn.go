@@ -1,0 +1,194 @@
+package broker
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kbin"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// maxInFlight bounds the requests one connection may have started but not
+// yet answered; the reader stops reading while the writer catches up.
+const maxInFlight = 64
+
+// conn is one client connection. Its reader goroutine (serve) decodes and
+// starts requests; its writer goroutine (writeLoop) writes the replies in
+// order. See the package doc for the model.
+type conn struct {
+	s        *Server
+	nc       net.Conn
+	clientID string
+	replies  chan queued
+	done     chan struct{} // closed when writeLoop returns
+	closeMu  sync.Once
+}
+
+// queued is a started request awaiting its reply.
+type queued struct {
+	corr    int32
+	key     int16
+	version int16
+	flex    bool
+	start   time.Time
+	reply   reply
+}
+
+// errCloseConn asks the reader to close the connection without a reply, as
+// Kafka does for undecodable requests.
+var errCloseConn = errors.New("close connection")
+
+func newConn(s *Server, nc net.Conn) *conn {
+	return &conn{s: s, nc: nc, replies: make(chan queued, maxInFlight), done: make(chan struct{})}
+}
+
+// serve runs the reader loop until the client goes away, the connection is
+// poisoned by a bad request, or the server drains. It returns after every
+// started request has been answered.
+func (c *conn) serve() {
+	go c.writeLoop()
+	br := bufio.NewReaderSize(c.nc, 64<<10)
+	for {
+		q, err := c.readRequest(br)
+		if err != nil {
+			c.logClose(err)
+			break
+		}
+		select {
+		case c.replies <- q:
+		case <-c.done:
+		}
+	}
+	close(c.replies)
+	<-c.done
+	c.nc.Close()
+}
+
+func (c *conn) logClose(err error) {
+	if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || c.s.draining() {
+		return
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return
+	}
+	c.s.log.Info("closing kafka connection", "remote", c.nc.RemoteAddr().String(), "client_id", c.clientID, "reason", err.Error())
+}
+
+// readRequest reads one frame, decodes it and starts its handler.
+func (c *conn) readRequest(br *bufio.Reader) (queued, error) {
+	body, err := c.readFrame(br)
+	if err != nil {
+		return queued{}, err
+	}
+	start := time.Now()
+	r := kbin.Reader{Src: body}
+	key, version, corr := r.Int16(), r.Int16(), r.Int32()
+	clientID := r.NullableString()
+	if err := r.Complete(); err != nil {
+		return queued{}, fmt.Errorf("request header: %v: %w", err, errCloseConn)
+	}
+	if clientID != nil {
+		c.clientID = *clientID
+	}
+	a, ok := apis[key]
+	if !ok {
+		return queued{}, fmt.Errorf("unknown api key %d: %w", key, errCloseConn)
+	}
+	q := queued{corr: corr, key: key, version: version, start: start}
+	if version < a.min || version > a.max {
+		if key == 18 { // KIP-511: answer at v0 so the client can downgrade
+			q.version = 0
+			q.reply = now(unsupportedApiVersions())
+			return q, nil
+		}
+		return queued{}, fmt.Errorf("%s version %d outside [%d, %d]: %w", kmsg.NameForKey(key), version, a.min, a.max, errCloseConn)
+	}
+	req := kmsg.RequestForKey(key)
+	req.SetVersion(version)
+	q.flex = req.IsFlexible()
+	if q.flex {
+		kmsg.SkipTags(&r)
+	}
+	if err := r.Complete(); err != nil {
+		return queued{}, fmt.Errorf("%s v%d header: %w", kmsg.NameForKey(key), version, errCloseConn)
+	}
+	if err := req.ReadFrom(r.Src); err != nil {
+		return queued{}, fmt.Errorf("decode %s v%d: %v: %w", kmsg.NameForKey(key), version, err, errCloseConn)
+	}
+	q.reply, err = c.s.dispatch(a, c, req)
+	if err != nil {
+		return queued{}, fmt.Errorf("%s: %w", kmsg.NameForKey(key), err)
+	}
+	return q, nil
+}
+
+// readFrame reads one size-prefixed request; a size over the limit or below
+// the smallest header closes the connection, as Kafka does.
+func (c *conn) readFrame(br *bufio.Reader) ([]byte, error) {
+	var sz [4]byte
+	if _, err := io.ReadFull(br, sz[:]); err != nil {
+		return nil, err
+	}
+	n := int32(binary.BigEndian.Uint32(sz[:]))
+	if n < 8 || n > c.s.opts.MaxRequestBytes {
+		return nil, fmt.Errorf("request size %d outside [8, %d]: %w", n, c.s.opts.MaxRequestBytes, errCloseConn)
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(br, body); err != nil {
+		return nil, err
+	}
+	return body, nil
+}
+
+// writeLoop writes replies in request order. A write error stops writing;
+// the remaining replies are still drawn so their work is not abandoned
+// midway (a produce already in the intake buffer still completes).
+func (c *conn) writeLoop() {
+	defer close(c.done)
+	bw := bufio.NewWriterSize(c.nc, 64<<10)
+	var werr error
+	var buf []byte
+	for q := range c.replies {
+		resp := q.reply()
+		c.s.observe(q, resp)
+		if resp == nil || werr != nil {
+			continue
+		}
+		buf = appendResponse(buf[:0], q, resp)
+		if _, werr = bw.Write(buf); werr == nil && len(c.replies) == 0 {
+			werr = bw.Flush()
+		}
+		if werr != nil {
+			c.nc.Close() // unblock the reader
+		}
+	}
+	if werr == nil {
+		bw.Flush()
+	}
+}
+
+// appendResponse frames resp: size, correlation ID, the response header's
+// tag section (flexible versions, except ApiVersions whose response header
+// is always v0, KIP-511), then the body.
+func appendResponse(dst []byte, q queued, resp kmsg.Response) []byte {
+	dst = append(dst, 0, 0, 0, 0)
+	dst = kbin.AppendInt32(dst, q.corr)
+	if q.flex && q.key != 18 {
+		dst = append(dst, 0)
+	}
+	resp.SetVersion(q.version)
+	dst = resp.AppendTo(dst)
+	binary.BigEndian.PutUint32(dst, uint32(len(dst)-4))
+	return dst
+}
+
+// stopReading makes the reader's next read fail, for draining: requests
+// already started are still answered.
+func (c *conn) stopReading() { c.nc.SetReadDeadline(time.Now()) }

@@ -1,0 +1,25 @@
+// Package broker speaks the Kafka wire protocol: it accepts connections,
+// decodes requests with franz-go's kmsg (never a hand-written codec),
+// dispatches them by API key to one handler per file (NN_name.go, NN being
+// the key), and writes responses back in request order.
+//
+// The data paths live in sub-packages named after them:
+//
+//	broker/recordbatch  record batch validation, offset patching (bytes only)
+//	broker/produce      the write path: intake objects, then one metadata commit
+//	broker/fetch        the read path: index lookups, ranged reads, cache, long poll
+//	broker/housekeeping retention, segment rewrites, object garbage collection
+//
+// Concurrency model: each connection has one reader goroutine, which decodes
+// requests and starts them in arrival order, and one writer goroutine, which
+// writes replies in the same order. A handler does its quick work on the
+// reader goroutine (so a producer's pipelined requests reach the intake
+// writer in order) and returns a reply function that the writer calls; only
+// that function may block (produce waiting for durability, fetch long-polling).
+// Shared state lives in the stores and in the topic cache (topics.go), which
+// has its own lock.
+//
+// Errors: Kafka errors are response data (kerr codes in the reply). A Go
+// error returned by a handler means the request could not be understood and
+// the connection is closed, as Kafka does.
+package broker

@@ -1,0 +1,168 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/tributary-io/tributary/broker/produce"
+	"github.com/tributary-io/tributary/broker/recordbatch"
+	"github.com/tributary-io/tributary/internal/metastore"
+	"github.com/tributary-io/tributary/internal/objstore"
+)
+
+// Config tunes the read path.
+type Config struct {
+	// CacheBytes bounds the in-memory cache of stored ranges (default 256 MiB).
+	CacheBytes int64
+}
+
+// indexPage is how many index entries one metadata read returns.
+const indexPage = 64
+
+// Reader is the read path. Safe for concurrent use.
+type Reader struct {
+	meta  metastore.Store
+	obj   objstore.Store
+	cache *cache
+	watch watchers
+}
+
+// NewReader builds a reader over the stores.
+func NewReader(cfg Config, meta metastore.Store, obj objstore.Store) *Reader {
+	if cfg.CacheBytes <= 0 {
+		cfg.CacheBytes = 256 << 20
+	}
+	return &Reader{meta: meta, obj: obj, cache: newCache(cfg.CacheBytes)}
+}
+
+// OnCommit is the write path's hook: fresh data goes into the cache (tailing
+// consumers then never touch the object store) and its watchers wake.
+func (r *Reader) OnCommit(cs []produce.Committed) {
+	for _, c := range cs {
+		r.cache.put(cacheKey{c.Entry.ObjectKey, c.Entry.Pos, c.Entry.Size}, c.Data)
+	}
+	for _, c := range cs {
+		r.Notify(c.Partition)
+	}
+}
+
+// Result is what one partition read returns.
+type Result struct {
+	// Records holds whole record batches, baseOffsets patched; the first
+	// batch contains the requested offset (or is the first after it).
+	Records []byte
+	State   metastore.PartitionState
+}
+
+// Read returns batches of pk from offset on, at most maxBytes of them,
+// except that the first batch is returned whole even when larger (KIP-74)
+// unless strict is set. An offset outside [LogStart, HighWater] gives
+// ErrOffsetOutOfRange with the partition's state.
+func (r *Reader) Read(ctx context.Context, pk metastore.PartitionKey, offset int64, maxBytes int, strict bool) (Result, error) {
+	var res Result
+	for attempt := 0; ; attempt++ {
+		var err error
+		res, err = r.read(ctx, pk, offset, maxBytes, strict)
+		// An object can vanish between the index read and the object read
+		// when housekeeping rewrote it into a segment: read the index again.
+		if errors.Is(err, objstore.ErrNotFound) && attempt < 3 {
+			continue
+		}
+		return res, err
+	}
+}
+
+func (r *Reader) read(ctx context.Context, pk metastore.PartitionKey, offset int64, maxBytes int, strict bool) (Result, error) {
+	var out []byte
+	next := offset
+	for {
+		entries, st, err := r.meta.ReadIndex(ctx, pk, next, indexPage)
+		if err != nil {
+			return Result{}, fmt.Errorf("read index of %v from %d: %w", pk, next, err)
+		}
+		if out == nil && (offset < st.LogStart || offset > st.HighWater) {
+			return Result{State: st}, fmt.Errorf("%w: %d not in [%d, %d]", ErrOffsetOutOfRange, offset, st.LogStart, st.HighWater)
+		}
+		var full bool
+		out, next, full, err = r.appendEntries(ctx, out, entries, offset, maxBytes, strict)
+		if err != nil {
+			return Result{State: st}, err
+		}
+		if full || len(entries) < indexPage || next >= st.HighWater {
+			return Result{Records: out, State: st}, nil
+		}
+	}
+}
+
+// appendEntries appends the batches of entries at or past offset to out,
+// within maxBytes; full reports that the byte budget is spent.
+func (r *Reader) appendEntries(ctx context.Context, out []byte, entries []metastore.IndexEntry, offset int64, maxBytes int, strict bool) ([]byte, int64, bool, error) {
+	raws, err := r.load(ctx, entries)
+	if err != nil {
+		return out, 0, false, err
+	}
+	next := offset
+	for i, e := range entries {
+		base := e.BaseOffset
+		full := false
+		werr := recordbatch.Walk(raws[i], func(h recordbatch.Header, raw []byte) bool {
+			last := base + int64(h.LastOffsetDelta)
+			batchBase := base
+			base = last + 1
+			if last < offset {
+				return true
+			}
+			if len(out)+len(raw) > maxBytes && (len(out) > 0 || strict) {
+				full = true
+				return false
+			}
+			start := len(out)
+			out = append(out, raw...)
+			recordbatch.PatchBaseOffset(out[start:], batchBase)
+			next = last + 1
+			return true
+		})
+		if werr != nil {
+			return out, next, false, fmt.Errorf("%w: object %s at %d: %v", ErrCorrupt, e.ObjectKey, e.Pos, werr)
+		}
+		if full {
+			return out, next, true, nil
+		}
+		next = e.LastOffset + 1
+	}
+	return out, next, false, nil
+}
+
+// load returns each entry's raw bytes, from the cache or the object store;
+// misses that sit side by side in one object are read with one ranged read.
+func (r *Reader) load(ctx context.Context, entries []metastore.IndexEntry) ([][]byte, error) {
+	raws := make([][]byte, len(entries))
+	for i := 0; i < len(entries); {
+		e := entries[i]
+		if b, ok := r.cache.get(cacheKey{e.ObjectKey, e.Pos, e.Size}); ok {
+			raws[i] = b
+			i++
+			continue
+		}
+		j := i + 1 // extend the run of adjacent misses in the same object
+		for j < len(entries) && entries[j].ObjectKey == e.ObjectKey && entries[j].Pos == entries[j-1].Pos+entries[j-1].Size {
+			if _, ok := r.cache.get(cacheKey{entries[j].ObjectKey, entries[j].Pos, entries[j].Size}); ok {
+				break
+			}
+			j++
+		}
+		end := entries[j-1].Pos + entries[j-1].Size
+		buf, err := r.obj.GetRange(ctx, e.ObjectKey, e.Pos, end-e.Pos)
+		if err != nil {
+			return nil, fmt.Errorf("read %s [%d, %d): %w", e.ObjectKey, e.Pos, end, err)
+		}
+		for k := i; k < j; k++ {
+			b := buf[entries[k].Pos-e.Pos : entries[k].Pos-e.Pos+entries[k].Size]
+			r.cache.put(cacheKey{entries[k].ObjectKey, entries[k].Pos, entries[k].Size}, b)
+			raws[k] = b
+		}
+		i = j
+	}
+	return raws, nil
+}

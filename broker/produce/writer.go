@@ -1,0 +1,263 @@
+package produce
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/tributary-io/tributary/internal/metastore"
+	"github.com/tributary-io/tributary/internal/objstore"
+)
+
+// Config tunes the write path.
+type Config struct {
+	// Linger is how long the first buffered batch waits for company before
+	// a flush (default 5ms).
+	Linger time.Duration
+	// MaxBytes flushes early once this much is buffered (default 4 MiB).
+	MaxBytes int
+	// MaxBufferedBytes bounds memory: Submit blocks while more than this is
+	// buffered or being flushed (default 64 MiB).
+	MaxBufferedBytes int64
+	// FlushTimeout bounds one flush's object write plus commit (default 30s).
+	FlushTimeout time.Duration
+	// NodeID goes into intake object keys so brokers never collide.
+	NodeID int32
+}
+
+func (c *Config) defaults() {
+	if c.Linger <= 0 {
+		c.Linger = 5 * time.Millisecond
+	}
+	if c.MaxBytes <= 0 {
+		c.MaxBytes = 4 << 20
+	}
+	if c.MaxBufferedBytes <= 0 {
+		c.MaxBufferedBytes = 64 << 20
+	}
+	if c.FlushTimeout <= 0 {
+		c.FlushTimeout = 30 * time.Second
+	}
+}
+
+// Part is one partition's validated record set from one produce request.
+// When Data holds several batches, the producer fields are the first
+// batch's and NumRecords covers them all.
+type Part struct {
+	Partition     metastore.PartitionKey
+	Data          []byte
+	NumRecords    int32
+	MaxTimestamp  int64
+	ProducerID    int64
+	ProducerEpoch int16
+	BaseSequence  int32
+}
+
+// Result is a Part's outcome; Err wraps ErrStorage, ErrClosed or one of the
+// metastore per-batch errors.
+type Result = metastore.AppendResult
+
+// Committed describes one flushed and indexed Part, for OnCommit.
+type Committed struct {
+	Partition metastore.PartitionKey
+	Entry     metastore.IndexEntry
+	Data      []byte
+}
+
+// Hooks let the read path learn of new data without polling.
+type Hooks struct {
+	// OnCommit is called after each successful flush with the parts that
+	// were indexed (duplicates and refused batches excluded).
+	OnCommit func([]Committed)
+	// OnBuffered reports the bytes buffered or in flight, for a gauge.
+	OnBuffered func(int64)
+}
+
+// Writer is the write path. Safe for concurrent use. mu guards the fields
+// below it; the flusher goroutine owns a flush once it takes the buffer.
+type Writer struct {
+	cfg   Config
+	obj   objstore.Store
+	meta  metastore.Store
+	hooks Hooks
+	log   *slog.Logger
+
+	mu       sync.Mutex
+	space    *sync.Cond // signalled when buffered bytes drop
+	buf      []*Pending
+	bufBytes int
+	inFlight int64 // bytes buffered plus bytes being flushed
+	closed   bool
+	kick     chan struct{} // wakes the flusher
+	done     chan struct{} // closed when the flusher exits
+}
+
+// Pending is one Submit's parts awaiting their flush.
+type Pending struct {
+	parts   []Part
+	results []Result
+	done    chan struct{}
+}
+
+// NewWriter starts the flusher goroutine; Close stops it.
+func NewWriter(cfg Config, obj objstore.Store, meta metastore.Store, hooks Hooks, log *slog.Logger) *Writer {
+	cfg.defaults()
+	w := &Writer{cfg: cfg, obj: obj, meta: meta, hooks: hooks, log: log,
+		kick: make(chan struct{}, 1), done: make(chan struct{})}
+	w.space = sync.NewCond(&w.mu)
+	go w.run()
+	return w
+}
+
+// Submit queues parts for the next flush, in call order. It blocks while the
+// buffer is full, until ctx is done.
+func (w *Writer) Submit(ctx context.Context, parts []Part) (*Pending, error) {
+	p := &Pending{parts: parts, results: make([]Result, len(parts)), done: make(chan struct{})}
+	size := 0
+	for _, pt := range parts {
+		size += len(pt.Data)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.waitSpace(ctx, int64(size)); err != nil {
+		return nil, err
+	}
+	w.buf = append(w.buf, p)
+	w.bufBytes += size
+	w.inFlight += int64(size)
+	w.report()
+	if len(w.buf) == 1 || w.bufBytes >= w.cfg.MaxBytes {
+		select {
+		case w.kick <- struct{}{}:
+		default:
+		}
+	}
+	return p, nil
+}
+
+// waitSpace blocks until size more bytes fit; w.mu must be held.
+func (w *Writer) waitSpace(ctx context.Context, size int64) error {
+	if w.inFlight+size <= w.cfg.MaxBufferedBytes || w.inFlight == 0 {
+		return nilIfOpen(w.closed)
+	}
+	stop := context.AfterFunc(ctx, func() {
+		w.mu.Lock()
+		w.space.Broadcast()
+		w.mu.Unlock()
+	})
+	defer stop()
+	for !w.closed && w.inFlight+size > w.cfg.MaxBufferedBytes && w.inFlight > 0 {
+		if ctx.Err() != nil {
+			return fmt.Errorf("wait for intake buffer space: %w", ctx.Err())
+		}
+		w.space.Wait()
+	}
+	return nilIfOpen(w.closed)
+}
+
+func nilIfOpen(closed bool) error {
+	if closed {
+		return ErrClosed
+	}
+	return nil
+}
+
+func (w *Writer) report() {
+	if w.hooks.OnBuffered != nil {
+		w.hooks.OnBuffered(w.inFlight)
+	}
+}
+
+// Wait blocks until the parts are flushed (or ctx ends) and returns their
+// results, parallel to the submitted parts. When ctx ends first the parts
+// may still commit later; the results then say so with ctx's error.
+func (p *Pending) Wait(ctx context.Context) []Result {
+	select {
+	case <-p.done:
+		return p.results
+	case <-ctx.Done():
+		out := make([]Result, len(p.parts))
+		for i := range out {
+			out[i].Err = fmt.Errorf("wait for flush: %w", ctx.Err())
+		}
+		return out
+	}
+}
+
+// Close flushes what is buffered and stops the flusher; later Submits get
+// ErrClosed.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		<-w.done
+		return nil
+	}
+	w.closed = true
+	w.space.Broadcast()
+	w.mu.Unlock()
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+	<-w.done
+	return nil
+}
+
+// run is the flusher: it waits for the first buffered part, lingers, then
+// takes and flushes the whole buffer, forever until closed and empty.
+func (w *Writer) run() {
+	defer close(w.done)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		<-w.kick
+		w.mu.Lock()
+		full, closed := w.bufBytes >= w.cfg.MaxBytes, w.closed
+		w.mu.Unlock()
+		if !full && !closed {
+			timer.Reset(w.cfg.Linger)
+			select {
+			case <-timer.C:
+			case <-w.kick: // size reached or closing: flush now
+				timer.Stop()
+			}
+		}
+		w.mu.Lock()
+		batch, size := w.buf, w.bufBytes
+		w.buf, w.bufBytes = nil, 0
+		closed = w.closed
+		w.mu.Unlock()
+		if len(batch) > 0 {
+			w.flush(batch)
+			w.mu.Lock()
+			w.inFlight -= int64(size)
+			w.report()
+			w.space.Broadcast()
+			w.mu.Unlock()
+		}
+		if closed {
+			w.mu.Lock()
+			empty := len(w.buf) == 0
+			w.mu.Unlock()
+			if empty {
+				return
+			}
+			select {
+			case w.kick <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// objectKey names a new intake object: time-ordered, unique per broker.
+func (w *Writer) objectKey() string {
+	var r [6]byte
+	rand.Read(r[:])
+	return fmt.Sprintf("intake/%016x-%d-%s.obj", time.Now().UnixNano(), w.cfg.NodeID, hex.EncodeToString(r[:]))
+}

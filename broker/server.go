@@ -1,0 +1,211 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/tributary-io/tributary/broker/fetch"
+	"github.com/tributary-io/tributary/broker/produce"
+	"github.com/tributary-io/tributary/internal/metastore"
+	"github.com/tributary-io/tributary/internal/metrics"
+)
+
+// Options configure the Kafka listener; cmd/tributary fills them from config.
+type Options struct {
+	// ListenAddr is the host:port to bind (default 127.0.0.1:9092).
+	ListenAddr string
+	// AdvertiseAddr is the host:port put in Metadata; empty means the bound
+	// address.
+	AdvertiseAddr string
+	// NodeID is this broker's Kafka node ID.
+	NodeID int32
+	// ClusterID is reported in Metadata and DescribeCluster.
+	ClusterID string
+	// AutoCreateTopics creates unknown topics named in Metadata requests.
+	AutoCreateTopics bool
+	// DefaultPartitions is the partition count of auto-created topics and of
+	// CreateTopics requests that leave it to the broker (-1).
+	DefaultPartitions int32
+	// MaxRequestBytes closes connections that send a larger frame
+	// (Kafka's socket.request.max.bytes).
+	MaxRequestBytes int32
+	// MaxMessageBytes is the default max.message.bytes of topics.
+	MaxMessageBytes int32
+}
+
+// Server is one Kafka broker: the listener, its connections, and the
+// handlers' shared state.
+type Server struct {
+	opts   Options
+	log    *slog.Logger
+	meta   metastore.Store
+	writer *produce.Writer
+	reader *fetch.Reader
+	m      *metrics.Metrics
+	topics *topicCache
+
+	ln       net.Listener
+	adv      hostPort
+	closing  atomic.Bool
+	connsMu  sync.Mutex
+	conns    map[*conn]struct{}
+	connsWG  sync.WaitGroup
+	serveErr chan error
+}
+
+type hostPort struct {
+	host string
+	port int32
+}
+
+// New builds a broker over its stores and data paths. It does not listen
+// until Start.
+func New(opts Options, log *slog.Logger, meta metastore.Store, w *produce.Writer, r *fetch.Reader, m *metrics.Metrics) *Server {
+	if opts.MaxRequestBytes <= 0 {
+		opts.MaxRequestBytes = 100 << 20
+	}
+	if opts.DefaultPartitions <= 0 {
+		opts.DefaultPartitions = 1
+	}
+	if opts.MaxMessageBytes <= 0 {
+		opts.MaxMessageBytes = 1048588
+	}
+	return &Server{
+		opts: opts, log: log, meta: meta, writer: w, reader: r, m: m,
+		topics: newTopicCache(meta),
+		conns:  map[*conn]struct{}{},
+	}
+}
+
+// Start binds the listener and serves connections in the background.
+func (s *Server) Start() error {
+	ln, err := net.Listen("tcp", s.opts.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("listen kafka on %s: %w", s.opts.ListenAddr, err)
+	}
+	s.ln = ln
+	adv := s.opts.AdvertiseAddr
+	if adv == "" {
+		adv = ln.Addr().String()
+	}
+	if s.adv, err = parseHostPort(adv); err != nil {
+		ln.Close()
+		return fmt.Errorf("advertise address %q: %w", adv, err)
+	}
+	s.serveErr = make(chan error, 1)
+	go func() { s.serveErr <- s.acceptLoop() }()
+	return nil
+}
+
+func parseHostPort(addr string) (hostPort, error) {
+	h, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return hostPort{}, err
+	}
+	port, err := strconv.ParseInt(p, 10, 32)
+	if err != nil || port <= 0 {
+		return hostPort{}, fmt.Errorf("bad port %q", p)
+	}
+	if h == "" || h == "0.0.0.0" || h == "::" {
+		h = "127.0.0.1"
+	}
+	return hostPort{host: h, port: int32(port)}, nil
+}
+
+// Addr is the bound Kafka address.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+func (s *Server) acceptLoop() error {
+	for {
+		nc, err := s.ln.Accept()
+		if err != nil {
+			if s.closing.Load() || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			return fmt.Errorf("accept: %w", err)
+		}
+		c := newConn(s, nc)
+		s.connsMu.Lock()
+		if s.closing.Load() {
+			s.connsMu.Unlock()
+			nc.Close()
+			continue
+		}
+		s.conns[c] = struct{}{}
+		s.connsWG.Add(1)
+		s.connsMu.Unlock()
+		s.m.OpenConnections.Inc()
+		go func() {
+			defer s.connsWG.Done()
+			c.serve()
+			s.connsMu.Lock()
+			delete(s.conns, c)
+			s.connsMu.Unlock()
+			s.m.OpenConnections.Dec()
+		}()
+	}
+}
+
+func (s *Server) draining() bool { return s.closing.Load() }
+
+// Shutdown drains: it stops accepting, stops reading new requests, and waits
+// (up to ctx) until every started request is answered. The caller closes the
+// produce writer afterwards, so buffered produces are flushed, not dropped.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.closing.Store(true)
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	s.connsMu.Lock()
+	for c := range s.conns {
+		c.stopReading()
+	}
+	s.connsMu.Unlock()
+	done := make(chan struct{})
+	go func() { s.connsWG.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		s.connsMu.Lock()
+		for c := range s.conns {
+			c.nc.Close()
+		}
+		s.connsMu.Unlock()
+		return fmt.Errorf("drain kafka connections: %w", ctx.Err())
+	}
+}
+
+// dispatch starts one request's handler, recovering a panic into a closed
+// connection so one bad request never takes the broker down.
+func (s *Server) dispatch(a api, c *conn, req kmsg.Request) (r reply, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("handler panic", "api", kmsg.NameForKey(a.key), "panic", fmt.Sprint(p))
+			err = fmt.Errorf("handler panic: %v: %w", p, errCloseConn)
+		}
+	}()
+	return a.handle(s, c, req)
+}
+
+// observe records a finished request in the metrics.
+func (s *Server) observe(q queued, resp kmsg.Response) {
+	s.m.KafkaRequest(q.key, time.Since(q.start))
+	if resp != nil {
+		forEachErrorCode(resp, func(code int16) { s.m.KafkaError(q.key, code) })
+	}
+}

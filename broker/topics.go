@@ -1,0 +1,94 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/tributary-io/tributary/internal/metastore"
+)
+
+// topicTTL bounds how stale the cache may be about topics changed through
+// another broker; changes made through this one invalidate it at once.
+const topicTTL = 2 * time.Second
+
+// topicCache is a read-through cache of topic descriptions by name and by
+// ID, so produce and fetch do not ask the metadata store per request.
+// mu guards everything below it.
+type topicCache struct {
+	meta metastore.Store
+
+	mu     sync.Mutex
+	byName map[string]metastore.Topic
+	byID   map[metastore.TopicID]string
+	loaded time.Time
+}
+
+func newTopicCache(meta metastore.Store) *topicCache {
+	return &topicCache{meta: meta}
+}
+
+// all returns every topic, refreshing the cache when it is stale.
+func (tc *topicCache) all(ctx context.Context) (map[string]metastore.Topic, error) {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	if tc.byName != nil && time.Since(tc.loaded) < topicTTL {
+		return tc.byName, nil
+	}
+	ts, err := tc.meta.Topics(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tc.byName = make(map[string]metastore.Topic, len(ts))
+	tc.byID = make(map[metastore.TopicID]string, len(ts))
+	for _, t := range ts {
+		tc.byName[t.Name] = t
+		tc.byID[t.ID] = t.Name
+	}
+	tc.loaded = time.Now()
+	return tc.byName, nil
+}
+
+// byNameOrID looks a topic up; ok is false when it does not exist. A miss
+// re-reads the store once, in case another broker just created the topic.
+func (tc *topicCache) lookup(ctx context.Context, name string, id metastore.TopicID) (metastore.Topic, bool, error) {
+	for attempt := 0; attempt < 2; attempt++ {
+		all, err := tc.all(ctx)
+		if err != nil {
+			return metastore.Topic{}, false, err
+		}
+		if name == "" {
+			tc.mu.Lock()
+			name = tc.byID[id]
+			tc.mu.Unlock()
+		}
+		if t, ok := all[name]; ok && name != "" {
+			return t, true, nil
+		}
+		if attempt == 0 && !tc.recentlyLoaded() {
+			tc.invalidate()
+		} else {
+			break
+		}
+	}
+	return metastore.Topic{}, false, nil
+}
+
+func (tc *topicCache) recentlyLoaded() bool {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	return time.Since(tc.loaded) < 100*time.Millisecond
+}
+
+// invalidate drops the cache; the next lookup re-reads the store.
+func (tc *topicCache) invalidate() {
+	tc.mu.Lock()
+	tc.byName = nil
+	tc.mu.Unlock()
+}
+
+// isNotFound reports metastore errors meaning "no such topic/partition".
+func isNotFound(err error) bool {
+	return errors.Is(err, metastore.ErrUnknownTopic) || errors.Is(err, metastore.ErrUnknownPartition)
+}

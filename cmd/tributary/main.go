@@ -1,0 +1,82 @@
+// Command tributary is the one binary: `tributary serve` runs a broker.
+// Flags are parsed here and nowhere else; a flag overrides the config file.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage: tributary <command> [flags]
+
+commands:
+  serve    run a broker (Kafka on 127.0.0.1:9092, admin on 127.0.0.1:9089)
+`
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "tributary:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "serve":
+		return serveCmd(ctx, args[1:], stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stderr, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+}
+
+// serveFlags are serve's flags; empty means "not given, keep the file's".
+type serveFlags struct {
+	config, dataDir, kafkaAddr, adminAddr string
+}
+
+func parseServeFlags(args []string, stderr io.Writer) (serveFlags, error) {
+	var f serveFlags
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.config, "config", "", "bufstream.yaml-style config file (optional)")
+	fs.StringVar(&f.dataDir, "data-dir", "", "directory for the embedded stores (default ./data)")
+	fs.StringVar(&f.kafkaAddr, "kafka-addr", "", "Kafka listen address, also advertised (default 127.0.0.1:9092)")
+	fs.StringVar(&f.adminAddr, "admin-addr", "", "admin HTTP address: /-/status, /metrics (default 127.0.0.1:9089)")
+	if err := fs.Parse(args); err != nil {
+		return f, err
+	}
+	if fs.NArg() > 0 {
+		return f, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	return f, nil
+}
+
+func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
+	f, err := parseServeFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfig(f)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serve(ctx, cfg, log)
+}

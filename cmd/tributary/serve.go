@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/internal/node"
+)
+
+// loadConfig reads the config file if one is given, then applies the flags
+// over it.
+func loadConfig(f serveFlags) (config.Config, error) {
+	cfg := config.Default()
+	if f.config != "" {
+		var err error
+		if cfg, err = config.Load(f.config); err != nil {
+			return cfg, err
+		}
+	}
+	if f.dataDir != "" {
+		cfg.DataDir = f.dataDir
+	}
+	if f.kafkaAddr != "" {
+		// --kafka-addr chooses this broker's own address and advertises it.
+		l := &cfg.Kafka.Listeners[0]
+		l.ListenAddress, l.AdvertiseAddress = f.kafkaAddr, f.kafkaAddr
+	}
+	if f.adminAddr != "" {
+		cfg.Admin.ListenAddress = f.adminAddr
+	}
+	return cfg, cfg.Validate()
+}
+
+// shutdownGrace bounds the drain on SIGTERM.
+const shutdownGrace = 30 * time.Second
+
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	n, err := node.Start(cfg, log, node.Hooks{})
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	log.Info("shutting down: draining connections and flushing")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	err = n.Close(sctx)
+	log.Info("stopped")
+	return err
+}
