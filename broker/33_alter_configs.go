@@ -66,4 +66,6 @@ func (s *Server) alterTopicConfigs(ctx context.Context, typ kmsg.ConfigResourceT
 	return nil, ""
 }
 
-func isBufstreamKey(k string) bool { return len(k) > len(bufstreamPrefix) && k[:len(bufstreamPrefix)] == bufstreamPrefix }
+func isBufstreamKey(k string) bool {
+	return len(k) > len(bufstreamPrefix) && k[:len(bufstreamPrefix)] == bufstreamPrefix
+}

@@ -90,4 +90,3 @@ func (w *Writer) commit(ctx context.Context, key string, data []byte, appends []
 	}
 	return results, nil
 }
-
