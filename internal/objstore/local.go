@@ -33,6 +33,10 @@ const staleTemp = time.Minute
 // a delete lost in a crash only leaves a dead object for housekeeping to
 // delete again.
 //
+// A key cannot name both an object and a directory of other keys ("a/b"
+// and "a/b/c"): on this backend the second Put of such a pair fails. The
+// log's key layout never does this.
+//
 // Safe for concurrent use; the file system is the only shared state. One
 // process owns the directory at a time.
 type Local struct {
