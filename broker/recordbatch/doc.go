@@ -8,12 +8,15 @@
 // as specified at https://kafka.apache.org/documentation/#recordbatch.
 // Magic 0 and 1 are refused as UNSUPPORTED_FOR_MESSAGE_FORMAT.
 //
-// Decoding is franz-go's: kmsg.RecordBatch and kmsg.Record for headers
-// and records, kgo's decompressor for the codecs (bounded: a batch never
-// inflates past ValidateOptions.MaxDecompressedBytes). The package
-// hand-writes only what kmsg has no API for, each place saying why: the
-// record framing checks Kafka makes and kmsg, a client codec, leaves out,
-// and in-place header patches.
+// Decoding is franz-go's: kmsg.RecordBatch for batch headers, kgo's
+// decompressor for the codecs (bounded: a batch never inflates past
+// ValidateOptions.MaxDecompressedBytes). Two things are hand-written,
+// each saying why where it is: in-place header patches (kmsg can only
+// re-encode a whole batch), and a record scanner over kbin primitives
+// that checks and skips records without materializing them, as Kafka's
+// broker does (kmsg.Record allocates per claimed header, 40 bytes per
+// input byte, and trusts the framing). kmsg.Record is the scanner's
+// reference in the tests and the fuzz target.
 //
 // Contract, in the order the produce path uses it:
 //
@@ -38,8 +41,6 @@
 //     it refuses them (INVALID_RECORD). Every known client writes 0..n-1.
 //   - Bytes after the last batch are CORRUPT_MESSAGE; Kafka silently trims
 //     a partial trailing batch.
-//   - Records must use minimal varints (Java accepts longer encodings;
-//     no known client writes them).
 //   - A batch that fails to decompress is INVALID_RECORD (Kafka answers
 //     UNKNOWN_SERVER_ERROR); one that would inflate past the bound is
 //     MESSAGE_TOO_LARGE (Kafka has no bound).

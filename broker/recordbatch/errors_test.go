@@ -125,6 +125,8 @@ func TestValidateErrors(t *testing.T) {
 			data: plain(t, withRecords(framed(append(bytes.Clone(noHeaders[:len(noHeaders)-1]), 1)), 1))},
 		{name: "null header key", kind: ErrInvalidRecord, record: 0,
 			data: plain(t, withRecords(framed(bytes.Replace(emptyKey, []byte{2, 0, 2, 'v'}, []byte{2, 1, 2, 'v'}, 1)), 1))},
+		{name: "record fields past its length", kind: ErrInvalidRecord, record: 0,
+			data: plain(t, withRecords(framed(noHeaders[:len(noHeaders)-2]), 1))},
 		{name: "garbage records", kind: ErrInvalidRecord, record: 0,
 			data: plain(t, withRecords(bytes.Repeat([]byte{0xff}, 40), 3))},
 		{name: "garbage gzip", kind: ErrInvalidRecord, record: -1,

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"runtime/metrics"
 	"slices"
 	"testing"
 
@@ -117,3 +118,14 @@ func fetchDecode(tb testing.TB, data []byte) []*kgo.Record {
 
 // concat joins record sets.
 func concat(parts ...[]byte) []byte { return slices.Concat(parts...) }
+
+// allocated is how many heap bytes fn allocated (process-wide, so run it
+// from one goroutine with nothing else going on).
+func allocated(fn func()) uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	before := s[0].Value.Uint64()
+	fn()
+	metrics.Read(s)
+	return s[0].Value.Uint64() - before
+}

@@ -15,7 +15,7 @@ import (
 // whose producer got maxTimestamp wrong is still searched right.
 func FindOffsetByTimestamp(batch []byte, baseOffset, ts int64) (offset, timestamp int64, found bool, err error) {
 	offset, timestamp = -1, -1
-	err = scan(batch, func(h *Header, r *kmsg.Record) bool {
+	err = scan(batch, func(h *Header, r *record) bool {
 		if t := recordTimestamp(h, r); t >= ts {
 			offset, timestamp, found = baseOffset+int64(r.OffsetDelta), t, true
 			return false
@@ -34,7 +34,7 @@ func FindOffsetByTimestamp(batch []byte, baseOffset, ts int64) (offset, timestam
 // is the first record. A batch without records is an *Error.
 func MaxTimestampRecord(batch []byte, baseOffset int64) (offset, ts int64, err error) {
 	seen := false
-	err = scan(batch, func(h *Header, r *kmsg.Record) bool {
+	err = scan(batch, func(h *Header, r *record) bool {
 		if t := recordTimestamp(h, r); !seen || t > ts {
 			offset, ts, seen = baseOffset+int64(r.OffsetDelta), t, true
 		}
@@ -52,7 +52,7 @@ func MaxTimestampRecord(batch []byte, baseOffset int64) (offset, ts int64, err e
 // scan decodes the records of batch in order, calling fn until it
 // returns false. The batch's framing is checked; its CRC is not (it was
 // when the batch was produced).
-func scan(batch []byte, fn func(h *Header, r *kmsg.Record) bool) error {
+func scan(batch []byte, fn func(h *Header, r *record) bool) error {
 	var rb kmsg.RecordBatch
 	if err := one(batch, &rb); err != nil {
 		return err
@@ -66,7 +66,7 @@ func scan(batch []byte, fn func(h *Header, r *kmsg.Record) bool) error {
 	if err != nil {
 		return err
 	}
-	return eachRecord(recs, h.NumRecords, func(_ int, r *kmsg.Record) error {
+	return eachRecord(recs, h.NumRecords, func(_ int, r *record) error {
 		if !fn(&h, r) {
 			return errStop
 		}

@@ -1,32 +1,36 @@
 package recordbatch
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 
 	"github.com/twmb/franz-go/pkg/kbin"
-	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // errStop ends eachRecord early, without error.
 var errStop = errors.New("stop")
 
-// eachRecord decodes the n records in recs with kmsg, in order, and calls
-// fn with each; fn returning errStop ends the walk cleanly. Like Kafka's
+// record is what the broker needs of one record. Key, value and headers
+// are checked and skipped, never copied.
+type record struct {
+	TimestampDelta int64
+	OffsetDelta    int32
+	NullKey        bool
+}
+
+// eachRecord reads the n records in recs in order and calls fn with
+// each; fn returning errStop ends the walk cleanly. Like Kafka's
 // DefaultRecordBatch iterator it wants exactly n records and no bytes
-// after them (unless stopped early). The *kmsg.Record is reused, and its
-// byte fields alias recs.
-func eachRecord(recs []byte, n int32, fn func(i int, r *kmsg.Record) error) error {
+// after them (unless stopped early).
+func eachRecord(recs []byte, n int32, fn func(i int, r *record) error) error {
 	if n < 0 {
 		return batchErr(ErrInvalidRecord, nil, fmt.Sprintf("negative record count %d", n))
 	}
-	var r kmsg.Record
+	var r record
 	for i := range int(n) {
-		size, err := nextRecord(recs, &r)
+		size, err := scanRecord(recs, &r)
 		if err != nil {
-			return recordErr(ErrInvalidRecord, i, err,
-				fmt.Sprintf("record does not parse (%d declared)", n))
+			return recordErr(ErrInvalidRecord, i, err, fmt.Sprintf("record does not parse (%d declared)", n))
 		}
 		if err := fn(i, &r); err != nil {
 			if err == errStop {
@@ -43,18 +47,22 @@ func eachRecord(recs []byte, n int32, fn func(i int, r *kmsg.Record) error) erro
 	return nil
 }
 
-// nextRecord decodes the record recs starts with into r and returns its
-// size on the wire.
+// scanRecord reads the record recs starts with into r and returns its
+// size on the wire. It checks what Kafka's DefaultRecord.readFrom
+// checks: the length prefix frames exactly the fields, the header count
+// and header key lengths are not negative.
 //
-// kmsg decodes the fields but, as a client codec, trusts the framing: it
-// neither checks that the record's length prefix matches the fields it
-// read nor rejects a negative header count or header key length, all of
-// which Kafka's DefaultRecord.readFrom refuses. Those checks are
-// hand-written here, without a second parse: the fields' encoded size
-// must equal the length prefix, which also pins the header count to the
-// record's last byte. A consequence: non-minimal varints (which no known
-// client writes, and Java accepts) are refused.
-func nextRecord(recs []byte, r *kmsg.Record) (int, error) {
+// This is hand-written over franz-go's kbin primitives rather than
+// kmsg.Record.ReadFrom, for two reasons. kmsg.Record materializes the
+// headers into a slice sized by the record's own, untrusted, count: 40
+// bytes allocated per byte of input, so a 10 KiB zstd batch inflating to
+// 64 MiB of empty headers would cost 2.5 GiB. And kmsg, a client codec,
+// trusts the framing: it checks neither the length prefix against the
+// fields nor negative counts. Kafka's broker likewise skips rather than
+// decodes (DefaultRecordBatch.skipKeyValueIterator). kmsg.Record stays
+// the reference: the tests build records with it, and FuzzValidate
+// checks that every record accepted here decodes the same with it.
+func scanRecord(recs []byte, r *record) (int, error) {
 	l, sz := kbin.Varint(recs)
 	if sz <= 0 {
 		return 0, errors.New("bad record length varint")
@@ -62,68 +70,59 @@ func nextRecord(recs []byte, r *kmsg.Record) (int, error) {
 	if l < 0 || int(l) > len(recs)-sz {
 		return 0, fmt.Errorf("record length %d with %d bytes left", l, len(recs)-sz)
 	}
-	raw := recs[:sz+int(l)]
-	if err := r.UnsafeReadFrom(raw); err != nil {
+	b := kbin.Reader{Src: recs[sz : sz+int(l)]}
+	b.Int8() // attributes: unused in v2
+	r.TimestampDelta = b.Varlong()
+	r.OffsetDelta = b.Varint()
+	r.NullKey = skipBytes(&b)
+	skipBytes(&b) // value
+	if err := skipHeaders(&b); err != nil {
 		return 0, err
 	}
-	if body := bodyLen(r); body != int(l) {
-		return 0, fmt.Errorf("record length %d, but its fields take %d bytes", l, body)
+	if !b.Ok() {
+		return 0, fmt.Errorf("record fields run past its length %d", l)
 	}
-	if len(r.Headers) == 0 && raw[len(raw)-1] != 0 {
-		return 0, errors.New("negative header count")
+	if len(b.Src) != 0 {
+		return 0, fmt.Errorf("record length %d, but its fields end %d bytes early", l, len(b.Src))
 	}
-	if err := checkHeaderKeys(r, raw); err != nil {
-		return 0, err
-	}
-	return len(raw), nil
+	return sz + int(l), nil
 }
 
-// checkHeaderKeys refuses null header keys, which kmsg decodes as "".
-// Only an empty key can hide one, and empty keys are rare, so the check
-// re-encodes the record only then: a null key (varint -1) does not
-// round-trip to the empty key's varint 0.
-func checkHeaderKeys(r *kmsg.Record, raw []byte) error {
-	for i := range r.Headers {
-		if r.Headers[i].Key == "" {
-			if !bytes.Equal(r.AppendTo(make([]byte, 0, len(raw))), raw) {
-				return errors.New("negative header key length")
-			}
-			return nil
+// skipHeaders skips a record's headers; a negative count or key length
+// is an error (a negative value length is a null value, as in Kafka).
+func skipHeaders(b *kbin.Reader) error {
+	count := b.Varint()
+	if count < 0 {
+		return fmt.Errorf("negative header count %d", count)
+	}
+	for i := int32(0); i < count && b.Ok(); i++ {
+		kl := b.Varint()
+		if kl < 0 {
+			return fmt.Errorf("header %d: negative key length %d", i, kl)
 		}
+		b.Span(int(kl))
+		skipBytes(b)
 	}
 	return nil
 }
 
-// bodyLen is the size of r's fields after the length prefix, as written
-// with minimal varints (kmsg.Record.AppendTo's encoding).
-func bodyLen(r *kmsg.Record) int {
-	n := 1 + // attributes
-		kbin.VarlongLen(r.TimestampDelta64) +
-		kbin.VarintLen(r.OffsetDelta) +
-		bytesLen(r.Key) + bytesLen(r.Value) +
-		kbin.VarintLen(int32(len(r.Headers)))
-	for i := range r.Headers {
-		h := &r.Headers[i]
-		n += kbin.VarintLen(int32(len(h.Key))) + len(h.Key) + bytesLen(h.Value)
+// skipBytes skips a varint-length byte field and reports whether it is
+// null (any negative length, as Kafka reads it).
+func skipBytes(b *kbin.Reader) (null bool) {
+	n := b.Varint()
+	if n < 0 {
+		return true
 	}
-	return n
-}
-
-// bytesLen is the encoded size of a varint-length byte field; nil is
-// the one-byte -1.
-func bytesLen(b []byte) int {
-	if b == nil {
-		return 1
-	}
-	return kbin.VarintLen(int32(len(b))) + len(b)
+	b.Span(int(n))
+	return false
 }
 
 // recordTimestamp is a record's timestamp as Kafka's DefaultRecordBatch
 // reports it: the batch's maxTimestamp under LogAppendTime, else
 // firstTimestamp plus the record's delta.
-func recordTimestamp(h *Header, r *kmsg.Record) int64 {
+func recordTimestamp(h *Header, r *record) int64 {
 	if h.TimestampType() == LogAppendTime {
 		return h.MaxTimestamp
 	}
-	return h.FirstTimestamp + r.TimestampDelta64
+	return h.FirstTimestamp + r.TimestampDelta
 }

@@ -169,7 +169,7 @@ func (v *validator) header(h *Header) error {
 func (v *validator) records(recs []byte, h *Header, b *Batch) error {
 	var bad []RecordError
 	nbad, anyTimestamp := 0, false
-	err := eachRecord(recs, h.NumRecords, func(i int, r *kmsg.Record) error {
+	err := eachRecord(recs, h.NumRecords, func(i int, r *record) error {
 		if r.OffsetDelta != int32(i) {
 			return recordErr(ErrInvalidRecord, i, nil,
 				fmt.Sprintf("offset delta %d, want %d: deltas must run 0..n-1", r.OffsetDelta, i))
@@ -178,7 +178,7 @@ func (v *validator) records(recs []byte, h *Header, b *Batch) error {
 		if ts > b.MaxTimestamp {
 			b.MaxTimestamp, b.MaxTimestampDelta = ts, r.OffsetDelta
 		}
-		msg, isTS := v.recordProblem(h, r, i, ts)
+		msg, isTS := v.recordProblem(h, r, ts)
 		if msg != "" {
 			nbad++
 			anyTimestamp = anyTimestamp || isTS
@@ -195,9 +195,9 @@ func (v *validator) records(recs []byte, h *Header, b *Batch) error {
 }
 
 // recordProblem is LogValidator.validateKey then validateTimestamp: the
-// message for record i, if it is bad, and whether it is about time.
-func (v *validator) recordProblem(h *Header, r *kmsg.Record, i int, ts int64) (string, bool) {
-	if v.opts.Compacted && r.Key == nil {
+// message for the record, if it is bad, and whether it is about time.
+func (v *validator) recordProblem(h *Header, r *record, ts int64) (string, bool) {
+	if v.opts.Compacted && r.NullKey {
 		return "compacted topic cannot accept a record without a key", false
 	}
 	if v.opts.TimestampType == CreateTime && ts != -1 {
