@@ -10,7 +10,7 @@ import (
 )
 
 // mixedSet is one batch of every codec, 1..5 records each, as stored.
-func mixedSet(t *testing.T) (data []byte, counts []int) {
+func mixedSet(t testing.TB) (data []byte, counts []int) {
 	t.Helper()
 	for i, c := range codecs {
 		counts = append(counts, i+1)
