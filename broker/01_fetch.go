@@ -71,6 +71,7 @@ func (s *Server) resolveFetch(req *kmsg.FetchRequest, resp *kmsg.FetchResponse) 
 			op := &ot.Partitions[i]
 			*op = kmsg.NewFetchResponseTopicPartition()
 			op.Partition, op.HighWatermark, op.LastStableOffset, op.LogStartOffset = rp.Partition, -1, -1, -1
+			op.RecordBatches = []byte{} // Kafka sends empty, never null, records; librdkafka rejects size -1
 			fp := fetchPart{resp: op, offset: rp.FetchOffset, maxBytes: rp.PartitionMaxBytes}
 			switch {
 			case err != nil:
@@ -144,7 +145,9 @@ func (s *Server) readFetch(req *kmsg.FetchRequest, parts []fetchPart) (int, bool
 		res, err := s.reader.Read(ctx, p.pk, p.offset, max(limit, 0), total > 0)
 		op := p.resp
 		op.HighWatermark, op.LastStableOffset, op.LogStartOffset = res.State.HighWater, res.State.HighWater, res.State.LogStart
-		op.RecordBatches = res.Records
+		if res.Records != nil {
+			op.RecordBatches = res.Records
+		}
 		op.ErrorCode = fetchErrCode(err)
 		if err != nil {
 			failed = true
