@@ -79,7 +79,10 @@ func (n *Node) openStores(hooks Hooks) error {
 	if err != nil {
 		return fmt.Errorf("open object store: %w", err)
 	}
-	var obj objstore.Store = local
+	obj, err := wrapCrashHook(local) // test-only, off unless its env var is set
+	if err != nil {
+		return err
+	}
 	if hooks.WrapObjects != nil {
 		obj = hooks.WrapObjects(obj)
 	}
