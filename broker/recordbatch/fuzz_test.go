@@ -68,9 +68,12 @@ func seeds(tb testing.TB) [][]byte {
 // them; and Validate accepts the patched set again with identical batches.
 func FuzzValidate(f *testing.F) {
 	for i, s := range seeds(f) {
-		f.Add(s, uint32(i*1000))
+		f.Add(s, uint32(i*1000), i%2 == 0)
 	}
-	f.Fuzz(func(t *testing.T, data []byte, base uint32) {
+	f.Fuzz(func(t *testing.T, data []byte, base uint32, reseal bool) {
+		if reseal { // let mutations reach past the CRC check
+			resealAll(data)
+		}
 		var batches []Batch
 		var err error
 		if got := allocated(func() { batches, err = Validate(data, fuzzOpts) }); got > allocLimit(len(data)) {
@@ -104,6 +107,19 @@ func FuzzValidate(f *testing.F) {
 	})
 }
 
+// resealAll recomputes the CRC of every batch that frames in data, so
+// that mutated inputs get past the checksum to the deeper checks.
+func resealAll(data []byte) {
+	for len(data) >= headerSize {
+		l := int32(binary.BigEndian.Uint32(data[offBatchLength:]))
+		if l < minBatchLength || int(l) > len(data)-logOverhead {
+			return
+		}
+		sealCRC(data[:logOverhead+int(l)])
+		data = data[logOverhead+int(l):]
+	}
+}
+
 // checkTiling: accepted batches cover the input exactly, in order.
 func checkTiling(t *testing.T, data []byte, batches []Batch) {
 	t.Helper()
@@ -119,8 +135,9 @@ func checkTiling(t *testing.T, data []byte, batches []Batch) {
 	}
 }
 
-// checkConsumerView decodes patched with franz-go's consumer path and
-// compares it with what Validate reported.
+// checkConsumerView decodes patched as franz-go's consumer does (which
+// checks every CRC) and each batch's records with kmsg.Record, and
+// compares both with what Validate reported.
 func checkConsumerView(t *testing.T, patched []byte, batches []Batch, base, next int64) {
 	t.Helper()
 	total := int64(0)
@@ -134,22 +151,52 @@ func checkConsumerView(t *testing.T, patched []byte, batches []Batch, base, next
 	if int64(len(recs)) != total {
 		t.Fatalf("franz-go decoded %d records, Validate counted %d", len(recs), total)
 	}
-	i := 0
+	for i, r := range recs {
+		if r.Offset != base+int64(i) {
+			t.Fatalf("record %d at offset %d, want %d", i, r.Offset, base+int64(i))
+		}
+	}
 	for _, b := range batches {
-		bmax, at := int64(-1), int32(-1)
-		for j := range int(b.NumRecords) {
-			r := recs[i]
-			if r.Offset != base+int64(i) {
-				t.Fatalf("record %d at offset %d, want %d", i, r.Offset, base+int64(i))
-			}
-			if ts := r.Timestamp.UnixMilli(); ts > bmax {
-				bmax, at = ts, int32(j)
-			}
-			i++
+		checkKmsgRecords(t, patched[b.Offset:b.Offset+b.Len], b)
+	}
+}
+
+// checkKmsgRecords decodes one batch's records with kmsg.Record and
+// checks Validate's count, deltas and timestamp peak against them.
+func checkKmsgRecords(t *testing.T, raw []byte, b Batch) {
+	t.Helper()
+	var rb kmsg.RecordBatch
+	if err := rb.ReadFrom(raw); err != nil {
+		t.Fatalf("kmsg batch: %v", err)
+	}
+	recs, err := kgo.DefaultDecompressor().Decompress(rb.Records, kgo.CompressionCodecType(rb.Attributes&7))
+	if err != nil {
+		t.Fatalf("kgo decompress: %v", err)
+	}
+	peak, at := int64(-1), int32(-1)
+	for j := range int32(b.NumRecords) {
+		l, sz := kbin.Varint(recs)
+		var r kmsg.Record
+		if sz <= 0 || int(l) > len(recs)-sz || r.ReadFrom(recs[:sz+int(l)]) != nil {
+			t.Fatalf("kmsg cannot decode record %d that Validate accepted", j)
 		}
-		if bmax != b.MaxTimestamp || at != b.MaxTimestampDelta {
-			t.Fatalf("franz-go's records peak at %d (record %d), Validate says %d (%d)", bmax, at, b.MaxTimestamp, b.MaxTimestampDelta)
+		recs = recs[sz+int(l):]
+		ts := rb.FirstTimestamp + r.TimestampDelta64
+		if rb.Attributes&attrLogAppendTime != 0 {
+			ts = rb.MaxTimestamp
 		}
+		if r.OffsetDelta != j {
+			t.Fatalf("kmsg reads offset delta %d for record %d", r.OffsetDelta, j)
+		}
+		if ts > peak {
+			peak, at = ts, j
+		}
+	}
+	if len(recs) != 0 {
+		t.Fatalf("%d bytes after the records kmsg decoded", len(recs))
+	}
+	if peak != b.MaxTimestamp || at != b.MaxTimestampDelta {
+		t.Fatalf("kmsg's records peak at %d (record %d), Validate says %d (%d)", peak, at, b.MaxTimestamp, b.MaxTimestampDelta)
 	}
 }
 
@@ -162,10 +209,13 @@ func checkConsumerView(t *testing.T, patched []byte, batches []Batch, base, next
 // Walk yields, and fail only with *Error.
 func FuzzPatchRecordSet(f *testing.F) {
 	for i, s := range seeds(f) {
-		f.Add(s, int64(i)*1000, int64(baseTS+1))
+		f.Add(s, int64(i)*1000, int64(baseTS+1), i%2 == 0)
 	}
-	f.Add(seeds(f)[0], int64(1<<63-2), int64(0))
-	f.Fuzz(func(t *testing.T, data []byte, base, ts int64) {
+	f.Add(seeds(f)[0], int64(1<<63-2), int64(0), false)
+	f.Fuzz(func(t *testing.T, data []byte, base, ts int64, reseal bool) {
+		if reseal {
+			resealAll(data)
+		}
 		orig := bytes.Clone(data)
 		next, err := PatchRecordSet(data, base)
 		if err != nil {
