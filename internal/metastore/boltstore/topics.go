@@ -3,6 +3,7 @@ package boltstore
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"maps"
 	"time"
@@ -51,19 +52,20 @@ func (s *Store) CreateTopic(ctx context.Context, spec metastore.TopicSpec) (meta
 	return topic, nil
 }
 
-// newTopicID draws a random UUID not used by any existing topic.
+// newTopicID draws a random UUID not used by any existing topic. A
+// collision of 122 random bits is not expected even once; repeated ones
+// mean a broken random source.
 func (t *tx) newTopicID() (metastore.TopicID, error) {
-	for {
+	for range 3 {
 		var id metastore.TopicID
-		if _, err := rand.Read(id[:]); err != nil {
-			return id, err
-		}
+		rand.Read(id[:])          // never fails (crypto/rand, Go 1.24+)
 		id[6] = id[6]&0x0f | 0x40 // version 4
 		id[8] = id[8]&0x3f | 0x80 // RFC 4122 variant
 		if t.topicIDs.Get(id[:]) == nil {
 			return id, nil
 		}
 	}
+	return metastore.TopicID{}, errors.New("random topic ids keep colliding")
 }
 
 // putTopicAndPartitions stores topic and creates empty partitions from

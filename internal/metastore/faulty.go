@@ -1,0 +1,267 @@
+package metastore
+
+import (
+	"context"
+	"fmt"
+	"sync"
+)
+
+// Method names a Store method for fault injection.
+type Method string
+
+// The methods of Store.
+const (
+	MethodCreateTopic        Method = "CreateTopic"
+	MethodDeleteTopic        Method = "DeleteTopic"
+	MethodTopic              Method = "Topic"
+	MethodTopicByID          Method = "TopicByID"
+	MethodTopics             Method = "Topics"
+	MethodCreatePartitions   Method = "CreatePartitions"
+	MethodAlterTopicConfigs  Method = "AlterTopicConfigs"
+	MethodAppend             Method = "Append"
+	MethodPartition          Method = "Partition"
+	MethodReadIndex          Method = "ReadIndex"
+	MethodTrimIndex          Method = "TrimIndex"
+	MethodReplaceIndex       Method = "ReplaceIndex"
+	MethodAllocateProducerID Method = "AllocateProducerID"
+	MethodDeadObjects        Method = "DeadObjects"
+	MethodForgetObjects      Method = "ForgetObjects"
+	MethodKnownObjects       Method = "KnownObjects"
+	MethodClose              Method = "Close"
+)
+
+var methods = map[Method]bool{
+	MethodCreateTopic: true, MethodDeleteTopic: true, MethodTopic: true, MethodTopicByID: true,
+	MethodTopics: true, MethodCreatePartitions: true, MethodAlterTopicConfigs: true,
+	MethodAppend: true, MethodPartition: true, MethodReadIndex: true, MethodTrimIndex: true,
+	MethodReplaceIndex: true, MethodAllocateProducerID: true, MethodDeadObjects: true,
+	MethodForgetObjects: true, MethodKnownObjects: true, MethodClose: true,
+}
+
+// Faulty wraps a Store and injects failures into chosen methods, so that
+// fault and crash tests of the broker need no broken disk or database:
+//
+//   - FailNext: the next n calls fail without reaching the store (a
+//     refused transaction: nothing happened).
+//   - FailAfterNext: the next n calls reach the store, commit, and then
+//     report failure (a lost reply: the caller cannot know it committed;
+//     the broker must treat such errors as "state unknown").
+//   - HangNext: the next n calls block until their context is done (a
+//     stalled store), or until Reset lets them through.
+//
+// One fault is armed per method; arming another replaces it. Injected
+// errors are wrapped, so errors.Is sees the error given. Safe for
+// concurrent use; Faulty's mutex is never held while calling the store.
+type Faulty struct {
+	inner Store
+
+	mu      sync.Mutex
+	faults  map[Method]*fault
+	calls   map[Method]int
+	release chan struct{} // closed by Reset to let hung calls through
+}
+
+type faultKind int
+
+const (
+	failBefore faultKind = iota + 1
+	failAfter
+	hang
+)
+
+type fault struct {
+	kind faultKind
+	n    int // calls left; < 0 for every call until Reset
+	err  error
+}
+
+var _ Store = (*Faulty)(nil)
+
+// NewFaulty wraps inner with no faults armed.
+func NewFaulty(inner Store) *Faulty {
+	return &Faulty{
+		inner:   inner,
+		faults:  map[Method]*fault{},
+		calls:   map[Method]int{},
+		release: make(chan struct{}),
+	}
+}
+
+// FailNext makes the next n calls of m (every call if n < 0; none, which
+// disarms, if n == 0) return err
+// without calling the store.
+func (f *Faulty) FailNext(m Method, n int, err error) { f.arm(m, &fault{failBefore, n, err}) }
+
+// FailAfterNext makes the next n calls of m (every call if n < 0) call the
+// store and then return err instead of its answer (when it succeeded).
+func (f *Faulty) FailAfterNext(m Method, n int, err error) { f.arm(m, &fault{failAfter, n, err}) }
+
+// HangNext makes the next n calls of m (every call if n < 0) block until
+// their context is done, returning its error, or until Reset, after which
+// they proceed to the store. Close has no context and cannot hang.
+func (f *Faulty) HangNext(m Method, n int) {
+	if m == MethodClose {
+		panic("metastore.Faulty: Close cannot hang")
+	}
+	f.arm(m, &fault{kind: hang, n: n})
+}
+
+// Reset disarms every fault and releases hung calls to the store.
+func (f *Faulty) Reset() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	clear(f.faults)
+	close(f.release)
+	f.release = make(chan struct{})
+}
+
+// Calls returns how many times m was called, faults included.
+func (f *Faulty) Calls(m Method) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls[m]
+}
+
+func (f *Faulty) arm(m Method, ft *fault) {
+	if !methods[m] {
+		panic(fmt.Sprintf("metastore.Faulty: no method %q", m))
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if ft.n == 0 {
+		delete(f.faults, m)
+		return
+	}
+	f.faults[m] = ft
+}
+
+// take counts a call of m and consumes one use of its fault, if armed.
+func (f *Faulty) take(m Method) (fault, <-chan struct{}) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls[m]++
+	ft := f.faults[m]
+	if ft == nil {
+		return fault{}, nil
+	}
+	if ft.n > 0 {
+		ft.n--
+		if ft.n == 0 {
+			delete(f.faults, m)
+		}
+	}
+	return *ft, f.release
+}
+
+// call runs one call of m through the armed fault.
+func call[T any](f *Faulty, ctx context.Context, m Method, fn func() (T, error)) (T, error) {
+	var zero T
+	ft, release := f.take(m)
+	switch ft.kind {
+	case failBefore:
+		return zero, fmt.Errorf("injected %s failure: %w", m, ft.err)
+	case hang:
+		select {
+		case <-ctx.Done():
+			return zero, fmt.Errorf("injected %s hang: %w", m, ctx.Err())
+		case <-release:
+		}
+	}
+	v, err := fn()
+	if ft.kind == failAfter && err == nil {
+		return zero, fmt.Errorf("injected %s failure after commit: %w", m, ft.err)
+	}
+	return v, err
+}
+
+// none adapts a method that returns only an error to call.
+func none(err error) (struct{}, error) { return struct{}{}, err }
+
+// The Store methods: each passes through call with its Method.
+
+func (f *Faulty) CreateTopic(ctx context.Context, spec TopicSpec) (Topic, error) {
+	return call(f, ctx, MethodCreateTopic, func() (Topic, error) { return f.inner.CreateTopic(ctx, spec) })
+}
+
+func (f *Faulty) DeleteTopic(ctx context.Context, name string) (Topic, error) {
+	return call(f, ctx, MethodDeleteTopic, func() (Topic, error) { return f.inner.DeleteTopic(ctx, name) })
+}
+
+func (f *Faulty) Topic(ctx context.Context, name string) (Topic, error) {
+	return call(f, ctx, MethodTopic, func() (Topic, error) { return f.inner.Topic(ctx, name) })
+}
+
+func (f *Faulty) TopicByID(ctx context.Context, id TopicID) (Topic, error) {
+	return call(f, ctx, MethodTopicByID, func() (Topic, error) { return f.inner.TopicByID(ctx, id) })
+}
+
+func (f *Faulty) Topics(ctx context.Context) ([]Topic, error) {
+	return call(f, ctx, MethodTopics, func() ([]Topic, error) { return f.inner.Topics(ctx) })
+}
+
+func (f *Faulty) CreatePartitions(ctx context.Context, name string, total int32) (Topic, error) {
+	return call(f, ctx, MethodCreatePartitions, func() (Topic, error) { return f.inner.CreatePartitions(ctx, name, total) })
+}
+
+func (f *Faulty) AlterTopicConfigs(ctx context.Context, name string, set map[string]*string, replace bool) (Topic, error) {
+	return call(f, ctx, MethodAlterTopicConfigs, func() (Topic, error) {
+		return f.inner.AlterTopicConfigs(ctx, name, set, replace)
+	})
+}
+
+func (f *Faulty) Append(ctx context.Context, obj ObjectRef, batches []AppendBatch) ([]AppendResult, error) {
+	return call(f, ctx, MethodAppend, func() ([]AppendResult, error) { return f.inner.Append(ctx, obj, batches) })
+}
+
+func (f *Faulty) Partition(ctx context.Context, pk PartitionKey) (PartitionState, error) {
+	return call(f, ctx, MethodPartition, func() (PartitionState, error) { return f.inner.Partition(ctx, pk) })
+}
+
+func (f *Faulty) ReadIndex(ctx context.Context, pk PartitionKey, from int64, limit int) ([]IndexEntry, PartitionState, error) {
+	type answer struct {
+		entries []IndexEntry
+		st      PartitionState
+	}
+	a, err := call(f, ctx, MethodReadIndex, func() (answer, error) {
+		entries, st, err := f.inner.ReadIndex(ctx, pk, from, limit)
+		return answer{entries, st}, err
+	})
+	return a.entries, a.st, err
+}
+
+func (f *Faulty) TrimIndex(ctx context.Context, pk PartitionKey, before int64) (int, error) {
+	return call(f, ctx, MethodTrimIndex, func() (int, error) { return f.inner.TrimIndex(ctx, pk, before) })
+}
+
+func (f *Faulty) ReplaceIndex(ctx context.Context, pk PartitionKey, old []IndexEntry, repl IndexEntry) error {
+	_, err := call(f, ctx, MethodReplaceIndex, func() (struct{}, error) {
+		return none(f.inner.ReplaceIndex(ctx, pk, old, repl))
+	})
+	return err
+}
+
+func (f *Faulty) AllocateProducerID(ctx context.Context) (int64, error) {
+	return call(f, ctx, MethodAllocateProducerID, func() (int64, error) { return f.inner.AllocateProducerID(ctx) })
+}
+
+func (f *Faulty) DeadObjects(ctx context.Context, limit int) ([]string, error) {
+	return call(f, ctx, MethodDeadObjects, func() ([]string, error) { return f.inner.DeadObjects(ctx, limit) })
+}
+
+func (f *Faulty) ForgetObjects(ctx context.Context, keys []string) error {
+	_, err := call(f, ctx, MethodForgetObjects, func() (struct{}, error) {
+		return none(f.inner.ForgetObjects(ctx, keys))
+	})
+	return err
+}
+
+func (f *Faulty) KnownObjects(ctx context.Context, keys []string) (map[string]bool, error) {
+	return call(f, ctx, MethodKnownObjects, func() (map[string]bool, error) { return f.inner.KnownObjects(ctx, keys) })
+}
+
+// Close closes the wrapped store (an armed Close fault fails it first, or
+// after).
+func (f *Faulty) Close() error {
+	_, err := call(f, context.Background(), MethodClose, func() (struct{}, error) { return none(f.inner.Close()) })
+	return err
+}

@@ -1,0 +1,129 @@
+package metastore_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/tributary-io/tributary/internal/metastore"
+	"github.com/tributary-io/tributary/internal/metastore/boltstore"
+	"github.com/tributary-io/tributary/internal/metastore/metastoretest"
+)
+
+func newBolt(t *testing.T) metastore.Store {
+	t.Helper()
+	s, err := boltstore.Open(filepath.Join(t.TempDir(), "meta.db"), boltstore.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// TestFaultyConformance checks that an unarmed Faulty passes everything
+// through.
+func TestFaultyConformance(t *testing.T) {
+	metastoretest.Run(t, func(t *testing.T) metastoretest.Opener {
+		path := filepath.Join(t.TempDir(), "meta.db")
+		return func(t *testing.T) metastore.Store {
+			s, err := boltstore.Open(path, boltstore.Options{NoSync: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return metastore.NewFaulty(s)
+		}
+	})
+}
+
+// setup makes a one-partition topic behind a Faulty.
+func setup(t *testing.T) (*metastore.Faulty, metastore.PartitionKey) {
+	t.Helper()
+	f := metastore.NewFaulty(newBolt(t))
+	topic, err := f.CreateTopic(t.Context(), metastore.TopicSpec{Name: "t", Partitions: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, metastore.PartitionKey{Topic: topic.ID}
+}
+
+func appendOne(ctx context.Context, f *metastore.Faulty, pk metastore.PartitionKey, key string) error {
+	_, err := f.Append(ctx, metastore.ObjectRef{Key: key, Size: 1}, []metastore.AppendBatch{
+		{Partition: pk, Size: 1, NumRecords: 1, ProducerID: metastore.NoProducerID},
+	})
+	return err
+}
+
+func highWater(t *testing.T, f *metastore.Faulty, pk metastore.PartitionKey) int64 {
+	t.Helper()
+	st, err := f.Partition(t.Context(), pk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.HighWater
+}
+
+func TestFaultyFailNext(t *testing.T) {
+	f, pk := setup(t)
+	f.FailNext(metastore.MethodAppend, 2, metastore.ErrUnavailable)
+	for i := range 2 {
+		if err := appendOne(t.Context(), f, pk, "a"); !errors.Is(err, metastore.ErrUnavailable) {
+			t.Fatalf("call %d: err = %v", i, err)
+		}
+	}
+	if hw := highWater(t, f, pk); hw != 0 {
+		t.Fatalf("failed calls reached the store: HighWater %d", hw)
+	}
+	if err := appendOne(t.Context(), f, pk, "a"); err != nil {
+		t.Fatalf("third call: %v", err)
+	}
+	if n := f.Calls(metastore.MethodAppend); n != 3 {
+		t.Fatalf("Calls = %d", n)
+	}
+}
+
+func TestFaultyFailAfterNext(t *testing.T) {
+	f, pk := setup(t)
+	f.FailAfterNext(metastore.MethodAppend, 1, metastore.ErrUnavailable)
+	if err := appendOne(t.Context(), f, pk, "a"); !errors.Is(err, metastore.ErrUnavailable) {
+		t.Fatalf("err = %v", err)
+	}
+	if hw := highWater(t, f, pk); hw != 1 {
+		t.Fatalf("the call should have committed: HighWater %d", hw)
+	}
+}
+
+func TestFaultyHang(t *testing.T) {
+	f, pk := setup(t)
+	f.HangNext(metastore.MethodAppend, -1)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if err := appendOne(ctx, f, pk, "a"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("hung call: err = %v", err)
+	}
+	done := make(chan error)
+	go func() { done <- appendOne(t.Context(), f, pk, "b") }()
+	select {
+	case err := <-done:
+		t.Fatalf("call did not hang: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	f.Reset()
+	if err := <-done; err != nil {
+		t.Fatalf("released call: %v", err)
+	}
+	if hw := highWater(t, f, pk); hw != 1 {
+		t.Fatalf("HighWater %d, want only the released call", hw)
+	}
+}
+
+func TestFaultyUnknownMethodPanics(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Fatal("no panic")
+		}
+	}()
+	metastore.NewFaulty(nil).FailNext("Apend", 1, metastore.ErrUnavailable)
+}
