@@ -166,9 +166,9 @@ func (s *Server) submitProduce(req *kmsg.ProduceRequest, resp *kmsg.ProduceRespo
 		cancel()
 	}
 	if req.Acks == 0 {
-		return func() kmsg.Response { return nil }, nil
+		return reply{fn: func() kmsg.Response { return nil }}, nil
 	}
-	return func() kmsg.Response {
+	return later(func() kmsg.Response {
 		var results []produce.Result
 		if pending != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), timeout-time.Since(start))
@@ -195,7 +195,7 @@ func (s *Server) submitProduce(req *kmsg.ProduceRequest, resp *kmsg.ProduceRespo
 		s.m.ProduceRequests.Inc()
 		s.m.ProduceLatency.Observe(time.Since(start).Seconds())
 		return resp
-	}, nil
+	}), nil
 }
 
 // produceResultCode maps a flush outcome to a Kafka code.

@@ -50,12 +50,12 @@ func handleFetch(s *Server, c *conn, req *kmsg.FetchRequest) (reply, error) {
 		return now(resp), nil
 	}
 	parts := s.resolveFetch(req, resp)
-	return func() kmsg.Response {
+	return later(func() kmsg.Response {
 		s.serveFetch(req, parts, start)
 		s.m.FetchRequests.Inc()
 		s.m.FetchLatency.Observe(time.Since(start).Seconds())
 		return resp
-	}, nil
+	}), nil
 }
 
 // resolveFetch builds the response skeleton and resolves every partition.

@@ -8,10 +8,18 @@ import (
 
 // reply produces a handler's response; the connection's writer calls it in
 // request order. A nil response means "send nothing" (produce with acks=0).
-type reply func() kmsg.Response
+// wait marks replies that may block (produce awaiting its flush, fetch
+// long-polling): the writer flushes what it has written before calling them.
+type reply struct {
+	fn   func() kmsg.Response
+	wait bool
+}
 
 // now wraps a response that is already complete.
-func now(r kmsg.Response) reply { return func() kmsg.Response { return r } }
+func now(r kmsg.Response) reply { return reply{fn: func() kmsg.Response { return r }} }
+
+// later wraps a response computed by fn, which may block.
+func later(fn func() kmsg.Response) reply { return reply{fn: fn, wait: true} }
 
 // api is one served Kafka API: its version range and its handler.
 type api struct {

@@ -88,45 +88,71 @@ func (c *conn) readRequest(br *bufio.Reader) (queued, error) {
 		return queued{}, err
 	}
 	start := time.Now()
+	pr, err := parseRequest(body)
+	if err != nil {
+		return queued{}, err
+	}
+	if pr.clientID != nil {
+		c.clientID = *pr.clientID
+	}
+	q := queued{corr: pr.corr, key: pr.key, version: pr.version, start: start}
+	if pr.req == nil { // KIP-511: ApiVersions above our range, answered at v0
+		q.version = 0
+		q.reply = now(unsupportedApiVersions())
+		return q, nil
+	}
+	q.flex = pr.req.IsFlexible()
+	q.reply, err = c.s.dispatch(apis[pr.key], c, pr.req)
+	if err != nil {
+		return queued{}, fmt.Errorf("%s: %w", kmsg.NameForKey(pr.key), err)
+	}
+	return q, nil
+}
+
+// parsed is one decoded request frame.
+type parsed struct {
+	key, version int16
+	corr         int32
+	clientID     *string
+	// req is the decoded request; nil for an ApiVersions request at a
+	// version above the served range (answered at v0, KIP-511).
+	req kmsg.Request
+}
+
+// parseRequest decodes a frame body (header and request) with kmsg. Any
+// error means Kafka would close the connection: an undecodable header, an
+// unknown API key, a version outside the served range (except
+// ApiVersions), or a body that does not decode.
+func parseRequest(body []byte) (parsed, error) {
 	r := kbin.Reader{Src: body}
-	key, version, corr := r.Int16(), r.Int16(), r.Int32()
-	clientID := r.NullableString()
+	p := parsed{key: r.Int16(), version: r.Int16(), corr: r.Int32()}
+	p.clientID = r.NullableString()
 	if err := r.Complete(); err != nil {
-		return queued{}, fmt.Errorf("request header: %v: %w", err, errCloseConn)
+		return p, fmt.Errorf("request header: %v: %w", err, errCloseConn)
 	}
-	if clientID != nil {
-		c.clientID = *clientID
-	}
-	a, ok := apis[key]
+	a, ok := apis[p.key]
 	if !ok {
-		return queued{}, fmt.Errorf("unknown api key %d: %w", key, errCloseConn)
+		return p, fmt.Errorf("unknown api key %d: %w", p.key, errCloseConn)
 	}
-	q := queued{corr: corr, key: key, version: version, start: start}
-	if version < a.min || version > a.max {
-		if key == 18 { // KIP-511: answer at v0 so the client can downgrade
-			q.version = 0
-			q.reply = now(unsupportedApiVersions())
-			return q, nil
+	if p.version < a.min || p.version > a.max {
+		if p.key == 18 && p.version > a.max {
+			return p, nil
 		}
-		return queued{}, fmt.Errorf("%s version %d outside [%d, %d]: %w", kmsg.NameForKey(key), version, a.min, a.max, errCloseConn)
+		return p, fmt.Errorf("%s version %d outside [%d, %d]: %w", kmsg.NameForKey(p.key), p.version, a.min, a.max, errCloseConn)
 	}
-	req := kmsg.RequestForKey(key)
-	req.SetVersion(version)
-	q.flex = req.IsFlexible()
-	if q.flex {
+	req := kmsg.RequestForKey(p.key)
+	req.SetVersion(p.version)
+	if req.IsFlexible() {
 		kmsg.SkipTags(&r)
 	}
 	if err := r.Complete(); err != nil {
-		return queued{}, fmt.Errorf("%s v%d header: %w", kmsg.NameForKey(key), version, errCloseConn)
+		return p, fmt.Errorf("%s v%d header tags: %w", kmsg.NameForKey(p.key), p.version, errCloseConn)
 	}
 	if err := req.ReadFrom(r.Src); err != nil {
-		return queued{}, fmt.Errorf("decode %s v%d: %v: %w", kmsg.NameForKey(key), version, err, errCloseConn)
+		return p, fmt.Errorf("decode %s v%d: %v: %w", kmsg.NameForKey(p.key), p.version, err, errCloseConn)
 	}
-	q.reply, err = c.s.dispatch(a, c, req)
-	if err != nil {
-		return queued{}, fmt.Errorf("%s: %w", kmsg.NameForKey(key), err)
-	}
-	return q, nil
+	p.req = req
+	return p, nil
 }
 
 // readFrame reads one size-prefixed request; a size over the limit or below
@@ -156,13 +182,16 @@ func (c *conn) writeLoop() {
 	var werr error
 	var buf []byte
 	for q := range c.replies {
-		resp := q.reply()
-		c.s.observe(q, resp)
-		if resp == nil || werr != nil {
-			continue
+		if q.reply.wait && bw.Buffered() > 0 && werr == nil {
+			werr = bw.Flush()
 		}
-		buf = appendResponse(buf[:0], q, resp)
-		if _, werr = bw.Write(buf); werr == nil && len(c.replies) == 0 {
+		resp := q.reply.fn()
+		c.s.observe(q, resp)
+		if resp != nil && werr == nil {
+			buf = appendResponse(buf[:0], q, resp)
+			_, werr = bw.Write(buf)
+		}
+		if werr == nil && len(c.replies) == 0 && bw.Buffered() > 0 {
 			werr = bw.Flush()
 		}
 		if werr != nil {

@@ -1,0 +1,191 @@
+// Command kafkabench measures a Kafka-protocol broker with franz-go: produce
+// throughput of 1 KiB records at acks=all (idempotent) over 6 partitions,
+// per-record produce latency (Produce call to acknowledgement, p50/p99),
+// and consume throughput from the start of the topic.
+//
+// Without --brokers it starts a Tributary node in process on a temporary
+// data dir (embedded stores, fsync on); with --brokers it measures whatever
+// listens there (an Apache Kafka on the same machine, for the comparison a
+// later issue asks for), so both are measured by the same client code.
+//
+//	go run ./bench/kafkabench                 # Tributary, defaults
+//	go run ./bench/kafkabench --brokers 127.0.0.1:9092 --topic t1
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/internal/node"
+)
+
+type options struct {
+	brokers    string
+	topic      string
+	records    int
+	size       int
+	partitions int
+	linger     time.Duration
+	flushBytes int
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.brokers, "brokers", "", "broker to measure; empty starts a Tributary node in process")
+	flag.StringVar(&o.topic, "topic", "bench", "topic to create and use")
+	flag.IntVar(&o.records, "records", 200_000, "records to produce")
+	flag.IntVar(&o.size, "size", 1024, "record value size in bytes")
+	flag.IntVar(&o.partitions, "partitions", 6, "partitions of the topic")
+	flag.DurationVar(&o.linger, "linger", 5*time.Millisecond, "in-process node: intake linger")
+	flag.IntVar(&o.flushBytes, "flush-bytes", 4<<20, "in-process node: intake flush size")
+	flag.Parse()
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "kafkabench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(o options) error {
+	addr := o.brokers
+	if addr == "" {
+		n, dir, err := startNode(o)
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		defer n.Close(context.Background())
+		addr = n.KafkaAddr()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	if err := createTopic(ctx, addr, o); err != nil {
+		return err
+	}
+	fmt.Printf("broker=%s cores=%d GOMAXPROCS=%d records=%d size=%dB partitions=%d acks=all idempotent=true\n",
+		describe(o), runtime.NumCPU(), runtime.GOMAXPROCS(0), o.records, o.size, o.partitions)
+	p, err := produce(ctx, addr, o)
+	if err != nil {
+		return err
+	}
+	c, err := consume(ctx, addr, o)
+	if err != nil {
+		return err
+	}
+	mb := float64(o.records*o.size) / (1 << 20)
+	fmt.Printf("produce: %.1f MB/s  %.0f records/s  latency p50=%v p99=%v (%.2fs)\n",
+		mb/p.elapsed.Seconds(), float64(o.records)/p.elapsed.Seconds(), p.p50, p.p99, p.elapsed.Seconds())
+	fmt.Printf("consume: %.1f MB/s  %.0f records/s (%.2fs)\n",
+		mb/c.Seconds(), float64(o.records)/c.Seconds(), c.Seconds())
+	return nil
+}
+
+func describe(o options) string {
+	if o.brokers != "" {
+		return o.brokers
+	}
+	return fmt.Sprintf("tributary(in-process, linger=%v, flush=%dB)", o.linger, o.flushBytes)
+}
+
+func startNode(o options) (*node.Node, string, error) {
+	dir, err := os.MkdirTemp("", "kafkabench-")
+	if err != nil {
+		return nil, "", err
+	}
+	cfg := config.Default()
+	cfg.DataDir = dir
+	cfg.Kafka.Listeners[0].ListenAddress = "127.0.0.1:0"
+	cfg.Kafka.Listeners[0].AdvertiseAddress = ""
+	cfg.Admin.ListenAddress = "127.0.0.1:0"
+	cfg.Intake.Linger = o.linger
+	cfg.Intake.MaxBytes = config.ByteSize(o.flushBytes)
+	n, err := node.Start(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), node.Hooks{})
+	return n, dir, err
+}
+
+func createTopic(ctx context.Context, addr string, o options) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	resp, err := kadm.NewClient(cl).CreateTopic(ctx, int32(o.partitions), 1, nil, o.topic)
+	if err != nil {
+		return fmt.Errorf("create topic: %w", err)
+	}
+	return resp.Err
+}
+
+type produceResult struct {
+	elapsed  time.Duration
+	p50, p99 time.Duration
+}
+
+func produce(ctx context.Context, addr string, o options) (produceResult, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DefaultProduceTopic(o.topic),
+		kgo.RequiredAcks(kgo.AllISRAcks()), kgo.ProducerBatchMaxBytes(1<<20), kgo.MaxBufferedRecords(50_000))
+	if err != nil {
+		return produceResult{}, err
+	}
+	defer cl.Close()
+	value := make([]byte, o.size)
+	for i := range value {
+		value[i] = byte('a' + i%26)
+	}
+	lat := make([]time.Duration, o.records)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	start := time.Now()
+	for i := 0; i < o.records; i++ {
+		i, sent := i, time.Now()
+		wg.Add(1)
+		cl.Produce(ctx, &kgo.Record{Key: []byte(fmt.Sprintf("k%d", i)), Value: value}, func(_ *kgo.Record, err error) {
+			lat[i] = time.Since(sent)
+			if err != nil {
+				mu.Lock()
+				firstErr = err
+				mu.Unlock()
+			}
+			wg.Done()
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if firstErr != nil {
+		return produceResult{}, fmt.Errorf("produce: %w", firstErr)
+	}
+	sort.Slice(lat, func(a, b int) bool { return lat[a] < lat[b] })
+	q := func(f float64) time.Duration { return lat[int(f*float64(len(lat)-1))].Round(10 * time.Microsecond) }
+	return produceResult{elapsed: elapsed, p50: q(0.50), p99: q(0.99)}, nil
+}
+
+func consume(ctx context.Context, addr string, o options) (time.Duration, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(o.topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxBytes(64<<20))
+	if err != nil {
+		return 0, err
+	}
+	defer cl.Close()
+	start := time.Now()
+	got := 0
+	for got < o.records {
+		fs := cl.PollFetches(ctx)
+		if err := fs.Err0(); err != nil {
+			return 0, fmt.Errorf("consume after %d records: %w", got, err)
+		}
+		got += fs.NumRecords()
+	}
+	return time.Since(start), nil
+}
