@@ -29,8 +29,8 @@ func FuzzParseRequest(f *testing.F) {
 	for i, req := range seeds {
 		f.Add(requestFrame(req, int32(i)))
 	}
-	f.Add([]byte{0, 18, 0, 99, 0, 0, 0, 1, 255, 255})         // ApiVersions v99
-	f.Add([]byte{0x7f, 0x7f, 0, 0, 0, 0, 0, 1, 0, 0})         // unknown key
+	f.Add([]byte{0, 18, 0, 99, 0, 0, 0, 1, 255, 255})          // ApiVersions v99
+	f.Add([]byte{0x7f, 0x7f, 0, 0, 0, 0, 0, 1, 0, 0})          // unknown key
 	f.Add([]byte{0, 0, 0, 9, 0, 0, 0, 1, 0, 3, 'a', 'b', 'c'}) // truncated produce
 	f.Fuzz(func(t *testing.T, body []byte) {
 		p, err := parseRequest(body)

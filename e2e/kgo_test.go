@@ -57,7 +57,7 @@ func TestCodecsRoundTripAndRestart(t *testing.T) {
 			t.Fatalf("create %s: %v", topic, err)
 		}
 		start := time.Now()
-		produceNumbered(t, ctx, n.KafkaAddr(), topic, codecRecords, kgo.ProducerBatchCompression(c.codec))
+		produceSequence(t, ctx, n.KafkaAddr(), topic, codecRecords, kgo.ProducerBatchCompression(c.codec))
 		got := consumeAll(t, ctx, n.KafkaAddr(), topic, codecRecords)
 		checkNumbered(t, topic, got, codecRecords)
 		before[topic] = got
@@ -74,9 +74,9 @@ func TestCodecsRoundTripAndRestart(t *testing.T) {
 	}
 }
 
-// produceNumbered sends records with value = sequence number and key =
+// produceSequence sends records with value = sequence number and key =
 // "key-<i%97>", and fails the test on any produce error.
-func produceNumbered(t *testing.T, ctx context.Context, addr, topic string, count int, opts ...kgo.Opt) {
+func produceSequence(t *testing.T, ctx context.Context, addr, topic string, count int, opts ...kgo.Opt) {
 	t.Helper()
 	cl := newClient(t, addr, append([]kgo.Opt{kgo.DefaultProduceTopic(topic), kgo.RequiredAcks(kgo.AllISRAcks())}, opts...)...)
 	var wg sync.WaitGroup
@@ -205,7 +205,7 @@ func TestIdempotentRetryNotDuplicated(t *testing.T) {
 		t.Fatal(err)
 	}
 	const count = 5000
-	produceNumbered(t, ctx, n.KafkaAddr(), "idem", count,
+	produceSequence(t, ctx, n.KafkaAddr(), "idem", count,
 		kgo.RetryBackoffFn(func(int) time.Duration { return 10 * time.Millisecond }), kgo.MetadataMinAge(50*time.Millisecond))
 	if la.remaining.Load() >= 0 {
 		t.Fatalf("only %d of 5 injected lost acknowledgements were used", 5-la.remaining.Load())
