@@ -1,0 +1,41 @@
+# Few targets, real clients. `make test` is what CI runs (.ci/run).
+GO        ?= go
+FUZZTIME  ?= 15s
+PKGS      := ./...
+
+.PHONY: build run test vet unit fuzz bench
+
+build:
+	$(GO) build -o bin/tributary ./cmd/tributary
+
+run:
+	$(GO) run ./cmd/tributary serve
+
+vet:
+	$(GO) vet $(PKGS)
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+# Every test, end-to-end ones included (franz-go, kcat, crash tests), then a
+# short run of every fuzz target.
+test: vet unit fuzz
+
+unit:
+	$(GO) test -count=1 -timeout 30m $(PKGS)
+
+# Each decoder that reads network or stored bytes has a fuzz target; CI runs
+# each for FUZZTIME (a smoke run: the corpus seeds plus new inputs).
+FUZZ_TARGETS := \
+	./broker:FuzzParseRequest \
+	./broker/recordbatch:FuzzValidate \
+	./broker/recordbatch:FuzzPatchRecordSet
+
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
+
+# Produce/consume figures: 1 KiB records, acks=all, 6 partitions.
+bench:
+	$(GO) run ./bench/kafkabench
