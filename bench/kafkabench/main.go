@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"sync"
 	"time"
@@ -50,9 +51,18 @@ func main() {
 	flag.IntVar(&o.partitions, "partitions", 6, "partitions of the topic")
 	flag.DurationVar(&o.linger, "linger", 5*time.Millisecond, "in-process node: intake linger")
 	flag.IntVar(&o.flushBytes, "flush-bytes", 4<<20, "in-process node: intake flush size")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
+	}
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "kafkabench:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
