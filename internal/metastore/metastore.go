@@ -26,6 +26,9 @@
 // alteration (AlterConfigs) are plain functions here so that every
 // backend applies the same ones.
 //
+// Faulty wraps any Store to inject failures and hangs in tests of its
+// callers; metastoretest.Run is the conformance suite.
+//
 // Backends: boltstore (embedded, the default) and, later, Postgres. Errors
 // are the sentinels of errors.go, wrapped.
 package metastore

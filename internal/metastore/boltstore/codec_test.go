@@ -21,8 +21,12 @@ func TestEntryRoundTrip(t *testing.T) {
 	}
 }
 
+func sb(first, last int32, base int64) metastore.SeqBatch {
+	return metastore.SeqBatch{FirstSeq: first, LastSeq: last, BaseOffset: base}
+}
+
 func TestProducerRoundTrip(t *testing.T) {
-	st := &metastore.ProducerState{Epoch: -2, Batches: []metastore.SeqBatch{{0, 9, 100}, {math.MaxInt32, 3, math.MaxInt64}}}
+	st := &metastore.ProducerState{Epoch: -2, Batches: []metastore.SeqBatch{sb(0, 9, 100), sb(math.MaxInt32, 3, math.MaxInt64)}}
 	got, err := decodeProducer(encodeProducer(st))
 	if err != nil || got.Epoch != st.Epoch || len(got.Batches) != 2 || got.Batches[1] != st.Batches[1] {
 		t.Fatalf("round trip = %+v, %v", got, err)
@@ -50,7 +54,7 @@ func FuzzDecodeEntry(f *testing.F) {
 
 // FuzzDecodeProducer: never panics; what decodes re-encodes identically.
 func FuzzDecodeProducer(f *testing.F) {
-	f.Add(encodeProducer(&metastore.ProducerState{Epoch: 1, Batches: []metastore.SeqBatch{{1, 2, 3}}}))
+	f.Add(encodeProducer(&metastore.ProducerState{Epoch: 1, Batches: []metastore.SeqBatch{sb(1, 2, 3)}}))
 	f.Add([]byte{0, 0, 9})
 	f.Fuzz(func(t *testing.T, v []byte) {
 		st, err := decodeProducer(v)

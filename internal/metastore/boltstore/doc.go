@@ -50,8 +50,9 @@
 //	            does not scan every object)
 //	counters    "producer_id" → next producer ID (8)
 //
-// Deleting a topic removes every row under its topicID prefix; the topic ID
-// is never reused, so nothing of the old topic can mix into a new one.
+// Deleting a topic removes every row under its topicID prefix, and a topic
+// created again draws a new random (122-bit) ID, so nothing of the old
+// topic can mix into the new one.
 //
 // # Object references
 //

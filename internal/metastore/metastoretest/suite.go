@@ -1,26 +1,3 @@
-// Package metastoretest is the conformance suite of metastore.Store: every
-// backend (boltstore, later Postgres) runs Run in its own tests, so the
-// contract written in package metastore is checked the same way for all.
-//
-// A backend provides a NewStore function that prepares one fresh, empty
-// store and returns an Opener for it. Each call of the Opener returns a
-// new handle on the same data; the durability subtests close a handle and
-// open the next to check that what was committed is still there. The
-// suite closes every handle it opens; a backend's own t.Cleanup removes
-// the data (t.TempDir, a dropped schema).
-//
-//	func TestConformance(t *testing.T) {
-//		metastoretest.Run(t, func(t *testing.T) metastoretest.Opener {
-//			path := filepath.Join(t.TempDir(), "meta.db")
-//			return func(t *testing.T) metastore.Store {
-//				s, err := boltstore.Open(path, boltstore.Options{})
-//				if err != nil {
-//					t.Fatal(err)
-//				}
-//				return s
-//			}
-//		})
-//	}
 package metastoretest
 
 import (
@@ -76,24 +53,24 @@ func Run(t *testing.T, newStore NewStore) {
 // harness is one subtest's store: the current handle and how to get a new
 // one on the same data.
 type harness struct {
-	open Opener
-	s    metastore.Store
-	objs atomic.Int64
+	open  Opener
+	s     metastore.Store
+	close func() error // closes s once
+	objs  atomic.Int64
 }
 
-// reopen closes the current handle (if any) and opens a new one.
+// reopen closes the current handle (if any) and opens a new one. Each
+// handle is closed exactly once, here or at cleanup.
 func (h *harness) reopen(t *testing.T) metastore.Store {
 	t.Helper()
-	if h.s != nil {
-		if err := h.s.Close(); err != nil {
+	if h.close != nil {
+		if err := h.close(); err != nil {
 			t.Fatalf("close: %v", err)
 		}
-		h.s = nil
 	}
 	s := h.open(t)
-	var once sync.Once
-	t.Cleanup(func() { once.Do(func() { s.Close() }) })
-	h.s = s
+	h.s, h.close = s, sync.OnceValue(s.Close)
+	t.Cleanup(func() { h.close() })
 	return s
 }
 
