@@ -108,10 +108,10 @@ func (s *Server) serveFetch(req *kmsg.FetchRequest, parts []fetchPart, start tim
 		wake = ch
 	}
 	for {
-		total, failed := s.readFetch(req, parts)
+		total, records, failed := s.readFetch(req, parts)
 		wait := time.Until(deadline)
 		if total >= int(req.MinBytes) || failed || wake == nil || wait <= 0 {
-			s.m.FetchBytes.Add(float64(total))
+			s.countFetched(total, records)
 			return
 		}
 		timer := time.NewTimer(wait)
@@ -119,19 +119,24 @@ func (s *Server) serveFetch(req *kmsg.FetchRequest, parts []fetchPart, start tim
 		case <-wake:
 			timer.Stop()
 		case <-timer.C:
-			total, _ := s.readFetch(req, parts)
-			s.m.FetchBytes.Add(float64(total))
+			total, records, _ := s.readFetch(req, parts)
+			s.countFetched(total, records)
 			return
 		}
 	}
 }
 
-// readFetch fills every resolved partition; it reports the bytes returned
-// and whether any partition failed (a failure ends the long poll, as Kafka
-// answers errors at once).
-func (s *Server) readFetch(req *kmsg.FetchRequest, parts []fetchPart) (int, bool) {
+func (s *Server) countFetched(bytes, records int) {
+	s.m.FetchBytes.Add(float64(bytes))
+	s.m.FetchRecords.Add(float64(records))
+}
+
+// readFetch fills every resolved partition; it reports the bytes and
+// records returned and whether any partition failed (a failure ends the
+// long poll, as Kafka answers errors at once).
+func (s *Server) readFetch(req *kmsg.FetchRequest, parts []fetchPart) (int, int, bool) {
 	ctx := context.Background()
-	total, failed := 0, false
+	total, records, failed := 0, 0, false
 	budget := int(req.MaxBytes)
 	if req.Version < 3 || budget <= 0 {
 		budget = 50 << 20
@@ -145,8 +150,9 @@ func (s *Server) readFetch(req *kmsg.FetchRequest, parts []fetchPart) (int, bool
 		res, err := s.reader.Read(ctx, p.pk, p.offset, max(limit, 0), total > 0)
 		op := p.resp
 		op.HighWatermark, op.LastStableOffset, op.LogStartOffset = res.State.HighWater, res.State.HighWater, res.State.LogStart
-		if res.Records != nil {
-			op.RecordBatches = res.Records
+		op.RecordBatches = res.Records
+		if op.RecordBatches == nil {
+			op.RecordBatches = []byte{} // Kafka sends empty, never null, records; librdkafka rejects size -1
 		}
 		op.ErrorCode = fetchErrCode(err)
 		if err != nil {
@@ -156,8 +162,9 @@ func (s *Server) readFetch(req *kmsg.FetchRequest, parts []fetchPart) (int, bool
 			}
 		}
 		total += len(res.Records)
+		records += res.NumRecords
 	}
-	return total, failed
+	return total, records, failed
 }
 
 func fetchErrCode(err error) int16 {

@@ -1,21 +1,32 @@
 package broker
 
-// ApiVersions, versions 0-4 (KIP-35, KIP-511 flexible v3+).
+// ApiVersions, versions 0-5 (KIP-35, KIP-511 flexible v3+, KIP-1242 v5).
 //
 // The answer is built from the handler table (apis.go), never from a second
 // list. A request at a version we do not know is answered at version 0 with
 // UNSUPPORTED_VERSION and the table, so the client can pick a version, as
-// Kafka does (conn.go handles that case before decoding).
+// Kafka does (conn.go handles that case before decoding). From v5 a client
+// may name the cluster and node it expects: one without the other is
+// INVALID_REQUEST, a mismatch is REBOOTSTRAP_REQUIRED.
 
 import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-func init() { register(0, 4, handleApiVersions) }
+func init() { register(0, 5, handleApiVersions) }
 
 func handleApiVersions(s *Server, c *conn, req *kmsg.ApiVersionsRequest) (reply, error) {
 	resp := req.ResponseKind().(*kmsg.ApiVersionsResponse)
+	switch {
+	case req.Version < 5:
+	case (req.ClusterID == nil) != (req.NodeID == -1):
+		resp.ErrorCode = kerr.InvalidRequest.Code
+		return now(resp), nil
+	case req.ClusterID != nil && (*req.ClusterID != s.opts.ClusterID || req.NodeID != s.opts.NodeID):
+		resp.ErrorCode = kerr.RebootstrapRequired.Code
+		return now(resp), nil
+	}
 	fillApiVersions(resp)
 	return now(resp), nil
 }

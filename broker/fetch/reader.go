@@ -52,7 +52,9 @@ type Result struct {
 	// Records holds whole record batches, baseOffsets patched; the first
 	// batch contains the requested offset (or is the first after it).
 	Records []byte
-	State   metastore.PartitionState
+	// NumRecords counts the records in Records (from batch headers).
+	NumRecords int
+	State      metastore.PartitionState
 }
 
 // Read returns batches of pk from offset on, at most maxBytes of them,
@@ -75,7 +77,7 @@ func (r *Reader) Read(ctx context.Context, pk metastore.PartitionKey, offset int
 
 func (r *Reader) read(ctx context.Context, pk metastore.PartitionKey, offset int64, maxBytes int, strict bool) (Result, error) {
 	var out []byte
-	next := offset
+	next, records := offset, 0
 	for {
 		entries, st, err := r.meta.ReadIndex(ctx, pk, next, indexPage)
 		if err != nil {
@@ -85,24 +87,27 @@ func (r *Reader) read(ctx context.Context, pk metastore.PartitionKey, offset int
 			return Result{State: st}, fmt.Errorf("%w: %d not in [%d, %d]", ErrOffsetOutOfRange, offset, st.LogStart, st.HighWater)
 		}
 		var full bool
-		out, next, full, err = r.appendEntries(ctx, out, entries, offset, maxBytes, strict)
+		var n int
+		out, next, n, full, err = r.appendEntries(ctx, out, entries, offset, maxBytes, strict)
+		records += n
 		if err != nil {
 			return Result{State: st}, err
 		}
 		if full || len(entries) < indexPage || next >= st.HighWater {
-			return Result{Records: out, State: st}, nil
+			return Result{Records: out, NumRecords: records, State: st}, nil
 		}
 	}
 }
 
 // appendEntries appends the batches of entries at or past offset to out,
-// within maxBytes; full reports that the byte budget is spent.
-func (r *Reader) appendEntries(ctx context.Context, out []byte, entries []metastore.IndexEntry, offset int64, maxBytes int, strict bool) ([]byte, int64, bool, error) {
+// within maxBytes; it returns the next offset to read, the records added,
+// and whether the byte budget is spent.
+func (r *Reader) appendEntries(ctx context.Context, out []byte, entries []metastore.IndexEntry, offset int64, maxBytes int, strict bool) ([]byte, int64, int, bool, error) {
 	raws, err := r.load(ctx, entries)
 	if err != nil {
-		return out, 0, false, err
+		return out, 0, 0, false, err
 	}
-	next := offset
+	next, records := offset, 0
 	for i, e := range entries {
 		base := e.BaseOffset
 		full := false
@@ -121,17 +126,18 @@ func (r *Reader) appendEntries(ctx context.Context, out []byte, entries []metast
 			out = append(out, raw...)
 			recordbatch.PatchBaseOffset(out[start:], batchBase)
 			next = last + 1
+			records += int(h.NumRecords)
 			return true
 		})
 		if werr != nil {
-			return out, next, false, fmt.Errorf("%w: object %s at %d: %v", ErrCorrupt, e.ObjectKey, e.Pos, werr)
+			return out, next, records, false, fmt.Errorf("%w: object %s at %d: %v", ErrCorrupt, e.ObjectKey, e.Pos, werr)
 		}
 		if full {
-			return out, next, true, nil
+			return out, next, records, true, nil
 		}
 		next = e.LastOffset + 1
 	}
-	return out, next, false, nil
+	return out, next, records, false, nil
 }
 
 // load returns each entry's raw bytes, from the cache or the object store;
