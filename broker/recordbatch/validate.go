@@ -119,7 +119,10 @@ func (v *validator) batch(raw []byte, rb *kmsg.RecordBatch, off int) (Batch, err
 		return Batch{}, err
 	}
 	b := newBatch(&h, off)
-	return b, v.records(recs, &h, &b)
+	if err := v.records(recs, &h, &b); err != nil {
+		return Batch{}, err
+	}
+	return b, nil
 }
 
 // envelope runs UnifiedLog.analyzeAndValidateRecords' checks, in its
