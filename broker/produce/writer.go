@@ -90,6 +90,7 @@ type Writer struct {
 	space    *sync.Cond // signalled when buffered bytes drop
 	buf      []*Pending
 	bufBytes int
+	firstAt  time.Time // when the oldest buffered part arrived
 	inFlight int64 // bytes buffered plus bytes being flushed
 	closed   bool
 	kick     chan struct{} // wakes the flusher
@@ -125,6 +126,9 @@ func (w *Writer) Submit(ctx context.Context, parts []Part) (*Pending, error) {
 	defer w.mu.Unlock()
 	if err := w.waitSpace(ctx, int64(size)); err != nil {
 		return nil, err
+	}
+	if len(w.buf) == 0 {
+		w.firstAt = time.Now()
 	}
 	w.buf = append(w.buf, p)
 	w.bufBytes += size
@@ -218,9 +222,11 @@ func (w *Writer) run() {
 		<-w.kick
 		w.mu.Lock()
 		full, closed := w.bufBytes >= w.cfg.MaxBytes, w.closed
+		// Parts that arrived during the previous flush have waited already.
+		linger := w.cfg.Linger - time.Since(w.firstAt)
 		w.mu.Unlock()
-		if !full && !closed {
-			timer.Reset(w.cfg.Linger)
+		if !full && !closed && linger > 0 {
+			timer.Reset(linger)
 			select {
 			case <-timer.C:
 			case <-w.kick: // size reached or closing: flush now
