@@ -21,6 +21,7 @@ import (
 
 	"github.com/tributary-io/tributary/broker"
 	"github.com/tributary-io/tributary/broker/fetch"
+	"github.com/tributary-io/tributary/broker/housekeeping"
 	"github.com/tributary-io/tributary/broker/produce"
 	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/internal/admin"
@@ -40,6 +41,7 @@ type Node struct {
 	writer  *produce.Writer
 	reader  *fetch.Reader
 	kafka   *broker.Server
+	house   *housekeeping.Housekeeper
 	admin   *admin.Server
 	ready   atomic.Bool
 	closers []func() error
@@ -121,6 +123,14 @@ func (n *Node) startServers() error {
 	if err := n.kafka.Start(); err != nil {
 		return err
 	}
+	house, err := housekeeping.New(housekeeping.Options{
+		Config: c.Housekeeping, Logger: n.log, Registerer: n.Metrics.Registry,
+	}, n.Meta, n.Objects)
+	if err != nil {
+		return err
+	}
+	n.house = house
+	n.house.Start()
 	n.admin = admin.New(c.Admin.ListenAddress, n.Metrics.Registry, n.readyErr)
 	return n.admin.Start()
 }
@@ -148,6 +158,9 @@ func (n *Node) Close(ctx context.Context) error {
 	}
 	if n.writer != nil {
 		errs = append(errs, n.writer.Close())
+	}
+	if n.house != nil {
+		n.house.Stop()
 	}
 	if n.admin != nil {
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
