@@ -2,9 +2,11 @@ package broker
 
 // Metadata, versions 0-13.
 //
-// This broker leads every partition: the object store is the replica set,
-// so each partition reports this node as leader, sole replica and ISR, at
-// leader epoch 0. Topic IDs (KIP-516) are reported from v10. Unknown topics
+// Any broker serves any partition: the object store is the replica set. A
+// partition reports one live broker as leader, sole replica and ISR, at
+// leader epoch 0; in cluster mode the leader is spread over the live
+// brokers by a rule every broker computes alike (membership.Leader), so
+// clients spread their load. Topic IDs (KIP-516) are reported from v10. Unknown topics
 // named by the client are created when auto-creation is on and the request
 // allows it (v4+), as Kafka's auto.create.topics.enable does.
 
@@ -25,7 +27,7 @@ func handleMetadata(s *Server, c *conn, req *kmsg.MetadataRequest) (reply, error
 	resp := req.ResponseKind().(*kmsg.MetadataResponse)
 	resp.Brokers = s.brokers()
 	resp.ClusterID = &s.opts.ClusterID
-	resp.ControllerID = s.opts.NodeID
+	resp.ControllerID = s.nodeID()
 
 	all, err := s.topics.all(ctx)
 	if err != nil {
@@ -88,11 +90,12 @@ func (s *Server) metadataTopic(t metastore.Topic) kmsg.MetadataResponseTopic {
 	mt.TopicID = t.ID
 	for p := int32(0); p < t.Partitions; p++ {
 		mp := kmsg.NewMetadataResponseTopicPartition()
+		leader := s.leaderOf(t.ID, p)
 		mp.Partition = p
-		mp.Leader = s.opts.NodeID
+		mp.Leader = leader
 		mp.LeaderEpoch = 0
-		mp.Replicas = []int32{s.opts.NodeID}
-		mp.ISR = []int32{s.opts.NodeID}
+		mp.Replicas = []int32{leader}
+		mp.ISR = []int32{leader}
 		mt.Partitions = append(mt.Partitions, mp)
 	}
 	return mt
@@ -119,9 +122,37 @@ func metadataError(resp *kmsg.MetadataResponse, req *kmsg.MetadataRequest, err e
 	return resp
 }
 
-// brokers lists the live brokers: this one (cluster mode adds the others).
+// brokers lists the live brokers: this one alone, or the cluster's.
 func (s *Server) brokers() []kmsg.MetadataResponseBroker {
-	b := kmsg.NewMetadataResponseBroker()
-	b.NodeID, b.Host, b.Port = s.opts.NodeID, s.adv.host, s.adv.port
-	return []kmsg.MetadataResponseBroker{b}
+	if s.opts.Members == nil {
+		b := kmsg.NewMetadataResponseBroker()
+		b.NodeID, b.Host, b.Port = s.opts.NodeID, s.adv.host, s.adv.port
+		return []kmsg.MetadataResponseBroker{b}
+	}
+	var out []kmsg.MetadataResponseBroker
+	for _, m := range s.opts.Members.Live() {
+		b := kmsg.NewMetadataResponseBroker()
+		b.NodeID, b.Host, b.Port = m.NodeID, m.Host, m.Port
+		if m.Rack != "" {
+			b.Rack = &m.Rack
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// nodeID is this broker's node ID.
+func (s *Server) nodeID() int32 {
+	if s.opts.Members != nil {
+		return s.opts.Members.Self().NodeID
+	}
+	return s.opts.NodeID
+}
+
+// leaderOf names the broker reported as a partition's leader.
+func (s *Server) leaderOf(topic metastore.TopicID, partition int32) int32 {
+	if s.opts.Members == nil {
+		return s.opts.NodeID
+	}
+	return s.opts.Members.Leader(topic, partition).NodeID
 }

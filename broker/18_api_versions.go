@@ -23,7 +23,7 @@ func handleApiVersions(s *Server, c *conn, req *kmsg.ApiVersionsRequest) (reply,
 	case (req.ClusterID == nil) != (req.NodeID == -1):
 		resp.ErrorCode = kerr.InvalidRequest.Code
 		return now(resp), nil
-	case req.ClusterID != nil && (*req.ClusterID != s.opts.ClusterID || req.NodeID != s.opts.NodeID):
+	case req.ClusterID != nil && (*req.ClusterID != s.opts.ClusterID || req.NodeID != s.nodeID()):
 		resp.ErrorCode = kerr.RebootstrapRequired.Code
 		return now(resp), nil
 	}

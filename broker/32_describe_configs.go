@@ -73,14 +73,14 @@ func (s *Server) describeTopicConfigs(ctx context.Context, out *kmsg.DescribeCon
 }
 
 func (s *Server) describeBrokerConfigs(out *kmsg.DescribeConfigsResponseResource, rr kmsg.DescribeConfigsRequestResource) {
-	if rr.ResourceName != "" && rr.ResourceName != strconv.Itoa(int(s.opts.NodeID)) {
+	if rr.ResourceName != "" && rr.ResourceName != strconv.Itoa(int(s.nodeID())) {
 		out.ErrorCode, out.ErrorMessage = kerr.InvalidRequest.Code, strp("unknown broker "+rr.ResourceName)
 		return
 	}
 	want := nameFilter(rr.ConfigNames)
 	for _, kv := range [][2]string{
 		{"auto.create.topics.enable", strconv.FormatBool(s.opts.AutoCreateTopics)},
-		{"broker.id", strconv.Itoa(int(s.opts.NodeID))},
+		{"broker.id", strconv.Itoa(int(s.nodeID()))},
 		{"message.max.bytes", strconv.Itoa(int(s.opts.MaxMessageBytes))},
 		{"num.partitions", strconv.Itoa(int(s.opts.DefaultPartitions))},
 		{"socket.request.max.bytes", strconv.Itoa(int(s.opts.MaxRequestBytes))},

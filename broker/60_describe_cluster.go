@@ -11,7 +11,7 @@ func handleDescribeCluster(s *Server, c *conn, req *kmsg.DescribeClusterRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeClusterResponse)
 	resp.EndpointType = req.EndpointType
 	resp.ClusterID = s.opts.ClusterID
-	resp.ControllerID = s.opts.NodeID
+	resp.ControllerID = s.nodeID()
 	resp.ClusterAuthorizedOperations = -2147483648
 	for _, b := range s.brokers() {
 		db := kmsg.NewDescribeClusterResponseBroker()

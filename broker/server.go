@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/tributary-io/tributary/broker/fetch"
+	"github.com/tributary-io/tributary/broker/membership"
 	"github.com/tributary-io/tributary/broker/produce"
 	"github.com/tributary-io/tributary/internal/metastore"
 	"github.com/tributary-io/tributary/internal/metrics"
@@ -40,6 +41,10 @@ type Options struct {
 	MaxRequestBytes int32
 	// MaxMessageBytes is the default max.message.bytes of topics.
 	MaxMessageBytes int32
+	// Members, when set, is the cluster membership: Metadata then lists
+	// the live brokers and spreads partition leadership over them, and
+	// NodeID is the one membership registered. Nil serves this broker alone.
+	Members *membership.Membership
 }
 
 // Server is one Kafka broker: the listener, its connections, and the

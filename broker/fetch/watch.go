@@ -1,7 +1,10 @@
 package fetch
 
 import (
+	"context"
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/tributary-io/tributary/internal/metastore"
 )
@@ -58,4 +61,49 @@ func (r *Reader) Notify(pk metastore.PartitionKey) {
 		}
 	}
 	ws.mu.Unlock()
+}
+
+// PollRemote wakes the watchers of partitions whose log grew through another
+// broker (cluster mode, where this broker's write path does not see every
+// commit): every interval it reads the state of each watched partition and
+// notifies those whose high watermark moved. It returns when ctx ends.
+func (r *Reader) PollRemote(ctx context.Context, interval time.Duration) {
+	seen := map[metastore.PartitionKey]int64{}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		watched := r.watched()
+		for pk := range seen {
+			if !slices.Contains(watched, pk) {
+				delete(seen, pk)
+			}
+		}
+		for _, pk := range watched {
+			st, err := r.meta.Partition(ctx, pk)
+			if err != nil {
+				continue // the next tick tries again; fetches still end at MaxWait
+			}
+			if last, ok := seen[pk]; ok && st.HighWater > last {
+				r.Notify(pk)
+			}
+			seen[pk] = st.HighWater
+		}
+	}
+}
+
+// watched lists the partitions some fetch is waiting on.
+func (r *Reader) watched() []metastore.PartitionKey {
+	ws := &r.watch
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	out := make([]metastore.PartitionKey, 0, len(ws.byPart))
+	for pk := range ws.byPart {
+		out = append(out, pk)
+	}
+	return out
 }

@@ -1,0 +1,161 @@
+// Package membership keeps this broker registered in the metadata store and
+// knows which brokers are alive, for cluster mode: many stateless brokers on
+// one metadata store, with no consensus of their own.
+//
+// Each broker registers (claiming a node ID), then heartbeats every
+// HeartbeatInterval; a registration not renewed within SessionTimeout
+// lapses, and the broker drops out of every other broker's Metadata answers
+// at their next refresh. Leadership is derived, not elected: every broker
+// computes the same leader for a partition from the same live set (Leader),
+// and since any broker accepts Produce and Fetch for any partition, a
+// client that briefly follows a stale leader still succeeds.
+//
+// Concurrency: Run is the one goroutine that writes; the live set is an
+// immutable slice swapped atomically, so readers never lock.
+package membership
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"sort"
+	"sync/atomic"
+	"time"
+
+	"github.com/tributary-io/tributary/internal/metastore"
+)
+
+// Config says how this broker registers.
+type Config struct {
+	// WantNodeID claims a fixed node ID; -1 takes the lowest free one.
+	WantNodeID int32
+	Host       string
+	Port       int32
+	Rack       string
+	// HeartbeatInterval is how often the registration is renewed and the
+	// live set re-read (default 1s).
+	HeartbeatInterval time.Duration
+	// SessionTimeout is how long a registration lives without a heartbeat
+	// (default 10s).
+	SessionTimeout time.Duration
+}
+
+// Membership is this broker's registration and its view of the cluster.
+type Membership struct {
+	cfg   Config
+	store metastore.Cluster
+	log   *slog.Logger
+	self  atomic.Pointer[metastore.BrokerInfo]
+	live  atomic.Pointer[[]metastore.BrokerInfo]
+}
+
+// Join registers this broker and reads the live set once.
+func Join(ctx context.Context, store metastore.Cluster, cfg Config, log *slog.Logger) (*Membership, error) {
+	if cfg.HeartbeatInterval <= 0 {
+		cfg.HeartbeatInterval = time.Second
+	}
+	if cfg.SessionTimeout <= 0 {
+		cfg.SessionTimeout = 10 * time.Second
+	}
+	m := &Membership{cfg: cfg, store: store, log: log}
+	var inst [8]byte
+	rand.Read(inst[:])
+	b := metastore.BrokerInfo{Instance: hex.EncodeToString(inst[:]), Host: cfg.Host, Port: cfg.Port, Rack: cfg.Rack}
+	got, err := store.RegisterBroker(ctx, cfg.WantNodeID, b, cfg.SessionTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("register broker at %s:%d: %w", cfg.Host, cfg.Port, err)
+	}
+	m.self.Store(&got)
+	if err := m.refresh(ctx); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Self is this broker's registration.
+func (m *Membership) Self() metastore.BrokerInfo { return *m.self.Load() }
+
+// Live is the last read live set, sorted by node ID; it always includes
+// this broker.
+func (m *Membership) Live() []metastore.BrokerInfo { return *m.live.Load() }
+
+// Leader is the broker that Metadata names as leader of a partition: the
+// same on every broker that sees the same live set.
+func (m *Membership) Leader(topic metastore.TopicID, partition int32) metastore.BrokerInfo {
+	live := m.Live()
+	h := fnv.New32a()
+	h.Write(topic[:])
+	h.Write([]byte{byte(partition >> 24), byte(partition >> 16), byte(partition >> 8), byte(partition)})
+	return live[int(h.Sum32()%uint32(len(live)))]
+}
+
+// Run heartbeats until ctx ends. A lapsed registration (the store gave the
+// ID to another instance) is re-registered asking for the same ID first.
+func (m *Membership) Run(ctx context.Context) {
+	t := time.NewTicker(m.cfg.HeartbeatInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := m.beat(ctx); err != nil && ctx.Err() == nil {
+			m.log.Warn("broker heartbeat failed", "node_id", m.Self().NodeID, "err", err)
+		}
+	}
+}
+
+func (m *Membership) beat(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, m.cfg.SessionTimeout/2)
+	defer cancel()
+	self := m.Self()
+	err := m.store.Heartbeat(ctx, self.NodeID, self.Instance, m.cfg.SessionTimeout)
+	if errors.Is(err, metastore.ErrConflict) {
+		m.log.Warn("broker registration lapsed; registering again", "node_id", self.NodeID)
+		got, rerr := m.store.RegisterBroker(ctx, self.NodeID, self, m.cfg.SessionTimeout)
+		if errors.Is(rerr, metastore.ErrConflict) {
+			got, rerr = m.store.RegisterBroker(ctx, -1, self, m.cfg.SessionTimeout)
+		}
+		if rerr != nil {
+			return fmt.Errorf("re-register: %w", rerr)
+		}
+		m.self.Store(&got)
+		err = nil
+	}
+	if err != nil {
+		return fmt.Errorf("heartbeat: %w", err)
+	}
+	return m.refresh(ctx)
+}
+
+// refresh re-reads the live set, keeping this broker in it even when the
+// store is briefly unreachable (this broker knows it is alive).
+func (m *Membership) refresh(ctx context.Context) error {
+	live, err := m.store.LiveBrokers(ctx)
+	if err != nil {
+		return fmt.Errorf("list live brokers: %w", err)
+	}
+	self := m.Self()
+	found := false
+	for _, b := range live {
+		found = found || b.NodeID == self.NodeID
+	}
+	if !found {
+		live = append(live, self)
+		sort.Slice(live, func(i, j int) bool { return live[i].NodeID < live[j].NodeID })
+	}
+	m.live.Store(&live)
+	return nil
+}
+
+// Leave deregisters, so the others drop this broker at once rather than
+// after the session timeout.
+func (m *Membership) Leave(ctx context.Context) error {
+	self := m.Self()
+	return m.store.DeregisterBroker(ctx, self.NodeID, self.Instance)
+}
