@@ -91,7 +91,7 @@ type Writer struct {
 	buf      []*Pending
 	bufBytes int
 	firstAt  time.Time // when the oldest buffered part arrived
-	inFlight int64 // bytes buffered plus bytes being flushed
+	inFlight int64     // bytes buffered plus bytes being flushed
 	closed   bool
 	kick     chan struct{} // wakes the flusher
 	done     chan struct{} // closed when the flusher exits
