@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -41,6 +42,13 @@ const staleTemp = time.Minute
 // process owns the directory at a time.
 type Local struct {
 	root string
+	// dirs orders directory creation against removal: Put holds it shared
+	// from creating a key's directory until its temp file is in it (the
+	// directory is then non-empty and cannot be removed); Delete holds it
+	// exclusively while removing empty parents. Within one process that
+	// closes the race; only one process uses a data dir (the metadata
+	// store's file lock sees to that).
+	dirs sync.RWMutex
 }
 
 var _ Store = (*Local)(nil)
@@ -77,15 +85,7 @@ func (l *Local) Put(ctx context.Context, key string, data []byte) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
 	}
-	// A concurrent Delete may remove a parent directory that has just been
-	// created and is still empty; create it again and retry.
-	var err error
-	for range 3 {
-		if err = l.put(key, data); !errors.Is(err, fs.ErrNotExist) {
-			break
-		}
-	}
-	if err != nil {
+	if err := l.put(key, data); err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
 	}
 	return nil
@@ -94,10 +94,13 @@ func (l *Local) Put(ctx context.Context, key string, data []byte) error {
 func (l *Local) put(key string, data []byte) error {
 	dst := l.path(key)
 	dir := filepath.Dir(dst)
-	if err := l.mkdirDurable(dir); err != nil {
-		return err
+	l.dirs.RLock()
+	err := l.mkdirDurable(dir)
+	var tmp *os.File
+	if err == nil {
+		tmp, err = os.CreateTemp(dir, tempPrefix+"*")
 	}
-	tmp, err := os.CreateTemp(dir, tempPrefix+"*")
+	l.dirs.RUnlock()
 	if err != nil {
 		return err
 	}
@@ -235,7 +238,9 @@ func (l *Local) Delete(ctx context.Context, key string) error {
 	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("delete %s: %w", key, err)
 	}
+	l.dirs.Lock()
 	l.removeEmptyParents(filepath.Dir(p))
+	l.dirs.Unlock()
 	return nil
 }
 
