@@ -71,6 +71,10 @@ type Housekeeper struct {
 	passMu    sync.Mutex           // held for a whole pass
 	deadSeen  map[string]time.Time // dead object → first seen dead; passMu
 	lastSweep time.Time            // last orphan sweep; passMu
+	// settled maps a partition to the offset before which its index holds
+	// only big segments, which no rewrite touches again, so each pass's
+	// rewrite walk starts there instead of at the log start; passMu.
+	settled map[metastore.PartitionKey]int64
 
 	runMu sync.Mutex // guards stop and done
 	stop  context.CancelFunc
@@ -86,6 +90,7 @@ func New(opts Options, meta metastore.Store, obj objstore.Store) (*Housekeeper, 
 	h := &Housekeeper{
 		cfg: opts.Config, meta: meta, obj: obj, log: opts.Logger, now: opts.Now,
 		metrics: newCounters(opts.Registerer), deadSeen: map[string]time.Time{},
+		settled: map[metastore.PartitionKey]int64{},
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -216,20 +221,31 @@ func (p *pass) partitions(ctx context.Context) {
 		p.fail(fmt.Errorf("list topics: %w", err))
 		return
 	}
+	settled := make(map[metastore.PartitionKey]int64, len(p.h.settled))
 	for _, t := range topics {
 		for i := range t.Partitions {
-			if ctx.Err() != nil {
-				return
-			}
 			pk := metastore.PartitionKey{Topic: t.ID, Partition: i}
-			if err := p.retain(ctx, t, pk); err != nil && !gone(err) {
-				p.fail(fmt.Errorf("retention of %s[%d]: %w", t.Name, i, err))
-			}
-			if err := p.rewrite(ctx, pk); err != nil && !gone(err) {
-				p.fail(fmt.Errorf("segment rewrite of %s[%d]: %w", t.Name, i, err))
-			}
+			settled[pk] = p.partition(ctx, t, pk)
 		}
 	}
+	p.h.settled = settled // partitions of deleted topics drop out
+}
+
+// partition runs retention then segment rewrite on pk, and returns the
+// offset the next pass's rewrite walk starts from (see settled).
+func (p *pass) partition(ctx context.Context, t metastore.Topic, pk metastore.PartitionKey) int64 {
+	from := p.h.settled[pk]
+	if ctx.Err() != nil {
+		return from
+	}
+	if err := p.retain(ctx, t, pk); err != nil && !gone(err) {
+		p.fail(fmt.Errorf("retention of %s[%d]: %w", t.Name, pk.Partition, err))
+	}
+	settled, err := p.rewrite(ctx, pk, from)
+	if err != nil && !gone(err) {
+		p.fail(fmt.Errorf("segment rewrite of %s[%d]: %w", t.Name, pk.Partition, err))
+	}
+	return settled
 }
 
 // gone reports an error saying the partition was deleted during the pass.
@@ -240,11 +256,10 @@ func gone(err error) bool {
 // indexPage is how many index entries one ReadIndex of a pass returns.
 const indexPage = 512
 
-// scan calls fn with each index entry of pk from the log start, in offset
-// order, and the partition state read with its page, until fn returns
-// false or an error.
-func scan(ctx context.Context, meta metastore.Store, pk metastore.PartitionKey, fn func(metastore.IndexEntry, metastore.PartitionState) (bool, error)) error {
-	from := int64(0)
+// scan calls fn with each index entry of pk from the one holding offset
+// from (or the log start, if later) on, in offset order, and the partition
+// state read with its page, until fn returns false or an error.
+func scan(ctx context.Context, meta metastore.Store, pk metastore.PartitionKey, from int64, fn func(metastore.IndexEntry, metastore.PartitionState) (bool, error)) error {
 	for {
 		entries, st, err := meta.ReadIndex(ctx, pk, from, indexPage)
 		if err != nil {

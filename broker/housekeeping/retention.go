@@ -18,7 +18,7 @@ func (p *pass) retain(ctx context.Context, t metastore.Topic, pk metastore.Parti
 	cutoff := p.now.UnixMilli() - retentionMs
 	before := int64(-1)    // trim the entries whose LastOffset is below this
 	remaining := int64(-1) // bytes left after trimming through before
-	err := scan(ctx, p.h.meta, pk, func(e metastore.IndexEntry, st metastore.PartitionState) (bool, error) {
+	err := scan(ctx, p.h.meta, pk, 0, func(e metastore.IndexEntry, st metastore.PartitionState) (bool, error) {
 		if remaining < 0 {
 			remaining = st.Bytes
 		}

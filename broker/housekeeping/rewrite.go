@@ -72,6 +72,11 @@ func (pl *planner) kindOf(e metastore.IndexEntry) kind {
 	return keep
 }
 
+// bigSegment reports an entry no rewrite touches again.
+func (pl *planner) bigSegment(e metastore.IndexEntry) bool {
+	return strings.HasPrefix(e.ObjectKey, segmentPrefix) && e.Size >= pl.target/2
+}
+
 // writeTime is when an intake entry was written: the time in its object
 // key, else its MaxTimestamp.
 func writeTime(e metastore.IndexEntry) (time.Time, bool) {
@@ -84,10 +89,13 @@ func writeTime(e metastore.IndexEntry) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// rewrite merges pk's groups worth it into segments. A failed group is
-// counted and skipped; the walk goes on.
-func (p *pass) rewrite(ctx context.Context, pk metastore.PartitionKey) error {
+// rewrite merges pk's groups worth it into segments, walking the index
+// from offset from, before which there are only big segments. A failed
+// group is counted and skipped; the walk goes on. It returns the offset
+// the next pass can start from: past the leading run of big segments.
+func (p *pass) rewrite(ctx context.Context, pk metastore.PartitionKey, from int64) (settled int64, err error) {
 	pl := planner{target: int64(p.h.cfg.SegmentTargetBytes), cutoff: p.now.Add(-p.h.cfg.SegmentMinAge)}
+	settled, settling := from, true
 	do := func(g []metastore.IndexEntry) {
 		if len(g) == 0 || ctx.Err() != nil {
 			return
@@ -96,15 +104,18 @@ func (p *pass) rewrite(ctx context.Context, pk metastore.PartitionKey) error {
 			p.fail(fmt.Errorf("rewrite %v [%d, %d]: %w", pk, g[0].BaseOffset, g[len(g)-1].LastOffset, err))
 		}
 	}
-	err := scan(ctx, p.h.meta, pk, func(e metastore.IndexEntry, _ metastore.PartitionState) (bool, error) {
+	err = scan(ctx, p.h.meta, pk, from, func(e metastore.IndexEntry, _ metastore.PartitionState) (bool, error) {
+		if settling = settling && pl.bigSegment(e); settling {
+			settled = e.LastOffset + 1
+		}
 		do(pl.add(e))
 		return ctx.Err() == nil, nil
 	})
 	if err != nil {
-		return err
+		return from, err
 	}
 	do(pl.finish())
-	return nil
+	return settled, nil
 }
 
 // writeSegment copies group's bytes into one new segment object and swaps

@@ -297,3 +297,30 @@ func TestRewriteRefusesEntryNotMatchingItsBytes(t *testing.T) {
 		t.Fatalf("segments written: %v", segs)
 	}
 }
+
+func TestRewriteWalkStartsPastBigSegments(t *testing.T) {
+	e := newEnv(t)
+	top := e.topic(t, "events", 1)
+	pk := pkOf(top, 0)
+	e.produceEach(t, pk, 30, e.clock.Now().UnixMilli())
+	cfg := testConfig()
+	cfg.SegmentTargetBytes = 2 * 1024 // segments of 5 entries (~2045 bytes): all big
+	e.clock.Advance(cfg.SegmentMinAge + time.Second)
+	h := e.housekeeper(t, cfg)
+	runOnce(t, h)
+	runOnce(t, h) // sees the big segments
+	entries, _ := e.index(t, pk)
+	last := entries[len(entries)-1]
+	if got := h.settled[pk]; got != last.LastOffset+1 {
+		t.Fatalf("settled at %d; want %d, past the big segments %v", got, last.LastOffset+1, objectKeys(entries))
+	}
+	// New data past the settled point is still rewritten.
+	e.produceEach(t, pk, 3, e.clock.Now().UnixMilli())
+	e.clock.Advance(cfg.SegmentMinAge + time.Second)
+	if rep := runOnce(t, h); rep.SegmentsWritten != 1 || rep.EntriesMerged != 3 {
+		t.Fatalf("pass after new data: %+v", rep)
+	}
+	if offs, _ := decode(t, e.mustRead(t, pk, 0)); len(offs) != 99 || offs[98] != 98 {
+		t.Fatalf("offsets: %d read, last %d", len(offs), offs[len(offs)-1])
+	}
+}
