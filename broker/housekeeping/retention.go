@@ -16,11 +16,12 @@ func (p *pass) retain(ctx context.Context, t metastore.Topic, pk metastore.Parti
 		return nil
 	}
 	cutoff := p.now.UnixMilli() - retentionMs
-	before := int64(-1)    // trim the entries whose LastOffset is below this
-	remaining := int64(-1) // bytes left after trimming through before
+	before := int64(-1) // trim the entries whose LastOffset is below this
+	var remaining int64 // bytes left after trimming through before
+	first := true
 	err := scan(ctx, p.h.meta, pk, 0, func(e metastore.IndexEntry, st metastore.PartitionState) (bool, error) {
-		if remaining < 0 {
-			remaining = st.Bytes
+		if first {
+			remaining, first = st.Bytes, false
 		}
 		ts, dated := entryTime(e)
 		expired := retentionMs >= 0 && dated && ts < cutoff

@@ -128,9 +128,8 @@ func (p *pass) writeSegment(ctx context.Context, pk metastore.PartitionKey, grou
 	first, last := group[0], group[len(group)-1]
 	repl := metastore.IndexEntry{
 		BaseOffset: first.BaseOffset, LastOffset: last.LastOffset,
-		ObjectKey: segmentKey(pk, first.BaseOffset), Size: int64(len(data)), MaxTimestamp: -1,
+		ObjectKey: segmentKey(pk, first.BaseOffset), Size: int64(len(data)), MaxTimestamp: maxTimestamp(group),
 	}
-	repl.MaxTimestamp = maxTimestamp(group)
 	if err := p.h.obj.Put(ctx, repl.ObjectKey, data); err != nil {
 		return fmt.Errorf("write segment %s: %w", repl.ObjectKey, err)
 	}
