@@ -4,12 +4,13 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // Method names a Store method for fault injection.
 type Method string
 
-// The methods of Store.
+// The methods of Store (Cluster's included).
 const (
 	MethodCreateTopic        Method = "CreateTopic"
 	MethodDeleteTopic        Method = "DeleteTopic"
@@ -28,6 +29,13 @@ const (
 	MethodForgetObjects      Method = "ForgetObjects"
 	MethodKnownObjects       Method = "KnownObjects"
 	MethodClose              Method = "Close"
+
+	MethodRegisterBroker   Method = "RegisterBroker"
+	MethodHeartbeat        Method = "Heartbeat"
+	MethodDeregisterBroker Method = "DeregisterBroker"
+	MethodLiveBrokers      Method = "LiveBrokers"
+	MethodAcquireLease     Method = "AcquireLease"
+	MethodReleaseLease     Method = "ReleaseLease"
 )
 
 var methods = map[Method]bool{
@@ -36,6 +44,8 @@ var methods = map[Method]bool{
 	MethodAppend: true, MethodPartition: true, MethodReadIndex: true, MethodTrimIndex: true,
 	MethodReplaceIndex: true, MethodAllocateProducerID: true, MethodDeadObjects: true,
 	MethodForgetObjects: true, MethodKnownObjects: true, MethodClose: true,
+	MethodRegisterBroker: true, MethodHeartbeat: true, MethodDeregisterBroker: true,
+	MethodLiveBrokers: true, MethodAcquireLease: true, MethodReleaseLease: true,
 }
 
 // Faulty wraps a Store and injects failures into chosen methods, so that
@@ -257,6 +267,39 @@ func (f *Faulty) ForgetObjects(ctx context.Context, keys []string) error {
 
 func (f *Faulty) KnownObjects(ctx context.Context, keys []string) (map[string]bool, error) {
 	return call(f, ctx, MethodKnownObjects, func() (map[string]bool, error) { return f.inner.KnownObjects(ctx, keys) })
+}
+
+func (f *Faulty) RegisterBroker(ctx context.Context, want int32, b BrokerInfo, ttl time.Duration) (BrokerInfo, error) {
+	return call(f, ctx, MethodRegisterBroker, func() (BrokerInfo, error) { return f.inner.RegisterBroker(ctx, want, b, ttl) })
+}
+
+func (f *Faulty) Heartbeat(ctx context.Context, nodeID int32, instance string, ttl time.Duration) error {
+	_, err := call(f, ctx, MethodHeartbeat, func() (struct{}, error) {
+		return none(f.inner.Heartbeat(ctx, nodeID, instance, ttl))
+	})
+	return err
+}
+
+func (f *Faulty) DeregisterBroker(ctx context.Context, nodeID int32, instance string) error {
+	_, err := call(f, ctx, MethodDeregisterBroker, func() (struct{}, error) {
+		return none(f.inner.DeregisterBroker(ctx, nodeID, instance))
+	})
+	return err
+}
+
+func (f *Faulty) LiveBrokers(ctx context.Context) ([]BrokerInfo, error) {
+	return call(f, ctx, MethodLiveBrokers, func() ([]BrokerInfo, error) { return f.inner.LiveBrokers(ctx) })
+}
+
+func (f *Faulty) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	return call(f, ctx, MethodAcquireLease, func() (bool, error) { return f.inner.AcquireLease(ctx, name, holder, ttl) })
+}
+
+func (f *Faulty) ReleaseLease(ctx context.Context, name, holder string) error {
+	_, err := call(f, ctx, MethodReleaseLease, func() (struct{}, error) {
+		return none(f.inner.ReleaseLease(ctx, name, holder))
+	})
+	return err
 }
 
 // Close closes the wrapped store (an armed Close fault fails it first, or

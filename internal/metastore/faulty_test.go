@@ -127,3 +127,34 @@ func TestFaultyUnknownMethodPanics(t *testing.T) {
 	}()
 	metastore.NewFaulty(nil).FailNext("Apend", 1, metastore.ErrUnavailable)
 }
+
+// TestFaultyCluster checks that Cluster methods are faulted too: a lost
+// heartbeat reply still renewed the registration.
+func TestFaultyCluster(t *testing.T) {
+	f := metastore.NewFaulty(newBolt(t))
+	b := metastore.BrokerInfo{Instance: "i", Host: "h", Port: 1}
+	f.FailNext(metastore.MethodRegisterBroker, 1, metastore.ErrUnavailable)
+	if _, err := f.RegisterBroker(t.Context(), 0, b, time.Minute); !errors.Is(err, metastore.ErrUnavailable) {
+		t.Fatalf("RegisterBroker: err = %v", err)
+	}
+	if live, err := f.LiveBrokers(t.Context()); err != nil || len(live) != 0 {
+		t.Fatalf("refused registration is live: %+v, %v", live, err)
+	}
+	if _, err := f.RegisterBroker(t.Context(), 0, b, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	f.FailAfterNext(metastore.MethodHeartbeat, 1, metastore.ErrUnavailable)
+	if err := f.Heartbeat(t.Context(), 0, "i", time.Hour); !errors.Is(err, metastore.ErrUnavailable) {
+		t.Fatalf("Heartbeat: err = %v", err)
+	}
+	live, err := f.LiveBrokers(t.Context())
+	if err != nil || len(live) != 1 || time.Until(live[0].Expires) < time.Minute {
+		t.Fatalf("heartbeat with a lost reply did not renew: %+v, %v", live, err)
+	}
+	f.HangNext(metastore.MethodAcquireLease, 1)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := f.AcquireLease(ctx, "l", "i", time.Second); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("hung AcquireLease: err = %v", err)
+	}
+}

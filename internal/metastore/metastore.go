@@ -29,8 +29,9 @@
 // Faulty wraps any Store to inject failures and hangs in tests of its
 // callers; metastoretest.Run is the conformance suite.
 //
-// Backends: boltstore (embedded, the default) and, later, Postgres. Errors
-// are the sentinels of errors.go, wrapped.
+// Backends: boltstore (embedded, the default) and postgres (shared by
+// many brokers; see Cluster). Errors are the sentinels of errors.go,
+// wrapped.
 package metastore
 
 import (
@@ -133,6 +134,8 @@ type ObjectRef struct {
 
 // Store is a metadata store backend. Safe for concurrent use.
 type Store interface {
+	Cluster
+
 	// CreateTopic creates a topic with a fresh TopicID (ErrTopicExists if
 	// the name is taken).
 	CreateTopic(ctx context.Context, spec TopicSpec) (Topic, error)

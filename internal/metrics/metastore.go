@@ -11,7 +11,8 @@ import (
 // m.MetaStoreOps and m.MetaStoreLatency, labelled with the method's name in
 // snake case ("create_topic", "append", "read_index", …) and the result.
 // Per-batch errors inside Append's results are outcomes, not store errors,
-// and count as "ok". Close is passed through unmeasured.
+// and count as "ok", as does a lease held by another. Close is passed
+// through unmeasured.
 func MetaStore(m *Metrics, store metastore.Store) metastore.Store {
 	return &metaStore{m: m, inner: store}
 }
@@ -112,6 +113,33 @@ func (s *metaStore) ForgetObjects(ctx context.Context, keys []string) error {
 
 func (s *metaStore) KnownObjects(ctx context.Context, keys []string) (map[string]bool, error) {
 	return timed(s, "known_objects", func() (map[string]bool, error) { return s.inner.KnownObjects(ctx, keys) })
+}
+
+func (s *metaStore) RegisterBroker(ctx context.Context, want int32, b metastore.BrokerInfo, ttl time.Duration) (metastore.BrokerInfo, error) {
+	return timed(s, "register_broker", func() (metastore.BrokerInfo, error) {
+		return s.inner.RegisterBroker(ctx, want, b, ttl)
+	})
+}
+
+func (s *metaStore) Heartbeat(ctx context.Context, nodeID int32, instance string, ttl time.Duration) error {
+	return timedErr(s, "heartbeat", func() error { return s.inner.Heartbeat(ctx, nodeID, instance, ttl) })
+}
+
+func (s *metaStore) DeregisterBroker(ctx context.Context, nodeID int32, instance string) error {
+	return timedErr(s, "deregister_broker", func() error { return s.inner.DeregisterBroker(ctx, nodeID, instance) })
+}
+
+func (s *metaStore) LiveBrokers(ctx context.Context) ([]metastore.BrokerInfo, error) {
+	return timed(s, "live_brokers", func() ([]metastore.BrokerInfo, error) { return s.inner.LiveBrokers(ctx) })
+}
+
+// AcquireLease counts a lease held by another as "ok": it is an answer.
+func (s *metaStore) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	return timed(s, "acquire_lease", func() (bool, error) { return s.inner.AcquireLease(ctx, name, holder, ttl) })
+}
+
+func (s *metaStore) ReleaseLease(ctx context.Context, name, holder string) error {
+	return timedErr(s, "release_lease", func() error { return s.inner.ReleaseLease(ctx, name, holder) })
 }
 
 func (s *metaStore) Close() error { return s.inner.Close() }

@@ -174,3 +174,13 @@ func (nopMeta) DeadObjects(context.Context, int) ([]string, error)              
 func (nopMeta) ForgetObjects(context.Context, []string) error                   { return nil }
 func (nopMeta) KnownObjects(context.Context, []string) (map[string]bool, error) { return nil, nil }
 func (nopMeta) Close() error                                                    { return nil }
+func (nopMeta) RegisterBroker(context.Context, int32, metastore.BrokerInfo, time.Duration) (metastore.BrokerInfo, error) {
+	return metastore.BrokerInfo{}, nil
+}
+func (nopMeta) Heartbeat(context.Context, int32, string, time.Duration) error { return nil }
+func (nopMeta) DeregisterBroker(context.Context, int32, string) error         { return nil }
+func (nopMeta) LiveBrokers(context.Context) ([]metastore.BrokerInfo, error)   { return nil, nil }
+func (nopMeta) AcquireLease(context.Context, string, string, time.Duration) (bool, error) {
+	return false, nil
+}
+func (nopMeta) ReleaseLease(context.Context, string, string) error { return nil }

@@ -63,6 +63,10 @@ func TestClosedStoreIsUnavailable(t *testing.T) {
 	if !errors.Is(err, metastore.ErrUnavailable) {
 		t.Fatalf("CreateTopic after Close: %v", err)
 	}
+	_, err = s.LiveBrokers(t.Context())
+	if !errors.Is(err, metastore.ErrUnavailable) {
+		t.Fatalf("LiveBrokers after Close: %v", err)
+	}
 }
 
 func TestInvalidOptions(t *testing.T) {

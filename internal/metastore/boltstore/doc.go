@@ -54,6 +54,16 @@
 // created again draws a new random (122-bit) ID, so nothing of the old
 // topic can mix into the new one.
 //
+// # Cluster membership and leases
+//
+// The metastore.Cluster methods keep broker registrations and leases in
+// memory, not in the file, judged by time.Now. The file lock means one
+// process, hence one broker, uses the store: nobody else could see a
+// registration, and one that outlived a crash would only make the
+// restarted broker wait for its own old node ID or lease to lapse. They
+// share Store's lifetime: after Close they fail with
+// metastore.ErrUnavailable.
+//
 // # Object references
 //
 // An object's refs count the index entries pointing into it. Append records

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
@@ -44,6 +45,10 @@ type Store struct {
 	// writer is a one-slot semaphore held around every Update so that
 	// waiting for the single writer honours the caller's context.
 	writer chan struct{}
+	// cluster holds broker registrations and leases (in memory; see
+	// cluster.go).
+	cluster *cluster
+	closed  atomic.Bool
 }
 
 var _ metastore.Store = (*Store)(nil)
@@ -79,7 +84,7 @@ func Open(path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open metadata store %s: %w: %w", path, metastore.ErrUnavailable, err)
 	}
-	return &Store{db: db, writer: make(chan struct{}, 1)}, nil
+	return &Store{db: db, writer: make(chan struct{}, 1), cluster: newCluster()}, nil
 }
 
 // initSchema creates the buckets of a new file and checks the version of
@@ -104,6 +109,7 @@ func initSchema(tx *bolt.Tx) error {
 // Close closes the database after in-flight transactions end. Calling it
 // again is a no-op; other methods then fail with ErrUnavailable.
 func (s *Store) Close() error {
+	s.closed.Store(true)
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close metadata store: %w: %w", metastore.ErrUnavailable, err)
 	}

@@ -40,6 +40,14 @@ func Run(t *testing.T, newStore NewStore) {
 		{"CanceledContext", testCanceledContext},
 		{"ConcurrentAppends", testConcurrentAppends},
 		{"Reopen", testReopen},
+		{"RegisterBroker", testRegisterBroker},
+		{"RegisterConcurrently", testRegisterConcurrently},
+		{"BrokerExpiry", testBrokerExpiry},
+		{"Heartbeat", testHeartbeat},
+		{"DeregisterBroker", testDeregisterBroker},
+		{"Leases", testLeases},
+		{"LeaseExpiry", testLeaseExpiry},
+		{"LeaseContention", testLeaseContention},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
