@@ -11,10 +11,6 @@ import (
 // version are read as the older unversioned form.
 const VersionV1Beta1 = "v1beta1"
 
-// ProviderLocal is the local-directory object store, the only Storage
-// provider so far.
-const ProviderLocal = "local"
-
 // Config is the whole configuration of one broker. The zero value is not
 // useful; start from Default. Yaml tags are the v1beta1 keys.
 type Config struct {
@@ -27,8 +23,9 @@ type Config struct {
 	Name string `yaml:"cluster"`
 	// Zone is the broker's location (rack, availability zone). Default: "".
 	Zone string `yaml:"zone"`
-	// DataDir is the directory for the embedded metadata store and, with the
-	// local provider, the log's objects. Default: "./data".
+	// DataDir is the directory for the embedded metadata store (unless
+	// Metadata.Postgres is set) and the log's objects (unless Data.S3 is
+	// set). Default: "./data".
 	DataDir string `yaml:"data_dir"`
 
 	Kafka        Kafka        `yaml:"kafka"`
@@ -37,13 +34,15 @@ type Config struct {
 	Fetch        Fetch        `yaml:"fetch"`
 	Housekeeping Housekeeping `yaml:"housekeeping"`
 
-	// Storage says where the log's objects live. It is not a v1beta1 key:
-	// Bufstream's `data:` block names remote stores only (data.s3, data.gcs,
-	// data.azure), and without one objects live under DataDir. `data.s3`
-	// (and `metadata.postgres` beside it) arrive next milestone and will set
-	// Provider; until then `data:` and `metadata:` are ErrUnsupportedKey.
-	// The unversioned form's `storage.provider: LOCAL_DISK` is accepted.
-	Storage Storage `yaml:"-"`
+	// Metadata says where the cluster's metadata lives: the embedded store
+	// under DataDir, or Postgres. Default: embedded.
+	Metadata Metadata `yaml:"metadata"`
+	// Data says where the log's objects live: under DataDir, or in S3.
+	// Default: under DataDir (see ObjectDir).
+	Data Data `yaml:"data"`
+	// Membership is Tributary's own (Bufstream has no such key): how brokers
+	// sharing one metadata store see each other.
+	Membership Membership `yaml:"membership"`
 }
 
 // Kafka configures the Kafka protocol listeners and broker-wide defaults.
@@ -126,14 +125,20 @@ type Housekeeping struct {
 	DeadObjectGrace time.Duration `yaml:"dead_object_grace"`
 }
 
-// Storage says where the log's objects live.
-type Storage struct {
-	// Provider is the object store backend: "local" (the only one so far).
-	// Default: "local".
-	Provider string
-	// Path is the local provider's directory. Default: "" meaning
-	// <DataDir>/objects; see Config.ObjectDir.
-	Path string
+// Membership configures the brokers' registration in the metadata store.
+// These keys are Tributary's own and read the same in both forms. Each
+// broker renews its registration every HeartbeatInterval; one whose last
+// renewal is older than SessionTimeout is dead: it drops out of Metadata
+// answers and its leases may be taken over.
+type Membership struct {
+	// HeartbeatInterval is the time between a broker's renewals. Positive.
+	// Default: 1s.
+	HeartbeatInterval time.Duration `yaml:"heartbeat_interval"`
+	// SessionTimeout is how long a broker stays listed without a renewal:
+	// the bound on how long clients are sent to a dead broker. At least
+	// MinHeartbeatsPerSession × HeartbeatInterval, so that one late
+	// heartbeat does not drop a live broker. Default: 10s.
+	SessionTimeout time.Duration `yaml:"session_timeout"`
 }
 
 // Default returns the configuration of a single node on localhost, the one
@@ -167,16 +172,16 @@ func Default() Config {
 			OrphanGrace:        time.Hour,
 			DeadObjectGrace:    2 * time.Minute,
 		},
-		Storage: Storage{Provider: ProviderLocal},
+		Membership: Membership{
+			HeartbeatInterval: time.Second,
+			SessionTimeout:    10 * time.Second,
+		},
 	}
 }
 
-// ObjectDir is the local provider's directory: Storage.Path, else
-// <DataDir>/objects.
+// ObjectDir is the directory of the log's objects when Data.S3 is nil:
+// <DataDir>/objects. It means nothing when Data.S3 is set.
 func (c Config) ObjectDir() string {
-	if c.Storage.Path != "" {
-		return c.Storage.Path
-	}
 	return filepath.Join(c.DataDir, "objects")
 }
 

@@ -108,7 +108,7 @@ housekeeping:
 			Interval: 90 * time.Second, SegmentTargetBytes: 16 * config.MiB, SegmentMinAge: 5 * time.Minute,
 			OrphanGrace: 2 * time.Hour, DeadObjectGrace: 10 * time.Second,
 		},
-		Storage: config.Storage{Provider: config.ProviderLocal},
+		Membership: config.Membership{HeartbeatInterval: time.Second, SessionTimeout: 10 * time.Second},
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("loaded:\n %+v\nwant\n %+v", cfg, want)
@@ -185,11 +185,16 @@ func TestLoadNamesFileAndLine(t *testing.T) {
 func TestUnsupportedKeysAreRefused(t *testing.T) {
 	for body, key := range map[string]string{
 		// buf-examples docker-compose bufstream.yaml (0.4.x)
-		"version: v1beta1\ndata:\n  s3:\n    uri: s3://bufstream/\n":             "data",
-		"version: v1beta1\nmetadata:\n  postgres:\n    string: postgresql://x\n": "metadata",
-		"version: v1beta1\niceberg:\n  - name: x\n":                              "iceberg",
-		"version: v1beta1\nkafka:\n  listeners:\n    - name: a\n      tls: {}\n": "kafka.listeners[0].tls",
-		"etcd:\n  addresses: []\n":                                               "etcd",
+		"version: v1beta1\ndata:\n  gcs: gs://bufstream/\n":                       "data.gcs",
+		"version: v1beta1\ndata:\n  azure: https://a.blob.core.windows.net/c/p\n": "data.azure",
+		"version: v1beta1\nmetadata:\n  etcd: {}\n":                               "metadata.etcd",
+		"version: v1beta1\nmetadata:\n  spanner:\n    project_id: p\n":            "metadata.spanner",
+		"version: v1beta1\nmetadata:\n  postgres:\n    cloud_sql_proxy: {}\n":     "metadata.postgres.cloud_sql_proxy",
+		"postgres:\n  dsn: x\n  cloud_sql_proxy:\n    iam: true\n":                "postgres.cloud_sql_proxy",
+		"storage:\n  provider: S3\n  bucket: b\n  session_token: t\n":             "storage.session_token",
+		"version: v1beta1\niceberg:\n  - name: x\n":                               "iceberg",
+		"version: v1beta1\nkafka:\n  listeners:\n    - name: a\n      tls: {}\n":  "kafka.listeners[0].tls",
+		"etcd:\n  addresses: []\n":                                                "etcd",
 	} {
 		_, err := config.Parse([]byte(body))
 		if !errors.Is(err, config.ErrUnsupportedKey) || !strings.Contains(err.Error(), `"`+key+`"`) {
@@ -249,7 +254,7 @@ func TestValidateNamesEveryKey(t *testing.T) {
 	cfg.Intake.MaxBufferedBytes = -1
 	cfg.Fetch.CacheBytes = -1
 	cfg.Housekeeping = config.Housekeeping{Interval: 0, SegmentTargetBytes: 0, SegmentMinAge: -1, OrphanGrace: time.Second, DeadObjectGrace: -1}
-	cfg.Storage.Provider = "s3"
+	cfg.Membership = config.Membership{HeartbeatInterval: 0, SessionTimeout: -1}
 	err := cfg.Validate()
 	if !errors.Is(err, config.ErrInvalidValue) {
 		t.Fatalf("validate: %v, want ErrInvalidValue", err)
@@ -261,7 +266,8 @@ func TestValidateNamesEveryKey(t *testing.T) {
 		"kafka.num_partitions", "kafka.max_request_bytes", "kafka.broker_id", "admin.listen_address",
 		"intake.delay_max", "intake.delay_max_bytes", "intake.max_buffered_bytes", "fetch.cache_bytes",
 		"housekeeping.interval", "housekeeping.segment_target_bytes", "housekeeping.segment_min_age",
-		"housekeeping.orphan_grace", "housekeeping.dead_object_grace", "storage.provider",
+		"housekeeping.orphan_grace", "housekeeping.dead_object_grace",
+		"membership.heartbeat_interval", "membership.session_timeout",
 	} {
 		if !strings.Contains(err.Error(), `"`+key+`"`) {
 			t.Errorf("validate does not name %q:\n%v", key, err)
@@ -340,10 +346,6 @@ intake:
 	cfg = mustParse(t, "kafka:\n  address: 127.0.0.1:19092\n")
 	if l := cfg.Kafka.Listeners[0]; l.Advertised() != "127.0.0.1:19092" {
 		t.Fatalf("advertised %q", l.Advertised())
-	}
-	if _, err := config.Parse([]byte("storage:\n  provider: S3\n")); !errors.Is(err, config.ErrInvalidValue) ||
-		!strings.Contains(err.Error(), `"storage.provider" (line 2)`) {
-		t.Fatalf("storage.provider S3: %v", err)
 	}
 	if _, err := config.Parse([]byte("kafka:\n  address:\n    host: x\n    prot: 1\n")); !errors.Is(err, config.ErrUnknownKey) ||
 		!strings.Contains(err.Error(), `"kafka.address.prot"`) {

@@ -134,10 +134,10 @@ type dataSourceYAML struct {
 }
 
 // UnmarshalYAML reads a plain string or the mapping form.
-func (d *DataSource) UnmarshalYAML(n *yaml.Node) error { return d.unmarshalAt(n, "") }
+func (d *DataSource) UnmarshalYAML(n *yaml.Node) error { return d.unmarshalAt(decoder{}, n, "") }
 
 // unmarshalAt is UnmarshalYAML with errors naming the key path.
-func (d *DataSource) unmarshalAt(n *yaml.Node, path string) error {
+func (d *DataSource) unmarshalAt(dec decoder, n *yaml.Node, path string) error {
 	fail := func(err error) error {
 		if path == "" {
 			return fmt.Errorf("%w: %w", ErrDataSource, err)
@@ -150,7 +150,7 @@ func (d *DataSource) unmarshalAt(n *yaml.Node, path string) error {
 		return nil
 	case yaml.MappingNode:
 		var m dataSourceYAML
-		if err := strictDecode(n, &m, path); err != nil {
+		if err := dec.decode(n, reflectValue(&m), path); err != nil {
 			return err
 		}
 		if err := d.fromMapping(m); err != nil {

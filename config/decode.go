@@ -17,9 +17,10 @@ import (
 // as it was, so decoding over Default() gives "file values over defaults".
 
 // pathUnmarshaler is implemented by types that decode themselves but want
-// their errors to name the key path (DataSource).
+// their errors to name the key path (DataSource, Postgres, S3). They get the
+// decoder so that keys below them are checked against its unsupported list.
 type pathUnmarshaler interface {
-	unmarshalAt(n *yaml.Node, path string) error
+	unmarshalAt(d decoder, n *yaml.Node, path string) error
 }
 
 var (
@@ -55,7 +56,7 @@ func (d decoder) decode(n *yaml.Node, v reflect.Value, path string) error {
 	if v.CanAddr() {
 		switch p := v.Addr().Interface().(type) {
 		case pathUnmarshaler:
-			return p.unmarshalAt(n, path)
+			return p.unmarshalAt(d, n, path)
 		case yaml.Unmarshaler:
 			if err := p.UnmarshalYAML(n); err != nil {
 				return invalidAt(path, n, err)

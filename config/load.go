@@ -79,16 +79,20 @@ func findVersion(root *yaml.Node) (string, error) {
 	return "", nil
 }
 
-// unsupportedV1Beta1 are v1beta1 keys for features not built yet.
+// unsupportedV1Beta1 are v1beta1 keys for features not built yet, or not
+// planned.
 var unsupportedV1Beta1 = map[string]string{
-	"data":                           "remote object storage (data.s3) is not implemented yet; objects are kept under data_dir",
-	"metadata":                       "remote metadata stores (metadata.postgres) are not implemented yet; the embedded store under data_dir is used",
-	"iceberg":                        "Iceberg catalogs are not implemented yet",
-	"schema_registry":                "schema registries are not implemented yet",
-	"metrics":                        "OTLP metrics export is not implemented; Prometheus metrics are served on admin.listen_address/metrics",
-	"logging":                        "logging configuration is not implemented yet",
-	"debug":                          "the debug listener is not implemented; metrics are on admin.listen_address",
-	"kafka.authorization":            "Kafka ACLs are not implemented yet",
-	"kafka.listeners.tls":            "TLS listeners are not implemented yet",
-	"kafka.listeners.authentication": "SASL/mTLS authentication is not implemented yet",
+	"data.gcs":                          "Google Cloud Storage is not supported; use data.s3 (S3 or an S3-compatible server), or leave data out for objects under data_dir",
+	"data.azure":                        "Azure Blob Storage is not supported; use data.s3 (S3 or an S3-compatible server), or leave data out for objects under data_dir",
+	"metadata.etcd":                     "etcd metadata storage is not supported; use metadata.postgres, or leave metadata out for the embedded store under data_dir",
+	"metadata.spanner":                  "Spanner metadata storage is not supported; use metadata.postgres, or leave metadata out for the embedded store under data_dir",
+	"metadata.postgres.cloud_sql_proxy": "Cloud SQL proxy dialing is not supported; give a DSN the broker can reach",
+	"iceberg":                           "Iceberg catalogs are not implemented yet",
+	"schema_registry":                   "schema registries are not implemented yet",
+	"metrics":                           "OTLP metrics export is not implemented; Prometheus metrics are served on admin.listen_address/metrics",
+	"logging":                           "logging configuration is not implemented yet",
+	"debug":                             "the debug listener is not implemented; metrics are on admin.listen_address",
+	"kafka.authorization":               "Kafka ACLs are not implemented yet",
+	"kafka.listeners.tls":               "TLS listeners are not implemented yet",
+	"kafka.listeners.authentication":    "SASL/mTLS authentication is not implemented yet",
 }

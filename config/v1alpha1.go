@@ -19,23 +19,33 @@ import (
 //	kafka.public_address          kafka.listeners[0].advertise_address
 //	kafka.num_partitions          kafka.num_partitions
 //	admin_address                 admin.listen_address
-//	storage.provider: LOCAL_DISK  the local object store (the only one yet)
+//	postgres.{dsn, pool}          metadata.postgres.{dsn, pool}
+//	storage.provider: LOCAL_DISK  objects under data_dir (no data.s3)
+//	storage.provider: S3          data.s3; bucket and prefix make the uri
+//	  (bucket, prefix, region, endpoint, force_path_style,
+//	  access_key_id, secret_access_key)
 //	intake.delay_max[_bytes]      as in v1beta1
+//
+// storage.provider is case-insensitive; without one, S3 settings (a bucket)
+// mean S3 and none mean LOCAL_DISK; GCS, AZURE and INLINE are refused.
+// storage.prefix defaults to "bufstream/", as in Bufstream.
 //
 // Addresses are "host:port" strings or {host, port} mappings. Tributary's
 // own keys (kafka.auto_create_topics, kafka.max_request_bytes,
-// kafka.broker_id, intake.max_buffered_bytes, fetch, housekeeping) are
-// accepted here too.
+// kafka.broker_id, intake.max_buffered_bytes, fetch, housekeeping,
+// membership) are accepted here too.
 type v1alpha1 struct {
-	Cluster      string       `yaml:"cluster"`
-	Zone         string       `yaml:"zone"`
-	DataDir      string       `yaml:"data_dir"`
-	AdminAddress hostPort     `yaml:"admin_address"`
-	Kafka        alphaKafka   `yaml:"kafka"`
-	Storage      alphaStorage `yaml:"storage"`
-	Intake       Intake       `yaml:"intake"`
-	Fetch        Fetch        `yaml:"fetch"`
-	Housekeeping Housekeeping `yaml:"housekeeping"`
+	Cluster      string          `yaml:"cluster"`
+	Zone         string          `yaml:"zone"`
+	DataDir      string          `yaml:"data_dir"`
+	AdminAddress hostPort        `yaml:"admin_address"`
+	Kafka        alphaKafka      `yaml:"kafka"`
+	Postgres     *postgresObject `yaml:"postgres"`
+	Storage      alphaStorage    `yaml:"storage"`
+	Intake       Intake          `yaml:"intake"`
+	Fetch        Fetch           `yaml:"fetch"`
+	Housekeeping Housekeeping    `yaml:"housekeeping"`
+	Membership   Membership      `yaml:"membership"`
 }
 
 type alphaKafka struct {
@@ -48,33 +58,39 @@ type alphaKafka struct {
 }
 
 type alphaStorage struct {
-	Provider string `yaml:"provider"`
+	Provider        string     `yaml:"provider"`
+	Bucket          string     `yaml:"bucket"`
+	Prefix          string     `yaml:"prefix"`
+	Region          string     `yaml:"region"`
+	Endpoint        string     `yaml:"endpoint"`
+	ForcePathStyle  bool       `yaml:"force_path_style"`
+	AccessKeyID     DataSource `yaml:"access_key_id"`
+	SecretAccessKey DataSource `yaml:"secret_access_key"`
 }
 
 // unsupportedV1Alpha1 are unversioned-form keys for features not built yet.
 var unsupportedV1Alpha1 = map[string]string{
-	"name":                      "per-broker names are not implemented; use kafka.broker_id",
-	"etcd":                      "etcd metadata storage is not supported; the embedded store under data_dir is used",
-	"postgres":                  "Postgres metadata storage is not implemented yet",
-	"spanner":                   "Spanner metadata storage is not supported",
-	"in_memory":                 "in-memory mode is not supported; the broker stores under data_dir",
-	"observability":             "observability settings are not implemented; metrics are on admin_address/metrics",
-	"data_enforcement":          "schema enforcement is not implemented yet",
-	"iceberg":                   "Iceberg catalogs are not implemented yet",
-	"archive":                   "archive settings are not implemented yet",
-	"cache":                     "cache settings are not implemented; see fetch.cache_bytes",
-	"connect_address":           "inter-broker RPCs do not exist in Tributary",
-	"connect_public_address":    "inter-broker RPCs do not exist in Tributary",
-	"admin_tls":                 "admin TLS is not implemented yet",
-	"kafka.tls":                 "TLS listeners are not implemented yet",
-	"kafka.authentication":      "SASL/mTLS authentication is not implemented yet",
-	"storage.bucket":            "remote object storage is not implemented yet",
-	"storage.region":            "remote object storage is not implemented yet",
-	"storage.prefix":            "remote object storage is not implemented yet",
-	"storage.endpoint":          "remote object storage is not implemented yet",
-	"storage.force_path_style":  "remote object storage is not implemented yet",
-	"storage.access_key_id":     "remote object storage is not implemented yet",
-	"storage.secret_access_key": "remote object storage is not implemented yet",
+	"name":                     "per-broker names are not implemented; use kafka.broker_id",
+	"etcd":                     "etcd metadata storage is not supported; the embedded store under data_dir is used",
+	"spanner":                  "Spanner metadata storage is not supported",
+	"in_memory":                "in-memory mode is not supported; the broker stores under data_dir",
+	"observability":            "observability settings are not implemented; metrics are on admin_address/metrics",
+	"data_enforcement":         "schema enforcement is not implemented yet",
+	"iceberg":                  "Iceberg catalogs are not implemented yet",
+	"archive":                  "archive settings are not implemented yet",
+	"cache":                    "cache settings are not implemented; see fetch.cache_bytes",
+	"connect_address":          "inter-broker RPCs do not exist in Tributary",
+	"connect_public_address":   "inter-broker RPCs do not exist in Tributary",
+	"admin_tls":                "admin TLS is not implemented yet",
+	"kafka.tls":                "TLS listeners are not implemented yet",
+	"kafka.authentication":     "SASL/mTLS authentication is not implemented yet",
+	"postgres.cloud_sql_proxy": "Cloud SQL proxy dialing is not supported; give a DSN the broker can reach",
+	"storage.directory_bucket": "S3 Express directory buckets are not supported",
+	"storage.session_token":    "static session tokens are not supported; leave the keys out and use the default credential chain (AWS_SESSION_TOKEN)",
+	"storage.get_hedge_delay":  "request hedging is not implemented",
+	"storage.put_hedge_delay":  "request hedging is not implemented",
+	"storage.debug_logging":    "storage debug logging is not implemented",
+	"storage.write_isolation":  "write isolation is not implemented",
 }
 
 // parseV1Alpha1 decodes the unversioned form over cfg.
@@ -90,7 +106,7 @@ func parseV1Alpha1(root *yaml.Node, cfg Config) (Config, error) {
 			MaxRequestBytes:  cfg.Kafka.MaxRequestBytes,
 			BrokerID:         cfg.Kafka.BrokerID,
 		},
-		Intake: cfg.Intake, Fetch: cfg.Fetch, Housekeeping: cfg.Housekeeping,
+		Intake: cfg.Intake, Fetch: cfg.Fetch, Housekeeping: cfg.Housekeeping, Membership: cfg.Membership,
 	}
 	if err := (decoder{unsupported: unsupportedV1Alpha1}).decode(root, reflectValue(&a), ""); err != nil {
 		if errors.Is(err, ErrUnknownKey) {
@@ -98,9 +114,12 @@ func parseV1Alpha1(root *yaml.Node, cfg Config) (Config, error) {
 		}
 		return Config{}, err
 	}
-	if err := checkAlphaProvider(root, a.Storage.Provider); err != nil {
+	data, err := a.Storage.toData(root)
+	if err != nil {
 		return Config{}, err
 	}
+	cfg.Data = data
+	cfg.Metadata.Postgres = (*Postgres)(a.Postgres)
 	cfg.Version = ""
 	cfg.Name, cfg.Zone, cfg.DataDir = a.Cluster, a.Zone, a.DataDir
 	cfg.Admin.ListenAddress = string(a.AdminAddress)
@@ -116,21 +135,74 @@ func parseV1Alpha1(root *yaml.Node, cfg Config) (Config, error) {
 		MaxRequestBytes:   a.Kafka.MaxRequestBytes,
 		BrokerID:          a.Kafka.BrokerID,
 	}
-	cfg.Intake, cfg.Fetch, cfg.Housekeeping = a.Intake, a.Fetch, a.Housekeeping
+	cfg.Intake, cfg.Fetch, cfg.Housekeeping, cfg.Membership = a.Intake, a.Fetch, a.Housekeeping, a.Membership
 	return cfg, nil
 }
 
-// checkAlphaProvider accepts only the local disk provider.
-func checkAlphaProvider(root *yaml.Node, provider string) error {
-	switch strings.ToUpper(provider) {
-	case "", "LOCAL_DISK":
-		return nil
+// toData maps the unversioned storage block onto Data: nil S3 for
+// LOCAL_DISK, else an S3 store whose URI is made from bucket and prefix.
+func (s alphaStorage) toData(root *yaml.Node) (Data, error) {
+	provider := strings.ToUpper(s.Provider)
+	if provider == "" && s.hasS3Settings() {
+		provider = "S3"
 	}
+	switch provider {
+	case "", "LOCAL_DISK":
+		if s.hasS3Settings() {
+			return Data{}, alphaStorageErr(root, "provider", "LOCAL_DISK keeps objects under data_dir, yet S3 settings are given; set provider: S3 or remove them")
+		}
+		return Data{}, nil
+	case "S3":
+		return s.toS3(root)
+	case "GCS", "AZURE":
+		return Data{}, alphaStorageErr(root, "provider", fmt.Sprintf("%q is not supported; use S3 (S3 or an S3-compatible server) or LOCAL_DISK", s.Provider))
+	case "INLINE":
+		return Data{}, alphaStorageErr(root, "provider", "INLINE (in-memory) storage is not supported; use LOCAL_DISK")
+	default:
+		return Data{}, alphaStorageErr(root, "provider", fmt.Sprintf("%q is not a storage provider; want S3 or LOCAL_DISK", s.Provider))
+	}
+}
+
+func (s alphaStorage) toS3(root *yaml.Node) (Data, error) {
+	if s.Bucket == "" {
+		return Data{}, alphaStorageErr(root, "bucket", "must be set for provider S3 (given, or implied by other S3 settings)")
+	}
+	prefix := s.Prefix
+	if prefix == "" {
+		prefix = defaultAlphaPrefix
+	}
+	prefix = normalizePrefix(prefix)
+	region := s.Region
+	if region == "" {
+		region = DefaultS3Region
+	}
+	uri := "s3://" + s.Bucket + "/" + prefix
+	if bucket, _, err := parseS3URI(uri); err != nil || bucket != s.Bucket {
+		return Data{}, alphaStorageErr(root, "bucket", fmt.Sprintf("%q is not a bucket name", s.Bucket))
+	}
+	return Data{S3: &S3{
+		URI: uri, Bucket: s.Bucket, Prefix: prefix,
+		Region: region, Endpoint: s.Endpoint, ForcePathStyle: s.ForcePathStyle,
+		AccessKeyID: s.AccessKeyID, SecretAccessKey: s.SecretAccessKey,
+	}}, nil
+}
+
+func (s alphaStorage) hasS3Settings() bool {
+	return s.Bucket != "" || s.Prefix != "" || s.Region != "" || s.Endpoint != "" || s.ForcePathStyle ||
+		!s.AccessKeyID.IsZero() || !s.SecretAccessKey.IsZero()
+}
+
+// alphaStorageErr is an ErrInvalidValue for storage.<key>, at its line (or
+// the storage block's when the key is absent).
+func alphaStorageErr(root *yaml.Node, key, msg string) error {
 	line := root.Line
-	if n := lookup(root, "storage", "provider"); n != nil {
+	if n := lookup(root, "storage"); n != nil {
 		line = n.Line
 	}
-	return fmt.Errorf("%w \"storage.provider\" (line %d): %q is not supported yet; only LOCAL_DISK", ErrInvalidValue, line, provider)
+	if n := lookup(root, "storage", key); n != nil {
+		line = n.Line
+	}
+	return fmt.Errorf("%w \"storage.%s\" (line %d): %s", ErrInvalidValue, key, line, msg)
 }
 
 // lookup follows mapping keys from n; nil if a key is missing.
@@ -154,7 +226,7 @@ func lookup(n *yaml.Node, keys ...string) *yaml.Node {
 // a {host, port} mapping.
 type hostPort string
 
-func (h *hostPort) unmarshalAt(n *yaml.Node, path string) error {
+func (h *hostPort) unmarshalAt(d decoder, n *yaml.Node, path string) error {
 	if n.Kind == yaml.ScalarNode {
 		*h = hostPort(n.Value)
 		return nil
@@ -163,7 +235,7 @@ func (h *hostPort) unmarshalAt(n *yaml.Node, path string) error {
 		Host string `yaml:"host"`
 		Port uint16 `yaml:"port"`
 	}
-	if err := strictDecode(n, &m, path); err != nil {
+	if err := d.decode(n, reflectValue(&m), path); err != nil {
 		return err
 	}
 	*h = hostPort(net.JoinHostPort(m.Host, strconv.Itoa(int(m.Port))))

@@ -13,9 +13,17 @@ import (
 // object younger than this may belong to a flush still committing.
 const minOrphanGrace = time.Minute
 
+// MinHeartbeatsPerSession is the least membership.session_timeout accepted,
+// in membership.heartbeat_interval units.
+const MinHeartbeatsPerSession = 3
+
 // Validate checks the whole configuration and returns every problem found
 // (joined), each wrapping ErrInvalidValue and naming its key as in the
 // v1beta1 file.
+//
+// Secrets (the Postgres DSN, S3 keys) are resolved to check that they can
+// be (the variable is set, the file is readable, base64 decodes) and are not
+// empty; the values are dropped at once and no message shows them.
 func (c Config) Validate() error {
 	var v validator
 	v.check(c.Version == "" || c.Version == VersionV1Beta1, "version", "%q: want %s", c.Version, VersionV1Beta1)
@@ -26,7 +34,9 @@ func (c Config) Validate() error {
 	c.Intake.validate(&v)
 	v.check(c.Fetch.CacheBytes >= 0, "fetch.cache_bytes", "must not be negative, got %d", c.Fetch.CacheBytes)
 	c.Housekeeping.validate(&v)
-	v.check(c.Storage.Provider == ProviderLocal, "storage.provider", "%q: only %q is supported", c.Storage.Provider, ProviderLocal)
+	c.Metadata.validate(&v)
+	c.Data.validate(&v)
+	c.Membership.validate(&v)
 	return errors.Join(v.errs...)
 }
 
@@ -64,6 +74,61 @@ func (h Housekeeping) validate(v *validator) {
 	v.check(h.DeadObjectGrace >= 0, "housekeeping.dead_object_grace", "must not be negative, got %s", h.DeadObjectGrace)
 }
 
+func (m Metadata) validate(v *validator) {
+	p := m.Postgres
+	if p == nil {
+		return // the embedded store
+	}
+	v.secret("metadata.postgres.dsn", p.DSN)
+	v.check(p.MaxConnections >= 1, "metadata.postgres.pool.max_connections", "must be at least 1, got %d", p.MaxConnections)
+	v.check(p.MinConnections >= 0 && p.MinConnections <= max(p.MaxConnections, 0), "metadata.postgres.pool.min_connections",
+		"must be from 0 to pool.max_connections (%d), got %d", p.MaxConnections, p.MinConnections)
+}
+
+func (d Data) validate(v *validator) {
+	s := d.S3
+	if s == nil {
+		return // objects under data_dir
+	}
+	s.validateURI(v)
+	v.check(s.Region != "", "data.s3.region", "must not be empty")
+	if s.Endpoint != "" {
+		err := checkEndpoint(s.Endpoint)
+		v.check(err == nil, "data.s3.endpoint", "%s: %v", showURL(s.Endpoint), err)
+	}
+	const both = "access_key_id and secret_access_key go together; set both, or neither for the default credential chain"
+	id, secret := !s.AccessKeyID.IsZero(), !s.SecretAccessKey.IsZero()
+	v.check(id || !secret, "data.s3.access_key_id", "missing: %s", both)
+	v.check(secret || !id, "data.s3.secret_access_key", "missing: %s", both)
+	if id && secret {
+		v.secret("data.s3.access_key_id", s.AccessKeyID)
+		v.secret("data.s3.secret_access_key", s.SecretAccessKey)
+	}
+}
+
+// validateURI checks the URI and that Bucket and Prefix were read from it.
+func (s *S3) validateURI(v *validator) {
+	const key = "data.s3.uri"
+	if s.URI == "" {
+		v.check(false, key, "must be set: s3://bucket/prefix/")
+		return
+	}
+	bucket, prefix, err := parseS3URI(s.URI)
+	if err != nil {
+		v.check(false, key, "%s: %v", showURL(s.URI), err)
+		return
+	}
+	v.check(s.Bucket == bucket && s.Prefix == prefix, key, "%s is bucket %q prefix %q, but S3.Bucket is %q and S3.Prefix %q (NewS3 sets all three)",
+		showURL(s.URI), bucket, prefix, s.Bucket, s.Prefix)
+}
+
+func (m Membership) validate(v *validator) {
+	v.check(m.HeartbeatInterval > 0, "membership.heartbeat_interval", "must be positive, got %s", m.HeartbeatInterval)
+	v.check(m.SessionTimeout > 0 && m.SessionTimeout >= MinHeartbeatsPerSession*m.HeartbeatInterval, "membership.session_timeout",
+		"must be at least %d × membership.heartbeat_interval (%s), so that one late heartbeat does not drop a live broker; got %s",
+		MinHeartbeatsPerSession, m.HeartbeatInterval, m.SessionTimeout)
+}
+
 // validator gathers problems.
 type validator struct{ errs []error }
 
@@ -72,6 +137,22 @@ func (v *validator) check(ok bool, key, format string, args ...any) {
 	if !ok {
 		v.errs = append(v.errs, fmt.Errorf("%w %q: %s", ErrInvalidValue, key, fmt.Sprintf(format, args...)))
 	}
+}
+
+// secret checks that a data source is set and resolves to a non-empty
+// value. The value is dropped at once; Resolve's errors name the source
+// (env_var:NAME, path:FILE, string:<redacted>), never the value.
+func (v *validator) secret(key string, ds DataSource) {
+	if ds.IsZero() {
+		v.check(false, key, "must be set")
+		return
+	}
+	b, err := ds.Resolve()
+	if err != nil {
+		v.errs = append(v.errs, fmt.Errorf("%w %q: %w", ErrInvalidValue, key, err)) // also ErrDataSource
+		return
+	}
+	v.check(len(b) > 0, key, "%s is empty", ds)
 }
 
 // listenAddr checks a bind address: host:port, host may be empty (all
