@@ -1,0 +1,331 @@
+package testpg
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+const (
+	// readyTimeout bounds how long a starting server may take to accept
+	// connections (crash recovery included).
+	readyTimeout = 60 * time.Second
+	// stopTimeout bounds a shutdown before the server is killed.
+	stopTimeout = 60 * time.Second
+)
+
+// Server is one throwaway PostgreSQL cluster: a data directory and,
+// while started, its postmaster. Safe for concurrent use, but Stop,
+// Crash, Start and Restart are meant for one test's fault injection.
+type Server struct {
+	bin  string // directory of initdb and postgres
+	dir  string // temporary root: data/, the unix socket, postgres.log
+	port int
+	acct account
+	dbs  atomic.Int64 // databases created, naming test_N
+
+	mu   sync.Mutex
+	proc *process // nil while stopped
+}
+
+// process is one run of the postmaster.
+type process struct {
+	cmd    *exec.Cmd
+	exited chan struct{} // closed when it has exited and been reaped
+}
+
+// New starts a server for tb alone, stopped and removed at tb's cleanup.
+// It skips tb (fails under CI) when no server binaries are installed.
+func New(tb testing.TB) *Server {
+	tb.Helper()
+	s, err := newServer()
+	if err != nil {
+		unavailable(tb, err)
+	}
+	tb.Cleanup(func() {
+		if err := s.remove(); err != nil {
+			tb.Errorf("testpg: %v", err)
+		}
+	})
+	return s
+}
+
+// newServer creates a cluster in a fresh temporary directory and starts it.
+func newServer() (*Server, error) {
+	bin, err := findBin()
+	if err != nil {
+		return nil, err
+	}
+	acct, err := serverAccount()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "testpg-")
+	if err != nil {
+		return nil, fmt.Errorf("testpg: %w", err)
+	}
+	s := &Server{bin: bin, dir: dir, acct: acct}
+	if err := s.initdb(); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	if err := s.startOnFreePort(); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) dataDir() string { return filepath.Join(s.dir, "data") }
+func (s *Server) logPath() string { return filepath.Join(s.dir, "postgres.log") }
+
+// command prepares a server binary to run as the server's account.
+func (s *Server) command(name string, args ...string) *exec.Cmd {
+	cmd := exec.Command(filepath.Join(s.bin, name), args...)
+	cmd.Dir = s.dir // the test's working directory may be closed to the postgres user
+	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.acct.cred}
+	return cmd
+}
+
+func (s *Server) initdb() error {
+	if err := os.Chown(s.dir, s.acct.uid, s.acct.gid); err != nil {
+		return fmt.Errorf("testpg: chown %s: %w", s.dir, err)
+	}
+	// --no-sync: initdb's own fsyncs only protect a fresh cluster against
+	// a machine crash during the test; the server itself syncs as usual.
+	cmd := s.command("initdb", "-D", s.dataDir(), "-U", "postgres", "-A", "trust",
+		"-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("testpg: initdb: %w\n%s", err, out)
+	}
+	return nil
+}
+
+// startOnFreePort starts the server on a port free a moment ago, trying
+// again on another if someone took it meanwhile.
+func (s *Server) startOnFreePort() error {
+	var err error
+	for range 3 {
+		if s.port, err = freePort(); err != nil {
+			return err
+		}
+		if err = s.start(); err == nil || !bytes.Contains(s.logTail(), []byte("could not bind")) {
+			return err
+		}
+	}
+	return err
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("testpg: find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// start runs the postmaster and waits until it accepts connections.
+func (s *Server) start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc != nil {
+		return errors.New("testpg: server already started")
+	}
+	logf, err := os.OpenFile(s.logPath(), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("testpg: %w", err)
+	}
+	cmd := s.command("postgres", "-D", s.dataDir(), "-p", strconv.Itoa(s.port),
+		"-c", "listen_addresses=127.0.0.1",
+		"-c", "unix_socket_directories="+s.dir,
+		"-c", "fsync=on", "-c", "synchronous_commit=on", "-c", "full_page_writes=on",
+		"-c", "max_connections=200",
+		"-c", "log_min_messages=warning")
+	cmd.Stdout, cmd.Stderr = logf, logf
+	// Immediate shutdown if the test process dies first; a process group
+	// of its own so that ^C reaches the tests, which then stop it.
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGQUIT
+	cmd.SysProcAttr.Setpgid = true
+	p := &process{cmd: cmd, exited: make(chan struct{})}
+	started := make(chan error)
+	go func() {
+		// The parent-death signal fires when the thread that started the
+		// child exits, so that thread must live as long as the server.
+		runtime.LockOSThread()
+		err := cmd.Start()
+		started <- err
+		if err == nil {
+			cmd.Wait()
+		}
+		logf.Close()
+		close(p.exited)
+	}()
+	if err := <-started; err != nil {
+		return fmt.Errorf("testpg: start postgres: %w", err)
+	}
+	if err := s.waitReady(p); err != nil {
+		cmd.Process.Kill()
+		<-p.exited
+		return err
+	}
+	s.proc = p
+	return nil
+}
+
+// waitReady polls until the server accepts a connection, or exits.
+func (s *Server) waitReady(p *process) error {
+	deadline := time.Now().Add(readyTimeout)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		conn, err := pgx.Connect(ctx, s.DSN("postgres"))
+		cancel()
+		if err == nil {
+			conn.Close(context.Background())
+			return nil
+		}
+		select {
+		case <-p.exited:
+			return fmt.Errorf("testpg: postgres exited while starting:\n%s", s.logTail())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("testpg: postgres not ready after %v: %v\n%s", readyTimeout, err, s.logTail())
+		}
+	}
+}
+
+// logTail returns the end of the server's log, for error messages.
+func (s *Server) logTail() []byte {
+	b, _ := os.ReadFile(s.logPath())
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	return b
+}
+
+// stop signals the postmaster (SIGINT: fast shutdown, SIGQUIT: immediate)
+// and waits for it to exit. Stopping a stopped server does nothing.
+func (s *Server) stop(sig syscall.Signal) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.proc
+	if p == nil {
+		return nil
+	}
+	s.proc = nil
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		return fmt.Errorf("testpg: signal postgres: %w", err)
+	}
+	select {
+	case <-p.exited:
+		return nil
+	case <-time.After(stopTimeout):
+		p.cmd.Process.Kill()
+		<-p.exited
+		return fmt.Errorf("testpg: postgres still running %v after %v; killed\n%s", stopTimeout, sig, s.logTail())
+	}
+}
+
+// remove stops the server and deletes its files.
+func (s *Server) remove() error {
+	err := s.stop(syscall.SIGINT)
+	return errors.Join(err, os.RemoveAll(s.dir))
+}
+
+// DSN returns the connection string of database db on s.
+func (s *Server) DSN(db string) string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", s.port, db)
+}
+
+// Port returns the TCP port s listens on (the same across restarts).
+func (s *Server) Port() int { return s.port }
+
+// Stop shuts the server down cleanly (fast shutdown: sessions are ended,
+// a checkpoint is written). Calls fail until Start.
+func (s *Server) Stop(tb testing.TB) {
+	tb.Helper()
+	if err := s.stop(syscall.SIGINT); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// Crash stops the server without a checkpoint (immediate shutdown, as
+// after a power cut of the database alone): the next Start runs crash
+// recovery from the WAL, so only what was committed survives.
+func (s *Server) Crash(tb testing.TB) {
+	tb.Helper()
+	if err := s.stop(syscall.SIGQUIT); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// Start starts a stopped server again on the same port and data.
+func (s *Server) Start(tb testing.TB) {
+	tb.Helper()
+	if err := s.start(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// Restart is Stop then Start.
+func (s *Server) Restart(tb testing.TB) {
+	tb.Helper()
+	s.Stop(tb)
+	s.Start(tb)
+}
+
+// CreateDatabase creates a fresh empty database test_N and returns its
+// DSN; it is dropped at tb's cleanup.
+func (s *Server) CreateDatabase(tb testing.TB) string {
+	tb.Helper()
+	name := fmt.Sprintf("test_%d", s.dbs.Add(1))
+	if err := s.admin(tb.Context(), "CREATE DATABASE "+name); err != nil {
+		tb.Fatalf("testpg: create database %s: %v", name, err)
+	}
+	tb.Cleanup(func() {
+		// Dropping keeps the disk use of a long test binary down; WITH
+		// (FORCE) ends sessions a test left open. A stopped server is
+		// left alone: its files go at the end anyway.
+		if s.running() {
+			if err := s.admin(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+				tb.Logf("testpg: drop database %s: %v", name, err)
+			}
+		}
+	})
+	return s.DSN(name)
+}
+
+func (s *Server) running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.proc != nil
+}
+
+// admin runs one statement in database postgres.
+func (s *Server) admin(ctx context.Context, sql string) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, s.DSN("postgres"))
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	_, err = conn.Exec(ctx, sql)
+	return err
+}
