@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -31,13 +32,13 @@ const (
 
 // faultNode starts a broker with its stores wrapped: objects by Faulty,
 // then by a gate (an object store hang the test can end), and metadata by
-// faultyMeta. It creates faultTopic.
-func faultNode(t *testing.T) (string, *objstore.Faulty, *gateStore, *faultyMeta) {
+// metastore.Faulty. It creates faultTopic.
+func faultNode(t *testing.T) (string, *objstore.Faulty, *gateStore, *metastore.Faulty) {
 	t.Helper()
 	var (
 		obj  *objstore.Faulty
 		gate *gateStore
-		meta *faultyMeta
+		meta *metastore.Faulty
 	)
 	n := startNode(t, testConfig(t, t.TempDir()), node.Hooks{
 		WrapObjects: func(s objstore.Store) objstore.Store {
@@ -46,7 +47,7 @@ func faultNode(t *testing.T) (string, *objstore.Faulty, *gateStore, *faultyMeta)
 			return gate
 		},
 		WrapMeta: func(s metastore.Store) metastore.Store {
-			meta = &faultyMeta{Store: s}
+			meta = metastore.NewFaulty(s)
 			return meta
 		},
 	})
@@ -169,12 +170,12 @@ func TestFaultObjectPutLostAnswer(t *testing.T) {
 
 func TestFaultMetaAppendFails(t *testing.T) {
 	addr, _, _, meta := faultNode(t)
-	meta.set(failBefore)
+	meta.FailNext(metastore.MethodAppend, -1, errInjected)
 	r, _ := rawProduce(t, addr, 10000, numbered(9999))
 	expectRetriable(t, r, kerr.KafkaStorageError.Code)
 
 	cl := faultProducer(t, addr)
-	produceDuringFault(t, cl, 0, meta.calls, func() { meta.set(failNone) })
+	produceDuringFault(t, cl, 0, appendCalls(meta), meta.Reset)
 	expectExactly(t, addr, seq(0, faultRecords))
 }
 
@@ -184,12 +185,14 @@ func TestFaultMetaAppendFails(t *testing.T) {
 // must be recognized as duplicates, not appended again.
 func TestFaultMetaAppendLostAnswer(t *testing.T) {
 	addr, _, _, meta := faultNode(t)
-	meta.set(failAfter)
+	meta.FailAfterNext(metastore.MethodAppend, -1, errInjected)
 	cl := faultProducer(t, addr)
-	produceDuringFault(t, cl, 0, meta.calls, func() { meta.set(failNone) })
-	if meta.lost.Load() == 0 {
-		t.Fatalf("no commit had its answer lost: the test proves nothing")
-	}
+	produceDuringFault(t, cl, 0, appendCalls(meta), func() {
+		if n := committed(t, addr); n == 0 {
+			t.Fatalf("nothing committed while every answer was lost: the test proves nothing")
+		}
+		meta.Reset()
+	})
 	expectExactly(t, addr, seq(0, faultRecords))
 }
 
@@ -224,9 +227,9 @@ func TestFaultMetaAppendLostAnswerWakesConsumers(t *testing.T) {
 		}
 	}()
 	time.Sleep(300 * time.Millisecond) // the consumer is now long-polling
-	meta.set(failAfter)
+	meta.FailAfterNext(metastore.MethodAppend, -1, errInjected)
 	cl := faultProducer(t, addr)
-	produceDuringFault(t, cl, 0, meta.calls, func() { meta.set(failNone) })
+	produceDuringFault(t, cl, 0, appendCalls(meta), meta.Reset)
 	acked := time.Now()
 	select {
 	case at := <-all:
@@ -246,25 +249,38 @@ func TestFaultMetaAppendLostAnswerWakesConsumers(t *testing.T) {
 // duplicates and must not be appended twice.
 func TestFaultObjectStoreHangs(t *testing.T) {
 	addr, _, gate, _ := faultNode(t)
-	gate.hold()
+	testHang(t, addr, gate.hold, gate.release, func() bool { return gate.waited.Load() > 0 })
+}
+
+// TestFaultMetaAppendHangs is the same with the metadata transaction
+// hanging (after the object is written).
+func TestFaultMetaAppendHangs(t *testing.T) {
+	addr, _, _, meta := faultNode(t)
+	testHang(t, addr, func() { meta.HangNext(metastore.MethodAppend, -1) }, meta.Reset,
+		func() bool { return meta.Calls(metastore.MethodAppend) > 0 })
+}
+
+func testHang(t *testing.T, addr string, hang, release func(), hung func() bool) {
+	t.Helper()
+	hang()
 	r, took := rawProduce(t, addr, 500, "timed-out")
 	expectRetriable(t, r, kerr.RequestTimedOut.Code)
 	if took < 400*time.Millisecond || took > 5*time.Second {
 		t.Fatalf("REQUEST_TIMED_OUT after %v, want about the request's 500ms timeout", took)
 	}
-
-	// Each franz-go attempt times out after 1s and is retried; once a few
-	// have, the write is released.
-	var writes produceWrites
-	cl := faultProducer(t, addr, kgo.ProduceRequestTimeout(time.Second), kgo.WithHooks(&writes))
-	produceDuringFault(t, cl, 0, writes.count, gate.release)
-	if gate.waited.Load() == 0 {
-		t.Fatalf("no object write waited at the gate")
+	if !hung() {
+		t.Fatalf("the store call never hung: the test proves nothing")
 	}
 
+	// Each franz-go attempt times out after 1s and is retried; once a few
+	// have, the store is released.
+	var writes produceWrites
+	cl := faultProducer(t, addr, kgo.ProduceRequestTimeout(time.Second), kgo.WithHooks(&writes))
+	produceDuringFault(t, cl, 0, writes.count, release)
+
 	got, hwm := readAll(t, addr, faultTopic)
-	if v := got[0][0].Value; string(v) != "timed-out" {
-		t.Fatalf("partition 0 offset 0 holds %q, want the timed-out produce, committed once the write was released", v)
+	if len(got[0]) == 0 || string(got[0][0].Value) != "timed-out" {
+		t.Fatalf("partition 0 offset 0 is not the timed-out produce, committed once the store was released")
 	}
 	got[0] = got[0][1:] // checkLog wants only numbered records
 	for i, r := range got[0] {
@@ -331,39 +347,22 @@ func (g *gateStore) Put(ctx context.Context, key string, data []byte) error {
 	return g.Store.Put(ctx, key, data)
 }
 
-// faultMode is what faultyMeta does to Append.
-type faultMode int32
+// errInjected is the metadata-store failure the tests inject: the class
+// the store contract gives to failures of the store itself.
+var errInjected = fmt.Errorf("%w: injected", metastore.ErrUnavailable)
 
-const (
-	failNone   faultMode = iota
-	failBefore           // fail without committing
-	failAfter            // commit, then report failure (answer lost)
-)
-
-// faultyMeta injects Append failures into a metadata store, as
-// metastore.ErrUnavailable, the class the store contract gives to failures
-// of the store itself. Other methods pass through.
-type faultyMeta struct {
-	metastore.Store
-	mode    atomic.Int32
-	appends atomic.Int64
-	lost    atomic.Int64 // commits whose answer was replaced by an error
+func appendCalls(f *metastore.Faulty) func() int {
+	return func() int { return f.Calls(metastore.MethodAppend) }
 }
 
-func (f *faultyMeta) set(m faultMode) { f.mode.Store(int32(m)) }
-
-func (f *faultyMeta) calls() int { return int(f.appends.Load()) }
-
-func (f *faultyMeta) Append(ctx context.Context, obj metastore.ObjectRef, batches []metastore.AppendBatch) ([]metastore.AppendResult, error) {
-	f.appends.Add(1)
-	mode := faultMode(f.mode.Load())
-	if mode == failBefore {
-		return nil, fmt.Errorf("%w: injected before commit", metastore.ErrUnavailable)
+// committed is the number of records in faultTopic (its high watermarks).
+func committed(t *testing.T, addr string) int64 {
+	t.Helper()
+	ends, err := newAdmin(t, addr).ListEndOffsets(ctxTimeout(t, 10*time.Second), faultTopic)
+	if err != nil || ends.Error() != nil {
+		t.Fatalf("list end offsets: %v %v", err, ends.Error())
 	}
-	res, err := f.Store.Append(ctx, obj, batches)
-	if err == nil && mode == failAfter {
-		f.lost.Add(1)
-		return nil, fmt.Errorf("%w: injected after commit", metastore.ErrUnavailable)
-	}
-	return res, err
+	var n int64
+	ends.Each(func(o kadm.ListedOffset) { n += o.Offset })
+	return n
 }
