@@ -15,8 +15,11 @@ import (
 // ErrUnavailable marks a failure that may pass by itself: the server could
 // not be reached, timed out, answered 5xx, or throttled, and the SDK's
 // bounded retries did not get through. The outcome of a Put so failed is
-// unknown (the object may have been stored); retrying it is safe, since a
-// Put replaces the object whole. Any other error (access denied, no such
+// unknown: the object may have been stored, and a request that timed out
+// may even be carried out later, after a newer Put of the same key (seen
+// with a server that was frozen and then resumed). Retrying with the same
+// data is safe; writing different data to the same key is not, so the log
+// never reuses a key. Any other error (access denied, no such
 // bucket, a bad request) will fail again the same way until someone
 // changes the configuration.
 var ErrUnavailable = errors.New("objstore/s3: unavailable")

@@ -118,10 +118,16 @@ func (s *Store) check(ctx context.Context, op, key string) error {
 func (s *Store) Check(ctx context.Context) error {
 	octx, cancel := s.opCtx(ctx)
 	defer cancel()
-	if _, err := s.client.HeadBucket(octx, &s3.HeadBucketInput{Bucket: &s.bucket}); err != nil {
+	_, err := s.client.HeadBucket(octx, &s3.HeadBucketInput{Bucket: &s.bucket})
+	switch {
+	case err == nil:
+		return nil
+	case isCode(err, "NotFound", "NoSuchBucket"):
+		// Not ErrNotFound, which is about keys.
+		return fmt.Errorf("check s3://%s: no such bucket: %w", s.bucket, err)
+	default:
 		return s.wrap("check bucket", "", ctx, err)
 	}
-	return nil
 }
 
 // Put stores data under key with one PutObject: atomic (S3 never shows a

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -163,7 +164,9 @@ func TestServerHung(t *testing.T) {
 
 	srv.Pause(t)
 	start := time.Now()
-	err := s.Put(ctx, "k", []byte("hung"))
+	// Another key: this request sits in the server's socket buffer and may
+	// still be carried out after Resume, later than the Put below.
+	err := s.Put(ctx, "timed-out", []byte("hung"))
 	if took := time.Since(start); took > opts.Timeout+time.Second {
 		t.Errorf("put to a hung server took %v, timeout %v", took, opts.Timeout)
 	}
@@ -192,3 +195,42 @@ func mustGet(t *testing.T, s objstore.Store, key, want string) {
 		t.Fatalf("get %s: %q, %v; want %q", key, got, err, want)
 	}
 }
+
+// TestRejectedRequests: answers that will not change by retrying (bad
+// secret, no such bucket) are neither ErrUnavailable nor ErrNotFound, and
+// the secret appears nowhere in the error.
+func TestRejectedRequests(t *testing.T) {
+	srv := tests3.Start(t)
+	bucket := srv.NewBucket(t)
+	ctx := t.Context()
+
+	badSecret := options(srv, bucket, "")
+	badSecret.SecretAccessKey = "not-the-secret-" + srv.SecretKey
+	s := newStore(t, badSecret)
+	err := s.Put(ctx, "k", []byte("v"))
+	if err == nil || s3store.IsUnavailable(err) || errors.Is(err, objstore.ErrNotFound) {
+		t.Errorf("put with a bad secret: %v, want a plain error", err)
+	}
+	if err != nil && strings.Contains(err.Error(), badSecret.SecretAccessKey) {
+		t.Errorf("put with a bad secret: the error shows the secret: %v", err)
+	}
+	if err := s.Check(ctx); err == nil {
+		t.Error("check with a bad secret: nil error")
+	}
+
+	s = newStore(t, options(srv, bucket+"-missing", ""))
+	for op, err := range map[string]error{
+		"get":   second(s.Get(ctx, "k")),
+		"list":  second(s.List(ctx, "")),
+		"check": s.Check(ctx),
+	} {
+		if err == nil || s3store.IsUnavailable(err) || errors.Is(err, objstore.ErrNotFound) {
+			t.Errorf("%s on a missing bucket: %v, want a plain error", op, err)
+		}
+	}
+	if err := newStore(t, options(srv, bucket, "")).Check(ctx); err != nil {
+		t.Errorf("check of a good bucket: %v", err)
+	}
+}
+
+func second[T any](_ T, err error) error { return err }
