@@ -41,6 +41,9 @@ func Run(t *testing.T, newStore func(t *testing.T) objstore.Store) {
 		{"ConcurrentPuts", testConcurrentPuts},
 		{"LargeObject", testLargeObject},
 		{"CanceledContext", testCanceledContext},
+		{"DeleteKeyPrefix", testDeleteKeyPrefix},
+		{"SpecialCharacterKeys", testSpecialCharacterKeys},
+		{"ListMany", testListMany},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -364,5 +367,70 @@ func testCanceledContext(t *testing.T, s objstore.Store) {
 	}
 	if _, err := s.Get(t.Context(), "canceled"); !errors.Is(err, objstore.ErrNotFound) {
 		t.Fatalf("get after canceled put: %v, want ErrNotFound", err)
+	}
+}
+
+// testDeleteKeyPrefix: deleting a key that names no object but begins
+// others ("dir" of "dir/obj") deletes nothing.
+func testDeleteKeyPrefix(t *testing.T, s objstore.Store) {
+	put(t, s, "dir/obj", []byte("x"))
+	if err := s.Delete(t.Context(), "dir"); err != nil {
+		t.Fatalf("delete of a key prefix: %v, want nil", err)
+	}
+	mustGet(t, s, "dir/obj", []byte("x"))
+}
+
+// testSpecialCharacterKeys: keys with characters that URLs and shells
+// escape round-trip exactly, through Get and List.
+func testSpecialCharacterKeys(t *testing.T, s objstore.Store) {
+	keys := []string{
+		"sp ace/a b", "plus/a+b", "pct/a%20b", "query/a?b=c&d", "hash/a#b",
+		"unicode/ü€日本", "tilde/~a", "quote/'a\"", "colon/a:b", "comma/a,b;c",
+	}
+	for i, k := range keys {
+		put(t, s, k, []byte(fmt.Sprint(i)))
+	}
+	for i, k := range keys {
+		mustGet(t, s, k, []byte(fmt.Sprint(i)))
+	}
+	want := slices.Clone(keys)
+	slices.Sort(want)
+	if got := keysOf(list(t, s, "")); !slices.Equal(got, want) {
+		t.Fatalf("list: %q, want %q", got, want)
+	}
+	if got := keysOf(list(t, s, "plus/a+")); !slices.Equal(got, []string{"plus/a+b"}) {
+		t.Fatalf("list plus/a+: %q, want [plus/a+b]", got)
+	}
+}
+
+// testListMany lists more objects than one S3 page (1000 keys), so a
+// backend that pages must follow every page.
+func testListMany(t *testing.T, s objstore.Store) {
+	const n, writers = 1234, 16
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for w := range writers {
+		wg.Go(func() {
+			for i := w; i < n; i += writers {
+				if err := s.Put(t.Context(), fmt.Sprintf("many/%05d", i), []byte{byte(i)}); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("put: %v", err)
+	}
+	put(t, s, "other", []byte("x"))
+	infos := list(t, s, "many/")
+	if len(infos) != n {
+		t.Fatalf("list many/: %d objects, want %d", len(infos), n)
+	}
+	for i, info := range infos {
+		if want := fmt.Sprintf("many/%05d", i); info.Key != want || info.Size != 1 {
+			t.Fatalf("list many/ [%d]: %+v, want %s of 1 byte", i, info, want)
+		}
 	}
 }
