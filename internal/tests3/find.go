@@ -21,8 +21,9 @@ const InstallHint = "go install github.com/versity/versitygw/cmd/versitygw@v1.8.
 const EnvBinary = "TESTS3_VERSITYGW"
 
 // findBinary returns the versitygw binary's path, or "" when there is none:
-// $TESTS3_VERSITYGW, then PATH, then $GOBIN, then each $GOPATH's bin (the
-// default GOPATH being ~/go, where `go install` puts it).
+// $TESTS3_VERSITYGW, then PATH, then $GOBIN, then each GOPATH's bin (the
+// default GOPATH being ~/go, where `go install` puts it), as the
+// environment and then `go env GOPATH` say.
 func findBinary() string {
 	if p := os.Getenv(EnvBinary); p != "" {
 		return p
@@ -34,7 +35,12 @@ func findBinary() string {
 	if gobin := os.Getenv("GOBIN"); gobin != "" {
 		dirs = append(dirs, gobin)
 	}
-	for _, gp := range filepath.SplitList(build.Default.GOPATH) {
+	gopaths := filepath.SplitList(build.Default.GOPATH)
+	// `go env -w GOPATH=…` is seen only by the go command.
+	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
+		gopaths = append(gopaths, filepath.SplitList(strings.TrimSpace(string(out)))...)
+	}
+	for _, gp := range gopaths {
 		dirs = append(dirs, filepath.Join(gp, "bin"))
 	}
 	for _, d := range dirs {

@@ -234,3 +234,25 @@ func TestRejectedRequests(t *testing.T) {
 }
 
 func second[T any](_ T, err error) error { return err }
+
+// TestDefaultCredentialChain: with no keys in Options the SDK's chain
+// supplies them, here from the environment. Shared files are pointed away
+// and the EC2 metadata service is disabled, so nothing but the test server
+// is asked.
+func TestDefaultCredentialChain(t *testing.T) {
+	srv := tests3.Start(t)
+	dir := t.TempDir()
+	t.Setenv("AWS_CONFIG_FILE", dir+"/none")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", dir+"/none")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
+	t.Setenv("AWS_REGION", srv.Region)
+	opts := options(srv, srv.NewBucket(t), "")
+	opts.AccessKeyID, opts.SecretAccessKey, opts.Region = "", "", ""
+	s := newStore(t, opts)
+	if err := s.Put(t.Context(), "k", []byte("v")); err != nil {
+		t.Fatalf("put with credentials from the environment: %v", err)
+	}
+	mustGet(t, s, "k", "v")
+}
