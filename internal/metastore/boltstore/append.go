@@ -14,7 +14,7 @@ import (
 // NumRecords offsets from HighWater and gets one index entry. The object is
 // recorded with one reference per accepted batch (zero included).
 func (s *Store) Append(ctx context.Context, obj metastore.ObjectRef, batches []metastore.AppendBatch) ([]metastore.AppendResult, error) {
-	if err := validateAppend(obj, batches); err != nil {
+	if err := metastore.ValidateAppend(obj, batches); err != nil {
 		return nil, fmt.Errorf("append object %s: %w", obj.Key, err)
 	}
 	var results []metastore.AppendResult
@@ -34,20 +34,6 @@ func (s *Store) Append(ctx context.Context, obj metastore.ObjectRef, batches []m
 		return nil, fmt.Errorf("append object %s: %w", obj.Key, err)
 	}
 	return results, nil
-}
-
-// validateAppend refuses calls no correct broker makes.
-func validateAppend(obj metastore.ObjectRef, batches []metastore.AppendBatch) error {
-	if obj.Key == "" || obj.Size < 0 {
-		return fmt.Errorf("object key %q size %d: %w", obj.Key, obj.Size, metastore.ErrInvalidRequest)
-	}
-	for i, b := range batches {
-		if b.NumRecords < 1 || b.Pos < 0 || b.Size < 0 || b.Pos+b.Size > obj.Size {
-			return fmt.Errorf("batch %d: %d records at [%d, +%d) of a %d-byte object: %w",
-				i, b.NumRecords, b.Pos, b.Size, obj.Size, metastore.ErrInvalidRequest)
-		}
-	}
-	return nil
 }
 
 // appender carries one Append's partition and producer states between

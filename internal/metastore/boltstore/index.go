@@ -144,7 +144,7 @@ func (t *tx) removeEntries(pk metastore.PartitionKey, st *metastore.PartitionSta
 // rewrite). It is ErrConflict if any of old is not in the index exactly as
 // given, or if repl's object is already dead.
 func (s *Store) ReplaceIndex(ctx context.Context, pk metastore.PartitionKey, old []metastore.IndexEntry, repl metastore.IndexEntry) error {
-	if err := validateReplace(old, repl); err != nil {
+	if err := metastore.ValidateReplace(old, repl); err != nil {
 		return fmt.Errorf("replace index of %v: %w", pk, err)
 	}
 	err := s.update(ctx, func(t *tx) error {
@@ -172,25 +172,6 @@ func (s *Store) ReplaceIndex(ctx context.Context, pk metastore.PartitionKey, old
 	if err != nil {
 		return fmt.Errorf("replace index of %v at [%d, %d] with object %s: %w",
 			pk, repl.BaseOffset, repl.LastOffset, repl.ObjectKey, err)
-	}
-	return nil
-}
-
-// validateReplace checks that old is a non-empty run of adjacent entries
-// and that repl covers exactly their offsets.
-func validateReplace(old []metastore.IndexEntry, repl metastore.IndexEntry) error {
-	if len(old) == 0 {
-		return fmt.Errorf("no entries to replace: %w", metastore.ErrInvalidRequest)
-	}
-	for i := 1; i < len(old); i++ {
-		if old[i].BaseOffset != old[i-1].LastOffset+1 {
-			return fmt.Errorf("entries %d and %d are not adjacent: %w", i-1, i, metastore.ErrInvalidRequest)
-		}
-	}
-	first, last := old[0].BaseOffset, old[len(old)-1].LastOffset
-	if repl.BaseOffset != first || repl.LastOffset != last || repl.ObjectKey == "" || repl.Pos < 0 || repl.Size < 0 {
-		return fmt.Errorf("replacement [%d, %d] in %q for [%d, %d]: %w",
-			repl.BaseOffset, repl.LastOffset, repl.ObjectKey, first, last, metastore.ErrInvalidRequest)
 	}
 	return nil
 }

@@ -1,0 +1,52 @@
+// Package postgres is the metadata store many brokers share: cluster mode
+// is several stateless brokers on one PostgreSQL database (and one
+// bucket), with no consensus of our own. It keeps the metastore.Store
+// contract exactly as boltstore does (both run metastoretest), with pgx/v5
+// and a connection pool.
+//
+// # Schema
+//
+// Tables (migrations/, applied by Open): topics, partitions (offsets),
+// index_entries (the log index), producers (idempotent producer state),
+// objects (reference counts; refs = 0 is dead), counters (producer IDs),
+// brokers and leases (metastore.Cluster). Each SQL statement is a file of
+// sql/ or migrations/, embedded. Open applies the migrations a database
+// lacks in one transaction holding an advisory lock, recorded in
+// schema_migrations, so brokers starting together migrate once; a
+// database migrated by a newer build is refused.
+//
+// # Concurrency model
+//
+// Every write is one READ COMMITTED transaction; every read is one
+// statement (one snapshot). Rows are locked in this order, and nothing
+// locks against it, so transactions queue instead of deadlocking:
+//
+//	topics row → partitions rows (by topic_id, partition) →
+//	producers rows → objects rows (by key)
+//
+// Append locks all of its partitions first, in key order, with one SELECT
+// … ORDER BY … FOR UPDATE: two brokers appending to one partition take
+// turns, and each reads the HighWater the other left, which keeps offsets
+// dense and unique per partition. DeleteTopic locks its partitions before
+// reading its index, so an Append in flight either commits before (and its
+// entries are released) or finds the partitions gone. Should Postgres
+// still report a deadlock or serialization failure, the transaction is run
+// again (it was rolled back), up to maxAttempts times.
+//
+// Leases and broker expiry use the database's clock (now()), never a
+// broker's.
+//
+// # Failures
+//
+// Errors from the database are classified where they enter (classify):
+// lost or refused connections, shutdowns and exhausted resources wrap
+// metastore.ErrUnavailable, which brokers treat as retriable; the caller's
+// context ending is returned as itself. A COMMIT whose reply is lost has
+// an unknown outcome and is reported as an error like any other: the
+// Kafka client retries, and the idempotent-producer state, committed with
+// the offsets, deduplicates the retry. A transaction is retried inside
+// the store only when it certainly did not commit (Postgres rolled it
+// back, or nothing reached the server). A lost connection resets the
+// pool, so a restarted server costs one failed call, not one per pooled
+// connection.
+package postgres

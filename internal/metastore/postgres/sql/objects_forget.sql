@@ -1,0 +1,1 @@
+DELETE FROM objects WHERE key = ANY($1::text[]) AND refs = 0

@@ -1,0 +1,1 @@
+SELECT key FROM objects WHERE key = ANY($1::text[])

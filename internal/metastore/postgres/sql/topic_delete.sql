@@ -1,0 +1,2 @@
+DELETE FROM topics WHERE name = $1
+RETURNING id, name, partitions, configs, created_at

@@ -1,0 +1,1 @@
+DELETE FROM index_entries WHERE topic_id = $1

@@ -1,0 +1,1 @@
+DELETE FROM producers WHERE topic_id = $1

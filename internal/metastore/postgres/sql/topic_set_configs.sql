@@ -1,0 +1,1 @@
+UPDATE topics SET configs = $2 WHERE id = $1

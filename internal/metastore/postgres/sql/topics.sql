@@ -1,0 +1,1 @@
+SELECT id, name, partitions, configs, created_at FROM topics ORDER BY name

@@ -1,0 +1,201 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/tributary-io/tributary/internal/metastore"
+)
+
+// Store is the Postgres metadata store. Safe for concurrent use, and for
+// use by many processes on one database; see doc.go.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+var _ metastore.Store = (*Store)(nil)
+
+// migrationLockKey is the advisory lock that serializes migrations
+// ("tributary" in ASCII, as a number).
+const migrationLockKey int64 = 0x7472696275746172
+
+// Open connects to the database of dsn (a postgres:// URL or key=value
+// string, as libpq), waiting at most opts.ConnectTimeout (and ctx) for a
+// first connection, and brings the schema up to date. A DSN that does not
+// parse is metastore.ErrInvalidRequest; a database that cannot be reached
+// is metastore.ErrUnavailable. Errors never quote the DSN's password.
+func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// The parser's message may quote the DSN, password included.
+		return nil, fmt.Errorf("open postgres metadata store: the DSN does not parse "+
+			"(a postgres:// URL or key=value pairs; not repeated here as it may hold a password): %w",
+			metastore.ErrInvalidRequest)
+	}
+	cfg.MaxConns = opts.maxConns()
+	cfg.ConnConfig.ConnectTimeout = opts.connectTimeout()
+	cfg.PingTimeout = opts.connectTimeout()
+	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
+		cfg.ConnConfig.RuntimeParams["application_name"] = "tributary"
+	}
+	where := describe(cfg.ConnConfig)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres metadata store %s: %w", where, classify(ctx, err))
+	}
+	s := &Store{pool: pool}
+	ctx, cancel := context.WithTimeout(ctx, opts.connectTimeout())
+	defer cancel()
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open postgres metadata store %s: %w", where, err)
+	}
+	return s, nil
+}
+
+// describe names the database for messages: user, host, port, database,
+// never the password.
+func describe(c *pgx.ConnConfig) string {
+	return fmt.Sprintf("postgres://%s@%s/%s", c.User, net.JoinHostPort(c.Host, fmt.Sprint(c.Port)), c.Database)
+}
+
+// Close closes every connection once in-flight calls return theirs.
+// Calling it again is a no-op; other methods then fail with
+// ErrUnavailable.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// maxAttempts bounds the runs of one transaction that Postgres rolled back
+// for a deadlock or a serialization failure, or that never reached it.
+const maxAttempts = 5
+
+// tx runs fn in one READ COMMITTED transaction and commits it, running it
+// again (fn must start from scratch) when it certainly did not commit and
+// may succeed if tried again. Rule outcomes from fn roll back and pass
+// through; failures of the database are classified.
+func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return s.retry(ctx, func() error { return pgx.BeginFunc(ctx, s.pool, fn) })
+}
+
+// retry runs op, again while it fails in a way that is safe and useful to
+// retry, and classifies its last error.
+func (s *Store) retry(ctx context.Context, op func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := op()
+		if err == nil {
+			return nil
+		}
+		if isDomain(err) {
+			return err
+		}
+		if lostConnection(err) {
+			// One broken connection usually means all are (a restarted
+			// or failed-over server): drop the idle ones now instead of
+			// failing on each in turn.
+			s.pool.Reset()
+		}
+		if attempt == maxAttempts || !retriable(err) || ctx.Err() != nil {
+			return classify(ctx, err)
+		}
+		select {
+		case <-time.After(time.Duration(attempt*attempt) * 5 * time.Millisecond):
+		case <-ctx.Done():
+			return classify(ctx, err)
+		}
+	}
+}
+
+// domainErrors are the outcomes of the store's rules; anything else is a
+// failure of the database or of the store.
+var domainErrors = []error{
+	metastore.ErrTopicExists, metastore.ErrUnknownTopic, metastore.ErrUnknownPartition,
+	metastore.ErrInvalidPartitions, metastore.ErrOutOfOrderSequence,
+	metastore.ErrInvalidProducerEpoch, metastore.ErrConflict, metastore.ErrInvalidRequest,
+}
+
+func isDomain(err error) bool {
+	for _, d := range domainErrors {
+		if errors.Is(err, d) {
+			return true
+		}
+	}
+	return false
+}
+
+// retriable reports whether err certainly left no effect and a new
+// attempt may succeed: Postgres rolled the transaction back to resolve a
+// deadlock or a serialization conflict, or nothing was sent.
+func retriable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "40001" || pgErr.Code == "40P01"
+	}
+	return pgconn.SafeToRetry(err)
+}
+
+// lostConnection reports whether err means the connection (and likely
+// the server) went away, rather than an answer or the caller giving up.
+func lostConnection(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var (
+		pgErr   *pgconn.PgError
+		netErr  net.Error
+		connErr *pgconn.ConnectError
+	)
+	if errors.As(err, &pgErr) {
+		return pgErr.Code[:2] == "08" || pgErr.Code[:3] == "57P" // connection exception, shutdown
+	}
+	return errors.As(err, &netErr) || errors.As(err, &connErr) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// unavailableClasses are the SQLSTATE classes of a database that cannot
+// serve now but may later: connection exception, transaction rollback,
+// insufficient resources, operator intervention (shutdown, cancel),
+// system error, internal error.
+var unavailableClasses = map[string]bool{"08": true, "40": true, "53": true, "57": true, "58": true, "XX": true}
+
+// classify sorts a failure from the database (STYLE #8): the caller's
+// context ending passes through as itself; connection failures, server
+// shutdowns, resource exhaustion and rollbacks that retries did not cure
+// wrap metastore.ErrUnavailable (retriable: whether a COMMIT whose reply
+// was lost took effect is unknown, and the broker's idempotent producers
+// make its retry safe); a broken invariant is errCorrupt, also
+// unavailable; other server errors (a bad statement) are bugs and are
+// returned as they are.
+func classify(ctx context.Context, err error) error {
+	switch ctxErr := ctx.Err(); {
+	case err == nil || isDomain(err):
+		return err
+	case ctxErr != nil && errors.Is(err, ctxErr):
+		return err
+	case ctxErr != nil:
+		return fmt.Errorf("%w: %w", ctxErr, err)
+	case errors.Is(err, errCorrupt):
+		return fmt.Errorf("%w: %w", metastore.ErrUnavailable, err)
+	}
+	var pgErr *pgconn.PgError
+	switch {
+	case !errors.As(err, &pgErr), unavailableClasses[pgErr.Code[:2]]:
+		return fmt.Errorf("%w: %w", metastore.ErrUnavailable, err)
+	case pgErr.Code == "23514": // check_violation: a count went below zero
+		return fmt.Errorf("%w: %w: %w", metastore.ErrUnavailable, errCorrupt, err)
+	default:
+		return err
+	}
+}

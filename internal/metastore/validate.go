@@ -1,0 +1,38 @@
+package metastore
+
+import "fmt"
+
+// ValidateAppend refuses Append calls no correct broker makes
+// (ErrInvalidRequest); shared by backends.
+func ValidateAppend(obj ObjectRef, batches []AppendBatch) error {
+	if obj.Key == "" || obj.Size < 0 {
+		return fmt.Errorf("object key %q size %d: %w", obj.Key, obj.Size, ErrInvalidRequest)
+	}
+	for i, b := range batches {
+		if b.NumRecords < 1 || b.Pos < 0 || b.Size < 0 || b.Pos+b.Size > obj.Size {
+			return fmt.Errorf("batch %d: %d records at [%d, +%d) of a %d-byte object: %w",
+				i, b.NumRecords, b.Pos, b.Size, obj.Size, ErrInvalidRequest)
+		}
+	}
+	return nil
+}
+
+// ValidateReplace checks that old is a non-empty run of adjacent entries
+// and that repl covers exactly their offsets (else ErrInvalidRequest);
+// shared by backends.
+func ValidateReplace(old []IndexEntry, repl IndexEntry) error {
+	if len(old) == 0 {
+		return fmt.Errorf("no entries to replace: %w", ErrInvalidRequest)
+	}
+	for i := 1; i < len(old); i++ {
+		if old[i].BaseOffset != old[i-1].LastOffset+1 {
+			return fmt.Errorf("entries %d and %d are not adjacent: %w", i-1, i, ErrInvalidRequest)
+		}
+	}
+	first, last := old[0].BaseOffset, old[len(old)-1].LastOffset
+	if repl.BaseOffset != first || repl.LastOffset != last || repl.ObjectKey == "" || repl.Pos < 0 || repl.Size < 0 {
+		return fmt.Errorf("replacement [%d, %d] in %q for [%d, %d]: %w",
+			repl.BaseOffset, repl.LastOffset, repl.ObjectKey, first, last, ErrInvalidRequest)
+	}
+	return nil
+}
