@@ -1,6 +1,7 @@
 package tests3
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"go/build"
@@ -74,10 +75,21 @@ func sweepStale() {
 		if !ok || err != nil || pid <= 0 || pid == os.Getpid() {
 			continue
 		}
-		if syscall.Kill(pid, 0) == syscall.ESRCH {
+		if !alive(pid) {
 			os.RemoveAll(dir)
 		}
 	}
+}
+
+// alive reports whether pid is a process that has not exited: one that
+// exists and is not a zombie waiting to be reaped.
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return syscall.Kill(pid, 0) != syscall.ESRCH // no /proc: ask the kernel
+	}
+	i := bytes.LastIndexByte(b, ')')
+	return i < 0 || i+2 >= len(b) || b[i+2] != 'Z'
 }
 
 func randHex(n int) string {
