@@ -325,10 +325,3 @@ func objectRecords(t *testing.T, dataDir, key string) []int {
 	}
 	return out
 }
-
-func firstErr(m map[int]error) error {
-	for _, k := range sortedKeys(m) {
-		return m[k]
-	}
-	return nil
-}

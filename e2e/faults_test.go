@@ -92,15 +92,15 @@ func faultProducer(t *testing.T, addr string, opts ...kgo.Opt) *kgo.Client {
 }
 
 // produceDuringFault starts producing faultRecords numbered records (from
-// first on) and asserts none is acknowledged while the fault lasts, which
-// ends when retried reports at least three more attempts; then it calls
-// clear and waits for every record to be acknowledged.
-func produceDuringFault(t *testing.T, cl *kgo.Client, first int, attempts func() int, clear func()) *ackLog {
+// 0 on) and asserts none is acknowledged while the fault lasts, which the
+// test ends (clear) once attempts reports three more tries; then it waits
+// for every record to be acknowledged.
+func produceDuringFault(t *testing.T, cl *kgo.Client, attempts func() int, clear func()) {
 	t.Helper()
 	ctx := ctxTimeout(t, 60*time.Second)
 	log := newAckLog()
 	before := attempts()
-	for i := first; i < first+faultRecords; i++ {
+	for i := range faultRecords {
 		log.produce(ctx, cl, &kgo.Record{Partition: int32(i % faultPartitions), Value: []byte(numbered(i))})
 	}
 	deadline := time.Now().Add(20 * time.Second)
@@ -119,11 +119,10 @@ func produceDuringFault(t *testing.T, cl *kgo.Client, first int, attempts func()
 		t.Fatalf("after the fault cleared: %d acked, %d failed (first: %v)", len(acked), len(failed), firstErr(failed))
 	}
 	t.Logf("%d store attempts during the fault, all %d records acknowledged after", attempts()-before, faultRecords)
-	return log
 }
 
 // expectExactly reads the whole topic and asserts it holds exactly the
-// numbered records in want (and, from extra, the raw values), each once.
+// numbered records in want, each once, and nothing else.
 func expectExactly(t *testing.T, addr string, want []int) {
 	t.Helper()
 	got, hwm := readAll(t, addr, faultTopic)
@@ -153,7 +152,7 @@ func TestFaultObjectPutFails(t *testing.T) {
 	expectRetriable(t, r, kerr.KafkaStorageError.Code)
 
 	cl := faultProducer(t, addr)
-	produceDuringFault(t, cl, 0, func() int { return obj.Calls(objstore.OpPut) }, func() { obj.Clear(objstore.OpPut) })
+	produceDuringFault(t, cl, func() int { return obj.Calls(objstore.OpPut) }, func() { obj.Clear(objstore.OpPut) })
 	expectExactly(t, addr, seq(0, faultRecords))
 }
 
@@ -164,7 +163,7 @@ func TestFaultObjectPutLostAnswer(t *testing.T) {
 	addr, obj, _, _ := faultNode(t)
 	obj.FailNextAfter(objstore.OpPut, 1000, nil)
 	cl := faultProducer(t, addr)
-	produceDuringFault(t, cl, 0, func() int { return obj.Calls(objstore.OpPut) }, func() { obj.Clear(objstore.OpPut) })
+	produceDuringFault(t, cl, func() int { return obj.Calls(objstore.OpPut) }, func() { obj.Clear(objstore.OpPut) })
 	expectExactly(t, addr, seq(0, faultRecords))
 }
 
@@ -175,7 +174,7 @@ func TestFaultMetaAppendFails(t *testing.T) {
 	expectRetriable(t, r, kerr.KafkaStorageError.Code)
 
 	cl := faultProducer(t, addr)
-	produceDuringFault(t, cl, 0, appendCalls(meta), meta.Reset)
+	produceDuringFault(t, cl, appendCalls(meta), meta.Reset)
 	expectExactly(t, addr, seq(0, faultRecords))
 }
 
@@ -187,7 +186,7 @@ func TestFaultMetaAppendLostAnswer(t *testing.T) {
 	addr, _, _, meta := faultNode(t)
 	meta.FailAfterNext(metastore.MethodAppend, -1, errInjected)
 	cl := faultProducer(t, addr)
-	produceDuringFault(t, cl, 0, appendCalls(meta), func() {
+	produceDuringFault(t, cl, appendCalls(meta), func() {
 		if n := committed(t, addr); n == 0 {
 			t.Fatalf("nothing committed while every answer was lost: the test proves nothing")
 		}
@@ -229,7 +228,7 @@ func TestFaultMetaAppendLostAnswerWakesConsumers(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // the consumer is now long-polling
 	meta.FailAfterNext(metastore.MethodAppend, -1, errInjected)
 	cl := faultProducer(t, addr)
-	produceDuringFault(t, cl, 0, appendCalls(meta), meta.Reset)
+	produceDuringFault(t, cl, appendCalls(meta), meta.Reset)
 	acked := time.Now()
 	select {
 	case at := <-all:
@@ -276,7 +275,7 @@ func testHang(t *testing.T, addr string, hang, release func(), hung func() bool)
 	// have, the store is released.
 	var writes produceWrites
 	cl := faultProducer(t, addr, kgo.ProduceRequestTimeout(time.Second), kgo.WithHooks(&writes))
-	produceDuringFault(t, cl, 0, writes.count, release)
+	produceDuringFault(t, cl, writes.count, release)
 
 	got, hwm := readAll(t, addr, faultTopic)
 	if len(got[0]) == 0 || string(got[0][0].Value) != "timed-out" {

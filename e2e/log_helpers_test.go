@@ -186,3 +186,11 @@ func sortedKeys[V any](m map[int]V) []int {
 	slices.Sort(ks)
 	return ks
 }
+
+// firstErr is m's error with the lowest key, for messages.
+func firstErr(m map[int]error) error {
+	for _, k := range sortedKeys(m) {
+		return m[k]
+	}
+	return nil
+}
