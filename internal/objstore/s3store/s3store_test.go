@@ -115,7 +115,7 @@ func wantKeys(t *testing.T, s *s3store.Store, prefix string, want ...string) {
 func TestServerStopped(t *testing.T) {
 	srv := tests3.NewServer(t)
 	opts := options(srv, srv.NewBucket(t), "p")
-	opts.Timeout = 3 * time.Second
+	opts.Timeout = 2 * time.Second
 	s := newStore(t, opts)
 	ctx := t.Context()
 	if err := s.Put(ctx, "before", []byte("kept")); err != nil {
