@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -200,15 +199,11 @@ func TestFaultMetaAppendLostAnswer(t *testing.T) {
 // reach a consumer long-polling the partition as soon as they are
 // acknowledged, not when its max wait runs out.
 //
-// Known bug (skipped unless TRIBUTARY_E2E_KNOWN_BUGS is set): the flush
-// whose commit answer is lost calls no OnCommit, and the retries come back
-// Duplicate, which broker/produce/flush.go leaves out of OnCommit too, so
-// fetch.Reader.Notify never runs for those partitions and long polls sleep
-// their full MaxWait (Kafka completes a delayed fetch on every append).
+// Regression: a flush whose commit answer is lost, and retries answered as
+// duplicates, once woke no watcher, so long polls slept their full MaxWait
+// (Kafka completes a delayed fetch on every append); every flush now wakes
+// the watchers of its partitions (produce.Hooks.OnFlushed).
 func TestFaultMetaAppendLostAnswerWakesConsumers(t *testing.T) {
-	if os.Getenv("TRIBUTARY_E2E_KNOWN_BUGS") == "" {
-		t.Skip("known bug: records acknowledged as duplicates of a lost-answer commit do not wake long-polling fetches; set TRIBUTARY_E2E_KNOWN_BUGS=1 to run")
-	}
 	addr, _, _, meta := faultNode(t)
 	const maxWait = 10 * time.Second
 	cons := newClient(t, addr, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{faultTopic: {0: kgo.NewOffset().At(0), 1: kgo.NewOffset().At(0)}}),

@@ -36,14 +36,20 @@ func NewReader(cfg Config, meta metastore.Store, obj objstore.Store) *Reader {
 	return &Reader{meta: meta, obj: obj, cache: newCache(cfg.CacheBytes)}
 }
 
-// OnCommit is the write path's hook: fresh data goes into the cache (tailing
-// consumers then never touch the object store) and its watchers wake.
+// OnCommit is the write path's hook for indexed data: it goes into the
+// cache, so tailing consumers never touch the object store.
 func (r *Reader) OnCommit(cs []produce.Committed) {
 	for _, c := range cs {
 		r.cache.put(cacheKey{c.Entry.ObjectKey, c.Entry.Pos, c.Entry.Size}, c.Data)
 	}
-	for _, c := range cs {
-		r.Notify(c.Partition)
+}
+
+// OnFlushed is the write path's hook after every flush: the watchers of
+// the partitions it touched wake and read again. It runs after OnCommit,
+// so they find the new data in the cache.
+func (r *Reader) OnFlushed(pks []metastore.PartitionKey) {
+	for _, pk := range pks {
+		r.Notify(pk)
 	}
 }
 

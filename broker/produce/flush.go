@@ -15,6 +15,7 @@ func (w *Writer) flush(batch []*Pending) {
 	data, appends := layout(batch)
 	key := w.objectKey()
 	results, err := w.commit(ctx, key, data, appends)
+	defer w.flushed(appends)
 	if err != nil {
 		w.log.Warn("intake flush failed", "object", key, "bytes", len(data), "err", err)
 		for _, p := range batch {
@@ -51,6 +52,22 @@ func (w *Writer) flush(batch []*Pending) {
 	for _, p := range batch {
 		close(p.done)
 	}
+}
+
+// flushed reports the partitions of a flush to OnFlushed, each once.
+func (w *Writer) flushed(appends []metastore.AppendBatch) {
+	if w.hooks.OnFlushed == nil {
+		return
+	}
+	seen := make(map[metastore.PartitionKey]bool, len(appends))
+	var pks []metastore.PartitionKey
+	for _, a := range appends {
+		if !seen[a.Partition] {
+			seen[a.Partition] = true
+			pks = append(pks, a.Partition)
+		}
+	}
+	w.hooks.OnFlushed(pks)
 }
 
 // layout concatenates the parts' bytes into one object and describes each

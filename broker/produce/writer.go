@@ -73,6 +73,11 @@ type Hooks struct {
 	// OnCommit is called after each successful flush with the parts that
 	// were indexed (duplicates and refused batches excluded).
 	OnCommit func([]Committed)
+	// OnFlushed is called after every flush, failed ones included, with the
+	// partitions it touched: a failed commit's outcome may be unknown (it
+	// may have applied), and a duplicate's data is in the log, so waiting
+	// readers of all of them should look again.
+	OnFlushed func([]metastore.PartitionKey)
 	// OnBuffered reports the bytes buffered or in flight, for a gauge.
 	OnBuffered func(int64)
 }

@@ -111,6 +111,7 @@ func (n *Node) startServers() error {
 		MaxBufferedBytes: int64(c.Intake.MaxBufferedBytes), NodeID: c.Kafka.BrokerID,
 	}, n.Objects, n.Meta, produce.Hooks{
 		OnCommit:   n.reader.OnCommit,
+		OnFlushed:  n.reader.OnFlushed,
 		OnBuffered: func(b int64) { n.Metrics.IntakeBufferBytes.Set(float64(b)) },
 	}, n.log)
 	l := c.Kafka.Listeners[0]
