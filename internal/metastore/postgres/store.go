@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"time"
 
@@ -85,9 +84,31 @@ const maxAttempts = 5
 // tx runs fn in one READ COMMITTED transaction and commits it, running it
 // again (fn must start from scratch) when it certainly did not commit and
 // may succeed if tried again. Rule outcomes from fn roll back and pass
-// through; failures of the database are classified.
+// through; failures of the database are classified. A COMMIT that got no
+// answer is errCommitUnknown and never run again: it may have committed.
 func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
-	return s.retry(ctx, func() error { return pgx.BeginFunc(ctx, s.pool, fn) })
+	return s.retry(ctx, func() error {
+		tx, err := s.pool.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		if err := fn(tx); err != nil {
+			// Uncommitted: a connection lost here took the transaction
+			// with it, so running fn again is safe.
+			tx.Rollback(ctx)
+			return err
+		}
+		err = tx.Commit(ctx)
+		var pgErr *pgconn.PgError
+		if err != nil && !errors.As(err, &pgErr) && !errors.Is(err, pgx.ErrTxCommitRollback) {
+			// No answer to COMMIT. pgx may even call this error safe to
+			// retry (it reports the connection it closed on the failed
+			// read as "conn closed"), so it is marked here, where the
+			// outcome is known to be unknown.
+			return fmt.Errorf("%w: %w", errCommitUnknown, err)
+		}
+		return err
+	})
 }
 
 // retry runs op, again while it fails in a way that is safe and useful to
@@ -139,6 +160,9 @@ func isDomain(err error) bool {
 // attempt may succeed: Postgres rolled the transaction back to resolve a
 // deadlock or a serialization conflict, or nothing was sent.
 func retriable(err error) bool {
+	if errors.Is(err, errCommitUnknown) {
+		return false
+	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		return pgErr.Code == "40001" || pgErr.Code == "40P01"
@@ -147,21 +171,18 @@ func retriable(err error) bool {
 }
 
 // lostConnection reports whether err means the connection (and likely
-// the server) went away, rather than an answer or the caller giving up.
+// the server) went away, rather than an answer, the caller giving up, or
+// the store's own finding.
 func lostConnection(err error) bool {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, errCorrupt) || errors.Is(err, errSchema) {
 		return false
 	}
-	var (
-		pgErr   *pgconn.PgError
-		netErr  net.Error
-		connErr *pgconn.ConnectError
-	)
+	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		return pgErr.Code[:2] == "08" || pgErr.Code[:3] == "57P" // connection exception, shutdown
 	}
-	return errors.As(err, &netErr) || errors.As(err, &connErr) ||
-		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+	return true
 }
 
 // unavailableClasses are the SQLSTATE classes of a database that cannot
