@@ -124,13 +124,13 @@ func metadataError(resp *kmsg.MetadataResponse, req *kmsg.MetadataRequest, err e
 
 // brokers lists the live brokers: this one alone, or the cluster's.
 func (s *Server) brokers() []kmsg.MetadataResponseBroker {
-	if s.opts.Members == nil {
+	if s.members == nil {
 		b := kmsg.NewMetadataResponseBroker()
 		b.NodeID, b.Host, b.Port = s.opts.NodeID, s.adv.host, s.adv.port
 		return []kmsg.MetadataResponseBroker{b}
 	}
 	var out []kmsg.MetadataResponseBroker
-	for _, m := range s.opts.Members.Live() {
+	for _, m := range s.members.Live() {
 		b := kmsg.NewMetadataResponseBroker()
 		b.NodeID, b.Host, b.Port = m.NodeID, m.Host, m.Port
 		if m.Rack != "" {
@@ -143,16 +143,16 @@ func (s *Server) brokers() []kmsg.MetadataResponseBroker {
 
 // nodeID is this broker's node ID.
 func (s *Server) nodeID() int32 {
-	if s.opts.Members != nil {
-		return s.opts.Members.Self().NodeID
+	if s.members != nil {
+		return s.members.Self().NodeID
 	}
 	return s.opts.NodeID
 }
 
 // leaderOf names the broker reported as a partition's leader.
 func (s *Server) leaderOf(topic metastore.TopicID, partition int32) int32 {
-	if s.opts.Members == nil {
+	if s.members == nil {
 		return s.opts.NodeID
 	}
-	return s.opts.Members.Leader(topic, partition).NodeID
+	return s.members.Leader(topic, partition).NodeID
 }

@@ -41,22 +41,33 @@ type Options struct {
 	MaxRequestBytes int32
 	// MaxMessageBytes is the default max.message.bytes of topics.
 	MaxMessageBytes int32
+}
+
+// Deps are the parts a broker serves from, given to Serve once they exist
+// (the write path and the membership need the bound address first).
+type Deps struct {
+	Meta    metastore.Store
+	Writer  *produce.Writer
+	Reader  *fetch.Reader
+	Metrics *metrics.Metrics
 	// Members, when set, is the cluster membership: Metadata then lists
-	// the live brokers and spreads partition leadership over them, and
-	// NodeID is the one membership registered. Nil serves this broker alone.
+	// the live brokers and spreads partition leadership over them, and the
+	// node ID is the one membership registered. Nil serves this broker
+	// alone, as Options.NodeID.
 	Members *membership.Membership
 }
 
 // Server is one Kafka broker: the listener, its connections, and the
 // handlers' shared state.
 type Server struct {
-	opts   Options
-	log    *slog.Logger
-	meta   metastore.Store
-	writer *produce.Writer
-	reader *fetch.Reader
-	m      *metrics.Metrics
-	topics *topicCache
+	opts    Options
+	log     *slog.Logger
+	meta    metastore.Store
+	writer  *produce.Writer
+	reader  *fetch.Reader
+	m       *metrics.Metrics
+	members *membership.Membership
+	topics  *topicCache
 
 	ln       net.Listener
 	adv      hostPort
@@ -72,9 +83,8 @@ type hostPort struct {
 	port int32
 }
 
-// New builds a broker over its stores and data paths. It does not listen
-// until Start.
-func New(opts Options, log *slog.Logger, meta metastore.Store, w *produce.Writer, r *fetch.Reader, m *metrics.Metrics) *Server {
+// New builds a broker; Listen binds it and Serve starts serving.
+func New(opts Options, log *slog.Logger) *Server {
 	if opts.MaxRequestBytes <= 0 {
 		opts.MaxRequestBytes = 100 << 20
 	}
@@ -84,15 +94,12 @@ func New(opts Options, log *slog.Logger, meta metastore.Store, w *produce.Writer
 	if opts.MaxMessageBytes <= 0 {
 		opts.MaxMessageBytes = 1048588
 	}
-	return &Server{
-		opts: opts, log: log, meta: meta, writer: w, reader: r, m: m,
-		topics: newTopicCache(meta),
-		conns:  map[*conn]struct{}{},
-	}
+	return &Server{opts: opts, log: log, conns: map[*conn]struct{}{}}
 }
 
-// Start binds the listener and serves connections in the background.
-func (s *Server) Start() error {
+// Listen binds the listener without serving yet, so the bound address is
+// known (to register it in the cluster) before the first client arrives.
+func (s *Server) Listen() error {
 	ln, err := net.Listen("tcp", s.opts.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("listen kafka on %s: %w", s.opts.ListenAddr, err)
@@ -106,9 +113,18 @@ func (s *Server) Start() error {
 		ln.Close()
 		return fmt.Errorf("advertise address %q: %w", adv, err)
 	}
+	return nil
+}
+
+// Advertised is the host and port clients are told to use.
+func (s *Server) Advertised() (string, int32) { return s.adv.host, s.adv.port }
+
+// Serve accepts connections in the background, after Listen.
+func (s *Server) Serve(d Deps) {
+	s.meta, s.writer, s.reader, s.m, s.members = d.Meta, d.Writer, d.Reader, d.Metrics, d.Members
+	s.topics = newTopicCache(d.Meta)
 	s.serveErr = make(chan error, 1)
 	go func() { s.serveErr <- s.acceptLoop() }()
-	return nil
 }
 
 func parseHostPort(addr string) (hostPort, error) {

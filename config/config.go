@@ -60,7 +60,9 @@ type Kafka struct {
 	// MaxRequestBytes bounds one request's size; a larger one closes the
 	// connection (Kafka's socket.request.max.bytes). Default: 100MiB.
 	MaxRequestBytes ByteSize `yaml:"max_request_bytes"`
-	// BrokerID is the node ID this broker reports in Metadata. Default: 0.
+	// BrokerID is the node ID this broker claims in the metadata store and
+	// reports in Metadata; -1 takes the lowest ID no live broker holds, so
+	// brokers sharing one config file get distinct IDs. Default: -1.
 	BrokerID int32 `yaml:"broker_id"`
 }
 
@@ -157,6 +159,7 @@ func Default() Config {
 			AutoCreateTopics:  true,
 			DefaultPartitions: 1,
 			MaxRequestBytes:   100 * MiB,
+			BrokerID:          -1,
 		},
 		Admin: Admin{ListenAddress: "127.0.0.1:9089"},
 		Intake: Intake{

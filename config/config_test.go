@@ -247,7 +247,7 @@ func TestValidateNamesEveryKey(t *testing.T) {
 		config.Listener{Name: "b", ListenAddress: "127.0.0.1:70000", AdvertiseAddress: ":9092"})
 	cfg.Kafka.DefaultPartitions = 0
 	cfg.Kafka.MaxRequestBytes = 3 * config.GiB
-	cfg.Kafka.BrokerID = -1
+	cfg.Kafka.BrokerID = -2
 	cfg.Admin.ListenAddress = ""
 	cfg.Intake.Linger = -time.Second
 	cfg.Intake.MaxBytes = 0

@@ -55,7 +55,7 @@ func (k Kafka) validate(v *validator) {
 	v.check(k.DefaultPartitions >= 1, "kafka.num_partitions", "must be at least 1, got %d", k.DefaultPartitions)
 	v.check(k.MaxRequestBytes > 0 && k.MaxRequestBytes <= math.MaxInt32, "kafka.max_request_bytes",
 		"must be between 1 byte and 2GiB-1, got %d", k.MaxRequestBytes)
-	v.check(k.BrokerID >= 0, "kafka.broker_id", "must not be negative, got %d", k.BrokerID)
+	v.check(k.BrokerID >= -1, "kafka.broker_id", "must be -1 (take a free ID) or a node ID, got %d", k.BrokerID)
 }
 
 func (in Intake) validate(v *validator) {

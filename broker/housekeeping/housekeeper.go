@@ -27,6 +27,11 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
+	// Lease, if set, is asked before each scheduled pass; the pass runs
+	// only when it reports true. In cluster mode it takes or renews a lease
+	// in the metadata store, so passes run on one broker at a time.
+	// RunOnce does not ask it.
+	Lease func(ctx context.Context) bool
 }
 
 // Report counts what one pass did.
@@ -66,6 +71,7 @@ type Housekeeper struct {
 	obj     objstore.Store
 	log     *slog.Logger
 	now     func() time.Time
+	lease   func(context.Context) bool
 	metrics *counters
 
 	passMu    sync.Mutex           // held for a whole pass
@@ -88,7 +94,7 @@ func New(opts Options, meta metastore.Store, obj objstore.Store) (*Housekeeper, 
 		return nil, err
 	}
 	h := &Housekeeper{
-		cfg: opts.Config, meta: meta, obj: obj, log: opts.Logger, now: opts.Now,
+		cfg: opts.Config, meta: meta, obj: obj, log: opts.Logger, now: opts.Now, lease: opts.Lease,
 		metrics: newCounters(opts.Registerer), deadSeen: map[string]time.Time{},
 		settled: map[metastore.PartitionKey]int64{},
 	}
@@ -157,7 +163,9 @@ func (h *Housekeeper) Run(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		h.runLogged(ctx)
+		if h.lease == nil || h.lease(ctx) {
+			h.runLogged(ctx)
+		}
 		t.Reset(h.cfg.Interval)
 	}
 }

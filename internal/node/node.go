@@ -3,10 +3,17 @@
 // and the background jobs. cmd/tributary and the end-to-end tests start
 // brokers through it, so both run exactly the same wiring.
 //
-// Start order: stores, read path, write path, Kafka listener, admin (ready
-// from then on). Close runs it backwards: stop accepting and drain the
-// Kafka connections (every started request is answered), flush and stop
-// the write path, stop background jobs, close the stores.
+// Stores: the metadata store is Postgres when metadata.postgres is set,
+// else the embedded bbolt file under data_dir; the object store is S3 when
+// data.s3 is set, else a directory under data_dir. Several nodes on one
+// Postgres and one bucket form a cluster.
+//
+// Start order: stores, Kafka listener bound, cluster membership (with the
+// bound address), read and write paths, Kafka serving, background jobs,
+// admin (ready from then on). Close runs it backwards: stop accepting and
+// drain the Kafka connections (every started request is answered), flush
+// and stop the write path, stop background jobs, leave the cluster, close
+// the stores.
 package node
 
 import (
@@ -16,20 +23,27 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/tributary-io/tributary/broker"
 	"github.com/tributary-io/tributary/broker/fetch"
 	"github.com/tributary-io/tributary/broker/housekeeping"
+	"github.com/tributary-io/tributary/broker/membership"
 	"github.com/tributary-io/tributary/broker/produce"
 	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/internal/admin"
 	"github.com/tributary-io/tributary/internal/metastore"
 	"github.com/tributary-io/tributary/internal/metastore/boltstore"
+	"github.com/tributary-io/tributary/internal/metastore/postgres"
 	"github.com/tributary-io/tributary/internal/metrics"
 	"github.com/tributary-io/tributary/internal/objstore"
+	"github.com/tributary-io/tributary/internal/objstore/s3store"
 )
+
+// openTimeout bounds connecting to the stores at start.
+const openTimeout = 30 * time.Second
 
 // Node is one running broker.
 type Node struct {
@@ -41,6 +55,10 @@ type Node struct {
 	writer  *produce.Writer
 	reader  *fetch.Reader
 	kafka   *broker.Server
+	members *membership.Membership
+	bgCtx   context.Context
+	bgStop  context.CancelFunc // stops membership heartbeats and remote polling
+	bgDone  sync.WaitGroup
 	house   *housekeeping.Housekeeper
 	admin   *admin.Server
 	ready   atomic.Bool
@@ -69,7 +87,8 @@ func Start(cfg config.Config, log *slog.Logger, hooks Hooks) (*Node, error) {
 		return nil, err
 	}
 	n.ready.Store(true)
-	log.Info("tributary ready", "kafka", n.kafka.Addr().String(), "admin", n.admin.Addr(), "data_dir", cfg.DataDir)
+	log.Info("tributary ready", "node_id", n.members.Self().NodeID, "kafka", n.kafka.Addr().String(), "admin", n.admin.Addr(),
+		"metadata", n.describeMeta(), "objects", n.describeObjects())
 	return n, nil
 }
 
@@ -77,11 +96,13 @@ func (n *Node) openStores(hooks Hooks) error {
 	if err := os.MkdirAll(n.cfg.DataDir, 0o755); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
-	local, err := objstore.NewLocal(n.cfg.ObjectDir())
+	ctx, cancel := context.WithTimeout(context.Background(), openTimeout)
+	defer cancel()
+	base, err := n.openObjects(ctx)
 	if err != nil {
 		return fmt.Errorf("open object store: %w", err)
 	}
-	obj, err := wrapCrashHook(local) // test-only, off unless its env var is set
+	obj, err := wrapCrashHook(base) // test-only, off unless its env var is set
 	if err != nil {
 		return err
 	}
@@ -90,11 +111,10 @@ func (n *Node) openStores(hooks Hooks) error {
 	}
 	n.Objects = metrics.ObjectStore(n.Metrics, obj)
 	n.closers = append(n.closers, n.Objects.Close)
-	bolt, err := boltstore.Open(filepath.Join(n.cfg.DataDir, "meta.db"), boltstore.Options{})
+	meta, err := n.openMeta(ctx)
 	if err != nil {
 		return fmt.Errorf("open metadata store: %w", err)
 	}
-	var meta metastore.Store = bolt
 	if hooks.WrapMeta != nil {
 		meta = hooks.WrapMeta(meta)
 	}
@@ -103,29 +123,92 @@ func (n *Node) openStores(hooks Hooks) error {
 	return nil
 }
 
+// openObjects opens S3 when data.s3 is configured, else the local directory.
+func (n *Node) openObjects(ctx context.Context) (objstore.Store, error) {
+	c := n.cfg.Data.S3
+	if c == nil {
+		return objstore.NewLocal(n.cfg.ObjectDir())
+	}
+	opts := s3store.Options{Bucket: c.Bucket, Prefix: c.Prefix, Region: c.Region, Endpoint: c.Endpoint, ForcePathStyle: c.ForcePathStyle}
+	var err error
+	if opts.AccessKeyID, err = resolve(c.AccessKeyID, "data.s3.access_key_id"); err != nil {
+		return nil, err
+	}
+	if opts.SecretAccessKey, err = resolve(c.SecretAccessKey, "data.s3.secret_access_key"); err != nil {
+		return nil, err
+	}
+	st, err := s3store.New(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Check(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// openMeta opens Postgres when metadata.postgres is configured, else the
+// embedded store.
+func (n *Node) openMeta(ctx context.Context) (metastore.Store, error) {
+	c := n.cfg.Metadata.Postgres
+	if c == nil {
+		return boltstore.Open(filepath.Join(n.cfg.DataDir, "meta.db"), boltstore.Options{})
+	}
+	dsn, err := resolve(c.DSN, "metadata.postgres.dsn")
+	if err != nil {
+		return nil, err
+	}
+	return postgres.Open(ctx, dsn, postgres.Options{MaxConns: c.MaxConnections})
+}
+
+// resolve reads a secret; a zero source is the empty string.
+func resolve(ds config.DataSource, key string) (string, error) {
+	if ds.IsZero() {
+		return "", nil
+	}
+	b, err := ds.Resolve()
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", key, err)
+	}
+	return string(b), nil
+}
+
+// clustered reports whether other brokers may share the stores.
+func (n *Node) clustered() bool { return n.cfg.Metadata.Postgres != nil }
+
 func (n *Node) startServers() error {
 	c := n.cfg
-	n.reader = fetch.NewReader(fetch.Config{CacheBytes: int64(c.Fetch.CacheBytes)}, n.Meta, n.Objects)
-	n.writer = produce.NewWriter(produce.Config{
-		Linger: c.Intake.Linger, MaxBytes: int(c.Intake.MaxBytes),
-		MaxBufferedBytes: int64(c.Intake.MaxBufferedBytes), NodeID: c.Kafka.BrokerID,
-	}, n.Objects, n.Meta, produce.Hooks{
-		OnCommit:   n.reader.OnCommit,
-		OnFlushed:  n.reader.OnFlushed,
-		OnBuffered: func(b int64) { n.Metrics.IntakeBufferBytes.Set(float64(b)) },
-	}, n.log)
 	l := c.Kafka.Listeners[0]
 	n.kafka = broker.New(broker.Options{
 		ListenAddr: l.ListenAddress, AdvertiseAddr: l.AdvertiseAddress,
 		NodeID: c.Kafka.BrokerID, ClusterID: c.Name,
 		AutoCreateTopics: c.Kafka.AutoCreateTopics, DefaultPartitions: c.Kafka.DefaultPartitions,
 		MaxRequestBytes: int32(c.Kafka.MaxRequestBytes),
-	}, n.log, n.Meta, n.writer, n.reader, n.Metrics)
-	if err := n.kafka.Start(); err != nil {
+	}, n.log)
+	if err := n.kafka.Listen(); err != nil {
 		return err
 	}
+	if err := n.joinCluster(); err != nil {
+		return err
+	}
+	nodeID := n.members.Self().NodeID
+	n.reader = fetch.NewReader(fetch.Config{CacheBytes: int64(c.Fetch.CacheBytes)}, n.Meta, n.Objects)
+	n.writer = produce.NewWriter(produce.Config{
+		Linger: c.Intake.Linger, MaxBytes: int(c.Intake.MaxBytes),
+		MaxBufferedBytes: int64(c.Intake.MaxBufferedBytes), NodeID: nodeID,
+	}, n.Objects, n.Meta, produce.Hooks{
+		OnCommit:   n.reader.OnCommit,
+		OnFlushed:  n.reader.OnFlushed,
+		OnBuffered: func(b int64) { n.Metrics.IntakeBufferBytes.Set(float64(b)) },
+	}, n.log)
+	n.kafka.Serve(broker.Deps{Meta: n.Meta, Writer: n.writer, Reader: n.reader, Metrics: n.Metrics, Members: n.members})
+	if n.clustered() {
+		n.background(func(ctx context.Context) { n.reader.PollRemote(ctx, remotePoll) })
+	}
+	lease := n.lease("housekeeping", 3*c.Housekeeping.Interval)
 	house, err := housekeeping.New(housekeeping.Options{
-		Config: c.Housekeeping, Logger: n.log, Registerer: n.Metrics.Registry,
+		Config: c.Housekeeping, Logger: n.log, Registerer: n.Metrics.Registry, Lease: lease,
 	}, n.Meta, n.Objects)
 	if err != nil {
 		return err
@@ -136,12 +219,82 @@ func (n *Node) startServers() error {
 	return n.admin.Start()
 }
 
+// remotePoll is how often a clustered node checks the partitions its
+// long-polling fetches wait on for data written through other brokers.
+const remotePoll = 50 * time.Millisecond
+
+// joinCluster registers this node (claiming kafka.broker_id, or the lowest
+// free ID) and keeps the registration alive in the background.
+func (n *Node) joinCluster() error {
+	host, port := n.kafka.Advertised()
+	ctx, cancel := context.WithTimeout(context.Background(), openTimeout)
+	defer cancel()
+	m, err := membership.Join(ctx, n.Meta, membership.Config{
+		WantNodeID: n.cfg.Kafka.BrokerID, Host: host, Port: port,
+		HeartbeatInterval: n.cfg.Membership.HeartbeatInterval, SessionTimeout: n.cfg.Membership.SessionTimeout,
+	}, n.log)
+	if err != nil {
+		return err
+	}
+	n.members = m
+	n.background(m.Run)
+	return nil
+}
+
+// background runs fn until Close.
+func (n *Node) background(fn func(context.Context)) {
+	if n.bgStop == nil {
+		var ctx context.Context
+		ctx, n.bgStop = context.WithCancel(context.Background())
+		n.bgCtx = ctx
+	}
+	n.bgDone.Add(1)
+	go func() {
+		defer n.bgDone.Done()
+		fn(n.bgCtx)
+	}()
+}
+
+// lease returns a housekeeping gate: on a clustered node it takes or renews
+// the named lease for ttl, so the job runs on one broker at a time; alone,
+// the node always runs it.
+func (n *Node) lease(name string, ttl time.Duration) func(context.Context) bool {
+	if !n.clustered() {
+		return nil
+	}
+	holder := n.members.Self().Instance
+	return func(ctx context.Context) bool {
+		held, err := n.Meta.AcquireLease(ctx, name, holder, ttl)
+		if err != nil {
+			n.log.Warn("acquire lease", "lease", name, "err", err)
+		}
+		return held
+	}
+}
+
 func (n *Node) readyErr() error {
 	if !n.ready.Load() {
 		return errors.New("starting or stopping")
 	}
 	return nil
 }
+
+func (n *Node) describeMeta() string {
+	if n.clustered() {
+		return "postgres"
+	}
+	return filepath.Join(n.cfg.DataDir, "meta.db")
+}
+
+func (n *Node) describeObjects() string {
+	if s3 := n.cfg.Data.S3; s3 != nil {
+		return "s3://" + s3.Bucket + "/" + s3.Prefix
+	}
+	return n.cfg.ObjectDir()
+}
+
+// NodeID is the node ID this node registered.
+func (n *Node) NodeID() int32 { return n.members.Self().NodeID }
 
 // KafkaAddr is the bound Kafka address.
 func (n *Node) KafkaAddr() string { return n.kafka.Addr().String() }
@@ -162,6 +315,15 @@ func (n *Node) Close(ctx context.Context) error {
 	}
 	if n.house != nil {
 		n.house.Stop()
+	}
+	if n.bgStop != nil {
+		n.bgStop()
+		n.bgDone.Wait()
+	}
+	if n.members != nil {
+		lctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		errs = append(errs, n.members.Leave(lctx))
+		cancel()
 	}
 	if n.admin != nil {
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
