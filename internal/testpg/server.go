@@ -155,7 +155,7 @@ func (s *Server) start() error {
 		"-c", "listen_addresses=127.0.0.1",
 		"-c", "unix_socket_directories="+s.dir,
 		"-c", "fsync=on", "-c", "synchronous_commit=on", "-c", "full_page_writes=on",
-		"-c", "max_connections=200",
+		"-c", "max_connections=200", "-c", "shared_buffers=32MB",
 		"-c", "log_min_messages=warning")
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// Immediate shutdown if the test process dies first; a process group

@@ -11,16 +11,17 @@ import (
 	"github.com/tributary-io/tributary/internal/testpg"
 )
 
-// benchStore opens a store on a fresh database with one 6-partition topic.
-func benchStore(b *testing.B) (*postgres.Store, []metastore.PartitionKey, string) {
+// benchStore opens a store on a fresh database with one topic of n
+// partitions.
+func benchStore(b *testing.B, n int32) (*postgres.Store, []metastore.PartitionKey, string) {
 	b.Helper()
 	dsn := testpg.DSN(b)
 	s := open(b, dsn)
-	topic, err := s.CreateTopic(b.Context(), metastore.TopicSpec{Name: "t", Partitions: 6})
+	topic, err := s.CreateTopic(b.Context(), metastore.TopicSpec{Name: "t", Partitions: n})
 	if err != nil {
 		b.Fatal(err)
 	}
-	pks := make([]metastore.PartitionKey, 6)
+	pks := make([]metastore.PartitionKey, n)
 	for i := range pks {
 		pks[i] = metastore.PartitionKey{Topic: topic.ID, Partition: int32(i)}
 	}
@@ -43,27 +44,20 @@ func flush(pks []metastore.PartitionKey, pid int64) []metastore.AppendBatch {
 // BenchmarkAppend measures one flush's transaction, as boltstore's
 // benchmark does: 6 partitions × 1 idempotent batch per Append, on a
 // local server with fsync and synchronous_commit on, so the WAL flush of
-// each COMMIT dominates. "serial" is one broker flushing; "brokers4" is
-// four handles (four brokers) flushing into the same six partitions at
-// once, which queue on the partition locks and share WAL flushes.
+// each COMMIT dominates. "serial" is one broker flushing; "wide" a flush
+// into 200 partitions (the array-parameter statements' cost per batch);
+// "brokers4" is four handles (four brokers) flushing into the same six
+// partitions at once, which queue on the partition locks.
 func BenchmarkAppend(b *testing.B) {
-	b.Run("serial", func(b *testing.B) {
-		s, pks, _ := benchStore(b)
-		batches := flush(pks, 0)
-		b.ReportAllocs()
-		for i := 0; b.Loop(); i++ {
-			for j := range batches {
-				batches[j].BaseSequence = int32(i * 10)
-			}
-			obj := metastore.ObjectRef{Key: fmt.Sprintf("intake/%012d.obj", i), Size: 6000}
-			if _, err := s.Append(b.Context(), obj, batches); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	for _, bc := range []struct {
+		name  string
+		parts int32
+	}{{"serial", 6}, {"wide", 200}} {
+		b.Run(bc.name, func(b *testing.B) { benchSerial(b, bc.parts) })
+	}
 	b.Run("brokers4", func(b *testing.B) {
 		const brokers = 4
-		s, pks, dsn := benchStore(b)
+		s, pks, dsn := benchStore(b, 6)
 		stores := []*postgres.Store{s}
 		for range brokers - 1 {
 			stores = append(stores, open(b, dsn))
@@ -74,7 +68,7 @@ func BenchmarkAppend(b *testing.B) {
 		b.ResetTimer()
 		for w, st := range stores {
 			wg.Go(func() {
-				batches := flush(pks, int64(100*w))
+				batches := flush(pks, int64(1000*w))
 				for i := 0; done.Add(1) <= int64(b.N); i++ {
 					for j := range batches {
 						batches[j].BaseSequence = int32(i * 10)
@@ -92,10 +86,27 @@ func BenchmarkAppend(b *testing.B) {
 	})
 }
 
+// benchSerial appends flushes of one batch per partition from one broker.
+func benchSerial(b *testing.B, parts int32) {
+	s, pks, _ := benchStore(b, parts)
+	batches := flush(pks, 0)
+	size := 1000 * int64(parts)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		for j := range batches {
+			batches[j].BaseSequence = int32(i * 10)
+		}
+		obj := metastore.ObjectRef{Key: fmt.Sprintf("intake/%012d.obj", i), Size: size}
+		if _, err := s.Append(b.Context(), obj, batches); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkReadIndex measures the fetch path's lookup: find the entry
 // holding an offset in a partition of 100k entries and read 10 entries.
 func BenchmarkReadIndex(b *testing.B) {
-	s, pks, _ := benchStore(b)
+	s, pks, _ := benchStore(b, 1)
 	const entries = 100_000
 	for i := 0; i < entries; i += 1000 {
 		batches := make([]metastore.AppendBatch, 1000)

@@ -20,13 +20,14 @@ import (
 // commitCutter is a TCP proxy in front of Postgres that, when armed, lets
 // the next COMMIT through to the server and then cuts the client's
 // connection before the reply: the commit happens, and the client cannot
-// know it did.
+// know it did. settled receives once the server has answered that COMMIT.
 type commitCutter struct {
-	l      net.Listener
-	target string
-	armed  atomic.Bool
-	cut    atomic.Int32
-	wg     sync.WaitGroup
+	l       net.Listener
+	target  string
+	armed   atomic.Bool
+	cut     atomic.Int32
+	settled chan struct{}
+	wg      sync.WaitGroup
 }
 
 func newCommitCutter(t *testing.T, target string) *commitCutter {
@@ -35,7 +36,7 @@ func newCommitCutter(t *testing.T, target string) *commitCutter {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &commitCutter{l: l, target: target}
+	c := &commitCutter{l: l, target: target, settled: make(chan struct{}, 1)}
 	c.wg.Go(c.accept)
 	t.Cleanup(func() { l.Close(); c.wg.Wait() })
 	return c
@@ -52,14 +53,15 @@ func (c *commitCutter) accept() {
 			client.Close()
 			continue
 		}
-		c.wg.Go(func() { io.Copy(client, server); client.Close() })
-		c.wg.Go(func() { c.forward(client, server) })
+		replied := make(chan struct{}) // the server's side is done
+		c.wg.Go(func() { io.Copy(client, server); client.Close(); close(replied) })
+		c.wg.Go(func() { c.forward(client, server, replied) })
 	}
 }
 
 // forward copies frontend messages from client to server, watching for
 // a simple-protocol COMMIT ('Q' "commit", as pgx sends it).
-func (c *commitCutter) forward(client, server net.Conn) {
+func (c *commitCutter) forward(client, server net.Conn, replied <-chan struct{}) {
 	defer server.Close()
 	defer client.Close()
 	var startup [4]byte // the startup message has no type byte
@@ -85,8 +87,12 @@ func (c *commitCutter) forward(client, server net.Conn) {
 		}
 		if hdr[0] == 'Q' && bytes.EqualFold(bytes.TrimRight(msg, "\x00"), []byte("commit")) && c.armed.CompareAndSwap(true, false) {
 			c.cut.Add(1)
-			client.Close()                     // the reply never arrives
-			time.Sleep(100 * time.Millisecond) // while the server commits
+			client.Close() // the reply never arrives
+			select {       // the server answers into the closed connection
+			case <-replied:
+			case <-time.After(10 * time.Second):
+			}
+			c.settled <- struct{}{}
 			return
 		}
 	}
@@ -129,6 +135,7 @@ func TestLostCommitReplyIsAnError(t *testing.T) {
 			t.Fatalf("Append whose commit reply was lost: %v, want ErrUnavailable", err)
 		}
 		t.Logf("Append whose commit reply was lost: %v", err)
+		<-cutter.settled // the Append may return before the server committed
 	}
 
 	lost(metastore.AppendBatch{Partition: pk, Size: 10, NumRecords: 3, ProducerID: metastore.NoProducerID})

@@ -9,8 +9,9 @@ import (
 
 // Defaults of Options.
 const (
-	DefaultMaxConns       = 10
-	DefaultConnectTimeout = 5 * time.Second
+	DefaultMaxConns         = 10
+	DefaultConnectTimeout   = 5 * time.Second
+	DefaultMigrationTimeout = time.Minute
 )
 
 // Options tunes Open. The zero value is the production setting. They win
@@ -26,13 +27,18 @@ type Options struct {
 	// and the first connection of Open. Zero means DefaultConnectTimeout;
 	// negative is invalid. Calls are bounded by their context as well.
 	ConnectTimeout time.Duration
+
+	// MigrationTimeout bounds Open's schema migration, waiting for another
+	// broker's included. Zero means DefaultMigrationTimeout; negative is
+	// invalid.
+	MigrationTimeout time.Duration
 }
 
 // Validate reports whether o is usable.
 func (o Options) Validate() error {
-	if o.MaxConns < 0 || o.ConnectTimeout < 0 {
-		return fmt.Errorf("postgres options: MaxConns %d, ConnectTimeout %v: %w",
-			o.MaxConns, o.ConnectTimeout, metastore.ErrInvalidRequest)
+	if o.MaxConns < 0 || o.ConnectTimeout < 0 || o.MigrationTimeout < 0 {
+		return fmt.Errorf("postgres options: MaxConns %d, ConnectTimeout %v, MigrationTimeout %v: %w",
+			o.MaxConns, o.ConnectTimeout, o.MigrationTimeout, metastore.ErrInvalidRequest)
 	}
 	return nil
 }
@@ -49,4 +55,11 @@ func (o Options) connectTimeout() time.Duration {
 		return DefaultConnectTimeout
 	}
 	return o.ConnectTimeout
+}
+
+func (o Options) migrationTimeout() time.Duration {
+	if o.MigrationTimeout == 0 {
+		return DefaultMigrationTimeout
+	}
+	return o.MigrationTimeout
 }

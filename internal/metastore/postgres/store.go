@@ -27,8 +27,9 @@ var _ metastore.Store = (*Store)(nil)
 const migrationLockKey int64 = 0x7472696275746172
 
 // Open connects to the database of dsn (a postgres:// URL or key=value
-// string, as libpq), waiting at most opts.ConnectTimeout (and ctx) for a
-// first connection, and brings the schema up to date. A DSN that does not
+// string, as libpq), each connection attempt bounded by
+// opts.ConnectTimeout, and brings the schema up to date within
+// opts.MigrationTimeout (and ctx). A DSN that does not
 // parse is metastore.ErrInvalidRequest; a database that cannot be reached
 // is metastore.ErrUnavailable. Errors never quote the DSN's password.
 func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
@@ -54,7 +55,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open postgres metadata store %s: %w", where, classify(ctx, err))
 	}
 	s := &Store{pool: pool}
-	ctx, cancel := context.WithTimeout(ctx, opts.connectTimeout())
+	ctx, cancel := context.WithTimeout(ctx, opts.migrationTimeout())
 	defer cancel()
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
