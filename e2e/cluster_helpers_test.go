@@ -1,0 +1,376 @@
+//go:build unix
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
+
+	"github.com/tributary-io/tributary/internal/testpg"
+	"github.com/tributary-io/tributary/internal/tests3"
+)
+
+// The cluster tests run several `tributary serve` children on one
+// throwaway Postgres (testpg, a server of the test's own so that it can be
+// restarted) and one S3 server (tests3, versitygw, also the test's own so
+// that it can be stopped and frozen), all on 127.0.0.1. Every broker reads
+// the same generated bufstream.yaml, in exactly the shape issue 3 gives,
+// plus a `membership:` block with short timeouts; each gets its own
+// --kafka-addr, --admin-addr and --data-dir, kept across restarts so that
+// clients started before a kill reconnect to the new process.
+
+// clusterOpts shapes a test cluster; zero fields take the defaults below.
+type clusterOpts struct {
+	Brokers   int           // default 3
+	Heartbeat time.Duration // membership.heartbeat_interval, default 200ms
+	Session   time.Duration // membership.session_timeout, default 1s
+}
+
+// testCluster is N broker processes on one Postgres database and one bucket.
+type testCluster struct {
+	bin       string
+	PG        *testpg.Server
+	DSN       string
+	S3        tests3.Server
+	Bucket    string
+	Config    string // path of the generated bufstream.yaml
+	Heartbeat time.Duration
+	Session   time.Duration
+	Brokers   []*clusterBroker
+}
+
+// clusterBroker is one broker of a testCluster: its fixed addresses and
+// data directory, and the current process (nil before the first start).
+type clusterBroker struct {
+	c         *testCluster
+	Index     int
+	KafkaAddr string
+	AdminAddr string
+	DataDir   string
+	proc      *procBroker
+}
+
+// startCluster builds the binary, starts a Postgres and an S3 server of
+// the test's own and opts.Brokers brokers on them, one after another (so
+// they take node IDs 0, 1, 2 … in order), each waited for until ready.
+func startCluster(t *testing.T, opts clusterOpts) *testCluster {
+	t.Helper()
+	c := newCluster(t, opts)
+	for range opts.Brokers {
+		c.addBroker(t).start(t)
+	}
+	return c
+}
+
+// newCluster prepares the servers and the config file, with no broker yet.
+func newCluster(t *testing.T, opts clusterOpts) *testCluster {
+	t.Helper()
+	if opts.Brokers == 0 {
+		opts.Brokers = 3
+	}
+	if opts.Heartbeat == 0 {
+		opts.Heartbeat = 200 * time.Millisecond
+	}
+	if opts.Session == 0 {
+		opts.Session = time.Second
+	}
+	c := &testCluster{Heartbeat: opts.Heartbeat, Session: opts.Session}
+	c.S3 = tests3.NewServer(t) // skips without versitygw, before the slower steps
+	c.PG = testpg.New(t)
+	c.DSN = c.PG.CreateDatabase(t)
+	c.Bucket = c.S3.NewBucket(t)
+	c.bin = buildTributary(t)
+	c.Config = filepath.Join(t.TempDir(), "bufstream.yaml")
+	if err := os.WriteFile(c.Config, []byte(c.yaml()), 0o600); err != nil {
+		t.Fatalf("write config: %v", err)
+	}
+	return c
+}
+
+// yaml is the issue's config file with the test servers' DSN, endpoint,
+// bucket and keys, and short membership timeouts.
+func (c *testCluster) yaml() string {
+	return issueConfig(c.DSN, c.Bucket, c.S3) + fmt.Sprintf(`membership:
+  heartbeat_interval: %v
+  session_timeout: %v
+`, c.Heartbeat, c.Session)
+}
+
+// issueConfig is the exact file of issue 3 (Cluster mode), only the DSN,
+// the bucket in the URI, the endpoint and the keys replaced.
+func issueConfig(dsn, bucket string, s3 tests3.Server) string {
+	return fmt.Sprintf(`version: v1beta1
+kafka:
+  listeners:
+    - name: plain
+      listen_address: 127.0.0.1:19092
+metadata:
+  postgres:
+    dsn:
+      string: %s
+data:
+  s3:
+    uri: s3://%s/prefix/
+    region: %s
+    endpoint: %s
+    force_path_style: true
+    access_key_id:
+      string: %s
+    secret_access_key:
+      string: %s
+`, dsn, bucket, s3.Region, s3.Endpoint, s3.AccessKey, s3.SecretKey)
+}
+
+// addBroker reserves addresses and a data directory for one more broker,
+// without starting it.
+func (c *testCluster) addBroker(t *testing.T) *clusterBroker {
+	t.Helper()
+	b := &clusterBroker{c: c, Index: len(c.Brokers), KafkaAddr: freeAddr(t), AdminAddr: freeAddr(t), DataDir: t.TempDir()}
+	c.Brokers = append(c.Brokers, b)
+	return b
+}
+
+// start runs the broker's process and waits until /-/status answers 200.
+// The process is killed at test end if still running; its output is
+// logged when the test failed.
+func (b *clusterBroker) start(t *testing.T) {
+	t.Helper()
+	p := &procBroker{KafkaAddr: b.KafkaAddr, AdminAddr: b.AdminAddr, out: &syncBuffer{}, exited: make(chan struct{})}
+	p.cmd = exec.Command(b.c.bin, "serve", "--config", b.c.Config,
+		"--data-dir", b.DataDir, "--kafka-addr", b.KafkaAddr, "--admin-addr", b.AdminAddr)
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start broker %d: %v", b.Index, err)
+	}
+	go func() {
+		p.cmd.Wait()
+		p.state = p.cmd.ProcessState
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		<-p.exited
+		if t.Failed() {
+			t.Logf("broker %d (%s) pid %d output:\n%s", b.Index, b.KafkaAddr, p.cmd.Process.Pid, tail(p.out.String(), 8000))
+		}
+	})
+	b.proc = p
+	p.waitReady(t, 30*time.Second)
+}
+
+// tail is the end of s, at most n bytes.
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "…" + s[len(s)-n:]
+}
+
+// kill9 kills the broker with SIGKILL and waits for it to be gone.
+func (b *clusterBroker) kill9(t *testing.T) {
+	t.Helper()
+	if err := b.proc.cmd.Process.Kill(); err != nil {
+		t.Fatalf("kill broker %d: %v", b.Index, err)
+	}
+	b.proc.waitExit(t, 10*time.Second)
+}
+
+// term stops the broker with SIGTERM and expects a clean exit.
+func (b *clusterBroker) term(t *testing.T) {
+	t.Helper()
+	b.proc.signal(t, syscall.SIGTERM)
+	if st := b.proc.waitExit(t, 40*time.Second); st.ExitCode() != 0 {
+		t.Fatalf("broker %d exited with %v after SIGTERM\n%s", b.Index, st, tail(b.proc.out.String(), 8000))
+	}
+}
+
+// restart starts a stopped broker again on the same addresses and data dir.
+func (b *clusterBroker) restart(t *testing.T) {
+	t.Helper()
+	select {
+	case <-b.proc.exited:
+	default:
+		t.Fatalf("restart broker %d: still running", b.Index)
+	}
+	b.start(t)
+}
+
+// running reports whether the broker's current process is alive.
+func (b *clusterBroker) running() bool {
+	select {
+	case <-b.proc.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// output is what the current process wrote so far.
+func (b *clusterBroker) output() string { return b.proc.out.String() }
+
+// seeds lists every broker's Kafka address, dead ones included, as a
+// client configured with the whole cluster would have it.
+func (c *testCluster) seeds() []string {
+	out := make([]string, len(c.Brokers))
+	for i, b := range c.Brokers {
+		out[i] = b.KafkaAddr
+	}
+	return out
+}
+
+// live lists the brokers whose process runs.
+func (c *testCluster) live() []*clusterBroker {
+	var out []*clusterBroker
+	for _, b := range c.Brokers {
+		if b.running() {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// clusterClient is a franz-go client seeded with addrs, closed at test end.
+func clusterClient(t *testing.T, addrs []string, opts ...kgo.Opt) *kgo.Client {
+	t.Helper()
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(addrs...)}, opts...)...)
+	if err != nil {
+		t.Fatalf("new client: %v", err)
+	}
+	t.Cleanup(cl.Close)
+	return cl
+}
+
+// pinnedClient is a franz-go client whose every connection, to whichever
+// broker Metadata names, goes to addr: all its requests (InitProducerID,
+// Produce, Fetch) are served by that one broker, whatever leaders the
+// cluster reports, as for a client behind a proxy. Its ApiVersions stays
+// at v4: from v5 (KIP-1242) franz-go names the node it expects, and the
+// broker rightly answers REBOOTSTRAP_REQUIRED to a misrouted connection.
+func pinnedClient(t *testing.T, addr string, opts ...kgo.Opt) *kgo.Client {
+	t.Helper()
+	d := &net.Dialer{Timeout: 5 * time.Second}
+	dial := func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return d.DialContext(ctx, network, addr)
+	}
+	vs := kversion.Stable()
+	vs.SetMaxKeyVersion(18, 4)
+	return clusterClient(t, []string{addr}, append([]kgo.Opt{kgo.Dialer(dial), kgo.MaxVersions(vs)}, opts...)...)
+}
+
+// createClusterTopic creates topic with n partitions through addr.
+func createClusterTopic(t *testing.T, addr, topic string, n int32) {
+	t.Helper()
+	ctx := ctxTimeout(t, 20*time.Second)
+	resp, err := newAdmin(t, addr).CreateTopic(ctx, n, 1, nil, topic)
+	if err != nil || resp.Err != nil {
+		t.Fatalf("create topic %s: %v %v", topic, err, resp.Err)
+	}
+}
+
+// clusterView is one broker's Metadata answer, reduced to what the tests
+// look at.
+type clusterView struct {
+	Brokers map[int32]string  // node ID → host:port
+	Leaders map[int32][]int32 // node ID → partitions of the topic it leads
+	Err     error
+}
+
+// metadataVia asks the broker at addr for Metadata (v12) about topic ("" for
+// no topic) on a connection of its own.
+func metadataVia(addr, topic string) clusterView {
+	v := clusterView{Brokers: map[int32]string{}, Leaders: map[int32][]int32{}}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		v.Err = err
+		return v
+	}
+	defer cl.Close()
+	req := kmsg.NewPtrMetadataRequest()
+	req.Version = 12
+	if topic != "" {
+		rt := kmsg.NewMetadataRequestTopic()
+		rt.Topic = kmsg.StringPtr(topic)
+		req.Topics = append(req.Topics, rt)
+	}
+	// The seed broker is asked directly: its answer is its own view.
+	resp, err := req.RequestWith(ctx, cl.SeedBrokers()[0])
+	if err != nil {
+		v.Err = err
+		return v
+	}
+	for _, b := range resp.Brokers {
+		v.Brokers[b.NodeID] = net.JoinHostPort(b.Host, fmt.Sprint(b.Port))
+	}
+	for _, rt := range resp.Topics {
+		if rt.ErrorCode != 0 {
+			v.Err = fmt.Errorf("metadata of %s: error code %d", topic, rt.ErrorCode)
+		}
+		for _, p := range rt.Partitions {
+			v.Leaders[p.Leader] = append(v.Leaders[p.Leader], p.Partition)
+		}
+	}
+	return v
+}
+
+// addrs lists the view's broker addresses, sorted.
+func (v clusterView) addrs() []string {
+	out := make([]string, 0, len(v.Brokers))
+	for _, a := range v.Brokers {
+		out = append(out, a)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// nodeID is the node ID the view gives the broker at addr, or -1.
+func (v clusterView) nodeID(addr string) int32 {
+	for id, a := range v.Brokers {
+		if a == addr {
+			return id
+		}
+	}
+	return -1
+}
+
+// waitBrokers polls every live broker's Metadata until each lists exactly
+// the live brokers' addresses, and returns how long that took; after d it
+// fails t with the last views.
+func (c *testCluster) waitBrokers(t *testing.T, d time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	want := make([]string, 0, len(c.Brokers))
+	for _, b := range c.live() {
+		want = append(want, b.KafkaAddr)
+	}
+	slices.Sort(want)
+	for {
+		var bad []string
+		for _, b := range c.live() {
+			if v := metadataVia(b.KafkaAddr, ""); v.Err != nil || !slices.Equal(v.addrs(), want) {
+				bad = append(bad, fmt.Sprintf("broker %d lists %v (err %v)", b.Index, v.addrs(), v.Err))
+			}
+		}
+		if len(bad) == 0 {
+			return time.Since(start)
+		}
+		if time.Since(start) > d {
+			t.Fatalf("after %v, want every live broker to list %v: %s", d, want, strings.Join(bad, "; "))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
