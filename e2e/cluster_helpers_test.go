@@ -5,12 +5,17 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -373,4 +378,151 @@ func (c *testCluster) waitBrokers(t *testing.T, d time.Duration) time.Duration {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// producers is a running produce workload: producer w (one client each)
+// sends checkerValue(w, i) for i from 0, to partition (w+i) mod the
+// partition count, one record every pace (as fast as the client buffers
+// when pace is 0), until n are sent or halt.
+type producers struct {
+	stop chan struct{}
+	wg   sync.WaitGroup
+	sent []atomic.Int64
+}
+
+func startProducers(ctx context.Context, chk *checker, clients []*kgo.Client, partitions int32, n int, pace time.Duration) *producers {
+	ps := &producers{stop: make(chan struct{}), sent: make([]atomic.Int64, len(clients))}
+	for w, cl := range clients {
+		ps.wg.Add(1)
+		go func() {
+			defer ps.wg.Done()
+			var tick <-chan time.Time
+			if pace > 0 {
+				tk := time.NewTicker(pace)
+				defer tk.Stop()
+				tick = tk.C
+			}
+			for i := range n {
+				if tick != nil {
+					select {
+					case <-tick:
+					case <-ps.stop:
+						return
+					case <-ctx.Done():
+						return
+					}
+				}
+				p := int32((w + i) % int(partitions))
+				chk.produce(ctx, cl, &kgo.Record{Partition: p, Value: []byte(checkerValue(w, i))})
+				ps.sent[w].Add(1)
+			}
+		}()
+	}
+	return ps
+}
+
+// halt stops sending and returns how many records were handed over.
+func (ps *producers) halt() int {
+	select {
+	case <-ps.stop:
+	default:
+		close(ps.stop)
+	}
+	ps.wg.Wait()
+	return ps.total()
+}
+
+// waitSent waits until every producer has handed over all its records.
+func (ps *producers) waitSent(t *testing.T, d time.Duration) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { ps.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+		ps.halt()
+		t.Fatalf("producers still sending after %v (%d handed over)", d, ps.total())
+	}
+}
+
+func (ps *producers) total() int {
+	n := 0
+	for i := range ps.sent {
+		n += int(ps.sent[i].Load())
+	}
+	return n
+}
+
+// loadProducerOpts configure a workload client: idempotent, acks=all (franz-go's
+// defaults, spelled out), partitions chosen by the workload, quick to
+// retry and to refresh metadata after a broker dies.
+func loadProducerOpts(topic string) []kgo.Opt {
+	return []kgo.Opt{
+		kgo.DefaultProduceTopic(topic), kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.RetryBackoffFn(func(int) time.Duration { return 100 * time.Millisecond }),
+		kgo.MetadataMinAge(100 * time.Millisecond),
+	}
+}
+
+// startConsumers runs n consumers of topic from its start, seeded with the
+// whole cluster, feeding the checker until ctx ends; the returned function
+// cancels them and waits.
+func startConsumers(t *testing.T, c *testCluster, chk *checker, topic string, n int) func() {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var dones []<-chan struct{}
+	for range n {
+		cl := clusterClient(t, c.seeds(), kgo.ConsumeTopics(topic),
+			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(200*time.Millisecond),
+			kgo.RetryBackoffFn(func(int) time.Duration { return 100 * time.Millisecond }),
+			kgo.MetadataMinAge(100*time.Millisecond))
+		dones = append(dones, chk.consume(ctx, cl))
+	}
+	return func() {
+		cancel()
+		for _, d := range dones {
+			<-d
+		}
+	}
+}
+
+// metricSum scrapes the broker's /metrics and sums the samples of name
+// whose labels contain every one of labels (`op="put"`), 0 if none.
+func metricSum(t *testing.T, adminAddr, name string, labels ...string) float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + adminAddr + "/metrics")
+	if err != nil {
+		t.Fatalf("scrape %s: %v", adminAddr, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("scrape %s: %v", adminAddr, err)
+	}
+	sum := 0.0
+	for line := range strings.Lines(string(body)) {
+		series, val, ok := strings.Cut(strings.TrimSpace(line), " ")
+		if !ok || (series != name && !strings.HasPrefix(series, name+"{")) {
+			continue
+		}
+		if !containsAll(series, labels) {
+			continue
+		}
+		f, err := strconv.ParseFloat(val, 64)
+		if err != nil {
+			t.Fatalf("metric %q: %v", line, err)
+		}
+		sum += f
+	}
+	return sum
+}
+
+func containsAll(s string, subs []string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
 }

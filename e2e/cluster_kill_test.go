@@ -1,0 +1,108 @@
+//go:build unix
+
+package e2e
+
+import (
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// TestClusterKillDuringLoad kills one of three brokers with SIGKILL while
+// idempotent franz-go producers (acks=all, seeded with all three) and
+// consumers run, later restarts it, and lets the load finish: every record
+// must be acknowledged in the end (the clients carry on through the other
+// brokers), and the checker must find nothing acknowledged lost, nothing
+// twice, offsets dense, each producer's order kept, and the consumers'
+// view consistent with the final log. The log is then read through each
+// broker alone: all serve the same one.
+func TestClusterKillDuringLoad(t *testing.T) {
+	const (
+		topic      = "kill-load"
+		partitions = 6
+		writers    = 3
+		perWriter  = 1500
+		pace       = 2 * time.Millisecond // ≈ 1500 records/s in all, for ≈ 3s
+	)
+	c := startCluster(t, clusterOpts{Brokers: 3})
+	createClusterTopic(t, c.Brokers[0].KafkaAddr, topic, partitions)
+	c.waitBrokers(t, 5*time.Second)
+
+	chk := newChecker()
+	ctx := ctxTimeout(t, 2*time.Minute)
+	stopConsumers := startConsumers(t, c, chk, topic, 2)
+	var clients []*kgo.Client
+	for range writers {
+		clients = append(clients, clusterClient(t, c.seeds(), loadProducerOpts(topic)...))
+	}
+	start := time.Now()
+	load := startProducers(ctx, chk, clients, partitions, perWriter, pace)
+
+	victim := c.Brokers[1]
+	chk.waitAcked(t, writers*perWriter/5, 30*time.Second)
+	ackedAtKill := chk.numAcked()
+	victim.kill9(t)
+	killedAt := time.Since(start)
+	dropped := c.waitBrokers(t, c.Session+c.Heartbeat+3*time.Second)
+	chk.waitAcked(t, writers*perWriter*3/5, 30*time.Second)
+	victim.restart(t)
+	restartedAt := time.Since(start)
+
+	load.waitSent(t, 60*time.Second)
+	chk.wait(t, 60*time.Second)
+	produced := time.Since(start)
+	// Consumers see the end of the log before they stop.
+	waitObserved(t, chk, writers*perWriter, 30*time.Second)
+	stopConsumers()
+
+	got, hwm := readLogVia(t, topic, 60*time.Second, func(o ...kgo.Opt) *kgo.Client { return clusterClient(t, c.seeds(), o...) })
+	rep := chk.check(got, hwm)
+	t.Logf("killed broker %d at %v (%d acked), gone from Metadata %v later, restarted at %v; all produced by %v",
+		victim.Index, killedAt.Round(time.Millisecond), ackedAtKill, dropped.Round(time.Millisecond), restartedAt.Round(time.Millisecond), produced.Round(time.Millisecond))
+	t.Logf("%v", rep)
+	if !rep.ok() {
+		t.FailNow()
+	}
+	if rep.Acked != writers*perWriter || rep.Failed != 0 {
+		t.Fatalf("%d of %d records acknowledged, %d failed: clients did not carry on", rep.Acked, writers*perWriter, rep.Failed)
+	}
+	sameLogEverywhere(t, c, topic, got)
+}
+
+// waitObserved waits until the consumers have seen n distinct offsets.
+func waitObserved(t *testing.T, chk *checker, n int, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		chk.mu.Lock()
+		seen := len(chk.observed)
+		chk.mu.Unlock()
+		if seen >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("consumers saw %d of at least %d records after %v", seen, n, d)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// sameLogEverywhere reads topic through each running broker alone
+// (pinned clients) and compares with want, value by value.
+func sameLogEverywhere(t *testing.T, c *testCluster, topic string, want map[int32][]*kgo.Record) {
+	t.Helper()
+	for _, b := range c.live() {
+		got, _ := readLogVia(t, topic, 30*time.Second, func(o ...kgo.Opt) *kgo.Client { return pinnedClient(t, b.KafkaAddr, o...) })
+		for p, recs := range want {
+			if len(got[p]) != len(recs) {
+				t.Fatalf("broker %d serves %d records of partition %d, the cluster read %d", b.Index, len(got[p]), p, len(recs))
+			}
+			for i, r := range recs {
+				if g := got[p][i]; g.Offset != r.Offset || string(g.Value) != string(r.Value) {
+					t.Fatalf("broker %d serves %q at %d/%d, the cluster read %q at %d", b.Index, g.Value, p, g.Offset, r.Value, r.Offset)
+				}
+			}
+		}
+	}
+}
