@@ -13,8 +13,8 @@
 //     func TestMain(m *testing.M) { testpg.Main(m) }
 //
 //   - New(tb) starts a server of the test's own, removed at its cleanup,
-//     with Stop, Crash, Start and Restart for fault tests (a database
-//     restarted under a running broker). Stopping the shared server would
+//     with Stop, Crash, Start, Restart, Pause and Resume for fault tests
+//     (a database restarted or stalled under a running broker). Stopping the shared server would
 //     break the other tests of the binary, so it has no such controls.
 //
 // A server is a new cluster (initdb) in a temporary directory, listening
@@ -25,7 +25,8 @@
 // the store's tests rely on commits being durable. Only initdb skips its
 // own fsyncs (--no-sync), which costs nothing in durability after start.
 // The server gets SIGQUIT (immediate shutdown) if the test process dies
-// without stopping it.
+// without stopping it; its temporary directory (/tmp/testpg-*) is then
+// left behind.
 //
 // Where the binaries are: $TESTPG_BIN if set, else the newest
 // /usr/lib/postgresql/*/bin, else initdb on $PATH. When there are none the

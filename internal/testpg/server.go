@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -30,7 +31,8 @@ const (
 
 // Server is one throwaway PostgreSQL cluster: a data directory and,
 // while started, its postmaster. Safe for concurrent use, but Stop,
-// Crash, Start and Restart are meant for one test's fault injection.
+// Crash, Start, Restart, Pause and Resume are meant for one test's fault
+// injection.
 type Server struct {
 	bin  string // directory of initdb and postgres
 	dir  string // temporary root: data/, the unix socket, postgres.log
@@ -38,8 +40,9 @@ type Server struct {
 	acct account
 	dbs  atomic.Int64 // databases created, naming test_N
 
-	mu   sync.Mutex
-	proc *process // nil while stopped
+	mu     sync.Mutex
+	proc   *process // nil while stopped
+	paused bool
 }
 
 // process is one run of the postmaster.
@@ -220,7 +223,8 @@ func (s *Server) logTail() []byte {
 }
 
 // stop signals the postmaster (SIGINT: fast shutdown, SIGQUIT: immediate)
-// and waits for it to exit. Stopping a stopped server does nothing.
+// and waits for it to exit. Stopping a stopped server does nothing; a
+// paused one is resumed first.
 func (s *Server) stop(sig syscall.Signal) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -228,6 +232,7 @@ func (s *Server) stop(sig syscall.Signal) error {
 	if p == nil {
 		return nil
 	}
+	s.resume()
 	s.proc = nil
 	if err := p.cmd.Process.Signal(sig); err != nil {
 		return fmt.Errorf("testpg: signal postgres: %w", err)
@@ -283,6 +288,84 @@ func (s *Server) Start(tb testing.TB) {
 	}
 }
 
+// Pause stops every process of the server (SIGSTOP) without closing
+// anything: connections stay open and calls hang, as with a stalled
+// database or a network partition. Resume undoes it; Stop and the
+// cleanup resume a paused server first.
+func (s *Server) Pause(tb testing.TB) {
+	tb.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil {
+		tb.Fatal("testpg: Pause of a stopped server")
+	}
+	if err := s.proc.signalAll(syscall.SIGSTOP); err != nil {
+		tb.Fatalf("testpg: pause: %v", err)
+	}
+	s.paused = true
+}
+
+// Resume continues a paused server; a running one is left alone.
+func (s *Server) Resume(tb testing.TB) {
+	tb.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.resume(); err != nil {
+		tb.Fatalf("testpg: resume: %v", err)
+	}
+}
+
+// resume continues a paused server. s.mu is held.
+func (s *Server) resume() error {
+	if !s.paused || s.proc == nil {
+		return nil
+	}
+	s.paused = false
+	return s.proc.signalAll(syscall.SIGCONT)
+}
+
+// signalAll signals the postmaster and then its children. Backends call
+// setsid(), so signalling the postmaster's process group would miss
+// them; they are found through /proc instead. A child forked between
+// the two steps is missed, which a stopped postmaster cannot do.
+func (p *process) signalAll(sig syscall.Signal) error {
+	pid := p.cmd.Process.Pid
+	if err := syscall.Kill(pid, sig); err != nil {
+		return err
+	}
+	children, err := childrenOf(pid)
+	for _, c := range children {
+		syscall.Kill(c, sig) // one may have exited meanwhile
+	}
+	return err
+}
+
+// childrenOf lists the processes whose parent is pid (Linux /proc).
+func childrenOf(pid int) ([]int, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
+	var out []int
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid …; comm may hold spaces, so parse after
+		// its closing parenthesis.
+		fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(fields) > 1 && fields[1] == strconv.Itoa(pid) {
+			out = append(out, child)
+		}
+	}
+	return out, nil
+}
+
 // Restart is Stop then Start.
 func (s *Server) Restart(tb testing.TB) {
 	tb.Helper()
@@ -300,8 +383,8 @@ func (s *Server) CreateDatabase(tb testing.TB) string {
 	}
 	tb.Cleanup(func() {
 		// Dropping keeps the disk use of a long test binary down; WITH
-		// (FORCE) ends sessions a test left open. A stopped server is
-		// left alone: its files go at the end anyway.
+		// (FORCE) ends sessions a test left open. A stopped or paused
+		// server is left alone: its files go at the end anyway.
 		if s.running() {
 			if err := s.admin(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
 				tb.Logf("testpg: drop database %s: %v", name, err)
@@ -311,10 +394,11 @@ func (s *Server) CreateDatabase(tb testing.TB) string {
 	return s.DSN(name)
 }
 
+// running reports whether the server is started and not paused.
 func (s *Server) running() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.proc != nil
+	return s.proc != nil && !s.paused
 }
 
 // admin runs one statement in database postgres.

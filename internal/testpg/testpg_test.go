@@ -77,3 +77,20 @@ func TestCrashKeepsCommits(t *testing.T) {
 		t.Fatalf("after restart: %d, %v", v, err)
 	}
 }
+
+// TestPauseStallsOpenConnections checks that Pause reaches the backends
+// (which leave the postmaster's process group), not only new connections.
+func TestPauseStallsOpenConnections(t *testing.T) {
+	srv := testpg.New(t)
+	conn := connect(t, srv.CreateDatabase(t))
+	exec(t, conn, "SELECT 1")
+	srv.Pause(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	_, err := conn.Exec(ctx, "SELECT 1")
+	cancel()
+	if err == nil {
+		t.Fatal("query on a paused server's open connection succeeded")
+	}
+	srv.Resume(t)
+	exec(t, connect(t, srv.DSN("postgres")), "SELECT 1")
+}

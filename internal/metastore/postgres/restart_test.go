@@ -94,3 +94,48 @@ func TestOpenStoppedServer(t *testing.T) {
 		t.Fatalf("Open of a stopped server: %v after %v", err, time.Since(start))
 	}
 }
+
+// TestPostgresStalled pauses the server: calls return when their context
+// ends instead of hanging, and the store works again once it resumes.
+func TestPostgresStalled(t *testing.T) {
+	srv := testpg.New(t)
+	s := open(t, srv.CreateDatabase(t))
+	topic, err := s.CreateTopic(t.Context(), metastore.TopicSpec{Name: "t", Partitions: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk := metastore.PartitionKey{Topic: topic.ID}
+	if _, err := appendOne(t.Context(), s, pk, "before", 0); err != nil {
+		t.Fatal(err)
+	}
+	srv.Pause(t)
+	defer srv.Resume(t)
+	for i, call := range []func(context.Context) error{
+		func(ctx context.Context) error { _, err := appendOne(ctx, s, pk, "stalled", 1); return err },
+		func(ctx context.Context) error { _, _, err := s.ReadIndex(ctx, pk, 0, 0); return err },
+	} {
+		ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+		start := time.Now()
+		err := call(ctx)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 2*time.Second {
+			t.Fatalf("call %d on a stalled server: %v after %v", i, err, time.Since(start))
+		}
+	}
+	srv.Resume(t)
+	// The stalled Append never committed (its connection was dropped
+	// before COMMIT), so sequence 1 is still next.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		res, err := appendOne(t.Context(), s, pk, "after", 1)
+		if err == nil {
+			if res.Err != nil || res.BaseOffset != 1 {
+				t.Fatalf("append after resume: %+v", res)
+			}
+			break
+		}
+		if !errors.Is(err, metastore.ErrUnavailable) || time.Now().After(deadline) {
+			t.Fatalf("append after resume: %v", err)
+		}
+	}
+}
