@@ -5,7 +5,13 @@
 //
 // Contract every backend keeps (checked by metastoretest.Run):
 //   - Every method is one atomic, durable transaction: when it returns nil
-//     its effect survives a crash; when it returns an error it had no effect.
+//     its effect survives a crash; when it returns an error it had no
+//     effect, except that an error wrapping ErrUnavailable may hide a
+//     commit whose answer was lost (a networked backend cannot know):
+//     callers treat such errors as "state unknown" and retry, which the
+//     idempotent-producer state makes safe for Append. The Cluster
+//     methods' registrations and leases may live in memory instead where
+//     no other process can share the store (see Cluster).
 //   - Append assigns offsets densely per partition, in the order of the
 //     batches given, after the idempotent-producer checks of CheckSequence.
 //     A batch refused by those checks (or aimed at a partition that does not

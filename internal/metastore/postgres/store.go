@@ -46,8 +46,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	cfg.MaxConns = opts.maxConns()
 	cfg.ConnConfig.ConnectTimeout = opts.connectTimeout()
 	cfg.PingTimeout = opts.connectTimeout()
-	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
-		cfg.ConnConfig.RuntimeParams["application_name"] = "tributary"
+	for param, value := range sessionDefaults {
+		if _, ok := cfg.ConnConfig.RuntimeParams[param]; !ok {
+			cfg.ConnConfig.RuntimeParams[param] = value
+		}
 	}
 	where := describe(cfg.ConnConfig)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
@@ -62,6 +64,17 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open postgres metadata store %s: %w", where, err)
 	}
 	return s, nil
+}
+
+// sessionDefaults are the session settings the store asks for unless the
+// DSN sets them. A broker that vanishes inside a transaction (a machine
+// lost without a TCP reset) would hold its partition locks until TCP
+// keepalives noticed, stalling every other broker's Appends to those
+// partitions; the store's transactions never pause between statements,
+// so the server may end one that does after a few seconds.
+var sessionDefaults = map[string]string{
+	"application_name":                    "tributary",
+	"idle_in_transaction_session_timeout": "10s",
 }
 
 // describe names the database for messages: user, host, port, database,
