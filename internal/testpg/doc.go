@@ -7,8 +7,8 @@
 //
 //   - DSN(tb) returns a fresh, empty database (CREATE DATABASE test_N) on
 //     one server shared by the whole test binary, started on first use.
-//     The package's TestMain must call Main, which stops the server and
-//     removes its files after the tests:
+//     The package's TestMain must call Main (or Run), which stops the
+//     server and removes its files after the tests:
 //
 //     func TestMain(m *testing.M) { testpg.Main(m) }
 //

@@ -20,7 +20,18 @@ var shared struct {
 // Main runs the tests of a package that uses DSN and then stops the
 // shared server and removes its files; call it from TestMain. It exits
 // the process with the tests' status.
-func Main(m *testing.M) {
+//
+//	func TestMain(m *testing.M) { testpg.Main(m) }
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run is Main without the exit, for a TestMain that has more to stop:
+//
+//	func TestMain(m *testing.M) {
+//		code := testpg.Run(m)
+//		tests3.Shutdown()
+//		os.Exit(code)
+//	}
+func Run(m *testing.M) int {
 	shared.main.Store(true)
 	code := m.Run()
 	if shared.srv != nil {
@@ -29,7 +40,7 @@ func Main(m *testing.M) {
 			code = max(code, 1)
 		}
 	}
-	os.Exit(code)
+	return code
 }
 
 // DSN returns the DSN of a fresh, empty database on the test binary's
@@ -38,7 +49,7 @@ func Main(m *testing.M) {
 func DSN(tb testing.TB) string {
 	tb.Helper()
 	if !shared.main.Load() {
-		tb.Fatal("testpg.DSN: the package's TestMain must call testpg.Main(m), which stops the shared server")
+		tb.Fatal("testpg.DSN: the package's TestMain must call testpg.Main(m) or testpg.Run(m), which stop the shared server")
 	}
 	shared.once.Do(func() { shared.srv, shared.err = newServer() })
 	if shared.err != nil {
