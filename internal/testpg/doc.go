@@ -14,8 +14,9 @@
 //
 //   - New(tb) starts a server of the test's own, removed at its cleanup,
 //     with Stop, Crash, Start, Restart, Pause and Resume for fault tests
-//     (a database restarted or stalled under a running broker). Stopping the shared server would
-//     break the other tests of the binary, so it has no such controls.
+//     (a database restarted or stalled under a running broker). Stopping
+//     the shared server would break the other tests of the binary, so it
+//     has no such controls.
 //
 // A server is a new cluster (initdb) in a temporary directory, listening
 // on 127.0.0.1 on a free port, with its unix socket in that directory and
