@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -40,17 +41,23 @@ type options struct {
 	partitions int
 	linger     time.Duration
 	flushBytes int
+	// latRate and latRecords pace a second, unsaturated run that measures
+	// produce latency as a steady producer sees it.
+	latRate    int
+	latRecords int
 }
 
 func main() {
 	var o options
 	flag.StringVar(&o.brokers, "brokers", "", "broker to measure; empty starts a Tributary node in process")
 	flag.StringVar(&o.topic, "topic", "bench", "topic to create and use")
-	flag.IntVar(&o.records, "records", 200_000, "records to produce")
+	flag.IntVar(&o.records, "records", 300_000, "records to produce")
 	flag.IntVar(&o.size, "size", 1024, "record value size in bytes")
 	flag.IntVar(&o.partitions, "partitions", 6, "partitions of the topic")
 	flag.DurationVar(&o.linger, "linger", 5*time.Millisecond, "in-process node: intake linger")
 	flag.IntVar(&o.flushBytes, "flush-bytes", 4<<20, "in-process node: intake flush size")
+	flag.IntVar(&o.latRate, "latency-rate", 5000, "records/s of the paced latency run (0 skips it)")
+	flag.IntVar(&o.latRecords, "latency-records", 20_000, "records of the paced latency run")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -80,12 +87,12 @@ func run(o options) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	if err := createTopic(ctx, addr, o); err != nil {
+	if err := createTopic(ctx, addr, o.topic, o); err != nil {
 		return err
 	}
 	fmt.Printf("broker=%s cores=%d GOMAXPROCS=%d records=%d size=%dB partitions=%d acks=all idempotent=true\n",
 		describe(o), runtime.NumCPU(), runtime.GOMAXPROCS(0), o.records, o.size, o.partitions)
-	p, err := produce(ctx, addr, o)
+	p, err := produce(ctx, addr, o.topic, o.records, 0, o)
 	if err != nil {
 		return err
 	}
@@ -94,10 +101,23 @@ func run(o options) error {
 		return err
 	}
 	mb := float64(o.records*o.size) / (1 << 20)
-	fmt.Printf("produce: %.1f MB/s  %.0f records/s  latency p50=%v p99=%v (%.2fs)\n",
+	fmt.Printf("produce: %.1f MB/s  %.0f records/s  saturated latency (client queue included) p50=%v p99=%v (%.2fs)\n",
 		mb/p.elapsed.Seconds(), float64(o.records)/p.elapsed.Seconds(), p.p50, p.p99, p.elapsed.Seconds())
 	fmt.Printf("consume: %.1f MB/s  %.0f records/s (%.2fs)\n",
 		mb/c.Seconds(), float64(o.records)/c.Seconds(), c.Seconds())
+	if o.latRate <= 0 {
+		return nil
+	}
+	lat := o.topic + "-latency"
+	if err := createTopic(ctx, addr, lat, o); err != nil {
+		return err
+	}
+	l, err := produce(ctx, addr, lat, o.latRecords, o.latRate, o)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("latency at %d records/s (%.1f MB/s, unsaturated): p50=%v p99=%v over %d records\n",
+		o.latRate, float64(o.latRate*o.size)/(1<<20), l.p50, l.p99, o.latRecords)
 	return nil
 }
 
@@ -124,13 +144,13 @@ func startNode(o options) (*node.Node, string, error) {
 	return n, dir, err
 }
 
-func createTopic(ctx context.Context, addr string, o options) error {
+func createTopic(ctx context.Context, addr, topic string, o options) error {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	resp, err := kadm.NewClient(cl).CreateTopic(ctx, int32(o.partitions), 1, nil, o.topic)
+	resp, err := kadm.NewClient(cl).CreateTopic(ctx, int32(o.partitions), 1, nil, topic)
 	if err != nil {
 		return fmt.Errorf("create topic: %w", err)
 	}
@@ -142,25 +162,34 @@ type produceResult struct {
 	p50, p99 time.Duration
 }
 
-func produce(ctx context.Context, addr string, o options) (produceResult, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DefaultProduceTopic(o.topic),
+// produce sends count records to topic, as fast as the client allows when
+// rate is 0, else paced at rate records/s, and reports per-record latency
+// from the Produce call to the acknowledgement.
+func produce(ctx context.Context, addr, topic string, count, rate int, o options) (produceResult, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DefaultProduceTopic(topic),
 		kgo.RequiredAcks(kgo.AllISRAcks()), kgo.ProducerBatchMaxBytes(1<<20), kgo.MaxBufferedRecords(50_000))
 	if err != nil {
 		return produceResult{}, err
 	}
 	defer cl.Close()
-	value := make([]byte, o.size)
-	for i := range value {
-		value[i] = byte('a' + i%26)
-	}
-	lat := make([]time.Duration, o.records)
+	// Random, incompressible values (as kafka-producer-perf-test uses), each
+	// record a different window of one pool, so compression cannot flatter
+	// the figures.
+	pool := make([]byte, 8<<20+o.size)
+	rand.NewChaCha8([32]byte{1}).Read(pool)
+	lat := make([]time.Duration, count)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var firstErr error
 	start := time.Now()
-	for i := 0; i < o.records; i++ {
+	for i := 0; i < count; i++ {
+		if rate > 0 {
+			time.Sleep(time.Until(start.Add(time.Duration(i) * time.Second / time.Duration(rate))))
+		}
 		i, sent := i, time.Now()
 		wg.Add(1)
+		off := (i * 7919) % (len(pool) - o.size)
+		value := pool[off : off+o.size]
 		cl.Produce(ctx, &kgo.Record{Key: []byte(fmt.Sprintf("k%d", i)), Value: value}, func(_ *kgo.Record, err error) {
 			lat[i] = time.Since(sent)
 			if err != nil {
