@@ -68,39 +68,31 @@ func newAppender(t *tx, obj metastore.ObjectRef) *appender {
 	}
 }
 
-// add applies one batch. Rule outcomes go in the result; the error is for
-// failures of the store, which abort the transaction.
+// add applies one batch (metastore.ApplyBatch). Rule outcomes go in the
+// result; the error is for failures of the store, which abort the
+// transaction.
 func (a *appender) add(b metastore.AppendBatch) (metastore.AppendResult, error) {
 	part, err := a.partition(b.Partition)
 	if err != nil || part.err != nil {
 		return metastore.AppendResult{Err: part.errOr()}, err
 	}
-	res := metastore.AppendResult{LogStart: part.v.LogStart}
 	var prod *cached[*metastore.ProducerState]
-	if b.ProducerID >= 0 { // Kafka's RecordBatch.hasProducerId
+	var pst *metastore.ProducerState
+	if b.ProducerID >= 0 {
 		if prod, err = a.producer(b.Partition, b.ProducerID); err != nil {
+			return metastore.AppendResult{}, err
+		}
+		pst = prod.v
+	}
+	res, newProd, entry := metastore.ApplyBatch(&part.v, pst, b, a.obj.Key)
+	if entry != nil {
+		if err := a.index(b.Partition, *entry); err != nil {
 			return res, err
 		}
-		off, dup, err := metastore.CheckSequence(prod.v, b.ProducerEpoch, b.BaseSequence, b.NumRecords)
-		if err != nil {
-			res.Err = fmt.Errorf("producer %d on %v: %w", b.ProducerID, b.Partition, err)
-			return res, nil
-		}
-		if dup {
-			res.BaseOffset, res.Duplicate = off, true
-			return res, nil
-		}
+		part.dirty = true
 	}
-	res.BaseOffset = part.v.HighWater
-	if err := a.index(b, res.BaseOffset); err != nil {
-		return res, err
-	}
-	part.v.HighWater += int64(b.NumRecords)
-	part.v.Bytes += b.Size
-	part.dirty = true
-	if prod != nil {
-		prod.v = metastore.RecordBatch(prod.v, b.ProducerEpoch, b.BaseSequence, b.NumRecords, res.BaseOffset)
-		prod.dirty = true
+	if newProd != nil {
+		prod.v, prod.dirty = newProd, true
 	}
 	return res, nil
 }
@@ -112,18 +104,10 @@ func (c *cached[T]) errOr() error {
 	return c.err
 }
 
-// index writes the entry of an accepted batch at base.
-func (a *appender) index(b metastore.AppendBatch, base int64) error {
+// index writes the entry of an accepted batch.
+func (a *appender) index(pk metastore.PartitionKey, e metastore.IndexEntry) error {
 	a.accepted++
-	e := metastore.IndexEntry{
-		BaseOffset:   base,
-		LastOffset:   base + int64(b.NumRecords) - 1,
-		ObjectKey:    a.obj.Key,
-		Pos:          b.Pos,
-		Size:         b.Size,
-		MaxTimestamp: b.MaxTimestamp,
-	}
-	return a.t.index.Put(indexKey(b.Partition, base), encodeEntry(e))
+	return a.t.index.Put(indexKey(pk, e.BaseOffset), encodeEntry(e))
 }
 
 func (a *appender) partition(pk metastore.PartitionKey) (*cached[metastore.PartitionState], error) {

@@ -165,35 +165,25 @@ func (a *appender) add(objKey string, b metastore.AppendBatch) metastore.AppendR
 	if part == nil {
 		return metastore.AppendResult{Err: fmt.Errorf("partition %v: %w", b.Partition, metastore.ErrUnknownPartition)}
 	}
-	res := metastore.AppendResult{LogStart: part.v.LogStart}
 	var prod *cached[*metastore.ProducerState]
-	if b.ProducerID >= 0 { // Kafka's RecordBatch.hasProducerId
+	if b.ProducerID >= 0 {
 		ref := producerRef{b.Partition, b.ProducerID}
 		if prod = a.producers[ref]; prod == nil {
 			prod = &cached[*metastore.ProducerState]{}
 			a.producers[ref] = prod
 		}
-		off, dup, err := metastore.CheckSequence(prod.v, b.ProducerEpoch, b.BaseSequence, b.NumRecords)
-		if err != nil {
-			res.Err = fmt.Errorf("producer %d on %v: %w", b.ProducerID, b.Partition, err)
-			return res
-		}
-		if dup {
-			res.BaseOffset, res.Duplicate = off, true
-			return res
-		}
 	}
-	res.BaseOffset = part.v.HighWater
-	a.entries.add(b.Partition, metastore.IndexEntry{
-		BaseOffset: res.BaseOffset, LastOffset: res.BaseOffset + int64(b.NumRecords) - 1,
-		ObjectKey: objKey, Pos: b.Pos, Size: b.Size, MaxTimestamp: b.MaxTimestamp,
-	})
-	part.v.HighWater += int64(b.NumRecords)
-	part.v.Bytes += b.Size
-	part.dirty = true
+	var pst *metastore.ProducerState
 	if prod != nil {
-		prod.v = metastore.RecordBatch(prod.v, b.ProducerEpoch, b.BaseSequence, b.NumRecords, res.BaseOffset)
-		prod.dirty = true
+		pst = prod.v
+	}
+	res, newProd, entry := metastore.ApplyBatch(&part.v, pst, b, objKey)
+	if entry != nil {
+		a.entries.add(b.Partition, *entry)
+		part.dirty = true
+	}
+	if newProd != nil {
+		prod.v, prod.dirty = newProd, true
 	}
 	return res
 }
