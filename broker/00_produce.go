@@ -54,7 +54,7 @@ func handleProduce(s *Server, c *conn, req *kmsg.ProduceRequest) (reply, error) 
 	var track []producePart
 	ctx := context.Background()
 	for _, rt := range req.Topics {
-		t, ok, err := s.topics.lookup(ctx, rt.Topic, metastore.TopicID(rt.TopicID))
+		r := s.resolve(ctx, rt.Topic, rt.TopicID, req.Version >= 13)
 		ot := kmsg.NewProduceResponseTopic()
 		ot.Topic, ot.TopicID = rt.Topic, rt.TopicID
 		ot.Partitions = make([]kmsg.ProduceResponseTopicPartition, len(rt.Partitions))
@@ -63,15 +63,8 @@ func handleProduce(s *Server, c *conn, req *kmsg.ProduceRequest) (reply, error) 
 			*op = kmsg.NewProduceResponseTopicPartition()
 			op.Partition, op.BaseOffset, op.LogAppendTime, op.LogStartOffset = rp.Partition, -1, -1, -1
 			pp := producePart{resp: op, part: -1}
-			switch {
-			case err != nil:
-				op.ErrorCode = storeErrCode(err)
-			case !ok && req.Version >= 13:
-				op.ErrorCode = kerr.UnknownTopicID.Code
-			case !ok || rp.Partition < 0 || rp.Partition >= t.Partitions:
-				op.ErrorCode = kerr.UnknownTopicOrPartition.Code
-			default:
-				if p, lat, ok := s.prepareProduce(op, req.Version, t, rp, start); ok {
+			if op.ErrorCode = r.partitionCode(rp.Partition); op.ErrorCode == 0 {
+				if p, lat, ok := s.prepareProduce(op, req.Version, r.t, rp, start); ok {
 					pp.part, pp.logAppendTime = len(parts), lat
 					parts = append(parts, p)
 				}

@@ -63,7 +63,7 @@ func (s *Server) resolveFetch(req *kmsg.FetchRequest, resp *kmsg.FetchResponse) 
 	ctx := context.Background()
 	var parts []fetchPart
 	for _, rt := range req.Topics {
-		t, ok, err := s.topics.lookup(ctx, rt.Topic, metastore.TopicID(rt.TopicID))
+		r := s.resolve(ctx, rt.Topic, rt.TopicID, req.Version >= 13)
 		ot := kmsg.NewFetchResponseTopic()
 		ot.Topic, ot.TopicID = rt.Topic, rt.TopicID
 		ot.Partitions = make([]kmsg.FetchResponseTopicPartition, len(rt.Partitions))
@@ -73,17 +73,12 @@ func (s *Server) resolveFetch(req *kmsg.FetchRequest, resp *kmsg.FetchResponse) 
 			op.Partition, op.HighWatermark, op.LastStableOffset, op.LogStartOffset = rp.Partition, -1, -1, -1
 			op.RecordBatches = []byte{} // Kafka sends empty, never null, records; librdkafka rejects size -1
 			fp := fetchPart{resp: op, offset: rp.FetchOffset, maxBytes: rp.PartitionMaxBytes}
-			switch {
-			case err != nil:
-				op.ErrorCode = storeErrCode(err)
-			case !ok && req.Version >= 13:
-				op.ErrorCode = kerr.UnknownTopicID.Code
-			case !ok || rp.Partition < 0 || rp.Partition >= t.Partitions:
-				op.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			switch op.ErrorCode = r.partitionCode(rp.Partition); {
+			case op.ErrorCode != 0:
 			case rp.CurrentLeaderEpoch > 0:
 				op.ErrorCode = kerr.FencedLeaderEpoch.Code
 			default:
-				fp.pk, fp.ok = metastore.PartitionKey{Topic: t.ID, Partition: rp.Partition}, true
+				fp.pk, fp.ok = r.key(rp.Partition), true
 			}
 			parts = append(parts, fp)
 		}

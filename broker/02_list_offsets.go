@@ -26,19 +26,16 @@ func handleListOffsets(s *Server, c *conn, req *kmsg.ListOffsetsRequest) (reply,
 	for _, rt := range req.Topics {
 		ot := kmsg.NewListOffsetsResponseTopic()
 		ot.Topic = rt.Topic
-		t, ok, err := s.topics.lookup(ctx, rt.Topic, metastore.TopicID{})
+		r := s.resolve(ctx, rt.Topic, [16]byte{}, false)
 		for _, rp := range rt.Partitions {
 			op := kmsg.NewListOffsetsResponseTopicPartition()
 			op.Partition, op.Timestamp, op.Offset, op.LeaderEpoch = rp.Partition, -1, -1, 0
-			switch {
-			case err != nil:
-				op.ErrorCode = storeErrCode(err)
-			case !ok || rp.Partition < 0 || rp.Partition >= t.Partitions:
-				op.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			switch op.ErrorCode = r.partitionCode(rp.Partition); {
+			case op.ErrorCode != 0:
 			case rp.CurrentLeaderEpoch > 0:
 				op.ErrorCode = kerr.FencedLeaderEpoch.Code
 			default:
-				s.listOffset(ctx, &op, metastore.PartitionKey{Topic: t.ID, Partition: rp.Partition}, rp.Timestamp)
+				s.listOffset(ctx, &op, r.key(rp.Partition), rp.Timestamp)
 			}
 			ot.Partitions = append(ot.Partitions, op)
 		}

@@ -11,8 +11,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
-
-	"github.com/tributary-io/tributary/internal/metastore"
 )
 
 func init() { register(3, 4, handleOffsetForLeaderEpoch) }
@@ -23,19 +21,16 @@ func handleOffsetForLeaderEpoch(s *Server, c *conn, req *kmsg.OffsetForLeaderEpo
 	for _, rt := range req.Topics {
 		ot := kmsg.NewOffsetForLeaderEpochResponseTopic()
 		ot.Topic = rt.Topic
-		t, ok, err := s.topics.lookup(ctx, rt.Topic, metastore.TopicID{})
+		r := s.resolve(ctx, rt.Topic, [16]byte{}, false)
 		for _, rp := range rt.Partitions {
 			op := kmsg.NewOffsetForLeaderEpochResponseTopicPartition()
 			op.Partition, op.LeaderEpoch, op.EndOffset = rp.Partition, -1, -1
-			switch {
-			case err != nil:
-				op.ErrorCode = storeErrCode(err)
-			case !ok || rp.Partition < 0 || rp.Partition >= t.Partitions:
-				op.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			switch op.ErrorCode = r.partitionCode(rp.Partition); {
+			case op.ErrorCode != 0:
 			case rp.CurrentLeaderEpoch > 0:
 				op.ErrorCode = kerr.UnknownLeaderEpoch.Code
 			case rp.LeaderEpoch == 0:
-				st, perr := s.meta.Partition(ctx, metastore.PartitionKey{Topic: t.ID, Partition: rp.Partition})
+				st, perr := s.meta.Partition(ctx, r.key(rp.Partition))
 				if perr != nil {
 					op.ErrorCode = storeErrCode(perr)
 				} else {

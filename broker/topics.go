@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
+
 	"github.com/tributary-io/tributary/internal/metastore"
 )
 
@@ -91,4 +93,38 @@ func (tc *topicCache) invalidate() {
 // isNotFound reports metastore errors meaning "no such topic/partition".
 func isNotFound(err error) bool {
 	return errors.Is(err, metastore.ErrUnknownTopic) || errors.Is(err, metastore.ErrUnknownPartition)
+}
+
+// resolved is a topic looked up for a request, by name or (byID) by ID.
+type resolved struct {
+	t    metastore.Topic
+	ok   bool
+	err  error
+	byID bool
+}
+
+// resolve looks a request's topic up; byID marks versions that name topics
+// by ID (KIP-516), whose misses are UNKNOWN_TOPIC_ID.
+func (s *Server) resolve(ctx context.Context, name string, id [16]byte, byID bool) resolved {
+	t, ok, err := s.topics.lookup(ctx, name, metastore.TopicID(id))
+	return resolved{t: t, ok: ok, err: err, byID: byID}
+}
+
+// partitionCode is the error code for partition p of the topic, 0 when it
+// exists.
+func (r resolved) partitionCode(p int32) int16 {
+	switch {
+	case r.err != nil:
+		return storeErrCode(r.err)
+	case !r.ok && r.byID:
+		return kerr.UnknownTopicID.Code
+	case !r.ok || p < 0 || p >= r.t.Partitions:
+		return kerr.UnknownTopicOrPartition.Code
+	}
+	return 0
+}
+
+// key names partition p of the topic.
+func (r resolved) key(p int32) metastore.PartitionKey {
+	return metastore.PartitionKey{Topic: r.t.ID, Partition: p}
 }
