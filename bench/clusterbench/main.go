@@ -1,0 +1,262 @@
+// Command clusterbench measures Tributary in cluster mode on this machine:
+// 1, 2 and 3 broker processes (`tributary serve`, built from this module)
+// on one Postgres and one S3 server (versitygw), both started here.
+//
+// Each round gets a fresh database and bucket, starts its brokers, creates
+// a topic of 6 partitions and runs franz-go producers (idempotent,
+// acks=all, 1 KiB incompressible records) spread evenly over the brokers,
+// each pinned to its broker. Two phases:
+//
+//   - throughput: every producer sends its share back to back; MB/s, and
+//     the latency of each record from its Produce call to its
+//     acknowledgement (p50/p99; under saturation this includes the time
+//     spent in the client's buffer);
+//   - paced: a fixed total rate (default 1000 records/s) for a few
+//     seconds; the latency of a cluster that is not saturated.
+//
+// Costs per MB produced (both phases): S3 PUTs and metadata-store appends
+// (the brokers' own counters, tributary_objstore_operations_total{op="put"}
+// and tributary_metastore_operations_total{op="append"}), Postgres write
+// transactions (transaction IDs consumed over the phases: exact, write
+// transactions only) and Postgres committed transactions (pg_stat_database
+// xact_commit over the whole round, start-up, heartbeats and shut-down
+// included, since backends publish that counter late; read-only ones too).
+//
+// On a machine of few cores the brokers, Postgres, versitygw and the
+// clients share the CPUs: more brokers show the cost of each broker, not
+// scale-out. The output says so.
+//
+//	go run ./bench/clusterbench                       # 1, 2 and 3 brokers
+//	go run ./bench/clusterbench --brokers 3 --records 100000
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+type options struct {
+	brokers    []int
+	records    int
+	size       int
+	partitions int
+	producers  int
+	pacedRate  int
+	pacedFor   time.Duration
+	keep       bool
+}
+
+func main() {
+	var o options
+	brokers := flag.String("brokers", "1,2,3", "broker counts to measure, comma-separated")
+	flag.IntVar(&o.records, "records", 60_000, "records per round in the throughput phase")
+	flag.IntVar(&o.size, "size", 1024, "record value size in bytes")
+	flag.IntVar(&o.partitions, "partitions", 6, "partitions of the topic")
+	flag.IntVar(&o.producers, "producers", 6, "producer clients, spread evenly over the brokers")
+	flag.IntVar(&o.pacedRate, "paced-rate", 1000, "records/s in all in the paced phase (0 skips it)")
+	flag.DurationVar(&o.pacedFor, "paced-for", 5*time.Second, "length of the paced phase")
+	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (server logs)")
+	flag.Parse()
+	for _, f := range strings.Split(*brokers, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "clusterbench: --brokers: %q is not a broker count\n", f)
+			os.Exit(2)
+		}
+		o.brokers = append(o.brokers, n)
+	}
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "clusterbench:", err)
+		os.Exit(1)
+	}
+}
+
+// env is what every round shares.
+type env struct {
+	o    options
+	root string
+	bin  string
+	pg   *postgres
+	s3   *versity
+	vals values
+}
+
+func run(o options) error {
+	root, err := os.MkdirTemp("", "clusterbench-")
+	if err != nil {
+		return err
+	}
+	if o.keep {
+		fmt.Println("temporary directory:", root)
+	} else {
+		defer os.RemoveAll(root)
+	}
+	if err := os.Chmod(root, 0o755); err != nil { // the postgres user must reach its directory
+		return err
+	}
+	e := &env{o: o, root: root, vals: newValues(o.size)}
+	if e.bin, err = buildTributary(root); err != nil {
+		return err
+	}
+	if e.pg, err = startPostgres(root); err != nil {
+		return err
+	}
+	defer e.pg.stop()
+	if e.s3, err = startVersity(root); err != nil {
+		return err
+	}
+	defer e.s3.stop()
+
+	fmt.Printf("clusterbench: %d KiB records, acks=all, idempotent, %d partitions, %d producers spread over the brokers; "+
+		"Postgres (fsync on) and versitygw on this machine; %d cores\n", o.size/1024, o.partitions, o.producers, runtime.NumCPU())
+	var rows []row
+	for _, n := range o.brokers {
+		r, err := e.round(n)
+		if err != nil {
+			return fmt.Errorf("%d brokers: %w", n, err)
+		}
+		rows = append(rows, r)
+		fmt.Fprintf(os.Stderr, "  %d broker(s) done\n", n)
+	}
+	printTable(os.Stdout, o, rows)
+	return nil
+}
+
+// row is one round's figures.
+type row struct {
+	brokers      int
+	thru, paced  loadResult
+	mb           float64 // produced in both phases
+	puts         float64
+	appends      float64
+	writeXacts   int64
+	xactCommit   int64
+	roundElapsed time.Duration
+}
+
+// round measures n brokers on a fresh database and bucket.
+func (e *env) round(n int) (row, error) {
+	r := row{brokers: n}
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	db, bucket := fmt.Sprintf("bench_%d", n), fmt.Sprintf("bench-%d", n)
+	if _, err := e.pg.query(ctx, "postgres", "CREATE DATABASE "+db); err != nil {
+		return r, fmt.Errorf("create database: %w", err)
+	}
+	if err := e.s3.createBucket(ctx, bucket); err != nil {
+		return r, fmt.Errorf("create bucket: %w", err)
+	}
+	xact0, err := e.pg.xactCommit(ctx, db)
+	if err != nil {
+		return r, err
+	}
+	cfg := filepath.Join(e.root, fmt.Sprintf("cluster-%d.yaml", n))
+	if err := os.WriteFile(cfg, []byte(clusterConfig(e.pg.dsn(db), bucket, e.s3)), 0o600); err != nil {
+		return r, err
+	}
+	var bs []*broker
+	defer func() {
+		for _, b := range bs {
+			b.stop()
+		}
+	}()
+	for i := range n {
+		b, err := startBroker(e.bin, cfg, filepath.Join(e.root, fmt.Sprintf("data-%d-%d", n, i)))
+		if err != nil {
+			return r, err
+		}
+		bs = append(bs, b)
+	}
+	if err := r.measure(ctx, e, bs); err != nil {
+		return r, err
+	}
+	for _, b := range bs {
+		b.stop() // backends publish their statistics as they exit
+	}
+	bs = nil
+	xact1, err := e.pg.xactCommit(ctx, db)
+	if err != nil {
+		return r, err
+	}
+	r.xactCommit, r.roundElapsed = xact1-xact0, time.Since(start)
+	return r, nil
+}
+
+// measure creates the topic, warms every producer up, and runs both
+// phases, reading the counters around them.
+func (r *row) measure(ctx context.Context, e *env, bs []*broker) error {
+	const topic = "bench"
+	if err := createTopic(ctx, bs[0].kafka, topic, e.o.partitions); err != nil {
+		return err
+	}
+	var clients []*kgo.Client
+	defer func() {
+		for _, cl := range clients {
+			cl.Close()
+		}
+	}()
+	for i := range e.o.producers {
+		cl, err := pinnedProducer(bs[i%len(bs)].kafka, topic, max(1000, e.o.records/e.o.producers))
+		if err != nil {
+			return err
+		}
+		clients = append(clients, cl)
+	}
+	if _, err := produceLoad(ctx, clients, e.vals, 50, 0); err != nil { // connections, producer IDs
+		return fmt.Errorf("warm-up: %w", err)
+	}
+	c0, err := scrape(bs)
+	if err != nil {
+		return err
+	}
+	xid0, err := e.pg.query(ctx, "postgres", "SELECT txid_current()")
+	if err != nil {
+		return err
+	}
+	if r.thru, err = produceLoad(ctx, clients, e.vals, e.o.records/e.o.producers, 0); err != nil {
+		return err
+	}
+	if e.o.pacedRate > 0 {
+		per := e.o.pacedRate * int(e.o.pacedFor/time.Millisecond) / 1000 / e.o.producers
+		interval := time.Duration(e.o.producers) * time.Second / time.Duration(e.o.pacedRate)
+		if r.paced, err = produceLoad(ctx, clients, e.vals, per, interval); err != nil {
+			return err
+		}
+	}
+	xid1, err := e.pg.query(ctx, "postgres", "SELECT txid_current()")
+	if err != nil {
+		return err
+	}
+	c1, err := scrape(bs)
+	if err != nil {
+		return err
+	}
+	r.mb = float64(r.thru.bytes+r.paced.bytes) / (1 << 20)
+	r.puts, r.appends = c1.puts-c0.puts, c1.appends-c0.appends
+	r.writeXacts = xid1 - xid0 - 1 // txid_current() takes one itself
+	return nil
+}
+
+func createTopic(ctx context.Context, addr, topic string, partitions int) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	resp, err := kadm.NewClient(cl).CreateTopic(ctx, int32(partitions), 1, nil, topic)
+	if err != nil {
+		return fmt.Errorf("create topic: %w", err)
+	}
+	return resp.Err
+}
