@@ -14,13 +14,14 @@
 //   - paced: a fixed total rate (default 1000 records/s) for a few
 //     seconds; the latency of a cluster that is not saturated.
 //
-// Costs per MB produced (both phases): S3 PUTs and metadata-store appends
+// Costs per MB produced, per phase: S3 PUTs and metadata-store appends
 // (the brokers' own counters, tributary_objstore_operations_total{op="put"}
-// and tributary_metastore_operations_total{op="append"}), Postgres write
-// transactions (transaction IDs consumed over the phases: exact, write
-// transactions only) and Postgres committed transactions (pg_stat_database
-// xact_commit over the whole round, start-up, heartbeats and shut-down
-// included, since backends publish that counter late; read-only ones too).
+// and tributary_metastore_operations_total{op="append"}) and Postgres write
+// transactions (transaction IDs consumed: exact, write transactions only);
+// per round, Postgres committed transactions (pg_stat_database xact_commit
+// from before the brokers start to after they stop, since backends publish
+// that counter late: start-up, heartbeats, read-only transactions and
+// shut-down included).
 //
 // On a machine of few cores the brokers, Postgres, versitygw and the
 // clients share the CPUs: more brokers show the cost of each broker, not
@@ -59,7 +60,7 @@ type options struct {
 func main() {
 	var o options
 	brokers := flag.String("brokers", "1,2,3", "broker counts to measure, comma-separated")
-	flag.IntVar(&o.records, "records", 60_000, "records per round in the throughput phase")
+	flag.IntVar(&o.records, "records", 200_000, "records per round in the throughput phase")
 	flag.IntVar(&o.size, "size", 1024, "record value size in bytes")
 	flag.IntVar(&o.partitions, "partitions", 6, "partitions of the topic")
 	flag.IntVar(&o.producers, "producers", 6, "producer clients, spread evenly over the brokers")
@@ -135,14 +136,20 @@ func run(o options) error {
 // row is one round's figures.
 type row struct {
 	brokers      int
-	thru, paced  loadResult
-	mb           float64 // produced in both phases
-	puts         float64
-	appends      float64
-	writeXacts   int64
-	xactCommit   int64
+	thru, paced  phase
+	xactCommit   int64   // over the whole round
+	mb           float64 // produced over the whole round
 	roundElapsed time.Duration
 }
+
+// phase is one produce phase and what it cost.
+type phase struct {
+	loadResult
+	puts, appends float64
+	writeXacts    int64
+}
+
+func (p phase) perMB(v float64) float64 { return v / (float64(p.bytes) / (1 << 20)) }
 
 // round measures n brokers on a fresh database and bucket.
 func (e *env) round(n int) (row, error) {
@@ -194,7 +201,7 @@ func (e *env) round(n int) (row, error) {
 }
 
 // measure creates the topic, warms every producer up, and runs both
-// phases, reading the counters around them.
+// phases.
 func (r *row) measure(ctx context.Context, e *env, bs []*broker) error {
 	const topic = "bench"
 	if err := createTopic(ctx, bs[0].kafka, topic, e.o.partitions); err != nil {
@@ -213,39 +220,56 @@ func (r *row) measure(ctx context.Context, e *env, bs []*broker) error {
 		}
 		clients = append(clients, cl)
 	}
-	if _, err := produceLoad(ctx, clients, e.vals, 50, 0); err != nil { // connections, producer IDs
+	warm, err := produceLoad(ctx, clients, e.vals, 50, 0) // connections, producer IDs
+	if err != nil {
 		return fmt.Errorf("warm-up: %w", err)
 	}
-	c0, err := scrape(bs)
+	r.thru, err = e.phase(ctx, bs, func() (loadResult, error) {
+		return produceLoad(ctx, clients, e.vals, e.o.records/e.o.producers, 0)
+	})
 	if err != nil {
-		return err
-	}
-	xid0, err := e.pg.query(ctx, "postgres", "SELECT txid_current()")
-	if err != nil {
-		return err
-	}
-	if r.thru, err = produceLoad(ctx, clients, e.vals, e.o.records/e.o.producers, 0); err != nil {
 		return err
 	}
 	if e.o.pacedRate > 0 {
 		per := e.o.pacedRate * int(e.o.pacedFor/time.Millisecond) / 1000 / e.o.producers
 		interval := time.Duration(e.o.producers) * time.Second / time.Duration(e.o.pacedRate)
-		if r.paced, err = produceLoad(ctx, clients, e.vals, per, interval); err != nil {
+		r.paced, err = e.phase(ctx, bs, func() (loadResult, error) {
+			return produceLoad(ctx, clients, e.vals, per, interval)
+		})
+		if err != nil {
 			return err
 		}
 	}
+	r.mb = float64(warm.bytes+r.thru.bytes+r.paced.bytes) / (1 << 20)
+	return nil
+}
+
+// phase runs load and reads the brokers' counters and Postgres's
+// transaction ID around it.
+func (e *env) phase(ctx context.Context, bs []*broker, load func() (loadResult, error)) (phase, error) {
+	var p phase
+	c0, err := scrape(bs)
+	if err != nil {
+		return p, err
+	}
+	xid0, err := e.pg.query(ctx, "postgres", "SELECT txid_current()")
+	if err != nil {
+		return p, err
+	}
+	if p.loadResult, err = load(); err != nil {
+		return p, err
+	}
 	xid1, err := e.pg.query(ctx, "postgres", "SELECT txid_current()")
 	if err != nil {
-		return err
+		return p, err
 	}
 	c1, err := scrape(bs)
 	if err != nil {
-		return err
+		return p, err
 	}
-	r.mb = float64(r.thru.bytes+r.paced.bytes) / (1 << 20)
-	r.puts, r.appends = c1.puts-c0.puts, c1.appends-c0.appends
-	r.writeXacts = xid1 - xid0 - 1 // txid_current() takes one itself
-	return nil
+	p.puts, p.appends = c1.puts-c0.puts, c1.appends-c0.appends
+	p.writeXacts = xid1 - xid0 - 1 // txid_current() takes one itself
+	return p, nil
 }
 
 func createTopic(ctx context.Context, addr, topic string, partitions int) error {

@@ -8,25 +8,38 @@ import (
 	"time"
 )
 
-// printTable writes the rounds as one table, with what the columns mean
-// and the caveat about this machine's cores.
+// printTable writes the rounds as two tables, one per phase, with what
+// the columns mean and the caveat about this machine's cores.
 func printTable(w io.Writer, o options, rows []row) {
+	fmt.Fprintf(w, "\nthroughput: %d records back to back\n", o.records)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "brokers\tMB/s\trecords/s\tp50\tp99\tpaced p50\tpaced p99\tS3 PUT/MB\tappends/MB\tPG write xacts/MB\tPG xact_commit/MB\t")
+	fmt.Fprintln(tw, "brokers\tMB/s\trecords/s\tp50\tp99\tS3 PUT/MB\tappends/MB\tPG write xacts/MB\tPG xact_commit/MB (round)\t")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%d\t%.1f\t%.0f\t%v\t%v\t%v\t%v\t%.2f\t%.2f\t%.2f\t%.2f\t\n",
-			r.brokers, r.thru.mbps(), float64(r.thru.records)/r.thru.elapsed.Seconds(),
-			r.thru.p50, r.thru.p99, dur(r.paced.p50), dur(r.paced.p99),
-			r.puts/r.mb, r.appends/r.mb, float64(r.writeXacts)/r.mb, float64(r.xactCommit)/r.mb)
+		t := r.thru
+		fmt.Fprintf(tw, "%d\t%.1f\t%.0f\t%v\t%v\t%.2f\t%.2f\t%.2f\t%.2f\t\n",
+			r.brokers, t.mbps(), float64(t.records)/t.elapsed.Seconds(), t.p50, t.p99,
+			t.perMB(t.puts), t.perMB(t.appends), t.perMB(float64(t.writeXacts)), float64(r.xactCommit)/r.mb)
 	}
 	tw.Flush()
+	if o.pacedRate > 0 {
+		fmt.Fprintf(w, "\npaced: %d records/s for %v\n", o.pacedRate, o.pacedFor)
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "brokers\tMB/s\trecords/s\tp50\tp99\tS3 PUT/MB\tappends/MB\tPG write xacts/MB\t")
+		for _, r := range rows {
+			p := r.paced
+			fmt.Fprintf(tw, "%d\t%.1f\t%.0f\t%v\t%v\t%.2f\t%.2f\t%.2f\t\n",
+				r.brokers, p.mbps(), float64(p.records)/p.elapsed.Seconds(), p.p50, p.p99,
+				p.perMB(p.puts), p.perMB(p.appends), p.perMB(float64(p.writeXacts)))
+		}
+		tw.Flush()
+	}
 	fmt.Fprintf(w, `
-MB/s, records/s, p50, p99: %d records sent back to back by %d producers (latency = Produce call to
-  acknowledgement, client buffering included). paced: %d records/s in all for %v.
-Per MB produced in both phases: S3 PUTs and metadata appends from the brokers' /metrics; PG write xacts
-  from transaction IDs consumed; PG xact_commit from pg_stat_database over the whole round (start-up,
-  heartbeats, shut-down and read-only transactions included).
-`, o.records, o.producers, o.pacedRate, o.pacedFor)
+Latency: from the Produce call to the acknowledgement, per record (back to back, that includes time in the
+  client's buffer). %d producers, each pinned to one broker, spread evenly.
+S3 PUT/MB and appends/MB: the brokers' /metrics; PG write xacts/MB: transaction IDs consumed in the phase;
+  PG xact_commit/MB: pg_stat_database over the whole round (start-up, heartbeats, warm-up, both phases,
+  read-only transactions, shut-down) per MB of the round.
+`, o.producers)
 	fmt.Fprintf(w, "Note: this machine has %d cores, shared by every broker, Postgres, versitygw and the clients: "+
 		"the rows show the cost per broker, not scale-out.\n", runtime.NumCPU())
 }
