@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -20,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/kversion"
@@ -42,6 +44,11 @@ type clusterOpts struct {
 	Brokers   int           // default 3
 	Heartbeat time.Duration // membership.heartbeat_interval, default 200ms
 	Session   time.Duration // membership.session_timeout, default 1s
+	// Housekeeping runs passes every 300ms with segments rewritten from
+	// intake data older than 500ms and dead objects deleted after 1s, so
+	// that rewrites and deletions race with the test's produce and fetch
+	// (and the lease, 900ms, moves soon after its holder dies).
+	Housekeeping bool
 }
 
 // testCluster is N broker processes on one Postgres database and one bucket.
@@ -55,6 +62,7 @@ type testCluster struct {
 	Heartbeat time.Duration
 	Session   time.Duration
 	Brokers   []*clusterBroker
+	house     bool
 }
 
 // clusterBroker is one broker of a testCluster: its fixed addresses and
@@ -92,7 +100,7 @@ func newCluster(t *testing.T, opts clusterOpts) *testCluster {
 	if opts.Session == 0 {
 		opts.Session = time.Second
 	}
-	c := &testCluster{Heartbeat: opts.Heartbeat, Session: opts.Session}
+	c := &testCluster{Heartbeat: opts.Heartbeat, Session: opts.Session, house: opts.Housekeeping}
 	c.S3 = tests3.NewServer(t) // skips without versitygw, before the slower steps
 	c.PG = testpg.New(t)
 	c.DSN = c.PG.CreateDatabase(t)
@@ -108,10 +116,53 @@ func newCluster(t *testing.T, opts clusterOpts) *testCluster {
 // yaml is the issue's config file with the test servers' DSN, endpoint,
 // bucket and keys, and short membership timeouts.
 func (c *testCluster) yaml() string {
-	return issueConfig(c.DSN, c.Bucket, c.S3) + fmt.Sprintf(`membership:
+	y := issueConfig(c.DSN, c.Bucket, c.S3) + fmt.Sprintf(`membership:
   heartbeat_interval: %v
   session_timeout: %v
 `, c.Heartbeat, c.Session)
+	if c.house {
+		y += `housekeeping:
+  interval: 300ms
+  segment_target_bytes: 64KiB
+  segment_min_age: 500ms
+  dead_object_grace: 1s
+`
+	}
+	return y
+}
+
+// leaseHolder is the Kafka address and instance of the broker holding the
+// named lease, by the Postgres tables (leases joined with brokers on the
+// instance), or "" if no live registration holds an unexpired one.
+func (c *testCluster) leaseHolder(t *testing.T, name string) (addr, instance string) {
+	t.Helper()
+	ctx := ctxTimeout(t, 10*time.Second)
+	conn, err := pgx.Connect(ctx, c.DSN)
+	if err != nil {
+		t.Fatalf("connect to the metadata database: %v", err)
+	}
+	defer conn.Close(context.Background())
+	err = conn.QueryRow(ctx, `SELECT b.host || ':' || b.port, b.instance FROM leases l JOIN brokers b ON b.instance = l.holder
+		WHERE l.name = $1 AND l.expires > now() AND b.expires > now()`, name).Scan(&addr, &instance)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", ""
+	}
+	if err != nil {
+		t.Fatalf("lease %s: %v", name, err)
+	}
+	return addr, instance
+}
+
+// broker returns the broker listening on addr.
+func (c *testCluster) broker(t *testing.T, addr string) *clusterBroker {
+	t.Helper()
+	for _, b := range c.Brokers {
+		if b.KafkaAddr == addr {
+			return b
+		}
+	}
+	t.Fatalf("no broker on %q", addr)
+	return nil
 }
 
 // issueConfig is the exact file of issue 3 (Cluster mode), only the DSN,
@@ -150,7 +201,7 @@ func (c *testCluster) addBroker(t *testing.T) *clusterBroker {
 
 // start runs the broker's process and waits until /-/status answers 200.
 // The process is killed at test end if still running; its output is
-// logged when the test failed.
+// logged when the test failed, or always with $TRIBUTARY_TEST_LOG set.
 func (b *clusterBroker) start(t *testing.T) {
 	t.Helper()
 	p := &procBroker{KafkaAddr: b.KafkaAddr, AdminAddr: b.AdminAddr, out: &syncBuffer{}, exited: make(chan struct{})}
@@ -168,7 +219,7 @@ func (b *clusterBroker) start(t *testing.T) {
 	t.Cleanup(func() {
 		p.cmd.Process.Kill()
 		<-p.exited
-		if t.Failed() {
+		if t.Failed() || os.Getenv("TRIBUTARY_TEST_LOG") != "" {
 			t.Logf("broker %d (%s) pid %d output:\n%s", b.Index, b.KafkaAddr, p.cmd.Process.Pid, tail(p.out.String(), 8000))
 		}
 	})

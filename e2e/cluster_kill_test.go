@@ -17,6 +17,10 @@ import (
 // twice, offsets dense, each producer's order kept, and the consumers'
 // view consistent with the final log. The log is then read through each
 // broker alone: all serve the same one.
+//
+// Housekeeping runs every 300ms meanwhile, rewriting intake data into
+// segments and deleting dead objects under the reads, and the broker
+// killed is the one holding its lease: another must take it over.
 func TestClusterKillDuringLoad(t *testing.T) {
 	const (
 		topic      = "kill-load"
@@ -25,7 +29,7 @@ func TestClusterKillDuringLoad(t *testing.T) {
 		perWriter  = 1500
 		pace       = 2 * time.Millisecond // ≈ 1500 records/s in all, for ≈ 3s
 	)
-	c := startCluster(t, clusterOpts{Brokers: 3})
+	c := startCluster(t, clusterOpts{Brokers: 3, Housekeeping: true})
 	createClusterTopic(t, c.Brokers[0].KafkaAddr, topic, partitions)
 	c.waitBrokers(t, 5*time.Second)
 
@@ -39,12 +43,15 @@ func TestClusterKillDuringLoad(t *testing.T) {
 	start := time.Now()
 	load := startProducers(ctx, chk, clients, partitions, perWriter, pace)
 
-	victim := c.Brokers[1]
 	chk.waitAcked(t, writers*perWriter/5, 30*time.Second)
+	holderAddr, holder := waitLeaseHolder(t, c, "")
+	victim := c.broker(t, holderAddr)
 	ackedAtKill := chk.numAcked()
 	victim.kill9(t)
 	killedAt := time.Since(start)
 	dropped := c.waitBrokers(t, c.Session+c.Heartbeat+3*time.Second)
+	newHolder, _ := waitLeaseHolder(t, c, holder)
+	leaseMoved := time.Since(start) - killedAt
 	chk.waitAcked(t, writers*perWriter*3/5, 30*time.Second)
 	victim.restart(t)
 	restartedAt := time.Since(start)
@@ -58,8 +65,9 @@ func TestClusterKillDuringLoad(t *testing.T) {
 
 	got, hwm := readLogVia(t, topic, 60*time.Second, func(o ...kgo.Opt) *kgo.Client { return clusterClient(t, c.seeds(), o...) })
 	rep := chk.check(got, hwm)
-	t.Logf("killed broker %d at %v (%d acked), gone from Metadata %v later, restarted at %v; all produced by %v",
-		victim.Index, killedAt.Round(time.Millisecond), ackedAtKill, dropped.Round(time.Millisecond), restartedAt.Round(time.Millisecond), produced.Round(time.Millisecond))
+	t.Logf("killed broker %d at %v (%d acked), gone from Metadata %v later; housekeeping lease to %s %v after the kill; restarted at %v; all produced by %v",
+		victim.Index, killedAt.Round(time.Millisecond), ackedAtKill, dropped.Round(time.Millisecond), newHolder, leaseMoved.Round(time.Millisecond),
+		restartedAt.Round(time.Millisecond), produced.Round(time.Millisecond))
 	t.Logf("%v", rep)
 	if !rep.ok() {
 		t.FailNow()
@@ -68,6 +76,31 @@ func TestClusterKillDuringLoad(t *testing.T) {
 		t.Fatalf("%d of %d records acknowledged, %d failed: clients did not carry on", rep.Acked, writers*perWriter, rep.Failed)
 	}
 	sameLogEverywhere(t, c, topic, got)
+
+	segments := 0.0
+	for _, b := range c.live() {
+		segments += metricSum(t, b.AdminAddr, "tributary_housekeeping_segments_written_total")
+	}
+	t.Logf("%.0f segments written by the live brokers' housekeeping", segments)
+	if segments == 0 {
+		t.Fatalf("no segment written: housekeeping did not run under the load")
+	}
+}
+
+// waitLeaseHolder waits until a live broker instance other than not holds
+// the housekeeping lease and returns its address and instance.
+func waitLeaseHolder(t *testing.T, c *testCluster, not string) (addr, instance string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if addr, instance = c.leaseHolder(t, "housekeeping"); instance != "" && instance != not {
+			return addr, instance
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no broker instance but %q holds the housekeeping lease after 10s", not)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // waitObserved waits until the consumers have seen n distinct offsets.

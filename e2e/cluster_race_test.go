@@ -20,7 +20,8 @@ import (
 // as they can, so that flushes of different brokers race for the same
 // offsets in Postgres. Offsets must come out dense and unique per
 // partition, each acknowledged at the offset where it is read, and each
-// broker must really have taken a share of the produce.
+// broker must really have taken a share of the produce. Housekeeping
+// rewrites the partitions into segments meanwhile.
 func TestClusterProduceRaceDenseOffsets(t *testing.T) {
 	const (
 		topic      = "race"
@@ -29,7 +30,7 @@ func TestClusterProduceRaceDenseOffsets(t *testing.T) {
 		perWriter  = 1000
 		pace       = time.Millisecond
 	)
-	c := startCluster(t, clusterOpts{Brokers: 3})
+	c := startCluster(t, clusterOpts{Brokers: 3, Housekeeping: true})
 	createClusterTopic(t, c.Brokers[0].KafkaAddr, topic, partitions)
 	c.waitBrokers(t, 5*time.Second)
 
