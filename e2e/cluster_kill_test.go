@@ -16,7 +16,8 @@ import (
 // brokers), and the checker must find nothing acknowledged lost, nothing
 // twice, offsets dense, each producer's order kept, and the consumers'
 // view consistent with the final log. The log is then read through each
-// broker alone: all serve the same one.
+// broker alone: all serve the same one. Before the load ends, another
+// broker is stopped with SIGTERM and restarted (a rolling restart).
 //
 // Housekeeping runs every 300ms meanwhile, rewriting intake data into
 // segments and deleting dead objects under the reads, and the broker
@@ -26,8 +27,8 @@ func TestClusterKillDuringLoad(t *testing.T) {
 		topic      = "kill-load"
 		partitions = 6
 		writers    = 3
-		perWriter  = 1500
-		pace       = 2 * time.Millisecond // ≈ 1500 records/s in all, for ≈ 3s
+		perWriter  = 2000
+		pace       = 2 * time.Millisecond // ≈ 1500 records/s in all, for ≈ 4s
 	)
 	c := startCluster(t, clusterOpts{Brokers: 3, Housekeeping: true})
 	createClusterTopic(t, c.Brokers[0].KafkaAddr, topic, partitions)
@@ -56,6 +57,15 @@ func TestClusterKillDuringLoad(t *testing.T) {
 	victim.restart(t)
 	restartedAt := time.Since(start)
 
+	// Then a rolling restart of another broker: SIGTERM drains it (every
+	// request it read is answered) and it deregisters.
+	other := c.Brokers[(victim.Index+1)%len(c.Brokers)]
+	chk.waitAcked(t, writers*perWriter*3/4, 30*time.Second)
+	other.term(t)
+	termAt := time.Since(start)
+	chk.waitAcked(t, chk.numAcked()+200, 30*time.Second)
+	other.restart(t)
+
 	load.waitSent(t, 60*time.Second)
 	chk.wait(t, 60*time.Second)
 	produced := time.Since(start)
@@ -65,9 +75,10 @@ func TestClusterKillDuringLoad(t *testing.T) {
 
 	got, hwm := readLogVia(t, topic, 60*time.Second, func(o ...kgo.Opt) *kgo.Client { return clusterClient(t, c.seeds(), o...) })
 	rep := chk.check(got, hwm)
-	t.Logf("killed broker %d at %v (%d acked), gone from Metadata %v later; housekeeping lease to %s %v after the kill; restarted at %v; all produced by %v",
+	t.Logf("killed broker %d at %v (%d acked), gone from Metadata %v later; housekeeping lease to %s %v after the kill; restarted at %v; "+
+		"broker %d stopped by SIGTERM at %v and restarted; all produced by %v",
 		victim.Index, killedAt.Round(time.Millisecond), ackedAtKill, dropped.Round(time.Millisecond), newHolder, leaseMoved.Round(time.Millisecond),
-		restartedAt.Round(time.Millisecond), produced.Round(time.Millisecond))
+		restartedAt.Round(time.Millisecond), other.Index, termAt.Round(time.Millisecond), produced.Round(time.Millisecond))
 	t.Logf("%v", rep)
 	if !rep.ok() {
 		t.FailNow()
