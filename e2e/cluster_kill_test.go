@@ -27,8 +27,11 @@ func TestClusterKillDuringLoad(t *testing.T) {
 		topic      = "kill-load"
 		partitions = 6
 		writers    = 3
-		perWriter  = 2000
-		pace       = 2 * time.Millisecond // ≈ 1500 records/s in all, for ≈ 4s
+		pace       = 2 * time.Millisecond // ≈ 1500 records/s in all
+		// The load runs until halted after the last restart, so that it
+		// outlasts the faults however slow the machine; the cap only
+		// bounds a run gone wrong (40s at the pace).
+		maxPerWriter = 20000
 	)
 	c := startCluster(t, clusterOpts{Brokers: 3, Housekeeping: true})
 	createClusterTopic(t, c.Brokers[0].KafkaAddr, topic, partitions)
@@ -42,9 +45,9 @@ func TestClusterKillDuringLoad(t *testing.T) {
 		clients = append(clients, clusterClient(t, c.seeds(), loadProducerOpts(topic)...))
 	}
 	start := time.Now()
-	load := startProducers(ctx, chk, clients, partitions, perWriter, pace)
+	load := startProducers(ctx, chk, clients, partitions, maxPerWriter, pace)
 
-	chk.waitAcked(t, writers*perWriter/5, 30*time.Second)
+	chk.waitAcked(t, 1000, 30*time.Second)
 	holderAddr, holder := waitLeaseHolder(t, c, "")
 	victim := c.broker(t, holderAddr)
 	ackedAtKill := chk.numAcked()
@@ -53,38 +56,42 @@ func TestClusterKillDuringLoad(t *testing.T) {
 	dropped := c.waitBrokers(t, c.Session+c.Heartbeat+3*time.Second)
 	newHolder, _ := waitLeaseHolder(t, c, holder)
 	leaseMoved := time.Since(start) - killedAt
-	chk.waitAcked(t, writers*perWriter*3/5, 30*time.Second)
+	chk.waitAcked(t, chk.numAcked()+500, 30*time.Second) // through the other two
 	victim.restart(t)
 	restartedAt := time.Since(start)
 
 	// Then a rolling restart of another broker: SIGTERM drains it (every
 	// request it read is answered) and it deregisters.
 	other := c.Brokers[(victim.Index+1)%len(c.Brokers)]
-	chk.waitAcked(t, writers*perWriter*3/4, 30*time.Second)
+	chk.waitAcked(t, chk.numAcked()+500, 30*time.Second)
 	other.term(t)
 	termAt := time.Since(start)
 	chk.waitAcked(t, chk.numAcked()+200, 30*time.Second)
 	other.restart(t)
+	chk.waitAcked(t, chk.numAcked()+500, 30*time.Second)
 
-	load.waitSent(t, 60*time.Second)
+	sent := load.halt()
 	chk.wait(t, 60*time.Second)
 	produced := time.Since(start)
+	if sent >= writers*maxPerWriter {
+		t.Fatalf("the load ran to its cap of %d records: the faults took too long", sent)
+	}
 	// Consumers see the end of the log before they stop.
-	waitObserved(t, chk, writers*perWriter, 30*time.Second)
+	waitObserved(t, chk, sent, 30*time.Second)
 	stopConsumers()
 
 	got, hwm := readLogVia(t, topic, 60*time.Second, func(o ...kgo.Opt) *kgo.Client { return clusterClient(t, c.seeds(), o...) })
 	rep := chk.check(got, hwm)
 	t.Logf("killed broker %d at %v (%d acked), gone from Metadata %v later; housekeeping lease to %s %v after the kill; restarted at %v; "+
-		"broker %d stopped by SIGTERM at %v and restarted; all produced by %v",
+		"broker %d stopped by SIGTERM at %v and restarted; %d records produced by %v",
 		victim.Index, killedAt.Round(time.Millisecond), ackedAtKill, dropped.Round(time.Millisecond), newHolder, leaseMoved.Round(time.Millisecond),
-		restartedAt.Round(time.Millisecond), other.Index, termAt.Round(time.Millisecond), produced.Round(time.Millisecond))
+		restartedAt.Round(time.Millisecond), other.Index, termAt.Round(time.Millisecond), sent, produced.Round(time.Millisecond))
 	t.Logf("%v", rep)
 	if !rep.ok() {
 		t.FailNow()
 	}
-	if rep.Acked != writers*perWriter || rep.Failed != 0 {
-		t.Fatalf("%d of %d records acknowledged, %d failed: clients did not carry on", rep.Acked, writers*perWriter, rep.Failed)
+	if rep.Acked != sent || rep.Failed != 0 {
+		t.Fatalf("%d of %d records acknowledged, %d failed: clients did not carry on", rep.Acked, sent, rep.Failed)
 	}
 	sameLogEverywhere(t, c, topic, got)
 
