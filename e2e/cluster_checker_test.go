@@ -238,7 +238,7 @@ func (c *checker) check(log map[int32][]*kgo.Record, hwm map[int32]int64) *check
 		}
 	}
 	for v := range found {
-		if _, ok := c.acked[v]; !ok {
+		if _, ok := c.acked[v]; !ok && c.attempted[v] {
 			r.Indeterminate++
 		}
 	}
@@ -352,4 +352,44 @@ func sortedPos[V any](m map[logPos]V) []logPos {
 		return out[i].Partition < out[j].Partition || out[i].Partition == out[j].Partition && out[i].Offset < out[j].Offset
 	})
 	return out
+}
+
+// TestClusterCheckerFindsAnomalies feeds the checker a made-up history and
+// log with one anomaly of each kind, so that a checker that finds nothing
+// cannot pass the cluster tests by accident.
+func TestClusterCheckerFindsAnomalies(t *testing.T) {
+	chk := newChecker()
+	for i := range 6 {
+		chk.attempt(checkerValue(0, i))
+	}
+	chk.ack(checkerValue(0, 0), logPos{0, 0})
+	chk.ack(checkerValue(0, 1), logPos{0, 1})
+	chk.ack(checkerValue(0, 2), logPos{0, 5}) // read at 0/2: moved
+	chk.ack(checkerValue(0, 5), logPos{1, 0}) // absent: lost
+	chk.observe("something else", logPos{0, 1})
+	rec := func(p int32, o int64, v string) *kgo.Record {
+		return &kgo.Record{Partition: p, Offset: o, Value: []byte(v)}
+	}
+	log := map[int32][]*kgo.Record{0: {
+		rec(0, 0, checkerValue(0, 0)),
+		rec(0, 1, checkerValue(0, 1)),
+		rec(0, 2, checkerValue(0, 2)),
+		rec(0, 3, checkerValue(0, 4)), // indeterminate (never acked), then
+		rec(0, 4, checkerValue(0, 3)), // 3 after 4: reordered
+		rec(0, 6, checkerValue(0, 1)), // offset 5 skipped: gap; 0-1 again: duplicated
+		rec(0, 7, "intruder"),         // never attempted: unexpected
+	}}
+	rep := chk.check(log, map[int32]int64{0: 8, 1: 0})
+	t.Logf("%v", rep)
+	for name, n := range map[string]int{
+		"lost": len(rep.Lost), "duplicated": len(rep.Duplicated), "reordered": len(rep.Reordered),
+		"gaps": len(rep.Gaps), "unexpected": len(rep.Unexpected), "moved": len(rep.Moved), "inconsistent": len(rep.Inconsistent),
+	} {
+		if n != 1 {
+			t.Errorf("%s: %d found, want 1", name, n)
+		}
+	}
+	if rep.ok() || rep.Indeterminate != 2 {
+		t.Errorf("ok=%v indeterminate=%d, want a failed check with 2 indeterminate", rep.ok(), rep.Indeterminate)
+	}
 }
