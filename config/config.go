@@ -90,7 +90,10 @@ type Intake struct {
 	// (Bufstream's intake.delay_max). 0 flushes at once. Default: 5ms.
 	Linger time.Duration `yaml:"delay_max"`
 	// MaxBytes flushes early once the gathered data reaches it (Bufstream's
-	// intake.delay_max_bytes). Default: 4MiB.
+	// intake.delay_max_bytes). It starts a flush; it does not cap one: data
+	// gathered while the previous flush was being written goes into the
+	// next one whole, so under load intake objects grow past MaxBytes (up to
+	// MaxBufferedBytes) and fewer, larger writes keep up. Default: 4MiB.
 	MaxBytes ByteSize `yaml:"delay_max_bytes"`
 	// MaxBufferedBytes bounds the data gathered or being flushed; produce
 	// requests beyond it wait (backpressure). At least MaxBytes.

@@ -87,7 +87,7 @@ func (r *Reader) read(ctx context.Context, pk metastore.PartitionKey, offset int
 	for {
 		entries, st, err := r.meta.ReadIndex(ctx, pk, next, indexPage)
 		if err != nil {
-			return Result{}, fmt.Errorf("read index of %v from %d: %w", pk, next, err)
+			return Result{}, err // the store's error names the partition and offset
 		}
 		if out == nil && (offset < st.LogStart || offset > st.HighWater) {
 			return Result{State: st}, fmt.Errorf("%w: %d not in [%d, %d]", ErrOffsetOutOfRange, offset, st.LogStart, st.HighWater)
