@@ -1,6 +1,6 @@
 # Few targets, real clients. `make test` is what CI runs (.ci/run).
 GO        ?= go
-FUZZTIME  ?= 15s
+FUZZTIME  ?= 12s
 PKGS      := ./...
 
 .PHONY: build run test vet unit fuzz bench
@@ -27,7 +27,10 @@ unit:
 FUZZ_TARGETS := \
 	./broker:FuzzParseRequest \
 	./broker/recordbatch:FuzzValidate \
-	./broker/recordbatch:FuzzPatchRecordSet
+	./broker/recordbatch:FuzzPatchRecordSet \
+	./internal/metastore/boltstore:FuzzDecodeEntry \
+	./internal/metastore/boltstore:FuzzDecodeProducer \
+	./config:FuzzParse
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
