@@ -30,6 +30,7 @@ FUZZ_TARGETS := \
 	./broker/recordbatch:FuzzPatchRecordSet \
 	./internal/metastore/boltstore:FuzzDecodeEntry \
 	./internal/metastore/boltstore:FuzzDecodeProducer \
+	./internal/metastore:FuzzDecodeSeqBatches \
 	./config:FuzzParse
 
 fuzz:

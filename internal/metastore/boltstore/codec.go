@@ -128,31 +128,18 @@ func encodeProducer(st *metastore.ProducerState) []byte {
 	v := make([]byte, 0, 3+16*len(st.Batches))
 	v = binary.BigEndian.AppendUint16(v, uint16(st.Epoch))
 	v = append(v, byte(len(st.Batches)))
-	for _, b := range st.Batches {
-		v = binary.BigEndian.AppendUint32(v, uint32(b.FirstSeq))
-		v = binary.BigEndian.AppendUint32(v, uint32(b.LastSeq))
-		v = binary.BigEndian.AppendUint64(v, uint64(b.BaseOffset))
-	}
-	return v
+	return metastore.AppendSeqBatches(v, st.Batches)
 }
 
 func decodeProducer(v []byte) (*metastore.ProducerState, error) {
 	if len(v) < 3 || len(v) != 3+16*int(v[2]) {
 		return nil, fmt.Errorf("producer state of %d bytes: %w", len(v), errCorrupt)
 	}
-	st := &metastore.ProducerState{
-		Epoch:   int16(binary.BigEndian.Uint16(v)),
-		Batches: make([]metastore.SeqBatch, v[2]),
+	bs, err := metastore.DecodeSeqBatches(v[3:])
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errCorrupt, err)
 	}
-	for i := range st.Batches {
-		b := v[3+16*i:]
-		st.Batches[i] = metastore.SeqBatch{
-			FirstSeq:   int32(binary.BigEndian.Uint32(b)),
-			LastSeq:    int32(binary.BigEndian.Uint32(b[4:])),
-			BaseOffset: int64(binary.BigEndian.Uint64(b[8:])),
-		}
-	}
-	return st, nil
+	return &metastore.ProducerState{Epoch: int16(binary.BigEndian.Uint16(v)), Batches: bs}, nil
 }
 
 // Objects: uvarint refs, uvarint size.

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -241,31 +240,17 @@ func (a *appender) write(ctx context.Context, tx pgx.Tx, obj metastore.ObjectRef
 	return res.Close()
 }
 
-// Producer state batches: n × (first int32, last int32, base int64),
-// big-endian; the epoch has a column of its own.
+// Producer state batches are stored as metastore.AppendSeqBatches writes
+// them; the epoch has a column of its own.
 
 func encodeBatches(bs []metastore.SeqBatch) []byte {
-	v := make([]byte, 0, 16*len(bs))
-	for _, b := range bs {
-		v = binary.BigEndian.AppendUint32(v, uint32(b.FirstSeq))
-		v = binary.BigEndian.AppendUint32(v, uint32(b.LastSeq))
-		v = binary.BigEndian.AppendUint64(v, uint64(b.BaseOffset))
-	}
-	return v
+	return metastore.AppendSeqBatches(make([]byte, 0, 16*len(bs)), bs)
 }
 
 func decodeProducer(epoch int16, v []byte) (*metastore.ProducerState, error) {
-	if len(v)%16 != 0 || len(v)/16 > metastore.MaxCachedBatches {
-		return nil, fmt.Errorf("producer batches of %d bytes: %w", len(v), errCorrupt)
+	bs, err := metastore.DecodeSeqBatches(v)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errCorrupt, err)
 	}
-	st := &metastore.ProducerState{Epoch: epoch, Batches: make([]metastore.SeqBatch, len(v)/16)}
-	for i := range st.Batches {
-		b := v[16*i:]
-		st.Batches[i] = metastore.SeqBatch{
-			FirstSeq:   int32(binary.BigEndian.Uint32(b)),
-			LastSeq:    int32(binary.BigEndian.Uint32(b[4:])),
-			BaseOffset: int64(binary.BigEndian.Uint64(b[8:])),
-		}
-	}
-	return st, nil
+	return &metastore.ProducerState{Epoch: epoch, Batches: bs}, nil
 }
