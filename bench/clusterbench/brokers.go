@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/tributary-io/tributary/internal/tests3"
 )
 
 // broker is one `tributary serve` process of the cluster under test.
@@ -24,7 +26,7 @@ type broker struct {
 
 // clusterConfig is the bufstream.yaml every broker of a round reads: the
 // shape of config/cluster.yaml on this round's database and bucket.
-func clusterConfig(dsn, bucket string, v *versity) string {
+func clusterConfig(dsn, bucket string, s3 tests3.Server) string {
 	return fmt.Sprintf(`version: v1beta1
 kafka:
   listeners:
@@ -44,7 +46,7 @@ data:
       string: %s
     secret_access_key:
       string: %s
-`, dsn, bucket, v.region, v.endpoint, v.access, v.secret)
+`, dsn, bucket, s3.Region, s3.Endpoint, s3.AccessKey, s3.SecretKey)
 }
 
 // startBroker runs bin serve with cfg and its own addresses and data dir,

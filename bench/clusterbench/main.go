@@ -44,6 +44,9 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/tributary-io/tributary/internal/testpg"
+	"github.com/tributary-io/tributary/internal/tests3"
 )
 
 type options struct {
@@ -87,8 +90,8 @@ type env struct {
 	o    options
 	root string
 	bin  string
-	pg   *postgres
-	s3   *versity
+	pg   *testpg.Server
+	s3   tests3.Server
 	vals values
 }
 
@@ -109,14 +112,14 @@ func run(o options) error {
 	if e.bin, err = buildTributary(root); err != nil {
 		return err
 	}
-	if e.pg, err = startPostgres(root); err != nil {
+	if e.pg, err = testpg.Launch(filepath.Join(root, "postgres")); err != nil {
 		return err
 	}
-	defer e.pg.stop()
-	if e.s3, err = startVersity(root); err != nil {
+	defer e.pg.Close()
+	if e.s3, err = tests3.Launch(filepath.Join(root, "s3")); err != nil {
 		return err
 	}
-	defer e.s3.stop()
+	defer e.s3.Close()
 
 	fmt.Printf("clusterbench: %d KiB records, acks=all, idempotent, %d partitions, %d producers spread over the brokers; "+
 		"Postgres (fsync on) and versitygw on this machine; %d cores\n", o.size/1024, o.partitions, o.producers, runtime.NumCPU())
@@ -158,18 +161,18 @@ func (e *env) round(n int) (row, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	db, bucket := fmt.Sprintf("bench_%d", n), fmt.Sprintf("bench-%d", n)
-	if _, err := e.pg.query(ctx, "postgres", "CREATE DATABASE "+db); err != nil {
+	if _, err := e.query(ctx, "postgres", "CREATE DATABASE "+db); err != nil {
 		return r, fmt.Errorf("create database: %w", err)
 	}
-	if err := e.s3.createBucket(ctx, bucket); err != nil {
+	if err := e.s3.CreateBucket(ctx, bucket); err != nil {
 		return r, fmt.Errorf("create bucket: %w", err)
 	}
-	xact0, err := e.pg.xactCommit(ctx, db)
+	xact0, err := e.xactCommit(ctx, db)
 	if err != nil {
 		return r, err
 	}
 	cfg := filepath.Join(e.root, fmt.Sprintf("cluster-%d.yaml", n))
-	if err := os.WriteFile(cfg, []byte(clusterConfig(e.pg.dsn(db), bucket, e.s3)), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(clusterConfig(e.pg.DSN(db), bucket, e.s3)), 0o600); err != nil {
 		return r, err
 	}
 	var bs []*broker
@@ -192,7 +195,7 @@ func (e *env) round(n int) (row, error) {
 		b.stop() // backends publish their statistics as they exit
 	}
 	bs = nil
-	xact1, err := e.pg.xactCommit(ctx, db)
+	xact1, err := e.xactCommit(ctx, db)
 	if err != nil {
 		return r, err
 	}
@@ -252,14 +255,14 @@ func (e *env) phase(ctx context.Context, bs []*broker, load func() (loadResult, 
 	if err != nil {
 		return p, err
 	}
-	xid0, err := e.pg.query(ctx, "postgres", "SELECT txid_current()")
+	xid0, err := e.query(ctx, "postgres", "SELECT txid_current()")
 	if err != nil {
 		return p, err
 	}
 	if p.loadResult, err = load(); err != nil {
 		return p, err
 	}
-	xid1, err := e.pg.query(ctx, "postgres", "SELECT txid_current()")
+	xid1, err := e.query(ctx, "postgres", "SELECT txid_current()")
 	if err != nil {
 		return p, err
 	}

@@ -18,6 +18,10 @@
 //     the shared server would break the other tests of the binary, so it
 //     has no such controls.
 //
+// A program (a benchmark) that needs a server without a testing.TB uses
+// Launch(dir) and Close, which New is built on: errors are returned, not
+// skips, and the files stay in dir for the caller.
+//
 // A server is a new cluster (initdb) in a temporary directory, listening
 // on 127.0.0.1 on a free port, with its unix socket in that directory and
 // trust authentication for user postgres. It runs as the postgres user

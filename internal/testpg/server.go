@@ -67,8 +67,28 @@ func New(tb testing.TB) *Server {
 	return s
 }
 
-// newServer creates a cluster in a fresh temporary directory and starts it.
+// newServer starts a server in a fresh temporary directory, removed
+// again if the start fails.
 func newServer() (*Server, error) {
+	dir, err := os.MkdirTemp("", "testpg-")
+	if err != nil {
+		return nil, fmt.Errorf("testpg: %w", err)
+	}
+	s, err := Launch(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return s, nil
+}
+
+// Launch creates a cluster in dir (created if missing; it must not hold
+// one already) and starts it, for a program rather than a test: nothing
+// skips, and Close stops the server but leaves dir and its log
+// (postgres.log) to the caller. When the process runs as root the server
+// runs as the postgres user, who then owns dir and must be able to reach
+// it. The error wraps errNoServer when no server binaries are installed.
+func Launch(dir string) (*Server, error) {
 	bin, err := findBin()
 	if err != nil {
 		return nil, err
@@ -77,17 +97,14 @@ func newServer() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "testpg-")
-	if err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("testpg: %w", err)
 	}
 	s := &Server{bin: bin, dir: dir, acct: acct}
 	if err := s.initdb(); err != nil {
-		os.RemoveAll(dir)
 		return nil, err
 	}
 	if err := s.startOnFreePort(); err != nil {
-		os.RemoveAll(dir)
 		return nil, err
 	}
 	return s, nil
@@ -247,10 +264,14 @@ func (s *Server) stop(sig syscall.Signal) error {
 	}
 }
 
+// Close stops the server cleanly (fast shutdown), leaving its files;
+// closing a stopped server does nothing. For servers from Launch: New's
+// are closed and removed at the test's cleanup.
+func (s *Server) Close() error { return s.stop(syscall.SIGINT) }
+
 // remove stops the server and deletes its files.
 func (s *Server) remove() error {
-	err := s.stop(syscall.SIGINT)
-	return errors.Join(err, os.RemoveAll(s.dir))
+	return errors.Join(s.Close(), os.RemoveAll(s.dir))
 }
 
 // DSN returns the connection string of database db on s.

@@ -7,7 +7,9 @@
 // test uses, so tests sharing the server stay independent and may run in
 // parallel. A fault test that needs to take S3 away gets a server of its own
 // from NewServer and drives it with Stop, Start, Pause and Resume; the shared
-// server cannot be stopped.
+// server cannot be stopped. A program (a benchmark) gets one without a
+// testing.TB from Launch, which NewServer is built on, and stops it with
+// Close.
 //
 // Finding the server: $TESTS3_VERSITYGW if set, else "versitygw" in PATH,
 // else $(go env GOPATH)/bin/versitygw. Where none exists the test is skipped

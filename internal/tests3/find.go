@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"go/build"
 	"os"
 	"os/exec"
@@ -20,6 +21,10 @@ const InstallHint = "go install github.com/versity/versitygw/cmd/versitygw@v1.8.
 // EnvBinary names an environment variable that, when set, is the path of
 // the versitygw binary to run.
 const EnvBinary = "TESTS3_VERSITYGW"
+
+// errNoBinary is Launch's error when findBinary finds no versitygw.
+var errNoBinary = errors.New("tests3: versitygw not found in $" + EnvBinary +
+	", PATH, $GOBIN or $GOPATH/bin; install it with: " + InstallHint)
 
 // findBinary returns the versitygw binary's path, or "" when there is none:
 // $TESTS3_VERSITYGW, then PATH, then $GOBIN, then each GOPATH's bin (the

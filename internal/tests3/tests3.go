@@ -1,6 +1,8 @@
 package tests3
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -90,20 +92,44 @@ func NewBucket(tb testing.TB) string {
 // directory removed when the test ends. Skips or fails as Start does.
 func NewServer(tb testing.TB) Server {
 	tb.Helper()
-	bin := findBinary()
-	if bin == "" {
+	s, err := Launch(tb.TempDir())
+	if errors.Is(err, errNoBinary) {
 		Start(tb) // skips or fails with the install hint
 		tb.Fatal("tests3: unreachable: Start passed without a binary")
 	}
-	p, err := newProc(bin, tb.TempDir())
 	if err != nil {
-		tb.Fatalf("tests3: new server: %v", err)
+		tb.Fatal(err)
+	}
+	tb.Cleanup(s.Close) // before TempDir's removal: cleanups run last-in first-out
+	return s
+}
+
+// Launch starts a server of the caller's own on a fresh port, keeping its
+// state in dir (buckets under data/, the log in versitygw.log), for a
+// program rather than a test: nothing skips, and Close kills the server
+// but leaves dir to the caller. The error is errNoBinary when there is no
+// versitygw to run.
+func Launch(dir string) (Server, error) {
+	bin := findBinary()
+	if bin == "" {
+		return Server{}, errNoBinary
+	}
+	p, err := newProc(bin, dir)
+	if err != nil {
+		return Server{}, fmt.Errorf("tests3: new server: %w", err)
 	}
 	if err := p.startFresh(); err != nil {
-		tb.Fatalf("tests3: start server: %v", err)
+		return Server{}, fmt.Errorf("tests3: start server: %w", err)
 	}
-	tb.Cleanup(p.stop) // before TempDir's removal: cleanups run last-in first-out
-	return serverOf(p, false)
+	return serverOf(p, false), nil
+}
+
+// Close kills s (as Stop does) and waits for it to exit, leaving its
+// directory. The shared server is left alone: Shutdown stops it.
+func (s Server) Close() {
+	if s.p != nil && !s.shared {
+		s.p.stop()
+	}
 }
 
 func serverOf(p *proc, isShared bool) Server {
@@ -127,11 +153,20 @@ func (s Server) NewBucket(tb testing.TB) string {
 	name := fmt.Sprintf("tests3-%04d-%s", bucketSeq.Add(1), randHex(4))
 	ctx, cancel := waitCtx()
 	defer cancel()
-	if _, err := s.Client().CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
-		tb.Fatalf("tests3: create bucket %s: %v", name, err)
+	if err := s.CreateBucket(ctx, name); err != nil {
+		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { os.RemoveAll(filepath.Join(s.p.dataDir, name)) })
 	return name
+}
+
+// CreateBucket creates bucket name on s, for a program; tests take
+// NewBucket, which names the bucket and removes it at the end.
+func (s Server) CreateBucket(ctx context.Context, name string) error {
+	if _, err := s.Client().CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
+		return fmt.Errorf("tests3: create bucket %s: %w", name, err)
+	}
+	return nil
 }
 
 // Client returns an S3 client for s with its root credentials, path-style,
