@@ -143,7 +143,7 @@ func parseRequest(body []byte) (parsed, error) {
 	req := kmsg.RequestForKey(p.key)
 	req.SetVersion(p.version)
 	if req.IsFlexible() {
-		kmsg.SkipTags(&r)
+		skipTags(&r)
 	}
 	if err := r.Complete(); err != nil {
 		return p, fmt.Errorf("%s v%d header tags: %w", kmsg.NameForKey(p.key), p.version, errCloseConn)
@@ -153,6 +153,16 @@ func parseRequest(body []byte) (parsed, error) {
 	}
 	p.req = req
 	return p, nil
+}
+
+// skipTags skips a tag section like kmsg.SkipTags, but stops as soon as
+// the reader runs out: kmsg's loop runs for the full claimed count even on
+// a spent reader, so a 5-byte count costs seconds of CPU.
+func skipTags(r *kbin.Reader) {
+	for n := r.Uvarint(); n > 0 && r.Ok(); n-- {
+		_, size := r.Uvarint(), r.Uvarint()
+		r.Span(int(size))
+	}
 }
 
 // readFrame reads one size-prefixed request; a size over the limit or below
