@@ -99,6 +99,10 @@ type Intake struct {
 	// requests beyond it wait (backpressure). At least MaxBytes.
 	// Default: 64MiB.
 	MaxBufferedBytes ByteSize `yaml:"max_buffered_bytes"`
+	// FlushTimeout bounds one flush's object write plus metadata commit; a
+	// flush past it fails (its produces get a retriable error) and the next
+	// one starts (a Tributary key). Default: 30s.
+	FlushTimeout time.Duration `yaml:"flush_timeout"`
 }
 
 // Fetch configures the read path.
@@ -169,6 +173,7 @@ func Default() Config {
 			Linger:           5 * time.Millisecond,
 			MaxBytes:         4 * MiB,
 			MaxBufferedBytes: 64 * MiB,
+			FlushTimeout:     30 * time.Second,
 		},
 		Fetch: Fetch{CacheBytes: 256 * MiB},
 		Housekeeping: Housekeeping{

@@ -79,6 +79,7 @@ intake:
   delay_max: 20ms
   delay_max_bytes: 8388608
   max_buffered_bytes: 1GiB
+  flush_timeout: 45s
 fetch:
   cache_bytes: 0
 housekeeping:
@@ -102,7 +103,7 @@ housekeeping:
 			AutoCreateTopics: false, DefaultPartitions: 12, MaxRequestBytes: 50_000_000, BrokerID: 7,
 		},
 		Admin:  config.Admin{ListenAddress: "0.0.0.0:19089"},
-		Intake: config.Intake{Linger: 20 * time.Millisecond, MaxBytes: 8 * config.MiB, MaxBufferedBytes: config.GiB},
+		Intake: config.Intake{Linger: 20 * time.Millisecond, MaxBytes: 8 * config.MiB, MaxBufferedBytes: config.GiB, FlushTimeout: 45 * time.Second},
 		Fetch:  config.Fetch{CacheBytes: 0},
 		Housekeeping: config.Housekeeping{
 			Interval: 90 * time.Second, SegmentTargetBytes: 16 * config.MiB, SegmentMinAge: 5 * time.Minute,
@@ -252,6 +253,7 @@ func TestValidateNamesEveryKey(t *testing.T) {
 	cfg.Intake.Linger = -time.Second
 	cfg.Intake.MaxBytes = 0
 	cfg.Intake.MaxBufferedBytes = -1
+	cfg.Intake.FlushTimeout = 0
 	cfg.Fetch.CacheBytes = -1
 	cfg.Housekeeping = config.Housekeeping{Interval: 0, SegmentTargetBytes: 0, SegmentMinAge: -1, OrphanGrace: time.Second, DeadObjectGrace: -1}
 	cfg.Membership = config.Membership{HeartbeatInterval: 0, SessionTimeout: -1}
@@ -264,7 +266,7 @@ func TestValidateNamesEveryKey(t *testing.T) {
 		"kafka.listeners[1].name", "kafka.listeners[1].listen_address", "kafka.listeners[1].advertise_address",
 		"kafka.listeners[2].listen_address", "kafka.listeners[2].advertise_address",
 		"kafka.num_partitions", "kafka.max_request_bytes", "kafka.broker_id", "admin.listen_address",
-		"intake.delay_max", "intake.delay_max_bytes", "intake.max_buffered_bytes", "fetch.cache_bytes",
+		"intake.delay_max", "intake.delay_max_bytes", "intake.max_buffered_bytes", "intake.flush_timeout", "fetch.cache_bytes",
 		"housekeeping.interval", "housekeeping.segment_target_bytes", "housekeeping.segment_min_age",
 		"housekeeping.orphan_grace", "housekeeping.dead_object_grace",
 		"membership.heartbeat_interval", "membership.session_timeout",

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -155,6 +156,9 @@ type S3 struct {
 	// SecretAccessKey is the static access key's secret; set with
 	// AccessKeyID or not at all. Default: unset (see AccessKeyID).
 	SecretAccessKey DataSource `yaml:"secret_access_key"`
+	// Timeout bounds one S3 operation, retries included (a Tributary key;
+	// Bufstream has none). Default: 0, meaning 30s.
+	Timeout time.Duration `yaml:"timeout"`
 }
 
 // NewS3 returns an S3 store on uri ("s3://bucket/prefix/") with Bucket and

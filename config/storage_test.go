@@ -296,13 +296,14 @@ data:
     uri: gs://b/
     endpoint: minio:9000
     access_key_id: KEY
+    timeout: -1s
 membership:
   heartbeat_interval: 2s
   session_timeout: 5s
 `)
 	for _, key := range []string{
 		"metadata.postgres.dsn", "metadata.postgres.pool.max_connections",
-		"data.s3.uri", "data.s3.endpoint", "data.s3.secret_access_key", "membership.session_timeout",
+		"data.s3.uri", "data.s3.endpoint", "data.s3.secret_access_key", "data.s3.timeout", "membership.session_timeout",
 	} {
 		if !strings.Contains(fmt.Sprint(err), `"`+key+`"`) {
 			t.Errorf("validate does not name %q:\n%v", key, err)
@@ -478,7 +479,7 @@ data:
 		outs = append(outs, fmt.Sprint(err))
 	}
 	// A printed Config is still useful: it shows what is not secret.
-	for _, want := range []string{"Bucket:b ", "Prefix:p/ ", "MaxConnections:20 ", "DSN:string:<redacted> ", "SecretAccessKey:string:<redacted>}"} {
+	for _, want := range []string{"Bucket:b ", "Prefix:p/ ", "MaxConnections:20 ", "DSN:string:<redacted> ", "SecretAccessKey:string:<redacted> "} {
 		if !strings.Contains(outs[0], want) {
 			t.Errorf("%%+v of the config lacks %q: %s", want, outs[0])
 		}

@@ -61,6 +61,7 @@ func (k Kafka) validate(v *validator) {
 func (in Intake) validate(v *validator) {
 	v.check(in.Linger >= 0, "intake.delay_max", "must not be negative, got %s", in.Linger)
 	v.check(in.MaxBytes > 0, "intake.delay_max_bytes", "must be positive, got %d", in.MaxBytes)
+	v.check(in.FlushTimeout > 0, "intake.flush_timeout", "must be positive, got %s", in.FlushTimeout)
 	v.check(in.MaxBufferedBytes >= in.MaxBytes, "intake.max_buffered_bytes",
 		"must be at least intake.delay_max_bytes (%s), got %s", in.MaxBytes, in.MaxBufferedBytes)
 }
@@ -92,6 +93,7 @@ func (d Data) validate(v *validator) {
 	}
 	s.validateURI(v)
 	v.check(s.Region != "", "data.s3.region", "must not be empty")
+	v.check(s.Timeout >= 0, "data.s3.timeout", "must not be negative, got %s", s.Timeout)
 	if s.Endpoint != "" {
 		err := checkEndpoint(s.Endpoint)
 		v.check(err == nil, "data.s3.endpoint", "%s: %v", showURL(s.Endpoint), err)

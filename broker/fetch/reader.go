@@ -13,7 +13,8 @@ import (
 
 // Config tunes the read path.
 type Config struct {
-	// CacheBytes bounds the in-memory cache of stored ranges (default 256 MiB).
+	// CacheBytes bounds the in-memory cache of stored ranges; 0 disables
+	// it (config.Fetch.CacheBytes, default 256 MiB, fills it).
 	CacheBytes int64
 }
 
@@ -30,9 +31,6 @@ type Reader struct {
 
 // NewReader builds a reader over the stores.
 func NewReader(cfg Config, meta metastore.Store, obj objstore.Store) *Reader {
-	if cfg.CacheBytes <= 0 {
-		cfg.CacheBytes = 256 << 20
-	}
 	return &Reader{meta: meta, obj: obj, cache: newCache(cfg.CacheBytes)}
 }
 

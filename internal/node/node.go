@@ -129,7 +129,8 @@ func (n *Node) openObjects(ctx context.Context) (objstore.Store, error) {
 	if c == nil {
 		return objstore.NewLocal(n.cfg.ObjectDir())
 	}
-	opts := s3store.Options{Bucket: c.Bucket, Prefix: c.Prefix, Region: c.Region, Endpoint: c.Endpoint, ForcePathStyle: c.ForcePathStyle}
+	opts := s3store.Options{Bucket: c.Bucket, Prefix: c.Prefix, Region: c.Region, Endpoint: c.Endpoint,
+		ForcePathStyle: c.ForcePathStyle, Timeout: c.Timeout}
 	var err error
 	if opts.AccessKeyID, err = resolve(c.AccessKeyID, "data.s3.access_key_id"); err != nil {
 		return nil, err
@@ -196,7 +197,7 @@ func (n *Node) startServers() error {
 	n.reader = fetch.NewReader(fetch.Config{CacheBytes: int64(c.Fetch.CacheBytes)}, n.Meta, n.Objects)
 	n.writer = produce.NewWriter(produce.Config{
 		Linger: c.Intake.Linger, MaxBytes: int(c.Intake.MaxBytes),
-		MaxBufferedBytes: int64(c.Intake.MaxBufferedBytes), NodeID: nodeID,
+		MaxBufferedBytes: int64(c.Intake.MaxBufferedBytes), FlushTimeout: c.Intake.FlushTimeout, NodeID: nodeID,
 	}, n.Objects, n.Meta, produce.Hooks{
 		OnCommit:   n.reader.OnCommit,
 		OnFlushed:  n.reader.OnFlushed,
