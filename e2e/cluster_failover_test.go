@@ -124,7 +124,7 @@ func checkLeaders(t *testing.T, c *testCluster, topic string, partitions int) ma
 // and a record produced through one is read through the other.
 func TestClusterConfigFileAsGiven(t *testing.T) {
 	c := newCluster(t, clusterOpts{Heartbeat: time.Second, Session: 10 * time.Second})
-	if err := os.WriteFile(c.Config, []byte(issueConfig(c.DSN, c.Bucket, c.S3)), 0o600); err != nil {
+	if err := os.WriteFile(c.Config, []byte(c.S3.BufstreamYAML(c.DSN, c.Bucket)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	a, b := c.addBroker(t), c.addBroker(t)

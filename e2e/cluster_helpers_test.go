@@ -116,7 +116,7 @@ func newCluster(t *testing.T, opts clusterOpts) *testCluster {
 // yaml is the issue's config file with the test servers' DSN, endpoint,
 // bucket and keys, and short membership timeouts.
 func (c *testCluster) yaml() string {
-	y := issueConfig(c.DSN, c.Bucket, c.S3) + fmt.Sprintf(`membership:
+	y := c.S3.BufstreamYAML(c.DSN, c.Bucket) + fmt.Sprintf(`membership:
   heartbeat_interval: %v
   session_timeout: %v
 `, c.Heartbeat, c.Session)
@@ -163,31 +163,6 @@ func (c *testCluster) broker(t *testing.T, addr string) *clusterBroker {
 	}
 	t.Fatalf("no broker on %q", addr)
 	return nil
-}
-
-// issueConfig is the exact file of issue 3 (Cluster mode), only the DSN,
-// the bucket in the URI, the endpoint and the keys replaced.
-func issueConfig(dsn, bucket string, s3 tests3.Server) string {
-	return fmt.Sprintf(`version: v1beta1
-kafka:
-  listeners:
-    - name: plain
-      listen_address: 127.0.0.1:19092
-metadata:
-  postgres:
-    dsn:
-      string: %s
-data:
-  s3:
-    uri: s3://%s/prefix/
-    region: %s
-    endpoint: %s
-    force_path_style: true
-    access_key_id:
-      string: %s
-    secret_access_key:
-      string: %s
-`, dsn, bucket, s3.Region, s3.Endpoint, s3.AccessKey, s3.SecretKey)
 }
 
 // addBroker reserves addresses and a data directory for one more broker,

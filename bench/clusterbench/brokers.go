@@ -12,8 +12,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/tributary-io/tributary/internal/tests3"
 )
 
 // broker is one `tributary serve` process of the cluster under test.
@@ -22,31 +20,6 @@ type broker struct {
 	cmd          *exec.Cmd
 	out          bytes.Buffer
 	done         chan struct{}
-}
-
-// clusterConfig is the bufstream.yaml every broker of a round reads: the
-// shape of config/cluster.yaml on this round's database and bucket.
-func clusterConfig(dsn, bucket string, s3 tests3.Server) string {
-	return fmt.Sprintf(`version: v1beta1
-kafka:
-  listeners:
-    - name: plain
-      listen_address: 127.0.0.1:19092
-metadata:
-  postgres:
-    dsn:
-      string: %s
-data:
-  s3:
-    uri: s3://%s/prefix/
-    region: %s
-    endpoint: %s
-    force_path_style: true
-    access_key_id:
-      string: %s
-    secret_access_key:
-      string: %s
-`, dsn, bucket, s3.Region, s3.Endpoint, s3.AccessKey, s3.SecretKey)
 }
 
 // startBroker runs bin serve with cfg and its own addresses and data dir,

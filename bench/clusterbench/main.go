@@ -172,7 +172,7 @@ func (e *env) round(n int) (row, error) {
 		return r, err
 	}
 	cfg := filepath.Join(e.root, fmt.Sprintf("cluster-%d.yaml", n))
-	if err := os.WriteFile(cfg, []byte(clusterConfig(e.pg.DSN(db), bucket, e.s3)), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(e.s3.BufstreamYAML(e.pg.DSN(db), bucket)), 0o600); err != nil {
 		return r, err
 	}
 	var bs []*broker
