@@ -1,6 +1,7 @@
 package metastore
 
 import (
+	"crypto/rand"
 	"encoding/hex"
 	"strconv"
 )
@@ -23,4 +24,14 @@ func (id TopicID) String() string {
 // String formats pk as "topicID/partition" for messages.
 func (pk PartitionKey) String() string {
 	return pk.Topic.String() + "/" + strconv.Itoa(int(pk.Partition))
+}
+
+// NewTopicID draws a random version 4 (RFC 4122) UUID for a new topic;
+// backends check it against the IDs they hold.
+func NewTopicID() TopicID {
+	var id TopicID
+	rand.Read(id[:])          // never fails (crypto/rand, Go 1.24+)
+	id[6] = id[6]&0x0f | 0x40 // version 4
+	id[8] = id[8]&0x3f | 0x80 // RFC 4122 variant
+	return id
 }

@@ -36,3 +36,15 @@ func ValidateReplace(old []IndexEntry, repl IndexEntry) error {
 	}
 	return nil
 }
+
+// ValidateTopicSpec checks a CreateTopic request: a name, and at least one
+// partition (ErrInvalidPartitions). Every backend calls it first.
+func ValidateTopicSpec(spec TopicSpec) error {
+	if spec.Name == "" {
+		return fmt.Errorf("create topic: empty name: %w", ErrInvalidRequest)
+	}
+	if spec.Partitions < 1 {
+		return fmt.Errorf("create topic %s with %d partitions: %w", spec.Name, spec.Partitions, ErrInvalidPartitions)
+	}
+	return nil
+}

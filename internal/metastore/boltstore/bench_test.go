@@ -7,6 +7,7 @@ import (
 
 	"github.com/tributary-io/tributary/internal/metastore"
 	"github.com/tributary-io/tributary/internal/metastore/boltstore"
+	"github.com/tributary-io/tributary/internal/metastore/metastoretest"
 )
 
 // benchStore opens a store with one 6-partition topic.
@@ -59,27 +60,8 @@ func BenchmarkAppend(b *testing.B) {
 	}
 }
 
-// BenchmarkReadIndex measures the fetch path's lookup: find the entry
-// holding an offset in a partition of 100k entries and read 10 entries.
+// BenchmarkReadIndex: see metastoretest.BenchReadIndex.
 func BenchmarkReadIndex(b *testing.B) {
 	s, pks := benchStore(b, boltstore.Options{NoSync: true})
-	const entries = 100_000
-	for i := 0; i < entries; i += 1000 {
-		batches := make([]metastore.AppendBatch, 1000)
-		for j := range batches {
-			batches[j] = metastore.AppendBatch{Partition: pks[0], Pos: int64(j), Size: 1, NumRecords: 4, ProducerID: -1}
-		}
-		obj := metastore.ObjectRef{Key: fmt.Sprintf("intake/%d", i), Size: 1000}
-		if _, err := s.Append(b.Context(), obj, batches); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		from := int64(i*7919) % (entries * 4)
-		got, _, err := s.ReadIndex(b.Context(), pks[0], from, 10)
-		if err != nil || len(got) == 0 || got[0].BaseOffset > from || got[0].LastOffset < from {
-			b.Fatalf("ReadIndex(%d) = %+v, %v", from, got, err)
-		}
-	}
+	metastoretest.BenchReadIndex(b, s, pks[0])
 }

@@ -2,7 +2,6 @@ package boltstore
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"maps"
@@ -16,12 +15,8 @@ import (
 // CreateTopic creates a topic with a fresh random (version 4) TopicID and
 // empty partitions.
 func (s *Store) CreateTopic(ctx context.Context, spec metastore.TopicSpec) (metastore.Topic, error) {
-	if spec.Name == "" {
-		return metastore.Topic{}, fmt.Errorf("create topic: empty name: %w", metastore.ErrInvalidRequest)
-	}
-	if spec.Partitions < 1 {
-		return metastore.Topic{}, fmt.Errorf("create topic %s with %d partitions: %w",
-			spec.Name, spec.Partitions, metastore.ErrInvalidPartitions)
+	if err := metastore.ValidateTopicSpec(spec); err != nil {
+		return metastore.Topic{}, err
 	}
 	topic := metastore.Topic{
 		Name:       spec.Name,
@@ -57,11 +52,7 @@ func (s *Store) CreateTopic(ctx context.Context, spec metastore.TopicSpec) (meta
 // mean a broken random source.
 func (t *tx) newTopicID() (metastore.TopicID, error) {
 	for range 3 {
-		var id metastore.TopicID
-		rand.Read(id[:])          // never fails (crypto/rand, Go 1.24+)
-		id[6] = id[6]&0x0f | 0x40 // version 4
-		id[8] = id[8]&0x3f | 0x80 // RFC 4122 variant
-		if t.topicIDs.Get(id[:]) == nil {
+		if id := metastore.NewTopicID(); t.topicIDs.Get(id[:]) == nil {
 			return id, nil
 		}
 	}

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"maps"
@@ -15,19 +14,15 @@ import (
 // CreateTopic creates a topic with a fresh random (version 4) TopicID and
 // empty partitions; CreatedAt is the database's clock.
 func (s *Store) CreateTopic(ctx context.Context, spec metastore.TopicSpec) (metastore.Topic, error) {
-	if spec.Name == "" {
-		return metastore.Topic{}, fmt.Errorf("create topic: empty name: %w", metastore.ErrInvalidRequest)
-	}
-	if spec.Partitions < 1 {
-		return metastore.Topic{}, fmt.Errorf("create topic %s with %d partitions: %w",
-			spec.Name, spec.Partitions, metastore.ErrInvalidPartitions)
+	if err := metastore.ValidateTopicSpec(spec); err != nil {
+		return metastore.Topic{}, err
 	}
 	topic := metastore.Topic{Name: spec.Name, Partitions: spec.Partitions, Configs: maps.Clone(spec.Configs)}
 	if topic.Configs == nil {
 		topic.Configs = map[string]string{}
 	}
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		topic.ID = newTopicID()
+		topic.ID = metastore.NewTopicID()
 		err := tx.QueryRow(ctx, sqlTopicInsert, topic.ID, topic.Name, topic.Partitions, topic.Configs).Scan(&topic.CreatedAt)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return metastore.ErrTopicExists
@@ -43,16 +38,6 @@ func (s *Store) CreateTopic(ctx context.Context, spec metastore.TopicSpec) (meta
 	}
 	topic.CreatedAt = topic.CreatedAt.UTC()
 	return topic, nil
-}
-
-// newTopicID draws a random UUID. A collision of 122 random bits is not
-// expected even once; the primary key would refuse it.
-func newTopicID() metastore.TopicID {
-	var id metastore.TopicID
-	rand.Read(id[:])          // never fails (crypto/rand, Go 1.24+)
-	id[6] = id[6]&0x0f | 0x40 // version 4
-	id[8] = id[8]&0x3f | 0x80 // RFC 4122 variant
-	return id
 }
 
 // scanTopic reads a row of (id, name, partitions, configs, created_at);
