@@ -10,6 +10,10 @@ var (
 	ErrOutOfOrderSequence   = errors.New("metastore: out of order sequence number")
 	ErrInvalidProducerEpoch = errors.New("metastore: invalid producer epoch")
 	ErrConflict             = errors.New("metastore: index changed concurrently")
+	ErrUnknownGroup         = errors.New("metastore: unknown group")
+	// ErrIllegalGeneration: an offset commit named a generation the stored
+	// group no longer has (a zombie member or a stale coordinator).
+	ErrIllegalGeneration = errors.New("metastore: illegal generation")
 	// ErrInvalidRequest marks a call the caller should never have made
 	// (empty names or keys, batches taking no offsets, a ReplaceIndex whose
 	// replacement does not cover the old entries). It is a bug, not a retry.
