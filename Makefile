@@ -46,3 +46,9 @@ fuzz:
 # Produce/consume figures: 1 KiB records, acks=all, 6 partitions.
 bench:
 	$(GO) run ./bench/kafkabench
+
+# Group coordination figures: rebalance time after a join (range and
+# cooperative-sticky), OffsetCommit and OffsetFetch latency.
+.PHONY: bench-groups
+bench-groups:
+	$(GO) run ./bench/groupbench
