@@ -121,7 +121,12 @@ func (m *groupMember) run() {
 	defer close(m.done)
 	var unsettled []*kgo.Record
 	for {
-		recs := m.cl.PollRecords(m.ctx, 500).Records()
+		// A bounded poll, so that a commit refused during a rebalance is
+		// retried even when no record comes (a cooperative member keeps
+		// the partitions it had, and its position, across a rebalance).
+		pollCtx, cancel := context.WithTimeout(m.ctx, 500*time.Millisecond)
+		recs := m.cl.PollRecords(pollCtx, 500).Records()
+		cancel()
 		i := 0
 		for ; i < len(recs) && m.ctx.Err() == nil; i++ {
 			if m.o.Gate != nil && !m.o.Gate(m.ctx) {
@@ -134,9 +139,7 @@ func (m *groupMember) run() {
 			m.finish(recs[i:], unsettled)
 			return
 		}
-		if len(recs) > 0 {
-			unsettled = m.commit(unsettled)
-		}
+		unsettled = m.commit(unsettled) // nothing to do when all polled is committed
 	}
 }
 
