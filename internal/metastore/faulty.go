@@ -10,7 +10,7 @@ import (
 // Method names a Store method for fault injection.
 type Method string
 
-// The methods of Store (Cluster's included).
+// The methods of Store (Cluster's and Groups' included).
 const (
 	MethodCreateTopic        Method = "CreateTopic"
 	MethodDeleteTopic        Method = "DeleteTopic"
@@ -36,6 +36,15 @@ const (
 	MethodLiveBrokers      Method = "LiveBrokers"
 	MethodAcquireLease     Method = "AcquireLease"
 	MethodReleaseLease     Method = "ReleaseLease"
+
+	MethodGroup         Method = "Group"
+	MethodPutGroup      Method = "PutGroup"
+	MethodListGroups    Method = "ListGroups"
+	MethodDeleteGroup   Method = "DeleteGroup"
+	MethodCommitOffsets Method = "CommitOffsets"
+	MethodFetchOffsets  Method = "FetchOffsets"
+	MethodDeleteOffsets Method = "DeleteOffsets"
+	MethodExpireGroups  Method = "ExpireGroups"
 )
 
 var methods = map[Method]bool{
@@ -46,6 +55,9 @@ var methods = map[Method]bool{
 	MethodForgetObjects: true, MethodKnownObjects: true, MethodClose: true,
 	MethodRegisterBroker: true, MethodHeartbeat: true, MethodDeregisterBroker: true,
 	MethodLiveBrokers: true, MethodAcquireLease: true, MethodReleaseLease: true,
+	MethodGroup: true, MethodPutGroup: true, MethodListGroups: true, MethodDeleteGroup: true,
+	MethodCommitOffsets: true, MethodFetchOffsets: true, MethodDeleteOffsets: true,
+	MethodExpireGroups: true,
 }
 
 // Faulty wraps a Store and injects failures into chosen methods, so that
@@ -85,7 +97,15 @@ type fault struct {
 	err  error
 }
 
-var _ Store = (*Faulty)(nil)
+var (
+	_ Store  = (*Faulty)(nil)
+	_ Groups = (*Faulty)(nil)
+)
+
+// groups is the wrapped store's Groups. Every backend has them; Store
+// does not embed Groups yet only because internal/metrics wraps Store
+// too and must gain the methods first. A store without them panics.
+func (f *Faulty) groups() Groups { return f.inner.(Groups) }
 
 // NewFaulty wraps inner with no faults armed.
 func NewFaulty(inner Store) *Faulty {
@@ -300,6 +320,47 @@ func (f *Faulty) ReleaseLease(ctx context.Context, name, holder string) error {
 		return none(f.inner.ReleaseLease(ctx, name, holder))
 	})
 	return err
+}
+
+func (f *Faulty) Group(ctx context.Context, name string) (Group, error) {
+	return call(f, ctx, MethodGroup, func() (Group, error) { return f.groups().Group(ctx, name) })
+}
+
+func (f *Faulty) PutGroup(ctx context.Context, g Group, prev int64) (Group, error) {
+	return call(f, ctx, MethodPutGroup, func() (Group, error) { return f.groups().PutGroup(ctx, g, prev) })
+}
+
+func (f *Faulty) ListGroups(ctx context.Context) ([]Group, error) {
+	return call(f, ctx, MethodListGroups, func() ([]Group, error) { return f.groups().ListGroups(ctx) })
+}
+
+func (f *Faulty) DeleteGroup(ctx context.Context, name string, prev int64) error {
+	_, err := call(f, ctx, MethodDeleteGroup, func() (struct{}, error) {
+		return none(f.groups().DeleteGroup(ctx, name, prev))
+	})
+	return err
+}
+
+func (f *Faulty) CommitOffsets(ctx context.Context, group string, generation int32, offsets []GroupOffset) error {
+	_, err := call(f, ctx, MethodCommitOffsets, func() (struct{}, error) {
+		return none(f.groups().CommitOffsets(ctx, group, generation, offsets))
+	})
+	return err
+}
+
+func (f *Faulty) FetchOffsets(ctx context.Context, group string) ([]GroupOffset, error) {
+	return call(f, ctx, MethodFetchOffsets, func() ([]GroupOffset, error) { return f.groups().FetchOffsets(ctx, group) })
+}
+
+func (f *Faulty) DeleteOffsets(ctx context.Context, group string, parts []TopicPartition) error {
+	_, err := call(f, ctx, MethodDeleteOffsets, func() (struct{}, error) {
+		return none(f.groups().DeleteOffsets(ctx, group, parts))
+	})
+	return err
+}
+
+func (f *Faulty) ExpireGroups(ctx context.Context, retention time.Duration) ([]string, error) {
+	return call(f, ctx, MethodExpireGroups, func() ([]string, error) { return f.groups().ExpireGroups(ctx, retention) })
 }
 
 // Close closes the wrapped store (an armed Close fault fails it first, or

@@ -1,6 +1,9 @@
 package metastore
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // ValidateAppend refuses Append calls no correct broker makes
 // (ErrInvalidRequest); shared by backends.
@@ -45,6 +48,51 @@ func ValidateTopicSpec(spec TopicSpec) error {
 	}
 	if spec.Partitions < 1 {
 		return fmt.Errorf("create topic %s with %d partitions: %w", spec.Name, spec.Partitions, ErrInvalidPartitions)
+	}
+	return nil
+}
+
+// ValidateGroupName checks a group name given to a Groups method; shared
+// by backends.
+func ValidateGroupName(name string) error {
+	if name == "" {
+		return fmt.Errorf("empty group name: %w", ErrInvalidRequest)
+	}
+	return nil
+}
+
+// ValidateCommit checks a CommitOffsets request: a group name and a topic
+// on every offset; shared by backends.
+func ValidateCommit(group string, offsets []GroupOffset) error {
+	if err := ValidateGroupName(group); err != nil {
+		return err
+	}
+	for i, o := range offsets {
+		if o.Topic == "" {
+			return fmt.Errorf("group %s offset %d: empty topic: %w", group, i, ErrInvalidRequest)
+		}
+	}
+	return nil
+}
+
+// ValidateTopicPartitions checks a DeleteOffsets request: a group name
+// and a topic on every partition; shared by backends.
+func ValidateTopicPartitions(group string, parts []TopicPartition) error {
+	if err := ValidateGroupName(group); err != nil {
+		return err
+	}
+	for i, p := range parts {
+		if p.Topic == "" {
+			return fmt.Errorf("group %s partition %d: empty topic: %w", group, i, ErrInvalidRequest)
+		}
+	}
+	return nil
+}
+
+// ValidateRetention checks ExpireGroups's retention; shared by backends.
+func ValidateRetention(retention time.Duration) error {
+	if retention <= 0 {
+		return fmt.Errorf("group offset retention %v: %w", retention, ErrInvalidRequest)
 	}
 	return nil
 }

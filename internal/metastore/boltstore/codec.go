@@ -1,6 +1,7 @@
 package boltstore
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -203,4 +204,97 @@ func decodeTopic(name string, v []byte) (metastore.Topic, error) {
 		return metastore.Topic{}, fmt.Errorf("topic %s: id %q: %w", name, r.ID, errCorrupt)
 	}
 	return t, nil
+}
+
+// Group records: version(8) generation(4) updated(8, Unix microseconds),
+// then protocol type, kind and state name each as uvarint length and
+// bytes, then the coordinator's state to the end.
+
+func encodeGroup(g metastore.Group) []byte {
+	v := make([]byte, 0, 20+3*binary.MaxVarintLen64+len(g.ProtocolType)+len(g.Kind)+len(g.StateName)+len(g.State))
+	v = binary.BigEndian.AppendUint64(v, uint64(g.Version))
+	v = binary.BigEndian.AppendUint32(v, uint32(g.Generation))
+	v = binary.BigEndian.AppendUint64(v, uint64(g.UpdatedAt.UnixMicro()))
+	for _, s := range []string{g.ProtocolType, g.Kind, g.StateName} {
+		v = binary.AppendUvarint(v, uint64(len(s)))
+		v = append(v, s...)
+	}
+	return append(v, g.State...)
+}
+
+func decodeGroup(name string, v []byte) (metastore.Group, error) {
+	if len(v) < 20 {
+		return metastore.Group{}, fmt.Errorf("group %s: record of %d bytes: %w", name, len(v), errCorrupt)
+	}
+	g := metastore.Group{
+		Name:       name,
+		Version:    int64(binary.BigEndian.Uint64(v)),
+		Generation: int32(binary.BigEndian.Uint32(v[8:])),
+		UpdatedAt:  time.UnixMicro(int64(binary.BigEndian.Uint64(v[12:]))).UTC(),
+	}
+	d := decoder{buf: v[20:]}
+	for _, s := range []*string{&g.ProtocolType, &g.Kind, &g.StateName} {
+		*s = d.string()
+	}
+	if d.bad {
+		return metastore.Group{}, fmt.Errorf("group %s: %w", name, errCorrupt)
+	}
+	g.State = bytes.Clone(d.buf)
+	return g, nil
+}
+
+// string reads a uvarint length and that many bytes.
+func (d *decoder) string() string {
+	n := d.uvarint()
+	if d.bad || n > uint64(len(d.buf)) {
+		d.bad, d.buf = true, nil
+		return ""
+	}
+	s := string(d.buf[:n])
+	d.buf = d.buf[n:]
+	return s
+}
+
+// Group offsets live in one nested bucket per group, keyed by topic, a
+// zero byte and the partition (4): the partition's fixed width at the end
+// makes the key decode even if a topic name holds a zero byte. Values:
+// offset(8) leader epoch(4) committed(8, Unix microseconds), then the
+// metadata to the end.
+
+const offsetValueLen = 8 + 4 + 8
+
+func offsetKey(topic string, partition int32) []byte {
+	k := make([]byte, 0, len(topic)+5)
+	k = append(k, topic...)
+	k = append(k, 0)
+	return binary.BigEndian.AppendUint32(k, uint32(partition))
+}
+
+// offsetTopicPrefix starts the keys of topic's partitions (and of any
+// topic whose name extends topic with a zero byte: check offsetKeyTopic).
+func offsetTopicPrefix(topic string) []byte { return append([]byte(topic), 0) }
+
+// offsetKeyTopic returns the topic of an offset key.
+func offsetKeyTopic(k []byte) string { return string(k[:len(k)-5]) }
+
+func encodeOffset(o metastore.GroupOffset) []byte {
+	v := make([]byte, 0, offsetValueLen+len(o.Metadata))
+	v = binary.BigEndian.AppendUint64(v, uint64(o.Offset))
+	v = binary.BigEndian.AppendUint32(v, uint32(o.LeaderEpoch))
+	v = binary.BigEndian.AppendUint64(v, uint64(o.CommittedAt.UnixMicro()))
+	return append(v, o.Metadata...)
+}
+
+func decodeOffset(k, v []byte) (metastore.GroupOffset, error) {
+	if len(k) < 5 || k[len(k)-5] != 0 || len(v) < offsetValueLen {
+		return metastore.GroupOffset{}, fmt.Errorf("group offset %q: %w", k, errCorrupt)
+	}
+	return metastore.GroupOffset{
+		Topic:       offsetKeyTopic(k),
+		Partition:   int32(binary.BigEndian.Uint32(k[len(k)-4:])),
+		Offset:      int64(binary.BigEndian.Uint64(v)),
+		LeaderEpoch: int32(binary.BigEndian.Uint32(v[8:])),
+		CommittedAt: time.UnixMicro(int64(binary.BigEndian.Uint64(v[12:]))).UTC(),
+		Metadata:    string(v[offsetValueLen:]),
+	}, nil
 }

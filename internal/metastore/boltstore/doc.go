@@ -26,9 +26,9 @@
 //
 // # Concurrency model
 //
-// Reads (Topic, Topics, Partition, ReadIndex, DeadObjects, KnownObjects)
-// are bbolt View transactions and run in parallel with each other and with
-// the writer. Every other method is one bbolt Update transaction. Writers
+// Reads (Topic, Topics, Partition, ReadIndex, DeadObjects, KnownObjects,
+// Group, ListGroups, FetchOffsets) are bbolt View transactions and run in
+// parallel with each other and with the writer. Every other method is one bbolt Update transaction. Writers
 // queue on Store.writer, a one-slot semaphore taken before db.Update, so a
 // caller waiting for the writer gives up when its context is done (bbolt's
 // own writer lock cannot be interrupted). Once a transaction has started it
@@ -49,6 +49,15 @@
 //	dead        objectKey → "" (the objects whose refs are 0, so DeadObjects
 //	            does not scan every object)
 //	counters    "producer_id" → next producer ID (8)
+//	groups      group name → version(8) generation(4) updated µs(8)
+//	            3×(uvarint len, bytes: protocol type, kind, state name) state
+//	group_offsets
+//	            group name → nested bucket, present while the group has
+//	            offsets: topic|0|partition(4) → offset(8) leader epoch(4)
+//	            committed µs(8) metadata
+//
+// Group offsets are keyed by topic name, not ID, as Kafka commits them;
+// DeleteTopic removes the topic's name from every group's bucket.
 //
 // Deleting a topic removes every row under its topicID prefix, and a topic
 // created again draws a new random (122-bit) ID, so nothing of the old

@@ -17,7 +17,10 @@ import (
 
 // schemaVersion is the layout described in doc.go. Bump it, and add a
 // migration in Open, whenever a bucket or an encoding changes.
-const schemaVersion = 1
+//
+//	1: topics, partitions, index, producers, objects, counters
+//	2: groups and group_offsets (a version 1 file gains them, empty)
+const schemaVersion = 2
 
 var (
 	bucketMeta       = []byte("meta")
@@ -29,10 +32,13 @@ var (
 	bucketObjects    = []byte("objects")
 	bucketDead       = []byte("dead")
 	bucketCounters   = []byte("counters")
+	bucketGroups     = []byte("groups")
+	bucketOffsets    = []byte("group_offsets")
 
 	allBuckets = [][]byte{
 		bucketMeta, bucketTopics, bucketTopicIDs, bucketPartitions, bucketIndex,
 		bucketProducers, bucketObjects, bucketDead, bucketCounters,
+		bucketGroups, bucketOffsets,
 	}
 
 	keyVersion = []byte("version")
@@ -87,23 +93,27 @@ func Open(path string, opts Options) (*Store, error) {
 	return &Store{db: db, writer: make(chan struct{}, 1), cluster: newCluster()}, nil
 }
 
-// initSchema creates the buckets of a new file and checks the version of
-// an existing one.
+// initSchema creates the buckets of a new file, checks the version of an
+// existing one and migrates an older one. Every migration so far only
+// adds buckets, which creating the missing ones does.
 func initSchema(tx *bolt.Tx) error {
+	meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+	if err != nil {
+		return fmt.Errorf("create bucket %s: %w", bucketMeta, err)
+	}
+	v := meta.Get(keyVersion)
+	if v != nil && (len(v) != 4 || binary.BigEndian.Uint32(v) < 1 || binary.BigEndian.Uint32(v) > schemaVersion) {
+		return fmt.Errorf("schema version %x, this build reads 1 to %d: %w", v, schemaVersion, errSchema)
+	}
 	for _, name := range allBuckets {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
 		}
 	}
-	meta := tx.Bucket(bucketMeta)
-	v := meta.Get(keyVersion)
-	if v == nil {
-		return meta.Put(keyVersion, binary.BigEndian.AppendUint32(nil, schemaVersion))
+	if v != nil && binary.BigEndian.Uint32(v) == schemaVersion {
+		return nil
 	}
-	if len(v) != 4 || binary.BigEndian.Uint32(v) != schemaVersion {
-		return fmt.Errorf("schema version %x, this build reads %d: %w", v, schemaVersion, errSchema)
-	}
-	return nil
+	return meta.Put(keyVersion, binary.BigEndian.AppendUint32(nil, schemaVersion))
 }
 
 // Close closes the database after in-flight transactions end. Calling it
@@ -157,6 +167,7 @@ var domainErrors = []error{
 	metastore.ErrTopicExists, metastore.ErrUnknownTopic, metastore.ErrUnknownPartition,
 	metastore.ErrInvalidPartitions, metastore.ErrOutOfOrderSequence,
 	metastore.ErrInvalidProducerEpoch, metastore.ErrConflict, metastore.ErrInvalidRequest,
+	metastore.ErrUnknownGroup, metastore.ErrIllegalGeneration,
 	context.Canceled, context.DeadlineExceeded,
 }
 

@@ -88,7 +88,8 @@ func (t *tx) topic(name string) (metastore.Topic, error) {
 }
 
 // DeleteTopic removes the topic and everything under its ID, releasing the
-// object references of its index entries.
+// object references of its index entries, and every group's offsets of
+// the topic's name.
 func (s *Store) DeleteTopic(ctx context.Context, name string) (metastore.Topic, error) {
 	var topic metastore.Topic
 	err := s.update(ctx, func(t *tx) error {
@@ -124,6 +125,9 @@ func (t *tx) deleteTopic(topic metastore.Topic) error {
 		}
 	}
 	if err := t.topicIDs.Delete(prefix); err != nil {
+		return err
+	}
+	if err := t.deleteTopicOffsets(topic.Name); err != nil {
 		return err
 	}
 	return t.topics.Delete([]byte(topic.Name))

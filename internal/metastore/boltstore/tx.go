@@ -15,6 +15,9 @@ import (
 type tx struct {
 	*bolt.Tx
 	topics, topicIDs, parts, index, producers, objects, dead, counters *bolt.Bucket
+	// groups holds group records by name; offsets holds one nested
+	// bucket of offsets per group name (see groups.go).
+	groups, offsets *bolt.Bucket
 }
 
 func wrapTx(btx *bolt.Tx) (*tx, error) {
@@ -28,8 +31,10 @@ func wrapTx(btx *bolt.Tx) (*tx, error) {
 		objects:   btx.Bucket(bucketObjects),
 		dead:      btx.Bucket(bucketDead),
 		counters:  btx.Bucket(bucketCounters),
+		groups:    btx.Bucket(bucketGroups),
+		offsets:   btx.Bucket(bucketOffsets),
 	}
-	for _, b := range []*bolt.Bucket{t.topics, t.topicIDs, t.parts, t.index, t.producers, t.objects, t.dead, t.counters} {
+	for _, b := range []*bolt.Bucket{t.topics, t.topicIDs, t.parts, t.index, t.producers, t.objects, t.dead, t.counters, t.groups, t.offsets} {
 		if b == nil {
 			return nil, fmt.Errorf("missing bucket: %w", errCorrupt)
 		}

@@ -9,7 +9,9 @@
 // Tables (migrations/, applied by Open): topics, partitions (offsets),
 // index_entries (the log index), producers (idempotent producer state),
 // objects (reference counts; refs = 0 is dead), counters (producer IDs),
-// brokers and leases (metastore.Cluster). Each SQL statement is a file of
+// brokers and leases (metastore.Cluster), groups and group_offsets
+// (metastore.Groups; offsets by topic name, without a foreign key, since
+// a group needs no record to hold offsets). Each SQL statement is a file of
 // sql/ or migrations/, embedded. Open applies the migrations a database
 // lacks in one transaction holding an advisory lock, recorded in
 // schema_migrations, so brokers starting together migrate once; a
@@ -22,7 +24,18 @@
 // locks against it, so transactions queue instead of deadlocking:
 //
 //	topics row → partitions rows (by topic_id, partition) →
-//	producers rows → objects rows (by key)
+//	producers rows → objects rows (by key) → group_offsets rows
+//	groups rows (by name) → group_offsets rows
+//
+// A groups row is locked by PutGroup (its UPDATE), DeleteGroup (FOR
+// UPDATE), ExpireGroups (FOR UPDATE, the Empty ones in name order) and a
+// generation-checked CommitOffsets (FOR SHARE, until its offsets are
+// written): a PutGroup that changes the generation and a commit checking
+// it therefore run one after the other, never interleaved. Commits write
+// their offsets in (topic, partition) order. group_offsets rows are also
+// deleted, without a groups lock, by DeleteOffsets and DeleteTopic; two
+// such deletes crossing each other's rows are a deadlock Postgres breaks
+// and the store retries.
 //
 // Append locks all of its partitions first, in key order, with one SELECT
 // … ORDER BY … FOR UPDATE: two brokers appending to one partition take
@@ -33,8 +46,8 @@
 // still report a deadlock or serialization failure, the transaction is run
 // again (it was rolled back), up to maxAttempts times.
 //
-// Leases and broker expiry use the database's clock (now()), never a
-// broker's.
+// Leases, broker expiry, group UpdatedAt and offset CommittedAt (hence
+// group expiry) use the database's clock (now()), never a broker's.
 //
 // # Failures
 //

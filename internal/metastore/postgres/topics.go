@@ -57,7 +57,8 @@ func scanTopic(row pgx.Row) (metastore.Topic, error) {
 
 // DeleteTopic removes the topic, then (after Appends in flight on it
 // finish) its index entries, releasing their object references, its
-// producer states and its partitions.
+// producer states and its partitions, and every group's offsets of its
+// name.
 func (s *Store) DeleteTopic(ctx context.Context, name string) (metastore.Topic, error) {
 	var topic metastore.Topic
 	err := s.tx(ctx, func(tx pgx.Tx) error {
@@ -82,7 +83,8 @@ func (s *Store) DeleteTopic(ctx context.Context, name string) (metastore.Topic, 
 				return err
 			}
 		}
-		return nil
+		_, err = tx.Exec(ctx, sqlTopicDeleteGroupOffsets, name)
+		return err
 	})
 	if err != nil {
 		return metastore.Topic{}, fmt.Errorf("delete topic %s: %w", name, err)

@@ -1,0 +1,2 @@
+SELECT name, version, generation, protocol_type, kind, state_name, state, updated_at
+FROM groups ORDER BY name
