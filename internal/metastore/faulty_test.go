@@ -158,3 +158,28 @@ func TestFaultyCluster(t *testing.T) {
 		t.Fatalf("hung AcquireLease: err = %v", err)
 	}
 }
+
+// TestFaultyGroups checks that Groups methods are faulted too: a refused
+// put stores nothing, a commit whose reply was lost is stored.
+func TestFaultyGroups(t *testing.T) {
+	f := metastore.NewFaulty(newBolt(t))
+	f.FailNext(metastore.MethodPutGroup, 1, metastore.ErrUnavailable)
+	if _, err := f.PutGroup(t.Context(), metastore.Group{Name: "g"}, 0); !errors.Is(err, metastore.ErrUnavailable) {
+		t.Fatalf("PutGroup: err = %v", err)
+	}
+	if _, err := f.Group(t.Context(), "g"); !errors.Is(err, metastore.ErrUnknownGroup) {
+		t.Fatalf("refused put stored a group: %v", err)
+	}
+	f.FailAfterNext(metastore.MethodCommitOffsets, 1, metastore.ErrUnavailable)
+	err := f.CommitOffsets(t.Context(), "g", -1, []metastore.GroupOffset{{Topic: "t", Offset: 7}})
+	if !errors.Is(err, metastore.ErrUnavailable) {
+		t.Fatalf("CommitOffsets: err = %v", err)
+	}
+	offs, err := f.FetchOffsets(t.Context(), "g")
+	if err != nil || len(offs) != 1 || offs[0].Offset != 7 {
+		t.Fatalf("commit with a lost reply was not stored: %+v, %v", offs, err)
+	}
+	if n := f.Calls(metastore.MethodCommitOffsets); n != 1 {
+		t.Fatalf("Calls(CommitOffsets) = %d", n)
+	}
+}

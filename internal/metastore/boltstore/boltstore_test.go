@@ -1,10 +1,14 @@
 package boltstore_test
 
 import (
+	"encoding/binary"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/tributary-io/tributary/internal/metastore"
 	"github.com/tributary-io/tributary/internal/metastore/boltstore"
@@ -73,5 +77,60 @@ func TestInvalidOptions(t *testing.T) {
 	_, err := boltstore.Open(filepath.Join(t.TempDir(), "meta.db"), boltstore.Options{OpenTimeout: -1})
 	if !errors.Is(err, metastore.ErrInvalidRequest) {
 		t.Fatalf("Open with negative timeout: %v", err)
+	}
+}
+
+// setSchema rewrites the file at path as schema version v without the
+// buckets of groups (a file written before they existed, when v is 1).
+func setSchema(t *testing.T, path string, v uint32) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range []string{"groups", "group_offsets"} {
+			if err := tx.DeleteBucket([]byte(b)); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket([]byte("meta")).Put([]byte("version"), binary.BigEndian.AppendUint32(nil, v))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestOpenMigratesVersion1 opens a file of schema version 1 (before
+// groups): its topics stay and groups work.
+func TestOpenMigratesVersion1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "meta.db")
+	s := openStore(t, path)
+	if _, err := s.CreateTopic(t.Context(), metastore.TopicSpec{Name: "t", Partitions: 1}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	setSchema(t, path, 1)
+
+	s = openStore(t, path)
+	defer s.Close()
+	if _, err := s.Topic(t.Context(), "t"); err != nil {
+		t.Fatalf("topic after migration: %v", err)
+	}
+	if _, err := s.PutGroup(t.Context(), metastore.Group{Name: "g"}, 0); err != nil {
+		t.Fatalf("PutGroup after migration: %v", err)
+	}
+	if err := s.CommitOffsets(t.Context(), "g", -1, []metastore.GroupOffset{{Topic: "t", Offset: 1}}); err != nil {
+		t.Fatalf("CommitOffsets after migration: %v", err)
+	}
+}
+
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "meta.db")
+	openStore(t, path).Close()
+	setSchema(t, path, 99)
+	if _, err := boltstore.Open(path, boltstore.Options{}); err == nil || !strings.Contains(err.Error(), "schema version") {
+		t.Fatalf("Open of a newer schema: %v", err)
 	}
 }

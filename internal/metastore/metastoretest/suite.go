@@ -48,6 +48,16 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Leases", testLeases},
 		{"LeaseExpiry", testLeaseExpiry},
 		{"LeaseContention", testLeaseContention},
+		{"PutGroup", testPutGroup},
+		{"ListGroups", testListGroups},
+		{"DeleteGroup", testDeleteGroup},
+		{"CommitOffsets", testCommitOffsets},
+		{"DeleteOffsets", testDeleteOffsets},
+		{"ExpireGroups", testExpireGroups},
+		{"DeleteTopicOffsets", testDeleteTopicOffsets},
+		{"CommitFencing", testCommitFencing},
+		{"GroupsInvalid", testGroupsInvalid},
+		{"GroupsReopen", testGroupsReopen},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
