@@ -65,6 +65,7 @@ type groupMember struct {
 
 	commits, commitFails, indeterminate atomic.Int64
 	assigned, revoked, lost             atomic.Int64
+	owned                               atomic.Int64 // partitions held, by the callbacks
 	processed                           atomic.Int64
 	errMu                               sync.Mutex
 	commitErrs                          []string // the first few
@@ -84,9 +85,18 @@ func startMember(t *testing.T, name string, index int, o memberOpts) *groupMembe
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(200 * time.Millisecond),
 		kgo.SessionTimeout(6 * time.Second), kgo.HeartbeatInterval(500 * time.Millisecond),
 		kgo.RebalanceTimeout(10 * time.Second),
-		kgo.OnPartitionsAssigned(func(context.Context, *kgo.Client, map[string][]int32) { m.assigned.Add(1) }),
-		kgo.OnPartitionsRevoked(func(context.Context, *kgo.Client, map[string][]int32) { m.revoked.Add(1) }),
-		kgo.OnPartitionsLost(func(context.Context, *kgo.Client, map[string][]int32) { m.lost.Add(1) }),
+		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, ps map[string][]int32) {
+			m.assigned.Add(1)
+			m.owned.Add(int64(len(ps[o.Topic])))
+		}),
+		kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, ps map[string][]int32) {
+			m.revoked.Add(1)
+			m.owned.Add(-int64(len(ps[o.Topic])))
+		}),
+		kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, ps map[string][]int32) {
+			m.lost.Add(1)
+			m.owned.Add(-int64(len(ps[o.Topic])))
+		}),
 	}
 	if o.Balancers != nil {
 		opts = append(opts, kgo.Balancers(o.Balancers...))
@@ -240,6 +250,18 @@ func (m *groupMember) noteCommitErr(s string) {
 	}
 }
 
+// waitAssigned waits until the member holds at least one partition.
+func (m *groupMember) waitAssigned(t *testing.T, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for m.owned.Load() <= 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("member %s holds no partition %v after it started: %s", m.Name, d, m)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // stop tells the member to stop the given way and returns at once.
 func (m *groupMember) stop(how int32) {
 	m.how.CompareAndSwap(memberRunning, how)
@@ -261,9 +283,9 @@ func (m *groupMember) String() string {
 	m.errMu.Lock()
 	errs := strings.Join(m.commitErrs, "; ")
 	m.errMu.Unlock()
-	return fmt.Sprintf("%s: processed %d, commits %d ok / %d failed / %d unknown, assigned %d revoked %d lost %d%s",
+	return fmt.Sprintf("%s: processed %d, commits %d ok / %d failed / %d unknown, assigned %d revoked %d lost %d (holds %d)%s",
 		m.Name, m.processed.Load(), m.commits.Load(), m.commitFails.Load(), m.indeterminate.Load(),
-		m.assigned.Load(), m.revoked.Load(), m.lost.Load(), map[bool]string{true: " (commit errors: " + errs + ")"}[errs != ""])
+		m.assigned.Load(), m.revoked.Load(), m.lost.Load(), m.owned.Load(), map[bool]string{true: " (commit errors: " + errs + ")"}[errs != ""])
 }
 
 // endOffsets is the high watermark of each partition of topic.

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -34,8 +35,9 @@ const (
 //	processed, nothing committed) · 70%: d is killed (static: no
 //	LeaveGroup, the group waits out its 6s session) · 80%: e joins
 //
-// Processing holds at each threshold until that event ran, so the events
-// fall mid-consumption however fast the machine. At the end: every id was
+// Processing holds at each threshold until that event ran (a join until
+// the new member holds partitions), so the events fall mid-consumption
+// however fast the machine. At the end: every id was
 // processed (at least once), each partition/offset always carried the
 // same id, what the killed members processed without a commit was
 // processed again by another member, and the committed offsets equal the
@@ -186,12 +188,12 @@ func (r *churnRun) run(t *testing.T) {
 		what string
 		do   func()
 	}{
-		{0.10, "c joins", func() { r.start(t, "c", false) }},
-		{0.25, "d joins", func() { r.start(t, "d", static) }},
+		{0.10, "c joins", func() { r.start(t, "c", false).waitAssigned(t, 30*time.Second) }},
+		{0.25, "d joins", func() { r.start(t, "d", static).waitAssigned(t, 30*time.Second) }},
 		{0.40, "a leaves", func() { r.members[0].stopAndWait(t, memberLeaving) }},
 		{0.55, "b is killed", func() { r.members[1].stopAndWait(t, memberKilled) }},
 		{0.70, "d is killed", func() { r.members[3].stopAndWait(t, memberKilled) }},
-		{0.80, "e joins", func() { r.start(t, "e", false) }},
+		{0.80, "e joins", func() { r.start(t, "e", false).waitAssigned(t, 30*time.Second) }},
 	}
 	var log []string
 	for _, ev := range events {
@@ -207,8 +209,10 @@ func (r *churnRun) run(t *testing.T) {
 		return got == r.n, fmt.Sprintf("%d of %d ids processed; members: %s", got, r.n, r.describeMembers())
 	})
 	consumed := time.Since(start)
-	for _, m := range r.members[4:] {
-		m.stopAndWait(t, memberLeaving)
+	for _, m := range r.members {
+		if m.how.Load() == memberRunning {
+			m.stopAndWait(t, memberLeaving)
+		}
 	}
 	t.Logf("events: %s", strings.Join(log, "; "))
 	t.Logf("members: %s", r.describeMembers())
@@ -275,27 +279,44 @@ func (r *churnRun) check(t *testing.T) {
 	t.Logf("%d records processed by killed members without a commit were all processed again by others", checked)
 }
 
-// checkEmpty asserts the group has no members left: DescribeGroups for a
-// classic group, ConsumerGroupDescribe for a KIP-848 one.
+// checkEmpty polls until the group has no members left: the leavers are
+// gone at once, the static member killed without leaving once its 6s
+// session timed out. DescribeGroups for a classic group,
+// ConsumerGroupDescribe for a KIP-848 one.
 func (r *churnRun) checkEmpty(t *testing.T) {
 	t.Helper()
-	ctx := ctxTimeout(t, 10*time.Second)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		state, members, err := r.describe()
+		if err == nil && state == "Empty" && len(members) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("group %s 20s after every member left or was killed: state %q, members %v, err %v; want Empty", r.group, state, members, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// describe is the group's state and its members' client IDs.
+func (r *churnRun) describe() (string, []string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var members []string
 	if r.serverSide {
 		ds, err := r.adm.DescribeConsumerGroups(ctx, r.group)
 		d := ds[r.group]
-		if err != nil || d.Err != nil || d.State != "Empty" || len(d.Members) != 0 {
-			t.Fatalf("consumer group %s after every member left: state %q, %d members, err %v / %v; want Empty", r.group, d.State, len(d.Members), err, d.Err)
+		for _, m := range d.Members {
+			members = append(members, m.ClientID)
 		}
-		return
+		return d.State, members, errors.Join(err, d.Err)
 	}
 	ds, err := r.adm.DescribeGroups(ctx, r.group)
-	if err != nil {
-		t.Fatalf("describe %s: %v", r.group, err)
-	}
 	d := ds[r.group]
-	if d.Err != nil || d.State != "Empty" || len(d.Members) != 0 {
-		t.Fatalf("group %s after every member left: state %q, %d members, err %v; want Empty", r.group, d.State, len(d.Members), d.Err)
+	for _, m := range d.Members {
+		members = append(members, m.ClientID)
 	}
+	return d.State, members, errors.Join(err, d.Err)
 }
 
 // gate holds processing once progress reaches at, until at moves.
