@@ -107,7 +107,9 @@ type kcatConsumer struct {
 func startKcatConsumer(t *testing.T, ctx context.Context, kcat, addr, group, topic string) *kcatConsumer {
 	t.Helper()
 	c := &kcatConsumer{seen: map[string]string{}, done: make(chan struct{})}
-	c.cmd = exec.CommandContext(ctx, kcat, "-b", addr, "-G", group, "-q", "-f", "%p %o %s\n",
+	// -u: unbuffered output; into a pipe, stdio would otherwise hold the
+	// last lines back in 4 KiB blocks while kcat keeps running.
+	c.cmd = exec.CommandContext(ctx, kcat, "-b", addr, "-G", group, "-q", "-u", "-f", "%p %o %s\n",
 		"-X", "auto.offset.reset=earliest", "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500", topic)
 	stderr := &syncBuffer{}
 	c.cmd.Stderr = stderr
