@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tributary-io/tributary/broker/group"
 	"github.com/twmb/franz-go/pkg/kbin"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -28,6 +29,16 @@ type conn struct {
 	replies  chan queued
 	done     chan struct{} // closed when writeLoop returns
 	closeMu  sync.Once
+}
+
+// client identifies the connection to the group coordinator, with the
+// host as Kafka reports it ("/127.0.0.1").
+func (c *conn) client() group.Client {
+	host := c.nc.RemoteAddr().String()
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	return group.Client{ID: c.clientID, Host: "/" + host}
 }
 
 // queued is a started request awaiting its reply.

@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/tributary-io/tributary/broker/fetch"
+	"github.com/tributary-io/tributary/broker/group"
 	"github.com/tributary-io/tributary/broker/membership"
 	"github.com/tributary-io/tributary/broker/produce"
 	"github.com/tributary-io/tributary/internal/metastore"
@@ -41,6 +42,9 @@ type Options struct {
 	MaxRequestBytes int32
 	// MaxMessageBytes is the default max.message.bytes of topics.
 	MaxMessageBytes int32
+	// Groups configures the consumer-group coordinator (timeouts, offset
+	// retention); Serve fills in its Owner and Topics.
+	Groups group.Options
 }
 
 // Deps are the parts a broker serves from, given to Serve once they exist
@@ -68,6 +72,7 @@ type Server struct {
 	m       *metrics.Metrics
 	members *membership.Membership
 	topics  *topicCache
+	groups  *group.Coordinator
 
 	ln       net.Listener
 	adv      hostPort
@@ -123,6 +128,9 @@ func (s *Server) Advertised() (string, int32) { return s.adv.host, s.adv.port }
 func (s *Server) Serve(d Deps) {
 	s.meta, s.writer, s.reader, s.m, s.members = d.Meta, d.Writer, d.Reader, d.Metrics, d.Members
 	s.topics = newTopicCache(d.Meta)
+	gopts := s.opts.Groups
+	gopts.Owner, gopts.Topics = s.groupOwner, s.topics
+	s.groups = group.New(d.Meta, gopts, s.log.With("component", "groups"))
 	s.serveErr = make(chan error, 1)
 	go func() { s.serveErr <- s.acceptLoop() }()
 }
@@ -196,6 +204,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		c.stopReading()
 	}
 	s.connsMu.Unlock()
+	if s.groups != nil {
+		// Answer waiting JoinGroups and SyncGroups now, so the drain does
+		// not wait out a rebalance; members move to the next coordinator.
+		s.groups.Close()
+	}
 	done := make(chan struct{})
 	go func() { s.connsWG.Wait(); close(done) }()
 	select {
@@ -210,6 +223,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return fmt.Errorf("drain kafka connections: %w", ctx.Err())
 	}
 }
+
+// requestContext bounds the metadata-store work of one request.
+func (s *Server) requestContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), 30*time.Second)
+}
+
+// Groups is the consumer-group coordinator, for housekeeping's offset
+// expiry.
+func (s *Server) Groups() *group.Coordinator { return s.groups }
 
 // dispatch starts one request's handler, recovering a panic into a closed
 // connection so one bad request never takes the broker down.

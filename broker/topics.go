@@ -32,6 +32,11 @@ func newTopicCache(meta metastore.Store) *topicCache {
 }
 
 // all returns every topic, refreshing the cache when it is stale.
+// Topics is group.TopicResolver.
+func (tc *topicCache) Topics(ctx context.Context) (map[string]metastore.Topic, error) {
+	return tc.all(ctx)
+}
+
 func (tc *topicCache) all(ctx context.Context) (map[string]metastore.Topic, error) {
 	tc.mu.Lock()
 	defer tc.mu.Unlock()

@@ -43,6 +43,26 @@ type Config struct {
 	// Membership is Tributary's own (Bufstream has no such key): how brokers
 	// sharing one metadata store see each other.
 	Membership Membership `yaml:"membership"`
+	// Groups is Tributary's own: the consumer-group coordinator's timeouts
+	// and offset retention, with Kafka's defaults.
+	Groups Groups `yaml:"groups"`
+}
+
+// Groups configures the consumer-group coordinator.
+type Groups struct {
+	// InitialRebalanceDelay holds an empty group's first rebalance open
+	// for more members (group.initial.rebalance.delay.ms). Default: 3s.
+	InitialRebalanceDelay time.Duration `yaml:"initial_rebalance_delay"`
+	// MinSessionTimeout and MaxSessionTimeout bound a classic member's
+	// session timeout (group.min/max.session.timeout.ms). Default: 6s, 30m.
+	MinSessionTimeout time.Duration `yaml:"min_session_timeout"`
+	MaxSessionTimeout time.Duration `yaml:"max_session_timeout"`
+	// OffsetsRetention is how long an empty group's committed offsets are
+	// kept (offsets.retention.minutes). Default: 168h (7 days).
+	OffsetsRetention time.Duration `yaml:"offsets_retention"`
+	// ConsumerHeartbeatInterval is the heartbeat interval given to KIP-848
+	// members (group.consumer.heartbeat.interval.ms). Default: 5s.
+	ConsumerHeartbeatInterval time.Duration `yaml:"consumer_heartbeat_interval"`
 }
 
 // Kafka configures the Kafka protocol listeners and broker-wide defaults.
@@ -64,6 +84,10 @@ type Kafka struct {
 	// reports in Metadata; -1 takes the lowest ID no live broker holds, so
 	// brokers sharing one config file get distinct IDs. Default: -1.
 	BrokerID int32 `yaml:"broker_id"`
+	// GroupConsumerSessionTimeout is the session timeout of KIP-848 group
+	// members (Bufstream's key; Kafka's group.consumer.session.timeout.ms).
+	// Default: 45s.
+	GroupConsumerSessionTimeout time.Duration `yaml:"group_consumer_session_timeout"`
 }
 
 // Listener is one Kafka listener, as in Bufstream's kafka.listeners[].
@@ -167,6 +191,8 @@ func Default() Config {
 			DefaultPartitions: 1,
 			MaxRequestBytes:   100 * MiB,
 			BrokerID:          -1,
+
+			GroupConsumerSessionTimeout: 45 * time.Second,
 		},
 		Admin: Admin{ListenAddress: "127.0.0.1:9089"},
 		Intake: Intake{
@@ -186,6 +212,13 @@ func Default() Config {
 		Membership: Membership{
 			HeartbeatInterval: time.Second,
 			SessionTimeout:    10 * time.Second,
+		},
+		Groups: Groups{
+			InitialRebalanceDelay:     3 * time.Second,
+			MinSessionTimeout:         6 * time.Second,
+			MaxSessionTimeout:         30 * time.Minute,
+			OffsetsRetention:          7 * 24 * time.Hour,
+			ConsumerHeartbeatInterval: 5 * time.Second,
 		},
 	}
 }

@@ -73,6 +73,7 @@ kafka:
   num_partitions: 12
   max_request_bytes: 50MB
   broker_id: 7
+  group_consumer_session_timeout: 30s
 admin:
   listen_address: 0.0.0.0:19089
 intake:
@@ -88,6 +89,12 @@ housekeeping:
   segment_min_age: 5m
   orphan_grace: 2h
   dead_object_grace: 10s
+groups:
+  initial_rebalance_delay: 0s
+  min_session_timeout: 1s
+  max_session_timeout: 10m
+  offsets_retention: 24h
+  consumer_heartbeat_interval: 2s
 `
 	cfg, err := config.Load(writeFile(t, body))
 	if err != nil {
@@ -101,6 +108,7 @@ housekeeping:
 				{Name: "external", ListenAddress: "[::]:19092", AdvertiseAddress: "kafka.example.com:443"},
 			},
 			AutoCreateTopics: false, DefaultPartitions: 12, MaxRequestBytes: 50_000_000, BrokerID: 7,
+			GroupConsumerSessionTimeout: 30 * time.Second,
 		},
 		Admin:  config.Admin{ListenAddress: "0.0.0.0:19089"},
 		Intake: config.Intake{Linger: 20 * time.Millisecond, MaxBytes: 8 * config.MiB, MaxBufferedBytes: config.GiB, FlushTimeout: 45 * time.Second},
@@ -110,6 +118,8 @@ housekeeping:
 			OrphanGrace: 2 * time.Hour, DeadObjectGrace: 10 * time.Second,
 		},
 		Membership: config.Membership{HeartbeatInterval: time.Second, SessionTimeout: 10 * time.Second},
+		Groups: config.Groups{MinSessionTimeout: time.Second, MaxSessionTimeout: 10 * time.Minute,
+			OffsetsRetention: 24 * time.Hour, ConsumerHeartbeatInterval: 2 * time.Second},
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("loaded:\n %+v\nwant\n %+v", cfg, want)

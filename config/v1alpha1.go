@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -46,6 +47,7 @@ type v1alpha1 struct {
 	Fetch        Fetch           `yaml:"fetch"`
 	Housekeeping Housekeeping    `yaml:"housekeeping"`
 	Membership   Membership      `yaml:"membership"`
+	Groups       Groups          `yaml:"groups"`
 }
 
 type alphaKafka struct {
@@ -55,6 +57,8 @@ type alphaKafka struct {
 	AutoCreateTopics bool     `yaml:"auto_create_topics"`
 	MaxRequestBytes  ByteSize `yaml:"max_request_bytes"`
 	BrokerID         int32    `yaml:"broker_id"`
+
+	GroupConsumerSessionTimeout time.Duration `yaml:"group_consumer_session_timeout"`
 }
 
 type alphaStorage struct {
@@ -105,8 +109,11 @@ func parseV1Alpha1(root *yaml.Node, cfg Config) (Config, error) {
 			AutoCreateTopics: cfg.Kafka.AutoCreateTopics,
 			MaxRequestBytes:  cfg.Kafka.MaxRequestBytes,
 			BrokerID:         cfg.Kafka.BrokerID,
+
+			GroupConsumerSessionTimeout: cfg.Kafka.GroupConsumerSessionTimeout,
 		},
 		Intake: cfg.Intake, Fetch: cfg.Fetch, Housekeeping: cfg.Housekeeping, Membership: cfg.Membership,
+		Groups: cfg.Groups,
 	}
 	if err := (decoder{unsupported: unsupportedV1Alpha1}).decode(root, reflectValue(&a), ""); err != nil {
 		if errors.Is(err, ErrUnknownKey) {
@@ -134,8 +141,10 @@ func parseV1Alpha1(root *yaml.Node, cfg Config) (Config, error) {
 		DefaultPartitions: a.Kafka.NumPartitions,
 		MaxRequestBytes:   a.Kafka.MaxRequestBytes,
 		BrokerID:          a.Kafka.BrokerID,
+
+		GroupConsumerSessionTimeout: a.Kafka.GroupConsumerSessionTimeout,
 	}
-	cfg.Intake, cfg.Fetch, cfg.Housekeeping, cfg.Membership = a.Intake, a.Fetch, a.Housekeeping, a.Membership
+	cfg.Intake, cfg.Fetch, cfg.Housekeeping, cfg.Membership, cfg.Groups = a.Intake, a.Fetch, a.Housekeeping, a.Membership, a.Groups
 	return cfg, nil
 }
 

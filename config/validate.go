@@ -37,6 +37,7 @@ func (c Config) Validate() error {
 	c.Metadata.validate(&v)
 	c.Data.validate(&v)
 	c.Membership.validate(&v)
+	c.Groups.validate(&v)
 	return errors.Join(v.errs...)
 }
 
@@ -55,6 +56,7 @@ func (k Kafka) validate(v *validator) {
 	v.check(k.DefaultPartitions >= 1, "kafka.num_partitions", "must be at least 1, got %d", k.DefaultPartitions)
 	v.check(k.MaxRequestBytes > 0 && k.MaxRequestBytes <= math.MaxInt32, "kafka.max_request_bytes",
 		"must be between 1 byte and 2GiB-1, got %d", k.MaxRequestBytes)
+	v.check(k.GroupConsumerSessionTimeout > 0, "kafka.group_consumer_session_timeout", "must be positive, got %s", k.GroupConsumerSessionTimeout)
 	v.check(k.BrokerID >= -1, "kafka.broker_id", "must be -1 (take a free ID) or a node ID, got %d", k.BrokerID)
 }
 
@@ -129,6 +131,14 @@ func (m Membership) validate(v *validator) {
 	v.check(m.SessionTimeout > 0 && m.SessionTimeout >= MinHeartbeatsPerSession*m.HeartbeatInterval, "membership.session_timeout",
 		"must be at least %d × membership.heartbeat_interval (%s), so that one late heartbeat does not drop a live broker; got %s",
 		MinHeartbeatsPerSession, m.HeartbeatInterval, m.SessionTimeout)
+}
+
+func (g Groups) validate(v *validator) {
+	v.check(g.InitialRebalanceDelay >= 0, "groups.initial_rebalance_delay", "must not be negative, got %s", g.InitialRebalanceDelay)
+	v.check(g.MinSessionTimeout > 0, "groups.min_session_timeout", "must be positive, got %s", g.MinSessionTimeout)
+	v.check(g.MaxSessionTimeout >= g.MinSessionTimeout, "groups.max_session_timeout", "must be at least groups.min_session_timeout (%s), got %s", g.MinSessionTimeout, g.MaxSessionTimeout)
+	v.check(g.OffsetsRetention > 0, "groups.offsets_retention", "must be positive, got %s", g.OffsetsRetention)
+	v.check(g.ConsumerHeartbeatInterval > 0, "groups.consumer_heartbeat_interval", "must be positive, got %s", g.ConsumerHeartbeatInterval)
 }
 
 // validator gathers problems.

@@ -93,6 +93,35 @@ func (m *Membership) Leader(topic metastore.TopicID, partition int32) metastore.
 	return live[int(h.Sum32()%uint32(len(live)))]
 }
 
+// Coordinator is the broker that coordinates a consumer group (or any
+// other keyed role): the same on every broker that sees the same live set.
+// Rendezvous hashing (the live broker with the highest hash of key and node
+// ID wins) moves only the dead broker's groups when one dies, where a
+// modulo would reshuffle most of them.
+func (m *Membership) Coordinator(key string) metastore.BrokerInfo {
+	live := m.Live()
+	best, bestScore := live[0], uint64(0)
+	for i, b := range live {
+		h := fnv.New64a()
+		h.Write([]byte(key))
+		h.Write([]byte{0, byte(b.NodeID >> 24), byte(b.NodeID >> 16), byte(b.NodeID >> 8), byte(b.NodeID)})
+		if score := mix(h.Sum64()); i == 0 || score > bestScore {
+			best, bestScore = b, score
+		}
+	}
+	return best
+}
+
+// mix is splitmix64's finalizer: FNV's last bytes barely reach the high
+// bits, and the node ID comes last.
+func mix(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
 // Run heartbeats until ctx ends. A lapsed registration (the store gave the
 // ID to another instance) is re-registered asking for the same ID first.
 func (m *Membership) Run(ctx context.Context) {

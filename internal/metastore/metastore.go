@@ -139,11 +139,9 @@ type ObjectRef struct {
 }
 
 // Store is a metadata store backend. Safe for concurrent use.
-//
-// Every backend (and Faulty) also implements Groups, which Store is to
-// embed once every wrapper of Store does: internal/metrics' does not yet.
 type Store interface {
 	Cluster
+	Groups
 
 	// CreateTopic creates a topic with a fresh TopicID (ErrTopicExists if
 	// the name is taken).

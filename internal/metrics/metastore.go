@@ -143,3 +143,35 @@ func (s *metaStore) ReleaseLease(ctx context.Context, name, holder string) error
 }
 
 func (s *metaStore) Close() error { return s.inner.Close() }
+
+func (s *metaStore) Group(ctx context.Context, name string) (metastore.Group, error) {
+	return timed(s, "group", func() (metastore.Group, error) { return s.inner.Group(ctx, name) })
+}
+
+func (s *metaStore) PutGroup(ctx context.Context, g metastore.Group, prev int64) (metastore.Group, error) {
+	return timed(s, "put_group", func() (metastore.Group, error) { return s.inner.PutGroup(ctx, g, prev) })
+}
+
+func (s *metaStore) ListGroups(ctx context.Context) ([]metastore.Group, error) {
+	return timed(s, "list_groups", func() ([]metastore.Group, error) { return s.inner.ListGroups(ctx) })
+}
+
+func (s *metaStore) DeleteGroup(ctx context.Context, name string, prev int64) error {
+	return timedErr(s, "delete_group", func() error { return s.inner.DeleteGroup(ctx, name, prev) })
+}
+
+func (s *metaStore) CommitOffsets(ctx context.Context, group string, generation int32, offsets []metastore.GroupOffset) error {
+	return timedErr(s, "commit_offsets", func() error { return s.inner.CommitOffsets(ctx, group, generation, offsets) })
+}
+
+func (s *metaStore) FetchOffsets(ctx context.Context, group string) ([]metastore.GroupOffset, error) {
+	return timed(s, "fetch_offsets", func() ([]metastore.GroupOffset, error) { return s.inner.FetchOffsets(ctx, group) })
+}
+
+func (s *metaStore) DeleteOffsets(ctx context.Context, group string, parts []metastore.TopicPartition) error {
+	return timedErr(s, "delete_offsets", func() error { return s.inner.DeleteOffsets(ctx, group, parts) })
+}
+
+func (s *metaStore) ExpireGroups(ctx context.Context, retention time.Duration) ([]string, error) {
+	return timed(s, "expire_groups", func() ([]string, error) { return s.inner.ExpireGroups(ctx, retention) })
+}

@@ -183,4 +183,18 @@ func (nopMeta) LiveBrokers(context.Context) ([]metastore.BrokerInfo, error)   { 
 func (nopMeta) AcquireLease(context.Context, string, string, time.Duration) (bool, error) {
 	return false, nil
 }
-func (nopMeta) ReleaseLease(context.Context, string, string) error { return nil }
+func (nopMeta) ReleaseLease(context.Context, string, string) error     { return nil }
+func (nopMeta) Group(context.Context, string) (metastore.Group, error) { return metastore.Group{}, nil }
+func (nopMeta) PutGroup(context.Context, metastore.Group, int64) (metastore.Group, error) {
+	return metastore.Group{}, nil
+}
+func (nopMeta) ListGroups(context.Context) ([]metastore.Group, error) { return nil, nil }
+func (nopMeta) DeleteGroup(context.Context, string, int64) error      { return nil }
+func (nopMeta) CommitOffsets(context.Context, string, int32, []metastore.GroupOffset) error {
+	return nil
+}
+func (nopMeta) FetchOffsets(context.Context, string) ([]metastore.GroupOffset, error) {
+	return nil, nil
+}
+func (nopMeta) DeleteOffsets(context.Context, string, []metastore.TopicPartition) error { return nil }
+func (nopMeta) ExpireGroups(context.Context, time.Duration) ([]string, error)           { return nil, nil }

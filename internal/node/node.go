@@ -29,6 +29,7 @@ import (
 
 	"github.com/tributary-io/tributary/broker"
 	"github.com/tributary-io/tributary/broker/fetch"
+	"github.com/tributary-io/tributary/broker/group"
 	"github.com/tributary-io/tributary/broker/housekeeping"
 	"github.com/tributary-io/tributary/broker/membership"
 	"github.com/tributary-io/tributary/broker/produce"
@@ -186,6 +187,11 @@ func (n *Node) startServers() error {
 		NodeID: c.Kafka.BrokerID, ClusterID: c.Name,
 		AutoCreateTopics: c.Kafka.AutoCreateTopics, DefaultPartitions: c.Kafka.DefaultPartitions,
 		MaxRequestBytes: int32(c.Kafka.MaxRequestBytes),
+		Groups: group.Options{
+			MinSessionTimeout: c.Groups.MinSessionTimeout, MaxSessionTimeout: c.Groups.MaxSessionTimeout,
+			InitialRebalanceDelay: c.Groups.InitialRebalanceDelay, OffsetsRetention: c.Groups.OffsetsRetention,
+			ConsumerSessionTimeout: c.Kafka.GroupConsumerSessionTimeout, ConsumerHeartbeatInterval: c.Groups.ConsumerHeartbeatInterval,
+		},
 	}, n.log)
 	if err := n.kafka.Listen(); err != nil {
 		return err
@@ -216,6 +222,27 @@ func (n *Node) startServers() error {
 	}
 	n.house = house
 	n.house.Start()
+	// Offsets of groups empty for longer than groups.offsets_retention
+	// expire, checked as often as housekeeping runs and under its lease.
+	n.background(func(ctx context.Context) {
+		t := time.NewTicker(c.Housekeeping.Interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			if lease != nil && !lease(ctx) {
+				continue
+			}
+			if gone, err := n.kafka.Groups().ExpireOffsets(ctx); err != nil && ctx.Err() == nil {
+				n.log.Warn("expire group offsets", "err", err)
+			} else if len(gone) > 0 {
+				n.log.Info("expired the offsets of empty groups", "groups", gone)
+			}
+		}
+	})
 	n.admin = admin.New(c.Admin.ListenAddress, n.Metrics.Registry, n.readyErr)
 	return n.admin.Start()
 }
