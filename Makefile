@@ -33,6 +33,9 @@ FUZZ_TARGETS := \
 	./broker/recordbatch:FuzzPatchRecordSet \
 	./internal/metastore/boltstore:FuzzDecodeEntry \
 	./internal/metastore/boltstore:FuzzDecodeProducer \
+	./internal/metastore/boltstore:FuzzDecodeGroup \
+	./internal/metastore/boltstore:FuzzDecodeOffset \
+	./broker/group:FuzzDecodeState \
 	./internal/metastore:FuzzDecodeSeqBatches \
 	./config:FuzzParse
 
