@@ -11,6 +11,7 @@ var (
 	ErrInvalidProducerEpoch = errors.New("metastore: invalid producer epoch")
 	ErrConflict             = errors.New("metastore: index changed concurrently")
 	ErrUnknownGroup         = errors.New("metastore: unknown group")
+	ErrUnknownKey           = errors.New("metastore: unknown key")
 	// ErrIllegalGeneration: an offset commit named a generation the stored
 	// group no longer has (a zombie member or a stale coordinator).
 	ErrIllegalGeneration = errors.New("metastore: illegal generation")
