@@ -52,7 +52,9 @@ func TestGroupOffsetsExpire(t *testing.T) {
 	}
 	var commitErr error
 	member.CommitOffsetsSync(ctx, map[string]map[int32]kgo.EpochOffset{"expiry": {0: {Epoch: -1, Offset: 0}}},
-		func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) { commitErr = err })
+		func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
+			commitErr = err
+		})
 	if commitErr != nil {
 		t.Fatalf("member commit: %v", commitErr)
 	}
