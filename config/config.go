@@ -46,6 +46,30 @@ type Config struct {
 	// Groups is Tributary's own: the consumer-group coordinator's timeouts
 	// and offset retention, with Kafka's defaults.
 	Groups Groups `yaml:"groups"`
+
+	// SchemaRegistry, when set, is an external registry used instead of
+	// the built-in one (which is then not served).
+	SchemaRegistry *SchemaRegistry `yaml:"schema_registry"`
+	// Registry is the built-in schema registry (a Tributary key).
+	Registry Registry `yaml:"registry"`
+	// DataEnforcement is Bufstream's data_enforcement block.
+	DataEnforcement DataEnforcement `yaml:"data_enforcement"`
+	// Iceberg lists external REST catalogs; "local" is the built-in one.
+	Iceberg []IcebergCatalog `yaml:"iceberg"`
+	// Catalog is the built-in Iceberg REST catalog (a Tributary key).
+	Catalog Catalog `yaml:"catalog"`
+}
+
+// Registry configures the built-in schema registry.
+type Registry struct {
+	// ListenAddress is the host:port it serves on. Default: 127.0.0.1:8081.
+	ListenAddress string `yaml:"listen_address"`
+}
+
+// Catalog configures the built-in Iceberg REST catalog.
+type Catalog struct {
+	// ListenAddress is the host:port it serves on. Default: 127.0.0.1:8181.
+	ListenAddress string `yaml:"listen_address"`
 }
 
 // Groups configures the consumer-group coordinator.
@@ -194,7 +218,9 @@ func Default() Config {
 
 			GroupConsumerSessionTimeout: 45 * time.Second,
 		},
-		Admin: Admin{ListenAddress: "127.0.0.1:9089"},
+		Admin:    Admin{ListenAddress: "127.0.0.1:9089"},
+		Registry: Registry{ListenAddress: "127.0.0.1:8081"},
+		Catalog:  Catalog{ListenAddress: "127.0.0.1:8181"},
 		Intake: Intake{
 			Linger:           5 * time.Millisecond,
 			MaxBytes:         4 * MiB,

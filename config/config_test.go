@@ -120,6 +120,8 @@ groups:
 		Membership: config.Membership{HeartbeatInterval: time.Second, SessionTimeout: 10 * time.Second},
 		Groups: config.Groups{MinSessionTimeout: time.Second, MaxSessionTimeout: 10 * time.Minute,
 			OffsetsRetention: 24 * time.Hour, ConsumerHeartbeatInterval: 2 * time.Second},
+		Registry: config.Registry{ListenAddress: "127.0.0.1:8081"},
+		Catalog:  config.Catalog{ListenAddress: "127.0.0.1:8181"},
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("loaded:\n %+v\nwant\n %+v", cfg, want)
@@ -196,16 +198,17 @@ func TestLoadNamesFileAndLine(t *testing.T) {
 func TestUnsupportedKeysAreRefused(t *testing.T) {
 	for body, key := range map[string]string{
 		// buf-examples docker-compose bufstream.yaml (0.4.x)
-		"version: v1beta1\ndata:\n  gcs: gs://bufstream/\n":                       "data.gcs",
-		"version: v1beta1\ndata:\n  azure: https://a.blob.core.windows.net/c/p\n": "data.azure",
-		"version: v1beta1\nmetadata:\n  etcd: {}\n":                               "metadata.etcd",
-		"version: v1beta1\nmetadata:\n  spanner:\n    project_id: p\n":            "metadata.spanner",
-		"version: v1beta1\nmetadata:\n  postgres:\n    cloud_sql_proxy: {}\n":     "metadata.postgres.cloud_sql_proxy",
-		"postgres:\n  dsn: x\n  cloud_sql_proxy:\n    iam: true\n":                "postgres.cloud_sql_proxy",
-		"storage:\n  provider: S3\n  bucket: b\n  session_token: t\n":             "storage.session_token",
-		"version: v1beta1\niceberg:\n  - name: x\n":                               "iceberg",
-		"version: v1beta1\nkafka:\n  listeners:\n    - name: a\n      tls: {}\n":  "kafka.listeners[0].tls",
-		"etcd:\n  addresses: []\n":                                                "etcd",
+		"version: v1beta1\ndata:\n  gcs: gs://bufstream/\n":                                          "data.gcs",
+		"version: v1beta1\ndata:\n  azure: https://a.blob.core.windows.net/c/p\n":                    "data.azure",
+		"version: v1beta1\nmetadata:\n  etcd: {}\n":                                                  "metadata.etcd",
+		"version: v1beta1\nmetadata:\n  spanner:\n    project_id: p\n":                               "metadata.spanner",
+		"version: v1beta1\nmetadata:\n  postgres:\n    cloud_sql_proxy: {}\n":                        "metadata.postgres.cloud_sql_proxy",
+		"postgres:\n  dsn: x\n  cloud_sql_proxy:\n    iam: true\n":                                   "postgres.cloud_sql_proxy",
+		"storage:\n  provider: S3\n  bucket: b\n  session_token: t\n":                                "storage.session_token",
+		"version: v1beta1\niceberg:\n  - name: x\n    rest:\n      url: http://c\n      sigv4: {}\n": "iceberg[0].rest.sigv4",
+		"iceberg:\n  catalogs:\n    - name: g\n      aws_glue_data_catalog: {}\n":                    "iceberg.catalogs[0].aws_glue_data_catalog",
+		"version: v1beta1\nkafka:\n  listeners:\n    - name: a\n      tls: {}\n":                     "kafka.listeners[0].tls",
+		"etcd:\n  addresses: []\n":                                                                   "etcd",
 	} {
 		_, err := config.Parse([]byte(body))
 		if !errors.Is(err, config.ErrUnsupportedKey) || !strings.Contains(err.Error(), `"`+key+`"`) {

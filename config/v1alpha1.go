@@ -48,6 +48,16 @@ type v1alpha1 struct {
 	Housekeeping Housekeeping    `yaml:"housekeeping"`
 	Membership   Membership      `yaml:"membership"`
 	Groups       Groups          `yaml:"groups"`
+
+	DataEnforcement DataEnforcement `yaml:"data_enforcement"`
+	Iceberg         alphaIceberg    `yaml:"iceberg"`
+	Registry        Registry        `yaml:"registry"`
+	Catalog         Catalog         `yaml:"catalog"`
+}
+
+// alphaIceberg is the older `iceberg: {catalogs: [...]}`.
+type alphaIceberg struct {
+	Catalogs []IcebergCatalog `yaml:"catalogs"`
 }
 
 type alphaKafka struct {
@@ -74,13 +84,21 @@ type alphaStorage struct {
 
 // unsupportedV1Alpha1 are unversioned-form keys for features not built yet.
 var unsupportedV1Alpha1 = map[string]string{
-	"name":                     "per-broker names are not implemented; use kafka.broker_id",
-	"etcd":                     "etcd metadata storage is not supported; the embedded store under data_dir is used",
-	"spanner":                  "Spanner metadata storage is not supported",
-	"in_memory":                "in-memory mode is not supported; the broker stores under data_dir",
-	"observability":            "observability settings are not implemented; metrics are on admin_address/metrics",
-	"data_enforcement":         "schema enforcement is not implemented yet",
-	"iceberg":                  "Iceberg catalogs are not implemented yet",
+	"name":                                      "per-broker names are not implemented; use kafka.broker_id",
+	"etcd":                                      "etcd metadata storage is not supported; the embedded store under data_dir is used",
+	"spanner":                                   "Spanner metadata storage is not supported",
+	"in_memory":                                 "in-memory mode is not supported; the broker stores under data_dir",
+	"observability":                             "observability settings are not implemented; metrics are on admin_address/metrics",
+	"iceberg.catalogs.bigquery_metastore":       "BigQuery metastore catalogs are not supported; use a REST catalog",
+	"iceberg.catalogs.aws_glue_data_catalog":    "AWS Glue catalogs are not supported; use a REST catalog",
+	"iceberg.catalogs.biglake_metastore":        "BigLake metastore catalogs are not supported; use a REST catalog",
+	"iceberg.catalogs.rest.sigv4":               "SigV4 catalog auth is not implemented; use bearer_token or oauth2",
+	"iceberg.catalogs.rest.jwt":                 "JWT catalog auth is not implemented; use bearer_token or oauth2",
+	"iceberg.catalogs.rest.basic_auth":          "basic auth to catalogs is not implemented; use bearer_token or oauth2",
+	"data_enforcement.produce.keys.redaction":   "field redaction is not implemented yet",
+	"data_enforcement.produce.values.redaction": "field redaction is not implemented yet",
+	"data_enforcement.fetch.keys.redaction":     "field redaction is not implemented yet",
+	"data_enforcement.fetch.values.redaction":   "field redaction is not implemented yet",
 	"archive":                  "archive settings are not implemented yet",
 	"cache":                    "cache settings are not implemented; see fetch.cache_bytes",
 	"connect_address":          "inter-broker RPCs do not exist in Tributary",
@@ -113,7 +131,8 @@ func parseV1Alpha1(root *yaml.Node, cfg Config) (Config, error) {
 			GroupConsumerSessionTimeout: cfg.Kafka.GroupConsumerSessionTimeout,
 		},
 		Intake: cfg.Intake, Fetch: cfg.Fetch, Housekeeping: cfg.Housekeeping, Membership: cfg.Membership,
-		Groups: cfg.Groups,
+		Groups: cfg.Groups, DataEnforcement: cfg.DataEnforcement, Iceberg: alphaIceberg{Catalogs: cfg.Iceberg},
+		Registry: cfg.Registry, Catalog: cfg.Catalog,
 	}
 	if err := (decoder{unsupported: unsupportedV1Alpha1}).decode(root, reflectValue(&a), ""); err != nil {
 		if errors.Is(err, ErrUnknownKey) {
@@ -145,6 +164,7 @@ func parseV1Alpha1(root *yaml.Node, cfg Config) (Config, error) {
 		GroupConsumerSessionTimeout: a.Kafka.GroupConsumerSessionTimeout,
 	}
 	cfg.Intake, cfg.Fetch, cfg.Housekeeping, cfg.Membership, cfg.Groups = a.Intake, a.Fetch, a.Housekeeping, a.Membership, a.Groups
+	cfg.DataEnforcement, cfg.Iceberg, cfg.Registry, cfg.Catalog = a.DataEnforcement, a.Iceberg.Catalogs, a.Registry, a.Catalog
 	return cfg, nil
 }
 
