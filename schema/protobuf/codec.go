@@ -1,0 +1,127 @@
+package protobuf
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"buf.build/go/protovalidate"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/dynamicpb"
+)
+
+// Schema is a compiled schema file ready to read records: it hands out one
+// Codec per message, sharing one protovalidate validator (and its CEL
+// environment) among them. Safe for concurrent use.
+type Schema struct {
+	// ID is the registry id the schema was loaded under (0 when made by
+	// NewSchema).
+	ID int
+	// File is the compiled file.
+	File protoreflect.FileDescriptor
+
+	vOnce     sync.Once
+	validator protovalidate.Validator
+	vErr      error
+
+	codecs sync.Map // protoreflect.MessageDescriptor → *Codec
+}
+
+// NewSchema wraps a compiled file (from Compile) for decoding and
+// validation.
+func NewSchema(fd protoreflect.FileDescriptor) *Schema {
+	return &Schema{File: fd}
+}
+
+// Codec returns the codec of the message a Confluent message-index path
+// designates (empty: the first message).
+func (s *Schema) Codec(indexes []int) (*Codec, error) {
+	md, err := MessageByIndexes(s.File, indexes)
+	if err != nil {
+		return nil, err
+	}
+	return s.CodecFor(md)
+}
+
+// CodecFor returns the codec of md, a message of s.File or of its imports.
+// Building one checks that the message's validation rules evaluate; a rule
+// that cannot is ErrRules, reported here rather than on the first record.
+func (s *Schema) CodecFor(md protoreflect.MessageDescriptor) (*Codec, error) {
+	if c, ok := s.codecs.Load(md); ok {
+		return c.(*Codec), nil
+	}
+	s.vOnce.Do(func() {
+		s.validator, s.vErr = protovalidate.New()
+	})
+	if s.vErr != nil {
+		return nil, fmt.Errorf("%w: validator: %w", ErrRules, s.vErr)
+	}
+	c := &Codec{Desc: md, typ: dynamicpb.NewMessageType(md), validator: s.validator}
+	if err := c.probe(); err != nil {
+		return nil, err
+	}
+	got, _ := s.codecs.LoadOrStore(md, c)
+	return got.(*Codec), nil
+}
+
+// Codec decodes and validates payloads of one message type. Safe for
+// concurrent use.
+type Codec struct {
+	// Desc is the message.
+	Desc protoreflect.MessageDescriptor
+
+	typ       protoreflect.MessageType
+	validator protovalidate.Validator
+}
+
+// New returns an empty message of the codec's type.
+func (c *Codec) New() proto.Message {
+	return c.typ.New().Interface()
+}
+
+// Decode parses payload as the codec's message (a dynamicpb message).
+// Unknown fields are kept; a proto2 required field missing, invalid UTF-8
+// in a proto3 string or a malformed encoding is ErrDecode.
+func (c *Codec) Decode(payload []byte) (proto.Message, error) {
+	m := c.New()
+	if err := proto.Unmarshal(payload, m); err != nil {
+		return nil, fmt.Errorf("%w as %s: %w", ErrDecode, c.Desc.FullName(), err)
+	}
+	return m, nil
+}
+
+// Validate runs the protovalidate rules of m's message (m must be of the
+// codec's type). Broken rules are a *ValidationError.
+func (c *Codec) Validate(m proto.Message) error {
+	err := c.validator.Validate(m)
+	if err == nil {
+		return nil
+	}
+	if ve := (*protovalidate.ValidationError)(nil); errors.As(err, &ve) {
+		return validationError(ve)
+	}
+	return fmt.Errorf("%w in %s: %w", ErrRules, c.Desc.FullName(), err)
+}
+
+// Check decodes payload and validates it: nil, ErrDecode, a
+// *ValidationError (ErrInvalid) or ErrRules. It is the broker's per-record
+// call.
+func (c *Codec) Check(payload []byte) error {
+	m, err := c.Decode(payload)
+	if err != nil {
+		return err
+	}
+	return c.Validate(m)
+}
+
+// probe validates an empty message once so that rules which cannot be
+// compiled (bad CEL, a rule for the wrong type) fail when the codec is
+// built. An empty message may well break rules; that is not a failure.
+func (c *Codec) probe() error {
+	err := c.validator.Validate(c.New())
+	if ce := (*protovalidate.CompilationError)(nil); errors.As(err, &ce) {
+		return fmt.Errorf("%w in %s: %w", ErrRules, c.Desc.FullName(), err)
+	}
+	return nil
+}
