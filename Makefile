@@ -37,6 +37,7 @@ FUZZ_TARGETS := \
 	./internal/metastore/boltstore:FuzzDecodeOffset \
 	./broker/group:FuzzDecodeState \
 	./internal/metastore:FuzzDecodeSeqBatches \
+	./schema/wire:FuzzParse \
 	./config:FuzzParse
 
 fuzz:
