@@ -101,10 +101,10 @@ func Check(level Level, next protoreflect.FileDescriptor, previous []protoreflec
 	var out []Incompatibility
 	for i := len(previous) - 1; i >= from; i-- {
 		if level.backward() {
-			out = append(out, tagged(diff(previous[i], next), i, "new")...)
+			out = append(out, tagged(diff(previous[i], next, false), i, "new")...)
 		}
 		if level.forward() {
-			out = append(out, tagged(diff(next, previous[i]), i, "old")...)
+			out = append(out, tagged(diff(next, previous[i], true), i, "old")...)
 		}
 	}
 	return out
