@@ -62,14 +62,28 @@
 //   - Reusing an enum value's number for a different name
 //     (ENUM_CONST_CHANGED) is incompatible here, compatible in Confluent:
 //     the wire does not change, but the value's meaning and its string form
-//     (which Iceberg tables store) do.
+//     (which Iceberg tables store) do. Adding, removing and aliasing values
+//     stay compatible.
 //   - A field that becomes proto2 required is REQUIRED_FIELD_ADDED, one
 //     that stops being required REQUIRED_FIELD_REMOVED, whatever its type;
 //     Confluent lets string and bytes fields change label freely.
+//   - A number or enum field switching between singular and repeated is
+//     FIELD_NUMERIC_LABEL_CHANGED for proto3 fields without a label too
+//     (Confluent compares written labels only, so it misses
+//     "int32 a" → "repeated int32 a", which packed encoding breaks).
+//   - A proto2 group and a message field are different kinds
+//     (FIELD_KIND_CHANGED): they are encoded differently.
+//   - FIELD_NAMED_TYPE_CHANGED means the field now names another message;
+//     an incompatible change inside a same-named message is reported once,
+//     where it is, and not again on every field of that type.
 //   - Messages reached through imports are compared structurally when a
 //     field refers to them; Confluent skips the comparison when both
 //     versions name the same subject and version of the reference, which we
 //     cannot see (an identical imported file compares equal anyway).
+//
+// As in Confluent, removing a field is compatible even if a later version
+// reuses its number with another type: only the transitive levels (or a
+// reserved statement) catch that.
 //
 // # Decode and validate
 //
