@@ -16,8 +16,9 @@ import (
 // The classic group protocol request by request (kmsg bodies on a raw
 // connection), for the answers a client library would hide: generation
 // fencing, static-member fencing (KIP-345), and the admin side of groups.
-// Error codes are Kafka's (kerr): ILLEGAL_GENERATION 22, UNKNOWN_MEMBER_ID
-// 25, NON_EMPTY_GROUP 68, GROUP_ID_NOT_FOUND 69, MEMBER_ID_REQUIRED 79,
+// Error codes are Kafka's (kerr): ILLEGAL_GENERATION 22,
+// INCONSISTENT_GROUP_PROTOCOL 23, UNKNOWN_MEMBER_ID 25,
+// INVALID_SESSION_TIMEOUT 26, NON_EMPTY_GROUP 68, GROUP_ID_NOT_FOUND 69, MEMBER_ID_REQUIRED 79,
 // FENCED_INSTANCE_ID 82, GROUP_SUBSCRIBED_TO_TOPIC 86.
 
 // rawGroupVersions are the versions these tests send, all within what
@@ -92,6 +93,9 @@ func TestGroupRawGenerationFencing(t *testing.T) {
 	g.expectCommit(group, j1.Generation, m, nil, map[int32]int64{0: 9, 1: 9}, kerr.IllegalGeneration.Code)
 	if code := g.heartbeat(group, j1.Generation, m, nil); code != kerr.IllegalGeneration.Code {
 		t.Fatalf("Heartbeat at the old generation %d: error %d, want ILLEGAL_GENERATION (22)", j1.Generation, code)
+	}
+	if code := g.syncCode(group, j1.Generation, m); code != kerr.IllegalGeneration.Code {
+		t.Fatalf("SyncGroup at the old generation %d: error %d, want ILLEGAL_GENERATION (22)", j1.Generation, code)
 	}
 	g.expectFetch(group, map[int32]int64{0: 5, 1: 7})
 	g.expectCommit(group, j2.Generation, m, nil, map[int32]int64{0: 9, 1: 11}, 0)
@@ -226,27 +230,80 @@ func TestGroupRawAdmin(t *testing.T) {
 	}
 }
 
+// TestGroupRawJoinRefused: JoinGroup answers that refuse a member, as
+// Kafka gives them: a session timeout outside [6s, 30m] (the defaults of
+// group.min/max.session.timeout.ms) is INVALID_SESSION_TIMEOUT; a
+// protocol type other than the group's is INCONSISTENT_GROUP_PROTOCOL; a
+// member ID the group never gave is UNKNOWN_MEMBER_ID. None of them
+// disturbs the member already in the group.
+func TestGroupRawJoinRefused(t *testing.T) {
+	_, g := rawGroupNode(t)
+	const group = "raw-refused"
+	for _, ms := range []int32{1000, 31 * 60 * 1000} {
+		if r := g.joinOnce(joinSpec{group: group, sessionMillis: ms}); r.ErrorCode != kerr.InvalidSessionTimeout.Code {
+			t.Fatalf("JoinGroup with a %dms session timeout: error %d, want INVALID_SESSION_TIMEOUT (26)", ms, r.ErrorCode)
+		}
+	}
+	j := g.join(group, "", nil, "")
+	g.sync(group, j.Generation, j.MemberID, nil, map[string][]int32{j.MemberID: {0, 1}})
+	if r := g.joinOnce(joinSpec{group: group, memberID: "never-given", protocolType: "consumer"}); r.ErrorCode != kerr.UnknownMemberID.Code {
+		t.Fatalf("JoinGroup with a member ID the group never gave: error %d, want UNKNOWN_MEMBER_ID (25)", r.ErrorCode)
+	}
+	if r := g.joinOnce(joinSpec{group: group, protocolType: "connect"}); r.ErrorCode != kerr.InconsistentGroupProtocol.Code {
+		t.Fatalf("JoinGroup as protocol type connect into a consumer group: error %d, want INCONSISTENT_GROUP_PROTOCOL (23)", r.ErrorCode)
+	}
+	if code := g.heartbeat(group, j.Generation, j.MemberID, nil); code != 0 {
+		t.Fatalf("Heartbeat of the member in the group after the refused joins: error %d", code)
+	}
+	d := g.describe(group)[group]
+	if d.State != "Stable" || len(d.Members) != 1 || d.Members[0].MemberID != j.MemberID {
+		t.Fatalf("after the refused joins: state %q, %d members; want Stable with the one member", d.State, len(d.Members))
+	}
+}
+
 // rawGroups sends group requests at rawGroupVersions on one connection.
 type rawGroups struct {
 	t  *testing.T
 	rc *rawConn
 }
 
-// join sends JoinGroup (session and rebalance timeouts 30s, protocol
-// "range" subscribing to rawTopic with userData); a MEMBER_ID_REQUIRED
-// answer (v4+, dynamic members) is followed by the join with the given ID,
-// as clients do. Any other error fails t.
+// joinSpec is one JoinGroup's varying fields.
+type joinSpec struct {
+	group, memberID string
+	instance        *string
+	userData        string
+	protocolType    string // default "consumer"
+	sessionMillis   int32  // default 30000
+}
+
+// joinOnce sends one JoinGroup (rebalance timeout 30s, protocol "range"
+// subscribing to rawTopic with the spec's userData) and returns the answer,
+// whatever its error.
+func (g *rawGroups) joinOnce(s joinSpec) *kmsg.JoinGroupResponse {
+	g.t.Helper()
+	if s.protocolType == "" {
+		s.protocolType = "consumer"
+	}
+	if s.sessionMillis == 0 {
+		s.sessionMillis = 30000
+	}
+	meta := kmsg.ConsumerMemberMetadata{Version: 0, Topics: []string{rawTopic}, UserData: []byte(s.userData)}
+	req := kmsg.NewPtrJoinGroupRequest()
+	req.Version, req.Group, req.MemberID, req.InstanceID = rawGroupVersions[11], s.group, s.memberID, s.instance
+	req.SessionTimeoutMillis, req.RebalanceTimeoutMillis, req.ProtocolType = s.sessionMillis, 30000, s.protocolType
+	p := kmsg.NewJoinGroupRequestProtocol()
+	p.Name, p.Metadata = "range", meta.AppendTo(nil)
+	req.Protocols = append(req.Protocols, p)
+	return g.rc.roundTrip(req).(*kmsg.JoinGroupResponse)
+}
+
+// join joins as a consumer with joinOnce; a MEMBER_ID_REQUIRED answer
+// (v4+, dynamic members) is followed by the join with the given ID, as
+// clients do. Any other error fails t.
 func (g *rawGroups) join(group, memberID string, instance *string, userData string) *kmsg.JoinGroupResponse {
 	g.t.Helper()
-	meta := kmsg.ConsumerMemberMetadata{Version: 0, Topics: []string{rawTopic}, UserData: []byte(userData)}
 	for range 2 {
-		req := kmsg.NewPtrJoinGroupRequest()
-		req.Version, req.Group, req.MemberID, req.InstanceID = rawGroupVersions[11], group, memberID, instance
-		req.SessionTimeoutMillis, req.RebalanceTimeoutMillis, req.ProtocolType = 30000, 30000, "consumer"
-		p := kmsg.NewJoinGroupRequestProtocol()
-		p.Name, p.Metadata = "range", meta.AppendTo(nil)
-		req.Protocols = append(req.Protocols, p)
-		resp := g.rc.roundTrip(req).(*kmsg.JoinGroupResponse)
+		resp := g.joinOnce(joinSpec{group: group, memberID: memberID, instance: instance, userData: userData})
 		if resp.ErrorCode == kerr.MemberIDRequired.Code && memberID == "" && resp.MemberID != "" {
 			memberID = resp.MemberID
 			continue
@@ -261,6 +318,14 @@ func (g *rawGroups) join(group, memberID string, instance *string, userData stri
 	}
 	g.t.Fatalf("JoinGroup(%s): MEMBER_ID_REQUIRED twice", group)
 	return nil
+}
+
+// syncCode sends SyncGroup without an assignment and returns its error.
+func (g *rawGroups) syncCode(group string, gen int32, member string) int16 {
+	g.t.Helper()
+	req := kmsg.NewPtrSyncGroupRequest()
+	req.Version, req.Group, req.Generation, req.MemberID = rawGroupVersions[14], group, gen, member
+	return g.rc.roundTrip(req).(*kmsg.SyncGroupResponse).ErrorCode
 }
 
 // sync sends SyncGroup with the leader's assignment (nil from a follower)
