@@ -125,3 +125,26 @@ func (c *Codec) probe() error {
 	}
 	return nil
 }
+
+// CheckRules reports whether the protovalidate rules of every message of fd
+// (nested ones included) can be evaluated: a CEL expression that does not
+// compile, or a rule for another type (string rules on an int32), is
+// ErrRules naming the message. Compile does not look at rules; the registry
+// calls this after it, so that such a schema is refused when registered
+// rather than when the first record arrives.
+func CheckRules(fd protoreflect.FileDescriptor) error {
+	s := NewSchema(fd)
+	var errs []error
+	var walk func(protoreflect.MessageDescriptors)
+	walk = func(msgs protoreflect.MessageDescriptors) {
+		for i := 0; i < msgs.Len(); i++ {
+			md := msgs.Get(i)
+			if _, err := s.CodecFor(md); err != nil {
+				errs = append(errs, err)
+			}
+			walk(md.Messages())
+		}
+	}
+	walk(fd.Messages())
+	return errors.Join(errs...)
+}
