@@ -10,7 +10,7 @@ import (
 // Method names a Store method for fault injection.
 type Method string
 
-// The methods of Store (Cluster's and Groups' included).
+// The methods of Store (Cluster's, Groups' and KV's included).
 const (
 	MethodCreateTopic        Method = "CreateTopic"
 	MethodDeleteTopic        Method = "DeleteTopic"
@@ -45,6 +45,10 @@ const (
 	MethodFetchOffsets  Method = "FetchOffsets"
 	MethodDeleteOffsets Method = "DeleteOffsets"
 	MethodExpireGroups  Method = "ExpireGroups"
+
+	MethodKVGet   Method = "KVGet"
+	MethodKVList  Method = "KVList"
+	MethodKVApply Method = "KVApply"
 )
 
 var methods = map[Method]bool{
@@ -57,7 +61,7 @@ var methods = map[Method]bool{
 	MethodLiveBrokers: true, MethodAcquireLease: true, MethodReleaseLease: true,
 	MethodGroup: true, MethodPutGroup: true, MethodListGroups: true, MethodDeleteGroup: true,
 	MethodCommitOffsets: true, MethodFetchOffsets: true, MethodDeleteOffsets: true,
-	MethodExpireGroups: true,
+	MethodExpireGroups: true, MethodKVGet: true, MethodKVList: true, MethodKVApply: true,
 }
 
 // Faulty wraps a Store and injects failures into chosen methods, so that
@@ -361,6 +365,18 @@ func (f *Faulty) DeleteOffsets(ctx context.Context, group string, parts []TopicP
 
 func (f *Faulty) ExpireGroups(ctx context.Context, retention time.Duration) ([]string, error) {
 	return call(f, ctx, MethodExpireGroups, func() ([]string, error) { return f.groups().ExpireGroups(ctx, retention) })
+}
+
+func (f *Faulty) KVGet(ctx context.Context, key string) (KVEntry, error) {
+	return call(f, ctx, MethodKVGet, func() (KVEntry, error) { return f.inner.KVGet(ctx, key) })
+}
+
+func (f *Faulty) KVList(ctx context.Context, prefix, after string, limit int) ([]KVEntry, error) {
+	return call(f, ctx, MethodKVList, func() ([]KVEntry, error) { return f.inner.KVList(ctx, prefix, after, limit) })
+}
+
+func (f *Faulty) KVApply(ctx context.Context, ops []KVOp) ([]KVEntry, error) {
+	return call(f, ctx, MethodKVApply, func() ([]KVEntry, error) { return f.inner.KVApply(ctx, ops) })
 }
 
 // Close closes the wrapped store (an armed Close fault fails it first, or

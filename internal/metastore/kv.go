@@ -49,8 +49,14 @@ type KVOp struct {
 //     ErrConflict and names the key. It returns, parallel to ops, the
 //     entries as written (a deleted key's entry has Version 0). A key may
 //     appear at most once per call.
-//   - Keys are non-empty and at most 1024 bytes; values at most 16 MiB;
-//     anything else (or an Expect below KVAny) is ErrInvalidRequest.
+//   - Keys are non-empty and at most 1024 bytes of UTF-8 text without
+//     NUL (Postgres keeps them as text, which holds neither invalid UTF-8
+//     nor NUL; every backend refuses them alike); values at most 16 MiB;
+//     anything else (an Expect below KVAny, a key twice in one KVApply, a
+//     KVList prefix or after that is longer than a key or not such text;
+//     both may be empty) is ErrInvalidRequest. See MaxKVKeyLen and
+//     MaxKVValueLen.
+//   - KVApply with no ops changes nothing and returns no entries.
 type KV interface {
 	KVGet(ctx context.Context, key string) (KVEntry, error)
 	KVList(ctx context.Context, prefix, after string, limit int) ([]KVEntry, error)

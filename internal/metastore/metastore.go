@@ -1,7 +1,9 @@
 // Package metastore is the boundary to the metadata store: the one place
 // where offsets are assigned and the index from offsets to object byte
 // ranges is kept. Topics, partition offsets, the log index, idempotent
-// producer state and object reference counts live here.
+// producer state and object reference counts live here, and so do consumer
+// groups (Groups) and a small transactional key-value space for the schema
+// registry and the Iceberg catalog (KV).
 //
 // Contract every backend keeps (checked by metastoretest.Run):
 //   - Every method is one atomic, durable transaction: when it returns nil
@@ -142,6 +144,7 @@ type ObjectRef struct {
 type Store interface {
 	Cluster
 	Groups
+	KV
 
 	// CreateTopic creates a topic with a fresh TopicID (ErrTopicExists if
 	// the name is taken).

@@ -2,7 +2,9 @@ package metastore
 
 import (
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ValidateAppend refuses Append calls no correct broker makes
@@ -93,6 +95,64 @@ func ValidateTopicPartitions(group string, parts []TopicPartition) error {
 func ValidateRetention(retention time.Duration) error {
 	if retention <= 0 {
 		return fmt.Errorf("group offset retention %v: %w", retention, ErrInvalidRequest)
+	}
+	return nil
+}
+
+// The limits of the KV space (see KV).
+const (
+	MaxKVKeyLen   = 1024
+	MaxKVValueLen = 16 << 20
+)
+
+// ValidateKVKey checks a key given to a KV method: non-empty, at most
+// MaxKVKeyLen bytes, UTF-8 text without NUL; shared by backends.
+func ValidateKVKey(key string) error {
+	if key == "" {
+		return fmt.Errorf("empty key: %w", ErrInvalidRequest)
+	}
+	return validateKVText("key", key)
+}
+
+// validateKVText checks that s could be (the start of) a key.
+func validateKVText(what, s string) error {
+	switch {
+	case len(s) > MaxKVKeyLen:
+		return fmt.Errorf("%s of %d bytes, over %d: %w", what, len(s), MaxKVKeyLen, ErrInvalidRequest)
+	case !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0:
+		return fmt.Errorf("%s %q is not UTF-8 text without NUL: %w", what, s, ErrInvalidRequest)
+	}
+	return nil
+}
+
+// ValidateKVList checks KVList's prefix and after, which may be empty;
+// shared by backends.
+func ValidateKVList(prefix, after string) error {
+	if err := validateKVText("prefix", prefix); err != nil {
+		return err
+	}
+	return validateKVText("after", after)
+}
+
+// ValidateKVOps checks a KVApply request: valid keys, each once, an
+// Expect of KVAny or above, values within MaxKVValueLen (unless the op
+// deletes); shared by backends.
+func ValidateKVOps(ops []KVOp) error {
+	seen := make(map[string]bool, len(ops))
+	for i, op := range ops {
+		if err := ValidateKVKey(op.Key); err != nil {
+			return fmt.Errorf("op %d: %w", i, err)
+		}
+		switch {
+		case op.Expect < KVAny:
+			return fmt.Errorf("op %d on key %q: expected version %d: %w", i, op.Key, op.Expect, ErrInvalidRequest)
+		case !op.Delete && len(op.Value) > MaxKVValueLen:
+			return fmt.Errorf("op %d on key %q: value of %d bytes, over %d: %w",
+				i, op.Key, len(op.Value), MaxKVValueLen, ErrInvalidRequest)
+		case seen[op.Key]:
+			return fmt.Errorf("op %d: key %q appears twice: %w", i, op.Key, ErrInvalidRequest)
+		}
+		seen[op.Key] = true
 	}
 	return nil
 }

@@ -175,3 +175,17 @@ func (s *metaStore) DeleteOffsets(ctx context.Context, group string, parts []met
 func (s *metaStore) ExpireGroups(ctx context.Context, retention time.Duration) ([]string, error) {
 	return timed(s, "expire_groups", func() ([]string, error) { return s.inner.ExpireGroups(ctx, retention) })
 }
+
+func (s *metaStore) KVGet(ctx context.Context, key string) (metastore.KVEntry, error) {
+	return timed(s, "kv_get", func() (metastore.KVEntry, error) { return s.inner.KVGet(ctx, key) })
+}
+
+func (s *metaStore) KVList(ctx context.Context, prefix, after string, limit int) ([]metastore.KVEntry, error) {
+	return timed(s, "kv_list", func() ([]metastore.KVEntry, error) { return s.inner.KVList(ctx, prefix, after, limit) })
+}
+
+// KVApply counts a conflict as an error: the caller asked for a write
+// that did not happen.
+func (s *metaStore) KVApply(ctx context.Context, ops []metastore.KVOp) ([]metastore.KVEntry, error) {
+	return timed(s, "kv_apply", func() ([]metastore.KVEntry, error) { return s.inner.KVApply(ctx, ops) })
+}

@@ -198,3 +198,12 @@ func (nopMeta) FetchOffsets(context.Context, string) ([]metastore.GroupOffset, e
 }
 func (nopMeta) DeleteOffsets(context.Context, string, []metastore.TopicPartition) error { return nil }
 func (nopMeta) ExpireGroups(context.Context, time.Duration) ([]string, error)           { return nil, nil }
+func (nopMeta) KVGet(context.Context, string) (metastore.KVEntry, error) {
+	return metastore.KVEntry{}, nil
+}
+func (nopMeta) KVList(context.Context, string, string, int) ([]metastore.KVEntry, error) {
+	return nil, nil
+}
+func (nopMeta) KVApply(context.Context, []metastore.KVOp) ([]metastore.KVEntry, error) {
+	return nil, nil
+}

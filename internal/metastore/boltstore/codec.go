@@ -298,3 +298,29 @@ func decodeOffset(k, v []byte) (metastore.GroupOffset, error) {
 		Metadata:    string(v[offsetValueLen:]),
 	}, nil
 }
+
+// Key-value entries (metastore.KV): version(8), then the value to the
+// end. The key is the bucket key.
+
+func encodeKV(version int64, value []byte) []byte {
+	v := make([]byte, 0, 8+len(value))
+	v = binary.BigEndian.AppendUint64(v, uint64(version))
+	return append(v, value...)
+}
+
+// kvVersion decodes only the version of an entry (at least 1).
+func kvVersion(key string, v []byte) (int64, error) {
+	if len(v) < 8 || int64(binary.BigEndian.Uint64(v)) < 1 {
+		return 0, fmt.Errorf("key %q: entry %.8x: %w", key, v, errCorrupt)
+	}
+	return int64(binary.BigEndian.Uint64(v)), nil
+}
+
+// decodeKV decodes an entry, copying the value out of bbolt's page.
+func decodeKV(key string, v []byte) (metastore.KVEntry, error) {
+	version, err := kvVersion(key, v)
+	if err != nil {
+		return metastore.KVEntry{}, err
+	}
+	return metastore.KVEntry{Key: key, Version: version, Value: append([]byte{}, v[8:]...)}, nil
+}

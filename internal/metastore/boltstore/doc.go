@@ -27,9 +27,10 @@
 // # Concurrency model
 //
 // Reads (Topic, Topics, Partition, ReadIndex, DeadObjects, KnownObjects,
-// Group, ListGroups, FetchOffsets) are bbolt View transactions and run in
-// parallel with each other and with the writer. Every other method is one bbolt Update transaction. Writers
-// queue on Store.writer, a one-slot semaphore taken before db.Update, so a
+// Group, ListGroups, FetchOffsets, KVGet, KVList) are bbolt View
+// transactions and run in parallel with each other and with the writer.
+// Every other method is one bbolt Update transaction. Writers queue on
+// Store.writer, a one-slot semaphore taken before db.Update, so a
 // caller waiting for the writer gives up when its context is done (bbolt's
 // own writer lock cannot be interrupted). Once a transaction has started it
 // runs to completion; contexts are not checked inside it.
@@ -55,6 +56,8 @@
 //	            group name → nested bucket, present while the group has
 //	            offsets: topic|0|partition(4) → offset(8) leader epoch(4)
 //	            committed µs(8) metadata
+//	kv          key → version(8) value (metastore.KV: bbolt's byte order
+//	            of keys is the order KVList promises)
 //
 // Group offsets are keyed by topic name, not ID, as Kafka commits them;
 // DeleteTopic removes the topic's name from every group's bucket.

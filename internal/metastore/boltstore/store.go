@@ -20,7 +20,8 @@ import (
 //
 //	1: topics, partitions, index, producers, objects, counters
 //	2: groups and group_offsets (a version 1 file gains them, empty)
-const schemaVersion = 2
+//	3: kv (a version 1 or 2 file gains it, empty)
+const schemaVersion = 3
 
 var (
 	bucketMeta       = []byte("meta")
@@ -34,11 +35,12 @@ var (
 	bucketCounters   = []byte("counters")
 	bucketGroups     = []byte("groups")
 	bucketOffsets    = []byte("group_offsets")
+	bucketKV         = []byte("kv")
 
 	allBuckets = [][]byte{
 		bucketMeta, bucketTopics, bucketTopicIDs, bucketPartitions, bucketIndex,
 		bucketProducers, bucketObjects, bucketDead, bucketCounters,
-		bucketGroups, bucketOffsets,
+		bucketGroups, bucketOffsets, bucketKV,
 	}
 
 	keyVersion = []byte("version")
@@ -167,7 +169,7 @@ var domainErrors = []error{
 	metastore.ErrTopicExists, metastore.ErrUnknownTopic, metastore.ErrUnknownPartition,
 	metastore.ErrInvalidPartitions, metastore.ErrOutOfOrderSequence,
 	metastore.ErrInvalidProducerEpoch, metastore.ErrConflict, metastore.ErrInvalidRequest,
-	metastore.ErrUnknownGroup, metastore.ErrIllegalGeneration,
+	metastore.ErrUnknownGroup, metastore.ErrIllegalGeneration, metastore.ErrUnknownKey,
 	context.Canceled, context.DeadlineExceeded,
 }
 

@@ -18,6 +18,8 @@ type tx struct {
 	// groups holds group records by name; offsets holds one nested
 	// bucket of offsets per group name (see groups.go).
 	groups, offsets *bolt.Bucket
+	// kv holds the entries of metastore.KV by key (see kv.go).
+	kv *bolt.Bucket
 }
 
 func wrapTx(btx *bolt.Tx) (*tx, error) {
@@ -33,8 +35,9 @@ func wrapTx(btx *bolt.Tx) (*tx, error) {
 		counters:  btx.Bucket(bucketCounters),
 		groups:    btx.Bucket(bucketGroups),
 		offsets:   btx.Bucket(bucketOffsets),
+		kv:        btx.Bucket(bucketKV),
 	}
-	for _, b := range []*bolt.Bucket{t.topics, t.topicIDs, t.parts, t.index, t.producers, t.objects, t.dead, t.counters, t.groups, t.offsets} {
+	for _, b := range []*bolt.Bucket{t.topics, t.topicIDs, t.parts, t.index, t.producers, t.objects, t.dead, t.counters, t.groups, t.offsets, t.kv} {
 		if b == nil {
 			return nil, fmt.Errorf("missing bucket: %w", errCorrupt)
 		}

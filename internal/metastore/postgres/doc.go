@@ -11,8 +11,9 @@
 // objects (reference counts; refs = 0 is dead), counters (producer IDs),
 // brokers and leases (metastore.Cluster), groups and group_offsets
 // (metastore.Groups; offsets by topic name, without a foreign key, since
-// a group needs no record to hold offsets). Each SQL statement is a file of
-// sql/ or migrations/, embedded. Open applies the migrations a database
+// a group needs no record to hold offsets), kv (metastore.KV, keys in the
+// "C" collation so that they sort byte-wise). Each SQL statement is a file
+// of sql/ or migrations/, embedded. Open applies the migrations a database
 // lacks in one transaction holding an advisory lock, recorded in
 // schema_migrations, so brokers starting together migrate once; a
 // database migrated by a newer build is refused.
@@ -26,6 +27,7 @@
 //	topics row → partitions rows (by topic_id, partition) →
 //	producers rows → objects rows (by key) → group_offsets rows
 //	groups rows (by name) → group_offsets rows
+//	kv rows (by key)
 //
 // A groups row is locked by PutGroup (its UPDATE), DeleteGroup (FOR
 // UPDATE), ExpireGroups (FOR UPDATE, the Empty ones in name order) and a
@@ -36,6 +38,20 @@
 // deleted, without a groups lock, by DeleteOffsets and DeleteTopic; two
 // such deletes crossing each other's rows are a deadlock Postgres breaks
 // and the store retries.
+//
+// KVApply locks the kv rows of its keys that exist, in key order, with one
+// SELECT … ORDER BY key FOR UPDATE, checks every expected version against
+// them and only then writes, again in key order: updates and deletes of
+// the rows it holds, and INSERTs of the keys that were absent, which wait
+// for (and then conflict with) a concurrent transaction creating the same
+// key. Two KVApply calls on one key therefore take turns and the second
+// sees the first's version: concurrent compare-and-swaps from many
+// brokers serialize. (A KVAny write of a key created after the lock read
+// locks that row late and may cross another KVApply: a deadlock Postgres
+// breaks and the store retries.) A KVApply whose COMMIT reply is lost
+// fails with ErrUnavailable though it may have committed; its caller
+// reads the keys again before retrying, as the repeated compare-and-swap
+// would conflict with its own write.
 //
 // Append locks all of its partitions first, in key order, with one SELECT
 // … ORDER BY … FOR UPDATE: two brokers appending to one partition take

@@ -134,4 +134,13 @@ var (
 	sqlGroupsExpireOffsets     = query("groups_expire_offsets")
 	sqlGroupsExpireRecords     = query("groups_expire_records")
 	sqlTopicDeleteGroupOffsets = query("topic_delete_group_offsets")
+
+	sqlKVGet      = query("kv_get")
+	sqlKVList     = query("kv_list")
+	sqlKVListOpen = query("kv_list_open")
+	sqlKVLock     = query("kv_lock")
+	sqlKVInsert   = query("kv_insert")
+	sqlKVUpsert   = query("kv_upsert")
+	sqlKVUpdate   = query("kv_update")
+	sqlKVDelete   = query("kv_delete")
 )

@@ -159,7 +159,7 @@ var domainErrors = []error{
 	metastore.ErrTopicExists, metastore.ErrUnknownTopic, metastore.ErrUnknownPartition,
 	metastore.ErrInvalidPartitions, metastore.ErrOutOfOrderSequence,
 	metastore.ErrInvalidProducerEpoch, metastore.ErrConflict, metastore.ErrInvalidRequest,
-	metastore.ErrUnknownGroup, metastore.ErrIllegalGeneration,
+	metastore.ErrUnknownGroup, metastore.ErrIllegalGeneration, metastore.ErrUnknownKey,
 }
 
 func isDomain(err error) bool {

@@ -1,0 +1,1 @@
+SELECT version, value FROM kv WHERE key = $1
