@@ -35,6 +35,7 @@ FUZZ_TARGETS := \
 	./internal/metastore/boltstore:FuzzDecodeProducer \
 	./internal/metastore/boltstore:FuzzDecodeGroup \
 	./internal/metastore/boltstore:FuzzDecodeOffset \
+	./internal/metastore/boltstore:FuzzDecodeKV \
 	./broker/group:FuzzDecodeState \
 	./internal/metastore:FuzzDecodeSeqBatches \
 	./schema/wire:FuzzParse \

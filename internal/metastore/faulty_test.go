@@ -183,3 +183,20 @@ func TestFaultyGroups(t *testing.T) {
 		t.Fatalf("Calls(CommitOffsets) = %d", n)
 	}
 }
+
+// TestFaultyKVApplyLostReply: a KVApply failed after the store commits
+// reports the injected error, and the write is there (a lost reply).
+func TestFaultyKVApplyLostReply(t *testing.T) {
+	f := metastore.NewFaulty(newBolt(t))
+	f.FailAfterNext(metastore.MethodKVApply, 1, metastore.ErrUnavailable)
+	_, err := f.KVApply(t.Context(), []metastore.KVOp{{Key: "k", Value: []byte("v")}})
+	if !errors.Is(err, metastore.ErrUnavailable) {
+		t.Fatalf("KVApply: %v", err)
+	}
+	if e, err := f.KVGet(t.Context(), "k"); err != nil || e.Version != 1 || string(e.Value) != "v" {
+		t.Fatalf("KVGet after a lost reply: %+v, %v", e, err)
+	}
+	if n := f.Calls(metastore.MethodKVApply); n != 1 {
+		t.Fatalf("%d KVApply calls counted", n)
+	}
+}

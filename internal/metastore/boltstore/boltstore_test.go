@@ -71,6 +71,10 @@ func TestClosedStoreIsUnavailable(t *testing.T) {
 	if !errors.Is(err, metastore.ErrUnavailable) {
 		t.Fatalf("LiveBrokers after Close: %v", err)
 	}
+	_, err = s.KVApply(t.Context(), []metastore.KVOp{{Key: "k"}})
+	if !errors.Is(err, metastore.ErrUnavailable) {
+		t.Fatalf("KVApply after Close: %v", err)
+	}
 }
 
 func TestInvalidOptions(t *testing.T) {
@@ -80,8 +84,11 @@ func TestInvalidOptions(t *testing.T) {
 	}
 }
 
+// bucketsAdded are the buckets each schema version added.
+var bucketsAdded = map[uint32][]string{2: {"groups", "group_offsets"}, 3: {"kv"}}
+
 // setSchema rewrites the file at path as schema version v without the
-// buckets of groups (a file written before they existed, when v is 1).
+// buckets later versions added (a file written before they existed).
 func setSchema(t *testing.T, path string, v uint32) {
 	t.Helper()
 	db, err := bolt.Open(path, 0o600, nil)
@@ -90,9 +97,14 @@ func setSchema(t *testing.T, path string, v uint32) {
 	}
 	defer db.Close()
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range []string{"groups", "group_offsets"} {
-			if err := tx.DeleteBucket([]byte(b)); err != nil {
-				return err
+		for added, buckets := range bucketsAdded {
+			if added <= v {
+				continue
+			}
+			for _, b := range buckets {
+				if err := tx.DeleteBucket([]byte(b)); err != nil {
+					return err
+				}
 			}
 		}
 		return tx.Bucket([]byte("meta")).Put([]byte("version"), binary.BigEndian.AppendUint32(nil, v))
@@ -123,6 +135,47 @@ func TestOpenMigratesVersion1(t *testing.T) {
 	}
 	if err := s.CommitOffsets(t.Context(), "g", -1, []metastore.GroupOffset{{Topic: "t", Offset: 1}}); err != nil {
 		t.Fatalf("CommitOffsets after migration: %v", err)
+	}
+	if _, err := s.KVApply(t.Context(), []metastore.KVOp{{Key: "k", Value: []byte("v")}}); err != nil {
+		t.Fatalf("KVApply after migration: %v", err)
+	}
+}
+
+// TestOpenMigratesVersion2 opens a file of schema version 2 (before the
+// KV space): its topics and groups stay and KV works.
+func TestOpenMigratesVersion2(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "meta.db")
+	s := openStore(t, path)
+	if _, err := s.CreateTopic(ctx, metastore.TopicSpec{Name: "t", Partitions: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutGroup(ctx, metastore.Group{Name: "g"}, 0); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	setSchema(t, path, 2)
+
+	s = openStore(t, path)
+	if _, err := s.Topic(ctx, "t"); err != nil {
+		t.Fatalf("topic after migration: %v", err)
+	}
+	if g, err := s.Group(ctx, "g"); err != nil || g.Version != 1 {
+		t.Fatalf("group after migration: %+v, %v", g, err)
+	}
+	if _, err := s.KVGet(ctx, "k"); !errors.Is(err, metastore.ErrUnknownKey) {
+		t.Fatalf("KVGet of a new space: %v", err)
+	}
+	if _, err := s.KVApply(ctx, []metastore.KVOp{{Key: "k", Value: []byte("v")}}); err != nil {
+		t.Fatalf("KVApply after migration: %v", err)
+	}
+	s.Close()
+
+	// The file is version 3 now: it opens as it is.
+	s = openStore(t, path)
+	defer s.Close()
+	if e, err := s.KVGet(ctx, "k"); err != nil || e.Version != 1 || string(e.Value) != "v" {
+		t.Fatalf("KVGet after reopen: %+v, %v", e, err)
 	}
 }
 

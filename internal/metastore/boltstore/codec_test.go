@@ -134,3 +134,40 @@ func FuzzDecodeOffset(f *testing.F) {
 		}
 	})
 }
+
+func TestKVRoundTrip(t *testing.T) {
+	for _, e := range []metastore.KVEntry{
+		{Key: "k", Version: 1, Value: []byte{}},
+		{Key: "registry/subjects/s", Version: math.MaxInt64, Value: []byte("{\"schema\":\"\x00\xff\"}")},
+	} {
+		got, err := decodeKV(e.Key, encodeKV(e.Version, e.Value))
+		if err != nil || !reflect.DeepEqual(got, e) {
+			t.Errorf("round trip of %+v = %+v, %v", e, got, err)
+		}
+	}
+	for _, v := range [][]byte{nil, {0, 0, 0, 0, 0, 0, 0}, make([]byte, 8), {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}} {
+		if _, err := decodeKV("k", v); err == nil {
+			t.Errorf("entry %x decoded", v)
+		}
+	}
+}
+
+// FuzzDecodeKV: decoding any entry never panics, and an entry that
+// decodes re-encodes to the same bytes.
+func FuzzDecodeKV(f *testing.F) {
+	f.Add(encodeKV(1, []byte("value")))
+	f.Add([]byte{})
+	f.Add(make([]byte, 8))
+	f.Fuzz(func(t *testing.T, v []byte) {
+		e, err := decodeKV("k", v)
+		if err != nil {
+			return
+		}
+		if e.Key != "k" || e.Version < 1 {
+			t.Fatalf("decoded %+v", e)
+		}
+		if got := encodeKV(e.Version, e.Value); !bytes.Equal(got, v) {
+			t.Fatalf("re-encode of %x = %x", v, got)
+		}
+	})
+}

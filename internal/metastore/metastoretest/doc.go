@@ -1,7 +1,7 @@
 // Package metastoretest is the conformance suite of metastore.Store, its
-// Cluster part included: every backend (boltstore, postgres) runs Run in
-// its own tests, so the contract written in package metastore is checked
-// the same way for all. The Cluster subtests let registrations and leases
+// Cluster, Groups and KV parts included: every backend (boltstore,
+// postgres) runs Run in its own tests, so the contract written in package
+// metastore is checked the same way for all. The Cluster subtests let registrations and leases
 // lapse for real, polling the store until it agrees (its clock, not the
 // test's, decides), so they take a few hundred milliseconds each.
 //

@@ -58,6 +58,14 @@ func Run(t *testing.T, newStore NewStore) {
 		{"CommitFencing", testCommitFencing},
 		{"GroupsInvalid", testGroupsInvalid},
 		{"GroupsReopen", testGroupsReopen},
+		{"KV", testKV},
+		{"KVConflicts", testKVConflicts},
+		{"KVAtomic", testKVAtomic},
+		{"KVList", testKVList},
+		{"KVConcurrentCAS", testKVConcurrentCAS},
+		{"KVConcurrentTransfers", testKVConcurrentTransfers},
+		{"KVInvalid", testKVInvalid},
+		{"KVReopen", testKVReopen},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -115,4 +115,10 @@ func TestClosedStoreIsUnavailable(t *testing.T) {
 	if _, err := s.CreateTopic(t.Context(), metastore.TopicSpec{Name: "t", Partitions: 1}); !errors.Is(err, metastore.ErrUnavailable) {
 		t.Fatalf("CreateTopic after Close: %v", err)
 	}
+	if _, err := s.KVGet(t.Context(), "k"); !errors.Is(err, metastore.ErrUnavailable) {
+		t.Fatalf("KVGet after Close: %v", err)
+	}
+	if _, err := s.KVApply(t.Context(), []metastore.KVOp{{Key: "k"}}); !errors.Is(err, metastore.ErrUnavailable) {
+		t.Fatalf("KVApply after Close: %v", err)
+	}
 }

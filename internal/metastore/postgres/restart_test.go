@@ -48,6 +48,12 @@ func TestPostgresRestart(t *testing.T) {
 			func(ctx context.Context) error { _, err := appendOne(ctx, s, pk, "down", seq); return err },
 			func(ctx context.Context) error { _, err := s.Partition(ctx, pk); return err },
 			func(ctx context.Context) error { _, err := s.LiveBrokers(ctx); return err },
+			func(ctx context.Context) error { _, err := s.KVGet(ctx, "k"); return err },
+			func(ctx context.Context) error { _, err := s.KVList(ctx, "", "", 0); return err },
+			func(ctx context.Context) error {
+				_, err := s.KVApply(ctx, []metastore.KVOp{{Key: "k", Expect: metastore.KVAny}})
+				return err
+			},
 		} {
 			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 			start := time.Now()
