@@ -1,0 +1,334 @@
+package catalog
+
+// Commits: POST /v1/{prefix}/namespaces/{namespace}/tables/{table} (spec
+// operation updateTable), and the per-table half of /transactions/commit.
+//
+// A commit loads the table's current metadata, checks every requirement
+// against it (assert-create, assert-table-uuid, assert-ref-snapshot-id,
+// assert-last-assigned-field-id, assert-current-schema-id,
+// assert-last-assigned-partition-id, assert-default-spec-id,
+// assert-default-sort-order-id: a failure is 409 CommitFailedException),
+// applies the updates with iceberg-go's metadata builder (every action of
+// the spec: assign-uuid, upgrade-format-version, add-schema,
+// set-current-schema, add-spec, set-default-spec, add-sort-order,
+// set-default-sort-order, add-snapshot, set-snapshot-ref, remove-snapshots,
+// remove-snapshot-ref, set-location, set-properties, remove-properties,
+// set-statistics, remove-statistics, set-partition-statistics,
+// remove-partition-statistics, remove-partition-specs, remove-schemas,
+// add-encryption-key, remove-encryption-key; an unknown one is 400), writes
+// the new metadata file, and swaps the table's metadata location in the
+// metadata store with a compare-and-swap on the version it read.
+//
+// When the swap finds the table changed since the load, the file is
+// deleted and the whole commit runs again on the fresh metadata — the
+// requirements say what the client relied on, so if they still hold the
+// updates apply as well to the new state (the Java reference server does
+// the same) — up to Options.CommitRetries times, then 409. When the store
+// fails during the swap, the commit may or may not have landed: 500
+// CommitStateUnknownException, and the file is left in place since it may
+// be the table's current metadata.
+//
+// A commit with assert-create on a table that does not exist creates it
+// (the second half of a stage-create): the metadata is built from empty by
+// the updates.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/apache/iceberg-go/table"
+	"github.com/google/uuid"
+	"github.com/tributary-io/tributary/internal/metastore"
+)
+
+// restIdent is the spec's TableIdentifier.
+type restIdent struct {
+	Namespace []string `json:"namespace"`
+	Name      string   `json:"name"`
+}
+
+// commitRequest is the spec's CommitTableRequest.
+type commitRequest struct {
+	Identifier   *restIdent         `json:"identifier"`
+	Requirements table.Requirements `json:"requirements"`
+	Updates      table.Updates      `json:"updates"`
+}
+
+// pending is a prepared commit: the new metadata file is written, the ops
+// that make it current are to be applied.
+type pending struct {
+	id     ident
+	newLoc string
+	raw    []byte // the new metadata's JSON
+	ops    []metastore.KVOp
+	// unchanged: the updates changed nothing; nothing was written and
+	// ops is empty.
+	unchanged bool
+}
+
+func (s *Server) updateTable(w http.ResponseWriter, r *http.Request, p params) error {
+	id := p.ident()
+	if err := checkIdent(id); err != nil {
+		return err
+	}
+	var req commitRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	if req.Identifier != nil && (req.Identifier.Name != id.name || !equalNS(req.Identifier.Namespace, id.ns)) {
+		return fmt.Errorf("%w: commit body names %s, path names %s", ErrBadRequest, ident{req.Identifier.Namespace, req.Identifier.Name}, id)
+	}
+	ps, err := s.commit(r.Context(), []tableChange{{id, req.Requirements, req.Updates}})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct {
+		MetadataLocation string          `json:"metadata-location"`
+		Metadata         json.RawMessage `json:"metadata"`
+	}{ps[0].newLoc, ps[0].raw})
+	return nil
+}
+
+// tableChange is one table's part of a commit.
+type tableChange struct {
+	id      ident
+	reqs    []table.Requirement
+	updates []table.Update
+}
+
+// commit prepares every change, then makes them current in one KVApply:
+// all or none. On a conflict it deletes the files and starts over, at
+// most Options.CommitRetries times.
+func (s *Server) commit(ctx context.Context, changes []tableChange) ([]*pending, error) {
+	for attempt := 0; ; attempt++ {
+		ps, err := s.prepareAll(ctx, changes)
+		if err != nil {
+			return nil, err
+		}
+		ops := commitOps(ps)
+		if len(ops) == 0 {
+			return ps, nil
+		}
+		_, err = s.kv.KVApply(ctx, ops)
+		if err == nil {
+			return ps, nil
+		}
+		if !errors.Is(err, metastore.ErrConflict) {
+			return nil, fmt.Errorf("commit %s: %w: %w", names(changes), ErrCommitStateUnknown, err)
+		}
+		s.discard(ps)
+		if attempt >= s.retries() {
+			return nil, fmt.Errorf("commit %s: %w: the table changed concurrently %d times: %w", names(changes), ErrCommitFailed, attempt+1, err)
+		}
+		s.log.Debug("catalog commit conflict, retrying", "tables", names(changes), "attempt", attempt+1)
+	}
+}
+
+// prepareAll prepares each change; if one fails, the files of the others
+// are deleted.
+func (s *Server) prepareAll(ctx context.Context, changes []tableChange) ([]*pending, error) {
+	ps := make([]*pending, 0, len(changes))
+	for _, c := range changes {
+		p, err := s.prepare(ctx, c)
+		if err != nil {
+			s.discard(ps)
+			return nil, err
+		}
+		ps = append(ps, p)
+	}
+	return ps, nil
+}
+
+// discard deletes the metadata files of prepared commits that did not
+// land.
+func (s *Server) discard(ps []*pending) {
+	for _, p := range ps {
+		if !p.unchanged {
+			s.files.remove(context.Background(), p.newLoc)
+		}
+	}
+}
+
+// commitOps gathers the ops of prepared commits, keeping one touch per
+// namespace when several creates share it.
+func commitOps(ps []*pending) []metastore.KVOp {
+	var ops []metastore.KVOp
+	seen := map[string]bool{}
+	for _, p := range ps {
+		for _, op := range p.ops {
+			if !seen[op.Key] {
+				seen[op.Key] = true
+				ops = append(ops, op)
+			}
+		}
+	}
+	return ops
+}
+
+// prepare checks one change against the table's current metadata, applies
+// it and writes the new metadata file.
+func (s *Server) prepare(ctx context.Context, c tableChange) (*pending, error) {
+	rec, e, err := s.getTable(ctx, c.id)
+	if isErr(err, ErrNoSuchTable) && hasAssertCreate(c.reqs) {
+		return s.prepareCreate(ctx, c)
+	}
+	if err != nil {
+		return nil, err
+	}
+	base, raw, err := s.files.load(ctx, rec.MetadataLocation)
+	if err != nil {
+		return nil, fmt.Errorf("commit %s: load current metadata: %w", c.id, err)
+	}
+	for _, req := range c.reqs {
+		if err := req.Validate(base); err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrCommitFailed, c.id, err)
+		}
+	}
+	b, err := table.MetadataBuilderFromBase(base, rec.MetadataLocation)
+	if err != nil {
+		return nil, fmt.Errorf("commit %s: %w", c.id, err)
+	}
+	if err := applyUpdates(b, c.updates); err != nil {
+		return nil, fmt.Errorf("commit %s: %w", c.id, err)
+	}
+	if !b.HasChanges() {
+		return &pending{id: c.id, newLoc: rec.MetadataLocation, raw: raw, unchanged: true}, nil
+	}
+	return s.writeNew(ctx, c.id, b, nextVersion(rec.MetadataLocation),
+		metastore.KVOp{Key: e.Key, Expect: e.Version})
+}
+
+// prepareCreate builds a table's first metadata from its updates (a
+// stage-create's commit). The format version is the one its
+// upgrade-format-version asks for, as the Java reference server does.
+func (s *Server) prepareCreate(ctx context.Context, c tableChange) (*pending, error) {
+	nsRec, nsEntry, err := s.getNamespace(ctx, c.id.ns)
+	if err != nil {
+		return nil, err
+	}
+	for _, req := range c.reqs {
+		if err := req.Validate(nil); err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrCommitFailed, c.id, err)
+		}
+	}
+	version := table.DefaultFormatVersion
+	for _, u := range c.updates {
+		if v, ok := formatVersion(u); ok {
+			version = v
+			break
+		}
+	}
+	b, err := table.NewMetadataBuilder(version)
+	if err != nil {
+		return nil, fmt.Errorf("%w: create %s: %v", ErrBadRequest, c.id, err)
+	}
+	tableUUID := uuid.New()
+	if err := b.SetUUID(tableUUID); err != nil {
+		return nil, fmt.Errorf("create %s: %w", c.id, err)
+	}
+	if err := b.SetLoc(s.defaultLocation(nsRec, c.id, tableUUID)); err != nil {
+		return nil, fmt.Errorf("create %s: %w", c.id, err)
+	}
+	if err := applyUpdates(b, c.updates); err != nil {
+		return nil, fmt.Errorf("create %s: %w", c.id, err)
+	}
+	return s.writeNew(ctx, c.id, b, 0,
+		metastore.KVOp{Key: tableKey(c.id), Expect: metastore.KVAbsent}, touch(nsEntry))
+}
+
+// writeNew builds the metadata, writes its file and completes op (the
+// table's swap) with the new location; extra ops go with it.
+func (s *Server) writeNew(ctx context.Context, id ident, b *table.MetadataBuilder, version int, op metastore.KVOp, extra ...metastore.KVOp) (*pending, error) {
+	meta, err := b.Build()
+	if err != nil {
+		return nil, fmt.Errorf("commit %s: %w", id, applyError(err))
+	}
+	if _, err := s.wh.key(meta.Location()); err != nil {
+		return nil, fmt.Errorf("commit %s: %w", id, err)
+	}
+	loc, err := newMetadataLocation(meta, version)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := s.files.write(ctx, loc, meta)
+	if err != nil {
+		return nil, fmt.Errorf("commit %s: %w", id, err)
+	}
+	op.Value = mustJSON(tableRecord{MetadataLocation: loc})
+	return &pending{id: id, newLoc: loc, raw: raw, ops: append([]metastore.KVOp{op}, extra...)}, nil
+}
+
+// applyUpdates applies updates in order.
+func applyUpdates(b *table.MetadataBuilder, updates []table.Update) error {
+	for _, u := range updates {
+		if err := u.Apply(b); err != nil {
+			return fmt.Errorf("%s: %w", u.Action(), applyError(err))
+		}
+	}
+	return nil
+}
+
+// applyError classifies an update the metadata refused: one made stale by
+// a concurrent commit (its snapshot's sequence number or first row ID is
+// behind the table's, its snapshot ID taken) is 409, so the client
+// refreshes and retries; anything else is the client's mistake, 400.
+func applyError(err error) error {
+	msg := err.Error()
+	for _, stale := range []string{"must be > than last sequence number", "is behind table next-row-id", "can't add snapshot with id"} {
+		if strings.Contains(msg, stale) {
+			return fmt.Errorf("%w: %v", ErrCommitFailed, err)
+		}
+	}
+	return fmt.Errorf("%w: %v", ErrBadRequest, err)
+}
+
+func hasAssertCreate(reqs []table.Requirement) bool {
+	for _, r := range reqs {
+		if r.GetType() == "assert-create" {
+			return true
+		}
+	}
+	return false
+}
+
+// formatVersion returns the version an upgrade-format-version asks for.
+func formatVersion(u table.Update) (int, bool) {
+	if u.Action() != table.UpdateUpgradeFormatVersion {
+		return 0, false
+	}
+	var v struct {
+		FormatVersion int `json:"format-version"`
+	}
+	b, err := json.Marshal(u)
+	if err != nil || json.Unmarshal(b, &v) != nil || v.FormatVersion == 0 {
+		return 0, false
+	}
+	return v.FormatVersion, true
+}
+
+func equalNS(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func names(changes []tableChange) string {
+	var b strings.Builder
+	for i, c := range changes {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(c.id.String())
+	}
+	return b.String()
+}

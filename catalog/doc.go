@@ -1,0 +1,36 @@
+// Package catalog is Tributary's built-in Iceberg REST catalog: the server
+// Spark, Trino, PyIceberg and iceberg-go point at (http://127.0.0.1:8181
+// by default) to find the tables ingest writes, and through which ingest
+// commits them.
+//
+// It follows the Iceberg REST catalog spec (apache/iceberg
+// open-api/rest-catalog-open-api.yaml): /v1/config with the endpoints
+// served; namespaces, nested (levels joined by 0x1F in paths), with
+// properties and pagination; tables: create (and stage-create), load,
+// HEAD, commit with every requirement and update of the spec, drop (and
+// purge), rename, register; /metrics (204); multi-table
+// /transactions/commit; optional bearer auth with an OAuth2
+// client-credentials token endpoint. Views, server-side scan planning,
+// credential vending and idempotency keys are not served (and not
+// advertised, so clients do not call them).
+//
+// Storage. Namespaces and tables are keys in the metadata store's KV space
+// (metastore.KV, embedded or Postgres; keys.go has the layout); a table's
+// value is the location of its current metadata file. Metadata files are
+// in the warehouse, an object store (local directory or S3) whose keys
+// are paths below the warehouse URI (file:///dir or s3://bucket/prefix),
+// so every engine reads them at the locations the server hands out. Every
+// location the server reads or writes must be inside the warehouse.
+//
+// Commits (commit.go) write a new metadata file, then compare-and-swap the
+// table's key: a conflict is retried on fresh metadata while the
+// requirements hold, else 409 CommitFailedException; a store failure
+// during the swap is 500 CommitStateUnknownException. Every change that
+// touches several keys (a rename, a create and its namespace, a
+// multi-table transaction) is one KVApply: all of it or none.
+//
+// Concurrency: a Server holds no mutable state but a cache of immutable
+// metadata files (its own lock) and its listener (Server.mu); every
+// request runs on its own goroutine and coordinates with the others, and
+// with other servers on the same store, only through the store's CAS.
+package catalog

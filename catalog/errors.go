@@ -1,0 +1,84 @@
+package catalog
+
+import (
+	"errors"
+	"net/http"
+)
+
+// The catalog's failures. Each maps to one HTTP status and one error type
+// of the Iceberg REST spec (see errorKinds); call sites wrap them with %w
+// and say what they were doing.
+var (
+	// ErrBadRequest: a malformed request, an unknown update or requirement,
+	// an invalid name, or an update the table metadata refuses (400).
+	ErrBadRequest = errors.New("catalog: bad request")
+	// ErrUnprocessable: a property both removed and updated (422).
+	ErrUnprocessable = errors.New("catalog: unprocessable request")
+	// ErrNoSuchNamespace: the namespace (or a table's namespace) is absent (404).
+	ErrNoSuchNamespace = errors.New("catalog: no such namespace")
+	// ErrNoSuchTable: the table is absent (404).
+	ErrNoSuchTable = errors.New("catalog: no such table")
+	// ErrAlreadyExists: a namespace or table of that name exists (409).
+	ErrAlreadyExists = errors.New("catalog: already exists")
+	// ErrNamespaceNotEmpty: dropping a namespace that holds tables or
+	// namespaces (409).
+	ErrNamespaceNotEmpty = errors.New("catalog: namespace not empty")
+	// ErrCommitFailed: a requirement did not hold, or the table changed
+	// under the commit more often than the server retries. Nothing was
+	// committed; the client may refresh and retry (409).
+	ErrCommitFailed = errors.New("catalog: commit failed")
+	// ErrCommitStateUnknown: the new metadata file was written but the
+	// metadata store failed while swapping it in, so the commit may or may
+	// not have happened. Clients must not retry blindly (500).
+	ErrCommitStateUnknown = errors.New("catalog: commit state unknown")
+	// ErrUnavailable: the metadata store or the object store failed before
+	// anything was changed (503).
+	ErrUnavailable = errors.New("catalog: service unavailable")
+	// ErrUnauthorized: no valid bearer token (401).
+	ErrUnauthorized = errors.New("catalog: not authorized")
+	// ErrTokenExpired: a token this server issued has expired (419).
+	ErrTokenExpired = errors.New("catalog: token expired")
+	// ErrNotFound: no such route (404).
+	ErrNotFound = errors.New("catalog: no such route")
+	// ErrMethodNotAllowed: the route exists, the method does not (405).
+	ErrMethodNotAllowed = errors.New("catalog: method not allowed")
+)
+
+// errorKind is how one sentinel is answered: status and spec error type.
+type errorKind struct {
+	err    error
+	status int
+	typ    string
+}
+
+// errorKinds maps sentinels to responses, most specific first. The types
+// are those the Java, Python and Go clients switch on.
+var errorKinds = []errorKind{
+	{ErrBadRequest, http.StatusBadRequest, "BadRequestException"},
+	{ErrUnprocessable, http.StatusUnprocessableEntity, "UnprocessableEntityException"},
+	{ErrNoSuchNamespace, http.StatusNotFound, "NoSuchNamespaceException"},
+	{ErrNoSuchTable, http.StatusNotFound, "NoSuchTableException"},
+	{ErrAlreadyExists, http.StatusConflict, "AlreadyExistsException"},
+	{ErrNamespaceNotEmpty, http.StatusConflict, "NamespaceNotEmptyException"},
+	{ErrCommitFailed, http.StatusConflict, "CommitFailedException"},
+	{ErrCommitStateUnknown, http.StatusInternalServerError, "CommitStateUnknownException"},
+	{ErrUnavailable, http.StatusServiceUnavailable, "ServiceUnavailableException"},
+	{ErrUnauthorized, http.StatusUnauthorized, "NotAuthorizedException"},
+	{ErrTokenExpired, 419, "AuthenticationTimeoutException"},
+	{ErrNotFound, http.StatusNotFound, "NotFoundException"},
+	{ErrMethodNotAllowed, http.StatusMethodNotAllowed, "MethodNotAllowedException"},
+}
+
+// classify returns the status and spec error type for err: its sentinel's,
+// or 500 InternalServerError for anything unclassified (a bug, or a
+// failure nobody named).
+func classify(err error) (int, string) {
+	for _, k := range errorKinds {
+		if errors.Is(err, k.err) {
+			return k.status, k.typ
+		}
+	}
+	return http.StatusInternalServerError, "InternalServerError"
+}
+
+func isErr(err, target error) bool { return errors.Is(err, target) }

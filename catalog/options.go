@@ -1,0 +1,158 @@
+package catalog
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tributary-io/tributary/internal/objstore"
+)
+
+// Defaults of Options.
+const (
+	// DefaultAddr is where Listen binds when given "": the port Iceberg
+	// tools expect, on localhost only.
+	DefaultAddr = "127.0.0.1:8181"
+	// DefaultName is the warehouse name clients may ask for.
+	DefaultName = "tributary"
+	// DefaultCommitRetries is how often a commit is re-validated and
+	// re-applied when the table changed under it.
+	DefaultCommitRetries = 4
+	// DefaultTokenTTL is the life of a token from /v1/oauth/tokens.
+	DefaultTokenTTL = time.Hour
+	// DefaultMaxBodyBytes bounds a request body.
+	DefaultMaxBodyBytes = 32 << 20
+	// DefaultMetadataCache is how many metadata files are kept in memory.
+	DefaultMetadataCache = 256
+)
+
+// Options configure a Server. The zero value of each field is its
+// documented default.
+type Options struct {
+	// Warehouse is the URI of the object store's root, under which every
+	// table lives and every metadata file is written: file:///abs/dir for
+	// a local directory, s3://bucket/prefix for S3 (s3a:// locations are
+	// taken as the same objects). Default: file://<dir> when the object
+	// store is a local one (it has a Root() method); required otherwise.
+	Warehouse string
+	// Name is the warehouse's name. A client that asks /v1/config for
+	// warehouse=Name is told to put Name in its paths (/v1/Name/...);
+	// any other warehouse value, or none, gets paths without a prefix.
+	// Both serve the same tables. Default DefaultName.
+	Name string
+	// Defaults and Overrides are added to /v1/config's "defaults" and
+	// "overrides" (client configuration applied before and after the
+	// client's own). Default none.
+	Defaults  map[string]string
+	Overrides map[string]string
+	// TableConfig is added to the "config" of every table answer: what
+	// clients need to read and write data files, such as s3.endpoint,
+	// s3.path-style-access, s3.region or credentials. Default none.
+	TableConfig map[string]string
+	// Auth turns on bearer-token authentication. Default: off, every
+	// request is served.
+	Auth AuthOptions
+	// CommitRetries is how many times a commit whose table changed between
+	// its load and its swap is validated and applied again on the fresh
+	// metadata before the server answers 409. Default
+	// DefaultCommitRetries; -1 means never.
+	CommitRetries int
+	// MaxBodyBytes bounds a request body. Default DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// MetadataCache is how many metadata files (immutable, so never stale)
+	// are kept in memory. Default DefaultMetadataCache; -1 disables it.
+	MetadataCache int
+}
+
+// AuthOptions configure authentication. Auth is on when Clients or
+// Tokens is non-empty: every route but /v1/oauth/tokens then needs an
+// "Authorization: Bearer <token>" header with a static token or one the
+// token endpoint issued.
+type AuthOptions struct {
+	// Clients maps OAuth2 client IDs to secrets: the client-credentials
+	// grant of /v1/oauth/tokens exchanges them for a bearer token (what
+	// clients configured with credential=id:secret do).
+	Clients map[string]string
+	// Tokens are bearer tokens accepted as they are (clients configured
+	// with token=...).
+	Tokens []string
+	// TokenTTL is the life of an issued token. Default DefaultTokenTTL.
+	TokenTTL time.Duration
+	// SigningKey signs issued tokens, which are checked without state, so
+	// every server sharing the key accepts every other's tokens. Default:
+	// derived from Clients, so servers with the same clients agree and
+	// changing a secret revokes the tokens issued for it.
+	SigningKey []byte
+}
+
+// enabled reports whether requests must carry a token.
+func (a AuthOptions) enabled() bool { return len(a.Clients) > 0 || len(a.Tokens) > 0 }
+
+// reservedNames are the first path segments after /v1/ that are routes,
+// so a warehouse Name cannot be one.
+var reservedNames = []string{"config", "oauth", "namespaces", "tables", "transactions", "views"}
+
+// rooted is implemented by local object stores (objstore.Local).
+type rooted interface{ Root() string }
+
+// withDefaults fills in zero fields, taking the warehouse of a local store
+// from its root.
+func (o Options) withDefaults(objects objstore.Store) Options {
+	if o.Warehouse == "" {
+		if r, ok := objects.(rooted); ok {
+			o.Warehouse = (&url.URL{Scheme: "file", Path: r.Root()}).String()
+		}
+	}
+	o.Warehouse = strings.TrimSuffix(o.Warehouse, "/")
+	if o.Name == "" {
+		o.Name = DefaultName
+	}
+	if o.CommitRetries == 0 {
+		o.CommitRetries = DefaultCommitRetries
+	}
+	if o.MaxBodyBytes == 0 {
+		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if o.MetadataCache == 0 {
+		o.MetadataCache = DefaultMetadataCache
+	}
+	if o.Auth.TokenTTL == 0 {
+		o.Auth.TokenTTL = DefaultTokenTTL
+	}
+	return o
+}
+
+// Validate checks o (after defaults), naming the first bad field.
+func (o Options) Validate() error {
+	if _, err := parseWarehouse(o.Warehouse); err != nil {
+		return fmt.Errorf("catalog options: warehouse: %w", err)
+	}
+	if o.Name == "" || strings.ContainsAny(o.Name, "/?#%") || slices.Contains(reservedNames, o.Name) {
+		return fmt.Errorf("catalog options: name %q: want one path segment other than %s", o.Name, strings.Join(reservedNames, ", "))
+	}
+	if o.CommitRetries < -1 {
+		return fmt.Errorf("catalog options: commit retries %d: below -1", o.CommitRetries)
+	}
+	if o.MaxBodyBytes < 0 {
+		return fmt.Errorf("catalog options: max body bytes %d: negative", o.MaxBodyBytes)
+	}
+	return o.Auth.validate()
+}
+
+func (a AuthOptions) validate() error {
+	for id, secret := range a.Clients {
+		if id == "" || secret == "" {
+			return errors.New("catalog options: auth clients: empty client ID or secret")
+		}
+	}
+	if slices.Contains(a.Tokens, "") {
+		return errors.New("catalog options: auth tokens: empty token")
+	}
+	if a.TokenTTL < 0 {
+		return fmt.Errorf("catalog options: auth token TTL %v: negative", a.TokenTTL)
+	}
+	return nil
+}
