@@ -62,13 +62,25 @@ type Config struct {
 
 // Registry configures the built-in schema registry.
 type Registry struct {
-	// ListenAddress is the host:port it serves on. Default: 127.0.0.1:8081.
+	// ListenAddress is the host:port it serves on. Empty: 127.0.0.1:8081
+	// when that port is free — several brokers on one host share one
+	// registry (it lives in the metadata store), so the ones that find the
+	// default port taken serve none and say so; an address given here must
+	// bind.
 	ListenAddress string `yaml:"listen_address"`
 }
 
+// DefaultRegistryAddr and DefaultCatalogAddr are the built-in servers'
+// best-effort default addresses (see Registry and Catalog).
+const (
+	DefaultRegistryAddr = "127.0.0.1:8081"
+	DefaultCatalogAddr  = "127.0.0.1:8181"
+)
+
 // Catalog configures the built-in Iceberg REST catalog.
 type Catalog struct {
-	// ListenAddress is the host:port it serves on. Default: 127.0.0.1:8181.
+	// ListenAddress is the host:port it serves on. Empty: 127.0.0.1:8181
+	// when free, as Registry.ListenAddress.
 	ListenAddress string `yaml:"listen_address"`
 }
 
@@ -218,9 +230,7 @@ func Default() Config {
 
 			GroupConsumerSessionTimeout: 45 * time.Second,
 		},
-		Admin:    Admin{ListenAddress: "127.0.0.1:9089"},
-		Registry: Registry{ListenAddress: "127.0.0.1:8081"},
-		Catalog:  Catalog{ListenAddress: "127.0.0.1:8181"},
+		Admin: Admin{ListenAddress: "127.0.0.1:9089"},
 		Intake: Intake{
 			Linger:           5 * time.Millisecond,
 			MaxBytes:         4 * MiB,

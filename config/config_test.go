@@ -120,8 +120,6 @@ groups:
 		Membership: config.Membership{HeartbeatInterval: time.Second, SessionTimeout: 10 * time.Second},
 		Groups: config.Groups{MinSessionTimeout: time.Second, MaxSessionTimeout: 10 * time.Minute,
 			OffsetsRetention: 24 * time.Hour, ConsumerHeartbeatInterval: 2 * time.Second},
-		Registry: config.Registry{ListenAddress: "127.0.0.1:8081"},
-		Catalog:  config.Catalog{ListenAddress: "127.0.0.1:8181"},
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("loaded:\n %+v\nwant\n %+v", cfg, want)

@@ -38,8 +38,12 @@ func (c Config) Validate() error {
 	c.Data.validate(&v)
 	c.Membership.validate(&v)
 	c.Groups.validate(&v)
-	v.listenAddr("registry.listen_address", c.Registry.ListenAddress)
-	v.listenAddr("catalog.listen_address", c.Catalog.ListenAddress)
+	if c.Registry.ListenAddress != "" {
+		v.listenAddr("registry.listen_address", c.Registry.ListenAddress)
+	}
+	if c.Catalog.ListenAddress != "" {
+		v.listenAddr("catalog.listen_address", c.Catalog.ListenAddress)
+	}
 	c.validateSchemas(&v)
 	return errors.Join(v.errs...)
 }

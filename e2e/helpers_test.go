@@ -23,6 +23,7 @@ func testConfig(t *testing.T, dir string) config.Config {
 	cfg.Kafka.Listeners[0].ListenAddress = "127.0.0.1:0"
 	cfg.Kafka.Listeners[0].AdvertiseAddress = ""
 	cfg.Admin.ListenAddress = "127.0.0.1:0"
+	cfg.Registry.ListenAddress = "127.0.0.1:0"
 	return cfg
 }
 

@@ -30,6 +30,9 @@ func loadConfig(f serveFlags) (config.Config, error) {
 	if f.adminAddr != "" {
 		cfg.Admin.ListenAddress = f.adminAddr
 	}
+	if f.registryAddr != "" {
+		cfg.Registry.ListenAddress = f.registryAddr
+	}
 	return cfg, cfg.Validate()
 }
 

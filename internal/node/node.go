@@ -41,6 +41,7 @@ import (
 	"github.com/tributary-io/tributary/internal/metrics"
 	"github.com/tributary-io/tributary/internal/objstore"
 	"github.com/tributary-io/tributary/internal/objstore/s3store"
+	"github.com/tributary-io/tributary/registry"
 )
 
 // openTimeout bounds connecting to the stores at start.
@@ -62,6 +63,7 @@ type Node struct {
 	bgDone  sync.WaitGroup
 	house   *housekeeping.Housekeeper
 	admin   *admin.Server
+	reg     *registry.Server // nil: an external registry, or the default port was taken
 	ready   atomic.Bool
 	closers []func() error
 }
@@ -89,6 +91,7 @@ func Start(cfg config.Config, log *slog.Logger, hooks Hooks) (*Node, error) {
 	}
 	n.ready.Store(true)
 	log.Info("tributary ready", "node_id", n.members.Self().NodeID, "kafka", n.kafka.Addr().String(), "admin", n.admin.Addr(),
+		"schema_registry", n.RegistryAddr(),
 		"metadata", n.describeMeta(), "objects", n.describeObjects())
 	return n, nil
 }
@@ -244,7 +247,43 @@ func (n *Node) startServers() error {
 		}
 	})
 	n.admin = admin.New(c.Admin.ListenAddress, n.Metrics.Registry, n.readyErr)
-	return n.admin.Start()
+	if err := n.admin.Start(); err != nil {
+		return err
+	}
+	return n.startRegistry()
+}
+
+// startRegistry serves the built-in schema registry unless the config
+// names an external one (schema_registry).
+func (n *Node) startRegistry() error {
+	if n.cfg.SchemaRegistry != nil {
+		n.log.Info("built-in schema registry off: schema_registry names an external one", "url", n.cfg.SchemaRegistry.Confluent.URL)
+		return nil
+	}
+	reg := registry.New(n.Meta, registry.Options{}, n.log.With("component", "registry"))
+	ok, err := listenBestEffort(n.log, "schema registry", n.cfg.Registry.ListenAddress, config.DefaultRegistryAddr, reg.Listen)
+	if err != nil || !ok {
+		return err
+	}
+	if err := reg.Serve(); err != nil {
+		return err
+	}
+	n.reg = reg
+	return nil
+}
+
+// listenBestEffort binds an HTTP server of the node: the configured
+// address must bind; the default one may be taken by another broker on the
+// same host serving the same shared data, and then this node serves none.
+func listenBestEffort(log *slog.Logger, what, configured, def string, listen func(string) error) (bool, error) {
+	if configured != "" {
+		return true, listen(configured)
+	}
+	if err := listen(def); err != nil {
+		log.Warn(what+" not served: its default address is taken (another broker on this host serves the same data); set its listen address to serve it here", "addr", def, "err", err)
+		return false, nil
+	}
+	return true, nil
 }
 
 // remotePoll is how often a clustered node checks the partitions its
@@ -327,6 +366,15 @@ func (n *Node) NodeID() int32 { return n.members.Self().NodeID }
 // KafkaAddr is the bound Kafka address.
 func (n *Node) KafkaAddr() string { return n.kafka.Addr().String() }
 
+// RegistryAddr is the built-in schema registry's bound address, "" when
+// this node serves none.
+func (n *Node) RegistryAddr() string {
+	if n.reg == nil {
+		return ""
+	}
+	return n.reg.Addr()
+}
+
 // AdminAddr is the bound admin address.
 func (n *Node) AdminAddr() string { return n.admin.Addr() }
 
@@ -356,6 +404,11 @@ func (n *Node) Close(ctx context.Context) error {
 	if n.admin != nil {
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		errs = append(errs, n.admin.Shutdown(sctx))
+		cancel()
+	}
+	if n.reg != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		errs = append(errs, n.reg.Shutdown(sctx))
 		cancel()
 	}
 	errs = append(errs, n.closeAll())
