@@ -7,18 +7,26 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/tributary-io/tributary/internal/metastore"
+	"github.com/tributary-io/tributary/internal/metastore/boltstore"
 )
 
-// newStore returns an empty store for one test.
-func newStore(t *testing.T) metastore.KV {
+// newStore opens an empty embedded store (bbolt, no fsync) for one test,
+// closed at its cleanup.
+func newStore(t *testing.T) metastore.Store {
 	t.Helper()
-	return newMapKV()
+	s, err := boltstore.Open(filepath.Join(t.TempDir(), "meta.db"), boltstore.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
 
 // testRegistry is a Server behind an httptest server on 127.0.0.1, with a

@@ -289,6 +289,7 @@ func (s *Server) retry(ctx context.Context, once func() error) error {
 		if !errors.Is(err, metastore.ErrConflict) {
 			return err
 		}
+		s.conflicts.Add(1)
 		if attempt >= s.opts.MaxRetries {
 			return fmt.Errorf("%w: %w", ErrContention, err)
 		}

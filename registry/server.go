@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tributary-io/tributary/internal/metastore"
@@ -26,6 +27,9 @@ type Server struct {
 	formats map[string]format
 	cache   compiledCache
 	handler http.Handler
+	// conflicts counts writes retried after losing a compare-and-swap
+	// race (for tests and logs).
+	conflicts atomic.Int64
 
 	mu       sync.Mutex
 	ln       net.Listener
