@@ -33,7 +33,7 @@ func concurrentRegistrations(t *testing.T, storeA, storeB metastore.KV, workers,
 	}
 	var (
 		mu        sync.Mutex
-		idOf      = map[int]int{}            // schema → id
+		idOf      = map[int]int{}             // schema → id
 		inSubject = map[string]map[int]bool{} // subject → schemas registered into it
 	)
 	var wg sync.WaitGroup
