@@ -24,6 +24,7 @@ func testConfig(t *testing.T, dir string) config.Config {
 	cfg.Kafka.Listeners[0].AdvertiseAddress = ""
 	cfg.Admin.ListenAddress = "127.0.0.1:0"
 	cfg.Registry.ListenAddress = "127.0.0.1:0"
+	cfg.Catalog.ListenAddress = "127.0.0.1:0"
 	return cfg
 }
 

@@ -46,7 +46,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 
 // serveFlags are serve's flags; empty means "not given, keep the file's".
 type serveFlags struct {
-	config, dataDir, kafkaAddr, adminAddr, registryAddr string
+	config, dataDir, kafkaAddr, adminAddr, registryAddr, catalogAddr string
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveFlags, error) {
@@ -58,6 +58,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveFlags, error) {
 	fs.StringVar(&f.kafkaAddr, "kafka-addr", "", "Kafka listen address, also advertised (default 127.0.0.1:9092)")
 	fs.StringVar(&f.adminAddr, "admin-addr", "", "admin HTTP address: /-/status, /metrics (default 127.0.0.1:9089)")
 	fs.StringVar(&f.registryAddr, "registry-addr", "", "built-in schema registry (Confluent API) address (default 127.0.0.1:8081)")
+	fs.StringVar(&f.catalogAddr, "catalog-addr", "", "built-in Iceberg REST catalog address (default 127.0.0.1:8181)")
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}

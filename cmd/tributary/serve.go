@@ -33,6 +33,9 @@ func loadConfig(f serveFlags) (config.Config, error) {
 	if f.registryAddr != "" {
 		cfg.Registry.ListenAddress = f.registryAddr
 	}
+	if f.catalogAddr != "" {
+		cfg.Catalog.ListenAddress = f.catalogAddr
+	}
 	return cfg, cfg.Validate()
 }
 

@@ -33,6 +33,7 @@ import (
 	"github.com/tributary-io/tributary/broker/housekeeping"
 	"github.com/tributary-io/tributary/broker/membership"
 	"github.com/tributary-io/tributary/broker/produce"
+	"github.com/tributary-io/tributary/catalog"
 	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/internal/admin"
 	"github.com/tributary-io/tributary/internal/metastore"
@@ -64,6 +65,7 @@ type Node struct {
 	house   *housekeeping.Housekeeper
 	admin   *admin.Server
 	reg     *registry.Server // nil: an external registry, or the default port was taken
+	cat     *catalog.Server  // nil: the default port was taken
 	ready   atomic.Bool
 	closers []func() error
 }
@@ -91,7 +93,7 @@ func Start(cfg config.Config, log *slog.Logger, hooks Hooks) (*Node, error) {
 	}
 	n.ready.Store(true)
 	log.Info("tributary ready", "node_id", n.members.Self().NodeID, "kafka", n.kafka.Addr().String(), "admin", n.admin.Addr(),
-		"schema_registry", n.RegistryAddr(),
+		"schema_registry", n.RegistryAddr(), "iceberg_catalog", n.CatalogAddr(),
 		"metadata", n.describeMeta(), "objects", n.describeObjects())
 	return n, nil
 }
@@ -129,11 +131,17 @@ func (n *Node) openStores(hooks Hooks) error {
 
 // openObjects opens S3 when data.s3 is configured, else the local directory.
 func (n *Node) openObjects(ctx context.Context) (objstore.Store, error) {
+	return n.openObjectsAt(ctx, n.cfg.ObjectDir(), "")
+}
+
+// openObjectsAt opens the local directory dir, or with data.s3 the bucket
+// under data.s3's prefix followed by sub.
+func (n *Node) openObjectsAt(ctx context.Context, dir, sub string) (objstore.Store, error) {
 	c := n.cfg.Data.S3
 	if c == nil {
-		return objstore.NewLocal(n.cfg.ObjectDir())
+		return objstore.NewLocal(dir)
 	}
-	opts := s3store.Options{Bucket: c.Bucket, Prefix: c.Prefix, Region: c.Region, Endpoint: c.Endpoint,
+	opts := s3store.Options{Bucket: c.Bucket, Prefix: c.Prefix + sub, Region: c.Region, Endpoint: c.Endpoint,
 		ForcePathStyle: c.ForcePathStyle, Timeout: c.Timeout}
 	var err error
 	if opts.AccessKeyID, err = resolve(c.AccessKeyID, "data.s3.access_key_id"); err != nil {
@@ -250,7 +258,55 @@ func (n *Node) startServers() error {
 	if err := n.admin.Start(); err != nil {
 		return err
 	}
-	return n.startRegistry()
+	if err := n.startRegistry(); err != nil {
+		return err
+	}
+	return n.startCatalog()
+}
+
+// warehouseSub is where the built-in catalog's tables live: beside the
+// log's objects (under data_dir, or under data.s3's prefix), in a tree
+// housekeeping never sweeps.
+const warehouseSub = "warehouse/"
+
+// startCatalog serves the built-in Iceberg REST catalog, its warehouse in
+// the node's object store.
+func (n *Node) startCatalog() error {
+	ctx, cancel := context.WithTimeout(context.Background(), openTimeout)
+	defer cancel()
+	wh, err := n.openObjectsAt(ctx, filepath.Join(n.cfg.DataDir, "warehouse"), warehouseSub)
+	if err != nil {
+		return fmt.Errorf("open the catalog's warehouse: %w", err)
+	}
+	n.closers = append(n.closers, wh.Close)
+	opts := catalog.Options{}
+	if c := n.cfg.Data.S3; c != nil {
+		opts.Warehouse = "s3://" + c.Bucket + "/" + c.Prefix + warehouseSub
+		opts.TableConfig = map[string]string{"s3.region": c.Region}
+		if c.Endpoint != "" {
+			opts.TableConfig["s3.endpoint"] = c.Endpoint
+		}
+		if c.ForcePathStyle {
+			opts.TableConfig["s3.path-style-access"] = "true"
+		}
+		// Readers need the keys too (no vended credentials yet).
+		if id, err := resolve(c.AccessKeyID, "data.s3.access_key_id"); err == nil && id != "" {
+			opts.TableConfig["s3.access-key-id"] = id
+		}
+		if sec, err := resolve(c.SecretAccessKey, "data.s3.secret_access_key"); err == nil && sec != "" {
+			opts.TableConfig["s3.secret-access-key"] = sec
+		}
+	}
+	cat := catalog.New(n.Meta, wh, opts, n.log.With("component", "catalog"))
+	ok, err := listenBestEffort(n.log, "iceberg catalog", n.cfg.Catalog.ListenAddress, config.DefaultCatalogAddr, cat.Listen)
+	if err != nil || !ok {
+		return err
+	}
+	if err := cat.Serve(); err != nil {
+		return err
+	}
+	n.cat = cat
+	return nil
 }
 
 // startRegistry serves the built-in schema registry unless the config
@@ -375,6 +431,15 @@ func (n *Node) RegistryAddr() string {
 	return n.reg.Addr()
 }
 
+// CatalogAddr is the built-in Iceberg catalog's bound address, "" when
+// this node serves none.
+func (n *Node) CatalogAddr() string {
+	if n.cat == nil {
+		return ""
+	}
+	return n.cat.Addr().String()
+}
+
 // AdminAddr is the bound admin address.
 func (n *Node) AdminAddr() string { return n.admin.Addr() }
 
@@ -409,6 +474,11 @@ func (n *Node) Close(ctx context.Context) error {
 	if n.reg != nil {
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		errs = append(errs, n.reg.Shutdown(sctx))
+		cancel()
+	}
+	if n.cat != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		errs = append(errs, n.cat.Shutdown(sctx))
 		cancel()
 	}
 	errs = append(errs, n.closeAll())
