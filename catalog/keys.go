@@ -46,7 +46,9 @@ type ident struct {
 	name string
 }
 
-func (id ident) String() string { return strings.Join(append(append([]string{}, id.ns...), id.name), ".") }
+func (id ident) String() string {
+	return strings.Join(append(append([]string{}, id.ns...), id.name), ".")
+}
 
 // checkName checks one namespace level or table name.
 func checkName(what, s string) error {

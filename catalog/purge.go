@@ -18,8 +18,8 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/apache/iceberg-go/table"
 	icebergio "github.com/apache/iceberg-go/io"
+	"github.com/apache/iceberg-go/table"
 	"github.com/tributary-io/tributary/internal/objstore"
 )
 
