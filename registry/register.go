@@ -2,7 +2,6 @@ package registry
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -245,28 +244,34 @@ func (s *Server) registerOps(ctx context.Context, p registerPlan, t target, vers
 		metastore.KVOp{Key: keySubject(p.subject), Expect: t.subjVer, Value: mustJSON(subj)},
 		metastore.KVOp{Key: keyUse(id, p.subject, version), Expect: metastore.KVAbsent, Value: mustJSON(useRec{})},
 	)
-	ops, err := s.touchReferenced(ctx, ops, p.subject, p.cand.res.refs)
+	ops, err := s.touchReferenced(ctx, ops, p.subject, t.subj, p.cand.res.refs)
 	return ops, id, err
 }
 
 // touchReferenced rewrites, unchanged, the records of the subjects the
 // schema references, after checking the referenced versions are still
-// there: a concurrent hard delete of one of them conflicts with us.
-func (s *Server) touchReferenced(ctx context.Context, ops []metastore.KVOp, self string, refs []Reference) ([]metastore.KVOp, error) {
-	done := map[string]bool{self: true} // self is already written under compare-and-swap
+// there: a concurrent hard delete of one of them conflicts with us. The
+// registering subject's own record (selfRec, as read) is written by the
+// caller under compare-and-swap already; its referenced versions are
+// checked here.
+func (s *Server) touchReferenced(ctx context.Context, ops []metastore.KVOp, self string, selfRec subjectRec, refs []Reference) ([]metastore.KVOp, error) {
+	done := map[string]bool{}
 	for _, r := range refs {
 		if done[r.Subject] {
 			continue
 		}
 		done[r.Subject] = true
-		b, ver, err := s.kv.get(ctx, keySubject(r.Subject))
-		if err != nil {
-			return nil, err
-		}
-		var subj subjectRec
-		if ver != 0 {
-			if err := json.Unmarshal(b, &subj); err != nil {
-				return nil, fmt.Errorf("decode %s: %w", keySubject(r.Subject), err)
+		subj, b, ver := selfRec, []byte(nil), int64(0)
+		if r.Subject != self {
+			var err error
+			if b, ver, err = s.kv.get(ctx, keySubject(r.Subject)); err != nil {
+				return nil, err
+			}
+			subj = subjectRec{}
+			if ver != 0 {
+				if err := decode(keySubject(r.Subject), b, &subj); err != nil {
+					return nil, err
+				}
 			}
 		}
 		for _, r2 := range refs {
@@ -275,7 +280,9 @@ func (s *Server) touchReferenced(ctx context.Context, ops []metastore.KVOp, self
 					r2.Name, r2.Subject, r2.Version)
 			}
 		}
-		ops = append(ops, metastore.KVOp{Key: keySubject(r.Subject), Expect: ver, Value: b})
+		if r.Subject != self {
+			ops = append(ops, metastore.KVOp{Key: keySubject(r.Subject), Expect: ver, Value: b})
+		}
 	}
 	return ops, nil
 }
