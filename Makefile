@@ -31,6 +31,7 @@ FUZZ_TARGETS := \
 	./broker:FuzzParseRequest \
 	./broker/recordbatch:FuzzValidate \
 	./broker/recordbatch:FuzzPatchRecordSet \
+	./broker/recordbatch:FuzzRecords \
 	./internal/metastore/boltstore:FuzzDecodeEntry \
 	./internal/metastore/boltstore:FuzzDecodeProducer \
 	./internal/metastore/boltstore:FuzzDecodeGroup \

@@ -35,6 +35,16 @@
 // Stored batches are read back with Walk (headers only),
 // FindOffsetByTimestamp and MaxTimestampRecord (ListOffsets).
 //
+// Schema enforcement (broker/enforce) reads records whole and drops some:
+// OpenBatch decompresses one batch and Records.Each yields each record's
+// key, value, headers and raw bytes (aliasing the decompressed records, no
+// allocation per record); Records.Filter rebuilds the batch with the
+// records it keeps, as Kafka's log cleaner does — same baseOffset,
+// lastOffsetDelta and producer fields, so dropped offsets become gaps and
+// idempotent sequences stay consistent — recompressed with the batch's
+// codec and a new CRC. Build encodes records the broker writes itself
+// (dead-letter copies) as a plain client batch.
+//
 // Where this package departs from Kafka, on purpose:
 //   - Record offset deltas must be 0..n-1. Kafka re-compresses a batch
 //     whose deltas are off; Tributary stores producer bytes verbatim, so
