@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -108,6 +109,30 @@ func (f *fixture) do(t testing.TB, method, path string, body any, hdr ...string)
 	var out map[string]any
 	if err := json.Unmarshal(b, &out); err != nil {
 		t.Fatalf("%s %s: %d, body not JSON: %s", method, path, rsp.StatusCode, b)
+	}
+	return rsp.StatusCode, out
+}
+
+// form posts a form to /v1/oauth/tokens, with Basic auth when given a
+// user and password, and returns the status and decoded body.
+func (f *fixture) form(t testing.TB, form url.Values, basic ...string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest("POST", f.url+"/v1/oauth/tokens", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if len(basic) == 2 {
+		req.SetBasicAuth(basic[0], basic[1])
+	}
+	rsp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rsp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(rsp.Body).Decode(&out); err != nil {
+		t.Fatalf("token answer %d not JSON: %v", rsp.StatusCode, err)
 	}
 	return rsp.StatusCode, out
 }

@@ -25,7 +25,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/table"
@@ -187,14 +186,17 @@ func (s *Server) defaultLocation(nsRec nsRecord, id ident, u uuid.UUID) string {
 }
 
 // safeSegment makes a name a path segment every object store and engine
-// takes as it is: letters, digits, '-', '_' and '.' stay, anything else
-// becomes '_', and so does a leading dot.
+// takes as it is, with nothing to escape in a URI: ASCII letters and
+// digits, '-', '_' and '.' stay, any other character becomes '_', and so
+// does a leading dot.
 func safeSegment(name string) string {
-	b := []rune(name)
-	for i, c := range b {
-		if !unicode.IsLetter(c) && !unicode.IsDigit(c) && c != '-' && c != '_' && c != '.' || (i == 0 && c == '.') {
-			b[i] = '_'
+	b := make([]byte, 0, len(name))
+	for i, c := range name {
+		ok := c < 0x80 && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_.", c))
+		if !ok || (i == 0 && c == '.') {
+			c = '_'
 		}
+		b = append(b, byte(c))
 	}
 	return string(b)
 }
