@@ -19,7 +19,7 @@ import (
 
 // newStore opens an empty embedded store (bbolt, no fsync) for one test,
 // closed at its cleanup.
-func newStore(t *testing.T) metastore.Store {
+func newStore(t testing.TB) metastore.Store {
 	t.Helper()
 	s, err := boltstore.Open(filepath.Join(t.TempDir(), "meta.db"), boltstore.Options{NoSync: true})
 	if err != nil {
@@ -32,13 +32,13 @@ func newStore(t *testing.T) metastore.Store {
 // testRegistry is a Server behind an httptest server on 127.0.0.1, with a
 // franz-go client pointed at it.
 type testRegistry struct {
-	t   *testing.T
+	t   testing.TB
 	srv *Server
 	url string
 	cl  *sr.Client
 }
 
-func newTestRegistry(t *testing.T, store metastore.KV, opts Options) *testRegistry {
+func newTestRegistry(t testing.TB, store metastore.KV, opts Options) *testRegistry {
 	t.Helper()
 	s := New(store, opts, nil)
 	hs := httptest.NewServer(s.Handler())
@@ -126,7 +126,7 @@ func proto(text string, refs ...sr.SchemaReference) sr.Schema {
 	return sr.Schema{Schema: text, Type: sr.TypeProtobuf, References: refs}
 }
 
-func ctx(t *testing.T) context.Context { return t.Context() }
+func ctx(t testing.TB) context.Context { return t.Context() }
 
 // Schemas the tests share.
 const (

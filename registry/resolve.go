@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"strconv"
@@ -146,46 +147,75 @@ func (s *Server) compile(ctx context.Context, typ, text string, refs []Reference
 	if err != nil {
 		return candidate{}, err
 	}
-	c, err := f.compile(ctx, source{Text: text, Deps: res.deps}, normalize)
-	if err != nil {
-		if ctx.Err() != nil || errors.Is(err, errFormatFailed) {
-			return candidate{}, err
+	src := source{Text: text, Deps: res.deps}
+	key := sourceKey(t, src, normalize)
+	c, ok := s.sources.get(key)
+	if !ok {
+		if c, err = f.compile(ctx, src, normalize); err != nil {
+			if ctx.Err() != nil || errors.Is(err, errFormatFailed) {
+				return candidate{}, err
+			}
+			return candidate{}, errInvalidSchema("Invalid schema of type %s, details: %v", t, err)
 		}
-		return candidate{}, errInvalidSchema("Invalid schema of type %s, details: %v", t, err)
+		s.sources.put(key, c)
 	}
 	return candidate{typ: t, f: f, c: c, res: res, fp: fingerprint(t, c.identity(), res.refs)}, nil
 }
 
-// compiledCache keeps compiled stored schemas by id. An entry is good
-// while the id's record has the same fingerprint (an id forgotten and
-// imported again with another schema has another). It is bounded
-// crudely: full, it starts over. Safe for concurrent use.
-type compiledCache struct {
-	mu sync.Mutex
-	m  map[int]cachedSchema
+// sourceKey identifies what a compile depends on: the type, the text,
+// normalize, and the name, type and text of every dependency.
+func sourceKey(typ string, src source, normalize bool) [32]byte {
+	h := sha256.New()
+	field := func(s string) {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	field(typ)
+	field(strconv.FormatBool(normalize))
+	field(src.Text)
+	for _, d := range src.Deps {
+		field(d.Name)
+		field(d.Type)
+		field(d.Text)
+	}
+	var k [32]byte
+	h.Sum(k[:0])
+	return k
 }
 
+// boundedCache is a map that starts over when full: crude, but the
+// entries are cheap to rebuild and never wrong. Safe for concurrent use.
+type boundedCache[K comparable, V any] struct {
+	mu sync.Mutex
+	m  map[K]V
+}
+
+const boundedCacheSize = 1024
+
+func (c *boundedCache[K, V]) get(k K) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[k]
+	return v, ok
+}
+
+func (c *boundedCache[K, V]) put(k K, v V) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= boundedCacheSize {
+		c.m = make(map[K]V)
+	}
+	c.m[k] = v
+}
+
+// cachedSchema is a stored schema compiled. An entry is good while the
+// id's record has the same fingerprint (an id forgotten and imported again
+// with another schema has another).
 type cachedSchema struct {
 	fp string
 	c  compiled
-}
-
-const compiledCacheSize = 1024
-
-func (c *compiledCache) get(id int, fp string) (compiled, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	v, ok := c.m[id]
-	return v.c, ok && v.fp == fp
-}
-
-func (c *compiledCache) put(id int, fp string, v compiled) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= compiledCacheSize {
-		c.m = make(map[int]cachedSchema)
-	}
-	c.m[id] = cachedSchema{fp: fp, c: v}
 }
 
 // load compiles the stored schema id (through the cache).
@@ -197,8 +227,8 @@ func (s *Server) load(ctx context.Context, id int) (schemaRec, compiled, error) 
 	if ver == 0 {
 		return rec, nil, errSchemaIDNotFound(id)
 	}
-	if c, ok := s.cache.get(id, rec.FP); ok {
-		return rec, c, nil
+	if c, ok := s.cache.get(id); ok && c.fp == rec.FP {
+		return rec, c.c, nil
 	}
 	_, f, err := s.schemaType(rec.Type)
 	if err != nil {
@@ -216,6 +246,6 @@ func (s *Server) load(ctx context.Context, id int) (schemaRec, compiled, error) 
 		}
 		return rec, nil, errInvalidSchema("stored schema %d no longer compiles: %v", id, err)
 	}
-	s.cache.put(id, rec.FP, c)
+	s.cache.put(id, cachedSchema{fp: rec.FP, c: c})
 	return rec, c, nil
 }

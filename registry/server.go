@@ -17,15 +17,18 @@ import (
 
 // Server is the schema registry: an http.Handler over a metadata store's
 // KV space. Any number of Servers (one per broker) may share one store;
-// they keep no state of their own but a cache of compiled schemas, which
-// never go stale (see compiledCache). Its methods are safe for concurrent
+// they keep no state of their own but caches of compiled schemas, which
+// never go stale. Its methods are safe for concurrent
 // use; mu guards the listener fields.
 type Server struct {
 	opts    Options
 	log     *slog.Logger
 	kv      kv
 	formats map[string]format
-	cache   compiledCache
+	// cache holds stored schemas compiled, by id; sources holds compiled
+	// request schemas, by sourceKey. Neither goes stale.
+	cache   boundedCache[int, cachedSchema]
+	sources boundedCache[[32]byte, compiled]
 	handler http.Handler
 	// conflicts counts writes retried after losing a compare-and-swap
 	// race (for tests and logs).
