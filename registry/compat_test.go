@@ -190,3 +190,21 @@ func TestJSONCompatibilityNotChecked(t *testing.T) {
 		t.Fatalf("json v2 %+v %v", got, err)
 	}
 }
+
+func TestAvroReferences(t *testing.T) {
+	r := newTestRegistry(t, newStore(t), Options{})
+	addr := `{"type":"record","name":"Address","namespace":"com.acme","fields":[{"name":"city","type":"string"}]}`
+	user := `{"type":"record","name":"User","namespace":"com.acme","fields":[{"name":"addr","type":"com.acme.Address"}]}`
+	r.register("address", sr.Schema{Schema: addr})
+	ref := sr.SchemaReference{Name: "com.acme.Address", Subject: "address", Version: 1}
+	id := r.register("user", sr.Schema{Schema: user, References: []sr.SchemaReference{ref}})
+	got, err := r.cl.SchemaByID(ctx(t), id)
+	if err != nil || len(got.References) != 1 || got.References[0] != ref {
+		t.Fatalf("user %+v %v", got, err)
+	}
+	_, err = r.cl.RegisterSchema(ctx(t), "user2", sr.Schema{Schema: user}, -1, -1)
+	wantCode(t, err, 422, 42201) // the named type is unknown without the reference
+	// Compatibility through the reference: adding a field with a default.
+	user2 := `{"type":"record","name":"User","namespace":"com.acme","fields":[{"name":"addr","type":"com.acme.Address"},{"name":"n","type":"int","default":1}]}`
+	r.register("user", sr.Schema{Schema: user2, References: []sr.SchemaReference{ref}})
+}

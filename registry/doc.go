@@ -54,6 +54,11 @@
 // do not count; for Avro and JSON the text without insignificant white
 // space — and its references. One fingerprint, one id, across subjects.
 // The text stored is the text first registered (Protobuf: as given).
+// ?normalize (or the config's normalize) stores Avro's Parsing Canonical
+// Form; Protobuf has no normalizer, so it changes nothing there.
+// ?format=serialized renders a Protobuf schema as its base64
+// FileDescriptorProto; "" and "default" are the stored text; other names
+// are refused with 42201.
 //
 // # Storage
 //
@@ -67,8 +72,9 @@
 //
 // # Concurrency
 //
-// A Server keeps no state but a cache of compiled schemas (immutable per
-// id and fingerprint), so any number of Servers may share a store. Every
+// A Server keeps no state but caches of compiled schemas (by stored id and
+// fingerprint, and by request text and dependency texts: never stale), so
+// any number of Servers may share a store. Every
 // write is one KVApply whose compare-and-swap expectations cover every
 // read it depends on; a lost race retries from the reads (at most
 // Options.MaxRetries times, then 50001). A registration allocates the id
