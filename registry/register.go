@@ -41,6 +41,12 @@ func validSubject(subject string) error {
 	return nil
 }
 
+// emptyJSON: absent, null, or {}.
+func emptyJSON(v any) bool {
+	m, isMap := v.(map[string]any)
+	return v == nil || isMap && len(m) == 0
+}
+
 // register adds a schema to a subject and returns its id. The same schema
 // (same fingerprint) keeps its id across subjects; registering the
 // subject's live schema again changes nothing.
@@ -55,7 +61,7 @@ func (s *Server) register(ctx context.Context, subject string, req registerReque
 	if err := validSubject(subject); err != nil {
 		return 0, err
 	}
-	if req.Metadata != nil || req.RuleSet != nil {
+	if !emptyJSON(req.Metadata) || !emptyJSON(req.RuleSet) {
 		return 0, errInvalidSchema("Invalid schema: metadata and ruleSet (data contracts) are not supported by this registry")
 	}
 	m, err := s.modeInScope(ctx, subject)

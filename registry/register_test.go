@@ -153,11 +153,12 @@ func TestInvalidSchemas(t *testing.T) {
 	r.expectCode(400, 400, "POST", "/subjects/s/versions", `{"schema":`)
 	r.expectCode(422, 422, "POST", "/subjects/s/versions", `{"schema":5}`)
 	r.expectCode(422, 42201, "POST", "/subjects/s/versions", `{"schema":"\"string\"","metadata":{"properties":{"a":"b"}}}`)
+	r.expect(200, "POST", "/subjects/md/versions", `{"schema":"\"string\"","metadata":{},"ruleSet":null}`)
 	code, _ := r.do("GET", "/subjects", "")
 	if code != 200 {
 		t.Fatalf("list after failures: %d", code)
 	}
-	if subs, _ := r.cl.Subjects(ctx(t)); len(subs) != 0 {
+	if subs, _ := r.cl.Subjects(ctx(t)); len(subs) != 1 || subs[0] != "md" {
 		t.Fatalf("failed registrations left subjects %v", subs)
 	}
 }

@@ -122,13 +122,24 @@ func (s *Server) lookup(ctx context.Context, subject string, req registerRequest
 	if len(vs) == 0 {
 		return subjectSchema{}, errSubjectNotFound(subject)
 	}
-	for i := len(vs) - 1; i >= 0; i-- {
-		rec, ver, err := s.kv.schema(ctx, vs[i].ID)
-		if err != nil {
-			return subjectSchema{}, err
-		}
-		if ver != 0 && rec.FP == cand.fp {
-			return toSubjectSchema(subject, vs[i], rec), nil
+	// The fingerprint's id first; then, as IMPORT may give one schema
+	// several ids, every version.
+	fpID, _, err := s.kv.idByFP(ctx, cand.fp)
+	if err != nil {
+		return subjectSchema{}, err
+	}
+	for pass := 0; pass < 2; pass++ {
+		for i := len(vs) - 1; i >= 0; i-- {
+			if pass == 0 && vs[i].ID != fpID {
+				continue
+			}
+			rec, ver, err := s.kv.schema(ctx, vs[i].ID)
+			if err != nil {
+				return subjectSchema{}, err
+			}
+			if ver != 0 && rec.FP == cand.fp {
+				return toSubjectSchema(subject, vs[i], rec), nil
+			}
 		}
 	}
 	return subjectSchema{}, errSchemaNotFound()
