@@ -17,10 +17,7 @@ import (
 	"github.com/tributary-io/tributary/internal/metastore"
 	"github.com/tributary-io/tributary/internal/metastore/boltstore"
 	"github.com/tributary-io/tributary/internal/objstore"
-	"github.com/tributary-io/tributary/internal/testpg"
 )
-
-func TestMain(m *testing.M) { testpg.Main(m) }
 
 // newBolt opens an embedded metadata store in a temporary directory.
 func newBolt(t testing.TB) metastore.Store {
@@ -50,18 +47,25 @@ func newFixture(t testing.TB, kv metastore.KV, opts Options) *fixture {
 	if kv == nil {
 		kv = newBolt(t)
 	}
-	dir := t.TempDir()
-	objects, err := objstore.NewLocal(dir)
+	objects, err := objstore.NewLocal(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
+	f := newFixtureOn(t, kv, objects, opts)
+	f.dir = objects.Root()
+	return f
+}
+
+// newFixtureOn serves a catalog on kv with its warehouse in objects.
+func newFixtureOn(t testing.TB, kv metastore.KV, objects objstore.Store, opts Options) *fixture {
+	t.Helper()
 	srv := New(kv, objects, opts, testLogger(t))
 	if err := srv.opts.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	return &fixture{srv: srv, url: ts.URL, dir: objects.Root(), kv: kv, objects: objects}
+	return &fixture{srv: srv, url: ts.URL, kv: kv, objects: objects}
 }
 
 // client is iceberg-go's REST catalog client on the fixture.
