@@ -1,0 +1,84 @@
+package enforce
+
+import (
+	"errors"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the enforcement counters:
+//
+//	tributary_enforce_checks_total{side, element, result}
+//	    every key or value checked; result is ok, no_schema, parse_error,
+//	    invalid or internal_error.
+//	tributary_enforce_records_total{side, action}
+//	    records a failed check acted on: passed_through, filtered,
+//	    dead_lettered, rejected (every record of a rejected batch that
+//	    failed a check).
+type metrics struct {
+	checks  *prometheus.CounterVec
+	actions *prometheus.CounterVec
+
+	// hot holds the checks counters resolved, by side, element (0 key,
+	// 1 value) and result, so a check costs one atomic add.
+	hot [2][2][len(results)]prometheus.Counter
+}
+
+var results = [...]string{"ok", "no_schema", "parse_error", "invalid", "internal_error"}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		checks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "tributary", Subsystem: "enforce", Name: "checks_total",
+			Help: "Record keys and values checked against their schema, by side (produce, fetch), element (key, value) and result (ok, no_schema, parse_error, invalid, internal_error).",
+		}, []string{"side", "element", "result"}),
+		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "tributary", Subsystem: "enforce", Name: "records_total",
+			Help: "Records a failed check acted on, by side and action (passed_through, filtered, dead_lettered, rejected).",
+		}, []string{"side", "action"}),
+	}
+	for s := range m.hot {
+		for e, el := range []string{"key", "value"} {
+			for r, res := range results {
+				m.hot[s][e][r] = m.checks.WithLabelValues(side(s).String(), el, res)
+			}
+		}
+	}
+	if reg != nil {
+		for _, c := range []prometheus.Collector{m.checks, m.actions} {
+			if err := reg.Register(c); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return m, nil
+}
+
+func (m *metrics) checked(s side, el *element, err error) {
+	e := 1
+	if el.isKey {
+		e = 0
+	}
+	m.hot[s][e][resultOf(err)].Inc()
+}
+
+func (m *metrics) acted(s side, a action, n int) {
+	if n > 0 {
+		m.actions.WithLabelValues(s.String(), a.String()).Add(float64(n))
+	}
+}
+
+// resultOf is err's index in results.
+func resultOf(err error) int {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, ErrNoSchema):
+		return 1
+	case errors.Is(err, ErrParse):
+		return 2
+	case errors.Is(err, ErrInvalid):
+		return 3
+	}
+	return 4
+}

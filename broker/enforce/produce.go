@@ -1,0 +1,163 @@
+package enforce
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/tributary-io/tributary/broker/recordbatch"
+)
+
+// maxRecordErrors caps ProduceResult.RecordErrors, as recordbatch does.
+const maxRecordErrors = 256
+
+// ProducePolicy is the enforcement of produces to one topic: which
+// registry, and how keys and values are checked. Safe for concurrent use.
+type ProducePolicy struct {
+	e            *Enforcer
+	topic        string
+	reg          *registryClient
+	keys, values *element
+	dlqTopic     string // dlq mode: where failing records go
+}
+
+// ProduceResult is what enforcement decided for one partition's record
+// set.
+type ProduceResult struct {
+	// Data and Batches are the record set to store and its batches: the
+	// input when no record was dropped, else a new buffer in which the
+	// batches that lost records are rebuilt (recordbatch.Records.Filter:
+	// same offsets span and producer fields) and the Batches' Offset and
+	// Len follow them.
+	Data    []byte
+	Batches []recordbatch.Batch
+
+	// Rejected means REJECT_BATCH: answer INVALID_RECORD with Message and
+	// RecordErrors (every record that failed a check, by its index in its
+	// batch) and store nothing.
+	Rejected     bool
+	Message      string
+	RecordErrors []recordbatch.RecordError
+
+	// DLQ, when not nil, is one batch (recordbatch.Build) of copies of the
+	// records dlq mode dropped, for DLQTopic: original key, value,
+	// headers and timestamp, plus the headers HeaderDLQTopic,
+	// HeaderDLQPartition and HeaderDLQError.
+	DLQTopic        string
+	DLQ             []byte
+	DLQRecords      int32
+	DLQMaxTimestamp int64
+}
+
+// Topic is the topic the policy is for.
+func (p *ProducePolicy) Topic() string { return p.topic }
+
+// Check checks every record of data, one partition's record set that
+// recordbatch.Validate accepted as batches. An error means a batch could
+// not be read (it wraps a *recordbatch.Error; Validate's acceptance makes
+// it a bug); policy failures are in the result, never errors.
+func (p *ProducePolicy) Check(ctx context.Context, partition int32, data []byte, batches []recordbatch.Batch) (ProduceResult, error) {
+	res := ProduceResult{Data: data, Batches: batches}
+	c := &checker{reg: p.reg}
+	var (
+		rebuilt  = make([][]byte, len(batches)) // nil: batch unchanged
+		dlq      []recordbatch.NewRecord
+		counts   [actReject + 1]int
+		internal error
+	)
+	for bi, b := range batches {
+		rs, err := recordbatch.OpenBatch(data[b.Offset : b.Offset+b.Len])
+		if err != nil {
+			return res, fmt.Errorf("enforce: open batch %d: %w", bi, err)
+		}
+		var drop []bool
+		err = rs.Each(func(r *recordbatch.Record) bool {
+			v := c.record(ctx, r, p.keys, p.values, p.e.m, sideProduce)
+			if v.err == nil {
+				return true
+			}
+			if errors.Is(v.err, ErrInternal) {
+				internal = v.err
+			}
+			counts[v.act]++
+			if v.act == actPass {
+				p.e.log.Debug("record failed schema enforcement, passed through", "topic", p.topic, "partition", partition, "record", r.Index, "err", v.err)
+				return true
+			}
+			if len(res.RecordErrors) < maxRecordErrors {
+				res.RecordErrors = append(res.RecordErrors, recordbatch.RecordError{Index: r.Index, Message: v.err.Error()})
+			}
+			if drop == nil {
+				drop = make([]bool, rs.Header.NumRecords)
+			}
+			drop[r.Index] = true
+			if v.act == actDLQ {
+				dlq = append(dlq, dlqRecord(r, p.topic, partition, v.err))
+			}
+			return true
+		})
+		if err != nil {
+			return res, fmt.Errorf("enforce: read batch %d: %w", bi, err)
+		}
+		if drop != nil && counts[actReject] == 0 {
+			if rebuilt[bi], err = rs.Filter(func(i int) bool { return !drop[i] }); err != nil {
+				return res, fmt.Errorf("enforce: rebuild batch %d: %w", bi, err)
+			}
+		}
+	}
+	if internal != nil {
+		p.e.warnInternal(p.topic, internal)
+	}
+	if counts[actReject] > 0 {
+		p.e.m.acted(sideProduce, actReject, counts[actReject]+counts[actFilter]+counts[actDLQ])
+		p.e.m.acted(sideProduce, actPass, counts[actPass])
+		res.Rejected, res.Message = true, rejectMessage(res.RecordErrors, counts[actReject]+counts[actFilter]+counts[actDLQ])
+		return res, nil
+	}
+	for a, n := range counts {
+		p.e.m.acted(sideProduce, action(a), n)
+	}
+	res.RecordErrors = nil
+	res.Data, res.Batches = reassemble(data, batches, rebuilt)
+	if len(dlq) > 0 {
+		res.DLQTopic, res.DLQ, res.DLQRecords = p.dlqTopic, recordbatch.Build(dlq), int32(len(dlq))
+		res.DLQMaxTimestamp = dlq[0].Timestamp
+		for _, r := range dlq {
+			res.DLQMaxTimestamp = max(res.DLQMaxTimestamp, r.Timestamp)
+		}
+	}
+	return res, nil
+}
+
+// rejectMessage is the partition's error_message for a rejected batch.
+func rejectMessage(errs []recordbatch.RecordError, n int) string {
+	if n == 1 {
+		return fmt.Sprintf("schema enforcement rejected record %d: %s", errs[0].Index, errs[0].Message)
+	}
+	return fmt.Sprintf("schema enforcement rejected %d records; record %d: %s", n, errs[0].Index, errs[0].Message)
+}
+
+// reassemble puts the record set back together with the rebuilt batches,
+// and moves the batches' Offset and Len to match. Unchanged input comes
+// back as it is.
+func reassemble(data []byte, batches []recordbatch.Batch, rebuilt [][]byte) ([]byte, []recordbatch.Batch) {
+	changed := false
+	for _, r := range rebuilt {
+		changed = changed || r != nil
+	}
+	if !changed {
+		return data, batches
+	}
+	var out []byte
+	nb := make([]recordbatch.Batch, len(batches))
+	for i, b := range batches {
+		raw := data[b.Offset : b.Offset+b.Len]
+		if rebuilt[i] != nil {
+			raw = rebuilt[i]
+		}
+		b.Offset, b.Len = len(out), len(raw)
+		out = append(out, raw...)
+		nb[i] = b
+	}
+	return out, nb
+}
