@@ -40,8 +40,9 @@
 //
 // PROTOBUF schemas are .proto text compiled at run time by schema/protobuf
 // (references are imports: reference name = import path; the well-known
-// types and buf/validate/validate.proto resolve without references), and
-// checked under BACKWARD, FORWARD, FULL, their _TRANSITIVE forms and NONE
+// types and buf/validate/validate.proto resolve without references;
+// protovalidate rules that cannot be evaluated are refused with 42201),
+// and checked under BACKWARD, FORWARD, FULL, their _TRANSITIVE forms and NONE
 // by Confluent's Protobuf rules. AVRO schemas are compiled and checked
 // with github.com/twmb/avro (Avro's schema-resolution rules). JSON schemas
 // are stored after a JSON syntax check; their compatibility is not

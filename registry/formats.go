@@ -75,6 +75,12 @@ type format interface {
 	render(c compiled, name string) (string, bool)
 }
 
+// validator is a format with checks a new schema must pass beyond
+// compiling, which stored schemas are not held to again.
+type validator interface {
+	validate(c compiled) error
+}
+
 // defaultFormats are the formats a Server starts with.
 func defaultFormats() map[string]format {
 	return map[string]format{

@@ -48,6 +48,14 @@ func (protobufFormat) compile(ctx context.Context, src source, _ bool) (compiled
 	return &protobufSchema{text: src.Text, fd: fd, fp: hex.EncodeToString(fp[:])}, nil
 }
 
+// validate refuses a schema whose protovalidate rules (buf.validate
+// options) cannot be evaluated — a CEL expression that does not compile,
+// a rule for another type — now, rather than when the broker meets the
+// first record.
+func (protobufFormat) validate(c compiled) error {
+	return protobuf.CheckRules(c.(*protobufSchema).fd)
+}
+
 // check applies Confluent's Protobuf rules (schema/protobuf.Check).
 func (protobufFormat) check(level compatLevel, next compiled, prev []compiled) ([]incompat, error) {
 	l, err := protobuf.ParseLevel(string(level))

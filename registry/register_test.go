@@ -143,6 +143,8 @@ func TestInvalidSchemas(t *testing.T) {
 		{"avro", sr.Schema{Schema: `{"type":"record"}`}},
 		{"json", sr.Schema{Schema: `{"type":`, Type: sr.TypeJSON}},
 		{"empty", proto("")},
+		{"rule for another type", proto("syntax = \"proto3\";\nimport \"buf/validate/validate.proto\";\nmessage M { int32 a = 1 [(buf.validate.field).string.min_len = 1]; }\n")},
+		{"rule that does not compile", proto("syntax = \"proto3\";\nimport \"buf/validate/validate.proto\";\nmessage M {\n  option (buf.validate.message).cel = {id: \"x\", expression: \"this.nope >\"};\n  int32 a = 1;\n}\n")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := r.cl.RegisterSchema(ctx(t), "s", tc.s, -1, -1)

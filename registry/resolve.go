@@ -151,7 +151,11 @@ func (s *Server) compile(ctx context.Context, typ, text string, refs []Reference
 	key := sourceKey(t, src, normalize)
 	c, ok := s.sources.get(key)
 	if !ok {
-		if c, err = f.compile(ctx, src, normalize); err != nil {
+		c, err = f.compile(ctx, src, normalize)
+		if v, ok := f.(validator); ok && err == nil {
+			err = v.validate(c)
+		}
+		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, errFormatFailed) {
 				return candidate{}, err
 			}
