@@ -1,0 +1,54 @@
+// Package iceberg turns Kafka records, already converted to Arrow, into
+// Apache Iceberg snapshots: Parquet data files (zstd, column statistics,
+// row groups and files sized by the table's write.* properties) committed
+// through any Iceberg catalog iceberg-go speaks to (our built-in REST
+// catalog, or an external one).
+//
+// # Table layout
+//
+// Bufstream's, so queries written for it work (see Columns):
+//
+//	key      struct<__raw__ binary, __prefix__ binary, __err__ string, <key message fields>…>
+//	val      struct<__raw__ binary, __prefix__ binary, __err__ string, <value message fields>…>
+//	headers  list<struct<key string, value binary>>
+//	kafka    struct<partition int, offset long, event_timestamp timestamptz,
+//	                ingest_timestamp timestamptz, batch_start long>
+//
+// partitioned by day (or hour, or month: Granularity) of
+// kafka.event_timestamp. A topic with no schema has only the three
+// reserved columns in key and val. key.__raw__ is always set; val.__raw__
+// only when the value has no schema or could not be decoded (then
+// val.__err__ says why and no decoded column is set).
+//
+// # Field ids and schema evolution
+//
+// Field ids are the table's: a column keeps its id for life. Prepare maps
+// a message's Arrow schema (from arrowconv) onto the current table schema
+// by name path: a field whose column exists with the same type uses it; a
+// field that is new becomes a new column (one schema-update commit, ids
+// assigned by the catalog); a field whose column exists with another type
+// (an incompatible change: int → string, message → scalar…) goes to
+// name__v2 (then __v3…), the first such column of its type or a new one.
+// Nothing is ever dropped, so a field removed from the schema stays a
+// column, null in later rows. The mapping is derived from the table's
+// schema each time, so it needs no state of its own and is the same on
+// every broker and after a restart.
+//
+// # Exactly once
+//
+// Every snapshot this package commits carries, in its summary,
+// tributary.offsets (JSON: partition → next offset to ingest, for every
+// partition ever committed) and tributary.commit-id, a digest of the
+// offsets the commit starts from and ends at — the same for every attempt
+// at the same commit, across restarts. Offsets reads the newest snapshot of
+// the main branch that has them: that is where ingest resumes. A commit
+// whose answer is lost (HTTP 5xx, CommitStateUnknown, a network error, a
+// timeout) may have been applied: Commit reloads the table and looks for
+// its commit id before it tries again, so a retry never appends the same
+// records twice. A 409 is a clean conflict: nothing was applied; Commit
+// reloads and retries unless the table's offsets moved under it (another
+// writer), which is ErrFenced.
+//
+// Concurrency: a Table is used by one goroutine (the table's one
+// committer, which ingest makes sure of with a lease in the metadata store).
+package iceberg

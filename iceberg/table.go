@@ -1,0 +1,209 @@
+package iceberg
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	iceberggo "github.com/apache/iceberg-go"
+	icecatalog "github.com/apache/iceberg-go/catalog"
+	icetable "github.com/apache/iceberg-go/table"
+)
+
+// Options tune a Table. The zero value is the default on each field.
+type Options struct {
+	// Granularity partitions a table this package creates. Default Daily.
+	// An existing table keeps its spec.
+	Granularity Granularity
+	// Properties are added to a table this package creates. Defaults: zstd
+	// Parquet (level 3), 128 MiB row groups, 256 MiB files.
+	Properties map[string]string
+	// Mem allocates conformed batches. Default memory.DefaultAllocator.
+	Mem memory.Allocator
+	// Attempts bounds how many times one Commit call tries. Default 6.
+	Attempts int
+	// Backoff is the first wait between attempts, doubling. Default 200ms.
+	Backoff time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.Granularity == "" {
+		o.Granularity = Daily
+	}
+	if o.Mem == nil {
+		o.Mem = memory.DefaultAllocator
+	}
+	if o.Attempts <= 0 {
+		o.Attempts = 6
+	}
+	if o.Backoff <= 0 {
+		o.Backoff = 200 * time.Millisecond
+	}
+	return o
+}
+
+// defaultProperties are set on tables this package creates.
+var defaultProperties = map[string]string{
+	"format-version":                             "2",
+	"write.parquet.compression-codec":            "zstd",
+	"write.parquet.compression-level":            "3",
+	"write.parquet.row-group-size-bytes":         strconv.Itoa(128 << 20),
+	"write.target-file-size-bytes":               strconv.Itoa(256 << 20),
+	"write.metadata.metrics.default":             "truncate(16)",
+	"write.metadata.delete-after-commit.enabled": "true",
+	"write.metadata.previous-versions-max":       "50",
+}
+
+// Table is one Iceberg table ingest writes. Not safe for concurrent use.
+type Table struct {
+	cat     icecatalog.Catalog
+	ident   icetable.Identifier
+	opts    Options
+	tbl     *icetable.Table
+	offsets map[int32]int64
+	// stale: a commit failed since the table was last loaded, maybe
+	// applied; the next commit must reload and look for it first.
+	stale bool
+}
+
+// ParseIdent splits "namespace.table" (namespace levels also dotted).
+func ParseIdent(s string) (icetable.Identifier, error) {
+	parts := strings.Split(strings.TrimSpace(s), ".")
+	if len(parts) < 2 {
+		return nil, fmt.Errorf("table %q: want namespace.table", s)
+	}
+	for _, p := range parts {
+		if p == "" {
+			return nil, fmt.Errorf("table %q: empty name component", s)
+		}
+	}
+	return parts, nil
+}
+
+// Open loads the table, creating its namespace (every level) and the
+// table itself when missing, and reads the offsets it holds.
+func Open(ctx context.Context, cat icecatalog.Catalog, ident icetable.Identifier, opts Options) (*Table, error) {
+	t := &Table{cat: cat, ident: ident, opts: opts.withDefaults()}
+	tbl, err := cat.LoadTable(ctx, ident)
+	if errors.Is(err, icecatalog.ErrNoSuchTable) {
+		tbl, err = t.create(ctx)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open table %s: %w", t.Name(), err)
+	}
+	if err := checkLayout(tbl.Schema()); err != nil {
+		return nil, fmt.Errorf("open table %s: %w", t.Name(), err)
+	}
+	t.set(tbl)
+	return t, nil
+}
+
+func (t *Table) create(ctx context.Context) (*icetable.Table, error) {
+	ns := t.ident[:len(t.ident)-1]
+	for i := 1; i <= len(ns); i++ {
+		err := t.cat.CreateNamespace(ctx, ns[:i], nil)
+		if err != nil && !errors.Is(err, icecatalog.ErrNamespaceAlreadyExists) {
+			return nil, fmt.Errorf("create namespace %s: %w", strings.Join(ns[:i], "."), err)
+		}
+	}
+	sc := baseSchema()
+	spec, err := partitionSpec(sc, t.opts.Granularity)
+	if err != nil {
+		return nil, err
+	}
+	props := iceberggo.Properties{}
+	maps.Copy(props, defaultProperties)
+	maps.Copy(props, t.opts.Properties)
+	tbl, err := t.cat.CreateTable(ctx, t.ident, sc, icecatalog.WithPartitionSpec(&spec), icecatalog.WithProperties(props))
+	if errors.Is(err, icecatalog.ErrTableAlreadyExists) { // another broker won the race
+		return t.cat.LoadTable(ctx, t.ident)
+	}
+	return tbl, err
+}
+
+// checkLayout makes sure the reserved columns are there.
+func checkLayout(sc *iceberggo.Schema) error {
+	for _, p := range []string{ColKey + "." + ColRaw, ColVal + "." + ColRaw, ColHeaders, ColKafka + "." + ColOffset, ColKafka + "." + ColPartition} {
+		if _, ok := sc.FindFieldByName(p); !ok {
+			return fmt.Errorf("%w: no column %s", ErrLayout, p)
+		}
+	}
+	return nil
+}
+
+func (t *Table) set(tbl *icetable.Table) {
+	t.tbl = tbl
+	t.offsets = readOffsets(tbl)
+	t.stale = false
+}
+
+// Name is the table's dotted identifier.
+func (t *Table) Name() string { return strings.Join(t.ident, ".") }
+
+// Iceberg is the iceberg-go table as last loaded or committed.
+func (t *Table) Iceberg() *icetable.Table { return t.tbl }
+
+// Offsets returns, per partition, the next offset to ingest according to
+// the table (partitions never committed are absent).
+func (t *Table) Offsets() map[int32]int64 { return maps.Clone(t.offsets) }
+
+// Refresh reloads the table from the catalog.
+func (t *Table) Refresh(ctx context.Context) error {
+	tbl, err := t.cat.LoadTable(ctx, t.ident)
+	if err != nil {
+		return fmt.Errorf("load table %s: %w", t.Name(), err)
+	}
+	t.set(tbl)
+	return nil
+}
+
+// readOffsets walks the main branch back from its head to the newest
+// snapshot with our offsets (a maintenance snapshot, compaction say,
+// carries none).
+func readOffsets(tbl *icetable.Table) map[int32]int64 {
+	for s := tbl.CurrentSnapshot(); s != nil; {
+		if s.Summary != nil {
+			if v, ok := s.Summary.Properties[PropOffsets]; ok {
+				if m, err := decodeOffsets(v); err == nil {
+					return m
+				}
+			}
+		}
+		if s.ParentSnapshotID == nil {
+			break
+		}
+		s = tbl.SnapshotByID(*s.ParentSnapshotID)
+	}
+	return map[int32]int64{}
+}
+
+func encodeOffsets(m map[int32]int64) string {
+	s := make(map[string]int64, len(m))
+	for p, o := range m {
+		s[strconv.Itoa(int(p))] = o
+	}
+	b, _ := json.Marshal(s) // sorted keys
+	return string(b)
+}
+
+func decodeOffsets(v string) (map[int32]int64, error) {
+	var s map[string]int64
+	if err := json.Unmarshal([]byte(v), &s); err != nil {
+		return nil, err
+	}
+	m := make(map[int32]int64, len(s))
+	for k, o := range s {
+		p, err := strconv.ParseInt(k, 10, 32)
+		if err != nil {
+			return nil, err
+		}
+		m[int32(p)] = o
+	}
+	return m, nil
+}
