@@ -137,4 +137,3 @@ func column(t testing.TB, tb arrow.Table, path string) arrow.Array {
 	}
 	return arr
 }
-
