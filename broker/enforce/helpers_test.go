@@ -232,3 +232,21 @@ func policy(m config.StringMatcher, v config.Element) config.Policy {
 }
 
 var all = config.StringMatcher{All: true}
+
+// newSRClient is a franz-go registry client with basic auth (user set) or
+// a bearer token (tok set).
+func newSRClient(t testing.TB, url, user, pass, tok string) *sr.Client {
+	t.Helper()
+	opts := []sr.ClientOpt{sr.URLs(url)}
+	if user != "" {
+		opts = append(opts, sr.BasicAuth(user, pass))
+	}
+	if tok != "" {
+		opts = append(opts, sr.BearerToken(tok))
+	}
+	cl, err := sr.NewClient(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cl
+}
