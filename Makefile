@@ -40,6 +40,7 @@ FUZZ_TARGETS := \
 	./broker/group:FuzzDecodeState \
 	./internal/metastore:FuzzDecodeSeqBatches \
 	./schema/wire:FuzzParse \
+	./schema/protobuf:FuzzCheck \
 	./config:FuzzParse
 
 fuzz:

@@ -99,6 +99,21 @@ func TestDecodeErrors(t *testing.T) {
 	}
 }
 
+func TestDecodeRequiredFields(t *testing.T) {
+	fd := mustCompile(t, p2+"message A { required int32 id = 1; optional string name = 2; }", nil)
+	c, err := NewSchema(fd).Codec(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := protowire.AppendString(protowire.AppendTag(nil, 2, protowire.BytesType), "x")
+	if err := c.Check(named); !errors.Is(err, ErrDecode) {
+		t.Errorf("without the required id: %v", err)
+	}
+	if err := c.Check(protowire.AppendVarint(protowire.AppendTag(named, 1, protowire.VarintType), 7)); err != nil {
+		t.Errorf("with it: %v", err)
+	}
+}
+
 func TestDecodeKeepsUnknownFields(t *testing.T) {
 	s := testdataSchema(t, "cart.proto")
 	cart := codecOf(t, s, "Cart")

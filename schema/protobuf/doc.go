@@ -90,12 +90,14 @@
 // A [Schema] is a compiled file with the machinery to read its messages; its
 // [Codec] for one message decodes payloads into dynamicpb messages and runs
 // the protovalidate rules (buf.validate options) the schema carries.
-// [Codec.Check] is what the broker calls per record: parse, then validate,
-// returning [ErrDecode] or a [*ValidationError] whose violations name the
+// [Codec.Check] is what the broker calls per record: parse, then validate;
+// it returns [ErrDecode] or a [*ValidationError] whose violations name the
 // field and rule ("line_items[0].quantity: must be greater than 0
-// [uint64.gt]"). [Cache] maps schema ids to Schemas through a [Loader],
-// bounded (least recently used out), loading each id once however many
-// goroutines ask; a hit costs a map lookup under a mutex.
+// [uint64.gt]"). [Codec.Decode] serves readers such as the Iceberg ingest. [CheckRules] tells the registry whether a schema's rules
+// can be evaluated at all. [Cache] maps schema ids to Schemas through a
+// [Loader], bounded (least recently used out), loading each id once however
+// many goroutines ask; a hit costs a map lookup under a mutex and does not
+// allocate.
 //
 // Concurrency: Compile, Check, MessageByIndexes and IndexesOf are pure.
 // Schema, Codec and Cache are safe for concurrent use.

@@ -19,8 +19,10 @@ func MessageByIndexes(fd protoreflect.FileDescriptor, indexes []int) (protorefle
 	msgs := fd.Messages()
 	for depth, i := range indexes {
 		if md = nthMessage(msgs, i); md == nil {
+			// A copy, so that indexes does not escape: callers pass slices
+			// they reuse per record.
 			return nil, fmt.Errorf("%w at index path %v in %s (no message %d at depth %d)",
-				ErrNoMessage, indexes, fd.Path(), i, depth)
+				ErrNoMessage, slices.Clone(indexes), fd.Path(), i, depth)
 		}
 		msgs = md.Messages()
 	}
