@@ -3,6 +3,7 @@ package protobuf
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -130,14 +131,28 @@ func (c *Cache) expired(e *entry) bool {
 	return e.err != nil && c.now().Sub(e.failedAt) >= c.cfg.ErrorTTL
 }
 
-// fill loads e's schema and publishes the result to its waiters.
+// fill loads e's schema and publishes the result to its waiters. A loader
+// that panics fails the load (waiters get an error) before the panic goes
+// on.
 func (c *Cache) fill(ctx context.Context, e *entry) {
+	published := false
+	defer func() {
+		if !published {
+			c.publish(e, nil, fmt.Errorf("load schema %d: loader panicked", e.id))
+		}
+	}()
 	fd, err := c.load(ctx, e.id)
+	c.publish(e, fd, err)
+	published = true
+}
+
+func (c *Cache) publish(e *entry, fd protoreflect.FileDescriptor, err error) {
 	if err == nil {
 		e.schema = NewSchema(fd)
 		e.schema.ID = e.id
 	}
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	e.err = err
 	if err != nil {
 		e.failedAt = c.now()
@@ -146,7 +161,6 @@ func (c *Cache) fill(ctx context.Context, e *entry) {
 		}
 	}
 	close(e.done)
-	c.mu.Unlock()
 }
 
 // Forget drops id's schema, if cached; the next request loads it again.

@@ -201,3 +201,21 @@ func TestCacheConcurrentChurn(t *testing.T) {
 		t.Errorf("Len = %d past MaxSchemas", c.Len())
 	}
 }
+
+func TestCacheLoaderPanic(t *testing.T) {
+	c := NewCache(func(context.Context, int) (protoreflect.FileDescriptor, error) { panic("boom") }, CacheConfig{})
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("the panic was swallowed")
+			}
+		}()
+		c.Schema(context.Background(), 1)
+	}()
+	// The entry was published as failed, so nobody waits for it forever.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if _, err := c.Schema(ctx, 1); err == nil || isCancel(err) {
+		t.Errorf("after a panicking load: %v", err)
+	}
+}
