@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -122,7 +123,7 @@ func fromJSON(t testing.TB, md protoreflect.MessageDescriptor, js string) []byte
 // emitted (so an implicit-presence zero must be a zero, not a null).
 func oracle(md protoreflect.MessageDescriptor, types *dynamicpb.Types, b []byte) (any, error) {
 	m := dynamicpb.NewMessage(md)
-	if err := proto.Unmarshal(b, m); err != nil {
+	if err := dynUnmarshal(b, m); err != nil {
 		return nil, fmt.Errorf("unmarshal: %w", err)
 	}
 	js, err := protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true, Resolver: types}.Marshal(m)
@@ -134,6 +135,23 @@ func oracle(md protoreflect.MessageDescriptor, types *dynamicpb.Types, b []byte)
 		return nil, err
 	}
 	return v, nil
+}
+
+// errOraclePanic: protobuf-go's reflection-based decoder (the one
+// dynamicpb messages use) panics on a map entry whose key field comes
+// again with the wrong wire type: unmarshalMap overwrites the key it had
+// with the invalid Value of the failed read, then mapv.Set panics
+// ("cannot convert nil to map key"). Generated code keeps the first key,
+// as arrowconv does. Found by FuzzAppend.
+var errOraclePanic = errors.New("proto.Unmarshal of a dynamicpb message panicked")
+
+func dynUnmarshal(b []byte, m *dynamicpb.Message) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", errOraclePanic, r)
+		}
+	}()
+	return proto.Unmarshal(b, m)
 }
 
 // Values the Arrow renderer produces where protojson's form differs in
