@@ -41,6 +41,7 @@ FUZZ_TARGETS := \
 	./internal/metastore:FuzzDecodeSeqBatches \
 	./schema/wire:FuzzParse \
 	./schema/protobuf:FuzzCheck \
+	./arrowconv:FuzzAppend \
 	./config:FuzzParse
 
 fuzz:
