@@ -43,16 +43,16 @@ func benchOrders(tb testing.TB, n int) ([][]byte, int) {
 				Line1: fmt.Sprintf("%d %s Street", 1+r.IntN(300), word(5, 10)), City: word(4, 12),
 				Region: word(2, 8), PostalCode: fmt.Sprintf("%05d", r.IntN(100000)), Country: "FR",
 			},
-			Attributes:     map[string]string{"source": word(3, 8), "campaign": word(5, 12), "ab_bucket": word(1, 2)},
-			Tags:           []string{word(3, 8), word(3, 8)},
-			ItemCount:      uint32(1 + r.IntN(5)),
-			DiscountRate:   r.Float64() / 4,
-			Gift:           r.IntN(4) == 0,
-			LoyaltyPoints:  int64(r.IntN(100000)),
-			SalesChannel:   []string{"web", "ios", "android", "store"}[r.IntN(4)],
-			TraceId:        r.Uint64(),
-			Priority:       int32(r.IntN(10) - 5),
-			Signature:      []byte(word(16, 16)),
+			Attributes:    map[string]string{"source": word(3, 8), "campaign": word(5, 12), "ab_bucket": word(1, 2)},
+			Tags:          []string{word(3, 8), word(3, 8)},
+			ItemCount:     uint32(1 + r.IntN(5)),
+			DiscountRate:  r.Float64() / 4,
+			Gift:          r.IntN(4) == 0,
+			LoyaltyPoints: int64(r.IntN(100000)),
+			SalesChannel:  []string{"web", "ios", "android", "store"}[r.IntN(4)],
+			TraceId:       r.Uint64(),
+			Priority:      int32(r.IntN(10) - 5),
+			Signature:     []byte(word(16, 16)),
 		}
 		if r.IntN(2) == 0 {
 			o.CouponCode = proto.String(word(6, 10))
@@ -144,7 +144,10 @@ func BenchmarkConvertParquet(b *testing.B) {
 
 type countingWriter int64
 
-func (w *countingWriter) Write(p []byte) (int, error) { *w += countingWriter(len(p)); return len(p), nil }
+func (w *countingWriter) Write(p []byte) (int, error) {
+	*w += countingWriter(len(p))
+	return len(p), nil
+}
 
 var _ io.Writer = (*countingWriter)(nil)
 
