@@ -1,0 +1,252 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/twmb/franz-go/pkg/sr"
+
+	"github.com/tributary-io/tributary/broker/fetch"
+	"github.com/tributary-io/tributary/internal/metastore"
+)
+
+// Options configure a Manager. Zero fields take the documented default.
+type Options struct {
+	Meta     metastore.Store // required
+	Reader   *fetch.Reader   // required
+	Catalogs *Catalogs       // required
+	// RegistryURL is the Confluent-compatible schema registry records'
+	// schema ids refer to; RegistryOpts add auth or an HTTP client.
+	RegistryURL  string
+	RegistryOpts []sr.ClientOpt
+	// Holder names this broker in table leases (its instance id).
+	Holder string // required
+	Logger *slog.Logger
+
+	// PollInterval is how often topics and their configs are read. 2s.
+	PollInterval time.Duration
+	// LeaseTTL is how long a table lease lives without renewal. 15s.
+	LeaseTTL time.Duration
+	// DefaultCommitInterval: topics without commit.freq.ms. 60s.
+	DefaultCommitInterval time.Duration
+	// MaxPipelineBytes is the buffer of one pipeline. 64 MiB.
+	MaxPipelineBytes int64
+	// MaxTotalBytes bounds the buffers of all pipelines together. 256 MiB.
+	MaxTotalBytes int64
+	// ReadBytes is the size of one log read. 1 MiB.
+	ReadBytes int
+	// Mem allocates Arrow buffers. memory.DefaultAllocator.
+	Mem memory.Allocator
+	// CommitAttempts and CommitBackoff tune iceberg.Options. 6, 200ms.
+	CommitAttempts int
+	CommitBackoff  time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&o.PollInterval, 2*time.Second)
+	def(&o.LeaseTTL, 15*time.Second)
+	def(&o.DefaultCommitInterval, DefaultCommitInterval)
+	if o.MaxPipelineBytes <= 0 {
+		o.MaxPipelineBytes = 64 << 20
+	}
+	if o.MaxTotalBytes <= 0 {
+		o.MaxTotalBytes = 256 << 20
+	}
+	if o.ReadBytes <= 0 {
+		o.ReadBytes = 1 << 20
+	}
+	if o.Mem == nil {
+		o.Mem = memory.DefaultAllocator
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return o
+}
+
+// Manager runs one pipeline per Iceberg topic. See the package doc.
+type Manager struct {
+	opts    Options
+	schemas *schemas
+	used    atomic.Int64 // bytes buffered by all pipelines
+
+	mu      sync.Mutex
+	running map[string]*running // by topic name
+	stop    context.CancelFunc
+	done    chan struct{}
+}
+
+type running struct {
+	key    string // what the pipeline was started for; a change restarts it
+	p      *pipeline
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// New checks opts and builds a Manager; Start runs it.
+func New(opts Options) (*Manager, error) {
+	opts = opts.withDefaults()
+	if opts.Meta == nil || opts.Reader == nil || opts.Catalogs == nil || opts.Holder == "" {
+		return nil, errors.New("ingest: Meta, Reader, Catalogs and Holder are required")
+	}
+	if opts.RegistryURL == "" {
+		return nil, errors.New("ingest: RegistryURL is required")
+	}
+	cl, err := sr.NewClient(append([]sr.ClientOpt{sr.URLs(opts.RegistryURL), sr.UserAgent("tributary-ingest")}, opts.RegistryOpts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: registry client: %w", err)
+	}
+	return &Manager{opts: opts, schemas: newSchemas(cl), running: map[string]*running{}}, nil
+}
+
+// Start begins watching topics.
+func (m *Manager) Start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	m.stop, m.done = cancel, make(chan struct{})
+	go func() {
+		defer close(m.done)
+		m.loop(ctx)
+	}()
+}
+
+// Stop stops every pipeline (uncommitted rows are dropped; the next
+// start resumes from the tables) and waits for them.
+func (m *Manager) Stop() {
+	if m.stop == nil {
+		return
+	}
+	m.stop()
+	<-m.done
+	m.mu.Lock()
+	rs := slices.Collect(maps.Values(m.running))
+	m.running = map[string]*running{}
+	m.mu.Unlock()
+	for _, r := range rs {
+		r.cancel()
+		<-r.done
+	}
+}
+
+func (m *Manager) loop(ctx context.Context) {
+	t := time.NewTicker(m.opts.PollInterval)
+	defer t.Stop()
+	for {
+		if err := m.sync(ctx); err != nil && ctx.Err() == nil {
+			m.opts.Logger.Warn("iceberg ingest: list topics", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// sync starts, restarts and stops pipelines to match the topics.
+func (m *Manager) sync(ctx context.Context) error {
+	topics, err := m.opts.Meta.Topics(ctx)
+	if err != nil {
+		return err
+	}
+	want := map[string]bool{}
+	for _, tp := range topics {
+		tc, ok, err := parseTopicConfig(tp.Configs, m.opts.DefaultCommitInterval)
+		if !ok {
+			continue
+		}
+		want[tp.Name] = true
+		key := fmt.Sprintf("%x/%d/%+v/%v", tp.ID, tp.Partitions, tc, err)
+		m.mu.Lock()
+		r := m.running[tp.Name]
+		m.mu.Unlock()
+		if r != nil && r.key == key {
+			continue
+		}
+		if r != nil {
+			m.stopOne(tp.Name)
+		}
+		m.startOne(tp, tc, err, key)
+	}
+	m.mu.Lock()
+	var gone []string
+	for name := range m.running {
+		if !want[name] {
+			gone = append(gone, name)
+		}
+	}
+	m.mu.Unlock()
+	for _, name := range gone {
+		m.stopOne(name)
+	}
+	return nil
+}
+
+func (m *Manager) startOne(tp metastore.Topic, tc tableConfig, cfgErr error, key string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	p := newPipeline(m, tp, tc)
+	r := &running{key: key, p: p, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		if cfgErr != nil {
+			p.setErr(cfgErr)
+			<-ctx.Done()
+			return
+		}
+		p.run(ctx)
+	}()
+	m.mu.Lock()
+	m.running[tp.Name] = r
+	m.mu.Unlock()
+	m.opts.Logger.Info("iceberg ingest: pipeline started", "topic", tp.Name, "catalog", tc.Catalog, "table", tc.Table, "interval", tc.Interval, "config_err", cfgErr)
+}
+
+func (m *Manager) stopOne(name string) {
+	m.mu.Lock()
+	r := m.running[name]
+	delete(m.running, name)
+	m.mu.Unlock()
+	if r == nil {
+		return
+	}
+	r.cancel()
+	<-r.done
+	m.opts.Logger.Info("iceberg ingest: pipeline stopped", "topic", name)
+}
+
+// Status reports every Iceberg topic this broker knows, sorted by topic.
+func (m *Manager) Status() []TableStatus {
+	m.mu.Lock()
+	ps := make([]*pipeline, 0, len(m.running))
+	for _, r := range m.running {
+		ps = append(ps, r.p)
+	}
+	m.mu.Unlock()
+	out := make([]TableStatus, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, p.snapshot())
+	}
+	slices.SortFunc(out, func(a, b TableStatus) int {
+		switch {
+		case a.Topic < b.Topic:
+			return -1
+		case a.Topic > b.Topic:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
