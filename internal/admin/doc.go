@@ -5,6 +5,8 @@
 //	               503 {"status":"unavailable","reason":"…"} before.
 //	GET /metrics   Prometheus text exposition of the broker's registry.
 //
+// Other parts add their routes with Handle (ingest's GET /-/tables).
+//
 // Bufstream serves the same GET /-/status on the same port, so health checks
 // written for it (the testcontainers wait strategy, `admin status`) work.
 // Start binds synchronously, so a bad or taken address is an error from

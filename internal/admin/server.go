@@ -21,6 +21,7 @@ const DefaultAddr = "127.0.0.1:9089"
 // mu guards ln and done.
 type Server struct {
 	addr    string
+	mux     *http.ServeMux
 	handler http.Handler
 	srv     *http.Server
 
@@ -43,10 +44,14 @@ func New(addr string, reg *prometheus.Registry, ready func() error) *Server {
 	if reg != nil {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	}
-	s := &Server{addr: addr, handler: mux}
+	s := &Server{addr: addr, mux: mux, handler: mux}
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	return s
 }
+
+// Handle adds a route (a net/http pattern such as "GET /-/tables"),
+// before or after Start.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
 // Handler returns the server's routes, for mounting elsewhere or testing.
 func (s *Server) Handler() http.Handler { return s.handler }
