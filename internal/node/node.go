@@ -10,7 +10,7 @@
 //
 // Start order: stores, Kafka listener bound, cluster membership (with the
 // bound address), read and write paths, Kafka serving, background jobs,
-// admin (ready from then on). Close runs it backwards: stop accepting and
+// admin, registry, catalog, Iceberg ingest (ready from then on). Close runs it backwards: stop accepting and
 // drain the Kafka connections (every started request is answered), flush
 // and stop the write path, stop background jobs, leave the cluster, close
 // the stores.
@@ -35,6 +35,7 @@ import (
 	"github.com/tributary-io/tributary/broker/produce"
 	"github.com/tributary-io/tributary/catalog"
 	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/ingest"
 	"github.com/tributary-io/tributary/internal/admin"
 	"github.com/tributary-io/tributary/internal/metastore"
 	"github.com/tributary-io/tributary/internal/metastore/boltstore"
@@ -66,6 +67,7 @@ type Node struct {
 	admin   *admin.Server
 	reg     *registry.Server // nil: an external registry, or the default port was taken
 	cat     *catalog.Server  // nil: the default port was taken
+	ingest  *ingest.Manager
 	ready   atomic.Bool
 	closers []func() error
 }
@@ -261,7 +263,35 @@ func (n *Node) startServers() error {
 	if err := n.startRegistry(); err != nil {
 		return err
 	}
-	return n.startCatalog()
+	if err := n.startCatalog(); err != nil {
+		return err
+	}
+	return n.startIngest()
+}
+
+// startIngest copies the topics that ask for it into Iceberg tables
+// (package ingest), and shows them on the admin server's /-/tables.
+func (n *Node) startIngest() error {
+	regURL, regOpts, err := ingest.RegistryFor(n.cfg.SchemaRegistry, n.RegistryAddr())
+	if err != nil {
+		return err
+	}
+	catAddr := n.CatalogAddr()
+	if catAddr == "" {
+		catAddr = config.DefaultCatalogAddr // served by another broker on this host
+	}
+	m, err := ingest.New(ingest.Options{
+		Meta: n.Meta, Reader: n.reader, Holder: n.members.Self().Instance,
+		Catalogs:    &ingest.Catalogs{LocalURL: "http://" + catAddr, External: n.cfg.Iceberg},
+		RegistryURL: regURL, RegistryOpts: regOpts, Logger: n.log.With("component", "ingest"),
+	})
+	if err != nil {
+		return err
+	}
+	m.Start()
+	n.ingest = m
+	n.admin.Handle("GET /-/tables", m.Handler())
+	return nil
 }
 
 // warehouseSub is where the built-in catalog's tables live: beside the
@@ -456,6 +486,9 @@ func (n *Node) Close(ctx context.Context) error {
 	}
 	if n.house != nil {
 		n.house.Stop()
+	}
+	if n.ingest != nil {
+		n.ingest.Stop()
 	}
 	if n.bgStop != nil {
 		n.bgStop()
