@@ -28,6 +28,10 @@ package catalog
 // CommitStateUnknownException, and the file is left in place since it may
 // be the table's current metadata.
 //
+// When the table sets write.metadata.delete-after-commit.enabled, the
+// metadata files a landed commit drops from the metadata log (beyond
+// write.metadata.previous-versions-max) are deleted, as Java's catalogs do.
+//
 // A commit with assert-create on a table that does not exist creates it
 // (the second half of a stage-create): the metadata is built from empty by
 // the updates.
@@ -64,10 +68,15 @@ type pending struct {
 	id     ident
 	newLoc string
 	raw    []byte // the new metadata's JSON
+	meta   table.Metadata
 	ops    []metastore.KVOp
 	// unchanged: the updates changed nothing; nothing was written and
 	// ops is empty.
 	unchanged bool
+	// expired are the metadata files the commit drops from the metadata
+	// log, deleted once it lands when the table sets
+	// write.metadata.delete-after-commit.enabled.
+	expired []string
 }
 
 func (s *Server) updateTable(w http.ResponseWriter, r *http.Request, p params) error {
@@ -115,6 +124,7 @@ func (s *Server) commit(ctx context.Context, changes []tableChange) ([]*pending,
 		}
 		_, err = s.kv.KVApply(ctx, ops)
 		if err == nil {
+			s.deleteExpired(ctx, ps)
 			return ps, nil
 		}
 		if !errors.Is(err, metastore.ErrConflict) {
@@ -198,8 +208,46 @@ func (s *Server) prepare(ctx context.Context, c tableChange) (*pending, error) {
 	if !b.HasChanges() {
 		return &pending{id: c.id, newLoc: rec.MetadataLocation, raw: raw, unchanged: true}, nil
 	}
-	return s.writeNew(ctx, c.id, b, nextVersion(rec.MetadataLocation),
+	p, err := s.writeNew(ctx, c.id, b, nextVersion(rec.MetadataLocation),
 		metastore.KVOp{Key: e.Key, Expect: e.Version})
+	if err != nil {
+		return nil, err
+	}
+	p.expired = expiredFiles(base, rec.MetadataLocation, p)
+	return p, nil
+}
+
+// expiredFiles returns the metadata files of base (its log and itself)
+// that the new metadata no longer logs, when the new metadata asks for
+// them to be deleted.
+func expiredFiles(base table.Metadata, baseLoc string, p *pending) []string {
+	if !p.meta.Properties().GetBool(table.MetadataDeleteAfterCommitEnabledKey, table.MetadataDeleteAfterCommitEnabledDefault) {
+		return nil
+	}
+	kept := map[string]bool{p.newLoc: true}
+	for e := range p.meta.PreviousFiles() {
+		kept[e.MetadataFile] = true
+	}
+	var out []string
+	for e := range base.PreviousFiles() {
+		if !kept[e.MetadataFile] {
+			out = append(out, e.MetadataFile)
+		}
+	}
+	if !kept[baseLoc] {
+		out = append(out, baseLoc)
+	}
+	return out
+}
+
+// deleteExpired deletes the metadata files landed commits expired. Best
+// effort: a leftover file is garbage, not an inconsistency.
+func (s *Server) deleteExpired(ctx context.Context, ps []*pending) {
+	for _, p := range ps {
+		for _, loc := range p.expired {
+			s.files.remove(context.WithoutCancel(ctx), loc)
+		}
+	}
 }
 
 // prepareCreate builds a table's first metadata from its updates (a
@@ -259,7 +307,7 @@ func (s *Server) writeNew(ctx context.Context, id ident, b *table.MetadataBuilde
 		return nil, fmt.Errorf("commit %s: %w", id, err)
 	}
 	op.Value = mustJSON(tableRecord{MetadataLocation: loc})
-	return &pending{id: id, newLoc: loc, raw: raw, ops: append([]metastore.KVOp{op}, extra...)}, nil
+	return &pending{id: id, newLoc: loc, raw: raw, meta: meta, ops: append([]metastore.KVOp{op}, extra...)}, nil
 }
 
 // applyUpdates applies updates in order.

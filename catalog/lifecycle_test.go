@@ -160,3 +160,35 @@ func TestDefaultLocation(t *testing.T) {
 		t.Errorf("create in a missing namespace: %d %v", status, body)
 	}
 }
+
+// With write.metadata.delete-after-commit.enabled, metadata files beyond
+// write.metadata.previous-versions-max are deleted as commits land.
+func TestMetadataDeleteAfterCommit(t *testing.T) {
+	f := newFixture(t, nil, Options{})
+	ctx := context.Background()
+	cat := f.client(t)
+	tbl := createEvents(t, cat, table.Identifier{"ns", "t"})
+	var err error
+	if tbl, err = cat.UpdateTable(ctx, table.Identifier{"ns", "t"}, nil, []table.Update{table.NewSetPropertiesUpdate(map[string]string{
+		"write.metadata.delete-after-commit.enabled": "true", "write.metadata.previous-versions-max": "2",
+	})}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		if tbl, err = appendRows(t, tbl, eventRows(i, 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var metas []string
+	for _, p := range filesUnder(t, tbl.Location()+"/metadata") {
+		if strings.HasSuffix(p, ".metadata.json") {
+			metas = append(metas, filepath.Base(p))
+		}
+	}
+	if len(metas) != 3 || !strings.HasPrefix(metas[0], "00003-") || !strings.HasPrefix(metas[2], "00005-") {
+		t.Errorf("metadata files %v, want versions 3 to 5", metas)
+	}
+	if got := len(scanRows(t, tbl)); got != 4 {
+		t.Errorf("scanned %d rows", got)
+	}
+}
