@@ -93,7 +93,11 @@
 // [Codec.Check] is what the broker calls per record: parse, then validate;
 // it returns [ErrDecode] or a [*ValidationError] whose violations name the
 // field and rule ("line_items[0].quantity: must be greater than 0
-// [uint64.gt]"). [Codec.Decode] serves readers such as the Iceberg ingest. [CheckRules] tells the registry whether a schema's rules
+// [uint64.gt]"). When no type the message reaches carries rules, Check is
+// [Codec.Verify]: a scan of the wire format that gives proto.Unmarshal's
+// verdict without building the message or allocating (FuzzCheck holds the
+// two to the same verdict). [Codec.Decode] serves readers such as the
+// Iceberg ingest. [CheckRules] tells the registry whether a schema's rules
 // can be evaluated at all. [Cache] maps schema ids to Schemas through a
 // [Loader], bounded (least recently used out), loading each id once however
 // many goroutines ask; a hit costs a map lookup under a mutex and does not

@@ -1,0 +1,273 @@
+package protobuf
+
+import (
+	"errors"
+	"fmt"
+	"unicode/utf8"
+
+	"buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/descriptorpb"
+)
+
+// Verify reports whether payload parses as the codec's message, with the
+// verdict of Decode (nil or ErrDecode) but without building the message: a
+// scan of the wire format guided by the descriptor, which allocates
+// nothing. Check uses it instead of Decode when the message's types carry
+// no validation rules. Messages whose parse depends on more than the bytes
+// (proto2 required fields, extensions, message sets) are decoded instead.
+//
+// The scan follows proto.Unmarshal's rules for dynamic messages: a field
+// of the wrong wire type is an unknown field; unknown fields must be well
+// formed; packed and unpacked repeated scalars are both accepted; strings
+// that must be UTF-8 are checked; messages nest at most 10,000 deep.
+// FuzzCheck holds it to proto.Unmarshal's verdict.
+func (c *Codec) Verify(payload []byte) error {
+	if c.plan.decodeToVerify {
+		_, err := c.Decode(payload)
+		return err
+	}
+	if err := verifyMessage(payload, c.Desc, protowire.DefaultRecursionLimit); err != nil {
+		return fmt.Errorf("%w as %s: %w", ErrDecode, c.Desc.FullName(), err)
+	}
+	return nil
+}
+
+var (
+	errWire      = errors.New("cannot parse invalid wire-format data")
+	errDepth     = errors.New("exceeded maximum recursion depth")
+	errUTF8      = errors.New("string field contains invalid UTF-8")
+	errWrongWire = errors.New("wire type does not match the field") // internal: an unknown field
+)
+
+// verifyMessage scans one message. depth is what is left of the recursion
+// budget; each message (and each map entry) spends one, as in
+// proto.Unmarshal.
+func verifyMessage(b []byte, md protoreflect.MessageDescriptor, depth int) error {
+	if depth--; depth < 0 {
+		return errDepth
+	}
+	fields := md.Fields()
+	for len(b) > 0 {
+		num, wtyp, n := protowire.ConsumeTag(b)
+		if n < 0 || num > protowire.MaxValidNumber {
+			return errWire
+		}
+		b = b[n:]
+		err := errWrongWire
+		if fd := fields.ByNumber(num); fd != nil {
+			switch {
+			case fd.IsMap():
+				n, err = verifyMapEntry(b, wtyp, fd, depth)
+			case fd.IsList():
+				n, err = verifyListElem(b, wtyp, fd, depth)
+			default:
+				n, err = verifyValue(b, wtyp, fd, depth)
+			}
+		}
+		if err == errWrongWire {
+			if n = protowire.ConsumeFieldValue(num, wtyp, b); n < 0 {
+				return errWire
+			}
+		} else if err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// verifyValue scans one value of a singular field (or of a non-packed list
+// element); a wire type other than the field's is errWrongWire.
+func verifyValue(b []byte, wtyp protowire.Type, fd protoreflect.FieldDescriptor, depth int) (int, error) {
+	if wtyp != wireTypeOf(fd.Kind()) {
+		return 0, errWrongWire
+	}
+	switch fd.Kind() {
+	case protoreflect.StringKind:
+		v, n := protowire.ConsumeBytes(b)
+		if n < 0 {
+			return 0, errWire
+		}
+		if enforceUTF8(fd) && !utf8.Valid(v) {
+			return 0, errUTF8
+		}
+		return n, nil
+	case protoreflect.MessageKind:
+		v, n := protowire.ConsumeBytes(b)
+		if n < 0 {
+			return 0, errWire
+		}
+		return n, verifyMessage(v, fd.Message(), depth)
+	case protoreflect.GroupKind:
+		v, n := protowire.ConsumeGroup(fd.Number(), b)
+		if n < 0 {
+			return 0, errWire
+		}
+		return n, verifyMessage(v, fd.Message(), depth)
+	}
+	if n := protowire.ConsumeFieldValue(fd.Number(), wtyp, b); n >= 0 {
+		return n, nil
+	}
+	return 0, errWire
+}
+
+// verifyListElem scans one record of a repeated field: one element, or a
+// packed run of scalars.
+func verifyListElem(b []byte, wtyp protowire.Type, fd protoreflect.FieldDescriptor, depth int) (int, error) {
+	elem := wireTypeOf(fd.Kind())
+	if wtyp != protowire.BytesType || elem == protowire.BytesType || elem == protowire.StartGroupType {
+		return verifyValue(b, wtyp, fd, depth)
+	}
+	run, n := protowire.ConsumeBytes(b)
+	if n < 0 {
+		return 0, errWire
+	}
+	for len(run) > 0 {
+		m := protowire.ConsumeFieldValue(fd.Number(), elem, run)
+		if m < 0 {
+			return 0, errWire
+		}
+		run = run[m:]
+	}
+	return n, nil
+}
+
+// verifyMapEntry scans one map entry: a message of key (1) and value (2),
+// spending one level of depth, and another for a message value.
+func verifyMapEntry(b []byte, wtyp protowire.Type, fd protoreflect.FieldDescriptor, depth int) (int, error) {
+	if depth--; depth < 0 {
+		return 0, errDepth
+	}
+	if wtyp != protowire.BytesType {
+		return 0, errWrongWire
+	}
+	entry, n := protowire.ConsumeBytes(b)
+	if n < 0 {
+		return 0, errWire
+	}
+	for len(entry) > 0 {
+		num, wtyp, m := protowire.ConsumeTag(entry)
+		if m < 0 || num > protowire.MaxValidNumber {
+			return 0, errWire
+		}
+		entry = entry[m:]
+		err := errWrongWire
+		switch num {
+		case 1:
+			m, err = verifyValue(entry, wtyp, fd.MapKey(), depth)
+		case 2:
+			m, err = verifyValue(entry, wtyp, fd.MapValue(), depth)
+		}
+		if err == errWrongWire {
+			if m = protowire.ConsumeFieldValue(num, wtyp, entry); m < 0 {
+				return 0, errWire
+			}
+		} else if err != nil {
+			return 0, err
+		}
+		entry = entry[m:]
+	}
+	return n, nil
+}
+
+func wireTypeOf(k protoreflect.Kind) protowire.Type {
+	switch k {
+	case protoreflect.Fixed32Kind, protoreflect.Sfixed32Kind, protoreflect.FloatKind:
+		return protowire.Fixed32Type
+	case protoreflect.Fixed64Kind, protoreflect.Sfixed64Kind, protoreflect.DoubleKind:
+		return protowire.Fixed64Type
+	case protoreflect.StringKind, protoreflect.BytesKind, protoreflect.MessageKind:
+		return protowire.BytesType
+	case protoreflect.GroupKind:
+		return protowire.StartGroupType
+	}
+	return protowire.VarintType
+}
+
+// enforceUTF8 is the Go runtime's rule: proto3 strings, and strings whose
+// editions features ask for it.
+func enforceUTF8(fd protoreflect.FieldDescriptor) bool {
+	if fd.Syntax() == protoreflect.Editions {
+		if e, ok := fd.(interface{ EnforceUTF8() bool }); ok {
+			return e.EnforceUTF8()
+		}
+	}
+	return fd.Syntax() == protoreflect.Proto3
+}
+
+// plan says how a codec checks a payload, from the message types it can
+// reach.
+type plan struct {
+	// rules: some reachable type carries protovalidate options, so Check
+	// must decode and validate.
+	rules bool
+	// decodeToVerify: the parse depends on more than the bytes (required
+	// fields, extensions, message sets): Verify decodes.
+	decodeToVerify bool
+}
+
+func planFor(md protoreflect.MessageDescriptor) plan {
+	var p plan
+	seen := map[protoreflect.FullName]bool{}
+	var walk func(protoreflect.MessageDescriptor)
+	walk = func(md protoreflect.MessageDescriptor) {
+		if seen[md.FullName()] {
+			return
+		}
+		seen[md.FullName()] = true
+		p.rules = p.rules || hasRule(md.Options(), validate.E_Message)
+		p.decodeToVerify = p.decodeToVerify || md.ExtensionRanges().Len() > 0 || isMessageSet(md)
+		for i := 0; i < md.Oneofs().Len(); i++ {
+			p.rules = p.rules || hasRule(md.Oneofs().Get(i).Options(), validate.E_Oneof)
+		}
+		for i := 0; i < md.Fields().Len(); i++ {
+			fd := md.Fields().Get(i)
+			p.rules = p.rules || hasRule(fd.Options(), validate.E_Field)
+			p.decodeToVerify = p.decodeToVerify || fd.Cardinality() == protoreflect.Required
+			if fd.Message() != nil {
+				walk(fd.Message())
+			}
+		}
+	}
+	walk(md)
+	return p
+}
+
+// hasRule reports whether options carry a protovalidate extension, parsed
+// or (if the options were built without protovalidate linked) still raw.
+func hasRule(opts proto.Message, ext protoreflect.ExtensionType) bool {
+	if opts == nil {
+		return false
+	}
+	if proto.HasExtension(opts, ext) {
+		return true
+	}
+	raw := opts.ProtoReflect().GetUnknown()
+	num := ext.TypeDescriptor().Number()
+	for len(raw) > 0 {
+		n, t, m := protowire.ConsumeTag(raw)
+		if m < 0 {
+			return false
+		}
+		if n == num {
+			return true
+		}
+		raw = raw[m:]
+		if m = protowire.ConsumeFieldValue(n, t, raw); m < 0 {
+			return false
+		}
+		raw = raw[m:]
+	}
+	return false
+}
+
+func isMessageSet(md protoreflect.MessageDescriptor) bool {
+	if ms, ok := md.(interface{ IsMessageSet() bool }); ok && ms.IsMessageSet() {
+		return true
+	}
+	opts, ok := md.Options().(*descriptorpb.MessageOptions)
+	return ok && opts.GetMessageSetWireFormat()
+}
