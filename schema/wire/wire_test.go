@@ -180,3 +180,15 @@ func ExampleParse() {
 	fmt.Println(f.ID, f.Indexes, len(f.Payload))
 	// Output: 42 [1 0] 3
 }
+
+func BenchmarkParseInto(b *testing.B) {
+	value := append(Append(nil, 1234, []int{2, 0, 1}), make([]byte, 400)...)
+	var f Frame
+	b.SetBytes(int64(len(value)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := ParseInto(&f, value); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
