@@ -101,15 +101,7 @@ type fault struct {
 	err  error
 }
 
-var (
-	_ Store  = (*Faulty)(nil)
-	_ Groups = (*Faulty)(nil)
-)
-
-// groups is the wrapped store's Groups. Every backend has them; Store
-// does not embed Groups yet only because internal/metrics wraps Store
-// too and must gain the methods first. A store without them panics.
-func (f *Faulty) groups() Groups { return f.inner.(Groups) }
+var _ Store = (*Faulty)(nil)
 
 // NewFaulty wraps inner with no faults armed.
 func NewFaulty(inner Store) *Faulty {
@@ -327,44 +319,44 @@ func (f *Faulty) ReleaseLease(ctx context.Context, name, holder string) error {
 }
 
 func (f *Faulty) Group(ctx context.Context, name string) (Group, error) {
-	return call(f, ctx, MethodGroup, func() (Group, error) { return f.groups().Group(ctx, name) })
+	return call(f, ctx, MethodGroup, func() (Group, error) { return f.inner.Group(ctx, name) })
 }
 
 func (f *Faulty) PutGroup(ctx context.Context, g Group, prev int64) (Group, error) {
-	return call(f, ctx, MethodPutGroup, func() (Group, error) { return f.groups().PutGroup(ctx, g, prev) })
+	return call(f, ctx, MethodPutGroup, func() (Group, error) { return f.inner.PutGroup(ctx, g, prev) })
 }
 
 func (f *Faulty) ListGroups(ctx context.Context) ([]Group, error) {
-	return call(f, ctx, MethodListGroups, func() ([]Group, error) { return f.groups().ListGroups(ctx) })
+	return call(f, ctx, MethodListGroups, func() ([]Group, error) { return f.inner.ListGroups(ctx) })
 }
 
 func (f *Faulty) DeleteGroup(ctx context.Context, name string, prev int64) error {
 	_, err := call(f, ctx, MethodDeleteGroup, func() (struct{}, error) {
-		return none(f.groups().DeleteGroup(ctx, name, prev))
+		return none(f.inner.DeleteGroup(ctx, name, prev))
 	})
 	return err
 }
 
 func (f *Faulty) CommitOffsets(ctx context.Context, group string, generation int32, offsets []GroupOffset) error {
 	_, err := call(f, ctx, MethodCommitOffsets, func() (struct{}, error) {
-		return none(f.groups().CommitOffsets(ctx, group, generation, offsets))
+		return none(f.inner.CommitOffsets(ctx, group, generation, offsets))
 	})
 	return err
 }
 
 func (f *Faulty) FetchOffsets(ctx context.Context, group string) ([]GroupOffset, error) {
-	return call(f, ctx, MethodFetchOffsets, func() ([]GroupOffset, error) { return f.groups().FetchOffsets(ctx, group) })
+	return call(f, ctx, MethodFetchOffsets, func() ([]GroupOffset, error) { return f.inner.FetchOffsets(ctx, group) })
 }
 
 func (f *Faulty) DeleteOffsets(ctx context.Context, group string, parts []TopicPartition) error {
 	_, err := call(f, ctx, MethodDeleteOffsets, func() (struct{}, error) {
-		return none(f.groups().DeleteOffsets(ctx, group, parts))
+		return none(f.inner.DeleteOffsets(ctx, group, parts))
 	})
 	return err
 }
 
 func (f *Faulty) ExpireGroups(ctx context.Context, retention time.Duration) ([]string, error) {
-	return call(f, ctx, MethodExpireGroups, func() ([]string, error) { return f.groups().ExpireGroups(ctx, retention) })
+	return call(f, ctx, MethodExpireGroups, func() ([]string, error) { return f.inner.ExpireGroups(ctx, retention) })
 }
 
 func (f *Faulty) KVGet(ctx context.Context, key string) (KVEntry, error) {

@@ -20,8 +20,6 @@ import (
 // DeleteGroup drops one bucket and "has offsets" is "has a bucket".
 // UpdatedAt, CommittedAt and expiry follow time.Now, the store's clock.
 
-var _ metastore.Groups = (*Store)(nil)
-
 // clock is the store's clock as it reports times: UTC, to the
 // microsecond (as Postgres keeps them), without a monotonic reading.
 func clock() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }

@@ -21,7 +21,7 @@ import (
 // commit of each committer.
 func testCommitFencing(t *testing.T, h *harness) {
 	const committers, bumps = 6, 15
-	ctx, gs := t.Context(), h.groups(t)
+	ctx, gs := t.Context(), h.s
 	h.put(t, group("g", "Stable", 0), 0)
 
 	type success struct {

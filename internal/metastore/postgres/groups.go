@@ -16,8 +16,6 @@ import (
 // (UpdatedAt, CommittedAt, expiry) are the database's now(). Locks: a
 // groups row before any group_offsets rows (see doc.go).
 
-var _ metastore.Groups = (*Store)(nil)
-
 // scanGroup reads a row of (name, version, generation, protocol_type,
 // kind, state_name, state, updated_at).
 func scanGroup(row pgx.Row) (metastore.Group, error) {
