@@ -332,10 +332,13 @@ func (n *Node) startCatalog() error {
 	if err != nil || !ok {
 		return err
 	}
-	if err := cat.Serve(); err != nil {
-		return err
-	}
 	n.cat = cat
+	go func() {
+		// Serve blocks until Shutdown.
+		if err := cat.Serve(); err != nil {
+			n.log.Error("iceberg catalog stopped serving", "err", err)
+		}
+	}()
 	return nil
 }
 
