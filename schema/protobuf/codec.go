@@ -57,7 +57,13 @@ func (s *Schema) CodecFor(md protoreflect.MessageDescriptor) (*Codec, error) {
 	if s.vErr != nil {
 		return nil, fmt.Errorf("%w: validator: %w", ErrRules, s.vErr)
 	}
-	c := &Codec{Desc: md, typ: dynamicpb.NewMessageType(md), validator: s.validator, plan: planFor(md)}
+	c := &Codec{
+		Desc:      md,
+		typ:       dynamicpb.NewMessageType(md),
+		validator: s.validator,
+		plan:      planFor(md),
+		scan:      scanner{}.message(md),
+	}
 	if err := c.probe(); err != nil {
 		return nil, err
 	}
@@ -81,6 +87,7 @@ type Codec struct {
 	typ       protoreflect.MessageType
 	validator protovalidate.Validator
 	plan      plan
+	scan      *scanMsg
 }
 
 // New returns an empty message of the codec's type (dynamicpb).

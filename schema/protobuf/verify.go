@@ -29,7 +29,7 @@ func (c *Codec) Verify(payload []byte) error {
 		_, err := c.Decode(payload)
 		return err
 	}
-	if err := verifyMessage(payload, c.Desc, protowire.DefaultRecursionLimit); err != nil {
+	if err := verifyMessage(payload, c.scan, protowire.DefaultRecursionLimit); err != nil {
 		return fmt.Errorf("%w as %s: %w", ErrDecode, c.Desc.FullName(), err)
 	}
 	return nil
@@ -42,14 +42,100 @@ var (
 	errWrongWire = errors.New("wire type does not match the field") // internal: an unknown field
 )
 
+// scanMsg is what the scan needs of a message, computed once per codec:
+// descriptor methods (protocompile's in particular) cost more per call than
+// the scan of a field.
+type scanMsg struct {
+	dense  []*scanField // by field number, for numbers below len(dense)
+	sparse map[protowire.Number]*scanField
+}
+
+// scanField is one field: its wire type and how to check its values.
+type scanField struct {
+	num      protowire.Number
+	wire     protowire.Type // of one value
+	shape    fieldShape
+	utf8     bool     // a string that must be valid UTF-8
+	packable bool     // a repeated scalar, which may also come as a packed run
+	msg      *scanMsg // message and group values
+	key      *scanField
+	val      *scanField // map entries
+}
+
+type fieldShape uint8
+
+const (
+	shapeScalar fieldShape = iota // varint, fixed32, fixed64, bytes
+	shapeString
+	shapeMessage
+	shapeGroup
+	shapeMap
+)
+
+// maxDense bounds the slice of a scanMsg; higher numbers go in the map.
+const maxDense = 256
+
+func (m *scanMsg) field(n protowire.Number) *scanField {
+	if int(n) < len(m.dense) {
+		return m.dense[n]
+	}
+	return m.sparse[n]
+}
+
+// scanner builds scanMsgs, once per message type (types may recurse).
+type scanner map[protoreflect.FullName]*scanMsg
+
+func (sc scanner) message(md protoreflect.MessageDescriptor) *scanMsg {
+	if m := sc[md.FullName()]; m != nil {
+		return m
+	}
+	m := &scanMsg{}
+	sc[md.FullName()] = m
+	fields := md.Fields()
+	for i := 0; i < fields.Len(); i++ {
+		fd := fields.Get(i)
+		f := sc.field(fd)
+		if n := int(f.num); n < maxDense {
+			if n >= len(m.dense) {
+				m.dense = append(m.dense, make([]*scanField, n+1-len(m.dense))...)
+			}
+			m.dense[n] = f
+		} else {
+			if m.sparse == nil {
+				m.sparse = map[protowire.Number]*scanField{}
+			}
+			m.sparse[f.num] = f
+		}
+	}
+	return m
+}
+
+func (sc scanner) field(fd protoreflect.FieldDescriptor) *scanField {
+	f := &scanField{num: fd.Number(), wire: wireTypeOf(fd.Kind())}
+	switch {
+	case fd.IsMap():
+		f.shape, f.key, f.val = shapeMap, sc.field(fd.MapKey()), sc.field(fd.MapValue())
+		return f
+	case fd.Kind() == protoreflect.StringKind:
+		f.shape, f.utf8 = shapeString, enforceUTF8(fd)
+	case fd.Kind() == protoreflect.MessageKind:
+		f.shape, f.msg = shapeMessage, sc.message(fd.Message())
+	case fd.Kind() == protoreflect.GroupKind:
+		f.shape, f.msg = shapeGroup, sc.message(fd.Message())
+	}
+	if fd.IsList() && f.wire != protowire.BytesType && f.wire != protowire.StartGroupType {
+		f.packable = true
+	}
+	return f
+}
+
 // verifyMessage scans one message. depth is what is left of the recursion
 // budget; each message (and each map entry) spends one, as in
 // proto.Unmarshal.
-func verifyMessage(b []byte, md protoreflect.MessageDescriptor, depth int) error {
+func verifyMessage(b []byte, m *scanMsg, depth int) error {
 	if depth--; depth < 0 {
 		return errDepth
 	}
-	fields := md.Fields()
 	for len(b) > 0 {
 		num, wtyp, n := protowire.ConsumeTag(b)
 		if n < 0 || num > protowire.MaxValidNumber {
@@ -57,14 +143,14 @@ func verifyMessage(b []byte, md protoreflect.MessageDescriptor, depth int) error
 		}
 		b = b[n:]
 		err := errWrongWire
-		if fd := fields.ByNumber(num); fd != nil {
+		if f := m.field(num); f != nil {
 			switch {
-			case fd.IsMap():
-				n, err = verifyMapEntry(b, wtyp, fd, depth)
-			case fd.IsList():
-				n, err = verifyListElem(b, wtyp, fd, depth)
+			case f.shape == shapeMap:
+				n, err = verifyMapEntry(b, wtyp, f, depth)
+			case f.packable && wtyp == protowire.BytesType:
+				n, err = verifyPacked(b, f)
 			default:
-				n, err = verifyValue(b, wtyp, fd, depth)
+				n, err = verifyValue(b, wtyp, f, depth)
 			}
 		}
 		if err == errWrongWire {
@@ -79,54 +165,49 @@ func verifyMessage(b []byte, md protoreflect.MessageDescriptor, depth int) error
 	return nil
 }
 
-// verifyValue scans one value of a singular field (or of a non-packed list
-// element); a wire type other than the field's is errWrongWire.
-func verifyValue(b []byte, wtyp protowire.Type, fd protoreflect.FieldDescriptor, depth int) (int, error) {
-	if wtyp != wireTypeOf(fd.Kind()) {
+// verifyValue scans one value of a field; a wire type other than the
+// field's is errWrongWire.
+func verifyValue(b []byte, wtyp protowire.Type, f *scanField, depth int) (int, error) {
+	if wtyp != f.wire {
 		return 0, errWrongWire
 	}
-	switch fd.Kind() {
-	case protoreflect.StringKind:
+	switch f.shape {
+	case shapeString:
 		v, n := protowire.ConsumeBytes(b)
 		if n < 0 {
 			return 0, errWire
 		}
-		if enforceUTF8(fd) && !utf8.Valid(v) {
+		if f.utf8 && !utf8.Valid(v) {
 			return 0, errUTF8
 		}
 		return n, nil
-	case protoreflect.MessageKind:
+	case shapeMessage:
 		v, n := protowire.ConsumeBytes(b)
 		if n < 0 {
 			return 0, errWire
 		}
-		return n, verifyMessage(v, fd.Message(), depth)
-	case protoreflect.GroupKind:
-		v, n := protowire.ConsumeGroup(fd.Number(), b)
+		return n, verifyMessage(v, f.msg, depth)
+	case shapeGroup:
+		v, n := protowire.ConsumeGroup(f.num, b)
 		if n < 0 {
 			return 0, errWire
 		}
-		return n, verifyMessage(v, fd.Message(), depth)
+		return n, verifyMessage(v, f.msg, depth)
 	}
-	if n := protowire.ConsumeFieldValue(fd.Number(), wtyp, b); n >= 0 {
+	if n := protowire.ConsumeFieldValue(f.num, wtyp, b); n >= 0 {
 		return n, nil
 	}
 	return 0, errWire
 }
 
-// verifyListElem scans one record of a repeated field: one element, or a
-// packed run of scalars.
-func verifyListElem(b []byte, wtyp protowire.Type, fd protoreflect.FieldDescriptor, depth int) (int, error) {
-	elem := wireTypeOf(fd.Kind())
-	if wtyp != protowire.BytesType || elem == protowire.BytesType || elem == protowire.StartGroupType {
-		return verifyValue(b, wtyp, fd, depth)
-	}
+// verifyPacked scans a packed run of a repeated scalar field.
+func verifyPacked(b []byte, f *scanField) (int, error) {
 	run, n := protowire.ConsumeBytes(b)
 	if n < 0 {
 		return 0, errWire
 	}
 	for len(run) > 0 {
-		m := protowire.ConsumeFieldValue(fd.Number(), elem, run)
+		m := protowire.ConsumeFieldValue(f.num, f.wire, run)
 		if m < 0 {
 			return 0, errWire
 		}
@@ -137,7 +218,7 @@ func verifyListElem(b []byte, wtyp protowire.Type, fd protoreflect.FieldDescript
 
 // verifyMapEntry scans one map entry: a message of key (1) and value (2),
 // spending one level of depth, and another for a message value.
-func verifyMapEntry(b []byte, wtyp protowire.Type, fd protoreflect.FieldDescriptor, depth int) (int, error) {
+func verifyMapEntry(b []byte, wtyp protowire.Type, f *scanField, depth int) (int, error) {
 	if depth--; depth < 0 {
 		return 0, errDepth
 	}
@@ -157,9 +238,9 @@ func verifyMapEntry(b []byte, wtyp protowire.Type, fd protoreflect.FieldDescript
 		err := errWrongWire
 		switch num {
 		case 1:
-			m, err = verifyValue(entry, wtyp, fd.MapKey(), depth)
+			m, err = verifyValue(entry, wtyp, f.key, depth)
 		case 2:
-			m, err = verifyValue(entry, wtyp, fd.MapValue(), depth)
+			m, err = verifyValue(entry, wtyp, f.val, depth)
 		}
 		if err == errWrongWire {
 			if m = protowire.ConsumeFieldValue(num, wtyp, entry); m < 0 {
