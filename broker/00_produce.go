@@ -16,15 +16,27 @@ package broker
 // KAFKA_STORAGE_ERROR (retriable); one still running when the request's
 // timeout passes answers REQUEST_TIMED_OUT. Transactions are not
 // implemented: a transactional produce gets INVALID_TXN_STATE.
+//
+// Schema enforcement (broker/enforce) runs after that validation, for
+// topics a data_enforcement produce policy or bufstream.validate.mode
+// covers: REJECT_BATCH answers INVALID_RECORD with record_errors and a
+// message naming the field and rule; FILTER_RECORD stores the batch
+// rebuilt without the bad records (same offsets span and producer
+// sequence); dlq mode does the same and writes copies of them to the
+// dead-letter topic (created with the topic's partition count if missing,
+// partition = source partition modulo its count) in the same Submit, so
+// they become durable with the rest. Other topics cost one map lookup.
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/tributary-io/tributary/broker/enforce"
 	"github.com/tributary-io/tributary/broker/produce"
 	"github.com/tributary-io/tributary/broker/recordbatch"
 	"github.com/tributary-io/tributary/internal/metastore"
@@ -50,7 +62,7 @@ func handleProduce(s *Server, c *conn, req *kmsg.ProduceRequest) (reply, error) 
 		fillProduceError(resp, req, kerr.InvalidTxnState.Code)
 		return now(resp), nil
 	}
-	var parts []produce.Part
+	var parts, dlq []produce.Part
 	var track []producePart
 	ctx := context.Background()
 	for _, rt := range req.Topics {
@@ -64,7 +76,7 @@ func handleProduce(s *Server, c *conn, req *kmsg.ProduceRequest) (reply, error) 
 			op.Partition, op.BaseOffset, op.LogAppendTime, op.LogStartOffset = rp.Partition, -1, -1, -1
 			pp := producePart{resp: op, part: -1}
 			if op.ErrorCode = r.partitionCode(rp.Partition); op.ErrorCode == 0 {
-				if p, lat, ok := s.prepareProduce(op, req.Version, r.t, rp, start); ok {
+				if p, lat, ok := s.prepareProduce(op, req.Version, r.t, rp, start, &dlq); ok {
 					pp.part, pp.logAppendTime = len(parts), lat
 					parts = append(parts, p)
 				}
@@ -73,12 +85,14 @@ func handleProduce(s *Server, c *conn, req *kmsg.ProduceRequest) (reply, error) 
 		}
 		resp.Topics = append(resp.Topics, ot)
 	}
+	parts = append(parts, dlq...) // untracked: they share the flush, not the answer
 	return s.submitProduce(req, resp, parts, track, start)
 }
 
-// prepareProduce validates one partition's records into a Part; on failure
-// it fills the response partition and reports false.
-func (s *Server) prepareProduce(op *kmsg.ProduceResponseTopicPartition, version int16, t metastore.Topic, rp kmsg.ProduceRequestTopicPartition, now time.Time) (produce.Part, int64, bool) {
+// prepareProduce validates one partition's records into a Part, and
+// enforces the topic's schema policy (appending dead-letter parts to dlq);
+// on failure it fills the response partition and reports false.
+func (s *Server) prepareProduce(op *kmsg.ProduceResponseTopicPartition, version int16, t metastore.Topic, rp kmsg.ProduceRequestTopicPartition, now time.Time, dlq *[]produce.Part) (produce.Part, int64, bool) {
 	st := settingsOf(t.Configs, s.opts.MaxMessageBytes)
 	opts := recordbatch.ValidateOptions{
 		MaxBatchBytes: int(st.maxMessageBytes),
@@ -94,16 +108,22 @@ func (s *Server) prepareProduce(op *kmsg.ProduceResponseTopicPartition, version 
 		fillRecordError(op, err)
 		return produce.Part{}, 0, false
 	}
+	data := rp.Records
+	if pol := s.enforce.Produce(t.Name, t.Configs); pol != nil {
+		if data, batches, err = s.enforceProduce(op, pol, t, rp, batches, now, dlq); err != nil {
+			return produce.Part{}, 0, false
+		}
+	}
 	first := batches[0]
 	p := produce.Part{
 		Partition: metastore.PartitionKey{Topic: t.ID, Partition: rp.Partition},
-		Data:      rp.Records, ProducerID: first.ProducerID, ProducerEpoch: first.ProducerEpoch,
+		Data:      data, ProducerID: first.ProducerID, ProducerEpoch: first.ProducerEpoch,
 		BaseSequence: first.BaseSequence, MaxTimestamp: -1,
 	}
 	lat := int64(-1)
 	if st.logAppendTime {
 		lat = now.UnixMilli()
-		p.Data = append([]byte(nil), rp.Records...) // the request buffer is not ours to edit
+		p.Data = append([]byte(nil), data...) // the request buffer is not ours to edit
 	}
 	for _, b := range batches {
 		if b.Transactional {
@@ -124,6 +144,84 @@ func (s *Server) prepareProduce(op *kmsg.ProduceResponseTopicPartition, version 
 		p.ProducerID = metastore.NoProducerID
 	}
 	return p, lat, true
+}
+
+// enforceProduce applies a topic's schema policy to one partition's
+// validated record set: the record set to store and its batches, or an
+// error once the response partition is filled (a rejected batch, a
+// dead-letter topic that cannot be had).
+func (s *Server) enforceProduce(op *kmsg.ProduceResponseTopicPartition, pol *enforce.ProducePolicy, t metastore.Topic, rp kmsg.ProduceRequestTopicPartition, batches []recordbatch.Batch, now time.Time, dlq *[]produce.Part) ([]byte, []recordbatch.Batch, error) {
+	ctx, cancel := s.requestContext()
+	defer cancel()
+	res, err := pol.Check(ctx, rp.Partition, rp.Records, batches)
+	if err != nil {
+		fillRecordError(op, err)
+		return nil, nil, err
+	}
+	if res.Rejected {
+		op.ErrorCode, op.ErrorMessage = kerr.InvalidRecord.Code, strp(res.Message)
+		for _, re := range res.RecordErrors {
+			er := kmsg.NewProduceResponseTopicPartitionErrorRecord()
+			er.RelativeOffset, er.ErrorMessage = int32(re.Index), strp(re.Message)
+			op.ErrorRecords = append(op.ErrorRecords, er)
+		}
+		return nil, nil, errRejected
+	}
+	if res.DLQ != nil {
+		part, err := s.dlqPart(ctx, t, rp.Partition, res, now)
+		if err != nil {
+			op.ErrorCode, op.ErrorMessage = storeErrCode(err), strp(err.Error())
+			if errors.Is(err, errBadDLQName) {
+				op.ErrorCode = kerr.InvalidTopicException.Code
+			}
+			return nil, nil, err
+		}
+		*dlq = append(*dlq, part)
+	}
+	return res.Data, res.Batches, nil
+}
+
+var (
+	errRejected   = errors.New("rejected by schema enforcement")
+	errBadDLQName = errors.New("bad dead-letter topic name")
+)
+
+// dlqPart is the Part writing a produce's dead-letter copies: to the
+// dead-letter topic, created like the source topic if missing, at the
+// source partition modulo its partition count.
+func (s *Server) dlqPart(ctx context.Context, src metastore.Topic, partition int32, res enforce.ProduceResult, now time.Time) (produce.Part, error) {
+	t, ok, err := s.topics.lookup(ctx, res.DLQTopic, metastore.TopicID{})
+	if err != nil {
+		return produce.Part{}, fmt.Errorf("dead-letter topic %s: %w", res.DLQTopic, err)
+	}
+	if !ok {
+		if err := validTopicName(res.DLQTopic); err != nil {
+			return produce.Part{}, fmt.Errorf("%w: %v", errBadDLQName, err)
+		}
+		t, err = s.createTopic(ctx, metastore.TopicSpec{Name: res.DLQTopic, Partitions: src.Partitions})
+		if isExists(err) { // created meanwhile, by another request or broker
+			t, ok, err = s.topics.lookup(ctx, res.DLQTopic, metastore.TopicID{})
+			if err == nil && !ok {
+				err = metastore.ErrUnknownTopic
+			}
+		}
+		if err != nil {
+			return produce.Part{}, fmt.Errorf("create dead-letter topic %s: %w", res.DLQTopic, err)
+		}
+		s.log.Info("created dead-letter topic", "topic", res.DLQTopic, "for", src.Name, "partitions", t.Partitions)
+	}
+	maxTS := res.DLQMaxTimestamp
+	if settingsOf(t.Configs, s.opts.MaxMessageBytes).logAppendTime {
+		maxTS = now.UnixMilli()
+		if err := recordbatch.SetLogAppendTime(res.DLQ, maxTS); err != nil {
+			return produce.Part{}, err
+		}
+	}
+	return produce.Part{
+		Partition: metastore.PartitionKey{Topic: t.ID, Partition: partition % t.Partitions},
+		Data:      res.DLQ, NumRecords: res.DLQRecords, MaxTimestamp: maxTS,
+		ProducerID: metastore.NoProducerID, ProducerEpoch: -1, BaseSequence: -1,
+	}, nil
 }
 
 // fillRecordError maps a validation error to the code, record_errors and

@@ -14,6 +14,11 @@ package broker
 // FetchSessionHandler and franz-go both handle this). With no transactions,
 // the last stable offset is the high watermark and there are no aborted
 // transactions.
+//
+// A topic a data_enforcement fetch policy covers is served through
+// broker/enforce: records failing its checks (FILTER_RECORD, and
+// REJECT_BATCH, which acts as FILTER_RECORD on fetch) are removed from the
+// batches, which keep their offsets span, so consumers move past them.
 
 import (
 	"context"
@@ -23,6 +28,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/tributary-io/tributary/broker/enforce"
 	"github.com/tributary-io/tributary/broker/fetch"
 	"github.com/tributary-io/tributary/internal/metastore"
 )
@@ -35,7 +41,8 @@ type fetchPart struct {
 	pk       metastore.PartitionKey
 	offset   int64
 	maxBytes int32
-	ok       bool // resolved; false means resp already carries an error
+	ok       bool                 // resolved; false means resp already carries an error
+	enforce  *enforce.FetchPolicy // nil: served as stored
 }
 
 func handleFetch(s *Server, c *conn, req *kmsg.FetchRequest) (reply, error) {
@@ -79,6 +86,7 @@ func (s *Server) resolveFetch(req *kmsg.FetchRequest, resp *kmsg.FetchResponse) 
 				op.ErrorCode = kerr.FencedLeaderEpoch.Code
 			default:
 				fp.pk, fp.ok = r.key(rp.Partition), true
+				fp.enforce = s.enforce.Fetch(r.t.Name)
 			}
 			parts = append(parts, fp)
 		}
@@ -146,6 +154,9 @@ func (s *Server) readFetch(req *kmsg.FetchRequest, parts []fetchPart) (int, int,
 		op := p.resp
 		op.HighWatermark, op.LastStableOffset, op.LogStartOffset = res.State.HighWater, res.State.HighWater, res.State.LogStart
 		op.RecordBatches = res.Records
+		if p.enforce != nil && len(res.Records) > 0 {
+			op.RecordBatches = p.enforce.Filter(ctx, p.pk.Topic, p.pk.Partition, res.Records)
+		}
 		if op.RecordBatches == nil {
 			op.RecordBatches = []byte{} // Kafka sends empty, never null, records; librdkafka rejects size -1
 		}
@@ -156,7 +167,7 @@ func (s *Server) readFetch(req *kmsg.FetchRequest, parts []fetchPart) (int, int,
 				s.log.Warn("fetch read failed", "partition", p.pk.Partition, "offset", p.offset, "err", err)
 			}
 		}
-		total += len(res.Records)
+		total += len(op.RecordBatches)
 		records += res.NumRecords
 	}
 	return total, records, failed

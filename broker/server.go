@@ -13,6 +13,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/tributary-io/tributary/broker/enforce"
 	"github.com/tributary-io/tributary/broker/fetch"
 	"github.com/tributary-io/tributary/broker/group"
 	"github.com/tributary-io/tributary/broker/membership"
@@ -59,6 +60,10 @@ type Deps struct {
 	// node ID is the one membership registered. Nil serves this broker
 	// alone, as Options.NodeID.
 	Members *membership.Membership
+	// Enforcer, when set, checks produced and fetched records against
+	// their schemas (data_enforcement, bufstream.validate.mode). Nil
+	// enforces nothing.
+	Enforcer *enforce.Enforcer
 }
 
 // Server is one Kafka broker: the listener, its connections, and the
@@ -73,6 +78,7 @@ type Server struct {
 	members *membership.Membership
 	topics  *topicCache
 	groups  *group.Coordinator
+	enforce *enforce.Enforcer
 
 	ln       net.Listener
 	adv      hostPort
@@ -127,6 +133,7 @@ func (s *Server) Advertised() (string, int32) { return s.adv.host, s.adv.port }
 // Serve accepts connections in the background, after Listen.
 func (s *Server) Serve(d Deps) {
 	s.meta, s.writer, s.reader, s.m, s.members = d.Meta, d.Writer, d.Reader, d.Metrics, d.Members
+	s.enforce = d.Enforcer
 	s.topics = newTopicCache(d.Meta)
 	gopts := s.opts.Groups
 	gopts.Owner, gopts.Topics = s.groupOwner, s.topics
