@@ -121,9 +121,10 @@ func (c *checker) element(ctx context.Context, el *element, data, header []byte)
 	}
 }
 
-// parseOnly decodes payload without running the rules.
+// parseOnly checks that payload parses, without running the rules (nor
+// building the message: Verify scans the wire format).
 func parseOnly(codec *protobuf.Codec, payload []byte) error {
-	if _, err := codec.Decode(payload); err != nil {
+	if err := codec.Verify(payload); err != nil {
 		return fmt.Errorf("%w: %v", ErrParse, err)
 	}
 	return nil

@@ -108,10 +108,11 @@
 // With no policy for a topic, nothing: one map lookup per produced
 // partition. With one, each record's batch is decompressed once more,
 // each element's envelope parsed without allocating, its codec found in
-// two map lookups (the last codec is reused while ids repeat), and the
-// payload decoded (schema/protobuf: hyperpb, table-driven) and, with
-// validation, checked by protovalidate. Fetch outcomes are cached per
-// stored batch (Config.FetchCacheBytes).
+// two map lookups (the last codec is reused while ids repeat); without
+// validation the payload is scanned against its descriptor without being
+// built (schema/protobuf's Codec.Verify, allocation-free), with it decoded
+// into a dynamic message and checked by protovalidate (Codec.Check). Fetch
+// outcomes are cached per stored batch (Config.FetchCacheBytes).
 //
 // # Metrics
 //
