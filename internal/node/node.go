@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/tributary-io/tributary/broker"
+	"github.com/tributary-io/tributary/broker/enforce"
 	"github.com/tributary-io/tributary/broker/fetch"
 	"github.com/tributary-io/tributary/broker/group"
 	"github.com/tributary-io/tributary/broker/housekeeping"
@@ -66,7 +67,8 @@ type Node struct {
 	house   *housekeeping.Housekeeper
 	admin   *admin.Server
 	reg     *registry.Server // nil: an external registry, or the default port was taken
-	cat     *catalog.Server  // nil: the default port was taken
+	enf     *enforce.Enforcer
+	cat     *catalog.Server // nil: the default port was taken
 	ingest  *ingest.Manager
 	ready   atomic.Bool
 	closers []func() error
@@ -222,7 +224,12 @@ func (n *Node) startServers() error {
 		OnFlushed:  n.reader.OnFlushed,
 		OnBuffered: func(b int64) { n.Metrics.IntakeBufferBytes.Set(float64(b)) },
 	}, n.log)
-	n.kafka.Serve(broker.Deps{Meta: n.Meta, Writer: n.writer, Reader: n.reader, Metrics: n.Metrics, Members: n.members})
+	enf, err := enforce.New(enforce.FromConfig(c, n.Metrics.Registry), n.log.With("component", "enforce"))
+	if err != nil {
+		return err
+	}
+	n.enf = enf
+	n.kafka.Serve(broker.Deps{Meta: n.Meta, Writer: n.writer, Reader: n.reader, Metrics: n.Metrics, Members: n.members, Enforcer: n.enf})
 	if n.clustered() {
 		n.background(func(ctx context.Context) { n.reader.PollRemote(ctx, remotePoll) })
 	}
@@ -358,7 +365,8 @@ func (n *Node) startRegistry() error {
 		return err
 	}
 	n.reg = reg
-	return nil
+	// Topic validation modes use the built-in registry where it is bound.
+	return n.enf.SetDefaultRegistry(&config.ConfluentRegistry{URL: enforce.BuiltinURL(reg.Addr())})
 }
 
 // listenBestEffort binds an HTTP server of the node: the configured
