@@ -456,3 +456,35 @@ func TestFailedAppendLeavesNoTrace(t *testing.T) {
 		}
 	}
 }
+
+// TestNewRecordBatchDropsInput: once a batch is out, no pooled frame
+// still points into the records appended for it (a consumer's fetch
+// buffers must not stay alive through the converter).
+func TestNewRecordBatchDropsInput(t *testing.T) {
+	md := testMD(t, "arrowconv.test.Everything")
+	c := newTestConverter(t, md, Options{})
+	b := fromJSON(t, md, `{"s": "x", "nested": [{"name": "a"}, {"name": "b", "inner": {"note": "n"}}],
+		"maps": {"string_int32": {"k": 1}}, "repeated": {"r_string": ["p", "q"]}}`)
+	if err := c.Append(b); err != nil {
+		t.Fatal(err)
+	}
+	c.NewRecordBatch().Release()
+	var walk func(m *msgPlan)
+	walk = func(m *msgPlan) {
+		for _, f := range m.pool {
+			for _, s := range f.slots {
+				for _, e := range append(s.list[:cap(s.list)], s.v) {
+					if e.b != nil || e.sub != nil {
+						t.Errorf("%s: a pooled frame still holds %q / %p", m.md.FullName(), e.b, e.sub)
+					}
+				}
+			}
+		}
+		for _, fp := range m.fields {
+			if fp.child != nil {
+				walk(fp.child)
+			}
+		}
+	}
+	walk(c.root)
+}

@@ -76,7 +76,10 @@ func (c *Converter) Len() int { return c.rb.Field(0).Len() }
 
 // NewRecordBatch returns the rows appended so far as a record batch
 // (the caller releases it) and starts a new one.
-func (c *Converter) NewRecordBatch() arrow.RecordBatch { return c.rb.NewRecordBatch() }
+func (c *Converter) NewRecordBatch() arrow.RecordBatch {
+	c.root.scrub()
+	return c.rb.NewRecordBatch()
+}
 
 // Release frees the builders.
 func (c *Converter) Release() { c.rb.Release() }

@@ -64,11 +64,35 @@ func (c *Converter) frame(m *msgPlan) *frame {
 	f := m.pool[m.used]
 	m.used++
 	for i := range f.slots {
-		f.slots[i].clear()
+		// An unset slot is already clear (every write sets set, and
+		// clear zeroes it all); skipping it spares pointer writes.
+		if s := &f.slots[i]; s.set || len(s.list) > 0 {
+			s.clear()
+		}
 	}
 	clear(f.oneof)
 	f.unk = f.unk[:0]
 	return f
+}
+
+// scrub clears every pooled frame of m's subtree, so that none keeps
+// alive the input buffers its slices point into (a frame is otherwise
+// only cleared when reused, and a row with many list items leaves frames
+// unused until the next such row).
+func (m *msgPlan) scrub() {
+	for _, f := range m.pool {
+		for i := range f.slots {
+			f.slots[i].clear()
+			clear(f.slots[i].list[:cap(f.slots[i].list)])
+		}
+	}
+	m.used = 0
+	m.epoch = 0
+	for _, fp := range m.fields {
+		if fp.child != nil {
+			fp.child.scrub()
+		}
+	}
 }
 
 func malformed(m *msgPlan, what string) error {
@@ -83,6 +107,26 @@ func (c *Converter) parse(m *msgPlan, f *frame, b []byte) error {
 			return malformed(m, "bad tag")
 		}
 		if fp, i := m.lookup(num); fp != nil {
+			if fp.plain && typ == fp.wire { // the common case, inline
+				s := &f.slots[i]
+				var k int
+				switch typ {
+				case protowire.VarintType:
+					s.v.n, k = protowire.ConsumeVarint(b[n:])
+				case protowire.Fixed64Type:
+					s.v.n, k = protowire.ConsumeFixed64(b[n:])
+				default:
+					var v uint32
+					v, k = protowire.ConsumeFixed32(b[n:])
+					s.v.n = uint64(v)
+				}
+				if k < 0 {
+					return malformedField(fp)
+				}
+				s.set = true
+				b = b[n+k:]
+				continue
+			}
 			k, err := c.field(fp, f, i, typ, b[n:])
 			if err != nil {
 				return err

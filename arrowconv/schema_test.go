@@ -164,8 +164,10 @@ func TestSchemaIsIceberg(t *testing.T) {
 }
 
 func TestSchemaRefuses(t *testing.T) {
-	if _, err := Schema(testMD(t, "arrowconv.clash.Clash"), Options{}); !errors.Is(err, ErrUnsupported) {
-		t.Errorf("clash: %v, want ErrUnsupported", err)
+	for _, msg := range []string{"arrowconv.clash.Clash", "arrowconv.test2.MSet"} {
+		if _, err := Schema(testMD(t, msg), Options{}); !errors.Is(err, ErrUnsupported) {
+			t.Errorf("%s: %v, want ErrUnsupported", msg, err)
+		}
 	}
 }
 
