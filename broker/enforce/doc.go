@@ -37,15 +37,17 @@
 //	bufstream.validate.dlq.topic the dead-letter topic (default <topic>.dlq)
 //
 // A mode turns semantic validation on for the topic's values and decides,
-// in place of the policy, what parse and validation failures of values do:
-// reject is REJECT_BATCH, dlq writes the failing records to the
-// dead-letter topic and stores the rest. The topic config wins over the
-// policy because it is the narrower setting, chosen by the topic's owner,
-// as a Kafka topic config overrides the broker's default. Keys,
-// on_no_schema and on_internal_error keep the policy's actions. A mode on
-// a topic no produce policy matches uses the default registry (the
-// top-level schema_registry, else the built-in one) with the defaults
-// above for the rest. Unknown mode values are ignored (and logged).
+// in place of the policy, what every data failure of a value does (no
+// schema id, a parse error, a broken rule): reject is REJECT_BATCH, dlq
+// writes the failing records to the dead-letter topic and stores the
+// rest. The topic config wins over the policy because it is the narrower
+// setting, chosen by the topic's owner, as a Kafka topic config overrides
+// the broker's default; Bufstream's topic-level validation likewise parses
+// every value against the topic's schema. Keys and on_internal_error keep
+// the policy's actions. A mode on a topic no produce policy matches uses
+// the default registry (the top-level schema_registry, else the built-in
+// one), on_internal_error REJECT_BATCH. Unknown mode values are ignored
+// (and logged).
 //
 // # What a check is
 //

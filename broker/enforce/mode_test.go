@@ -73,6 +73,11 @@ func TestValidationModes(t *testing.T) {
 		if res, _ := enf.Produce("orders", map[string]string{ModeKey: "reject"}).Check(ctx, 0, data, batches); !res.Rejected {
 			t.Fatal("reject mode without a policy did nothing")
 		}
+		text, tb := produced(t, kgo.NoCompression(), -1, 0, rec{value: []byte("no envelope")})
+		if res, _ := enf.Produce("orders", map[string]string{ModeKey: "reject"}).Check(ctx, 0, text, tb); !res.Rejected ||
+			!strings.Contains(res.Message, "no schema") {
+			t.Fatalf("reject mode let a value without a schema id in: %+v", res)
+		}
 		if enf.Produce("orders", map[string]string{ModeKey: "sometimes"}) != nil {
 			t.Fatal("an unknown mode applied")
 		}
@@ -86,19 +91,17 @@ func TestValidationModes(t *testing.T) {
 		}
 	})
 	t.Run("mode overrides the policy", func(t *testing.T) {
-		// The policy filters parse errors and rejects nothing else; the
-		// topic's reject mode wins for parse and validation failures, the
-		// policy keeps on_no_schema.
-		pol := []config.Policy{policy(all, config.Element{OnParseError: config.FilterRecord, OnNoSchema: config.FilterRecord})}
+		// The policy filters data failures; the topic's reject mode wins
+		// for all of them, on_internal_error stays the policy's.
+		pol := []config.Policy{policy(all, config.Element{OnParseError: config.FilterRecord, OnNoSchema: config.FilterRecord, OnInternalError: config.PassThrough})}
 		data, batches := produced(t, kgo.NoCompression(), -1, 0, rec{value: good}, rec{value: []byte("text")}, rec{value: zero})
-		res, _ := e.enforcer(pol, nil, nil).Produce("orders", map[string]string{ModeKey: "reject"}).Check(ctx, 0, data, batches)
-		if !res.Rejected || len(res.RecordErrors) != 2 || res.RecordErrors[1].Index != 2 {
+		p := e.enforcer(pol, nil, nil).Produce("orders", map[string]string{ModeKey: "reject"})
+		res, _ := p.Check(ctx, 0, data, batches)
+		if !res.Rejected || len(res.RecordErrors) != 2 || res.RecordErrors[0].Index != 1 || res.RecordErrors[1].Index != 2 {
 			t.Fatalf("override: %+v", res.RecordErrors)
 		}
-		data, batches = produced(t, kgo.NoCompression(), -1, 0, rec{value: good}, rec{value: []byte("text")})
-		res, _ = e.enforcer(pol, nil, nil).Produce("orders", map[string]string{ModeKey: "reject"}).Check(ctx, 0, data, batches)
-		if res.Rejected || len(values(t, res.Data)) != 1 {
-			t.Fatalf("on_no_schema should still filter: %+v", res)
+		if p.values.onInternal != actPass {
+			t.Fatal("the mode changed on_internal_error")
 		}
 	})
 }

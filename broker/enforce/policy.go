@@ -148,13 +148,13 @@ func newElement(e config.Element, topic string, isKey bool, s side) *element {
 }
 
 // withMode applies a topic's bufstream.validate.mode: validation on, and
-// the mode's action for parse and validation failures, whatever the policy
-// says for them (the topic's owner asked for it, as a topic config
-// overrides a broker default in Kafka). on_no_schema and on_internal_error
-// keep the policy's actions.
+// the mode's action for every data failure — no schema id, a parse error,
+// a broken rule — whatever the policy says for them (the topic's owner
+// asked for valid data only, as a topic config overrides a broker default
+// in Kafka). on_internal_error keeps the policy's action.
 func (el *element) withMode(mode action) *element {
 	out := *el
-	out.onParse, out.onInvalid = mode, mode
+	out.onNoSchema, out.onParse, out.onInvalid = mode, mode, mode
 	if !out.skipParse {
 		out.validate = true
 	}
@@ -162,8 +162,8 @@ func (el *element) withMode(mode action) *element {
 }
 
 // modeElement is the value check a mode gets on a topic no produce policy
-// matches: validation on, the mode's action for parse and validation
-// failures, the defaults for the rest.
+// matches: validation on, the mode's action for data failures, the
+// default (REJECT_BATCH) for internal ones.
 func modeElement(topic string, mode action) *element {
 	return newElement(config.Element{}, topic, false, sideProduce).withMode(mode)
 }
