@@ -42,6 +42,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/apache/iceberg-go/table"
@@ -70,8 +71,9 @@ type pending struct {
 	raw    []byte // the new metadata's JSON
 	meta   table.Metadata
 	ops    []metastore.KVOp
-	// unchanged: the updates changed nothing; nothing was written and
-	// ops is empty.
+	// unchanged: the updates changed nothing and nothing was written;
+	// ops only checks that the table is still as the requirements saw
+	// it, which matters when other tables of a transaction change.
 	unchanged bool
 	// expired are the metadata files the commit drops from the metadata
 	// log, deleted once it lands when the table sets
@@ -118,11 +120,10 @@ func (s *Server) commit(ctx context.Context, changes []tableChange) ([]*pending,
 		if err != nil {
 			return nil, err
 		}
-		ops := commitOps(ps)
-		if len(ops) == 0 {
+		if !slices.ContainsFunc(ps, func(p *pending) bool { return !p.unchanged }) {
 			return ps, nil
 		}
-		_, err = s.kv.KVApply(ctx, ops)
+		_, err = s.kv.KVApply(ctx, commitOps(ps))
 		if err == nil {
 			s.deleteExpired(ctx, ps)
 			return ps, nil
@@ -206,7 +207,7 @@ func (s *Server) prepare(ctx context.Context, c tableChange) (*pending, error) {
 		return nil, fmt.Errorf("commit %s: %w", c.id, err)
 	}
 	if !b.HasChanges() {
-		return &pending{id: c.id, newLoc: rec.MetadataLocation, raw: raw, unchanged: true}, nil
+		return &pending{id: c.id, newLoc: rec.MetadataLocation, raw: raw, unchanged: true, ops: []metastore.KVOp{touch(e)}}, nil
 	}
 	p, err := s.writeNew(ctx, c.id, b, nextVersion(rec.MetadataLocation),
 		metastore.KVOp{Key: e.Key, Expect: e.Version})

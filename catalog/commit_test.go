@@ -305,3 +305,51 @@ func TestMultiTableTransaction(t *testing.T) {
 		}
 	}
 }
+
+// hookKV runs hook once, before the first KVApply after it is armed.
+type hookKV struct {
+	metastore.KV
+	mu   sync.Mutex
+	hook func()
+}
+
+func (h *hookKV) arm(f func()) { h.mu.Lock(); h.hook = f; h.mu.Unlock() }
+
+func (h *hookKV) KVApply(ctx context.Context, ops []metastore.KVOp) ([]metastore.KVEntry, error) {
+	h.mu.Lock()
+	f := h.hook
+	h.hook = nil
+	h.mu.Unlock()
+	if f != nil {
+		f()
+	}
+	return h.KV.KVApply(ctx, ops)
+}
+
+// A table a transaction only asserts (no updates) is checked in the same
+// KVApply as the tables it changes: a change to it between the check and
+// the swap fails the whole transaction.
+func TestTransactionAssertsUnchangedTables(t *testing.T) {
+	kv := &hookKV{KV: newBolt(t)}
+	f := newFixture(t, kv, Options{})
+	ctx := context.Background()
+	cat := f.client(t)
+	t1 := createEvents(t, cat, table.Identifier{"ns", "t1"})
+	t2 := createEvents(t, cat, table.Identifier{"ns", "t2"})
+	kv.arm(func() {
+		if _, err := appendRows(t, t1, eventRows(0, 1)); err != nil {
+			t.Error(err)
+		}
+	})
+	err := cat.CommitTransaction(ctx, []table.TableCommit{
+		{Identifier: table.Identifier{"ns", "t1"}, Requirements: []table.Requirement{table.AssertRefSnapshotID("main", nil)}},
+		{Identifier: table.Identifier{"ns", "t2"}, Updates: []table.Update{table.NewSetPropertiesUpdate(iceberg.Properties{"x": "1"})}},
+	})
+	if !errors.Is(err, table.ErrCommitFailed) {
+		t.Fatalf("transaction whose asserted table changed: %v", err)
+	}
+	after, err := cat.LoadTable(ctx, table.Identifier{"ns", "t2"})
+	if err != nil || after.MetadataLocation() != t2.MetadataLocation() {
+		t.Fatalf("t2 after the failed transaction: %v %v", after.Properties(), err)
+	}
+}
