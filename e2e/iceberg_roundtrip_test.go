@@ -337,7 +337,7 @@ func TestIcebergRoundTrip(t *testing.T) {
 	}
 	bad := []*kgo.Record{
 		{Topic: "orders", Value: append(wire.Append(nil, id, protobuf.IndexesOf(md)), 0xff, 0xff, 0xff)}, // truncated varint
-		{Topic: "orders", Value: wire.Append(nil, 99999, []int{0})},                        // unknown schema id
+		{Topic: "orders", Value: wire.Append(nil, 99999, []int{0})},                                      // unknown schema id
 		{Topic: "orders", Value: []byte("plain text, no envelope")},
 	}
 	for _, r := range bad {
