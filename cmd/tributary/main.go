@@ -18,6 +18,8 @@ const usage = `usage: tributary <command> [flags]
 
 commands:
   serve    run a broker (Kafka on 127.0.0.1:9092, admin on 127.0.0.1:9089)
+  admin tables [--admin-addr HOST:PORT] [--json]
+           show each Iceberg topic: table, committed offsets, lag, last error
 `
 
 func main() {
@@ -35,6 +37,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	switch args[0] {
 	case "serve":
 		return serveCmd(ctx, args[1:], stderr)
+	case "admin":
+		return adminCmd(ctx, args[1:], stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stderr, usage)
 		return nil

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/tributary-io/tributary/ingest"
+)
+
+// adminCmd runs `tributary admin <what>` against a running broker's admin
+// server. Only `tables` for now: GET /-/tables, printed as a table (or the
+// JSON with --json).
+func adminCmd(ctx context.Context, args []string, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "tables" {
+		return errors.New("usage: tributary admin tables [--admin-addr HOST:PORT] [--json]")
+	}
+	fs := flag.NewFlagSet("admin tables", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("admin-addr", "127.0.0.1:9089", "the broker's admin address")
+	asJSON := fs.Bool("json", false, "print the JSON as served")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+*addr+"/-/tables", nil)
+	if err != nil {
+		return err
+	}
+	rsp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("get /-/tables: %w", err)
+	}
+	defer rsp.Body.Close()
+	body, err := io.ReadAll(rsp.Body)
+	if err != nil {
+		return err
+	}
+	if rsp.StatusCode != http.StatusOK {
+		return fmt.Errorf("get /-/tables: %s: %s", rsp.Status, body)
+	}
+	if *asJSON {
+		_, err := os.Stdout.Write(body)
+		return err
+	}
+	var out struct {
+		Tables []ingest.TableStatus `json:"tables"`
+	}
+	if err := json.Unmarshal(body, &out); err != nil {
+		return fmt.Errorf("decode /-/tables: %w", err)
+	}
+	return printTables(os.Stdout, out.Tables)
+}
+
+func printTables(w io.Writer, ts []ingest.TableStatus) error {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TOPIC\tCATALOG\tTABLE\tCOMMITTER\tCOMMITTED OFFSETS\tLAG RECORDS\tLAG SECONDS\tLAST COMMIT\tLAST ERROR")
+	for _, t := range ts {
+		parts := make([]int, 0, len(t.Committed))
+		for p := range t.Committed {
+			parts = append(parts, int(p))
+		}
+		sort.Ints(parts)
+		offs := make([]string, len(parts))
+		for i, p := range parts {
+			offs[i] = fmt.Sprintf("%d:%d", p, t.Committed[int32(p)])
+		}
+		last := "-"
+		if !t.LastCommit.IsZero() {
+			last = t.LastCommit.Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\t%d\t%.1f\t%s\t%s\n", t.Topic, t.Catalog, t.Table, t.HoldsLease,
+			strings.Join(offs, ","), t.LagRecords, t.LagSeconds, last, t.LastError)
+	}
+	return tw.Flush()
+}
