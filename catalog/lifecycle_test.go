@@ -146,6 +146,12 @@ func TestDefaultLocation(t *testing.T) {
 	if err := cat.CreateNamespace(ctx, table.Identifier{"placed"}, map[string]string{"location": "file://" + f.dir + "/elsewhere/"}); err != nil {
 		t.Fatal(err)
 	}
+	if err := cat.CreateNamespace(ctx, table.Identifier{"outside"}, map[string]string{"location": "file:///tmp/x"}); err == nil {
+		t.Error("namespace located outside the warehouse created")
+	}
+	if status, body := f.do(t, "POST", "/v1/namespaces/placed/properties", map[string]any{"updates": map[string]string{"location": "s3://b/x"}}); status != 400 {
+		t.Errorf("namespace moved outside the warehouse: %d %v", status, body)
+	}
 	tbl := createEvents(t, cat, table.Identifier{"placed", "t"})
 	if !strings.HasPrefix(tbl.Location(), "file://"+f.dir+"/elsewhere/t-") {
 		t.Errorf("location in a placed namespace: %s", tbl.Location())

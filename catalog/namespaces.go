@@ -71,6 +71,9 @@ func (s *Server) createNamespace(w http.ResponseWriter, r *http.Request, _ param
 	if req.Properties == nil {
 		req.Properties = map[string]string{}
 	}
+	if err := s.checkNSLocation(req.Properties); err != nil {
+		return err
+	}
 	ctx := r.Context()
 	err := retryConflicts("create namespace", func() error {
 		ops, err := s.createNamespaceOps(ctx, req.Namespace, req.Properties)
@@ -179,6 +182,9 @@ func (s *Server) updateNamespaceProperties(w http.ResponseWriter, r *http.Reques
 			return fmt.Errorf("%w: property %q both removed and updated", ErrUnprocessable, k)
 		}
 	}
+	if err := s.checkNSLocation(req.Updates); err != nil {
+		return err
+	}
 	type summary struct {
 		Updated []string `json:"updated"`
 		Removed []string `json:"removed"`
@@ -207,5 +213,18 @@ func (s *Server) updateNamespaceProperties(w http.ResponseWriter, r *http.Reques
 		return err
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// checkNSLocation refuses a namespace "location" property outside the
+// warehouse: the tables created in the namespace would live there.
+func (s *Server) checkNSLocation(props map[string]string) error {
+	loc, ok := props["location"]
+	if !ok {
+		return nil
+	}
+	if _, err := s.wh.key(strings.TrimSuffix(loc, "/")); err != nil {
+		return fmt.Errorf("namespace location: %w", err)
+	}
 	return nil
 }
