@@ -3,9 +3,11 @@ package e2e
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/big"
+	"net/http"
 	"reflect"
 	"testing"
 	"time"
@@ -23,6 +25,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/tributary-io/tributary/ingest"
 	"github.com/tributary-io/tributary/internal/node"
 	"github.com/tributary-io/tributary/schema/protobuf"
 	"github.com/tributary-io/tributary/schema/wire"
@@ -386,4 +389,26 @@ func TestIcebergRoundTrip(t *testing.T) {
 			t.Errorf("record %d: headers %v", i, hs)
 		}
 	}
+	st := tablesStatus(t, n.AdminAddr())
+	if len(st) != 1 || st[0].Table != "shop.orders" || st[0].LagRecords != 0 || !st[0].HoldsLease ||
+		st[0].Committed[0]+st[0].Committed[1] != int64(len(all)) {
+		t.Errorf("/-/tables: %+v", st)
+	}
+}
+
+// tablesStatus reads the admin server's /-/tables.
+func tablesStatus(t *testing.T, adminAddr string) []ingest.TableStatus {
+	t.Helper()
+	rsp, err := http.Get("http://" + adminAddr + "/-/tables")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rsp.Body.Close()
+	var out struct {
+		Tables []ingest.TableStatus `json:"tables"`
+	}
+	if err := json.NewDecoder(rsp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	return out.Tables
 }
