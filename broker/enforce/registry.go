@@ -218,35 +218,44 @@ type subjEntry struct {
 	subjects map[string]bool
 	err      error
 	at       time.Time
+	// asked are the subjects a lookup wanted when this entry (or one it
+	// replaced) was loaded: for them a miss is an answer until the entry
+	// is ttl old; any other subject missing from a fresh entry is asked
+	// again, as the id may have joined it since.
+	asked map[string]bool
 }
 
 // lookup returns nil when id is known to be in subject; otherwise the
-// entry to wait on, and loader true when the caller must fill it (no
-// entry, or one older than ttl that does not have the subject).
+// entry to wait on, and loader true when the caller must fill it.
 func (c *subjectCache) lookup(id int, subject string, now time.Time, ttl time.Duration) (*subjEntry, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e := c.entries[id]
-	if e != nil {
+	old := c.entries[id]
+	asked := map[string]bool{subject: true}
+	if old != nil {
 		select {
-		case <-e.done:
-			if e.err == nil && e.subjects[subject] {
+		case <-old.done:
+			if old.err == nil && old.subjects[subject] {
 				return nil, false
 			}
-			if now.Sub(e.at) < ttl {
-				return e, false
+			if now.Sub(old.at) < ttl && (old.err != nil || old.asked[subject]) {
+				return old, false
+			}
+			if now.Sub(old.at) < ttl {
+				for s := range old.asked {
+					asked[s] = true
+				}
 			}
 		default:
-			return e, false // loading
+			return old, false // loading
 		}
-	}
-	if len(c.entries) >= c.max {
+	} else if len(c.entries) >= c.max {
 		for k := range c.entries { // drop one at random: ids are cheap to reload
 			delete(c.entries, k)
 			break
 		}
 	}
-	e = &subjEntry{id: id, done: make(chan struct{})}
+	e := &subjEntry{id: id, done: make(chan struct{}), asked: asked}
 	c.entries[id] = e
 	return e, true
 }

@@ -225,3 +225,31 @@ func TestBuiltinURL(t *testing.T) {
 		t.Fatalf("external default registry %+v", got)
 	}
 }
+
+// Regression: an id's subjects loaded for one topic were taken as the
+// answer for another topic's subject the id had joined since (the demo
+// registers one schema under three subjects, producing between).
+func TestSubjectJoinedAfterAnotherTopicsLookup(t *testing.T) {
+	e := newEnv(t).register()
+	enf := e.enforcer([]config.Policy{policy(all, strict)}, nil, nil) // default ErrorTTL: 5s
+	data, batches := produced(t, kgo.NoCompression(), -1, 0, rec{value: e.cartValue(goodCart)})
+	if res, _ := enf.Produce("orders", nil).Check(ctx, 0, data, batches); res.Rejected {
+		t.Fatalf("orders: %+v", res)
+	}
+	sch, err := e.cl.SchemaByID(ctx, e.cartID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.cl.CreateSchema(ctx, "newer-value", sch); err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := enf.Produce("newer", nil).Check(ctx, 0, data, batches); res.Rejected {
+		t.Fatalf("a subject joined after the id's subjects were cached: %+v", res)
+	}
+	// A real miss is remembered: no request for the second check.
+	enf.Produce("never", nil).Check(ctx, 0, data, batches)
+	n := e.requests.Load()
+	if res, _ := enf.Produce("never", nil).Check(ctx, 0, data, batches); !res.Rejected || e.requests.Load() != n {
+		t.Fatalf("a known miss asked again (%d requests) or passed: %+v", e.requests.Load()-n, res)
+	}
+}
