@@ -24,6 +24,7 @@ type Converter struct {
 	json    bytes.Buffer   // the row's rendered JSON values
 	digits  []byte         // an undeclared enum number, formatted
 	lastKey map[string]int // map-key dedup for large maps
+	sizes   []builderSize  // per builder, at the last NewRecordBatch
 }
 
 // NewConverter compiles the plan for md and allocates its builders.
@@ -76,9 +77,69 @@ func (c *Converter) Len() int { return c.rb.Field(0).Len() }
 
 // NewRecordBatch returns the rows appended so far as a record batch
 // (the caller releases it) and starts a new one.
+//
+// The builders then reserve what the batch just taken needed, so a run
+// of similar batches does not regrow (and copy) every buffer from empty
+// each time: that growth is most of the garbage a row makes.
 func (c *Converter) NewRecordBatch() arrow.RecordBatch {
 	c.root.scrub()
-	return c.rb.NewRecordBatch()
+	c.sizes = c.sizes[:0]
+	for _, b := range c.rb.Fields() {
+		c.sizes = builderSizes(b, c.sizes)
+	}
+	rec := c.rb.NewRecordBatch()
+	sizes := c.sizes
+	for _, b := range c.rb.Fields() {
+		sizes = reserve(b, sizes)
+	}
+	return rec
+}
+
+// builderSize is one builder's length and, for binary builders, data size.
+type builderSize struct{ n, data int }
+
+// builderSizes appends the sizes of b and its children, depth first.
+func builderSizes(b array.Builder, out []builderSize) []builderSize {
+	s := builderSize{n: b.Len()}
+	if d, ok := b.(interface{ DataLen() int }); ok {
+		s.data = d.DataLen()
+	}
+	out = append(out, s)
+	for _, child := range children(b) {
+		out = builderSizes(child, out)
+	}
+	return out
+}
+
+// reserve reserves the sizes builderSizes recorded, in the same order,
+// and returns the rest.
+func reserve(b array.Builder, sizes []builderSize) []builderSize {
+	s := sizes[0]
+	b.Reserve(s.n)
+	if d, ok := b.(interface{ ReserveData(int) }); ok && s.data > 0 {
+		d.ReserveData(s.data)
+	}
+	sizes = sizes[1:]
+	for _, child := range children(b) {
+		sizes = reserve(child, sizes)
+	}
+	return sizes
+}
+
+func children(b array.Builder) []array.Builder {
+	switch x := b.(type) {
+	case *array.StructBuilder:
+		out := make([]array.Builder, x.NumField())
+		for i := range out {
+			out[i] = x.FieldBuilder(i)
+		}
+		return out
+	case *array.ListBuilder:
+		return []array.Builder{x.ValueBuilder()}
+	case *array.MapBuilder:
+		return []array.Builder{x.KeyBuilder(), x.ItemBuilder()}
+	}
+	return nil
 }
 
 // Release frees the builders.
