@@ -9,6 +9,9 @@ import (
 
 	icecatalog "github.com/apache/iceberg-go/catalog"
 	icerest "github.com/apache/iceberg-go/catalog/rest"
+	// Data files go wherever the catalog puts the table: S3 too (the
+	// built-in catalog's warehouse is in data.s3 when that is set).
+	_ "github.com/apache/iceberg-go/io/gocloud/s3"
 
 	"github.com/tributary-io/tributary/config"
 )
