@@ -65,6 +65,8 @@ var convertCases = map[string][]convertCase{
 		{name: "end group with no start", wire: protowire.AppendTag(nil, 5, protowire.EndGroupType), err: ErrMalformed},
 		{name: "unterminated unknown group", wire: protowire.AppendTag(nil, 900, protowire.StartGroupType), err: ErrMalformed},
 		{name: "field number above the maximum", wire: fVarint(protowire.MaxValidNumber+1, 1), err: ErrMalformed},
+		{name: "the largest field number", wire: cat(fVarint(536870911, 7), fVarint(3, 1), fVarint(536870910, 1)),
+			check: unknownIs(fVarint(536870910, 1))},
 		{name: "after errors rows still line up", json: `{"f_int32": 42, "f_string": "still here"}`},
 	},
 	"arrowconv.test.Optionals": {
