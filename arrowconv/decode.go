@@ -111,6 +111,11 @@ func (c *Converter) parse(m *msgPlan, f *frame, b []byte) error {
 				s := &f.slots[i]
 				var k int
 				switch typ {
+				case protowire.BytesType: // string, bytes
+					s.v.b, k = protowire.ConsumeBytes(b[n:])
+					if fp.kind == kString && k >= 0 && !utf8.Valid(s.v.b) {
+						return fmt.Errorf("%s: %w", fp.fd.FullName(), ErrInvalidUTF8)
+					}
 				case protowire.VarintType:
 					s.v.n, k = protowire.ConsumeVarint(b[n:])
 				case protowire.Fixed64Type:

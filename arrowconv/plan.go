@@ -87,7 +87,7 @@ type fieldPlan struct {
 	kind     kind
 	wire     protowire.Type // wire type of one element
 	packable bool           // a list that may also arrive packed
-	plain    bool           // singular, not in a oneof, varint or fixed: parse inlines it
+	plain    bool           // a singular scalar, string or bytes outside oneofs: parse inlines it
 	presence bool           // null when absent (single fields only)
 	utf8     bool           // string: refuse invalid UTF-8
 	oneof    int            // index among the message's real oneofs, or -1

@@ -85,8 +85,7 @@ func (p *planner) message(md protoreflect.MessageDescriptor, columns bool) (*msg
 		if od := fd.ContainingOneof(); od != nil && !od.IsSynthetic() {
 			fp.oneof = od.Index()
 		}
-		fp.plain = fp.card == cardSingle && fp.oneof < 0 &&
-			(fp.wire == protowire.VarintType || fp.wire == protowire.Fixed32Type || fp.wire == protowire.Fixed64Type)
+		fp.plain = fp.card == cardSingle && fp.oneof < 0 && (fp.kind <= kBytes || fp.kind == kEnum)
 		m.fields = append(m.fields, fp)
 		fields = append(fields, af)
 		m.final = m.final || fp.needsFinish()
