@@ -39,3 +39,19 @@ func dlqRecord(r *recordbatch.Record, topic string, partition int32, err error) 
 	)
 	return recordbatch.NewRecord{Key: r.Key, Value: r.Value, Headers: hs, Timestamp: r.Timestamp}
 }
+
+// deadLetter reports whether a record read from topic is a dead-letter
+// copy of a record of another topic: fetch policies do not check those,
+// since they exist to be read by whoever investigates them (a catch-all
+// fetch policy would otherwise hide every one: they failed on purpose, and
+// their schema ids belong to the source topic's subject). A producer could
+// add the header to pass a record through a fetch filter; it could write
+// unchecked data to a topic without a produce policy anyway.
+func deadLetter(hs []recordbatch.RecordHeader, topic string) bool {
+	for _, h := range hs {
+		if string(h.Key) == HeaderDLQTopic {
+			return string(h.Value) != topic
+		}
+	}
+	return false
+}

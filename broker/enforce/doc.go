@@ -104,6 +104,9 @@
 // envelope included), headers and timestamp, plus the headers
 // tributary.dlq.topic, tributary.dlq.partition and tributary.dlq.error.
 // Bufstream instead writes a serialized buf.bufstream.dlq.v1beta1.Record.
+// Fetch policies leave dead letters alone (a record whose
+// tributary.dlq.topic names another topic): they are bad on purpose, and
+// whoever reads a dead-letter topic wants to see them.
 //
 // # Cost
 //

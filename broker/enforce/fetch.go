@@ -73,6 +73,9 @@ func (p *FetchPolicy) batch(ctx context.Context, c *checker, k fetchKey, raw []b
 	var counts [actReject + 1]int
 	var internal error
 	err = rs.Each(func(r *recordbatch.Record) bool {
+		if deadLetter(r.Headers, p.topic) {
+			return true
+		}
 		v := c.record(ctx, r, p.keys, p.values, p.e.m, sideFetch)
 		if v.err == nil {
 			return true

@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/tributary-io/tributary/broker/recordbatch"
 	"github.com/tributary-io/tributary/config"
@@ -131,5 +132,19 @@ func TestMetricsCount(t *testing.T) {
 	}
 	if n, err := testutil.GatherAndCount(reg, "tributary_enforce_checks_total", "tributary_enforce_records_total"); err != nil || n == 0 {
 		t.Fatalf("metrics not registered: %d %v", n, err)
+	}
+}
+
+// Regression: the issue's catch-all fetch policy hid every dead letter
+// (they failed on purpose; their ids belong to the source's subject).
+func TestFetchLeavesDeadLettersAlone(t *testing.T) {
+	e := newEnv(t).register()
+	enf := e.enforcer(nil, issueFetch, nil)
+	bad := framed(e.cartID, nil, []byte{0xff})
+	dl := func(topic string) []kmsg.Header { return []kmsg.Header{{Key: HeaderDLQTopic, Value: []byte(topic)}} }
+	b, _ := produced(t, kgo.NoCompression(), -1, 0, rec{value: bad, headers: dl("orders")}, rec{value: bad, headers: dl("orders.dlq")}, rec{value: bad})
+	out := enf.Fetch("orders.dlq").Filter(ctx, [16]byte{5}, 0, stored(t, 0, b))
+	if got := values(t, out); len(got) != 1 || got[0] == nil {
+		t.Fatalf("served %v: want only the dead letter of orders", got)
 	}
 }
