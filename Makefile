@@ -42,6 +42,9 @@ FUZZ_TARGETS := \
 	./schema/wire:FuzzParse \
 	./schema/protobuf:FuzzCheck \
 	./arrowconv:FuzzAppend \
+	./catalog:FuzzSplitPath \
+	./catalog:FuzzWarehouseKey \
+	./registry:FuzzSubjectKey \
 	./config:FuzzParse
 
 fuzz:
