@@ -123,7 +123,7 @@ func (r *registryClient) load(ctx context.Context, id int) (protoreflect.FileDes
 	if err != nil {
 		return nil, fmt.Errorf("%w: schema id %d from registry %s does not compile: %v", ErrInternal, id, r.name, err)
 	}
-	return fd, nil
+	return native(fd), nil
 }
 
 // resolve fetches the text of every reference, recursively, into imports
