@@ -33,14 +33,13 @@ type FetchPolicy struct {
 // (several groups, a long poll) do not pay for the checks again.
 func (p *FetchPolicy) Filter(ctx context.Context, topicID [16]byte, partition int32, data []byte) []byte {
 	var out []byte // nil until a batch changes
-	c := &checker{reg: p.reg}
 	off := 0
 	recordbatch.Walk(data, func(h recordbatch.Header, raw []byte) bool {
 		start := off
 		off += len(raw)
 		got, changed := raw, false
 		if !h.Control() {
-			got, changed = p.batch(ctx, c, fetchKey{topicID, partition, h.BaseOffset, h.CRC}, raw)
+			got, changed = p.batch(ctx, fetchKey{topicID, partition, h.BaseOffset, h.CRC}, raw)
 		}
 		if out == nil && changed {
 			out = append(make([]byte, 0, len(data)), data[:start]...)
@@ -58,7 +57,7 @@ func (p *FetchPolicy) Filter(ctx context.Context, topicID [16]byte, partition in
 
 // batch returns raw without its filtered records, and whether any was
 // (raw itself when none is).
-func (p *FetchPolicy) batch(ctx context.Context, c *checker, k fetchKey, raw []byte) ([]byte, bool) {
+func (p *FetchPolicy) batch(ctx context.Context, k fetchKey, raw []byte) ([]byte, bool) {
 	if got, ok := p.e.fcache.get(k); ok {
 		if got == nil {
 			return raw, false
@@ -69,32 +68,30 @@ func (p *FetchPolicy) batch(ctx context.Context, c *checker, k fetchKey, raw []b
 	if err != nil {
 		return raw, false
 	}
+	cs := &checks{reg: p.reg, keys: p.keys, values: p.values, m: p.e.m, side: sideFetch,
+		skip: func(r *recordbatch.Record) bool { return deadLetter(r.Headers, p.topic) }}
+	_, verdicts, err := cs.run(ctx, rs)
+	if err != nil {
+		return raw, false
+	}
 	var drop []bool
 	var counts [actReject + 1]int
 	var internal error
-	err = rs.Each(func(r *recordbatch.Record) bool {
-		if deadLetter(r.Headers, p.topic) {
-			return true
-		}
-		v := c.record(ctx, r, p.keys, p.values, p.e.m, sideFetch)
+	for i, v := range verdicts {
 		if v.err == nil {
-			return true
+			continue
 		}
 		if errors.Is(v.err, ErrInternal) {
 			internal = v.err
 		}
 		counts[v.act]++
 		if v.act == actPass {
-			return true
+			continue
 		}
 		if drop == nil {
-			drop = make([]bool, rs.Header.NumRecords)
+			drop = make([]bool, len(verdicts))
 		}
-		drop[r.Index] = true
-		return true
-	})
-	if err != nil {
-		return raw, false
+		drop[i] = true
 	}
 	for a, n := range counts {
 		p.e.m.acted(sideFetch, action(a), n)

@@ -58,7 +58,7 @@ func (p *ProducePolicy) Topic() string { return p.topic }
 // it a bug); policy failures are in the result, never errors.
 func (p *ProducePolicy) Check(ctx context.Context, partition int32, data []byte, batches []recordbatch.Batch) (ProduceResult, error) {
 	res := ProduceResult{Data: data, Batches: batches}
-	c := &checker{reg: p.reg}
+	cs := &checks{reg: p.reg, keys: p.keys, values: p.values, m: p.e.m, side: sideProduce}
 	var (
 		rebuilt  = make([][]byte, len(batches)) // nil: batch unchanged
 		dlq      []recordbatch.NewRecord
@@ -70,34 +70,34 @@ func (p *ProducePolicy) Check(ctx context.Context, partition int32, data []byte,
 		if err != nil {
 			return res, fmt.Errorf("enforce: open batch %d: %w", bi, err)
 		}
+		recs, verdicts, err := cs.run(ctx, rs)
+		if err != nil {
+			return res, fmt.Errorf("enforce: read batch %d: %w", bi, err)
+		}
 		var drop []bool
-		err = rs.Each(func(r *recordbatch.Record) bool {
-			v := c.record(ctx, r, p.keys, p.values, p.e.m, sideProduce)
+		for i, v := range verdicts {
 			if v.err == nil {
-				return true
+				continue
 			}
+			r := &recs[i]
 			if errors.Is(v.err, ErrInternal) {
 				internal = v.err
 			}
 			counts[v.act]++
 			if v.act == actPass {
 				p.e.log.Debug("record failed schema enforcement, passed through", "topic", p.topic, "partition", partition, "record", r.Index, "err", v.err)
-				return true
+				continue
 			}
 			if len(res.RecordErrors) < maxRecordErrors {
 				res.RecordErrors = append(res.RecordErrors, recordbatch.RecordError{Index: r.Index, Message: v.err.Error()})
 			}
 			if drop == nil {
-				drop = make([]bool, rs.Header.NumRecords)
+				drop = make([]bool, len(recs))
 			}
-			drop[r.Index] = true
+			drop[i] = true
 			if v.act == actDLQ {
 				dlq = append(dlq, dlqRecord(r, p.topic, partition, v.err))
 			}
-			return true
-		})
-		if err != nil {
-			return res, fmt.Errorf("enforce: read batch %d: %w", bi, err)
 		}
 		if drop != nil && counts[actReject] == 0 {
 			if rebuilt[bi], err = rs.Filter(func(i int) bool { return !drop[i] }); err != nil {

@@ -227,3 +227,32 @@ func TestHeaderSchemaIDs(t *testing.T) {
 		t.Fatalf("messages: %+v", res.RecordErrors)
 	}
 }
+
+// A batch large enough to be checked by several goroutines keeps each
+// verdict with its record.
+func TestLargeBatchVerdictsInOrder(t *testing.T) {
+	e := newEnv(t).register()
+	filter := config.Element{OnParseError: config.FilterRecord, Validation: &config.Validation{OnError: config.FilterRecord}}
+	enf := e.enforcer([]config.Policy{policy(all, filter)}, nil, nil)
+	good, zero := e.cartValue(goodCart), e.cartValue(zeroQuantity)
+	var recs []rec
+	for i := range 400 {
+		v := good
+		if i%7 == 3 {
+			v = zero
+		}
+		recs = append(recs, rec{value: v, headers: []kmsg.Header{{Key: "i", Value: []byte{byte(i), byte(i >> 8)}}}})
+	}
+	data, batches := produced(t, kgo.Lz4Compression(), 3, 0, recs...)
+	res, err := enf.Produce("orders", nil).Check(ctx, 0, data, batches)
+	if err != nil || res.Rejected {
+		t.Fatalf("%v %+v", err, res.Message)
+	}
+	got := values(t, res.Data)
+	for i := range 400 {
+		_, kept := got[int64(i)]
+		if kept == (i%7 == 3) {
+			t.Fatalf("record %d kept=%v", i, kept)
+		}
+	}
+}
