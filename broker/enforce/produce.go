@@ -27,8 +27,9 @@ type ProduceResult struct {
 	// Data and Batches are the record set to store and its batches: the
 	// input when no record was dropped, else a new buffer in which the
 	// batches that lost records are rebuilt (recordbatch.Records.Filter:
-	// same offsets span and producer fields) and the Batches' Offset and
-	// Len follow them.
+	// same offsets span and producer fields) and the Batches' Offset, Len
+	// and MaxTimestamp (-1 for a batch that kept nothing) follow them;
+	// NumRecords stays the offsets each batch takes.
 	Data    []byte
 	Batches []recordbatch.Batch
 
@@ -154,6 +155,14 @@ func reassemble(data []byte, batches []recordbatch.Batch, rebuilt [][]byte) ([]b
 		raw := data[b.Offset : b.Offset+b.Len]
 		if rebuilt[i] != nil {
 			raw = rebuilt[i]
+			// The index's timestamp of the batch is its kept records'
+			// (none: -1, so that ListOffsets by time never picks it).
+			recordbatch.Walk(raw, func(h recordbatch.Header, _ []byte) bool {
+				if b.MaxTimestamp = h.MaxTimestamp; h.NumRecords == 0 {
+					b.MaxTimestamp = -1
+				}
+				return false
+			})
 		}
 		b.Offset, b.Len = len(out), len(raw)
 		out = append(out, raw...)

@@ -147,7 +147,7 @@ func TestFilterRecordKeepsOffsetsAndSequences(t *testing.T) {
 		if h.LastOffsetDelta != 4 || h.NumRecords != 2 || h.ProducerID != 12 || h.BaseSequence != 40 || h.Codec() != batches[0].Codec {
 			t.Fatalf("rebuilt header %+v", h)
 		}
-		if b := res.Batches[0]; b.Offset != 0 || b.Len != len(res.Data) || b.NumRecords != 5 {
+		if b := res.Batches[0]; b.Offset != 0 || b.Len != len(res.Data) || b.NumRecords != 5 || b.MaxTimestamp != 1_700_000_000_003 {
 			t.Fatalf("batch %+v for %d bytes", b, len(res.Data))
 		}
 		got := values(t, res.Data)
@@ -161,6 +161,9 @@ func TestFilterRecordKeepsOffsetsAndSequences(t *testing.T) {
 	rs, err := recordbatch.OpenBatch(res.Data)
 	if err != nil || rs.Header.NumRecords != 0 || rs.Header.LastOffsetDelta != 1 || rs.Header.BaseSequence != 45 {
 		t.Fatalf("all filtered: %v %+v", err, rs)
+	}
+	if b := res.Batches[0]; b.NumRecords != 2 || b.MaxTimestamp != -1 {
+		t.Fatalf("all filtered: batch %+v, want 2 offsets and no timestamp", b)
 	}
 }
 
