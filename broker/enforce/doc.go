@@ -106,7 +106,9 @@
 // Bufstream instead writes a serialized buf.bufstream.dlq.v1beta1.Record.
 // Fetch policies leave dead letters alone (a record whose
 // tributary.dlq.topic names another topic): they are bad on purpose, and
-// whoever reads a dead-letter topic wants to see them.
+// whoever reads a dead-letter topic wants to see them. Dead letters are
+// written at least once: a producer's retry of a produce that did commit
+// is deduplicated by its sequence numbers, its dead letters are not.
 //
 // # Cost
 //
@@ -116,8 +118,20 @@
 // two map lookups (the last codec is reused while ids repeat); without
 // validation the payload is scanned against its descriptor without being
 // built (schema/protobuf's Codec.Verify, allocation-free), with it decoded
-// into a dynamic message and checked by protovalidate (Codec.Check). Fetch
-// outcomes are cached per stored batch (Config.FetchCacheBytes).
+// into a dynamic message and checked by protovalidate (Codec.Check).
+// Compiled schemas are rebuilt as runtime descriptors, which dynamic
+// messages read faster. A batch's records are checked by up to GOMAXPROCS
+// goroutines (it would otherwise all fall on its connection's reader).
+// Fetch outcomes are cached per stored batch (Config.FetchCacheBytes).
+//
+// What that comes to (bench/enforcebench, a ~20-field order event of
+// ~360 bytes, 2 cores): a parse check is about 1µs of CPU per record, on
+// a produce path that spends 2-3µs per record end to end, so parsed
+// topics keep 0.6-0.8 of the throughput; validation is 12-16µs per
+// record, two thirds decoding into a reflection-driven dynamic message and
+// one third protovalidate's rules (CEL, patterns, e-mail and UUID checks),
+// so validated topics keep about a tenth. The cost is per record: larger
+// records lose less per byte.
 //
 // # Metrics
 //
