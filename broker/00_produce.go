@@ -151,6 +151,11 @@ func (s *Server) prepareProduce(op *kmsg.ProduceResponseTopicPartition, version 
 // error once the response partition is filled (a rejected batch, a
 // dead-letter topic that cannot be had).
 func (s *Server) enforceProduce(op *kmsg.ProduceResponseTopicPartition, pol *enforce.ProducePolicy, t metastore.Topic, rp kmsg.ProduceRequestTopicPartition, batches []recordbatch.Batch, now time.Time, dlq *[]produce.Part) ([]byte, []recordbatch.Batch, error) {
+	for _, b := range batches {
+		if b.Transactional { // refused below: no dead letters for it
+			return rp.Records, batches, nil
+		}
+	}
 	ctx, cancel := s.requestContext()
 	defer cancel()
 	res, err := pol.Check(ctx, rp.Partition, rp.Records, batches)
