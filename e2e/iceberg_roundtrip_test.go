@@ -153,9 +153,9 @@ func expect(fd protoreflect.FieldDescriptor, v protoreflect.Value) any {
 		m := v.Message()
 		switch m.Descriptor().FullName() {
 		case "google.protobuf.Timestamp":
-			ts := m.Interface().(*timestamppb.Timestamp)
-			if dm, ok := m.Interface().(*dynamicpb.Message); ok {
-				b, _ := proto.Marshal(dm)
+			ts, ok := m.Interface().(*timestamppb.Timestamp)
+			if !ok { // a dynamicpb message, as in messages unmarshaled with a descriptor
+				b, _ := proto.Marshal(m.Interface())
 				ts = &timestamppb.Timestamp{}
 				proto.Unmarshal(b, ts)
 			}
