@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -485,3 +486,41 @@ func newTableReader(t *testing.T, tb arrow.Table) *tableReader {
 }
 
 func (r *tableReader) value(col string, i int) any { return rowValue(r.cols[col], i) }
+
+// matchValue compares a scanned value (rowValue's form) with what a
+// record should give (expectMessage's form), and lists the differences.
+// A struct column the record's schema has no field for (added by a later
+// schema, or by an earlier one it dropped) must be null.
+func matchValue(path string, want, got any) []string {
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			return []string{fmt.Sprintf("%s: got %#v, want a struct", path, got)}
+		}
+		var out []string
+		for k, wv := range w {
+			out = append(out, matchValue(path+"."+k, wv, g[k])...)
+		}
+		for k, gv := range g {
+			if _, ok := w[k]; !ok && gv != nil && !strings.HasPrefix(k, "__") {
+				out = append(out, fmt.Sprintf("%s.%s: got %#v, want null (no such field in the record's schema)", path, k, gv))
+			}
+		}
+		return out
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return []string{fmt.Sprintf("%s: got %#v, want %d elements", path, got, len(w))}
+		}
+		var out []string
+		for i := range w {
+			out = append(out, matchValue(fmt.Sprint(path, "[", i, "]"), w[i], g[i])...)
+		}
+		return out
+	}
+	if !reflect.DeepEqual(want, got) {
+		return []string{fmt.Sprintf("%s: got %#v, want %#v", path, got, want)}
+	}
+	return nil
+}
