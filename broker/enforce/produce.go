@@ -59,75 +59,87 @@ func (p *ProducePolicy) Topic() string { return p.topic }
 // it a bug); policy failures are in the result, never errors.
 func (p *ProducePolicy) Check(ctx context.Context, partition int32, data []byte, batches []recordbatch.Batch) (ProduceResult, error) {
 	res := ProduceResult{Data: data, Batches: batches}
-	cs := &checks{reg: p.reg, keys: p.keys, values: p.values, m: p.e.m, side: sideProduce}
-	var (
-		rebuilt  = make([][]byte, len(batches)) // nil: batch unchanged
-		dlq      []recordbatch.NewRecord
-		counts   [actReject + 1]int
-		internal error
-	)
+	t := &tally{}
+	rebuilt := make([][]byte, len(batches)) // nil: batch unchanged
 	for bi, b := range batches {
-		rs, err := recordbatch.OpenBatch(data[b.Offset : b.Offset+b.Len])
-		if err != nil {
-			return res, fmt.Errorf("enforce: open batch %d: %w", bi, err)
-		}
-		recs, verdicts, err := cs.run(ctx, rs)
-		if err != nil {
-			return res, fmt.Errorf("enforce: read batch %d: %w", bi, err)
-		}
-		var drop []bool
-		for i, v := range verdicts {
-			if v.err == nil {
-				continue
-			}
-			r := &recs[i]
-			if errors.Is(v.err, ErrInternal) {
-				internal = v.err
-			}
-			counts[v.act]++
-			if v.act == actPass {
-				p.e.log.Debug("record failed schema enforcement, passed through", "topic", p.topic, "partition", partition, "record", r.Index, "err", v.err)
-				continue
-			}
-			if len(res.RecordErrors) < maxRecordErrors {
-				res.RecordErrors = append(res.RecordErrors, recordbatch.RecordError{Index: r.Index, Message: v.err.Error()})
-			}
-			if drop == nil {
-				drop = make([]bool, len(recs))
-			}
-			drop[i] = true
-			if v.act == actDLQ {
-				dlq = append(dlq, dlqRecord(r, p.topic, partition, v.err))
-			}
-		}
-		if drop != nil && counts[actReject] == 0 {
-			if rebuilt[bi], err = rs.Filter(func(i int) bool { return !drop[i] }); err != nil {
-				return res, fmt.Errorf("enforce: rebuild batch %d: %w", bi, err)
-			}
+		var err error
+		if rebuilt[bi], err = p.batch(ctx, partition, data[b.Offset:b.Offset+b.Len], t); err != nil {
+			return res, fmt.Errorf("enforce: batch %d: %w", bi, err)
 		}
 	}
-	if internal != nil {
-		p.e.warnInternal(p.topic, internal)
+	if t.internal != nil {
+		p.e.warnInternal(p.topic, t.internal)
 	}
-	if counts[actReject] > 0 {
-		p.e.m.acted(sideProduce, actReject, counts[actReject]+counts[actFilter]+counts[actDLQ])
-		p.e.m.acted(sideProduce, actPass, counts[actPass])
-		res.Rejected, res.Message = true, rejectMessage(res.RecordErrors, counts[actReject]+counts[actFilter]+counts[actDLQ])
+	if bad := t.counts[actReject] + t.counts[actFilter] + t.counts[actDLQ]; t.counts[actReject] > 0 {
+		p.e.m.acted(sideProduce, actReject, bad)
+		p.e.m.acted(sideProduce, actPass, t.counts[actPass])
+		res.Rejected, res.RecordErrors, res.Message = true, t.errs, rejectMessage(t.errs, bad)
 		return res, nil
 	}
-	for a, n := range counts {
+	for a, n := range t.counts {
 		p.e.m.acted(sideProduce, action(a), n)
 	}
-	res.RecordErrors = nil
 	res.Data, res.Batches = reassemble(data, batches, rebuilt)
-	if len(dlq) > 0 {
-		res.DLQTopic, res.DLQ, res.DLQRecords = p.dlqTopic, recordbatch.Build(dlq), int32(len(dlq))
-		res.DLQMaxTimestamp = dlq[0].Timestamp
-		for _, r := range dlq {
+	if len(t.dlq) > 0 {
+		res.DLQTopic, res.DLQ, res.DLQRecords = p.dlqTopic, recordbatch.Build(t.dlq), int32(len(t.dlq))
+		res.DLQMaxTimestamp = t.dlq[0].Timestamp
+		for _, r := range t.dlq {
 			res.DLQMaxTimestamp = max(res.DLQMaxTimestamp, r.Timestamp)
 		}
 	}
 	return res, nil
+}
+
+// tally is what the checks of a record set found so far.
+type tally struct {
+	counts   [actReject + 1]int
+	errs     []recordbatch.RecordError // records failing with an action other than PASS_THROUGH
+	dlq      []recordbatch.NewRecord
+	internal error // the last internal failure, for the log
+}
+
+// batch checks one batch into t and returns it rebuilt without the
+// records to drop, or nil when none is (or the record set is refused
+// anyway).
+func (p *ProducePolicy) batch(ctx context.Context, partition int32, raw []byte, t *tally) ([]byte, error) {
+	rs, err := recordbatch.OpenBatch(raw)
+	if err != nil {
+		return nil, err
+	}
+	cs := &checks{reg: p.reg, keys: p.keys, values: p.values, m: p.e.m, side: sideProduce}
+	recs, verdicts, err := cs.run(ctx, rs)
+	if err != nil {
+		return nil, err
+	}
+	var drop []bool
+	for i, v := range verdicts {
+		if v.err == nil {
+			continue
+		}
+		r := &recs[i]
+		if errors.Is(v.err, ErrInternal) {
+			t.internal = v.err
+		}
+		t.counts[v.act]++
+		if v.act == actPass {
+			p.e.log.Debug("record failed schema enforcement, passed through", "topic", p.topic, "partition", partition, "record", r.Index, "err", v.err)
+			continue
+		}
+		if len(t.errs) < maxRecordErrors {
+			t.errs = append(t.errs, recordbatch.RecordError{Index: r.Index, Message: v.err.Error()})
+		}
+		if drop == nil {
+			drop = make([]bool, len(recs))
+		}
+		drop[i] = true
+		if v.act == actDLQ {
+			t.dlq = append(t.dlq, dlqRecord(r, p.topic, partition, v.err))
+		}
+	}
+	if drop == nil || t.counts[actReject] > 0 {
+		return nil, nil
+	}
+	return rs.Filter(func(i int) bool { return !drop[i] })
 }
 
 // rejectMessage is the partition's error_message for a rejected batch.
