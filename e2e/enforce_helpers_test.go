@@ -174,7 +174,7 @@ func readEnforced(t *testing.T, addr, topic string) []*kgo.Record {
 	cl := newClient(t, addr, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().AtStart()}}))
 	var out []*kgo.Record
 	for next := int64(0); next < end.Offset; {
-		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		fs := cl.PollFetches(pctx)
 		cancel()
 		if err := fs.Err0(); errors.Is(err, context.DeadlineExceeded) {
