@@ -1,0 +1,139 @@
+package io.tributary.interop;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.struct;
+import static org.apache.spark.sql.functions.to_json;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Apache Spark, with Apache Iceberg's Spark runtime, against Tributary's built-in Iceberg REST
+ * catalog: the configuration README.md gives users, unchanged.
+ *
+ * <p>With {@code --read ns.table} it queries a table Tributary's ingest wrote (counts, whole rows,
+ * nested columns, filters, metadata tables); with {@code --write ns.table} it creates a table of its
+ * own and commits to it (inserts, schema evolution, a copy-on-write delete and update), and creates
+ * a second one with CREATE TABLE AS SELECT (a staged create). It does not judge the answers: each
+ * result row is printed as one line {@code RESULT {"q":"<query>","row":{...}}} (Spark's JSON of the
+ * row, nulls included, timestamps to the microsecond in UTC) for the caller to compare with what it
+ * produced (e2e/spark_test.go). The last line is {@code OK}; any exception prints {@code FAIL: ...}
+ * and exits 1.
+ *
+ * <pre>
+ *   SparkCheck --catalog http://127.0.0.1:8181 [--warehouse tributary] [--read shop.orders]
+ *              [--write ns.spark_made]
+ * </pre>
+ */
+public final class SparkCheck {
+  /** The Spark catalog name: tables are tributary.&lt;namespace&gt;.&lt;table&gt;. */
+  static final String CATALOG = "tributary";
+
+  /** to_json options: every field (nulls too), timestamps with microseconds. */
+  static final Map<String, String> JSON_OPTIONS =
+      Map.of(
+          "ignoreNullFields", "false",
+          "timestampFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX");
+
+  private SparkCheck() {}
+
+  public static void main(String[] args) {
+    int status = 0;
+    try {
+      run(parse(args));
+      System.out.println("OK");
+    } catch (Throwable e) {
+      System.out.flush();
+      System.out.println("FAIL: " + e);
+      e.printStackTrace(System.out);
+      status = 1;
+    }
+    System.out.flush();
+    // Spark leaves non-daemon threads behind; the JVM must not wait for them.
+    System.exit(status);
+  }
+
+  static Map<String, String> parse(String[] args) {
+    Map<String, String> opts = new LinkedHashMap<>();
+    opts.put("--warehouse", "tributary");
+    for (int i = 0; i < args.length; i += 2) {
+      if (!args[i].startsWith("--") || i + 1 >= args.length) {
+        throw new IllegalArgumentException("usage: SparkCheck --catalog URL [--warehouse NAME] [--read NS.TABLE] [--write NS.TABLE]");
+      }
+      opts.put(args[i], args[i + 1]);
+    }
+    if (!opts.containsKey("--catalog")) {
+      throw new IllegalArgumentException("--catalog URL is required");
+    }
+    return opts;
+  }
+
+  static void run(Map<String, String> opts) {
+    long start = System.nanoTime();
+    SparkSession spark = session(opts.get("--catalog"), opts.get("--warehouse"));
+    System.err.printf("spark session: %.1fs%n", (System.nanoTime() - start) / 1e9);
+    try {
+      if (opts.containsKey("--read")) {
+        Reads.run(spark, CATALOG + "." + opts.get("--read"));
+      }
+      if (opts.containsKey("--write")) {
+        Writes.run(spark, CATALOG + "." + opts.get("--write"), opts.containsKey("--read") ? CATALOG + "." + opts.get("--read") : null);
+      }
+    } finally {
+      spark.stop();
+    }
+    System.err.printf("spark check: %.1fs%n", (System.nanoTime() - start) / 1e9);
+  }
+
+  /**
+   * A local session with one core, no UI and no Hive, and Tributary's catalog as the Iceberg REST
+   * catalog "tributary". The catalog's file IO is left to Iceberg's default (ResolvingFileIO:
+   * Hadoop's local file system for file:// warehouses, S3FileIO for s3://).
+   */
+  static SparkSession session(String uri, String warehouse) {
+    String c = "spark.sql.catalog." + CATALOG;
+    return SparkSession.builder()
+        .master("local[1]")
+        .appName("tributary-spark-check")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.catalogImplementation", "in-memory")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.sql.shuffle.partitions", "1")
+        .config("spark.default.parallelism", "1")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.extensions", "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions")
+        .config(c, "org.apache.iceberg.spark.SparkCatalog")
+        .config(c + ".type", "rest")
+        .config(c + ".uri", uri)
+        .config(c + ".warehouse", warehouse)
+        // A topic's table changes every commit interval: load it fresh on every query.
+        .config(c + ".cache-enabled", "false")
+        .getOrCreate();
+  }
+
+  /** sql runs a statement, logging how long it took. */
+  static Dataset<Row> sql(SparkSession spark, String statement) {
+    long start = System.nanoTime();
+    Dataset<Row> df = spark.sql(statement);
+    System.err.printf("sql (%.1fs): %s%n", (System.nanoTime() - start) / 1e9, statement.replaceAll("\\s+", " "));
+    return df;
+  }
+
+  /** emit prints every row of df as a RESULT line tagged q, and returns how many there were. */
+  static int emit(String q, Dataset<Row> df) {
+    long start = System.nanoTime();
+    List<String> rows =
+        df.select(to_json(struct(col("*")), JSON_OPTIONS)).as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
+    for (String row : rows) {
+      System.out.println("RESULT {\"q\":\"" + q + "\",\"row\":" + row + "}");
+    }
+    System.err.printf("%s: %d rows (%.1fs)%n", q, rows.size(), (System.nanoTime() - start) / 1e9);
+    return rows.size();
+  }
+}
