@@ -8,12 +8,17 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -69,12 +74,14 @@ func TestSpark(t *testing.T) {
 	if lvl := os.Getenv("TRIBUTARY_SPARK_LOG"); lvl != "" {
 		args = append(args, "-Dtributary.log.level="+lvl)
 	}
-	args = append(args, "io.tributary.interop.SparkCheck", "--catalog", "http://"+n.CatalogAddr(),
+	calls := sparkRecordCalls(t, n.CatalogAddr())
+	args = append(args, "io.tributary.interop.SparkCheck", "--catalog", calls.url,
 		"--read", "shop.orders", "--write", "ns.spark_made")
 	cmd := exec.CommandContext(ctx, java, args...)
 	cmd.Env = append(os.Environ(), "SPARK_LOCAL_IP=127.0.0.1") // the address Spark binds, without a lookup of the host name
 	res := sparkRun(t, ctx, cmd)
 
+	calls.check(t)
 	sparkCheckReads(t, res, produced)
 	sparkCheckSnapshots(t, res, n.CatalogAddr())
 	sparkCheckWrites(t, res, n.CatalogAddr(), len(produced)-3)
@@ -519,4 +526,57 @@ func sparkScan(t *testing.T, catalogAddr string, id icetable.Identifier) []map[s
 		return strings.Compare(fmt.Sprint(a["id"]), fmt.Sprint(b["id"]))
 	})
 	return rows
+}
+
+// sparkCalls records the requests Spark makes of the catalog, through a
+// proxy in front of it: a client that tolerates an error (a refused
+// commit it retries, a failure it logs and goes on from) still shows it
+// here.
+type sparkCalls struct {
+	url   string
+	mu    sync.Mutex
+	lines []string // "METHOD path status"
+}
+
+func sparkRecordCalls(t *testing.T, catalogAddr string) *sparkCalls {
+	t.Helper()
+	c := &sparkCalls{}
+	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: catalogAddr})
+	proxy.ModifyResponse = func(rsp *http.Response) error {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.lines = append(c.lines, fmt.Sprint(rsp.Request.Method, " ", rsp.Request.URL.RequestURI(), " ", rsp.StatusCode))
+		return nil
+	}
+	srv := httptest.NewServer(proxy)
+	t.Cleanup(srv.Close)
+	c.url = srv.URL
+	return c
+}
+
+// check fails t on a server error, and on an answer other than 200 to a
+// commit or a create: Spark's commits must land the first time. 404s
+// (IF EXISTS / IF NOT EXISTS probes) and 204s (metrics) are expected.
+func (c *sparkCalls) check(t *testing.T) {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if testing.Verbose() {
+		t.Logf("Spark's catalog requests:\n%s", strings.Join(c.lines, "\n"))
+	}
+	commits := 0
+	for _, l := range c.lines {
+		f := strings.Fields(l)
+		method, path, status := f[0], f[1], f[2]
+		isCommit := method == http.MethodPost && !strings.HasSuffix(path, "/metrics") && strings.Contains(path, "/tables")
+		if isCommit {
+			commits++
+		}
+		if status >= "500" || isCommit && status != "200" {
+			t.Errorf("Spark's catalog request %s", l)
+		}
+	}
+	if commits == 0 {
+		t.Errorf("no commits among Spark's catalog requests:\n%s", strings.Join(c.lines, "\n"))
+	}
 }
