@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/tributary-io/tributary/broker/enforce"
 )
 
 type topicConfigDef struct {
@@ -47,7 +49,12 @@ var topicConfigDefs = map[string]topicConfigDef{
 // the client sees with INVALID_CONFIG.
 func validateTopicConfig(name string, value *string) error {
 	if strings.HasPrefix(name, bufstreamPrefix) {
-		return nil
+		// Stored as given, except the keys enforcement reads, which must
+		// make sense (bufstream.validate.mode, …dlq.topic).
+		if value == nil {
+			return nil
+		}
+		return enforce.CheckTopicConfig(name, *value)
 	}
 	d, ok := topicConfigDefs[name]
 	if !ok {
