@@ -8,13 +8,23 @@ package catalog
 // it, so everything there goes too (files of failed commits, orphans).
 // Files outside the warehouse are left alone. A purge that fails halfway
 // is logged, not answered: the table is already gone.
+//
+// In a local warehouse, each deleted file's Hadoop checksum goes with it:
+// Hadoop's local file system, which Spark, Trino and Flink write file://
+// tables with, keeps ".<name>.crc" beside every file it writes. It is no
+// object (keys cannot start with a dot; the local store's List does not
+// show it), so the store cannot delete it; left behind, it would keep
+// every directory of the table.
 
 import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
+	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"time"
 
@@ -44,7 +54,7 @@ func (s *Server) purge(ctx context.Context, id ident, metaLoc string) {
 		if err != nil {
 			continue
 		}
-		if err := s.objects.Delete(ctx, key); err != nil {
+		if err := s.deleteObject(ctx, key); err != nil {
 			failed = errors.Join(failed, err)
 			continue
 		}
@@ -115,13 +125,27 @@ func (s *Server) deletePrefix(ctx context.Context, dir string) (int, error) {
 	var errs error
 	n := 0
 	for _, o := range objs {
-		if err := s.objects.Delete(ctx, o.Key); err != nil {
+		if err := s.deleteObject(ctx, o.Key); err != nil {
 			errs = errors.Join(errs, err)
 			continue
 		}
 		n++
 	}
 	return n, errs
+}
+
+// deleteObject deletes a file of a purged table, in a local warehouse its
+// Hadoop checksum first (so that the store, deleting the file, finds the
+// directory empty and removes it).
+func (s *Server) deleteObject(ctx context.Context, key string) error {
+	if r, ok := s.objects.(rooted); ok && s.wh.scheme == "file" {
+		dir, name := path.Split(key)
+		crc := filepath.Join(r.Root(), filepath.FromSlash(dir), "."+name+".crc")
+		if err := os.Remove(crc); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("delete %s: %w", crc, err)
+		}
+	}
+	return s.objects.Delete(ctx, key)
 }
 
 // objIO is iceberg-go's read-only file IO over the warehouse's object
