@@ -82,6 +82,18 @@ type Catalog struct {
 	// ListenAddress is the host:port it serves on. Empty: 127.0.0.1:8181
 	// when free, as Registry.ListenAddress.
 	ListenAddress string `yaml:"listen_address"`
+	// Clients, when not empty, turn authentication on: every request needs
+	// a bearer token, which /v1/oauth/tokens issues for these OAuth2
+	// client credentials (the client-credentials grant engines use with
+	// credential=id:secret). The node's own ingest uses the first client.
+	// Default: none (no authentication).
+	Clients []CatalogClient `yaml:"clients"`
+}
+
+// CatalogClient is one OAuth2 client of the built-in catalog.
+type CatalogClient struct {
+	ClientID     string     `yaml:"client_id"`
+	ClientSecret DataSource `yaml:"client_secret"`
 }
 
 // Groups configures the consumer-group coordinator.

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -43,6 +44,14 @@ func (c Config) Validate() error {
 	}
 	if c.Catalog.ListenAddress != "" {
 		v.listenAddr("catalog.listen_address", c.Catalog.ListenAddress)
+	}
+	ids := map[string]bool{}
+	for i, cl := range c.Catalog.Clients {
+		key := fmt.Sprintf("catalog.clients[%d]", i)
+		v.check(cl.ClientID != "" && !strings.Contains(cl.ClientID, ":"), key+".client_id", "must be non-empty and hold no colon")
+		v.check(!ids[cl.ClientID], key+".client_id", "%q is listed twice", cl.ClientID)
+		ids[cl.ClientID] = true
+		v.check(!cl.ClientSecret.IsZero(), key+".client_secret", "is required")
 	}
 	c.validateSchemas(&v)
 	return errors.Join(v.errs...)

@@ -22,6 +22,9 @@ import (
 type Catalogs struct {
 	// LocalURL is the built-in catalog's URL, http://host:port.
 	LocalURL string
+	// LocalCredential is "client_id:client_secret" when the built-in
+	// catalog requires authentication (catalog.clients), else "".
+	LocalCredential string
 	// External are the config's iceberg entries.
 	External []config.IcebergCatalog
 
@@ -52,7 +55,11 @@ func (c *Catalogs) dial(ctx context.Context, name string) (icecatalog.Catalog, e
 		if c.LocalURL == "" {
 			return nil, fmt.Errorf("%w: %q: this broker serves no built-in catalog", ErrUnknownCatalog, name)
 		}
-		return icerest.NewCatalog(ctx, name, c.LocalURL)
+		var opts []icerest.Option
+		if c.LocalCredential != "" {
+			opts = append(opts, icerest.WithCredential(c.LocalCredential))
+		}
+		return icerest.NewCatalog(ctx, name, c.LocalURL, opts...)
 	}
 	for _, e := range c.External {
 		if e.Name != name {

@@ -283,13 +283,19 @@ func (n *Node) startIngest() error {
 	if err != nil {
 		return err
 	}
+	var localCred string
+	if clients, err := n.catalogClients(); err != nil {
+		return err
+	} else if len(clients) > 0 {
+		localCred = clients[0][0] + ":" + clients[0][1]
+	}
 	catAddr := n.CatalogAddr()
 	if catAddr == "" {
 		catAddr = config.DefaultCatalogAddr // served by another broker on this host
 	}
 	m, err := ingest.New(ingest.Options{
 		Meta: n.Meta, Reader: n.reader, Holder: n.members.Self().Instance,
-		Catalogs:    &ingest.Catalogs{LocalURL: "http://" + catAddr, External: n.cfg.Iceberg},
+		Catalogs:    &ingest.Catalogs{LocalURL: "http://" + catAddr, LocalCredential: localCred, External: n.cfg.Iceberg},
 		RegistryURL: regURL, RegistryOpts: regOpts, Logger: n.log.With("component", "ingest"),
 	})
 	if err != nil {
@@ -306,6 +312,19 @@ func (n *Node) startIngest() error {
 // housekeeping never sweeps.
 const warehouseSub = "warehouse/"
 
+// catalogClients resolves catalog.clients into (id, secret) pairs.
+func (n *Node) catalogClients() ([][2]string, error) {
+	var out [][2]string
+	for i, c := range n.cfg.Catalog.Clients {
+		sec, err := resolve(c.ClientSecret, fmt.Sprintf("catalog.clients[%d].client_secret", i))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, [2]string{c.ClientID, sec})
+	}
+	return out, nil
+}
+
 // startCatalog serves the built-in Iceberg REST catalog, its warehouse in
 // the node's object store.
 func (n *Node) startCatalog() error {
@@ -317,6 +336,16 @@ func (n *Node) startCatalog() error {
 	}
 	n.closers = append(n.closers, wh.Close)
 	opts := catalog.Options{}
+	clients, err := n.catalogClients()
+	if err != nil {
+		return err
+	}
+	if len(clients) > 0 {
+		opts.Auth.Clients = map[string]string{}
+		for _, c := range clients {
+			opts.Auth.Clients[c[0]] = c[1]
+		}
+	}
 	if c := n.cfg.Data.S3; c != nil {
 		opts.Warehouse = "s3://" + c.Bucket + "/" + c.Prefix + warehouseSub
 		opts.TableConfig = map[string]string{"s3.region": c.Region}
