@@ -403,6 +403,40 @@ func sparkCheckWrites(t *testing.T, res sparkResults, catalogAddr string, decode
 	if ctas := sparkScan(t, catalogAddr, icetable.Identifier{"ns", "spark_made_ctas"}); len(ctas) != decoded {
 		t.Errorf("ctas: iceberg-go reads %d rows, want %d", len(ctas), decoded)
 	}
+	sparkCheckPurge(t, catalogAddr, icetable.Identifier{"ns", "spark_made"})
+}
+
+// sparkCheckPurge purges a table Spark wrote with iceberg-go and checks
+// that nothing of it is left: Spark writes through Hadoop's local file
+// system, which keeps a ".<name>.crc" beside every file.
+func sparkCheckPurge(t *testing.T, catalogAddr string, id icetable.Identifier) {
+	t.Helper()
+	ctx := ctxTimeout(t, 30*time.Second)
+	dir := strings.TrimPrefix(sparkLoad(t, catalogAddr, id).Location(), "file://")
+	var crcs int
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, ".crc") {
+			crcs++
+		}
+		return nil
+	})
+	cat, err := icerest.NewCatalog(ctx, "local", "http://"+catalogAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cat.PurgeTable(ctx, id); err != nil {
+		t.Fatalf("iceberg-go: purge %v: %v", id, err)
+	}
+	var left []string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil {
+			left = append(left, p)
+		}
+		return nil
+	})
+	if len(left) != 0 {
+		t.Errorf("purge of %v (%d Hadoop checksums among its files) left %d paths: %v", id, crcs, len(left), left)
+	}
 }
 
 // sparkNorm turns a value decoded from Spark's JSON into the Go form want
