@@ -366,6 +366,9 @@ func sparkMade() []map[string]any {
 		{"id": int64(5), "name": "five", "ts": us("2024-01-03T05:00:00Z"), "amount": "5",
 			"tags": []any{"e"}, "attrs": map[string]any{},
 			"addr": map[string]any{"city": "Rome", "zip": int32(118)}, "note": "added later"},
+		{"id": int64(6), "name": "six", "ts": us("2024-01-04T06:00:00Z"), "amount": "6",
+			"tags": []any{}, "attrs": map[string]any{"z": int32(6)},
+			"addr": map[string]any{"city": "Oslo", "zip": int32(150)}, "note": "new spec"},
 	}
 }
 
@@ -389,9 +392,17 @@ func sparkCheckWrites(t *testing.T, res sparkResults, catalogAddr string, decode
 	for _, s := range res["made_snapshots"] {
 		ops = append(ops, fmt.Sprint(s["operation"]))
 	}
-	if fmt.Sprint(ops) != "[append append append overwrite overwrite]" {
-		t.Errorf("made: snapshots %v, want three appends, then a delete's and an update's overwrite", ops)
+	if fmt.Sprint(ops) != "[append append append overwrite overwrite append]" {
+		t.Errorf("made: snapshots %v, want three appends, a delete's and an update's overwrite, an append", ops)
 	}
+	rw := res.one(t, "rewrite")
+	if fmt.Sprint(rw["rewritten_data_files_count"]) == "0" || fmt.Sprint(rw["added_data_files_count"]) == "0" {
+		t.Errorf("rewrite_data_files: %v", rw)
+	}
+	if m := res.one(t, "maintained"); fmt.Sprint(m["rows"], "/", m["snapshots"]) != fmt.Sprint(len(want), "/1") {
+		t.Errorf("after rewrite_data_files and expire_snapshots: %v, want %d rows in 1 snapshot", m, len(want))
+	}
+	sparkCheckMadeMetadata(t, sparkLoad(t, catalogAddr, icetable.Identifier{"ns", "spark_made"}).Metadata())
 
 	got := sparkScan(t, catalogAddr, icetable.Identifier{"ns", "spark_made"})
 	if !reflect.DeepEqual(got, want) {
@@ -404,6 +415,25 @@ func sparkCheckWrites(t *testing.T, res sparkResults, catalogAddr string, decode
 		t.Errorf("ctas: iceberg-go reads %d rows, want %d", len(ctas), decoded)
 	}
 	sparkCheckPurge(t, catalogAddr, icetable.Identifier{"ns", "spark_made"})
+}
+
+// sparkCheckMadeMetadata checks, as iceberg-go loads it, what Spark's
+// commits did to the table's metadata besides its rows.
+func sparkCheckMadeMetadata(t *testing.T, meta icetable.Metadata) {
+	t.Helper()
+	cur := meta.CurrentSnapshot()
+	if len(meta.Snapshots()) != 1 || cur == nil || cur.Summary.Operation != icetable.OpReplace {
+		t.Errorf("made: %d snapshots, current %v; want only rewrite_data_files' replace", len(meta.Snapshots()), cur)
+	}
+	if specs, spec := meta.PartitionSpecs(), meta.PartitionSpec(); len(specs) != 2 || spec.NumFields() != 2 || meta.DefaultPartitionSpec() != spec.ID() {
+		t.Errorf("made: partition specs %v, default %v; want days(ts), then days(ts) and bucket(4, id)", specs, spec)
+	}
+	if so := meta.SortOrder(); meta.DefaultSortOrder() == 0 || so.Len() != 1 {
+		t.Errorf("made: sort order %v (default %d), want by id", so, meta.DefaultSortOrder())
+	}
+	if v := meta.Properties()["tributary.check"]; v != "spark" || meta.Version() != 2 || meta.CurrentSchema().ID == 0 {
+		t.Errorf("made: property %q, format %d, schema %d: want spark, 2 and the schema ADD COLUMN made", v, meta.Version(), meta.CurrentSchema().ID)
+	}
 }
 
 // sparkCheckPurge purges a table Spark wrote with iceberg-go and checks
