@@ -29,6 +29,7 @@ import (
 	icetable "github.com/apache/iceberg-go/table"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/tributary-io/tributary/iceberg"
@@ -87,23 +88,34 @@ func TestSpark(t *testing.T) {
 	sparkCheckWrites(t, res, n.CatalogAddr(), len(produced)-3)
 }
 
+// sparkOrderV2 is the Order schema with a field added: ingest evolves the
+// table (a new column, a new schema ID) when records of it arrive.
+var sparkOrderV2 = strings.Replace(icebergOrderProto, "oneof pay {", "string channel = 21;\n  oneof pay {", 1)
+
 // sparkProduce registers the Order schema, creates the orders topic
 // (table shop.orders, committed every 300ms) and produces 30 orders and
-// 3 records that do not decode, as the round trip does.
+// 3 records that do not decode, as the round trip does, then 5 orders of
+// a second version of the schema with a field more.
 func sparkProduce(t *testing.T, n *node.Node) []sparkProduced {
 	t.Helper()
 	id, md := registerOrder(t, n.RegistryAddr(), "orders-value", icebergOrderProto)
 	icebergTopic(t, n.KafkaAddr(), "orders", "shop.orders", 2, 300*time.Millisecond)
 	cl := newClient(t, n.KafkaAddr(), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
-	var all []sparkProduced
-	for i := range 30 {
+	order := func(id int, md protoreflect.MessageDescriptor, i int) sparkProduced {
 		m := richOrder(md, i)
+		if f := md.Fields().ByName("channel"); f != nil {
+			m.Set(f, protoreflect.ValueOfString(fmt.Sprint("web-", i)))
+		}
 		b, _ := proto.Marshal(m)
 		r := &kgo.Record{Topic: "orders", Key: []byte(fmt.Sprint("k", i)), Value: append(wire.Append(nil, id, protobuf.IndexesOf(md)), b...)}
 		if i%5 == 0 {
 			r.Headers = []kgo.RecordHeader{{Key: "trace", Value: []byte(fmt.Sprint(i))}}
 		}
-		all = append(all, sparkProduced{r, m})
+		return sparkProduced{r, m}
+	}
+	var all []sparkProduced
+	for i := range 30 {
+		all = append(all, order(id, md, i))
 	}
 	for _, v := range [][]byte{
 		append(wire.Append(nil, id, protobuf.IndexesOf(md)), 0xff, 0xff, 0xff), // truncated varint
@@ -112,12 +124,22 @@ func sparkProduce(t *testing.T, n *node.Node) []sparkProduced {
 	} {
 		all = append(all, sparkProduced{&kgo.Record{Topic: "orders", Value: v}, nil})
 	}
-	for _, s := range all {
-		if err := cl.ProduceSync(ctxTimeout(t, 10*time.Second), s.rec).FirstErr(); err != nil {
-			t.Fatal(err)
+	produce := func(ps []sparkProduced) {
+		for _, s := range ps {
+			if err := cl.ProduceSync(ctxTimeout(t, 10*time.Second), s.rec).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
-	return all
+	produce(all)
+	waitRows(t, n.CatalogAddr(), icetable.Identifier{"shop", "orders"}, len(all), 30*time.Second)
+	id2, md2 := registerOrder(t, n.RegistryAddr(), "orders-value", sparkOrderV2)
+	var v2 []sparkProduced
+	for i := 30; i < 35; i++ {
+		v2 = append(v2, order(id2, md2, i))
+	}
+	produce(v2)
+	return append(all, v2...)
 }
 
 // sparkBuild compiles interop/spark into a temporary directory and
