@@ -40,17 +40,21 @@ import (
 
 // Apache Spark 3.5 with Iceberg's Spark runtime (interop/spark) against
 // the built-in catalog, configured as README.md tells users: it reads the
-// table ingest wrote from Protobuf records produced here (whole rows,
-// nested columns, filters, metadata tables) and each answer is compared
-// with what was produced; then Spark creates and commits to tables of its
-// own (inserts, a schema change, a copy-on-write delete and update, a
-// CREATE TABLE AS SELECT), which iceberg-go reads back through the
-// catalog. The Java program only prints; the judging is here.
+// table ingest wrote from Protobuf records produced here, over two schema
+// versions (whole rows, nested columns, filters, metadata tables), and
+// each answer is compared with what was produced; then Spark creates and
+// commits to tables of its own (inserts, a new column, a copy-on-write
+// delete and update, properties, a sort order, a second partition spec,
+// compaction and snapshot expiry, a CREATE TABLE AS SELECT), which
+// iceberg-go reads back through the catalog and finally purges. Spark
+// talks to the catalog through a recording proxy: every commit must land
+// the first time. The Java program only prints; the judging is here.
 //
 // Maven builds it into a temporary directory, offline when ~/.m2 already
 // holds everything (a cold ~/.m2 downloads about 290 MB: .ci/run fetches
-// it ahead). TRIBUTARY_SPARK_LOG=info (or debug) sets Spark's and
-// Iceberg's log level; the output is logged with -v or on failure.
+// it ahead). It skips without mvn or java, unless CI is set.
+// TRIBUTARY_SPARK_LOG=info (or debug) sets Spark's and Iceberg's log
+// level; the output is logged with -v or on failure.
 
 // sparkProduced is one produced record and the message in it (nil for
 // the records that do not decode).
