@@ -62,6 +62,7 @@ func TestIcebergExactlyOnceKill9(t *testing.T) {
 		{"random", func() string { return randomPause(rng, 700*time.Millisecond) }},
 	}
 	snaps := 0
+	atKill := make([]map[string]bool, len(kills)) // the data files on disk once each kill is done
 	for i, k := range kills {
 		// The pipeline runs and has committed since the (re)start.
 		snaps = waitSnapshots(t, a.Catalog, ident, snaps, 20*time.Second)
@@ -74,6 +75,7 @@ func TestIcebergExactlyOnceKill9(t *testing.T) {
 			t.Fatalf("kill: %v", err)
 		}
 		p.waitExit(t, 10*time.Second)
+		atKill[i] = dataFiles(t, warehouse)
 		t.Logf("kill %d (%s: %s) with %d acknowledged", i, k.name, filepath.Base(saw), ackedAt)
 		p = startIcebergProc(t, bin, dir, a)
 	}
@@ -95,10 +97,17 @@ func TestIcebergExactlyOnceKill9(t *testing.T) {
 
 	tbl := loadTable(t, a.Catalog, ident)
 	inTable, onDisk := tableFiles(t, tbl), dataFiles(t, warehouse)
-	orphans := 0
+	orphans, cut := 0, make([]int, len(kills))
 	for f := range onDisk {
-		if !inTable[f] {
-			orphans++
+		if inTable[f] {
+			continue
+		}
+		orphans++
+		for i := range kills {
+			if atKill[i][f] { // written before kill i, after kill i-1
+				cut[i]++
+				break
+			}
 		}
 	}
 	for f := range inTable {
@@ -113,8 +122,8 @@ func TestIcebergExactlyOnceKill9(t *testing.T) {
 	if len(st) != 1 || !st[0].HoldsLease || st[0].LagRecords != 0 || fmt.Sprint(st[0].Committed) != fmt.Sprint(hwm) {
 		t.Errorf("/-/tables after the run: %+v, want the log's end %v and no lag", st, hwm)
 	}
-	t.Logf("%d kills: %d records acknowledged, %d rows in %d snapshots, no duplicate; %d data files of cut commits left outside the table",
-		len(kills), n, rows, len(tbl.Metadata().Snapshots()), orphans)
+	t.Logf("%d kills: %d records acknowledged, %d rows in %d snapshots, no duplicate; %d data files of cut commits left outside the table (by kill: %v)",
+		len(kills), n, rows, len(tbl.Metadata().Snapshots()), orphans, cut)
 }
 
 // randomPause sleeps up to max and says for how long.
