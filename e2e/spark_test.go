@@ -32,6 +32,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
 
+	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/iceberg"
 	"github.com/tributary-io/tributary/internal/node"
 	"github.com/tributary-io/tributary/schema/protobuf"
@@ -46,9 +47,10 @@ import (
 // commits to tables of its own (inserts, a new column, a copy-on-write
 // delete and update, properties, a sort order, a second partition spec,
 // compaction and snapshot expiry, a CREATE TABLE AS SELECT), which
-// iceberg-go reads back through the catalog and finally purges. Spark
-// talks to the catalog through a recording proxy: every commit must land
-// the first time. The Java program only prints; the judging is here.
+// iceberg-go reads back through the catalog and finally purges. The
+// catalog has authentication on (catalog.clients; Spark and iceberg-go
+// use OAuth2 client credentials), and Spark talks to it through a
+// recording proxy: every commit must land the first time. The Java program only prints; the judging is here.
 //
 // Maven builds it into a temporary directory, offline when ~/.m2 already
 // holds everything (a cold ~/.m2 downloads about 290 MB: .ci/run fetches
@@ -70,9 +72,11 @@ func TestSpark(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := ctxTimeout(t, 10*time.Minute)
-	n := startNode(t, testConfig(t, t.TempDir()), node.Hooks{})
+	cfg := testConfig(t, t.TempDir())
+	cfg.Catalog.Clients = []config.CatalogClient{{ClientID: "spark", ClientSecret: config.InlineSource("s3cret")}}
+	n := startNode(t, cfg, node.Hooks{})
 	produced := sparkProduce(t, n)
-	waitRows(t, n.CatalogAddr(), icetable.Identifier{"shop", "orders"}, len(produced), 30*time.Second)
+	sparkWaitRecords(t, n.CatalogAddr(), icetable.Identifier{"shop", "orders"}, len(produced))
 
 	classpath := sparkBuild(t, ctx, mvn, project)
 	args := []string{"@" + filepath.Join(project, "jvm.options"), "-cp", classpath}
@@ -80,7 +84,7 @@ func TestSpark(t *testing.T) {
 		args = append(args, "-Dtributary.log.level="+lvl)
 	}
 	calls := sparkRecordCalls(t, n.CatalogAddr())
-	args = append(args, "io.tributary.interop.SparkCheck", "--catalog", calls.url,
+	args = append(args, "io.tributary.interop.SparkCheck", "--catalog", calls.url, "--credential", sparkCredential,
 		"--read", "shop.orders", "--write", "ns.spark_made")
 	cmd := exec.CommandContext(ctx, java, args...)
 	cmd.Env = append(os.Environ(), "SPARK_LOCAL_IP=127.0.0.1") // the address Spark binds, without a lookup of the host name
@@ -136,7 +140,7 @@ func sparkProduce(t *testing.T, n *node.Node) []sparkProduced {
 		}
 	}
 	produce(all)
-	waitRows(t, n.CatalogAddr(), icetable.Identifier{"shop", "orders"}, len(all), 30*time.Second)
+	sparkWaitRecords(t, n.CatalogAddr(), icetable.Identifier{"shop", "orders"}, len(all))
 	id2, md2 := registerOrder(t, n.RegistryAddr(), "orders-value", sparkOrderV2)
 	var v2 []sparkProduced
 	for i := 30; i < 35; i++ {
@@ -476,11 +480,7 @@ func sparkCheckPurge(t *testing.T, catalogAddr string, id icetable.Identifier) {
 		}
 		return nil
 	})
-	cat, err := icerest.NewCatalog(ctx, "local", "http://"+catalogAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cat.PurgeTable(ctx, id); err != nil {
+	if err := sparkCatalog(t, ctx, catalogAddr).PurgeTable(ctx, id); err != nil {
 		t.Fatalf("iceberg-go: purge %v: %v", id, err)
 	}
 	var left []string
@@ -566,15 +566,44 @@ func sparkMicros(v any) int64 {
 	return ts.UnixMicro()
 }
 
+// sparkCredential is the catalog's OAuth2 client in TestSpark: Spark,
+// iceberg-go and the node's ingest all authenticate with it.
+const sparkCredential = "spark:s3cret"
+
+// sparkCatalog is iceberg-go's client of the built-in catalog.
+func sparkCatalog(t *testing.T, ctx context.Context, catalogAddr string) *icerest.Catalog {
+	t.Helper()
+	cat, err := icerest.NewCatalog(ctx, "local", "http://"+catalogAddr, icerest.WithCredential(sparkCredential))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat
+}
+
+// sparkWaitRecords waits until the table's current snapshot holds n
+// records.
+func sparkWaitRecords(t *testing.T, catalogAddr string, id icetable.Identifier, n int) {
+	t.Helper()
+	ctx := ctxTimeout(t, 30*time.Second)
+	cat := sparkCatalog(t, ctx, catalogAddr)
+	got := "no table"
+	for ctx.Err() == nil {
+		if tbl, err := cat.LoadTable(ctx, id); err == nil && tbl.CurrentSnapshot() != nil {
+			got = tbl.CurrentSnapshot().Summary.Properties["total-records"]
+			if got == fmt.Sprint(n) {
+				return
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("%v: %s records after 30s, want %d", id, got, n)
+}
+
 // sparkLoad loads a table through the built-in catalog with iceberg-go.
 func sparkLoad(t *testing.T, catalogAddr string, id icetable.Identifier) *icetable.Table {
 	t.Helper()
 	ctx := ctxTimeout(t, 30*time.Second)
-	cat, err := icerest.NewCatalog(ctx, "local", "http://"+catalogAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tbl, err := cat.LoadTable(ctx, id)
+	tbl, err := sparkCatalog(t, ctx, catalogAddr).LoadTable(ctx, id)
 	if err != nil {
 		t.Fatalf("iceberg-go: load %v: %v", id, err)
 	}

@@ -25,8 +25,8 @@ import org.apache.spark.sql.SparkSession;
  * and exits 1.
  *
  * <pre>
- *   SparkCheck --catalog http://127.0.0.1:8181 [--warehouse tributary] [--read shop.orders]
- *              [--write ns.spark_made]
+ *   SparkCheck --catalog http://127.0.0.1:8181 [--warehouse tributary] [--credential id:secret]
+ *              [--read shop.orders] [--write ns.spark_made]
  * </pre>
  */
 public final class SparkCheck {
@@ -62,7 +62,8 @@ public final class SparkCheck {
     opts.put("--warehouse", "tributary");
     for (int i = 0; i < args.length; i += 2) {
       if (!args[i].startsWith("--") || i + 1 >= args.length) {
-        throw new IllegalArgumentException("usage: SparkCheck --catalog URL [--warehouse NAME] [--read NS.TABLE] [--write NS.TABLE]");
+        throw new IllegalArgumentException(
+            "usage: SparkCheck --catalog URL [--warehouse NAME] [--credential ID:SECRET] [--read NS.TABLE] [--write NS.TABLE]");
       }
       opts.put(args[i], args[i + 1]);
     }
@@ -74,7 +75,7 @@ public final class SparkCheck {
 
   static void run(Map<String, String> opts) {
     long start = System.nanoTime();
-    SparkSession spark = session(opts.get("--catalog"), opts.get("--warehouse"));
+    SparkSession spark = session(opts.get("--catalog"), opts.get("--warehouse"), opts.get("--credential"));
     System.err.printf("spark session: %.1fs%n", (System.nanoTime() - start) / 1e9);
     try {
       if (opts.containsKey("--read")) {
@@ -92,11 +93,19 @@ public final class SparkCheck {
   /**
    * A local session with one core, no UI and no Hive, and Tributary's catalog as the Iceberg REST
    * catalog "tributary". The catalog's file IO is left to Iceberg's default (ResolvingFileIO:
-   * Hadoop's local file system for file:// warehouses, S3FileIO for s3://).
+   * Hadoop's local file system for file:// warehouses, S3FileIO for s3://). With a credential
+   * (a catalog with catalog.clients), the client exchanges it for a token at the catalog's
+   * /v1/oauth/tokens (OAuth2 client credentials).
    */
-  static SparkSession session(String uri, String warehouse) {
+  static SparkSession session(String uri, String warehouse, String credential) {
     String c = "spark.sql.catalog." + CATALOG;
-    return SparkSession.builder()
+    SparkSession.Builder b = SparkSession.builder();
+    if (credential != null) {
+      b.config(c + ".credential", credential)
+          .config(c + ".rest.auth.type", "oauth2")
+          .config(c + ".oauth2-server-uri", uri + "/v1/oauth/tokens");
+    }
+    return b
         .master("local[1]")
         .appName("tributary-spark-check")
         .config("spark.ui.enabled", "false")
