@@ -53,10 +53,15 @@ func (c *Converter) Append(b []byte) error {
 	c.json.Reset()
 	f := c.frame(c.root)
 	if err := c.parse(c.root, f, b); err != nil {
+		// A parse cut short may leave a value in a slot it never marked
+		// set (frame() skips clearing unset slots): clear every pooled
+		// frame, or the next row could emit the failed record's bytes.
+		c.root.scrub()
 		return err
 	}
 	if c.root.final {
 		if err := c.finish(c.root, f); err != nil {
+			c.root.scrub()
 			return err
 		}
 	}
