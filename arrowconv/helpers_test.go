@@ -25,10 +25,13 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/dynamicpb"
+
+	"github.com/tributary-io/tributary/internal/benchpb"
 )
 
-// testProtos are the .proto files under testdata, compiled once with
-// protocompile (no generated code).
+// testProtos are the .proto files under testdata, and the benchmarks'
+// bench.proto (internal/benchpb.Source), compiled once with protocompile
+// (no generated code).
 var testProtos = sync.OnceValues(func() (*protoregistry.Files, error) {
 	names, err := filepath.Glob("testdata/*.proto")
 	if err != nil {
@@ -37,8 +40,14 @@ var testProtos = sync.OnceValues(func() (*protoregistry.Files, error) {
 	for i := range names {
 		names[i] = filepath.Base(names[i])
 	}
+	names = append(names, benchProto)
 	comp := protocompile.Compiler{Resolver: protocompile.WithStandardImports(&protocompile.SourceResolver{
-		Accessor: func(path string) (io.ReadCloser, error) { return os.Open(filepath.Join("testdata", path)) },
+		Accessor: func(path string) (io.ReadCloser, error) {
+			if path == benchProto {
+				return io.NopCloser(strings.NewReader(benchpb.Source)), nil
+			}
+			return os.Open(filepath.Join("testdata", path))
+		},
 	})}
 	files, err := comp.Compile(context.Background(), names...)
 	if err != nil {
@@ -65,6 +74,9 @@ var testProtos = sync.OnceValues(func() (*protoregistry.Files, error) {
 	}
 	return reg, nil
 })
+
+// benchProto is the path bench.proto is compiled under.
+const benchProto = "tributary/bench/v1/bench.proto"
 
 // testMD returns the descriptor of a test message by full name.
 func testMD(t testing.TB, name string) protoreflect.MessageDescriptor {

@@ -121,7 +121,7 @@ func TestSchemaMetadata(t *testing.T) {
 // TestSchemaIsIceberg: every schema converts with iceberg-go's own
 // Arrow → Iceberg conversion to the documented Iceberg types.
 func TestSchemaIsIceberg(t *testing.T) {
-	for _, msg := range []string{"arrowconv.test.Everything", "arrowconv.test2.P2", "arrowconv.ed.E", "arrowconv.bench.v1.Order"} {
+	for _, msg := range []string{"arrowconv.test.Everything", "arrowconv.test2.P2", "arrowconv.ed.E", "tributary.bench.v1.Order"} {
 		sc, err := Schema(testMD(t, msg), Options{})
 		if err != nil {
 			t.Fatal(err)

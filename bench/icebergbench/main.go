@@ -2,7 +2,7 @@
 // the figures:
 //
 //   - Throughput per core of decode → Arrow → Parquet on a realistic
-//     message (order.proto: about 20 fields, nested, 300–500 bytes),
+//     message (bench.proto: about 20 fields, nested, 300–500 bytes),
 //     beside proto.Unmarshal of generated code on the same bytes (the
 //     ceiling to approach): records and MB per CPU-second of arrowconv
 //     alone, of arrowconv with pqarrow writing zstd Parquet, and of
@@ -37,8 +37,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/sr"
 
-	"github.com/tributary-io/tributary/bench/icebergbench/internal/orderpb"
 	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/internal/benchpb"
 	"github.com/tributary-io/tributary/internal/node"
 	"github.com/tributary-io/tributary/schema/protobuf"
 	"github.com/tributary-io/tributary/schema/wire"
@@ -137,7 +137,7 @@ func startNode(dir string) (*node.Node, error) {
 	return node.Start(cfg, log, node.Hooks{})
 }
 
-// orderValues registers order.proto with the node's registry and returns
+// orderValues registers bench.proto with the node's registry and returns
 // its id and the value of record i: order i (cycling) in the Confluent
 // envelope.
 func orderValues(ctx context.Context, registryAddr string) (int, func(int) []byte, error) {
@@ -145,12 +145,12 @@ func orderValues(ctx context.Context, registryAddr string) (int, func(int) []byt
 	if err != nil {
 		return 0, nil, err
 	}
-	ss, err := cl.CreateSchema(ctx, "orders-value", sr.Schema{Schema: orderpb.Source, Type: sr.TypeProtobuf})
+	ss, err := cl.CreateSchema(ctx, "orders-value", sr.Schema{Schema: benchpb.Source, Type: sr.TypeProtobuf})
 	if err != nil {
-		return 0, nil, fmt.Errorf("register order.proto: %w", err)
+		return 0, nil, fmt.Errorf("register bench.proto: %w", err)
 	}
-	recs, _ := orders(32768)
-	prefix := wire.Append(nil, ss.ID, protobuf.IndexesOf((&orderpb.Order{}).ProtoReflect().Descriptor()))
+	recs, _ := benchpb.Orders(32768)
+	prefix := wire.Append(nil, ss.ID, protobuf.IndexesOf((&benchpb.Order{}).ProtoReflect().Descriptor()))
 	return ss.ID, func(i int) []byte {
 		return append(append([]byte(nil), prefix...), recs[i%len(recs)]...)
 	}, nil

@@ -18,8 +18,8 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/tributary-io/tributary/arrowconv"
-	"github.com/tributary-io/tributary/bench/icebergbench/internal/orderpb"
 	"github.com/tributary-io/tributary/iceberg"
+	"github.com/tributary-io/tributary/internal/benchpb"
 	"github.com/tributary-io/tributary/schema/protobuf"
 	"github.com/tributary-io/tributary/schema/wire"
 )
@@ -75,9 +75,9 @@ func (s stage) run(d time.Duration) (stageResult, error) {
 // code (the ceiling) and the conversion stages on the same bytes, and
 // prints records and bytes per CPU-second.
 func throughput(ctx context.Context, o options, catalogAddr string) error {
-	recs, mean := orders(32768)
-	md := (&orderpb.Order{}).ProtoReflect().Descriptor()
-	fmt.Printf("decode → Arrow → Parquet: %d distinct orders (order.proto: 20 fields, nested, a list, a map, a oneof), %d bytes mean; one goroutine, %v per stage; GOMAXPROCS %d\n",
+	recs, mean := benchpb.Orders(32768)
+	md := (&benchpb.Order{}).ProtoReflect().Descriptor()
+	fmt.Printf("decode → Arrow → Parquet: %d distinct orders (bench.proto: 20 fields, nested, a list, a map, a oneof), %d bytes mean; one goroutine, %v per stage; GOMAXPROCS %d\n",
 		len(recs), mean, o.stageTime, runtime.GOMAXPROCS(0))
 
 	stages := []func() (stage, error){
@@ -124,7 +124,7 @@ func printThroughput(rs []stageResult, mean int) {
 }
 
 func unmarshalStage(recs [][]byte) stage {
-	var m orderpb.Order
+	var m benchpb.Order
 	return stage{name: "proto.Unmarshal into generated code (the ceiling)", step: func(i int) error {
 		m.Reset()
 		return proto.Unmarshal(recs[i%len(recs)], &m)

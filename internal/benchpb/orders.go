@@ -1,4 +1,4 @@
-package main
+package benchpb
 
 import (
 	"fmt"
@@ -7,15 +7,12 @@ import (
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
-
-	"github.com/tributary-io/tributary/bench/icebergbench/internal/orderpb"
 )
 
-// orders returns n distinct, realistic orders (order.proto: 20 fields,
+// Orders returns n distinct, realistic orders (bench.proto: 20 fields,
 // nested messages, a list of line items, a map, a oneof), marshaled, and
-// their mean size: the same records, from the same seed, as arrowconv's
-// benchmarks.
-func orders(n int) ([][]byte, int) {
+// their mean size: the same records, from the same seed, every time.
+func Orders(n int) ([][]byte, int) {
 	r := rand.New(rand.NewPCG(1, 2))
 	word := func(min, max int) string {
 		b := make([]byte, min+r.IntN(max-min+1))
@@ -27,13 +24,13 @@ func orders(n int) ([][]byte, int) {
 	var out [][]byte
 	total := 0
 	for i := range n {
-		o := &orderpb.Order{
+		o := &Order{
 			OrderId:    fmt.Sprintf("%08x-%04x-%04x-%04x-%012x", r.Uint32(), r.Uint32()&0xffff, r.Uint32()&0xffff, r.Uint32()&0xffff, r.Uint64()&0xffffffffffff),
 			CustomerId: fmt.Sprintf("cus_%d", r.IntN(1_000_000)),
 			CreatedAt:  timestamppb.New(time.Unix(1_700_000_000+int64(i)*37, int64(r.IntN(1e9)))),
-			Status:     orderpb.OrderStatus(1 + r.IntN(3)),
-			Total:      &orderpb.Money{CurrencyCode: "EUR", Units: int64(r.IntN(2000)), Nanos: int32(r.IntN(1e9))},
-			ShippingAddress: &orderpb.Address{
+			Status:     OrderStatus(1 + r.IntN(3)),
+			Total:      &Money{CurrencyCode: "EUR", Units: int64(r.IntN(2000)), Nanos: int32(r.IntN(1e9))},
+			ShippingAddress: &Address{
 				Line1: fmt.Sprintf("%d %s Street", 1+r.IntN(300), word(5, 10)), City: word(4, 12),
 				Region: word(2, 8), PostalCode: fmt.Sprintf("%05d", r.IntN(100000)), Country: "FR",
 			},
@@ -52,14 +49,14 @@ func orders(n int) ([][]byte, int) {
 			o.CouponCode = proto.String(word(6, 10))
 		}
 		if r.IntN(3) == 0 {
-			o.Payment = &orderpb.Order_WalletId{WalletId: word(12, 16)}
+			o.Payment = &Order_WalletId{WalletId: word(12, 16)}
 		} else {
-			o.Payment = &orderpb.Order_Card{Card: &orderpb.Card{Brand: "visa", Last4: fmt.Sprintf("%04d", r.IntN(10000)), ExpMonth: int32(1 + r.IntN(12)), ExpYear: int32(2026 + r.IntN(6))}}
+			o.Payment = &Order_Card{Card: &Card{Brand: "visa", Last4: fmt.Sprintf("%04d", r.IntN(10000)), ExpMonth: int32(1 + r.IntN(12)), ExpYear: int32(2026 + r.IntN(6))}}
 		}
 		for range 2 + r.IntN(2) {
-			o.LineItems = append(o.LineItems, &orderpb.LineItem{
+			o.LineItems = append(o.LineItems, &LineItem{
 				Sku: fmt.Sprintf("SKU-%06d", r.IntN(1_000_000)), Name: word(8, 20), Quantity: uint32(1 + r.IntN(3)),
-				UnitPrice:  &orderpb.Money{CurrencyCode: "EUR", Units: int64(r.IntN(500)), Nanos: int32(r.IntN(1e9))},
+				UnitPrice:  &Money{CurrencyCode: "EUR", Units: int64(r.IntN(500)), Nanos: int32(r.IntN(1e9))},
 				Categories: []string{word(4, 10), word(4, 10)},
 			})
 		}

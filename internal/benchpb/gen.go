@@ -1,12 +1,12 @@
 //go:build ignore
 
-// gen writes bench.pb.go, the generated Go code for ../../testdata/bench.proto
-// that BenchmarkProtoUnmarshal uses as the baseline. There is no protoc
+// gen writes bench.pb.go, the generated Go code for bench.proto that the
+// benchmarks unmarshal as the baseline. There is no protoc
 // on the build machines, so it compiles the file with protocompile and
 // runs protoc-gen-go's generator (internal_gengo, importable by design)
 // as a library on the result.
 //
-//	go generate ./arrowconv/internal/benchpb
+//	go generate ./internal/benchpb
 package main
 
 import (
@@ -28,7 +28,7 @@ import (
 
 // name is the file's path in the protobuf registry: distinct from other
 // bench.proto files a binary might link.
-const name = "tributary/arrowconv/bench/v1/bench.proto"
+const name = "tributary/bench/v1/bench.proto"
 
 func main() {
 	comp := protocompile.Compiler{Resolver: protocompile.WithStandardImports(&protocompile.SourceResolver{
@@ -36,7 +36,7 @@ func main() {
 			if path == name {
 				path = "bench.proto"
 			}
-			return os.Open(filepath.Join("..", "..", "testdata", path))
+			return os.Open(path)
 		},
 	})}
 	files, err := comp.Compile(context.Background(), name)

@@ -2,9 +2,9 @@
 // versions:
 // 	protoc-gen-go v1.36.12
 // 	protoc        (unknown)
-// source: tributary/icebergbench/v1/order.proto
+// source: tributary/bench/v1/bench.proto
 
-package orderpb
+package benchpb
 
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
@@ -58,11 +58,11 @@ func (x OrderStatus) String() string {
 }
 
 func (OrderStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_tributary_icebergbench_v1_order_proto_enumTypes[0].Descriptor()
+	return file_tributary_bench_v1_bench_proto_enumTypes[0].Descriptor()
 }
 
 func (OrderStatus) Type() protoreflect.EnumType {
-	return &file_tributary_icebergbench_v1_order_proto_enumTypes[0]
+	return &file_tributary_bench_v1_bench_proto_enumTypes[0]
 }
 
 func (x OrderStatus) Number() protoreflect.EnumNumber {
@@ -71,7 +71,7 @@ func (x OrderStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use OrderStatus.Descriptor instead.
 func (OrderStatus) EnumDescriptor() ([]byte, []int) {
-	return file_tributary_icebergbench_v1_order_proto_rawDescGZIP(), []int{0}
+	return file_tributary_bench_v1_bench_proto_rawDescGZIP(), []int{0}
 }
 
 type Money struct {
@@ -85,7 +85,7 @@ type Money struct {
 
 func (x *Money) Reset() {
 	*x = Money{}
-	mi := &file_tributary_icebergbench_v1_order_proto_msgTypes[0]
+	mi := &file_tributary_bench_v1_bench_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -97,7 +97,7 @@ func (x *Money) String() string {
 func (*Money) ProtoMessage() {}
 
 func (x *Money) ProtoReflect() protoreflect.Message {
-	mi := &file_tributary_icebergbench_v1_order_proto_msgTypes[0]
+	mi := &file_tributary_bench_v1_bench_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -110,7 +110,7 @@ func (x *Money) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Money.ProtoReflect.Descriptor instead.
 func (*Money) Descriptor() ([]byte, []int) {
-	return file_tributary_icebergbench_v1_order_proto_rawDescGZIP(), []int{0}
+	return file_tributary_bench_v1_bench_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *Money) GetCurrencyCode() string {
@@ -148,7 +148,7 @@ type Address struct {
 
 func (x *Address) Reset() {
 	*x = Address{}
-	mi := &file_tributary_icebergbench_v1_order_proto_msgTypes[1]
+	mi := &file_tributary_bench_v1_bench_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -160,7 +160,7 @@ func (x *Address) String() string {
 func (*Address) ProtoMessage() {}
 
 func (x *Address) ProtoReflect() protoreflect.Message {
-	mi := &file_tributary_icebergbench_v1_order_proto_msgTypes[1]
+	mi := &file_tributary_bench_v1_bench_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -173,7 +173,7 @@ func (x *Address) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Address.ProtoReflect.Descriptor instead.
 func (*Address) Descriptor() ([]byte, []int) {
-	return file_tributary_icebergbench_v1_order_proto_rawDescGZIP(), []int{1}
+	return file_tributary_bench_v1_bench_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *Address) GetLine1() string {
@@ -231,7 +231,7 @@ type LineItem struct {
 
 func (x *LineItem) Reset() {
 	*x = LineItem{}
-	mi := &file_tributary_icebergbench_v1_order_proto_msgTypes[2]
+	mi := &file_tributary_bench_v1_bench_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -243,7 +243,7 @@ func (x *LineItem) String() string {
 func (*LineItem) ProtoMessage() {}
 
 func (x *LineItem) ProtoReflect() protoreflect.Message {
-	mi := &file_tributary_icebergbench_v1_order_proto_msgTypes[2]
+	mi := &file_tributary_bench_v1_bench_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -256,7 +256,7 @@ func (x *LineItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LineItem.ProtoReflect.Descriptor instead.
 func (*LineItem) Descriptor() ([]byte, []int) {
-	return file_tributary_icebergbench_v1_order_proto_rawDescGZIP(), []int{2}
+	return file_tributary_bench_v1_bench_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *LineItem) GetSku() string {
@@ -306,7 +306,7 @@ type Card struct {
 
 func (x *Card) Reset() {
 	*x = Card{}
-	mi := &file_tributary_icebergbench_v1_order_proto_msgTypes[3]
+	mi := &file_tributary_bench_v1_bench_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -318,7 +318,7 @@ func (x *Card) String() string {
 func (*Card) ProtoMessage() {}
 
 func (x *Card) ProtoReflect() protoreflect.Message {
-	mi := &file_tributary_icebergbench_v1_order_proto_msgTypes[3]
+	mi := &file_tributary_bench_v1_bench_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -331,7 +331,7 @@ func (x *Card) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Card.ProtoReflect.Descriptor instead.
 func (*Card) Descriptor() ([]byte, []int) {
-	return file_tributary_icebergbench_v1_order_proto_rawDescGZIP(), []int{3}
+	return file_tributary_bench_v1_bench_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Card) GetBrand() string {
@@ -367,7 +367,7 @@ type Order struct {
 	OrderId         string                 `protobuf:"bytes,1,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
 	CustomerId      string                 `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
 	CreatedAt       *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
-	Status          OrderStatus            `protobuf:"varint,4,opt,name=status,proto3,enum=tributary.icebergbench.v1.OrderStatus" json:"status,omitempty"`
+	Status          OrderStatus            `protobuf:"varint,4,opt,name=status,proto3,enum=tributary.bench.v1.OrderStatus" json:"status,omitempty"`
 	Total           *Money                 `protobuf:"bytes,5,opt,name=total,proto3" json:"total,omitempty"`
 	LineItems       []*LineItem            `protobuf:"bytes,6,rep,name=line_items,json=lineItems,proto3" json:"line_items,omitempty"`
 	ShippingAddress *Address               `protobuf:"bytes,7,opt,name=shipping_address,json=shippingAddress,proto3" json:"shipping_address,omitempty"`
@@ -393,7 +393,7 @@ type Order struct {
 
 func (x *Order) Reset() {
 	*x = Order{}
-	mi := &file_tributary_icebergbench_v1_order_proto_msgTypes[4]
+	mi := &file_tributary_bench_v1_bench_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -405,7 +405,7 @@ func (x *Order) String() string {
 func (*Order) ProtoMessage() {}
 
 func (x *Order) ProtoReflect() protoreflect.Message {
-	mi := &file_tributary_icebergbench_v1_order_proto_msgTypes[4]
+	mi := &file_tributary_bench_v1_bench_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -418,7 +418,7 @@ func (x *Order) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Order.ProtoReflect.Descriptor instead.
 func (*Order) Descriptor() ([]byte, []int) {
-	return file_tributary_icebergbench_v1_order_proto_rawDescGZIP(), []int{4}
+	return file_tributary_bench_v1_bench_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Order) GetOrderId() string {
@@ -588,11 +588,11 @@ func (*Order_Card) isOrder_Payment() {}
 
 func (*Order_WalletId) isOrder_Payment() {}
 
-var File_tributary_icebergbench_v1_order_proto protoreflect.FileDescriptor
+var File_tributary_bench_v1_bench_proto protoreflect.FileDescriptor
 
-const file_tributary_icebergbench_v1_order_proto_rawDesc = "" +
+const file_tributary_bench_v1_bench_proto_rawDesc = "" +
 	"\n" +
-	"%tributary/icebergbench/v1/order.proto\x12\x19tributary.icebergbench.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"X\n" +
+	"\x1etributary/bench/v1/bench.proto\x12\x12tributary.bench.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"X\n" +
 	"\x05Money\x12#\n" +
 	"\rcurrency_code\x18\x01 \x01(\tR\fcurrencyCode\x12\x14\n" +
 	"\x05units\x18\x02 \x01(\x03R\x05units\x12\x14\n" +
@@ -604,13 +604,13 @@ const file_tributary_icebergbench_v1_order_proto_rawDesc = "" +
 	"\x06region\x18\x04 \x01(\tR\x06region\x12\x1f\n" +
 	"\vpostal_code\x18\x05 \x01(\tR\n" +
 	"postalCode\x12\x18\n" +
-	"\acountry\x18\x06 \x01(\tR\acountry\"\xad\x01\n" +
+	"\acountry\x18\x06 \x01(\tR\acountry\"\xa6\x01\n" +
 	"\bLineItem\x12\x10\n" +
 	"\x03sku\x18\x01 \x01(\tR\x03sku\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
-	"\bquantity\x18\x03 \x01(\rR\bquantity\x12?\n" +
+	"\bquantity\x18\x03 \x01(\rR\bquantity\x128\n" +
 	"\n" +
-	"unit_price\x18\x04 \x01(\v2 .tributary.icebergbench.v1.MoneyR\tunitPrice\x12\x1e\n" +
+	"unit_price\x18\x04 \x01(\v2\x19.tributary.bench.v1.MoneyR\tunitPrice\x12\x1e\n" +
 	"\n" +
 	"categories\x18\x05 \x03(\tR\n" +
 	"categories\"j\n" +
@@ -618,20 +618,20 @@ const file_tributary_icebergbench_v1_order_proto_rawDesc = "" +
 	"\x05brand\x18\x01 \x01(\tR\x05brand\x12\x14\n" +
 	"\x05last4\x18\x02 \x01(\tR\x05last4\x12\x1b\n" +
 	"\texp_month\x18\x03 \x01(\x05R\bexpMonth\x12\x19\n" +
-	"\bexp_year\x18\x04 \x01(\x05R\aexpYear\"\xbe\a\n" +
+	"\bexp_year\x18\x04 \x01(\x05R\aexpYear\"\x94\a\n" +
 	"\x05Order\x12\x19\n" +
 	"\border_id\x18\x01 \x01(\tR\aorderId\x12\x1f\n" +
 	"\vcustomer_id\x18\x02 \x01(\tR\n" +
 	"customerId\x129\n" +
 	"\n" +
-	"created_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12>\n" +
-	"\x06status\x18\x04 \x01(\x0e2&.tributary.icebergbench.v1.OrderStatusR\x06status\x126\n" +
-	"\x05total\x18\x05 \x01(\v2 .tributary.icebergbench.v1.MoneyR\x05total\x12B\n" +
+	"created_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x127\n" +
+	"\x06status\x18\x04 \x01(\x0e2\x1f.tributary.bench.v1.OrderStatusR\x06status\x12/\n" +
+	"\x05total\x18\x05 \x01(\v2\x19.tributary.bench.v1.MoneyR\x05total\x12;\n" +
 	"\n" +
-	"line_items\x18\x06 \x03(\v2#.tributary.icebergbench.v1.LineItemR\tlineItems\x12M\n" +
-	"\x10shipping_address\x18\a \x01(\v2\".tributary.icebergbench.v1.AddressR\x0fshippingAddress\x12P\n" +
+	"line_items\x18\x06 \x03(\v2\x1c.tributary.bench.v1.LineItemR\tlineItems\x12F\n" +
+	"\x10shipping_address\x18\a \x01(\v2\x1b.tributary.bench.v1.AddressR\x0fshippingAddress\x12I\n" +
 	"\n" +
-	"attributes\x18\b \x03(\v20.tributary.icebergbench.v1.Order.AttributesEntryR\n" +
+	"attributes\x18\b \x03(\v2).tributary.bench.v1.Order.AttributesEntryR\n" +
 	"attributes\x12\x12\n" +
 	"\x04tags\x18\t \x03(\tR\x04tags\x12\x1d\n" +
 	"\n" +
@@ -643,8 +643,8 @@ const file_tributary_icebergbench_v1_order_proto_rawDesc = "" +
 	"couponCode\x88\x01\x01\x12%\n" +
 	"\x0eloyalty_points\x18\x0e \x01(\x03R\rloyaltyPoints\x12#\n" +
 	"\rsales_channel\x18\x0f \x01(\tR\fsalesChannel\x12\x19\n" +
-	"\btrace_id\x18\x10 \x01(\x06R\atraceId\x125\n" +
-	"\x04card\x18\x11 \x01(\v2\x1f.tributary.icebergbench.v1.CardH\x00R\x04card\x12\x1d\n" +
+	"\btrace_id\x18\x10 \x01(\x06R\atraceId\x12.\n" +
+	"\x04card\x18\x11 \x01(\v2\x18.tributary.bench.v1.CardH\x00R\x04card\x12\x1d\n" +
 	"\twallet_id\x18\x12 \x01(\tH\x00R\bwalletId\x12\x1a\n" +
 	"\bpriority\x18\x13 \x01(\x11R\bpriority\x12\x1c\n" +
 	"\tsignature\x18\x14 \x01(\fR\tsignature\x1a=\n" +
@@ -657,41 +657,41 @@ const file_tributary_icebergbench_v1_order_proto_rawDesc = "" +
 	"\x18ORDER_STATUS_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13ORDER_STATUS_PLACED\x10\x01\x12\x15\n" +
 	"\x11ORDER_STATUS_PAID\x10\x02\x12\x18\n" +
-	"\x14ORDER_STATUS_SHIPPED\x10\x03BGZEgithub.com/tributary-io/tributary/bench/icebergbench/internal/orderpbb\x06proto3"
+	"\x14ORDER_STATUS_SHIPPED\x10\x03B4Z2github.com/tributary-io/tributary/internal/benchpbb\x06proto3"
 
 var (
-	file_tributary_icebergbench_v1_order_proto_rawDescOnce sync.Once
-	file_tributary_icebergbench_v1_order_proto_rawDescData []byte
+	file_tributary_bench_v1_bench_proto_rawDescOnce sync.Once
+	file_tributary_bench_v1_bench_proto_rawDescData []byte
 )
 
-func file_tributary_icebergbench_v1_order_proto_rawDescGZIP() []byte {
-	file_tributary_icebergbench_v1_order_proto_rawDescOnce.Do(func() {
-		file_tributary_icebergbench_v1_order_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_tributary_icebergbench_v1_order_proto_rawDesc), len(file_tributary_icebergbench_v1_order_proto_rawDesc)))
+func file_tributary_bench_v1_bench_proto_rawDescGZIP() []byte {
+	file_tributary_bench_v1_bench_proto_rawDescOnce.Do(func() {
+		file_tributary_bench_v1_bench_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_tributary_bench_v1_bench_proto_rawDesc), len(file_tributary_bench_v1_bench_proto_rawDesc)))
 	})
-	return file_tributary_icebergbench_v1_order_proto_rawDescData
+	return file_tributary_bench_v1_bench_proto_rawDescData
 }
 
-var file_tributary_icebergbench_v1_order_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_tributary_icebergbench_v1_order_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
-var file_tributary_icebergbench_v1_order_proto_goTypes = []any{
-	(OrderStatus)(0),              // 0: tributary.icebergbench.v1.OrderStatus
-	(*Money)(nil),                 // 1: tributary.icebergbench.v1.Money
-	(*Address)(nil),               // 2: tributary.icebergbench.v1.Address
-	(*LineItem)(nil),              // 3: tributary.icebergbench.v1.LineItem
-	(*Card)(nil),                  // 4: tributary.icebergbench.v1.Card
-	(*Order)(nil),                 // 5: tributary.icebergbench.v1.Order
-	nil,                           // 6: tributary.icebergbench.v1.Order.AttributesEntry
+var file_tributary_bench_v1_bench_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_tributary_bench_v1_bench_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_tributary_bench_v1_bench_proto_goTypes = []any{
+	(OrderStatus)(0),              // 0: tributary.bench.v1.OrderStatus
+	(*Money)(nil),                 // 1: tributary.bench.v1.Money
+	(*Address)(nil),               // 2: tributary.bench.v1.Address
+	(*LineItem)(nil),              // 3: tributary.bench.v1.LineItem
+	(*Card)(nil),                  // 4: tributary.bench.v1.Card
+	(*Order)(nil),                 // 5: tributary.bench.v1.Order
+	nil,                           // 6: tributary.bench.v1.Order.AttributesEntry
 	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
 }
-var file_tributary_icebergbench_v1_order_proto_depIdxs = []int32{
-	1, // 0: tributary.icebergbench.v1.LineItem.unit_price:type_name -> tributary.icebergbench.v1.Money
-	7, // 1: tributary.icebergbench.v1.Order.created_at:type_name -> google.protobuf.Timestamp
-	0, // 2: tributary.icebergbench.v1.Order.status:type_name -> tributary.icebergbench.v1.OrderStatus
-	1, // 3: tributary.icebergbench.v1.Order.total:type_name -> tributary.icebergbench.v1.Money
-	3, // 4: tributary.icebergbench.v1.Order.line_items:type_name -> tributary.icebergbench.v1.LineItem
-	2, // 5: tributary.icebergbench.v1.Order.shipping_address:type_name -> tributary.icebergbench.v1.Address
-	6, // 6: tributary.icebergbench.v1.Order.attributes:type_name -> tributary.icebergbench.v1.Order.AttributesEntry
-	4, // 7: tributary.icebergbench.v1.Order.card:type_name -> tributary.icebergbench.v1.Card
+var file_tributary_bench_v1_bench_proto_depIdxs = []int32{
+	1, // 0: tributary.bench.v1.LineItem.unit_price:type_name -> tributary.bench.v1.Money
+	7, // 1: tributary.bench.v1.Order.created_at:type_name -> google.protobuf.Timestamp
+	0, // 2: tributary.bench.v1.Order.status:type_name -> tributary.bench.v1.OrderStatus
+	1, // 3: tributary.bench.v1.Order.total:type_name -> tributary.bench.v1.Money
+	3, // 4: tributary.bench.v1.Order.line_items:type_name -> tributary.bench.v1.LineItem
+	2, // 5: tributary.bench.v1.Order.shipping_address:type_name -> tributary.bench.v1.Address
+	6, // 6: tributary.bench.v1.Order.attributes:type_name -> tributary.bench.v1.Order.AttributesEntry
+	4, // 7: tributary.bench.v1.Order.card:type_name -> tributary.bench.v1.Card
 	8, // [8:8] is the sub-list for method output_type
 	8, // [8:8] is the sub-list for method input_type
 	8, // [8:8] is the sub-list for extension type_name
@@ -699,12 +699,12 @@ var file_tributary_icebergbench_v1_order_proto_depIdxs = []int32{
 	0, // [0:8] is the sub-list for field type_name
 }
 
-func init() { file_tributary_icebergbench_v1_order_proto_init() }
-func file_tributary_icebergbench_v1_order_proto_init() {
-	if File_tributary_icebergbench_v1_order_proto != nil {
+func init() { file_tributary_bench_v1_bench_proto_init() }
+func file_tributary_bench_v1_bench_proto_init() {
+	if File_tributary_bench_v1_bench_proto != nil {
 		return
 	}
-	file_tributary_icebergbench_v1_order_proto_msgTypes[4].OneofWrappers = []any{
+	file_tributary_bench_v1_bench_proto_msgTypes[4].OneofWrappers = []any{
 		(*Order_Card)(nil),
 		(*Order_WalletId)(nil),
 	}
@@ -712,18 +712,18 @@ func file_tributary_icebergbench_v1_order_proto_init() {
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tributary_icebergbench_v1_order_proto_rawDesc), len(file_tributary_icebergbench_v1_order_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tributary_bench_v1_bench_proto_rawDesc), len(file_tributary_bench_v1_bench_proto_rawDesc)),
 			NumEnums:      1,
 			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_tributary_icebergbench_v1_order_proto_goTypes,
-		DependencyIndexes: file_tributary_icebergbench_v1_order_proto_depIdxs,
-		EnumInfos:         file_tributary_icebergbench_v1_order_proto_enumTypes,
-		MessageInfos:      file_tributary_icebergbench_v1_order_proto_msgTypes,
+		GoTypes:           file_tributary_bench_v1_bench_proto_goTypes,
+		DependencyIndexes: file_tributary_bench_v1_bench_proto_depIdxs,
+		EnumInfos:         file_tributary_bench_v1_bench_proto_enumTypes,
+		MessageInfos:      file_tributary_bench_v1_bench_proto_msgTypes,
 	}.Build()
-	File_tributary_icebergbench_v1_order_proto = out.File
-	file_tributary_icebergbench_v1_order_proto_goTypes = nil
-	file_tributary_icebergbench_v1_order_proto_depIdxs = nil
+	File_tributary_bench_v1_bench_proto = out.File
+	file_tributary_bench_v1_bench_proto_goTypes = nil
+	file_tributary_bench_v1_bench_proto_depIdxs = nil
 }
