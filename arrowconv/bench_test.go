@@ -18,10 +18,10 @@ const benchBatch = 4096 // rows per record batch, as ingest might flush
 
 // reportRecords reports records per wall-clock second and, beside
 // them, records and MB per CPU-second of the whole process (start is
-// cpuTime() before the loop) — the per-core figures.
+// benchpb.CPUTime() before the loop) — the per-core figures.
 func reportRecords(b *testing.B, start time.Duration, recordBytes int) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
-	if cpu := (cpuTime() - start).Seconds(); cpu > 0 {
+	if cpu := (benchpb.CPUTime() - start).Seconds(); cpu > 0 {
 		b.ReportMetric(float64(b.N)/cpu, "records/cpu-s")
 		b.ReportMetric(float64(b.N)*float64(recordBytes)/1e6/cpu, "MB/cpu-s")
 	}
@@ -34,7 +34,7 @@ func BenchmarkConvert(b *testing.B) {
 	c := newTestConverter(b, (&benchpb.Order{}).ProtoReflect().Descriptor(), Options{})
 	b.SetBytes(int64(mean))
 	b.ReportAllocs()
-	start := cpuTime()
+	start := benchpb.CPUTime()
 	for i := 0; b.Loop(); i++ {
 		if err := c.Append(recs[i%len(recs)]); err != nil {
 			b.Fatal(err)
@@ -72,7 +72,7 @@ func BenchmarkConvertParquet(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	start := cpuTime()
+	start := benchpb.CPUTime()
 	for i := 0; b.Loop(); i++ {
 		if err := c.Append(recs[i%len(recs)]); err != nil {
 			b.Fatal(err)
@@ -110,7 +110,7 @@ func BenchmarkProtoUnmarshal(b *testing.B) {
 		var m benchpb.Order
 		b.SetBytes(int64(mean))
 		b.ReportAllocs()
-		start := cpuTime()
+		start := benchpb.CPUTime()
 		for i := 0; b.Loop(); i++ {
 			m.Reset()
 			if err := proto.Unmarshal(recs[i%len(recs)], &m); err != nil {
@@ -123,7 +123,7 @@ func BenchmarkProtoUnmarshal(b *testing.B) {
 		m := dynamicpb.NewMessage((&benchpb.Order{}).ProtoReflect().Descriptor())
 		b.SetBytes(int64(mean))
 		b.ReportAllocs()
-		start := cpuTime()
+		start := benchpb.CPUTime()
 		for i := 0; b.Loop(); i++ {
 			proto.Reset(m)
 			if err := proto.Unmarshal(recs[i%len(recs)], m); err != nil {

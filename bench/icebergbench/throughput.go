@@ -50,7 +50,7 @@ type stage struct {
 func (s stage) run(d time.Duration) (stageResult, error) {
 	runtime.GC()
 	r := stageResult{name: s.name}
-	start, cpu0 := time.Now(), cpuTime()
+	start, cpu0 := time.Now(), benchpb.CPUTime()
 	for i := 0; ; i++ {
 		if i%1024 == 0 && time.Since(start) >= d {
 			r.records = i
@@ -67,7 +67,7 @@ func (s stage) run(d time.Duration) (stageResult, error) {
 		}
 		r.outB = out
 	}
-	r.wall, r.cpu = time.Since(start), cpuTime()-cpu0
+	r.wall, r.cpu = time.Since(start), benchpb.CPUTime()-cpu0
 	return r, nil
 }
 

@@ -2,7 +2,8 @@
 // (arrowconv's BenchmarkConvert, bench/icebergbench): bench.proto, an
 // e-commerce order of about 20 fields, nested, 300-500 bytes on the wire;
 // its generated Go code (bench.pb.go, made by gen.go without protoc), the
-// proto.Unmarshal baseline; and Orders, the records both benchmarks use.
+// proto.Unmarshal baseline; Orders, the records both benchmarks use; and
+// CPUTime, for their per-core figures.
 package benchpb
 
 import _ "embed" // Source
