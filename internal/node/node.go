@@ -535,27 +535,30 @@ func (n *Node) Close(ctx context.Context) error {
 		n.bgDone.Wait()
 	}
 	if n.members != nil {
-		lctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		errs = append(errs, n.members.Leave(lctx))
-		cancel()
+		errs = append(errs, within(stopTimeout, n.members.Leave))
 	}
 	if n.admin != nil {
-		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		errs = append(errs, n.admin.Shutdown(sctx))
-		cancel()
+		errs = append(errs, within(stopTimeout, n.admin.Shutdown))
 	}
 	if n.reg != nil {
-		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		errs = append(errs, n.reg.Shutdown(sctx))
-		cancel()
+		errs = append(errs, within(stopTimeout, n.reg.Shutdown))
 	}
 	if n.cat != nil {
-		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		errs = append(errs, n.cat.Shutdown(sctx))
-		cancel()
+		errs = append(errs, within(stopTimeout, n.cat.Shutdown))
 	}
 	errs = append(errs, n.closeAll())
 	return errors.Join(errs...)
+}
+
+// stopTimeout bounds each of Close's last steps (leaving the cluster,
+// stopping the HTTP servers).
+const stopTimeout = 2 * time.Second
+
+// within runs f with a context that ends after d.
+func within(d time.Duration, f func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	return f(ctx)
 }
 
 func (n *Node) closeAll() error {
