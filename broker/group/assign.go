@@ -5,6 +5,7 @@ package group
 // (per topic, contiguous ranges, as the classic range assignor).
 
 import (
+	"slices"
 	"sort"
 )
 
@@ -86,7 +87,7 @@ func assignUniform(members []string, subs map[string][]string, sig map[string]to
 	// then up to `extra` members keep one more.
 	kept := map[string][]tp{}
 	for _, k := range all {
-		if owner, ok := prev[k]; ok && contains(eligible[k], owner) {
+		if owner, ok := prev[k]; ok && slices.Contains(eligible[k], owner) {
 			kept[owner] = append(kept[owner], k)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -378,7 +379,7 @@ func (g *group) selectProtocol() string {
 	votes := map[string]int{}
 	for _, m := range g.members {
 		for _, p := range m.Protocols {
-			if contains(candidates, p.Name) {
+			if slices.Contains(candidates, p.Name) {
 				votes[p.Name]++
 				break
 			}
@@ -391,15 +392,6 @@ func (g *group) selectProtocol() string {
 		}
 	}
 	return best
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func sameProtocols(a, b []protocol) bool {

@@ -83,8 +83,6 @@ func (cg *consumerGroup) member(id string) *consumerMember {
 	return nil
 }
 
-func (cg *consumerGroup) abandon() {}
-
 // ConsumerGroupHeartbeat handles a KIP-848 heartbeat: join (epoch 0),
 // leave (-1, or -2 for a static member), or a regular heartbeat carrying
 // subscription and owned-partition changes.

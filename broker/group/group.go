@@ -186,9 +186,6 @@ func (g *group) abandon(code int16) {
 			m.sync = nil
 		}
 	}
-	if g.consumer != nil {
-		g.consumer.abandon()
-	}
 }
 
 func joinError(version int16, memberID string, code int16) *kmsg.JoinGroupResponse {
@@ -236,12 +233,4 @@ func (g *group) onTick(now time.Time) {
 	if g.state == statePreparingRebalance {
 		g.maybeCompleteJoin(now)
 	}
-}
-
-// errCode is a kerr error's code, 0 for nil.
-func errCode(err *kerr.Error) int16 {
-	if err == nil {
-		return 0
-	}
-	return err.Code
 }
