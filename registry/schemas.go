@@ -132,10 +132,7 @@ func (s *Server) handleSubjectsByID(w http.ResponseWriter, r *http.Request) {
 // every subject, with its schema.
 func (s *Server) handleListSchemas(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	f := filterLive
-	if flag(r, "deleted") {
-		f = filterAll
-	}
+	f := liveOrAll(flag(r, "deleted"))
 	subjects, err := s.subjects(ctx, r.URL.Query().Get("subjectPrefix"), f)
 	if err != nil {
 		s.writeErr(w, r, err)

@@ -37,6 +37,14 @@ const (
 	filterDeletedOnly
 )
 
+// liveOrAll is the filter of endpoints that take only ?deleted.
+func liveOrAll(deleted bool) filter {
+	if deleted {
+		return filterAll
+	}
+	return filterLive
+}
+
 func listFilter(r *http.Request) filter {
 	switch {
 	case flag(r, "deletedOnly"):
@@ -114,11 +122,7 @@ func (s *Server) lookup(ctx context.Context, subject string, req registerRequest
 	if err != nil {
 		return subjectSchema{}, err
 	}
-	f := filterLive
-	if deleted {
-		f = filterAll
-	}
-	vs := subj.versions(f)
+	vs := subj.versions(liveOrAll(deleted))
 	if len(vs) == 0 {
 		return subjectSchema{}, errSubjectNotFound(subject)
 	}
@@ -232,10 +236,7 @@ func (s *Server) version(ctx context.Context, subject, versionStr string, delete
 	if err != nil {
 		return subjectSchema{}, err
 	}
-	f := filterLive
-	if deleted {
-		f = filterAll
-	}
+	f := liveOrAll(deleted)
 	vs := subj.versions(f)
 	if len(vs) == 0 {
 		return subjectSchema{}, errSubjectNotFound(subject)
