@@ -24,7 +24,7 @@
 //	enum                              utf8: the value's name       string
 //	message, group                    struct (null when absent)    struct
 //	repeated T                        list<element: T not null>    list<T>, element required
-//	map<K, V>                         map<K, V not null>           map<K, V>, value required
+//	map<K, V>                         map<K, V not null>           map<K, V>, value optional (see below)
 //	oneof members                     one nullable field each      optional fields
 //	google.protobuf.Timestamp         timestamp[us, UTC]           timestamptz
 //	google.protobuf.Duration          int64: microseconds          long
@@ -38,6 +38,14 @@
 // decoded becomes a row of nulls beside its __err__ and __raw__, and
 // optional columns are what schema evolution can add. Names are the
 // Protobuf field names, in declaration order, as Bufstream does.
+//
+// Map values are never null in the rows (a map entry without a value has
+// the default), and the Arrow type says so; the table column declares
+// them optional all the same (package iceberg does, when it adds the
+// column), because iceberg-go v0.7.0 cannot read back a map whose values
+// are required. Engines therefore see map<string, long> with an optional
+// value; every reader handles it, and no value is ever null. List
+// elements stay required.
 //
 // 32-bit unsigned values become long. An Arrow uint32 would convert to
 // an Iceberg int, and every value from 2^31 up would read back negative.

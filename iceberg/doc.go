@@ -16,9 +16,12 @@
 //
 // partitioned by day (or hour, or month: Granularity) of
 // kafka.event_timestamp. A topic with no schema has only the three
-// reserved columns in key and val. key.__raw__ is always set; val.__raw__
-// only when the value has no schema or could not be decoded (then
-// val.__err__ says why and no decoded column is set).
+// reserved columns in key and val. key.__raw__ is set whenever the key is
+// not null; val.__raw__ only when the value was not decoded: then no
+// decoded column is set, and val.__err__ says why unless the value has no
+// schema to be decoded with (package ingest says which records those
+// are). A null value (a tombstone) leaves every val column null, __raw__
+// and __err__ included.
 //
 // # Field ids and schema evolution
 //

@@ -31,11 +31,30 @@
 // Records the log no longer retains when the pipeline gets to them are
 // skipped and the gap is reported as the table's last error.
 //
-// Nothing is dropped: a record whose value (or key) cannot be decoded —
-// an unknown schema id, a schema that does not compile, bytes that do not
-// parse — is a row with __err__ and __raw__ set. A record with no
-// Confluent envelope is stored as __raw__ only. Control batches
+// Nothing is dropped, and every row with no decoded fields says why: a
+// value (or key) that cannot be decoded is a row with __raw__ and an
+// __err__ naming the reason — "no envelope: …" (empty, magic byte
+// missing, too short), "bad envelope: …" (malformed message indexes),
+// "schema id N not found in registry", "schema id N message indexes
+// […]: …" (no such message), a schema that is not Protobuf or does not
+// compile, "decode: …" (bytes that do not parse, with the parser's
+// detail). Bytes without a Confluent envelope (and without a schema-id
+// header) are an error only when the topic's subject (<topic>-value, or
+// <topic>-key for keys: Confluent's TopicNameStrategy) has a live schema:
+// then they should have been framed. When the subject has none there is
+// nothing to decode them with, and they are stored as __raw__ only, as
+// Bufstream stores values of topics without a schema. A null value is a
+// tombstone: its row has every val column null and no __err__; an empty
+// value is not null (__raw__ is empty bytes) and, under a schema, an
+// error. A null key is "no key", never an error. Control batches
 // (transaction markers) carry no records and produce no rows.
+//
+// The registry decides what a record is, so its failures are not the
+// record's: a 404 (no such id, subject or version) is an answer and goes
+// into __err__; any other failure (unreachable, 5xx, timeout) stops the
+// pipeline, which resumes from the table after a backoff, rather than
+// writing a row whose __err__ would blame the record. Whether a subject
+// has a schema is asked only for unframed bytes, and remembered 10s.
 //
 // One committer per table: a pipeline holds the metadata-store lease
 // "iceberg/<catalog>/<table>" while it runs, renewing it every third of

@@ -90,10 +90,10 @@ func (p *pipeline) headerValue(r *recordbatch.Record, key bool) []byte {
 // record's.
 func (p *pipeline) resolve(ctx context.Context, b, hdr []byte, key bool) (*conv, iceberg.Part, []byte, error) {
 	if b == nil {
-		return nil, iceberg.Part{}, nil, nil
+		return nil, iceberg.Part{}, nil, nil // null: a tombstone, or no key
 	}
 	if hdr == nil && (len(b) < 5 || b[0] != wire.MagicID) {
-		return nil, iceberg.Part{Raw: b}, nil, nil // no envelope: raw bytes
+		return p.unframed(ctx, b, key)
 	}
 	var f wire.Frame
 	var err error
@@ -103,7 +103,7 @@ func (p *pipeline) resolve(ctx context.Context, b, hdr []byte, key bool) (*conv,
 		f, err = wire.Parse(b)
 	}
 	if err != nil {
-		return nil, iceberg.Part{Raw: b, Err: "envelope: " + err.Error()}, nil, nil
+		return nil, iceberg.Part{Raw: b, Err: "bad envelope: " + err.Error()}, nil, nil
 	}
 	var prefix []byte
 	if hdr == nil {
@@ -114,7 +114,7 @@ func (p *pipeline) resolve(ctx context.Context, b, hdr []byte, key bool) (*conv,
 	}
 	c, err := p.converter(ctx, f.ID, f.Indexes, key)
 	if err != nil {
-		if ctx.Err() != nil || errors.Is(err, errCatalog) {
+		if ctx.Err() != nil || errors.Is(err, errCatalog) || errors.Is(err, errRegistry) {
 			return nil, iceberg.Part{}, nil, err
 		}
 		return nil, iceberg.Part{Raw: b, Prefix: prefix, Err: err.Error()}, nil, nil
@@ -122,9 +122,50 @@ func (p *pipeline) resolve(ctx context.Context, b, hdr []byte, key bool) (*conv,
 	return c, iceberg.Part{Prefix: prefix}, f.Payload, nil
 }
 
+// unframed is how bytes without a Confluent envelope land: raw, with an
+// __err__ saying why they were not decoded when the topic's subject for
+// them has a schema (so they should have been), without one when it has
+// none (nothing to decode with: Bufstream's raw-only rows).
+func (p *pipeline) unframed(ctx context.Context, b []byte, key bool) (*conv, iceberg.Part, []byte, error) {
+	has, err := p.m.schemas.hasSchema(ctx, subject(p.topic.Name, key))
+	if err != nil {
+		return nil, iceberg.Part{}, nil, err
+	}
+	part := iceberg.Part{Raw: b}
+	if has {
+		part.Err = noEnvelope(b)
+	}
+	return nil, part, nil, nil
+}
+
+// subject is the topic's subject for its keys or values under
+// Confluent's default TopicNameStrategy, the one enforcement checks too.
+func subject(topic string, key bool) string {
+	if key {
+		return topic + "-key"
+	}
+	return topic + "-value"
+}
+
+// noEnvelope says why b is not in the Confluent wire format (a 0x00 magic
+// byte, a 4-byte schema id, the Protobuf message indexes, the payload).
+func noEnvelope(b []byte) string {
+	switch {
+	case len(b) == 0:
+		return "no envelope: empty, want a magic byte 0x00 and a 4-byte schema id"
+	case b[0] != wire.MagicID:
+		return fmt.Sprintf("no envelope: magic byte missing (first byte 0x%02x, want 0x00)", b[0])
+	}
+	return fmt.Sprintf("no envelope: %d bytes, shorter than a magic byte and a 4-byte schema id", len(b))
+}
+
 // errCatalog marks converter failures that are the table's, not the
-// record's.
-var errCatalog = errors.New("catalog")
+// record's; errRegistry those that are the registry's (it failed, or did
+// not answer): the record is not judged on them, the pipeline retries.
+var (
+	errCatalog  = errors.New("catalog")
+	errRegistry = errors.New("schema registry")
+)
 
 // converter returns the converter for a schema id and message path,
 // mapping its message onto the table on first use.

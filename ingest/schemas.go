@@ -2,7 +2,9 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +19,10 @@ import (
 // registryTimeout bounds one schema load (references included).
 const registryTimeout = 10 * time.Second
 
+// subjectTTL is how long whether a subject has a schema is trusted: a
+// schema registered for a topic already flowing is seen within it.
+const subjectTTL = 10 * time.Second
+
 // schemas resolves schema ids to message descriptors through a
 // Confluent-compatible registry, each id compiled once (schema/protobuf's
 // cache). Safe for concurrent use: every pipeline shares one.
@@ -24,12 +30,20 @@ type schemas struct {
 	cl    *sr.Client
 	cache *protobuf.Cache
 
-	mu   sync.Mutex
-	msgs map[string]protoreflect.MessageDescriptor // "id/indexes"
+	mu       sync.Mutex
+	msgs     map[string]protoreflect.MessageDescriptor // "id/indexes"
+	subjects map[string]subjectState
+}
+
+// subjectState is whether a subject had a live version, and when that
+// was asked.
+type subjectState struct {
+	has bool
+	at  time.Time
 }
 
 func newSchemas(cl *sr.Client) *schemas {
-	s := &schemas{cl: cl, msgs: map[string]protoreflect.MessageDescriptor{}}
+	s := &schemas{cl: cl, msgs: map[string]protoreflect.MessageDescriptor{}, subjects: map[string]subjectState{}}
 	s.cache = protobuf.NewCache(s.load, protobuf.CacheConfig{})
 	return s
 }
@@ -76,8 +90,11 @@ func (s *schemas) load(ctx context.Context, id int) (protoreflect.FileDescriptor
 	ctx, cancel := context.WithTimeout(ctx, registryTimeout)
 	defer cancel()
 	sch, err := s.cl.SchemaByID(ctx, id)
+	if notFound(err) {
+		return nil, fmt.Errorf("schema id %d not found in registry", id)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("schema id %d: %w", id, err)
+		return nil, fmt.Errorf("%w: schema id %d: %w", errRegistry, id, err)
 	}
 	if sch.Type != sr.TypeProtobuf {
 		return nil, fmt.Errorf("%w: schema id %d is %s", ErrNotProtobuf, id, sch.Type)
@@ -102,8 +119,11 @@ func (s *schemas) references(ctx context.Context, refs []sr.SchemaReference, imp
 			continue
 		}
 		ss, err := s.cl.SchemaByVersion(ctx, ref.Subject, ref.Version)
+		if notFound(err) {
+			return fmt.Errorf("reference %q (subject %s version %d) not found in registry", ref.Name, ref.Subject, ref.Version)
+		}
 		if err != nil {
-			return fmt.Errorf("reference %q (subject %s version %d): %w", ref.Name, ref.Subject, ref.Version, err)
+			return fmt.Errorf("%w: reference %q (subject %s version %d): %w", errRegistry, ref.Name, ref.Subject, ref.Version, err)
 		}
 		imports[ref.Name] = ss.Schema.Schema
 		if err := s.references(ctx, ss.Schema.References, imports, depth+1); err != nil {
@@ -111,4 +131,38 @@ func (s *schemas) references(ctx context.Context, refs []sr.SchemaReference, imp
 		}
 	}
 	return nil
+}
+
+// hasSchema reports whether subject has a live version (Confluent's
+// TopicNameStrategy names a topic's subjects <topic>-key and
+// <topic>-value). A registry that fails is errRegistry: the answer
+// decides whether a row gets __err__, so it is not guessed.
+func (s *schemas) hasSchema(ctx context.Context, subject string) (bool, error) {
+	s.mu.Lock()
+	st, ok := s.subjects[subject]
+	s.mu.Unlock()
+	if ok && time.Since(st.at) < subjectTTL {
+		return st.has, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, registryTimeout)
+	defer cancel()
+	vs, err := s.cl.SubjectVersions(ctx, subject)
+	if err != nil && !notFound(err) {
+		return false, fmt.Errorf("%w: versions of subject %s: %w", errRegistry, subject, err)
+	}
+	st = subjectState{has: err == nil && len(vs) > 0, at: time.Now()}
+	s.mu.Lock()
+	if len(s.subjects) > 10000 {
+		clear(s.subjects)
+	}
+	s.subjects[subject] = st
+	s.mu.Unlock()
+	return st.has, nil
+}
+
+// notFound: the registry answered 404 (no such schema id, subject or
+// version), an answer about the record rather than a failure.
+func notFound(err error) bool {
+	var re *sr.ResponseError
+	return errors.As(err, &re) && re.StatusCode == http.StatusNotFound
 }
