@@ -19,14 +19,23 @@ package catalog
 // the new metadata file, and swaps the table's metadata location in the
 // metadata store with a compare-and-swap on the version it read.
 //
-// When the swap finds the table changed since the load, the file is
-// deleted and the whole commit runs again on the fresh metadata — the
+// Commits to one table through one server take turns (in arrival order,
+// tableLocks). When the swap finds the table changed since the load (a
+// commit through another server on the same store), the file is deleted
+// and the whole commit runs again on the fresh metadata — the
 // requirements say what the client relied on, so if they still hold the
 // updates apply as well to the new state (the Java reference server does
-// the same) — up to Options.CommitRetries times, then 409. When the store
-// fails during the swap, the commit may or may not have landed: 500
-// CommitStateUnknownException, and the file is left in place since it may
-// be the table's current metadata.
+// the same) — after a short jittered backoff (1ms doubling to 20ms: only
+// servers race, so a loser should try again soon), until it lands or
+// Options.CommitRetryTimeout (10s) has passed: a commit without
+// requirements does not fail for contention the server can absorb. A
+// requirement that no longer holds on the fresh metadata is 409 at once,
+// "Requirement failed: …"; a commit still losing races at the deadline is
+// 409 "Commit failed: table ns.t changed concurrently (N attempts)". When
+// the store fails during the swap, the commit may or may not have landed:
+// 500 CommitStateUnknownException, and the file is left in place since it
+// may be the table's current metadata. Error messages name tables, never
+// the store's keys or versions.
 //
 // When the table sets write.metadata.delete-after-commit.enabled, the
 // metadata files a landed commit drops from the metadata log (beyond
@@ -41,9 +50,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/apache/iceberg-go/table"
 	"github.com/google/uuid"
@@ -112,10 +123,24 @@ type tableChange struct {
 }
 
 // commit prepares every change, then makes them current in one KVApply:
-// all or none. On a conflict it deletes the files and starts over, at
-// most Options.CommitRetries times.
+// all or none. It runs after this server's earlier commits to the same
+// tables (tableLocks). When the swap loses a race (the table changed since the
+// load) it deletes the files and starts over on the fresh metadata after
+// a jittered backoff, until it lands or Options.CommitRetryTimeout has
+// passed since the first attempt; then 409.
 func (s *Server) commit(ctx context.Context, changes []tableChange) ([]*pending, error) {
-	for attempt := 0; ; attempt++ {
+	keys := make([]string, len(changes))
+	for i, c := range changes {
+		keys[i] = tableKey(c.id)
+	}
+	unlock, err := s.locks.lock(ctx, keys)
+	if err != nil {
+		return nil, fmt.Errorf("commit %s: wait for this server's other commits: %w", names(changes), err)
+	}
+	defer unlock()
+	deadline := time.Now().Add(s.opts.CommitRetryTimeout)
+	backoff := commitBackoffMin
+	for attempt := 1; ; attempt++ {
 		ps, err := s.prepareAll(ctx, changes)
 		if err != nil {
 			return nil, err
@@ -129,14 +154,64 @@ func (s *Server) commit(ctx context.Context, changes []tableChange) ([]*pending,
 			return ps, nil
 		}
 		if !errors.Is(err, metastore.ErrConflict) {
-			return nil, fmt.Errorf("commit %s: %w: %w", names(changes), ErrCommitStateUnknown, err)
+			return nil, fmt.Errorf("commit %s: %w: %w", names(changes), &clientError{ErrCommitStateUnknown,
+				fmt.Sprintf("Commit state unknown: the catalog's store failed while committing %s; the commit may or may not have landed", names(changes))}, err)
 		}
 		s.discard(ps)
-		if attempt >= s.retries() {
-			return nil, fmt.Errorf("commit %s: %w: the table changed concurrently %d times: %w", names(changes), ErrCommitFailed, attempt+1, err)
+		wait := jitter(backoff)
+		if s.opts.CommitRetryTimeout < 0 || time.Now().Add(wait).After(deadline) {
+			s.log.Info("catalog commit gave up: the table kept changing", "tables", names(changes), "attempts", attempt, "err", err)
+			return nil, fmt.Errorf("commit %s: %w", names(changes), &clientError{ErrCommitFailed,
+				fmt.Sprintf("Commit failed: %s changed concurrently (%d attempts)", tableWord(changes), attempt)})
 		}
-		s.log.Debug("catalog commit conflict, retrying", "tables", names(changes), "attempt", attempt+1)
+		s.log.Debug("catalog commit conflict, retrying", "tables", names(changes), "attempt", attempt, "err", err)
+		if err := sleepCtx(ctx, wait); err != nil {
+			return nil, fmt.Errorf("commit %s: %w", names(changes), err)
+		}
+		backoff = min(2*backoff, commitBackoffMax)
 	}
+}
+
+// The backoff between attempts of a commit that lost a race: doubling
+// from commitBackoffMin to commitBackoffMax, each wait drawn from its
+// upper half so that racing writers spread out.
+const (
+	commitBackoffMin = time.Millisecond
+	commitBackoffMax = 20 * time.Millisecond
+)
+
+func jitter(d time.Duration) time.Duration {
+	return d/2 + rand.N(d/2+1)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// tableWord names the tables of a commit for a client message: "table
+// ns.t", or "tables ns.a, ns.b".
+func tableWord(changes []tableChange) string {
+	if len(changes) == 1 {
+		return "table " + changes[0].id.String()
+	}
+	return "tables " + names(changes)
+}
+
+// requirementFailed is a requirement that did not hold, in the reference
+// wording ("Requirement failed: …"; iceberg-go spells some in lower case).
+func requirementFailed(err error) error {
+	msg := err.Error()
+	if rest, ok := strings.CutPrefix(msg, "requirement failed"); ok {
+		msg = "Requirement failed" + rest
+	}
+	return &clientError{ErrCommitFailed, msg}
 }
 
 // prepareAll prepares each change; if one fails, the files of the others
@@ -196,7 +271,7 @@ func (s *Server) prepare(ctx context.Context, c tableChange) (*pending, error) {
 	}
 	for _, req := range c.reqs {
 		if err := req.Validate(base); err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrCommitFailed, c.id, err)
+			return nil, fmt.Errorf("commit %s: %w", c.id, requirementFailed(err))
 		}
 	}
 	b, err := table.MetadataBuilderFromBase(base, rec.MetadataLocation)
@@ -261,7 +336,7 @@ func (s *Server) prepareCreate(ctx context.Context, c tableChange) (*pending, er
 	}
 	for _, req := range c.reqs {
 		if err := req.Validate(nil); err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrCommitFailed, c.id, err)
+			return nil, fmt.Errorf("create %s: %w", c.id, requirementFailed(err))
 		}
 	}
 	version := table.DefaultFormatVersion
@@ -329,7 +404,7 @@ func applyError(err error) error {
 	msg := err.Error()
 	for _, stale := range []string{"must be > than last sequence number", "is behind table next-row-id", "can't add snapshot with id"} {
 		if strings.Contains(msg, stale) {
-			return fmt.Errorf("%w: %v", ErrCommitFailed, err)
+			return &clientError{ErrCommitFailed, "Commit failed: " + err.Error()}
 		}
 	}
 	return fmt.Errorf("%w: %v", ErrBadRequest, err)

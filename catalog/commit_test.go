@@ -54,7 +54,7 @@ func testCommitConflict(t *testing.T, f *fixture) {
 // Commits that require nothing of each other all land: the server retries
 // a swap that lost a race on the fresh metadata.
 func TestConcurrentCommitsAllLand(t *testing.T) {
-	f := newFixture(t, nil, Options{CommitRetries: 50})
+	f := newFixture(t, nil, Options{})
 	ctx := context.Background()
 	cat := f.client(t)
 	id := table.Identifier{"ns", "busy"}
@@ -334,14 +334,21 @@ func TestTransactionAssertsUnchangedTables(t *testing.T) {
 	f := newFixture(t, kv, Options{})
 	ctx := context.Background()
 	cat := f.client(t)
-	t1 := createEvents(t, cat, table.Identifier{"ns", "t1"})
+	createEvents(t, cat, table.Identifier{"ns", "t1"})
 	t2 := createEvents(t, cat, table.Identifier{"ns", "t2"})
+	// The change comes through another server on the store (a second
+	// broker): this one queues its own commits to t1 behind the
+	// transaction.
+	t1, err := newFixtureOn(t, kv, f.objects, Options{}).client(t).LoadTable(ctx, table.Identifier{"ns", "t1"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	kv.arm(func() {
 		if _, err := appendRows(t, t1, eventRows(0, 1)); err != nil {
 			t.Error(err)
 		}
 	})
-	err := cat.CommitTransaction(ctx, []table.TableCommit{
+	err = cat.CommitTransaction(ctx, []table.TableCommit{
 		{Identifier: table.Identifier{"ns", "t1"}, Requirements: []table.Requirement{table.AssertRefSnapshotID("main", nil)}},
 		{Identifier: table.Identifier{"ns", "t2"}, Updates: []table.Update{table.NewSetPropertiesUpdate(iceberg.Properties{"x": "1"})}},
 	})

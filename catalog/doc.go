@@ -23,14 +23,19 @@
 // location the server reads or writes must be inside the warehouse.
 //
 // Commits (commit.go) write a new metadata file, then compare-and-swap the
-// table's key: a conflict is retried on fresh metadata while the
-// requirements hold, else 409 CommitFailedException; a store failure
-// during the swap is 500 CommitStateUnknownException. Every change that
-// touches several keys (a rename, a create and its namespace, a
-// multi-table transaction) is one KVApply: all of it or none.
+// table's key: a conflict is retried on fresh metadata, with jittered
+// backoff, while the requirements hold and for up to
+// Options.CommitRetryTimeout; a requirement that fails is 409
+// CommitFailedException "Requirement failed: …"; a store failure during
+// the swap is 500 CommitStateUnknownException. Error messages are the
+// reference's wording and never show the store's keys or versions. Every
+// change that touches several keys (a rename, a create and its namespace,
+// a multi-table transaction) is one KVApply: all of it or none.
 //
 // Concurrency: a Server holds no mutable state but a cache of immutable
-// metadata files (its own lock) and its listener (Server.mu); every
-// request runs on its own goroutine and coordinates with the others, and
-// with other servers on the same store, only through the store's CAS.
+// metadata files (its own lock), one queue per table for its own commits
+// (tableLocks: a commit takes its tables' locks in key order, and holds
+// no other lock while waiting) and its listener (Server.mu); every request
+// runs on its own goroutine, and servers on the same store coordinate
+// only through the store's CAS.
 package catalog

@@ -23,9 +23,10 @@ var (
 	// ErrNamespaceNotEmpty: dropping a namespace that holds tables or
 	// namespaces (409).
 	ErrNamespaceNotEmpty = errors.New("catalog: namespace not empty")
-	// ErrCommitFailed: a requirement did not hold, or the table changed
-	// under the commit more often than the server retries. Nothing was
-	// committed; the client may refresh and retry (409).
+	// ErrCommitFailed: a requirement did not hold, or the table kept
+	// changing under the commit for longer than the server retries it
+	// (Options.CommitRetryTimeout). Nothing was committed; the client may
+	// refresh and retry (409).
 	ErrCommitFailed = errors.New("catalog: commit failed")
 	// ErrCommitStateUnknown: the new metadata file was written but the
 	// metadata store failed while swapping it in, so the commit may or may
@@ -82,3 +83,25 @@ func classify(err error) (int, string) {
 }
 
 func isErr(err, target error) bool { return errors.Is(err, target) }
+
+// clientError is a failure whose message is what the client is told, in
+// the wording of the reference implementation ("Commit failed: …",
+// "Requirement failed: …"), and nothing of the metadata store behind it
+// (keys, versions): those go to the log. It answers as its kind.
+type clientError struct {
+	kind error
+	msg  string
+}
+
+func (e *clientError) Error() string { return e.msg }
+func (e *clientError) Unwrap() error { return e.kind }
+
+// message is what the client is told of err: a clientError's message
+// when err holds one, else err's text.
+func message(err error) string {
+	var ce *clientError
+	if errors.As(err, &ce) {
+		return ce.msg
+	}
+	return err.Error()
+}

@@ -18,9 +18,9 @@ const (
 	DefaultAddr = "127.0.0.1:8181"
 	// DefaultName is the warehouse name clients may ask for.
 	DefaultName = "tributary"
-	// DefaultCommitRetries is how often a commit is re-validated and
-	// re-applied when the table changed under it.
-	DefaultCommitRetries = 4
+	// DefaultCommitRetryTimeout is how long a commit is re-validated and
+	// re-applied while the table keeps changing under it.
+	DefaultCommitRetryTimeout = 10 * time.Second
 	// DefaultTokenTTL is the life of a token from /v1/oauth/tokens.
 	DefaultTokenTTL = time.Hour
 	// DefaultMaxBodyBytes bounds a request body.
@@ -55,11 +55,12 @@ type Options struct {
 	// Auth turns on bearer-token authentication. Default: off, every
 	// request is served.
 	Auth AuthOptions
-	// CommitRetries is how many times a commit whose table changed between
-	// its load and its swap is validated and applied again on the fresh
-	// metadata before the server answers 409. Default
-	// DefaultCommitRetries; -1 means never.
-	CommitRetries int
+	// CommitRetryTimeout is how long, from its first attempt, a commit
+	// whose table changed between its load and its swap is validated and
+	// applied again on the fresh metadata (with jittered backoff) before
+	// the server answers 409. Default DefaultCommitRetryTimeout; -1 means
+	// never retry.
+	CommitRetryTimeout time.Duration
 	// MaxBodyBytes bounds a request body. Default DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 	// MetadataCache is how many metadata files (immutable, so never stale)
@@ -110,8 +111,8 @@ func (o Options) withDefaults(objects objstore.Store) Options {
 	if o.Name == "" {
 		o.Name = DefaultName
 	}
-	if o.CommitRetries == 0 {
-		o.CommitRetries = DefaultCommitRetries
+	if o.CommitRetryTimeout == 0 {
+		o.CommitRetryTimeout = DefaultCommitRetryTimeout
 	}
 	if o.MaxBodyBytes == 0 {
 		o.MaxBodyBytes = DefaultMaxBodyBytes
@@ -133,8 +134,8 @@ func (o Options) Validate() error {
 	if o.Name == "" || strings.ContainsAny(o.Name, "/?#%") || slices.Contains(reservedNames, o.Name) {
 		return fmt.Errorf("catalog options: name %q: want one path segment other than %s", o.Name, strings.Join(reservedNames, ", "))
 	}
-	if o.CommitRetries < -1 {
-		return fmt.Errorf("catalog options: commit retries %d: below -1", o.CommitRetries)
+	if o.CommitRetryTimeout < 0 && o.CommitRetryTimeout != -1 {
+		return fmt.Errorf("catalog options: commit retry timeout %v: negative (-1 means never retry)", o.CommitRetryTimeout)
 	}
 	if o.MaxBodyBytes < 0 {
 		return fmt.Errorf("catalog options: max body bytes %d: negative", o.MaxBodyBytes)

@@ -37,7 +37,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		w.WriteHeader(status)
 		return
 	}
-	writeJSON(w, status, errorBody{errorModel{Message: err.Error(), Type: typ, Code: status}})
+	writeJSON(w, status, errorBody{errorModel{Message: message(err), Type: typ, Code: status}})
 }
 
 // writeJSON answers v as JSON with status.

@@ -31,6 +31,8 @@ type Server struct {
 	auth    *authenticator
 	log     *slog.Logger
 	handler http.Handler
+	// locks queue this server's commits per table.
+	locks tableLocks
 
 	// mu guards ln and srv.
 	mu  sync.Mutex
@@ -133,6 +135,3 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	return nil
 }
-
-// retries is how many times a conflicting commit is attempted again.
-func (s *Server) retries() int { return max(0, s.opts.CommitRetries) }

@@ -11,7 +11,7 @@ import (
 
 // conflictRetries bounds the re-runs of a namespace or catalog change
 // whose KVApply met a concurrent change (a commit has its own bound,
-// Options.CommitRetries). Each re-run reads afresh, so it only repeats
+// Options.CommitRetryTimeout). Each re-run reads afresh, so it only repeats
 // while others keep winning.
 const conflictRetries = 16
 
@@ -78,7 +78,7 @@ func retryConflicts(op string, f func() error) error {
 			return err
 		}
 		if i == conflictRetries {
-			return fmt.Errorf("%s: %w: too many concurrent changes: %w", op, ErrUnavailable, err)
+			return fmt.Errorf("%s: %w", op, &clientError{ErrUnavailable, "Service unavailable: " + op + ": too many concurrent changes"})
 		}
 	}
 }

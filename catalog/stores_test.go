@@ -32,6 +32,10 @@ func TestPostgresStore(t *testing.T) {
 	t.Run("namespaces", func(t *testing.T) { testNamespaces(t, f) })
 	t.Run("create append scan", func(t *testing.T) { testCreateAppendScan(t, f) })
 	t.Run("commit conflict", func(t *testing.T) { testCommitConflict(t, f) })
+	t.Run("8 concurrent writers on two servers", func(t *testing.T) {
+		testConcurrentRequirementFreeCommits(t, f, 8, 10, newFixtureOn(t, st, f.objects, Options{}))
+	})
+	t.Run("16 concurrent writers", func(t *testing.T) { testConcurrentRequirementFreeCommits(t, f, 16, 10) })
 }
 
 // An S3 warehouse: the server writes metadata through the s3store, hands
