@@ -3,7 +3,11 @@ package e2e
 import (
 	"encoding/base64"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,7 +16,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/internal/metastore/boltstore"
 	"github.com/tributary-io/tributary/internal/node"
+	"github.com/tributary-io/tributary/registry"
 	"github.com/tributary-io/tributary/schema/protobuf"
 	"github.com/tributary-io/tributary/schema/wire"
 )
@@ -166,6 +173,97 @@ func checkUndecoded(t *testing.T, topic string, c undecoded, row map[string]any)
 			if v != nil {
 				t.Errorf("%s: %s: tombstone row has val.%s = %v, want every val column null", topic, c.name, name, v)
 			}
+		}
+	}
+}
+
+// flakyRegistry is a schema registry (the registry package's, on its own
+// store) behind a switch: while down, every request is 503, as a registry
+// that is restarting answers. hits counts the requests refused.
+type flakyRegistry struct {
+	URL  string
+	down atomic.Bool
+	hits atomic.Int64
+}
+
+func startFlakyRegistry(t *testing.T) *flakyRegistry {
+	t.Helper()
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "registry.db"), boltstore.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	h := registry.New(st, registry.Options{}, nil).Handler()
+	f := &flakyRegistry{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if f.down.Load() {
+			f.hits.Add(1)
+			w.Header().Set("Content-Type", "application/vnd.schemaregistry.v1+json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte(`{"error_code":50301,"message":"registry restarting"}`))
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	f.URL = srv.URL
+	return f
+}
+
+// Regression for rows blamed on a registry outage: a schema id the
+// registry could not be asked about landed as an error row for good
+// ("schema id N: …"), and bytes without an envelope as raw rows without
+// error, though the registry had the schema and the subject. A registry
+// that fails (not a 404) now stops the pipeline, which retries from the
+// table: once the registry is back, the records decode.
+func TestIcebergRegistryOutageDoesNotBlameRecords(t *testing.T) {
+	reg := startFlakyRegistry(t)
+	id, md := registerOrder(t, strings.TrimPrefix(reg.URL, "http://"), "flaky-value", icebergOrderProto)
+	reg.down.Store(true)
+	cfg := testConfig(t, t.TempDir())
+	cfg.SchemaRegistry = &config.SchemaRegistry{Confluent: &config.ConfluentRegistry{URL: reg.URL}}
+	n := startNode(t, cfg, node.Hooks{})
+	icebergTopic(t, n.KafkaAddr(), "flaky", "shop.flaky", 1, 300*time.Millisecond)
+	cl := newClient(t, n.KafkaAddr())
+	var recs []*kgo.Record
+	for i := range 3 {
+		recs = append(recs, orderRecord("flaky", id, md, i))
+	}
+	recs = append(recs, &kgo.Record{Topic: "flaky", Key: []byte(numbered(3)), Value: []byte("plain text")})
+	for _, r := range recs {
+		if err := cl.ProduceSync(ctxTimeout(t, 10*time.Second), r).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Let ingest meet the outage, and pass several commit intervals.
+	deadline := time.Now().Add(30 * time.Second)
+	for reg.hits.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if reg.hits.Load() == 0 {
+		t.Fatal("ingest never asked the registry")
+	}
+	time.Sleep(2 * time.Second)
+	if rows := scanTable(t, n.CatalogAddr(), icetable.Identifier{"shop", "flaky"}); len(rows) != 0 {
+		t.Errorf("%d rows committed while the registry was down, want none: %v", len(rows), rows)
+	}
+	st := tablesStatus(t, n.AdminAddr())
+	if len(st) != 1 || !strings.Contains(st[0].LastError, "schema registry") {
+		t.Errorf("/-/tables during the outage: %+v, want the registry's failure as the last error", st)
+	}
+
+	reg.down.Store(false)
+	rows := waitRows(t, n.CatalogAddr(), icetable.Identifier{"shop", "flaky"}, len(recs), 90*time.Second)
+	for i, r := range recs {
+		val := rows[fmt.Sprint(r.Partition, "/", r.Offset)]["val"].(map[string]any)
+		if i < 3 {
+			if val["id"] != fmt.Sprint("order-", i) || val["__err__"] != nil {
+				t.Errorf("record %d: id %v __err__ %v, want it decoded", i, val["id"], val["__err__"])
+			}
+			continue
+		}
+		if e, _ := val["__err__"].(string); !strings.HasPrefix(e, "no envelope: ") {
+			t.Errorf("record %d without envelope: __err__ %v", i, val["__err__"])
 		}
 	}
 }
