@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/descriptorpb"
 )
 
@@ -63,10 +64,12 @@ func DescriptorText(ctx context.Context, fdp *descriptorpb.FileDescriptorProto, 
 	if err != nil {
 		return "", err
 	}
-	var p protoprint.Printer
-	text, err := p.PrintProtoToString(fd)
+	if fd, err = revalidate(fd); err != nil {
+		return "", err
+	}
+	text, err := printProto(fd)
 	if err != nil {
-		return "", fmt.Errorf("%w: print: %w", ErrInvalidSchema, err)
+		return "", err
 	}
 	back, err := Compile(ctx, DefaultPath, text, imports)
 	if err != nil {
@@ -74,6 +77,57 @@ func DescriptorText(ctx context.Context, fdp *descriptorpb.FileDescriptorProto, 
 	}
 	if !bytes.Equal(descriptorForCompare(fd), descriptorForCompare(back)) {
 		return "", fmt.Errorf("%w: %w", ErrInvalidSchema, ErrUnfaithful)
+	}
+	return text, nil
+}
+
+// revalidate rebuilds a linked descriptor with protodesc, whose checks
+// are stricter than protocompile's for a descriptor it did not compile
+// from source (FuzzDescriptorText found an extension without extendee
+// that protocompile linked and the printer then crashed on).
+func revalidate(fd protoreflect.FileDescriptor) (protoreflect.FileDescriptor, error) {
+	deps := new(protoregistry.Files)
+	if err := registerImports(deps, fd, map[string]bool{}); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidSchema, err)
+	}
+	out, err := protodesc.NewFile(protodesc.ToFileDescriptorProto(fd), deps)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidSchema, err)
+	}
+	return out, nil
+}
+
+// registerImports adds fd's imports, transitively, to files.
+func registerImports(files *protoregistry.Files, fd protoreflect.FileDescriptor, seen map[string]bool) error {
+	imps := fd.Imports()
+	for i := 0; i < imps.Len(); i++ {
+		imp := imps.Get(i).FileDescriptor
+		if seen[imp.Path()] {
+			continue
+		}
+		seen[imp.Path()] = true
+		if err := registerImports(files, imp, seen); err != nil {
+			return err
+		}
+		if err := files.RegisterFile(imp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// printProto prints fd as .proto text. protoprint is fed what clients
+// send: a panic in it is that input's failure, not the registry's.
+func printProto(fd protoreflect.FileDescriptor) (text string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: print: %v", ErrInvalidSchema, r)
+		}
+	}()
+	var p protoprint.Printer
+	text, err = p.PrintProtoToString(fd)
+	if err != nil {
+		return "", fmt.Errorf("%w: print: %w", ErrInvalidSchema, err)
 	}
 	return text, nil
 }
