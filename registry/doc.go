@@ -1,8 +1,9 @@
 // Package registry is Tributary's built-in schema registry: the Confluent
 // Schema Registry REST API (v1) over the metadata store's KV space, so
 // that every broker sharing a store serves the same registry. Clients
-// written for Confluent's registry (franz-go's sr, the Java and librdkafka
-// serializers, Buf's tools) use it unchanged; it listens on
+// written for Confluent's registry use it unchanged; franz-go's sr and
+// confluent-kafka-python's Protobuf serializer and deserializer (with
+// their defaults) are checked against it (e2e). It listens on
 // 127.0.0.1:8081 by default.
 //
 // # API
