@@ -10,6 +10,7 @@ import (
 	goproto "google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/types/descriptorpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tributary-io/tributary/schema/protobuf"
 )
@@ -106,8 +107,19 @@ func TestDescriptorSchemaReferences(t *testing.T) {
 	if id2 := r.register("order2-value", proto(protoOrder, ref)); id2 != id {
 		t.Fatalf("text form id %d, descriptor form %d", id2, id)
 	}
+	// A client that does not skip known types registers
+	// google/protobuf/timestamp.proto too and references it; the
+	// reference is accepted (the built-in file is the one used).
+	ts := protodesc.ToFileDescriptorProto(timestamppb.File_google_protobuf_timestamp_proto)
+	tsBytes, err := goproto.Marshal(ts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.register("google/protobuf/timestamp.proto", proto(base64.StdEncoding.EncodeToString(tsBytes)))
+	tsRef := sr.SchemaReference{Name: "google/protobuf/timestamp.proto", Subject: "google/protobuf/timestamp.proto", Version: 1}
+	r.register("order3-value", proto(sent(t, "test/order.proto", protoOrder, imports), ref, tsRef))
 	// A descriptor whose import is not among the references is invalid.
-	_, err := r.cl.RegisterSchema(ctx(t), "bad-value", proto(sent(t, "test/order.proto", protoOrder, imports)), -1, -1)
+	_, err = r.cl.RegisterSchema(ctx(t), "bad-value", proto(sent(t, "test/order.proto", protoOrder, imports)), -1, -1)
 	wantCode(t, err, 422, 42201)
 }
 

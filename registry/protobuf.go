@@ -62,12 +62,11 @@ func compileProtobuf(ctx context.Context, text string, imports protobuf.Imports)
 	if !ok {
 		return "", nil, err
 	}
-	printed, err := protobuf.DescriptorText(ctx, fdp, imports)
+	printed, fd, err := protobuf.DescriptorText(ctx, fdp, imports)
 	if err != nil {
 		return "", nil, fmt.Errorf("base64 FileDescriptorProto %q: %w", fdp.GetName(), err)
 	}
-	fd, err = protobuf.Compile(ctx, "", printed, imports)
-	return printed, fd, err
+	return printed, fd, nil
 }
 
 // validate refuses a schema whose protovalidate rules (buf.validate

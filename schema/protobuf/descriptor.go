@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/descriptorpb"
+	"google.golang.org/protobuf/types/dynamicpb"
 )
 
 // ErrUnfaithful means a descriptor printed as .proto text does not
@@ -46,12 +47,16 @@ func ParseDescriptor(s string) (*descriptorpb.FileDescriptorProto, bool) {
 // DescriptorText links fdp (under [DefaultPath], its imports found through
 // imports and the built-in files, as [Compile] finds them) and prints it
 // as .proto text with protoprint, then checks that the text compiles back
-// to the same descriptor: source info and json_name values equal to the
-// default do not count (protoc leaves json_name out of the descriptors it
-// embeds; protocompile fills it in). A descriptor that does not link is a
-// *CompileError; one whose text differs wraps [ErrUnfaithful] and
-// [ErrInvalidSchema].
-func DescriptorText(ctx context.Context, fdp *descriptorpb.FileDescriptorProto, imports Imports) (string, error) {
+// to the same descriptor, and returns the text and what [Compile] makes of
+// it. Source info, json_name values equal to the default (protoc leaves
+// them out of the descriptors it embeds; protocompile fills them in) and
+// the order custom options are encoded in do not count. A descriptor that
+// does not link is a *CompileError; one that fails the check wraps
+// [ErrUnfaithful]; every failure wraps [ErrInvalidSchema] (ctx's aside).
+//
+// The text is what a Confluent registry would store too, up to layout:
+// Confluent prints the descriptor with its own printer.
+func DescriptorText(ctx context.Context, fdp *descriptorpb.FileDescriptorProto, imports Imports) (string, protoreflect.FileDescriptor, error) {
 	in := proto.Clone(fdp).(*descriptorpb.FileDescriptorProto)
 	in.Name = proto.String(DefaultPath)
 	in.SourceCodeInfo = nil
@@ -62,23 +67,34 @@ func DescriptorText(ctx context.Context, fdp *descriptorpb.FileDescriptorProto, 
 		return protocompile.SearchResult{Proto: in}
 	}, imports)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if fd, err = revalidate(fd); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	text, err := printProto(fd)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	back, err := Compile(ctx, DefaultPath, text, imports)
+	if err != nil && ctx.Err() != nil {
+		return "", nil, ctx.Err()
+	}
 	if err != nil {
-		return "", fmt.Errorf("%w: %w: the printed text does not compile: %w", ErrInvalidSchema, ErrUnfaithful, err)
+		return "", nil, fmt.Errorf("%w: %w: the printed text does not compile: %w", ErrInvalidSchema, ErrUnfaithful, err)
 	}
-	if !bytes.Equal(descriptorForCompare(fd), descriptorForCompare(back)) {
-		return "", fmt.Errorf("%w: %w", ErrInvalidSchema, ErrUnfaithful)
+	want, err := descriptorForCompare(fd)
+	if err != nil {
+		return "", nil, err
 	}
-	return text, nil
+	got, err := descriptorForCompare(back)
+	if err != nil {
+		return "", nil, err
+	}
+	if !bytes.Equal(want, got) {
+		return "", nil, fmt.Errorf("%w: %w", ErrInvalidSchema, ErrUnfaithful)
+	}
+	return text, back, nil
 }
 
 // revalidate rebuilds a linked descriptor with protodesc, whose checks
@@ -132,19 +148,86 @@ func printProto(fd protoreflect.FileDescriptor) (text string, err error) {
 	return text, nil
 }
 
-// descriptorForCompare is fd's descriptor as DescriptorText compares it: without
-// source info and without json_name where it is the default.
-func descriptorForCompare(fd protoreflect.FileDescriptor) []byte {
+// descriptorForCompare is fd's descriptor as DescriptorText compares it:
+// without source info, without json_name where it is the default, and
+// with custom options read as the extensions they are (a descriptor sent
+// by a client may carry them as unknown fields in any order; the printer
+// writes them sorted by name), so that deterministic marshalling orders
+// them by number.
+func descriptorForCompare(fd protoreflect.FileDescriptor) ([]byte, error) {
 	fdp := protodesc.ToFileDescriptorProto(fd)
 	fdp.SourceCodeInfo = nil
 	for _, m := range fdp.MessageType {
 		dropDefaultJSONNames(m)
 	}
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(fdp)
-	if err != nil {
-		panic("schema/protobuf: marshal descriptor: " + err.Error())
+	det := proto.MarshalOptions{Deterministic: true}
+	b, err := det.Marshal(fdp)
+	if err == nil {
+		out := new(descriptorpb.FileDescriptorProto)
+		if err = (proto.UnmarshalOptions{Resolver: visibleExtensions(fd)}).Unmarshal(b, out); err == nil {
+			b, err = det.Marshal(out)
+		}
 	}
-	return b
+	if err != nil {
+		// Option bytes that do not parse as their extension: the
+		// client's descriptor is broken.
+		return nil, fmt.Errorf("%w: options: %w", ErrInvalidSchema, err)
+	}
+	return b, nil
+}
+
+// extensionResolver finds the extensions a file and its imports declare,
+// then the linked-in ones (protoregistry.GlobalTypes).
+type extensionResolver struct{ local *protoregistry.Types }
+
+func (r extensionResolver) FindExtensionByName(name protoreflect.FullName) (protoreflect.ExtensionType, error) {
+	if xt, err := r.local.FindExtensionByName(name); err == nil {
+		return xt, nil
+	}
+	return protoregistry.GlobalTypes.FindExtensionByName(name)
+}
+
+func (r extensionResolver) FindExtensionByNumber(msg protoreflect.FullName, n protoreflect.FieldNumber) (protoreflect.ExtensionType, error) {
+	if xt, err := r.local.FindExtensionByNumber(msg, n); err == nil {
+		return xt, nil
+	}
+	return protoregistry.GlobalTypes.FindExtensionByNumber(msg, n)
+}
+
+// visibleExtensions collects the extensions declared in fd and in its
+// imports, transitively.
+func visibleExtensions(fd protoreflect.FileDescriptor) extensionResolver {
+	r := extensionResolver{local: new(protoregistry.Types)}
+	seen := map[string]bool{}
+	var walk func(f protoreflect.FileDescriptor)
+	walk = func(f protoreflect.FileDescriptor) {
+		if seen[f.Path()] {
+			return
+		}
+		seen[f.Path()] = true
+		addExtensions(r.local, f.Extensions())
+		addNestedExtensions(r.local, f.Messages())
+		for i := 0; i < f.Imports().Len(); i++ {
+			walk(f.Imports().Get(i).FileDescriptor)
+		}
+	}
+	walk(fd)
+	return r
+}
+
+func addNestedExtensions(types *protoregistry.Types, ms protoreflect.MessageDescriptors) {
+	for i := 0; i < ms.Len(); i++ {
+		addExtensions(types, ms.Get(i).Extensions())
+		addNestedExtensions(types, ms.Get(i).Messages())
+	}
+}
+
+func addExtensions(types *protoregistry.Types, xs protoreflect.ExtensionDescriptors) {
+	for i := 0; i < xs.Len(); i++ {
+		// A conflict (two files declaring one extension) leaves the
+		// first; the compile has refused such a set already.
+		_ = types.RegisterExtension(dynamicpb.NewExtensionType(xs.Get(i)))
+	}
 }
 
 // fillJSONNames gives every field without a json_name the default one,

@@ -92,7 +92,7 @@ func TestDescriptorText(t *testing.T) {
 			if !ok {
 				t.Fatal("ParseDescriptor refused a descriptor")
 			}
-			text, err := DescriptorText(context.Background(), fdp, nil)
+			text, _, err := DescriptorText(context.Background(), fdp, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -100,7 +100,7 @@ func TestDescriptorText(t *testing.T) {
 			if Fingerprint(back) != Fingerprint(fd) {
 				t.Fatalf("printed text compiles to another descriptor:\n%s", text)
 			}
-			if again, _ := DescriptorText(context.Background(), fdp, nil); again != text {
+			if again, _, _ := DescriptorText(context.Background(), fdp, nil); again != text {
 				t.Fatal("two prints differ")
 			}
 		})
@@ -111,7 +111,7 @@ func TestDescriptorText(t *testing.T) {
 func TestDescriptorTextIndexes(t *testing.T) {
 	fd := mustCompile(t, outerSrc, nil)
 	fdp, _ := ParseDescriptor(asSent(t, fd, "n.proto"))
-	text, err := DescriptorText(context.Background(), fdp, nil)
+	text, _, err := DescriptorText(context.Background(), fdp, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,14 +133,58 @@ func TestDescriptorTextImports(t *testing.T) {
 	imports := map[string]string{"c/common.proto": common}
 	fd := mustCompile(t, src, imports)
 	fdp, _ := ParseDescriptor(asSent(t, fd, "o.proto"))
-	text, err := DescriptorText(context.Background(), fdp, MapImports(imports))
+	text, _, err := DescriptorText(context.Background(), fdp, MapImports(imports))
 	if err != nil || !strings.Contains(text, `import "c/common.proto"`) {
 		t.Fatalf("%v\n%s", err, text)
 	}
-	if _, err := DescriptorText(context.Background(), fdp, nil); !errors.Is(err, ErrInvalidSchema) {
+	if _, _, err := DescriptorText(context.Background(), fdp, nil); !errors.Is(err, ErrInvalidSchema) {
 		t.Fatalf("missing import: %v", err)
 	}
 }
+
+// Custom options survive: ones defined in a referenced file and in the
+// built-in confluent/meta.proto, which Confluent's serializers import
+// without registering.
+func TestDescriptorTextCustomOptions(t *testing.T) {
+	opts := "syntax = \"proto3\";\npackage o;\nimport \"google/protobuf/descriptor.proto\";\n" +
+		"message Tag { string name = 1; repeated int32 ids = 2; }\n" +
+		"extend google.protobuf.MessageOptions { Tag tag = 50001; }\n" +
+		"extend google.protobuf.FieldOptions { string label = 50002; }\n"
+	src := `syntax = "proto3";
+package p;
+import "o/opts.proto";
+import "confluent/meta.proto";
+message M {
+  option (o.tag) = { name: "m", ids: [1, 2] };
+  string a = 1 [(o.label) = "first", (confluent.field_meta).doc = "the a field"];
+}
+`
+	imports := map[string]string{"o/opts.proto": opts}
+	fd := mustCompile(t, src, imports)
+	fdp, _ := ParseDescriptor(asSent(t, fd, "p.proto"))
+	text, back, err := DescriptorText(context.Background(), fdp, MapImports(imports))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if Fingerprint(back) != Fingerprint(fd) || !strings.Contains(text, "the a field") || !strings.Contains(text, "first") {
+		t.Fatalf("options lost:\n%s", text)
+	}
+}
+
+// selfOptionsSrc declares custom options and uses them, and Confluent's
+// built-in field_meta: a fuzz seed whose option bytes mutate.
+const selfOptionsSrc = `syntax = "proto3";
+package so;
+import "google/protobuf/descriptor.proto";
+import "confluent/meta.proto";
+message Tag { string name = 1; repeated int32 ids = 2; }
+extend google.protobuf.MessageOptions { Tag tag = 50001; }
+extend google.protobuf.FieldOptions { string label = 50002; }
+message M {
+  option (tag) = { name: "m", ids: [1, 2] };
+  string a = 1 [(label) = "first", (confluent.field_meta).doc = "the a field"];
+}
+`
 
 // ParseDescriptor takes only base64 that parses as a FileDescriptorProto:
 // never .proto text, never other bytes.
@@ -173,6 +217,7 @@ func FuzzDescriptorText(f *testing.F) {
 		f.Add(string(b), true)
 	}
 	add(mustCompile(f, outerSrc, nil), "n.proto")
+	add(mustCompile(f, selfOptionsSrc, nil), "o.proto")
 	for _, name := range []string{"cart.proto", "sink2.proto", "sink3.proto"} {
 		b, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
@@ -191,7 +236,7 @@ func FuzzDescriptorText(f *testing.F) {
 			return
 		}
 		ctx := context.Background()
-		text, err := DescriptorText(ctx, fdp, nil)
+		text, _, err := DescriptorText(ctx, fdp, nil)
 		if err != nil {
 			if !errors.Is(err, ErrInvalidSchema) {
 				t.Fatalf("error outside ErrInvalidSchema: %v", err)
@@ -202,7 +247,7 @@ func FuzzDescriptorText(f *testing.F) {
 		if err != nil {
 			t.Fatalf("accepted text does not compile: %v\n%s", err, text)
 		}
-		again, err := DescriptorText(ctx, protodesc.ToFileDescriptorProto(fd), nil)
+		again, _, err := DescriptorText(ctx, protodesc.ToFileDescriptorProto(fd), nil)
 		if err != nil || again != text {
 			t.Fatalf("second print: %v\n%s\n---\n%s", err, text, again)
 		}
