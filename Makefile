@@ -41,6 +41,7 @@ FUZZ_TARGETS := \
 	./internal/metastore:FuzzDecodeSeqBatches \
 	./schema/wire:FuzzParse \
 	./schema/protobuf:FuzzCheck \
+	./schema/protobuf:FuzzDescriptorText \
 	./arrowconv:FuzzAppend \
 	./catalog:FuzzSplitPath \
 	./catalog:FuzzWarehouseKey \

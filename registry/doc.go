@@ -1,8 +1,9 @@
 // Package registry is Tributary's built-in schema registry: the Confluent
 // Schema Registry REST API (v1) over the metadata store's KV space, so
 // that every broker sharing a store serves the same registry. Clients
-// written for Confluent's registry (franz-go's sr, the Java and librdkafka
-// serializers, Buf's tools) use it unchanged; it listens on
+// written for Confluent's registry use it unchanged; franz-go's sr and
+// confluent-kafka-python's Protobuf serializer and deserializer (with
+// their defaults) are checked against it (e2e). It listens on
 // 127.0.0.1:8081 by default.
 //
 // # API
@@ -38,8 +39,13 @@
 //
 // # Schemas
 //
-// PROTOBUF schemas are .proto text compiled at run time by schema/protobuf
-// (references are imports: reference name = import path; the well-known
+// PROTOBUF schemas are .proto text compiled at run time by schema/protobuf,
+// or a base64 FileDescriptorProto, the form Confluent's serializers send
+// (taken, as Confluent does, when the string is not .proto text but
+// decodes to a descriptor that links; it is stored as the .proto text it
+// prints as, checked to compile back to the same descriptor, so either
+// form of one schema gets one id). References are imports (reference
+// name = import path; the well-known
 // types and buf/validate/validate.proto resolve without references;
 // protovalidate rules that cannot be evaluated are refused with 42201),
 // and checked under BACKWARD, FORWARD, FULL, their _TRANSITIVE forms and NONE
@@ -91,9 +97,10 @@
 // No schema contexts (":.ctx:subject" is an ordinary name), no data
 // contracts (metadata and ruleSet are refused with 42201), no tags, no
 // /schemas/guids, no subject aliases, no READONLY_OVERRIDE or FORWARD
-// modes. Protobuf text is stored as given rather than reprinted, and a
-// base64 FileDescriptorProto is not accepted as schema input (it is
-// available as output, ?format=serialized). Re-registering a schema whose
+// modes. Protobuf text is stored as given rather than reprinted (a
+// descriptor is printed by jhump/protoreflect's protoprint, not by
+// Confluent's printer, so its stored text may be laid out differently).
+// Re-registering a schema whose
 // version was soft-deleted adds a new version without hard-deleting the
 // old one.
 package registry

@@ -37,7 +37,7 @@ func (protobufFormat) compile(ctx context.Context, src source, _ bool) (compiled
 		}
 		imports[d.Name] = d.Text
 	}
-	fd, err := protobuf.Compile(ctx, "", src.Text, protobuf.MapImports(imports))
+	text, fd, err := compileProtobuf(ctx, src.Text, protobuf.MapImports(imports))
 	if err != nil {
 		if errors.Is(err, protobuf.ErrInvalidSchema) || errors.Is(err, protobuf.ErrNotFound) {
 			return nil, err
@@ -45,7 +45,28 @@ func (protobufFormat) compile(ctx context.Context, src source, _ bool) (compiled
 		return nil, fmt.Errorf("%w: %w", errFormatFailed, err)
 	}
 	fp := protobuf.Fingerprint(fd)
-	return &protobufSchema{text: src.Text, fd: fd, fp: hex.EncodeToString(fp[:])}, nil
+	return &protobufSchema{text: text, fd: fd, fp: hex.EncodeToString(fp[:])}, nil
+}
+
+// compileProtobuf compiles a schema given as .proto text or, when that
+// fails and it is one, as a base64 FileDescriptorProto (what Confluent's
+// serializers send; Confluent's registry tries the two in this order). A
+// descriptor is stored as the .proto text it prints as, compiled from
+// that text: so one schema gets one id whichever form registers it.
+func compileProtobuf(ctx context.Context, text string, imports protobuf.Imports) (string, protoreflect.FileDescriptor, error) {
+	fd, err := protobuf.Compile(ctx, "", text, imports)
+	if err == nil || !errors.Is(err, protobuf.ErrInvalidSchema) {
+		return text, fd, err
+	}
+	fdp, ok := protobuf.ParseDescriptor(text)
+	if !ok {
+		return "", nil, err
+	}
+	printed, fd, err := protobuf.DescriptorText(ctx, fdp, imports)
+	if err != nil {
+		return "", nil, fmt.Errorf("base64 FileDescriptorProto %q: %w", fdp.GetName(), err)
+	}
+	return printed, fd, nil
 }
 
 // validate refuses a schema whose protovalidate rules (buf.validate

@@ -47,9 +47,15 @@ func Compile(ctx context.Context, path, source string, imports Imports) (protore
 	if path == "" {
 		path = DefaultPath
 	}
+	return compile(ctx, path, func() protocompile.SearchResult { return sourceResult(source) }, imports)
+}
+
+// compile compiles the file main finds (a source, or a descriptor not yet
+// linked) under path.
+func compile(ctx context.Context, path string, main func() protocompile.SearchResult, imports Imports) (protoreflect.FileDescriptor, error) {
 	var problems []Problem
 	c := protocompile.Compiler{
-		Resolver: resolver(path, source, imports),
+		Resolver: resolver(path, main, imports),
 		Reporter: reporter.NewReporter(func(e reporter.ErrorWithPos) error {
 			problems = append(problems, problemOf(e))
 			if len(problems) >= maxProblems {
@@ -108,10 +114,10 @@ func (e *importError) Unwrap() error { return e.err }
 // resolver finds files in this order: the schema itself; google/protobuf/*
 // and buf/validate/validate.proto from the Go registry; the caller's
 // imports; the other built-in sources.
-func resolver(path, source string, imports Imports) protocompile.Resolver {
+func resolver(path string, main func() protocompile.SearchResult, imports Imports) protocompile.Resolver {
 	return protocompile.ResolverFunc(func(p string) (protocompile.SearchResult, error) {
 		if p == path {
-			return sourceResult(source), nil
+			return main(), nil
 		}
 		if linkedAlways(p) {
 			if fd, err := protoregistry.GlobalFiles.FindFileByPath(p); err == nil {

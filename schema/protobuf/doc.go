@@ -22,6 +22,14 @@
 //     Confluent's serializers import without registering, are built in but
 //     give way to a reference of the same name.
 //
+// Confluent's serializers send a schema as a base64 FileDescriptorProto
+// instead: [ParseDescriptor] recognizes that form and [DescriptorText]
+// links it (imports found as for a source) and prints it as .proto text
+// (jhump/protoreflect/v2's protoprint: it prints every option, custom
+// ones included, and editions; writing our own printer would mean
+// re-deriving protoc's option syntax), refusing it unless the text
+// compiles back to the same descriptor.
+//
 // Errors are a [*CompileError] listing file:line:col: message for each
 // problem (it wraps [ErrInvalidSchema]); its Error() is what the registry
 // returns with error code 42201.
