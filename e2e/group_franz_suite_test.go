@@ -1,0 +1,101 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tributary-io/tributary/internal/node"
+)
+
+// franz-go's own integration tests, from the module cache, against an
+// in-process node: the client's authors' checks of a broker, run
+// unchanged. Only tests that pass against Tributary are listed; franz-go's
+// transactional ETL (TestTxn*) needs transactions, which Tributary does
+// not serve.
+
+// franzSuiteRecords is what TestGroupETL produces and pushes through its
+// three chained groups (KGO_TEST_RECORDS): at 20,000 the KIP-848
+// double-assignment bug did not show, at 100,000 it did in every run.
+const franzSuiteRecords = 100_000
+
+// franzSuiteRuns is how many times TestGroupETL runs (-count): each run
+// takes about half a minute on a loaded two-core machine.
+const franzSuiteRuns = 3
+
+// TestFranzGoGroupETL runs franz-go's TestGroupETL: a topic of 100k
+// records consumed by three chained groups (each consuming one topic and
+// producing the next) whose members join, leave, and quit without
+// committing, with the range and sticky balancers, classic and KIP-848
+// (range/848, sticky/848, sticky/848/static), committing on revoke. It
+// fails on any record consumed twice by one group ("saw double offset")
+// or never consumed. It is the regression test of the KIP-848 coordinator
+// handing a partition to a new member before its previous owner released
+// it.
+func TestFranzGoGroupETL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("franz-go's TestGroupETL at 100k records, three times")
+	}
+	out := runFranzSuite(t, "^TestGroupETL$", franzSuiteRuns, 20*time.Minute)
+	// franz-go skips its KIP-848 subtests when the broker does not
+	// advertise ConsumerGroupHeartbeat v1: they must have run.
+	for _, sub := range []string{"range/848", "sticky/848", "sticky/848/static"} {
+		if n := strings.Count(out, "--- PASS: TestGroupETL/"+sub+" "); n != franzSuiteRuns {
+			t.Fatalf("TestGroupETL/%s passed %d times of %d runs (skipped?)", sub, n, franzSuiteRuns)
+		}
+	}
+}
+
+// runFranzSuite runs the franz-go kgo tests matching run, count times,
+// against a fresh node, with `go test` from this module (so the franz-go
+// version is the one go.mod requires), and fails t with their output if
+// any fails. It returns their output.
+func runFranzSuite(t *testing.T, run string, count int, timeout time.Duration) string {
+	t.Helper()
+	nd := startNode(t, testConfig(t, t.TempDir()), node.Hooks{})
+	ctx := ctxTimeout(t, timeout+time.Minute)
+	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	gomod := strings.TrimSpace(string(out))
+	if err != nil || gomod == "" || gomod == os.DevNull {
+		t.Fatalf("go env GOMOD: %q, %v", gomod, err)
+	}
+	cmd := exec.CommandContext(ctx, "go", "test", "github.com/twmb/franz-go/pkg/kgo",
+		"-run", run, "-count", strconv.Itoa(count), "-timeout", timeout.String(), "-v")
+	cmd.Dir = filepath.Dir(gomod)
+	cmd.Env = append(os.Environ(),
+		"KGO_SEEDS="+nd.KafkaAddr(),
+		"KGO_TEST_RF=1",
+		"KGO_TEST_RECORDS="+strconv.Itoa(franzSuiteRecords),
+		"KGO_LOG_LEVEL=none",
+	)
+	start := time.Now()
+	out, err = cmd.CombinedOutput()
+	took := time.Since(start).Round(time.Second)
+	passes, fails := strings.Count(string(out), "--- PASS: "), strings.Count(string(out), "--- FAIL: ")
+	if err != nil || ctx.Err() != nil {
+		t.Fatalf("franz-go kgo -run %s -count %d: %v after %v (%d PASS / %d FAIL lines):\n%s", run, count, err, took, passes, fails, lastLines(out, 200))
+	}
+	if !strings.Contains(string(out), "\nok ") && !strings.HasPrefix(string(out), "ok ") {
+		t.Fatalf("franz-go kgo -run %s: no ok line:\n%s", run, lastLines(out, 200))
+	}
+	t.Logf("franz-go kgo -run %s -count %d passed in %v (%d PASS lines)", run, count, took, passes)
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.Contains(l, "--- PASS: ") || strings.Contains(l, "--- SKIP: ") {
+			t.Log(strings.TrimSpace(l))
+		}
+	}
+	return string(out)
+}
+
+// lastLines is the last n lines of out.
+func lastLines(out []byte, n int) string {
+	lines := strings.Split(string(out), "\n")
+	if len(lines) > n {
+		lines = append([]string{"[...]"}, lines[len(lines)-n:]...)
+	}
+	return strings.Join(lines, "\n")
+}
