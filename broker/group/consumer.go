@@ -73,7 +73,7 @@ type consumerMember struct {
 
 	deadline       time.Time
 	revokeDeadline time.Time // while Pending is not empty
-	sent           []tp // the assignment last sent; nil before the first
+	sent           []tp      // the assignment last sent; nil before the first
 	sentOnce       bool
 }
 
