@@ -40,7 +40,7 @@ func TestFranzGoGroupETL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("franz-go's TestGroupETL at 100k records, three times")
 	}
-	out := runFranzSuite(t, "^TestGroupETL$", franzSuiteRuns, 20*time.Minute)
+	out := runFranzSuite(t, "^TestGroupETL$", franzSuiteRuns, franzSuiteRecords, 20*time.Minute)
 	// A commit on revoke refused with STALE_MEMBER_EPOCH makes
 	// TestGroupETL skip its checks (franz-go's allowance for brokers
 	// before KIP-1251): then it proved nothing.
@@ -56,11 +56,40 @@ func TestFranzGoGroupETL(t *testing.T) {
 	}
 }
 
+// franzClientTests are franz-go's kgo tests that talk to a broker and pass
+// against Tributary. Left out: TestConsumeRegex and
+// Test848RegexBrokerResolves (they look for __consumer_offsets, which
+// Tributary does not list), TestTxnEtl (transactions are not served), and
+// the share-group and SASL/SCRAM tests (skipped: not served).
+var franzClientTests = []string{
+	"TestPing", "TestUnknownGroupOffsetFetchPinned", "TestIssue325", "TestConsumeTopicRetrieval",
+	"TestIssue337", "TestDirectPartitionPurge", "TestIssue434", "TestAddRemovePartitions",
+	"TestPauseIssue489", "TestPauseIssueOct2023", "TestIssue523", "TestIssue648", "TestIssue810",
+	"TestIssue865", "TestIssueFetchLargerThanBrokerMaxReadBytes", "TestPooling", "TestGroupSimple",
+	"TestConsumeMaxDecompressBatchBytes", "TestClient_Produce", "TestIssue769",
+	"TestIssueProduceBrokerTooOldFailsRecords", "TestIssueProduceSyncManualPartitionNegativeDoesNotPanic",
+	"TestIssue831", "TestClient_ProduceLargeMessages",
+}
+
+// TestFranzGoClientTests runs franz-go's other broker tests that pass
+// against Tributary (franzClientTests), once, at 20k records.
+func TestFranzGoClientTests(t *testing.T) {
+	if testing.Short() {
+		t.Skip("franz-go's client tests")
+	}
+	out := runFranzSuite(t, "^("+strings.Join(franzClientTests, "|")+")$", 1, 20_000, 10*time.Minute)
+	for _, name := range franzClientTests {
+		if !strings.Contains(out, "--- PASS: "+name+" ") {
+			t.Errorf("%s did not pass (skipped?)", name)
+		}
+	}
+}
+
 // runFranzSuite runs the franz-go kgo tests matching run, count times,
-// against a fresh node, with `go test` from this module (so the franz-go
+// with records as KGO_TEST_RECORDS, against a fresh node, with `go test` from this module (so the franz-go
 // version is the one go.mod requires), and fails t with their output if
 // any fails. It returns their output.
-func runFranzSuite(t *testing.T, run string, count int, timeout time.Duration) string {
+func runFranzSuite(t *testing.T, run string, count, records int, timeout time.Duration) string {
 	t.Helper()
 	nd := startNode(t, testConfig(t, t.TempDir()), node.Hooks{})
 	ctx := ctxTimeout(t, timeout+time.Minute)
@@ -75,7 +104,7 @@ func runFranzSuite(t *testing.T, run string, count int, timeout time.Duration) s
 	cmd.Env = append(os.Environ(),
 		"KGO_SEEDS="+nd.KafkaAddr(),
 		"KGO_TEST_RF=1",
-		"KGO_TEST_RECORDS="+strconv.Itoa(franzSuiteRecords),
+		"KGO_TEST_RECORDS="+strconv.Itoa(records),
 		"KGO_LOG_LEVEL=none",
 	)
 	start := time.Now()
