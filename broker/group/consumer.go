@@ -108,12 +108,6 @@ func (m *consumerMember) assignedAt(p tp) int32 {
 	return m.Epoch
 }
 
-// holds reports whether p is in m's current assignment or pending
-// revocation.
-func (m *consumerMember) holds(p tp) bool {
-	return slices.Contains(m.Assigned, p) || slices.Contains(m.Pending, p)
-}
-
 // reset drops everything m holds (a member rejoining at epoch 0).
 func (m *consumerMember) reset() {
 	m.Assigned, m.Pending, m.AssignedAt, m.Epoch, m.PrevEpoch = nil, nil, nil, 0, 0
