@@ -5,16 +5,33 @@ package group
 //
 // The group epoch moves whenever membership, subscriptions or the
 // subscribed topics' partitions change; the target assignment is then
-// computed again (assign.go). Each member reconciles towards its target
-// one heartbeat at a time: first it is told to give up what the target
-// takes away (it stays at its member epoch until a heartbeat shows it has),
-// then it moves to the target's epoch and gets the target's partitions
-// that no other member still holds; the rest follow in later heartbeats as
-// their previous owners release them. So no partition is ever owned by two
-// members at once.
+// computed again (assign.go). Each member's current assignment moves
+// towards its target one heartbeat at a time, as Kafka's
+// CurrentAssignmentBuilder does:
+//
+//   - what the target takes away from a member becomes its partitions
+//     pending revocation: the member keeps its epoch, is told to own only
+//     the rest, and still holds them until one of its heartbeats lists its
+//     owned partitions without any of them (a heartbeat with no owned list
+//     proves nothing), or it leaves, is fenced (rejoins at epoch 0) or
+//     expires (its session, or its rebalance timeout while revoking);
+//   - then it moves to the target's epoch and gets the target's partitions
+//     that no other member holds, current or pending revocation; the rest
+//     follow in later heartbeats as their previous owners release them.
+//
+// So no partition is ever held by two members at once: a new owner fetches
+// the committed offset only after the previous one committed on revoke.
+//
+// Each held partition carries the member epoch it was given to the member
+// at (KIP-1251's assignment epoch): an offset commit with an older member
+// epoch than the member's is accepted for the partitions the member still
+// holds since that epoch or before, as Kafka 4.3 does, so a member whose
+// commit crossed a heartbeat that moved its epoch is not refused with
+// STALE_MEMBER_EPOCH.
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"slices"
 	"sort"
@@ -44,14 +61,19 @@ type consumerMember struct {
 	RebalanceTimeout int32 // ms
 	Epoch            int32
 	PrevEpoch        int32
-	// Assigned is what the member was told it owns; Revoking marks that
-	// it was told to give up part of it and has not yet confirmed.
+	// Assigned is the member's current assignment: what it was last told
+	// it owns.
 	Assigned []tp
-	Revoking bool
+	// Pending is what it was told to give up and has not yet released: no
+	// other member gets these partitions meanwhile.
+	Pending []tp `json:",omitempty"`
+	// AssignedAt is the member epoch at which each partition of Assigned
+	// and Pending was given to the member, by tpKey.
+	AssignedAt map[string]int32 `json:",omitempty"`
 
 	deadline       time.Time
-	revokeDeadline time.Time
-	sent           []tp // the assignment last sent; nil before the first
+	revokeDeadline time.Time // while Pending is not empty
+	sent           []tp      // the assignment last sent; nil before the first
 	sentOnce       bool
 }
 
@@ -72,6 +94,23 @@ type consumerGroup struct {
 type topicSig struct {
 	ID         metastore.TopicID
 	Partitions int32
+}
+
+// tpKey names a partition in AssignedAt.
+func tpKey(p tp) string { return fmt.Sprintf("%x/%d", p.Topic[:], p.Partition) }
+
+// assignedAt is the member epoch p was given to m at; a partition stored
+// before assignment epochs were kept counts as given at m's epoch.
+func (m *consumerMember) assignedAt(p tp) int32 {
+	if e, ok := m.AssignedAt[tpKey(p)]; ok {
+		return e
+	}
+	return m.Epoch
+}
+
+// reset drops everything m holds (a member rejoining at epoch 0).
+func (m *consumerMember) reset() {
+	m.Assigned, m.Pending, m.AssignedAt, m.Epoch, m.PrevEpoch = nil, nil, nil, 0, 0
 }
 
 func (cg *consumerGroup) member(id string) *consumerMember {
@@ -154,7 +193,7 @@ func (c *Coordinator) ConsumerGroupHeartbeat(ctx context.Context, req *kmsg.Cons
 			g.removeConsumer(s) // a static member back under a new ID replaces the old
 		}
 		if m = cg.member(id); m != nil {
-			m.Assigned, m.Revoking, m.Epoch, m.PrevEpoch = nil, false, 0, 0
+			m.reset() // it lost its partitions (a fenced member rejoining)
 		} else {
 			m = &consumerMember{ID: id}
 			cg.members = append(cg.members, m)
@@ -201,7 +240,11 @@ func (c *Coordinator) ConsumerGroupHeartbeat(ctx context.Context, req *kmsg.Cons
 	resp.MemberID = kmsg.StringPtr(m.ID)
 	resp.MemberEpoch = m.Epoch
 	resp.HeartbeatIntervalMillis = int32(c.opts.ConsumerHeartbeatInterval / time.Millisecond)
-	if !m.sentOnce || !slices.Equal(m.sent, m.Assigned) || (req.Topics != nil && !sameSet(req.Topics, m.Assigned)) {
+	// The assignment goes out when it changed, when the member reports
+	// owning something else, and in answer to a full request (every field
+	// set), as Kafka does: a client may ask for it again that way.
+	full := req.RebalanceTimeoutMillis != -1 && (req.SubscribedTopicNames != nil || req.SubscribedTopicRegex != nil) && req.Topics != nil
+	if !m.sentOnce || full || !slices.Equal(m.sent, m.Assigned) || (req.Topics != nil && !sameSet(req.Topics, m.Assigned)) {
 		a := kmsg.NewConsumerGroupHeartbeatResponseAssignment()
 		a.Topics = toHeartbeatTopics(m.Assigned)
 		resp.Assignment = &a
@@ -259,9 +302,11 @@ func (g *group) recompute(ctx context.Context, force bool) error {
 	for _, m := range cg.members {
 		subs[m.ID] = g.memberTopics(m, sig)
 	}
+	// Sticky to the previous target, not to what members hold now: a
+	// partition on its way to a member stays on its way.
 	prev := map[tp]string{}
 	for _, m := range cg.members {
-		for _, p := range m.Assigned {
+		for _, p := range cg.Target[m.ID] {
 			prev[p] = m.ID
 		}
 	}
@@ -335,52 +380,82 @@ func sigEqual(a, b map[string]topicSig) bool {
 	return true
 }
 
-// reconcile moves m one step towards its target (see the file comment)
-// and stores the group if m's epoch or assignment changed.
+// reconcile moves m one step towards its target (see the file comment):
+// owned is what the member's heartbeat lists as owned (nil: not sent). It
+// stores the group if m's epoch or what it holds changed.
 func (g *group) reconcile(ctx context.Context, now time.Time, m *consumerMember, owned []kmsg.ConsumerGroupHeartbeatRequestTopic) error {
-	cg := g.consumer
-	target := cg.Target[m.ID]
-	keep := intersect(m.Assigned, target)
-	before, beforeEpoch := slices.Clone(m.Assigned), m.Epoch
-	if m.Revoking {
-		if owned == nil || !ownsOnly(owned, keep) {
+	beforeEpoch, beforeAssigned, beforePending := m.Epoch, slices.Clone(m.Assigned), slices.Clone(m.Pending)
+	if len(m.Pending) > 0 {
+		if stillOwns(owned, m.Pending) {
 			if now.After(m.revokeDeadline) {
 				g.c.log.Info("consumer group member did not revoke in time", "group", g.name, "member", m.ID)
 			}
 			return nil // still revoking
 		}
-		m.Revoking = false
-		m.Assigned = keep
+		m.release(m.Pending)
+		m.Pending = nil
 	}
-	if len(keep) < len(m.Assigned) {
-		m.Assigned, m.Revoking = keep, true
-		m.revokeDeadline = now.Add(time.Duration(m.RebalanceTimeout) * time.Millisecond)
-		// The member keeps its epoch until it confirms; it is told to own
-		// only keep.
-	} else {
-		held := map[tp]bool{}
-		for _, o := range cg.members {
-			if o != m {
-				for _, p := range o.Assigned {
-					held[p] = true
-				}
-			}
-		}
-		for _, p := range target {
-			if !held[p] && !slices.Contains(m.Assigned, p) {
-				m.Assigned = append(m.Assigned, p)
-			}
-		}
-		sortTPs(m.Assigned)
-		if m.Epoch != cg.Epoch {
-			m.PrevEpoch, m.Epoch = m.Epoch, cg.Epoch
-		}
-	}
+	g.nextAssignment(now, m, owned)
 	g.updateConsumerState()
-	if m.Epoch == beforeEpoch && slices.Equal(before, m.Assigned) {
+	if m.Epoch == beforeEpoch && slices.Equal(beforeAssigned, m.Assigned) && slices.Equal(beforePending, m.Pending) {
 		return nil
 	}
 	return g.save(ctx)
+}
+
+// nextAssignment computes m's next current assignment from its target:
+// what the target no longer has is revoked first (m keeps its epoch and
+// holds it as pending revocation, unless its heartbeat shows it already
+// gave it up); otherwise m moves to the group's epoch and gets the
+// target's partitions no other member holds.
+func (g *group) nextAssignment(now time.Time, m *consumerMember, owned []kmsg.ConsumerGroupHeartbeatRequestTopic) {
+	cg := g.consumer
+	target := cg.Target[m.ID]
+	if m.Epoch == cg.Epoch && slices.Equal(m.Assigned, target) {
+		return // reconciled
+	}
+	keep, revoke := split(m.Assigned, target)
+	if len(revoke) > 0 && stillOwns(owned, revoke) {
+		m.Assigned, m.Pending = keep, revoke
+		m.revokeDeadline = now.Add(time.Duration(m.RebalanceTimeout) * time.Millisecond)
+		return
+	}
+	m.release(revoke)
+	held := map[tp]bool{}
+	for _, o := range cg.members {
+		if o == m {
+			continue
+		}
+		for _, p := range o.Assigned {
+			held[p] = true
+		}
+		for _, p := range o.Pending {
+			held[p] = true
+		}
+	}
+	next := keep
+	for _, p := range target {
+		if held[p] || slices.Contains(keep, p) {
+			continue
+		}
+		next = append(next, p)
+		if m.AssignedAt == nil {
+			m.AssignedAt = map[string]int32{}
+		}
+		m.AssignedAt[tpKey(p)] = cg.Epoch
+	}
+	sortTPs(next)
+	m.Assigned = next
+	if m.Epoch != cg.Epoch {
+		m.PrevEpoch, m.Epoch = m.Epoch, cg.Epoch
+	}
+}
+
+// release forgets the assignment epochs of partitions m no longer holds.
+func (m *consumerMember) release(ps []tp) {
+	for _, p := range ps {
+		delete(m.AssignedAt, tpKey(p))
+	}
 }
 
 // updateConsumerState sets the state ListGroups reports.
@@ -392,7 +467,7 @@ func (g *group) updateConsumerState() {
 	default:
 		g.state = stateStable
 		for _, m := range cg.members {
-			if m.Epoch != cg.Epoch || !slices.Equal(m.Assigned, cg.Target[m.ID]) {
+			if m.Epoch != cg.Epoch || len(m.Pending) > 0 || !slices.Equal(m.Assigned, cg.Target[m.ID]) {
 				g.state = stateReconciling
 				break
 			}
@@ -409,7 +484,7 @@ func (g *group) consumerTick(now time.Time) {
 	}
 	var gone []*consumerMember
 	for _, m := range cg.members {
-		if now.After(m.deadline) || (m.Revoking && now.After(m.revokeDeadline)) {
+		if now.After(m.deadline) || (len(m.Pending) > 0 && now.After(m.revokeDeadline)) {
 			gone = append(gone, m)
 		}
 	}
@@ -425,23 +500,46 @@ func (g *group) consumerTick(now time.Time) {
 	_ = g.recompute(ctx, true) // on failure the group was dropped; it reloads
 }
 
-// validateConsumerCommit checks a KIP-848 member's commit: its member
-// epoch must be its current one (STALE_MEMBER_EPOCH otherwise).
-func (g *group) validateConsumerCommit(req *kmsg.OffsetCommitRequest) (int16, int32) {
+// validateConsumerCommit checks a KIP-848 member's commit, as Kafka 4.3
+// does (KIP-1251): at the member's current epoch it may commit anything;
+// at an older epoch only partitions it still holds (current or pending
+// revocation) and was given at that epoch or before, the others get
+// STALE_MEMBER_EPOCH (the third result says which); a newer epoch is
+// STALE_MEMBER_EPOCH throughout.
+func (g *group) validateConsumerCommit(req *kmsg.OffsetCommitRequest) (int16, int32, func(topic string, partition int32) int16) {
 	if req.Generation < 0 && req.MemberID == "" {
 		if len(g.consumer.members) == 0 {
-			return 0, -1
+			return 0, -1, nil
 		}
-		return kerr.UnknownMemberID.Code, -1
+		return kerr.UnknownMemberID.Code, -1, nil
 	}
 	m := g.consumer.member(req.MemberID)
-	if m == nil {
-		return kerr.UnknownMemberID.Code, -1
+	switch {
+	case m == nil:
+		return kerr.UnknownMemberID.Code, -1, nil
+	case req.Generation == m.Epoch:
+		return 0, -1, nil
+	case req.Generation > m.Epoch:
+		return kerr.StaleMemberEpoch.Code, -1, nil
 	}
-	if req.Generation != m.Epoch {
-		return kerr.StaleMemberEpoch.Code, -1
+	// Resolved now, under the group's lock: the check runs after it.
+	ok := map[string]map[int32]bool{}
+	for name, s := range g.consumer.Sig {
+		for _, p := range append(slices.Clone(m.Assigned), m.Pending...) {
+			if p.Topic == s.ID && m.assignedAt(p) <= req.Generation {
+				if ok[name] == nil {
+					ok[name] = map[int32]bool{}
+				}
+				ok[name][p.Partition] = true
+			}
+		}
 	}
-	return 0, -1
+	return 0, -1, func(topic string, partition int32) int16 {
+		if ok[topic][partition] {
+			return 0
+		}
+		return kerr.StaleMemberEpoch.Code
+	}
 }
 
 func toHeartbeatTopics(ps []tp) []kmsg.ConsumerGroupHeartbeatResponseAssignmentTopic {
@@ -484,14 +582,30 @@ func sameSet(owned []kmsg.ConsumerGroupHeartbeatRequestTopic, assigned []tp) boo
 	return slices.Equal(fromHeartbeatTopics(owned), assigned)
 }
 
-func intersect(a, b []tp) []tp {
-	var out []tp
+// stillOwns reports whether a heartbeat's owned partitions (nil: not
+// sent, so nothing is known to be released) include any of ps.
+func stillOwns(owned []kmsg.ConsumerGroupHeartbeatRequestTopic, ps []tp) bool {
+	if owned == nil {
+		return true
+	}
+	for _, p := range fromHeartbeatTopics(owned) {
+		if slices.Contains(ps, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// split divides a into what is also in b and what is not.
+func split(a, b []tp) (in, out []tp) {
 	for _, p := range a {
 		if slices.Contains(b, p) {
+			in = append(in, p)
+		} else {
 			out = append(out, p)
 		}
 	}
-	return out
+	return in, out
 }
 
 func sortTPs(ps []tp) {

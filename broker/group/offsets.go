@@ -21,7 +21,7 @@ const MaxMetadataBytes = 4096
 // topic and partition exist (nil accepts any).
 func (c *Coordinator) OffsetCommit(ctx context.Context, req *kmsg.OffsetCommitRequest, known func(topic string, partition int32) bool) *kmsg.OffsetCommitResponse {
 	resp := req.ResponseKind().(*kmsg.OffsetCommitResponse)
-	code, generation := c.validateCommit(ctx, req)
+	code, generation, partCode := c.validateCommit(ctx, req)
 	var offsets []metastore.GroupOffset
 	codes := make([][]int16, len(req.Topics))
 	for i, t := range req.Topics {
@@ -30,6 +30,8 @@ func (c *Coordinator) OffsetCommit(ctx context.Context, req *kmsg.OffsetCommitRe
 			switch {
 			case code != 0:
 				codes[i][j] = code
+			case partCode != nil && partCode(t.Topic, p.Partition) != 0:
+				codes[i][j] = partCode(t.Topic, p.Partition)
 			case known != nil && !known(t.Topic, p.Partition):
 				codes[i][j] = kerr.UnknownTopicOrPartition.Code
 			case p.Metadata != nil && len(*p.Metadata) > MaxMetadataBytes:
@@ -79,43 +81,44 @@ func (c *Coordinator) OffsetCommit(ctx context.Context, req *kmsg.OffsetCommitRe
 }
 
 // validateCommit checks who commits, as Kafka's coordinator does, and
-// returns the error code (0 to go ahead) and the generation the store must
-// still have (-1: no check).
-func (c *Coordinator) validateCommit(ctx context.Context, req *kmsg.OffsetCommitRequest) (int16, int32) {
+// returns the error code (0 to go ahead), the generation the store must
+// still have (-1: no check), and, when partitions are judged one by one
+// (a KIP-848 member committing at an older epoch), each one's code.
+func (c *Coordinator) validateCommit(ctx context.Context, req *kmsg.OffsetCommitRequest) (int16, int32, func(topic string, partition int32) int16) {
 	if req.Group == "" {
-		return kerr.InvalidGroupID.Code, -1
+		return kerr.InvalidGroupID.Code, -1, nil
 	}
 	simple := req.Generation < 0 && req.MemberID == "" && req.InstanceID == nil
 	g, err := c.acquire(ctx, req.Group, false)
 	if err != nil {
-		return errorCode(err), -1
+		return errorCode(err), -1, nil
 	}
 	if g == nil {
 		if simple {
-			return 0, -1
+			return 0, -1, nil
 		}
 		// A member of a group nobody stored: it cannot hold a generation.
 		if req.Generation < 0 {
-			return 0, -1
+			return 0, -1, nil
 		}
-		return kerr.IllegalGeneration.Code, -1
+		return kerr.IllegalGeneration.Code, -1, nil
 	}
 	defer g.mu.Unlock()
 	if g.kind == kindConsumer {
 		return g.validateConsumerCommit(req)
 	}
 	if req.Generation < 0 && g.state == stateEmpty {
-		return 0, -1
+		return 0, -1, nil
 	}
 	m, code := g.validateMember(req.MemberID, str(req.InstanceID), req.Generation)
 	if code != 0 {
-		return code, -1
+		return code, -1, nil
 	}
 	if g.state == stateCompletingRebalance {
-		return kerr.RebalanceInProgress.Code, -1
+		return kerr.RebalanceInProgress.Code, -1, nil
 	}
 	m.deadline = time.Now().Add(m.sessionTimeout())
-	return 0, g.generation
+	return 0, g.generation, nil
 }
 
 // OffsetFetch handles an OffsetFetch request: one group before v8, many
