@@ -102,7 +102,7 @@ func (c *Converter) renderJSON(fp *fieldPlan, raw []byte) ([]byte, error) {
 	}
 	m := fp.jsonMsg
 	proto.Reset(m)
-	if err := (proto.UnmarshalOptions{Resolver: c.opts.Resolver}).Unmarshal(raw, m); err != nil {
+	if err := unmarshalGuarded(raw, m, c.opts.Resolver); err != nil {
 		return nil, fmt.Errorf("%s: %w: %w", fp.fd.FullName(), ErrMalformed, err)
 	}
 	out, err := protojson.MarshalOptions{UseProtoNames: true, Resolver: c.opts.Resolver}.Marshal(m)
@@ -117,6 +117,20 @@ func (c *Converter) renderJSON(fp *fieldPlan, raw []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %w: %w", fp.fd.FullName(), ErrJSON, err)
 	}
 	return c.json.Bytes()[start:], nil
+}
+
+// unmarshalGuarded is proto.Unmarshal for bytes from the network. Some
+// malformed inputs make protobuf-go v1.36.12 panic inside its map decoding
+// ("type mismatch: cannot convert nil to map key", found by FuzzAppend; the
+// input is testdata/fuzz/FuzzAppend/74ebf49fd48857d1) instead of returning an
+// error; such a record is malformed, not a reason to stop the pipeline.
+func unmarshalGuarded(raw []byte, m proto.Message, r Resolver) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("protobuf decoder panicked: %v", p)
+		}
+	}()
+	return proto.UnmarshalOptions{Resolver: r}.Unmarshal(raw, m)
 }
 
 // anyFallback renders an Any whose type cannot be resolved (or whose
