@@ -101,10 +101,24 @@ func (c *Codec) New() proto.Message {
 // malformed encoding is ErrDecode.
 func (c *Codec) Decode(payload []byte) (proto.Message, error) {
 	m := c.New()
-	if err := proto.Unmarshal(payload, m); err != nil {
+	if err := unmarshalGuarded(payload, m); err != nil {
 		return nil, fmt.Errorf("%w as %s: %w", ErrDecode, c.Desc.FullName(), err)
 	}
 	return m, nil
+}
+
+// unmarshalGuarded is proto.Unmarshal for a producer's bytes. Some malformed
+// inputs make protobuf-go v1.36.12 panic in its map decoding ("type
+// mismatch: cannot convert nil to map key"; arrowconv's FuzzAppend found
+// one) where it should return an error: that is a bad record, and must not
+// take the broker down.
+func unmarshalGuarded(payload []byte, m proto.Message) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("protobuf decoder panicked: %v", p)
+		}
+	}()
+	return proto.Unmarshal(payload, m)
 }
 
 // Validate runs the protovalidate rules of m's message (m must be of the
