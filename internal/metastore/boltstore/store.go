@@ -170,7 +170,7 @@ var domainErrors = []error{
 	metastore.ErrInvalidPartitions, metastore.ErrOutOfOrderSequence,
 	metastore.ErrInvalidProducerEpoch, metastore.ErrConflict, metastore.ErrInvalidRequest,
 	metastore.ErrUnknownGroup, metastore.ErrIllegalGeneration, metastore.ErrUnknownKey,
-	context.Canceled, context.DeadlineExceeded,
+	metastore.ErrOffsetOutOfRange, context.Canceled, context.DeadlineExceeded,
 }
 
 // classify wraps store failures (I/O, closed database, corruption) with
