@@ -35,12 +35,17 @@ func deleteRecordsConfig(t *testing.T, dir string) config.Config {
 	return cfg
 }
 
-// produceDR writes numbered records 0..9 to partitions 0 and 1: on
-// partition 0 the first five in one batch, then one batch each; on
-// partition 1 one batch each. Each batch is its own intake object.
-func produceDR(t *testing.T, ctx context.Context, addr string) {
+// drProducerOpts make a client produceDR can use.
+func drProducerOpts() []kgo.Opt {
+	return []kgo.Opt{kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerLinger(0)}
+}
+
+// produceDR writes numbered records 0..9 to partitions 0 and 1 through cl
+// (made with drProducerOpts): on partition 0 the first five in one batch,
+// then one batch each; on partition 1 one batch each. Each batch is its
+// own intake object.
+func produceDR(t *testing.T, ctx context.Context, cl *kgo.Client) {
 	t.Helper()
-	cl := newClient(t, addr, kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerLinger(0))
 	var first []*kgo.Record
 	for i := range 5 {
 		first = append(first, &kgo.Record{Topic: drTopic, Partition: 0, Value: []byte(numbered(i))})
@@ -74,13 +79,17 @@ func checkStarts(t *testing.T, ctx context.Context, adm *kadm.Client, want map[i
 	}
 }
 
-// checkFromEarliest consumes the topic from the earliest offset and
-// asserts partition 0 yields exactly the records from offset 3 to 9 and
-// partition 1 none.
-func checkFromEarliest(t *testing.T, ctx context.Context, addr string) {
+// drConsumerOpts make a client checkFromEarliest can use.
+func drConsumerOpts() []kgo.Opt {
+	return []kgo.Opt{kgo.ConsumeTopics(drTopic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchMaxWait(100 * time.Millisecond)}
+}
+
+// checkFromEarliest consumes the topic from the earliest offset with cl
+// (made with drConsumerOpts) and asserts partition 0 yields exactly the
+// records from offset 3 to 9 and partition 1 none.
+func checkFromEarliest(t *testing.T, ctx context.Context, cl *kgo.Client) {
 	t.Helper()
-	cl := newClient(t, addr, kgo.ConsumeTopics(drTopic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchMaxWait(100*time.Millisecond))
 	var got []*kgo.Record
 	for len(got) == 0 || got[len(got)-1].Offset < 9 {
 		fs := cl.PollFetches(ctx)
@@ -177,7 +186,7 @@ func TestDeleteRecordsKadm(t *testing.T) {
 	if resp, err := adm.CreateTopic(ctx, 2, 1, nil, drTopic); err != nil || resp.Err != nil {
 		t.Fatalf("create topic: %v %v", err, resp.Err)
 	}
-	produceDR(t, ctx, n.KafkaAddr())
+	produceDR(t, ctx, newClient(t, n.KafkaAddr(), drProducerOpts()...))
 	waitIntakeObjects(t, ctx, n, 6+10)
 
 	// Offset 3 is inside partition 0's first batch (offsets 0..4).
@@ -195,7 +204,7 @@ func TestDeleteRecordsKadm(t *testing.T) {
 		}
 	}
 	checkStarts(t, ctx, adm, map[int32]int64{0: 3, 1: 10})
-	checkFromEarliest(t, ctx, n.KafkaAddr())
+	checkFromEarliest(t, ctx, newClient(t, n.KafkaAddr(), drConsumerOpts()...))
 
 	cl := newClient(t, n.KafkaAddr())
 	if code := rawFetchCode(t, ctx, cl, 0, 2); code != kerr.OffsetOutOfRange.Code {
@@ -232,7 +241,7 @@ func TestDeleteRecordsKadm(t *testing.T) {
 	n2 := startNode(t, deleteRecordsConfig(t, dir), node.Hooks{})
 	adm2 := newAdmin(t, n2.KafkaAddr())
 	checkStarts(t, ctx, adm2, map[int32]int64{0: 3, 1: 10})
-	checkFromEarliest(t, ctx, n2.KafkaAddr())
+	checkFromEarliest(t, ctx, newClient(t, n2.KafkaAddr(), drConsumerOpts()...))
 	ends, err := adm2.ListEndOffsets(ctx, drTopic)
 	if err != nil || ends.Error() != nil {
 		t.Fatalf("list end offsets: %v %v", err, ends.Error())
