@@ -88,7 +88,7 @@ func seekEntry(c *bolt.Cursor, pk metastore.PartitionKey, from int64) (k, v []by
 // TrimIndex removes the entries ending below before and raises LogStart.
 func (s *Store) TrimIndex(ctx context.Context, pk metastore.PartitionKey, before int64) (int, error) {
 	var n int
-	err := s.update(ctx, func(t *tx) error {
+	err := s.free(ctx, func(t *tx) error {
 		var err error
 		n, err = t.trimIndex(pk, before)
 		return err
@@ -116,7 +116,7 @@ func (t *tx) trimIndex(pk metastore.PartitionKey, before int64) (int, error) {
 // removes the entries wholly below it.
 func (s *Store) DeleteRecords(ctx context.Context, pk metastore.PartitionKey, offset int64) (metastore.PartitionState, error) {
 	var st metastore.PartitionState
-	err := s.update(ctx, func(t *tx) error {
+	err := s.free(ctx, func(t *tx) error {
 		var err error
 		if st, err = t.partition(pk); err != nil {
 			return err
