@@ -205,6 +205,11 @@ func TestDeleteRecordsKadm(t *testing.T) {
 	}
 	checkStarts(t, ctx, adm, map[int32]int64{0: 3, 1: 10})
 	checkFromEarliest(t, ctx, newClient(t, n.KafkaAddr(), drConsumerOpts()...))
+	// By timestamp: offsets 0..2 share a batch with 3 but are gone.
+	byTime, err := adm.ListOffsetsAfterMilli(ctx, 0, drTopic)
+	if o, _ := byTime.Lookup(drTopic, 0); err != nil || o.Err != nil || o.Offset != 3 {
+		t.Fatalf("ListOffsets by timestamp 0 on %s[0]: %d %v %v, want 3", drTopic, o.Offset, err, o.Err)
+	}
 
 	cl := newClient(t, n.KafkaAddr())
 	if code := rawFetchCode(t, ctx, cl, 0, 2); code != kerr.OffsetOutOfRange.Code {
