@@ -95,7 +95,7 @@ func Open(path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open metadata store %s: %w: %w", path, metastore.ErrUnavailable, err)
 	}
-	s := &Store{db: db, writer: make(chan struct{}, 1), cluster: newCluster(), reserve: reserve{size: opts.reserve()}}
+	s := &Store{db: db, writer: make(chan struct{}, 1), cluster: newCluster(), reserve: reserve{size: opts.reserve(), noSync: opts.NoSync}}
 	if s.reserve.size > 0 {
 		if s.reserve.file, err = os.OpenFile(path, os.O_RDWR, 0); err != nil {
 			db.Close()
@@ -104,7 +104,9 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	// On a full disk the store opens low: deletes run, other writes wait
 	// for space. Any other failure to reserve leaves the file as it is.
-	_ = s.topUp()
+	if used, err := usedBytes(db); err == nil {
+		_ = s.topUp(used)
+	}
 	return s, nil
 }
 
@@ -185,22 +187,18 @@ func (s *Store) write(ctx context.Context, freeing bool, fn func(*tx) error) err
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if !freeing {
-		if err := s.admit(); err != nil {
-			return classify(err)
+	return classify(s.db.Update(func(btx *bolt.Tx) error {
+		// Before this commit allocates pages: btx.Size() is where the
+		// last commit left the used pages.
+		if err := s.keepReserve(btx.Size(), freeing); err != nil {
+			return err
 		}
-	}
-	err := s.db.Update(func(btx *bolt.Tx) error {
 		t, err := wrapTx(btx)
 		if err != nil {
 			return err
 		}
 		return fn(t)
-	})
-	// The commit's outcome stands whatever topping up the reserve gives:
-	// a failure leaves the store low, and the next write tries again.
-	_ = s.topUp()
-	return classify(err)
+	}))
 }
 
 // domainErrors are the outcomes of the store's rules; anything else coming
