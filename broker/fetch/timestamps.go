@@ -9,8 +9,9 @@ import (
 )
 
 // scanIndex calls fn for each index entry of pk from the log start, in
-// offset order, until fn returns false.
-func (r *Reader) scanIndex(ctx context.Context, pk metastore.PartitionKey, fn func(metastore.IndexEntry) bool) (metastore.PartitionState, error) {
+// offset order, with the log start (which may lie inside the first entry,
+// after DeleteRecords), until fn returns false.
+func (r *Reader) scanIndex(ctx context.Context, pk metastore.PartitionKey, fn func(e metastore.IndexEntry, logStart int64) bool) (metastore.PartitionState, error) {
 	from := int64(0)
 	for {
 		entries, st, err := r.meta.ReadIndex(ctx, pk, from, indexPage)
@@ -18,7 +19,7 @@ func (r *Reader) scanIndex(ctx context.Context, pk metastore.PartitionKey, fn fu
 			return st, fmt.Errorf("scan index of %v: %w", pk, err)
 		}
 		for _, e := range entries {
-			if !fn(e) {
+			if !fn(e, st.LogStart) {
 				return st, nil
 			}
 			from = e.LastOffset + 1
@@ -47,7 +48,7 @@ func (r *Reader) entryBatches(ctx context.Context, e metastore.IndexEntry) ([]by
 // when no record is that recent.
 func (r *Reader) OffsetForTimestamp(ctx context.Context, pk metastore.PartitionKey, ts int64) (offset, timestamp int64, found bool, err error) {
 	var scanErr error
-	_, err = r.scanIndex(ctx, pk, func(e metastore.IndexEntry) bool {
+	_, err = r.scanIndex(ctx, pk, func(e metastore.IndexEntry, logStart int64) bool {
 		if e.MaxTimestamp < ts {
 			return true
 		}
@@ -57,7 +58,7 @@ func (r *Reader) OffsetForTimestamp(ctx context.Context, pk metastore.PartitionK
 			return false
 		}
 		werr := recordbatch.Walk(data, func(h recordbatch.Header, raw []byte) bool {
-			o, t, ok, ferr := recordbatch.FindOffsetByTimestamp(raw, h.BaseOffset, ts)
+			o, t, ok, ferr := recordbatch.FindOffsetByTimestampFrom(raw, h.BaseOffset, ts, logStart)
 			if ferr != nil {
 				scanErr = ferr
 				return false
@@ -84,7 +85,7 @@ func (r *Reader) OffsetForTimestamp(ctx context.Context, pk metastore.PartitionK
 // an empty partition.
 func (r *Reader) MaxTimestamp(ctx context.Context, pk metastore.PartitionKey) (offset, timestamp int64, found bool, err error) {
 	var best *metastore.IndexEntry
-	_, err = r.scanIndex(ctx, pk, func(e metastore.IndexEntry) bool {
+	_, err = r.scanIndex(ctx, pk, func(e metastore.IndexEntry, _ int64) bool {
 		if best == nil || e.MaxTimestamp > best.MaxTimestamp {
 			c := e
 			best = &c

@@ -27,6 +27,11 @@
 // at least retention.bytes, rounded up to a whole entry; retention.bytes 0
 // empties it.
 //
+// Kafka's DeleteRecords moves LogStart too, to an exact offset, in one
+// store transaction (Store.DeleteRecords, broker/21_delete_records.go)
+// that drops the entries wholly below it; retention never moves LogStart
+// back, and the objects those entries held die and go as below.
+//
 // # Segment rewrite
 //
 // Reading old data must not cost one object read per tiny intake piece

@@ -14,9 +14,17 @@ import (
 // parsed, not trusted to the header's maxTimestamp: a CreateTime batch
 // whose producer got maxTimestamp wrong is still searched right.
 func FindOffsetByTimestamp(batch []byte, baseOffset, ts int64) (offset, timestamp int64, found bool, err error) {
+	return FindOffsetByTimestampFrom(batch, baseOffset, ts, baseOffset)
+}
+
+// FindOffsetByTimestampFrom is FindOffsetByTimestamp among the records at
+// or after offset from: a batch that holds the log start after
+// DeleteRecords still holds records below it, which are gone (Kafka's
+// findOffsetByTimestamp(timestamp, startingOffset)).
+func FindOffsetByTimestampFrom(batch []byte, baseOffset, ts, from int64) (offset, timestamp int64, found bool, err error) {
 	offset, timestamp = -1, -1
 	err = scan(batch, func(h *Header, r *record) bool {
-		if t := recordTimestamp(h, r); t >= ts {
+		if t := recordTimestamp(h, r); t >= ts && baseOffset+int64(r.OffsetDelta) >= from {
 			offset, timestamp, found = baseOffset+int64(r.OffsetDelta), t, true
 			return false
 		}

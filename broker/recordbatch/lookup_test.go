@@ -42,6 +42,18 @@ func TestFindOffsetByTimestamp(t *testing.T) {
 	}
 }
 
+// TestFindOffsetByTimestampFrom: records below from (the log start) are
+// skipped, even when they match.
+func TestFindOffsetByTimestampFrom(t *testing.T) {
+	b := jumbled(t, nil)
+	if o, ts, found, err := FindOffsetByTimestampFrom(b, 100, 0, 101); err != nil || !found || o != 101 {
+		t.Errorf("from 101: got %d %d %v %v, want offset 101", o, ts, found, err)
+	}
+	if o, ts, found, err := FindOffsetByTimestampFrom(b, 100, baseTS+6, 104); err != nil || found {
+		t.Errorf("from past the only match: got %d %d %v %v, want none", o, ts, found, err)
+	}
+}
+
 // TestFindOffsetByTimestampWrongHeader: the records are searched, not the
 // producer's maxTimestamp.
 func TestFindOffsetByTimestampWrongHeader(t *testing.T) {

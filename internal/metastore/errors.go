@@ -12,6 +12,9 @@ var (
 	ErrConflict             = errors.New("metastore: index changed concurrently")
 	ErrUnknownGroup         = errors.New("metastore: unknown group")
 	ErrUnknownKey           = errors.New("metastore: unknown key")
+	// ErrOffsetOutOfRange: DeleteRecords named an offset past the high
+	// watermark (or a negative one other than -1).
+	ErrOffsetOutOfRange = errors.New("metastore: offset out of range")
 	// ErrIllegalGeneration: an offset commit named a generation the stored
 	// group no longer has (a zombie member or a stale coordinator).
 	ErrIllegalGeneration = errors.New("metastore: illegal generation")

@@ -23,6 +23,7 @@ const (
 	MethodPartition          Method = "Partition"
 	MethodReadIndex          Method = "ReadIndex"
 	MethodTrimIndex          Method = "TrimIndex"
+	MethodDeleteRecords      Method = "DeleteRecords"
 	MethodReplaceIndex       Method = "ReplaceIndex"
 	MethodAllocateProducerID Method = "AllocateProducerID"
 	MethodDeadObjects        Method = "DeadObjects"
@@ -54,7 +55,7 @@ const (
 var methods = map[Method]bool{
 	MethodCreateTopic: true, MethodDeleteTopic: true, MethodTopic: true, MethodTopicByID: true,
 	MethodTopics: true, MethodCreatePartitions: true, MethodAlterTopicConfigs: true,
-	MethodAppend: true, MethodPartition: true, MethodReadIndex: true, MethodTrimIndex: true,
+	MethodAppend: true, MethodPartition: true, MethodReadIndex: true, MethodTrimIndex: true, MethodDeleteRecords: true,
 	MethodReplaceIndex: true, MethodAllocateProducerID: true, MethodDeadObjects: true,
 	MethodForgetObjects: true, MethodKnownObjects: true, MethodClose: true,
 	MethodRegisterBroker: true, MethodHeartbeat: true, MethodDeregisterBroker: true,
@@ -257,6 +258,10 @@ func (f *Faulty) ReadIndex(ctx context.Context, pk PartitionKey, from int64, lim
 
 func (f *Faulty) TrimIndex(ctx context.Context, pk PartitionKey, before int64) (int, error) {
 	return call(f, ctx, MethodTrimIndex, func() (int, error) { return f.inner.TrimIndex(ctx, pk, before) })
+}
+
+func (f *Faulty) DeleteRecords(ctx context.Context, pk PartitionKey, offset int64) (PartitionState, error) {
+	return call(f, ctx, MethodDeleteRecords, func() (PartitionState, error) { return f.inner.DeleteRecords(ctx, pk, offset) })
 }
 
 func (f *Faulty) ReplaceIndex(ctx context.Context, pk PartitionKey, old []IndexEntry, repl IndexEntry) error {

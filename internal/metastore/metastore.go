@@ -44,6 +44,7 @@ package metastore
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -99,6 +100,23 @@ type IndexEntry struct {
 	Pos          int64
 	Size         int64
 	MaxTimestamp int64 // milliseconds; the largest batch MaxTimestamp in the entry
+}
+
+// DeleteToHighWater asks DeleteRecords to delete every record: the log
+// start moves to the high watermark (Kafka's -1).
+const DeleteToHighWater int64 = -1
+
+// DeleteTarget resolves DeleteRecords' offset against st: the new log
+// start, or ErrOffsetOutOfRange. Every backend applies this one rule.
+func DeleteTarget(st PartitionState, offset int64) (int64, error) {
+	switch {
+	case offset == DeleteToHighWater:
+		return max(st.LogStart, st.HighWater), nil
+	case offset < 0 || offset > st.HighWater:
+		return 0, fmt.Errorf("delete records before %d of [%d, %d]: %w", offset, st.LogStart, st.HighWater, ErrOffsetOutOfRange)
+	default:
+		return max(st.LogStart, offset), nil
+	}
 }
 
 // NoProducerID marks a batch written without an idempotent producer.
@@ -181,6 +199,14 @@ type Store interface {
 	// raises LogStart to the first remaining entry's BaseOffset (or to
 	// HighWater when none remain). It returns how many entries it removed.
 	TrimIndex(ctx context.Context, pk PartitionKey, before int64) (int, error)
+	// DeleteRecords moves pk's log start to offset, or to HighWater when
+	// offset is DeleteToHighWater (Kafka's DeleteRecords), and removes the
+	// entries wholly below it, releasing their object references; an entry
+	// holding offset stays, and readers skip its records below LogStart.
+	// An offset at or below LogStart changes nothing. An offset above
+	// HighWater, or negative other than DeleteToHighWater, is
+	// ErrOffsetOutOfRange. It returns the partition's state after.
+	DeleteRecords(ctx context.Context, pk PartitionKey, offset int64) (PartitionState, error)
 	// ReplaceIndex swaps the consecutive entries old (which must still be in
 	// the index exactly as given, else ErrConflict) for one entry repl
 	// covering the same offsets, in a new object (segment rewrite).

@@ -95,6 +95,10 @@ func (s *metaStore) TrimIndex(ctx context.Context, pk metastore.PartitionKey, be
 	return timed(s, "trim_index", func() (int, error) { return s.inner.TrimIndex(ctx, pk, before) })
 }
 
+func (s *metaStore) DeleteRecords(ctx context.Context, pk metastore.PartitionKey, offset int64) (metastore.PartitionState, error) {
+	return timed(s, "delete_records", func() (metastore.PartitionState, error) { return s.inner.DeleteRecords(ctx, pk, offset) })
+}
+
 func (s *metaStore) ReplaceIndex(ctx context.Context, pk metastore.PartitionKey, old []metastore.IndexEntry, repl metastore.IndexEntry) error {
 	return timedErr(s, "replace_index", func() error { return s.inner.ReplaceIndex(ctx, pk, old, repl) })
 }

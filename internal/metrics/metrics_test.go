@@ -166,6 +166,9 @@ func (nopMeta) ReadIndex(context.Context, metastore.PartitionKey, int64, int) ([
 	return nil, metastore.PartitionState{}, nil
 }
 func (nopMeta) TrimIndex(context.Context, metastore.PartitionKey, int64) (int, error) { return 0, nil }
+func (nopMeta) DeleteRecords(context.Context, metastore.PartitionKey, int64) (metastore.PartitionState, error) {
+	return metastore.PartitionState{}, nil
+}
 func (nopMeta) ReplaceIndex(context.Context, metastore.PartitionKey, []metastore.IndexEntry, metastore.IndexEntry) error {
 	return nil
 }

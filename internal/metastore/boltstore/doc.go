@@ -24,6 +24,16 @@
 // with an error wrapping metastore.ErrUnavailable. Many brokers share a
 // Postgres backend instead.
 //
+// # A full disk
+//
+// bbolt writes every commit, a delete's too, to free pages; at the end of
+// the file those are a sparse hole that a full disk cannot fill. The
+// store keeps a reserve of allocated blocks past the used pages
+// (Options.Reserve, reserve.go): on a full disk, writes that free space
+// (DeleteTopic, DeleteRecords, TrimIndex, ForgetObjects, DeleteGroup,
+// DeleteOffsets, ExpireGroups) commit on it, and other writes fail with
+// an ErrUnavailable wrapping syscall.ENOSPC until space is freed.
+//
 // # Concurrency model
 //
 // Reads (Topic, Topics, Partition, ReadIndex, DeadObjects, KnownObjects,

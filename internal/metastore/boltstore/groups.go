@@ -102,7 +102,7 @@ func (s *Store) DeleteGroup(ctx context.Context, name string, prev int64) error 
 	if err := metastore.ValidateGroupName(name); err != nil {
 		return err
 	}
-	err := s.update(ctx, func(t *tx) error {
+	err := s.free(ctx, func(t *tx) error {
 		cur, ok, err := t.group(name)
 		if err != nil {
 			return err
@@ -215,7 +215,7 @@ func (s *Store) DeleteOffsets(ctx context.Context, group string, parts []metasto
 	if err := metastore.ValidateTopicPartitions(group, parts); err != nil {
 		return err
 	}
-	err := s.update(ctx, func(t *tx) error {
+	err := s.free(ctx, func(t *tx) error {
 		b := t.groupOffsets(group)
 		if b == nil {
 			return nil
@@ -283,7 +283,7 @@ func (s *Store) ExpireGroups(ctx context.Context, retention time.Duration) ([]st
 		return nil, err
 	}
 	var expired []string
-	err := s.update(ctx, func(t *tx) error {
+	err := s.free(ctx, func(t *tx) error {
 		var err error
 		if expired, err = t.expiredGroups(time.Now().Add(-retention)); err != nil {
 			return err

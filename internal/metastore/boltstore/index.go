@@ -88,7 +88,7 @@ func seekEntry(c *bolt.Cursor, pk metastore.PartitionKey, from int64) (k, v []by
 // TrimIndex removes the entries ending below before and raises LogStart.
 func (s *Store) TrimIndex(ctx context.Context, pk metastore.PartitionKey, before int64) (int, error) {
 	var n int
-	err := s.update(ctx, func(t *tx) error {
+	err := s.free(ctx, func(t *tx) error {
 		var err error
 		n, err = t.trimIndex(pk, before)
 		return err
@@ -104,6 +104,43 @@ func (t *tx) trimIndex(pk metastore.PartitionKey, before int64) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	n, next, err := t.dropBelow(pk, &st, before)
+	if err != nil {
+		return 0, err
+	}
+	st.LogStart = max(st.LogStart, next)
+	return n, t.putPartition(pk, st)
+}
+
+// DeleteRecords moves the log start to offset (HighWater for -1) and
+// removes the entries wholly below it.
+func (s *Store) DeleteRecords(ctx context.Context, pk metastore.PartitionKey, offset int64) (metastore.PartitionState, error) {
+	var st metastore.PartitionState
+	err := s.free(ctx, func(t *tx) error {
+		var err error
+		if st, err = t.partition(pk); err != nil {
+			return err
+		}
+		target, err := metastore.DeleteTarget(st, offset)
+		if err != nil || target == st.LogStart {
+			return err
+		}
+		if _, _, err := t.dropBelow(pk, &st, target); err != nil {
+			return err
+		}
+		st.LogStart = target
+		return t.putPartition(pk, st)
+	})
+	if err != nil {
+		return metastore.PartitionState{}, fmt.Errorf("delete records of %v before %d: %w", pk, offset, err)
+	}
+	return st, nil
+}
+
+// dropBelow removes pk's entries whose LastOffset is below before, taking
+// them off st, and returns how many went and the BaseOffset of the first
+// one left (st.HighWater when none is).
+func (t *tx) dropBelow(pk metastore.PartitionKey, st *metastore.PartitionState, before int64) (int, int64, error) {
 	prefix := partKey(pk)
 	var dropped []metastore.IndexEntry
 	next := st.HighWater // LogStart when no entry remains
@@ -111,7 +148,7 @@ func (t *tx) trimIndex(pk metastore.PartitionKey, before int64) (int, error) {
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		e, err := decodeEntry(k, v)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		if e.LastOffset >= before {
 			next = e.BaseOffset
@@ -119,11 +156,7 @@ func (t *tx) trimIndex(pk metastore.PartitionKey, before int64) (int, error) {
 		}
 		dropped = append(dropped, e)
 	}
-	if err := t.removeEntries(pk, &st, dropped); err != nil {
-		return 0, err
-	}
-	st.LogStart = max(st.LogStart, next)
-	return len(dropped), t.putPartition(pk, st)
+	return len(dropped), next, t.removeEntries(pk, st, dropped)
 }
 
 // removeEntries deletes entries of pk, takes their sizes off st.Bytes and

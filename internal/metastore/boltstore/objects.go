@@ -95,7 +95,7 @@ func (s *Store) DeadObjects(ctx context.Context, limit int) ([]string, error) {
 // ForgetObjects drops the dead ones among keys; live and unknown keys are
 // left alone.
 func (s *Store) ForgetObjects(ctx context.Context, keys []string) error {
-	err := s.update(ctx, func(t *tx) error {
+	err := s.free(ctx, func(t *tx) error {
 		for _, key := range keys {
 			if t.dead.Get([]byte(key)) == nil {
 				continue

@@ -21,6 +21,12 @@ type Options struct {
 	// NoSync skips fsync on commit. Unsafe: a machine crash can lose
 	// acknowledged offsets. For tests and benchmarks only. Default false.
 	NoSync bool
+
+	// Reserve is how many bytes of disk the file keeps allocated past its
+	// used pages for writes that free space, so that topics, records and
+	// dead objects can be deleted on a full disk (see reserve.go). Zero
+	// means DefaultReserve (8 MiB); negative means none.
+	Reserve int64
 }
 
 // Validate reports whether o is usable.
@@ -29,6 +35,16 @@ func (o Options) Validate() error {
 		return fmt.Errorf("boltstore options: negative OpenTimeout %v: %w", o.OpenTimeout, metastore.ErrInvalidRequest)
 	}
 	return nil
+}
+
+func (o Options) reserve() int64 {
+	switch {
+	case o.Reserve == 0:
+		return DefaultReserve
+	case o.Reserve < 0:
+		return 0
+	}
+	return o.Reserve
 }
 
 func (o Options) openTimeout() time.Duration {

@@ -57,6 +57,9 @@ type Store struct {
 	// cluster.go).
 	cluster *cluster
 	closed  atomic.Bool
+	// reserve is the space kept for writes that free space (reserve.go);
+	// guarded by writer.
+	reserve reserve
 }
 
 var _ metastore.Store = (*Store)(nil)
@@ -92,7 +95,19 @@ func Open(path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open metadata store %s: %w: %w", path, metastore.ErrUnavailable, err)
 	}
-	return &Store{db: db, writer: make(chan struct{}, 1), cluster: newCluster()}, nil
+	s := &Store{db: db, writer: make(chan struct{}, 1), cluster: newCluster(), reserve: reserve{size: opts.reserve(), noSync: opts.NoSync}}
+	if s.reserve.size > 0 {
+		if s.reserve.file, err = os.OpenFile(path, os.O_RDWR, 0); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open metadata store %s for its reserve: %w: %w", path, metastore.ErrUnavailable, err)
+		}
+	}
+	// On a full disk the store opens low: deletes run, other writes wait
+	// for space. Any other failure to reserve leaves the file as it is.
+	if used, err := usedBytes(db); err == nil {
+		_ = s.topUp(used)
+	}
+	return s, nil
 }
 
 // initSchema creates the buckets of a new file, checks the version of an
@@ -122,7 +137,14 @@ func initSchema(tx *bolt.Tx) error {
 // again is a no-op; other methods then fail with ErrUnavailable.
 func (s *Store) Close() error {
 	s.closed.Store(true)
-	if err := s.db.Close(); err != nil {
+	err := s.db.Close()
+	if f := s.reserve.file; f != nil {
+		// Under the writer slot, so no topUp is using it.
+		s.writer <- struct{}{}
+		f.Close() // only ever fallocate'd and fsync'd: nothing to flush; a second Close is a no-op
+		<-s.writer
+	}
+	if err != nil {
 		return fmt.Errorf("close metadata store: %w: %w", metastore.ErrUnavailable, err)
 	}
 	return nil
@@ -143,8 +165,19 @@ func (s *Store) view(ctx context.Context, fn func(*tx) error) error {
 }
 
 // update runs fn in the one read-write transaction, after waiting for the
-// writer slot or until ctx is done. fn's error rolls everything back.
+// writer slot or until ctx is done. fn's error rolls everything back. On
+// a full disk it fails with errNoSpace instead (see reserve.go).
 func (s *Store) update(ctx context.Context, fn func(*tx) error) error {
+	return s.write(ctx, false, fn)
+}
+
+// free is update for a write that frees space: it runs on the reserve
+// when the disk is full.
+func (s *Store) free(ctx context.Context, fn func(*tx) error) error {
+	return s.write(ctx, true, fn)
+}
+
+func (s *Store) write(ctx context.Context, freeing bool, fn func(*tx) error) error {
 	select {
 	case s.writer <- struct{}{}:
 	case <-ctx.Done():
@@ -155,6 +188,11 @@ func (s *Store) update(ctx context.Context, fn func(*tx) error) error {
 		return err
 	}
 	return classify(s.db.Update(func(btx *bolt.Tx) error {
+		// Before this commit allocates pages: btx.Size() is where the
+		// last commit left the used pages.
+		if err := s.keepReserve(btx.Size(), freeing); err != nil {
+			return err
+		}
 		t, err := wrapTx(btx)
 		if err != nil {
 			return err
@@ -170,7 +208,7 @@ var domainErrors = []error{
 	metastore.ErrInvalidPartitions, metastore.ErrOutOfOrderSequence,
 	metastore.ErrInvalidProducerEpoch, metastore.ErrConflict, metastore.ErrInvalidRequest,
 	metastore.ErrUnknownGroup, metastore.ErrIllegalGeneration, metastore.ErrUnknownKey,
-	context.Canceled, context.DeadlineExceeded,
+	metastore.ErrOffsetOutOfRange, context.Canceled, context.DeadlineExceeded,
 }
 
 // classify wraps store failures (I/O, closed database, corruption) with

@@ -92,7 +92,7 @@ func (t *tx) topic(name string) (metastore.Topic, error) {
 // the topic's name.
 func (s *Store) DeleteTopic(ctx context.Context, name string) (metastore.Topic, error) {
 	var topic metastore.Topic
-	err := s.update(ctx, func(t *tx) error {
+	err := s.free(ctx, func(t *tx) error {
 		var err error
 		if topic, err = t.topic(name); err != nil {
 			return err

@@ -134,6 +134,74 @@ func testTrimIndex(t *testing.T, h *harness) {
 	mustErr(t, err, metastore.ErrUnknownPartition)
 }
 
+// testDeleteRecords: DeleteRecords moves LogStart to exactly the offset
+// asked (inside an entry too), drops and releases only the entries wholly
+// below it, never moves LogStart back nor past HighWater, resolves -1 to
+// HighWater, and survives a reopen; retention afterwards keeps the start.
+func testDeleteRecords(t *testing.T, h *harness) {
+	topic := h.createTopic(t, "t", 2)
+	pk := metastore.PartitionKey{Topic: topic.ID}
+	keys := h.fourEntries(t, pk) // [0,2] [3,3] [4,7] [8,9], sizes 10 20 30 40
+	h.fourEntries(t, metastore.PartitionKey{Topic: topic.ID, Partition: 1})
+
+	steps := []struct {
+		offset    int64
+		wantErr   error
+		wantState metastore.PartitionState
+		wantDead  []string
+	}{
+		{0, nil, metastore.PartitionState{LogStart: 0, HighWater: 10, Bytes: 100}, nil},
+		{2, nil, metastore.PartitionState{LogStart: 2, HighWater: 10, Bytes: 100}, nil},
+		{5, nil, metastore.PartitionState{LogStart: 5, HighWater: 10, Bytes: 70}, keys[:2]},
+		{1, nil, metastore.PartitionState{LogStart: 5, HighWater: 10, Bytes: 70}, keys[:2]},
+		{11, metastore.ErrOffsetOutOfRange, metastore.PartitionState{LogStart: 5, HighWater: 10, Bytes: 70}, keys[:2]},
+		{-2, metastore.ErrOffsetOutOfRange, metastore.PartitionState{LogStart: 5, HighWater: 10, Bytes: 70}, keys[:2]},
+	}
+	for _, s := range steps {
+		st, err := h.s.DeleteRecords(t.Context(), pk, s.offset)
+		if s.wantErr != nil {
+			mustErr(t, err, s.wantErr)
+		} else if err != nil || st != s.wantState {
+			t.Fatalf("DeleteRecords(%d) = %+v, %v; want %+v", s.offset, st, err, s.wantState)
+		}
+		if st := h.partition(t, pk); st != s.wantState {
+			t.Fatalf("after DeleteRecords(%d) state %+v, want %+v", s.offset, st, s.wantState)
+		}
+		h.checkDense(t, pk)
+		h.checkDead(t, s.wantDead...)
+	}
+	if entries, _ := h.readIndex(t, pk, 0, 0); !sameBases(entries, []int64{4, 8}) {
+		t.Fatalf("index after DeleteRecords(5): %v", bases(entries))
+	}
+	// Retention trimming below the new start never moves it back.
+	if _, err := h.s.TrimIndex(t.Context(), pk, 5); err != nil {
+		t.Fatal(err)
+	}
+	if st := h.partition(t, pk); st.LogStart != 5 {
+		t.Fatalf("TrimIndex after DeleteRecords moved LogStart to %d", st.LogStart)
+	}
+	h.reopen(t)
+	if st := h.partition(t, pk); st.LogStart != 5 || st.Bytes != 70 {
+		t.Fatalf("after reopen: %+v", st)
+	}
+
+	st, err := h.s.DeleteRecords(t.Context(), pk, metastore.DeleteToHighWater)
+	if want := (metastore.PartitionState{LogStart: 10, HighWater: 10}); err != nil || st != want {
+		t.Fatalf("DeleteRecords(-1) = %+v, %v; want %+v", st, err, want)
+	}
+	h.checkDead(t, keys...)
+	res, _ := h.append(t, batch(pk, 2, 0, 5))
+	mustAccept(t, res[0], 10)
+	if res[0].LogStart != 10 {
+		t.Fatalf("Append after DeleteRecords reports LogStart %d", res[0].LogStart)
+	}
+	if st := h.partition(t, metastore.PartitionKey{Topic: topic.ID, Partition: 1}); st.LogStart != 0 || st.Bytes != 100 {
+		t.Fatalf("DeleteRecords touched another partition: %+v", st)
+	}
+	_, err = h.s.DeleteRecords(t.Context(), metastore.PartitionKey{Topic: topic.ID, Partition: 2}, 0)
+	mustErr(t, err, metastore.ErrUnknownPartition)
+}
+
 // twoObjectLog writes [0,2] [3,3] into one object, [4,7] and [8,9] into one
 // each, and returns the entries.
 func (h *harness) twoObjectLog(t *testing.T, pk metastore.PartitionKey) []metastore.IndexEntry {

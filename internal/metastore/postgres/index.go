@@ -83,31 +83,68 @@ func (s *Store) readIndex(ctx context.Context, pk metastore.PartitionKey, from i
 func (s *Store) TrimIndex(ctx context.Context, pk metastore.PartitionKey, before int64) (int, error) {
 	var n int
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		n = 0
 		var st metastore.PartitionState
 		if err := scanPartition(tx.QueryRow(ctx, sqlPartitionForUpdate, pk.Topic, pk.Partition), pk, &st); err != nil {
 			return err
 		}
-		var refs objectRefs
-		var size, bytes int64
-		rows, _ := tx.Query(ctx, sqlIndexTrim, pk.Topic, pk.Partition, before)
-		_, err := pgx.ForEachRow(rows, []any{&refs.key, &refs.n, &size}, func() error {
-			n += int(refs.n)
-			bytes += size
-			return refs.add()
-		})
-		if err != nil {
+		var bytes int64
+		var err error
+		if n, bytes, err = dropBelow(ctx, tx, pk, before); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, sqlPartitionTrim, pk.Topic, pk.Partition, bytes); err != nil {
-			return err
-		}
-		return dropRefs(ctx, tx, refs.keys, refs.counts)
+		_, err = tx.Exec(ctx, sqlPartitionTrim, pk.Topic, pk.Partition, bytes)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("trim index of %v before %d: %w", pk, before, err)
 	}
 	return n, nil
+}
+
+// DeleteRecords moves the log start to offset (HighWater for -1) and
+// removes the entries wholly below it, under the partition's row lock.
+func (s *Store) DeleteRecords(ctx context.Context, pk metastore.PartitionKey, offset int64) (metastore.PartitionState, error) {
+	var st metastore.PartitionState
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		if err := scanPartition(tx.QueryRow(ctx, sqlPartitionForUpdate, pk.Topic, pk.Partition), pk, &st); err != nil {
+			return err
+		}
+		target, err := metastore.DeleteTarget(st, offset)
+		if err != nil || target == st.LogStart {
+			return err
+		}
+		_, bytes, err := dropBelow(ctx, tx, pk, target)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, sqlPartitionDeleteRecords, pk.Topic, pk.Partition, target, bytes); err != nil {
+			return err
+		}
+		st.LogStart, st.Bytes = target, st.Bytes-bytes
+		return nil
+	})
+	if err != nil {
+		return metastore.PartitionState{}, fmt.Errorf("delete records of %v before %d: %w", pk, offset, err)
+	}
+	return st, nil
+}
+
+// dropBelow removes pk's entries ending below before and releases their
+// object references; it returns how many went and their bytes. The
+// caller holds the partition's row lock and updates its row.
+func dropBelow(ctx context.Context, tx pgx.Tx, pk metastore.PartitionKey, before int64) (n int, bytes int64, err error) {
+	var refs objectRefs
+	var size int64
+	rows, _ := tx.Query(ctx, sqlIndexTrim, pk.Topic, pk.Partition, before)
+	_, err = pgx.ForEachRow(rows, []any{&refs.key, &refs.n, &size}, func() error {
+		n += int(refs.n)
+		bytes += size
+		return refs.add()
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	return n, bytes, dropRefs(ctx, tx, refs.keys, refs.counts)
 }
 
 // ReplaceIndex swaps the consecutive entries old for repl (segment

@@ -106,6 +106,7 @@ var (
 	sqlIndexRead              = query("index_read")
 	sqlIndexTrim              = query("index_trim")
 	sqlPartitionTrim          = query("partition_trim")
+	sqlPartitionDeleteRecords = query("partition_delete_records")
 	sqlIndexEntriesAt         = query("index_entries_at")
 	sqlIndexDeleteAt          = query("index_delete_at")
 	sqlPartitionAddBytes      = query("partition_add_bytes")

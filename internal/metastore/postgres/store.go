@@ -160,6 +160,7 @@ var domainErrors = []error{
 	metastore.ErrInvalidPartitions, metastore.ErrOutOfOrderSequence,
 	metastore.ErrInvalidProducerEpoch, metastore.ErrConflict, metastore.ErrInvalidRequest,
 	metastore.ErrUnknownGroup, metastore.ErrIllegalGeneration, metastore.ErrUnknownKey,
+	metastore.ErrOffsetOutOfRange,
 }
 
 func isDomain(err error) bool {
