@@ -171,15 +171,15 @@ func TestConfluentPythonProtobufSerde(t *testing.T) {
 		got.Consumed["serde-orders"] != count || got.Consumed["serde-lines"] != count {
 		t.Fatalf("python check: %+v", got)
 	}
-	checkSerdeRegistry(t, n.RegistryAddr())
-	checkSerdeFrames(t, n.KafkaAddr())
+	checkSerdeRegistry(t, n.RegistryAddr(), "serde")
+	checkSerdeFrames(t, n.KafkaAddr(), "serde")
 }
 
 // checkSerdeRegistry: the serializer registered the referenced file under
-// its import path, both topics' subjects name one schema id, stored as
-// .proto text with the reference, and the same schema sent as text gets
-// that id.
-func checkSerdeRegistry(t *testing.T, registryAddr string) {
+// its import path, both topics' subjects (prefix-orders-value and
+// prefix-lines-value) name one schema id, stored as .proto text with the
+// reference, and the same schema sent as this test's text gets that id.
+func checkSerdeRegistry(t *testing.T, registryAddr, prefix string) {
 	t.Helper()
 	cl, err := sr.NewClient(sr.URLs("http://" + registryAddr))
 	if err != nil {
@@ -187,14 +187,14 @@ func checkSerdeRegistry(t *testing.T, registryAddr string) {
 	}
 	ctx := ctxTimeout(t, 10*time.Second)
 	subjects, err := cl.Subjects(ctx)
-	if err != nil || !slices.Equal(subjects, []string{"serde-lines-value", "serde-orders-value", "test/common.proto"}) {
+	if err != nil || !slices.Equal(subjects, []string{prefix + "-lines-value", prefix + "-orders-value", "test/common.proto"}) {
 		t.Fatalf("subjects %v %v", subjects, err)
 	}
-	orders, err := cl.SchemaByVersion(ctx, "serde-orders-value", -1)
+	orders, err := cl.SchemaByVersion(ctx, prefix+"-orders-value", -1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	lines, err := cl.SchemaByVersion(ctx, "serde-lines-value", -1)
+	lines, err := cl.SchemaByVersion(ctx, prefix+"-lines-value", -1)
 	if err != nil || lines.ID != orders.ID {
 		t.Fatalf("lines %+v %v, orders id %d", lines, err, orders.ID)
 	}
@@ -208,11 +208,12 @@ func checkSerdeRegistry(t *testing.T, registryAddr string) {
 	}
 }
 
-// checkSerdeFrames reads the records raw: Confluent's framing with the
-// schema id and message indexes [1] (Order) and [1, 0] (Order.Line).
-func checkSerdeFrames(t *testing.T, kafkaAddr string) {
+// checkSerdeFrames reads the records of prefix-orders and prefix-lines
+// raw: Confluent's framing with the schema id and message indexes [1]
+// (Order) and [1, 0] (Order.Line).
+func checkSerdeFrames(t *testing.T, kafkaAddr, prefix string) {
 	t.Helper()
-	for topic, want := range map[string][]int{"serde-orders": {1}, "serde-lines": {1, 0}} {
+	for topic, want := range map[string][]int{prefix + "-orders": {1}, prefix + "-lines": {1, 0}} {
 		cl := newClient(t, kafkaAddr, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 		fs := cl.PollRecords(ctxTimeout(t, 20*time.Second), 1)
 		if errs := fs.Errors(); len(errs) > 0 || fs.NumRecords() == 0 {

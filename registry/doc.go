@@ -2,8 +2,9 @@
 // Schema Registry REST API (v1) over the metadata store's KV space, so
 // that every broker sharing a store serves the same registry. Clients
 // written for Confluent's registry use it unchanged; franz-go's sr and
-// confluent-kafka-python's Protobuf serializer and deserializer (with
-// their defaults) are checked against it (e2e). It listens on
+// the Protobuf serializers and deserializers of confluent-kafka-python and
+// confluent-kafka-go (with their defaults) are checked against it (e2e,
+// interop/confluentgo). It listens on
 // 127.0.0.1:8081 by default.
 //
 // # API
