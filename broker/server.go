@@ -80,13 +80,13 @@ type Server struct {
 	groups  *group.Coordinator
 	enforce *enforce.Enforcer
 
-	ln       net.Listener
-	adv      hostPort
-	closing  atomic.Bool
-	connsMu  sync.Mutex
-	conns    map[*conn]struct{}
-	connsWG  sync.WaitGroup
-	accept   acceptHealth
+	ln      net.Listener
+	adv     hostPort
+	closing atomic.Bool
+	connsMu sync.Mutex
+	conns   map[*conn]struct{}
+	connsWG sync.WaitGroup
+	accept  acceptHealth
 }
 
 type hostPort struct {
