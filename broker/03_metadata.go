@@ -33,6 +33,7 @@ func handleMetadata(s *Server, c *conn, req *kmsg.MetadataRequest) (reply, error
 	if err != nil {
 		return now(metadataError(resp, req, err)), nil
 	}
+	all = withInternal(all)
 	if req.Topics == nil { // all topics
 		names := make([]string, 0, len(all))
 		for n := range all {
@@ -57,7 +58,7 @@ func (s *Server) metadataRequested(ctx context.Context, rt kmsg.MetadataRequestT
 	if rt.Topic != nil {
 		name = *rt.Topic
 	}
-	t, ok, err := s.topics.lookup(ctx, name, rt.TopicID)
+	t, ok, err := s.lookupTopic(ctx, name, rt.TopicID)
 	switch {
 	case err != nil:
 		return topicError(name, rt.TopicID, storeErrCode(err))
@@ -88,6 +89,7 @@ func (s *Server) metadataTopic(t metastore.Topic) kmsg.MetadataResponseTopic {
 	name := t.Name
 	mt.Topic = &name
 	mt.TopicID = t.ID
+	mt.IsInternal = isInternal(t)
 	for p := int32(0); p < t.Partitions; p++ {
 		mp := kmsg.NewMetadataResponseTopicPartition()
 		leader := s.leaderOf(t.ID, p)

@@ -39,7 +39,7 @@ func handleDescribeConfigs(s *Server, c *conn, req *kmsg.DescribeConfigsRequest)
 }
 
 func (s *Server) describeTopicConfigs(ctx context.Context, out *kmsg.DescribeConfigsResponseResource, rr kmsg.DescribeConfigsRequestResource, docs bool) {
-	t, ok, err := s.topics.lookup(ctx, rr.ResourceName, metastore.TopicID{})
+	t, ok, err := s.lookupTopic(ctx, rr.ResourceName, metastore.TopicID{})
 	switch {
 	case err != nil:
 		out.ErrorCode, out.ErrorMessage = storeErrCode(err), strp(err.Error())

@@ -136,7 +136,7 @@ func (s *Server) Serve(d Deps) {
 	s.enforce = d.Enforcer
 	s.topics = newTopicCache(d.Meta)
 	gopts := s.opts.Groups
-	gopts.Owner, gopts.Topics = s.groupOwner, s.topics
+	gopts.Owner, gopts.Topics = s.groupOwner, groupTopics{s.topics}
 	s.groups = group.New(d.Meta, gopts, s.log.With("component", "groups"))
 	s.m.KafkaListenerAccepting.Set(1)
 	go s.acceptLoop()
