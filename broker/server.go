@@ -77,8 +77,10 @@ type Server struct {
 	m       *metrics.Metrics
 	members *membership.Membership
 	topics  *topicCache
-	groups  *group.Coordinator
-	enforce *enforce.Enforcer
+	// groupConfigs are the groups' dynamic configs (groupconfig.go).
+	groupConfigs *groupConfigs
+	groups       *group.Coordinator
+	enforce      *enforce.Enforcer
 
 	ln      net.Listener
 	adv     hostPort
@@ -136,7 +138,8 @@ func (s *Server) Serve(d Deps) {
 	s.enforce = d.Enforcer
 	s.topics = newTopicCache(d.Meta)
 	gopts := s.opts.Groups
-	gopts.Owner, gopts.Topics = s.groupOwner, groupTopics{s.topics}
+	s.groupConfigs = newGroupConfigs(d.Meta)
+	gopts.Owner, gopts.Topics, gopts.Configs = s.groupOwner, groupTopics{s.topics}, s.groupConfigs
 	s.groups = group.New(d.Meta, gopts, s.log.With("component", "groups"))
 	s.m.KafkaListenerAccepting.Set(1)
 	go s.acceptLoop()

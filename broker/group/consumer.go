@@ -130,6 +130,7 @@ func (c *Coordinator) ConsumerGroupHeartbeat(ctx context.Context, req *kmsg.Cons
 	}
 	cg := g.consumer
 	now := time.Now()
+	session, interval := c.consumerTimeouts(ctx, req.Group)
 	changed := false // the group epoch must move
 
 	m := cg.member(req.MemberID)
@@ -174,7 +175,7 @@ func (c *Coordinator) ConsumerGroupHeartbeat(ctx context.Context, req *kmsg.Cons
 		}
 	}
 	m.ClientID, m.ClientHost = cl.ID, cl.Host
-	m.deadline = now.Add(c.opts.ConsumerSessionTimeout)
+	m.deadline = now.Add(session)
 	if req.RackID != nil {
 		m.RackID = *req.RackID
 	}
@@ -200,7 +201,7 @@ func (c *Coordinator) ConsumerGroupHeartbeat(ctx context.Context, req *kmsg.Cons
 	}
 	resp.MemberID = kmsg.StringPtr(m.ID)
 	resp.MemberEpoch = m.Epoch
-	resp.HeartbeatIntervalMillis = int32(c.opts.ConsumerHeartbeatInterval / time.Millisecond)
+	resp.HeartbeatIntervalMillis = int32(interval / time.Millisecond)
 	if !m.sentOnce || !slices.Equal(m.sent, m.Assigned) || (req.Topics != nil && !sameSet(req.Topics, m.Assigned)) {
 		a := kmsg.NewConsumerGroupHeartbeatResponseAssignment()
 		a.Topics = toHeartbeatTopics(m.Assigned)
