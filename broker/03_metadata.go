@@ -8,7 +8,8 @@ package broker
 // brokers by a rule every broker computes alike (membership.Leader), so
 // clients spread their load. Topic IDs (KIP-516) are reported from v10. Unknown topics
 // named by the client are created when auto-creation is on and the request
-// allows it (v4+), as Kafka's auto.create.topics.enable does.
+// allows it (v4+), as Kafka's auto.create.topics.enable does. The internal
+// __consumer_offsets is listed too, with is_internal set (internal_topics.go).
 
 import (
 	"context"
@@ -33,15 +34,21 @@ func handleMetadata(s *Server, c *conn, req *kmsg.MetadataRequest) (reply, error
 	if err != nil {
 		return now(metadataError(resp, req, err)), nil
 	}
-	all = withInternal(all)
-	if req.Topics == nil { // all topics
-		names := make([]string, 0, len(all))
+	if req.Topics == nil { // all topics, the internal ones included
+		names := make([]string, 0, len(all)+1)
 		for n := range all {
 			names = append(names, n)
 		}
+		if _, stored := all[consumerOffsetsTopic]; !stored {
+			names = append(names, consumerOffsetsTopic)
+		}
 		sort.Strings(names)
 		for _, n := range names {
-			resp.Topics = append(resp.Topics, s.metadataTopic(all[n]))
+			t, ok := all[n]
+			if !ok {
+				t = consumerOffsets
+			}
+			resp.Topics = append(resp.Topics, s.metadataTopic(t))
 		}
 		return now(resp), nil
 	}
