@@ -207,7 +207,7 @@ func (s *Server) describeGroupConfigs(ctx context.Context, out *kmsg.DescribeCon
 	}
 	set, err := s.groupConfigs.GroupConfigs(ctx, rr.ResourceName)
 	if err != nil {
-		out.ErrorCode, out.ErrorMessage = kerr.KafkaStorageError.Code, strp(err.Error())
+		out.ErrorCode, out.ErrorMessage = groupConfigErrCode(err).Code, strp(err.Error())
 		return
 	}
 	want := nameFilter(rr.ConfigNames)
@@ -254,7 +254,17 @@ func (s *Server) alterGroupConfigs(ctx context.Context, rr kmsg.IncrementalAlter
 	case errors.Is(err, errInvalidGroupConfig):
 		return kerr.InvalidConfig, err.Error()
 	case err != nil:
-		return kerr.KafkaStorageError, err.Error()
+		return groupConfigErrCode(err), err.Error()
 	}
 	return nil, ""
+}
+
+// groupConfigErrCode classifies a store failure: a key the store refuses
+// (a group name too long for it) is the request's fault; the rest are
+// retriable storage errors.
+func groupConfigErrCode(err error) *kerr.Error {
+	if errors.Is(err, metastore.ErrInvalidRequest) {
+		return kerr.InvalidRequest
+	}
+	return kerr.KafkaStorageError
 }

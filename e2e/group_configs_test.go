@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,6 +58,11 @@ func TestGroupConfigs(t *testing.T) {
 		}
 	}
 	wantGroupConfigs(t, ctx, cl, g, map[string]string{"consumer.heartbeat.interval.ms": "7000", "consumer.session.timeout.ms": "50000"}, kmsg.ConfigSourceGroupConfig)
+
+	long := strings.Repeat("g", 2000) // longer than the metadata store's keys
+	if code, msg := alterGroupConfigs(t, ctx, cl, long, map[string]*string{"consumer.heartbeat.interval.ms": ptr("7000")}); code != kerr.InvalidRequest.Code {
+		t.Errorf("configure a group with a 2000-character name: %v %s, want INVALID_REQUEST", kerr.ErrorForCode(code), msg)
+	}
 
 	if got := joinInterval(t, ctx, cl, g); got != 7000 {
 		t.Errorf("ConsumerGroupHeartbeat in %s: heartbeat interval %d ms, want the group's 7000", g, got)
