@@ -2,6 +2,9 @@ package e2e
 
 import (
 	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -170,4 +173,40 @@ func derefConfigs(m map[string]*string) map[string]string {
 		}
 	}
 	return out
+}
+
+// TestKafkaConfigsGroups runs Kafka's own kafka-configs (ConfigCommand from
+// org.apache.kafka:kafka-tools, built by interop/kafkatools) against a
+// node: --entity-type groups --alter sets a group config, --describe shows
+// it, and a value outside Kafka's bounds is refused with the reason.
+func TestKafkaConfigsGroups(t *testing.T) {
+	mvn, java := javaTools(t)
+	project, err := filepath.Abs(filepath.Join("..", "interop", "kafkatools"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxTimeout(t, 5*time.Minute)
+	n := startNode(t, testConfig(t, t.TempDir()), node.Hooks{})
+	build := t.TempDir()
+	runLogged(t, ctx, "mvn compile (kafka-tools classpath)", exec.CommandContext(ctx, mvn,
+		"-B", "-ntp", "-q", "-f", filepath.Join(project, "pom.xml"), "-Dinterop.buildDir="+build, "compile"))
+	cp, err := os.ReadFile(filepath.Join(build, "classpath.txt"))
+	if err != nil {
+		t.Fatalf("maven wrote no classpath: %v", err)
+	}
+	kafkaConfigs := func(args ...string) *exec.Cmd {
+		base := []string{"-cp", strings.TrimSpace(string(cp)), "org.apache.kafka.tools.ConfigCommand",
+			"--bootstrap-server", n.KafkaAddr(), "--entity-type", "groups", "--entity-name", "tools-group"}
+		return exec.CommandContext(ctx, java, append(base, args...)...)
+	}
+
+	runLogged(t, ctx, "kafka-configs --alter", kafkaConfigs("--alter", "--add-config", "consumer.heartbeat.interval.ms=6000"))
+	out := runLogged(t, ctx, "kafka-configs --describe", kafkaConfigs("--describe"))
+	if !strings.Contains(out, "consumer.heartbeat.interval.ms=6000") {
+		t.Errorf("kafka-configs --describe does not show the set heartbeat interval:\n%s", out)
+	}
+	bad, err := kafkaConfigs("--alter", "--add-config", "consumer.session.timeout.ms=1000").CombinedOutput()
+	if err == nil || !strings.Contains(string(bad), "consumer.session.timeout.ms must be between") {
+		t.Errorf("kafka-configs set a session timeout of 1s: %v\n%s", err, bad)
+	}
 }
