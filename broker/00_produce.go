@@ -14,7 +14,9 @@ package broker
 // "leader has it" state to acknowledge). Other values: INVALID_REQUIRED_ACKS.
 // A flush that fails in the object or metadata store answers
 // KAFKA_STORAGE_ERROR (retriable); one still running when the request's
-// timeout passes answers REQUEST_TIMED_OUT. Transactions are not
+// timeout passes answers REQUEST_TIMED_OUT. An internal topic
+// (__consumer_offsets, internal_topics.go) answers INVALID_TOPIC_EXCEPTION,
+// as Kafka does for clients. Transactions are not
 // implemented: a transactional produce gets INVALID_TXN_STATE.
 //
 // Schema enforcement (broker/enforce) runs after that validation, for
@@ -75,7 +77,10 @@ func handleProduce(s *Server, c *conn, req *kmsg.ProduceRequest) (reply, error) 
 			*op = kmsg.NewProduceResponseTopicPartition()
 			op.Partition, op.BaseOffset, op.LogAppendTime, op.LogStartOffset = rp.Partition, -1, -1, -1
 			pp := producePart{resp: op, part: -1}
-			if op.ErrorCode = r.partitionCode(rp.Partition); op.ErrorCode == 0 {
+			if op.ErrorCode = r.partitionCode(rp.Partition); op.ErrorCode == 0 && r.internal {
+				op.ErrorCode = kerr.InvalidTopicException.Code
+				op.ErrorMessage = strp("cannot append to internal topic " + r.t.Name)
+			} else if op.ErrorCode == 0 {
 				if p, lat, ok := s.prepareProduce(op, req.Version, r.t, rp, start, &dlq); ok {
 					pp.part, pp.logAppendTime = len(parts), lat
 					parts = append(parts, p)

@@ -42,6 +42,7 @@ type fetchPart struct {
 	offset   int64
 	maxBytes int32
 	ok       bool                 // resolved; false means resp already carries an error
+	empty    bool                 // an internal topic's partition: resp is complete, always empty
 	enforce  *enforce.FetchPolicy // nil: served as stored
 }
 
@@ -84,6 +85,8 @@ func (s *Server) resolveFetch(req *kmsg.FetchRequest, resp *kmsg.FetchResponse) 
 			case op.ErrorCode != 0:
 			case rp.CurrentLeaderEpoch > 0:
 				op.ErrorCode = kerr.FencedLeaderEpoch.Code
+			case r.internal:
+				fp.empty = fetchInternal(op, rp.FetchOffset)
 			default:
 				fp.pk, fp.ok = r.key(rp.Partition), true
 				fp.enforce = s.enforce.Fetch(r.t.Name)
@@ -145,6 +148,9 @@ func (s *Server) readFetch(req *kmsg.FetchRequest, parts []fetchPart) (int, int,
 		budget = 50 << 20
 	}
 	for _, p := range parts {
+		if p.empty {
+			continue
+		}
 		if !p.ok {
 			failed = true
 			continue
@@ -171,6 +177,19 @@ func (s *Server) readFetch(req *kmsg.FetchRequest, parts []fetchPart) (int, int,
 		records += res.NumRecords
 	}
 	return total, records, failed
+}
+
+// fetchInternal answers a partition of an internal topic, whose log is
+// always empty (internal_topics.go): offset 0 is the start and the end,
+// any other is out of range. It reports whether the answer is a success,
+// which does not end a long poll.
+func fetchInternal(op *kmsg.FetchResponseTopicPartition, offset int64) bool {
+	op.HighWatermark, op.LastStableOffset, op.LogStartOffset = 0, 0, 0
+	if offset != 0 {
+		op.ErrorCode = kerr.OffsetOutOfRange.Code
+		return false
+	}
+	return true
 }
 
 func fetchErrCode(err error) int16 {

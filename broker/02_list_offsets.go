@@ -34,6 +34,8 @@ func handleListOffsets(s *Server, c *conn, req *kmsg.ListOffsetsRequest) (reply,
 			case op.ErrorCode != 0:
 			case rp.CurrentLeaderEpoch > 0:
 				op.ErrorCode = kerr.FencedLeaderEpoch.Code
+			case r.internal:
+				listInternalOffset(&op, rp.Timestamp)
 			default:
 				s.listOffset(ctx, &op, r.key(rp.Partition), rp.Timestamp)
 			}
@@ -71,5 +73,15 @@ func (s *Server) listOffset(ctx context.Context, op *kmsg.ListOffsetsResponseTop
 		} else if found {
 			op.Offset, op.Timestamp = off, t
 		}
+	}
+}
+
+// listInternalOffset answers for a partition of an internal topic, whose
+// log is always empty (internal_topics.go): the start and the end are 0,
+// the last offset is -1, and no record matches a timestamp.
+func listInternalOffset(op *kmsg.ListOffsetsResponseTopicPartition, ts int64) {
+	switch ts {
+	case -2, -4, -1:
+		op.Offset = 0
 	}
 }

@@ -8,7 +8,8 @@ package broker
 // brokers by a rule every broker computes alike (membership.Leader), so
 // clients spread their load. Topic IDs (KIP-516) are reported from v10. Unknown topics
 // named by the client are created when auto-creation is on and the request
-// allows it (v4+), as Kafka's auto.create.topics.enable does.
+// allows it (v4+), as Kafka's auto.create.topics.enable does. The internal
+// __consumer_offsets is listed too, with is_internal set (internal_topics.go).
 
 import (
 	"context"
@@ -33,14 +34,21 @@ func handleMetadata(s *Server, c *conn, req *kmsg.MetadataRequest) (reply, error
 	if err != nil {
 		return now(metadataError(resp, req, err)), nil
 	}
-	if req.Topics == nil { // all topics
-		names := make([]string, 0, len(all))
+	if req.Topics == nil { // all topics, the internal ones included
+		names := make([]string, 0, len(all)+1)
 		for n := range all {
 			names = append(names, n)
 		}
+		if _, stored := all[consumerOffsetsTopic]; !stored {
+			names = append(names, consumerOffsetsTopic)
+		}
 		sort.Strings(names)
 		for _, n := range names {
-			resp.Topics = append(resp.Topics, s.metadataTopic(all[n]))
+			t, ok := all[n]
+			if !ok {
+				t = consumerOffsets
+			}
+			resp.Topics = append(resp.Topics, s.metadataTopic(t))
 		}
 		return now(resp), nil
 	}
@@ -57,7 +65,7 @@ func (s *Server) metadataRequested(ctx context.Context, rt kmsg.MetadataRequestT
 	if rt.Topic != nil {
 		name = *rt.Topic
 	}
-	t, ok, err := s.topics.lookup(ctx, name, rt.TopicID)
+	t, ok, err := s.lookupTopic(ctx, name, rt.TopicID)
 	switch {
 	case err != nil:
 		return topicError(name, rt.TopicID, storeErrCode(err))
@@ -88,6 +96,7 @@ func (s *Server) metadataTopic(t metastore.Topic) kmsg.MetadataResponseTopic {
 	name := t.Name
 	mt.Topic = &name
 	mt.TopicID = t.ID
+	mt.IsInternal = isInternal(t)
 	for p := int32(0); p < t.Partitions; p++ {
 		mp := kmsg.NewMetadataResponseTopicPartition()
 		leader := s.leaderOf(t.ID, p)

@@ -2,8 +2,14 @@ package broker
 
 // FindCoordinator, versions 0-6: the broker that coordinates a group,
 // chosen by rendezvous hashing over the live brokers (membership); v4+
-// batches keys (KIP-699). Transactions are not supported, so transaction
-// keys get COORDINATOR_NOT_AVAILABLE.
+// batches keys (KIP-699). Transactions are not supported yet: a
+// transaction key gets TRANSACTIONAL_ID_AUTHORIZATION_FAILED with a message
+// saying so (errNoTransactions), the one code every client treats as fatal
+// for this lookup (librdkafka's and Java's FindCoordinator handlers, and
+// franz-go, which retries only retriable codes), so a transactional
+// producer fails at once instead of retrying COORDINATOR_NOT_AVAILABLE
+// until its timeout. Other coordinator types (share groups) get
+// COORDINATOR_NOT_AVAILABLE.
 
 import (
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -11,6 +17,13 @@ import (
 )
 
 func init() { register(0, 6, handleFindCoordinator) }
+
+// coordinatorTransaction is FindCoordinator's key type for transactional IDs.
+const coordinatorTransaction = 1
+
+// errNoTransactions is the error message a transactional producer gets from
+// FindCoordinator and InitProducerID until transactions exist.
+const errNoTransactions = "tributary does not support transactions yet; unset transactional.id (an idempotent producer still writes each partition exactly once)"
 
 func handleFindCoordinator(s *Server, c *conn, req *kmsg.FindCoordinatorRequest) (reply, error) {
 	resp := req.ResponseKind().(*kmsg.FindCoordinatorResponse)
@@ -22,6 +35,9 @@ func handleFindCoordinator(s *Server, c *conn, req *kmsg.FindCoordinatorRequest)
 		rc := kmsg.NewFindCoordinatorResponseCoordinator()
 		rc.Key = key
 		switch {
+		case req.CoordinatorType == coordinatorTransaction:
+			rc.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+			rc.ErrorMessage = kmsg.StringPtr(errNoTransactions)
 		case req.CoordinatorType != 0:
 			rc.ErrorCode = kerr.CoordinatorNotAvailable.Code
 			rc.ErrorMessage = kmsg.StringPtr("tributary coordinates consumer groups only (no transactions, no share groups)")

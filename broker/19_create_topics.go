@@ -51,7 +51,7 @@ func (s *Server) createOneTopic(ctx context.Context, rt kmsg.CreateTopicsRequest
 	}
 	out.NumPartitions, out.ReplicationFactor = spec.Partitions, 1
 	if validateOnly {
-		if _, ok, _ := s.topics.lookup(ctx, rt.Topic, metastore.TopicID{}); ok {
+		if _, ok, _ := s.lookupTopic(ctx, rt.Topic, metastore.TopicID{}); ok {
 			return fail(kerr.TopicAlreadyExists, "topic '"+rt.Topic+"' already exists")
 		}
 		out.Configs = createdConfigs(spec.Configs)

@@ -37,7 +37,7 @@ func (s *Server) deleteOneTopic(ctx context.Context, rt kmsg.DeleteTopicsRequest
 	if rt.Topic != nil {
 		name = *rt.Topic
 	}
-	t, ok, err := s.topics.lookup(ctx, name, metastore.TopicID(rt.TopicID))
+	t, ok, err := s.lookupTopic(ctx, name, metastore.TopicID(rt.TopicID))
 	switch {
 	case err != nil:
 		out.ErrorCode = storeErrCode(err)
@@ -47,6 +47,10 @@ func (s *Server) deleteOneTopic(ctx context.Context, rt kmsg.DeleteTopicsRequest
 		return out
 	case !ok:
 		out.ErrorCode = kerr.UnknownTopicOrPartition.Code
+		return out
+	case isInternal(t):
+		out.Topic, out.TopicID = strp(t.Name), t.ID
+		out.ErrorCode, out.ErrorMessage = kerr.InvalidRequest.Code, strp("internal topic "+t.Name+" cannot be deleted")
 		return out
 	}
 	out.Topic, out.TopicID = strp(t.Name), t.ID

@@ -7,7 +7,10 @@ package broker
 // A client re-initialising an existing ID (v3+, KIP-360) also gets a fresh
 // ID: its old sequence state stays behind in the store and cannot collide.
 // Transactions are not implemented yet: a transactional ID is refused with
-// INVALID_REQUEST rather than accepted and then broken.
+// TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as FindCoordinator refuses the
+// lookup before it (10_find_coordinator.go, whose response carries the
+// message; this one has no message field): a non-retriable code that
+// clients surface at once, rather than an accepted ID that then breaks.
 
 import (
 	"context"
@@ -22,7 +25,8 @@ func handleInitProducerID(s *Server, c *conn, req *kmsg.InitProducerIDRequest) (
 	resp := req.ResponseKind().(*kmsg.InitProducerIDResponse)
 	resp.ProducerID, resp.ProducerEpoch = -1, -1
 	if req.TransactionalID != nil {
-		resp.ErrorCode = kerr.InvalidRequest.Code
+		resp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+		s.log.Info("refused a transactional producer: transactions are not supported yet", "transactional_id", *req.TransactionalID)
 		return now(resp), nil
 	}
 	id, err := s.meta.AllocateProducerID(context.Background())

@@ -4,8 +4,9 @@ package broker
 //
 // Topics: every known key with its effective value (source DEFAULT_CONFIG or
 // DYNAMIC_TOPIC_CONFIG), plus any stored bufstream.* key. Brokers: the few
-// broker settings that shape client behaviour, read-only. Other resource
-// types get INVALID_REQUEST.
+// broker settings that shape client behaviour, read-only. Groups (type 32):
+// the KIP-848 group configs (groupconfig.go). Other resource types get
+// INVALID_REQUEST.
 
 import (
 	"context"
@@ -30,6 +31,8 @@ func handleDescribeConfigs(s *Server, c *conn, req *kmsg.DescribeConfigsRequest)
 			s.describeTopicConfigs(ctx, &out, rr, req.IncludeDocumentation)
 		case kmsg.ConfigResourceTypeBroker:
 			s.describeBrokerConfigs(&out, rr)
+		case kmsg.ConfigResourceTypeGroupConfig:
+			s.describeGroupConfigs(ctx, &out, rr, req.IncludeDocumentation)
 		default:
 			out.ErrorCode, out.ErrorMessage = kerr.InvalidRequest.Code, strp("unsupported resource type")
 		}
@@ -39,7 +42,7 @@ func handleDescribeConfigs(s *Server, c *conn, req *kmsg.DescribeConfigsRequest)
 }
 
 func (s *Server) describeTopicConfigs(ctx context.Context, out *kmsg.DescribeConfigsResponseResource, rr kmsg.DescribeConfigsRequestResource, docs bool) {
-	t, ok, err := s.topics.lookup(ctx, rr.ResourceName, metastore.TopicID{})
+	t, ok, err := s.lookupTopic(ctx, rr.ResourceName, metastore.TopicID{})
 	switch {
 	case err != nil:
 		out.ErrorCode, out.ErrorMessage = storeErrCode(err), strp(err.Error())

@@ -50,8 +50,10 @@ func (s *Server) alterTopicConfigs(ctx context.Context, typ kmsg.ConfigResourceT
 			return kerr.InvalidConfig, err.Error()
 		}
 	}
-	if _, ok, err := s.topics.lookup(ctx, name, [16]byte{}); err != nil {
+	if t, ok, err := s.lookupTopic(ctx, name, [16]byte{}); err != nil {
 		return kerr.ErrorForCode(storeErrCode(err)).(*kerr.Error), err.Error()
+	} else if ok && isInternal(t) {
+		return kerr.InvalidRequest, "internal topic " + name + " cannot be altered"
 	} else if !ok {
 		return kerr.UnknownTopicOrPartition, "topic '" + name + "' does not exist"
 	}

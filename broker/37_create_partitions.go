@@ -32,12 +32,14 @@ func handleCreatePartitions(s *Server, c *conn, req *kmsg.CreatePartitionsReques
 }
 
 func (s *Server) createPartitions(ctx context.Context, rt kmsg.CreatePartitionsRequestTopic, validateOnly bool) (*kerr.Error, string) {
-	t, ok, err := s.topics.lookup(ctx, rt.Topic, metastore.TopicID{})
+	t, ok, err := s.lookupTopic(ctx, rt.Topic, metastore.TopicID{})
 	switch {
 	case err != nil:
 		return kerr.ErrorForCode(storeErrCode(err)).(*kerr.Error), err.Error()
 	case !ok:
 		return kerr.UnknownTopicOrPartition, "topic '" + rt.Topic + "' does not exist"
+	case isInternal(t):
+		return kerr.InvalidRequest, "internal topic " + rt.Topic + " cannot be changed"
 	case len(rt.Assignment) > 0:
 		return kerr.InvalidRequest, "manual replica assignment is not supported"
 	case rt.Count <= t.Partitions:

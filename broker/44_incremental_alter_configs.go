@@ -1,7 +1,8 @@
 package broker
 
 // IncrementalAlterConfigs, versions 0-1 (KIP-339): SET and DELETE per key;
-// APPEND and SUBTRACT on list configs (cleanup.policy). Validated before
+// APPEND and SUBTRACT on list configs (cleanup.policy). Topics and, with
+// SET and DELETE, groups (type 32, groupconfig.go). Validated before
 // anything is stored; ValidateOnly stores nothing.
 
 import (
@@ -32,8 +33,11 @@ func handleIncrementalAlterConfigs(s *Server, c *conn, req *kmsg.IncrementalAlte
 }
 
 func (s *Server) incrementalAlter(ctx context.Context, rr kmsg.IncrementalAlterConfigsRequestResource, validateOnly bool) (*kerr.Error, string) {
+	if rr.ResourceType == kmsg.ConfigResourceTypeGroupConfig {
+		return s.alterGroupConfigs(ctx, rr, validateOnly)
+	}
 	if rr.ResourceType != kmsg.ConfigResourceTypeTopic {
-		return kerr.InvalidRequest, "only topic configs can be altered"
+		return kerr.InvalidRequest, "only topic and group configs can be altered"
 	}
 	var current map[string]string
 	if t, ok, err := s.topics.lookup(ctx, rr.ResourceName, metastore.TopicID{}); err == nil && ok {

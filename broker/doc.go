@@ -19,6 +19,11 @@
 // Shared state lives in the stores and in the topic cache (topics.go), which
 // has its own lock.
 //
+// The accept loop never gives up while the broker runs: a failed accept
+// (out of file descriptors) is retried with a backoff, and the listener
+// reports itself unhealthy (Server.ListenerErr, /-/status) until the next
+// accept succeeds (accept.go).
+//
 // Errors: Kafka errors are response data (kerr codes in the reply). A Go
 // error returned by a handler means the request could not be understood and
 // the connection is closed, as Kafka does.

@@ -77,16 +77,18 @@ type Server struct {
 	m       *metrics.Metrics
 	members *membership.Membership
 	topics  *topicCache
-	groups  *group.Coordinator
-	enforce *enforce.Enforcer
+	// groupConfigs are the groups' dynamic configs (groupconfig.go).
+	groupConfigs *groupConfigs
+	groups       *group.Coordinator
+	enforce      *enforce.Enforcer
 
-	ln       net.Listener
-	adv      hostPort
-	closing  atomic.Bool
-	connsMu  sync.Mutex
-	conns    map[*conn]struct{}
-	connsWG  sync.WaitGroup
-	serveErr chan error
+	ln      net.Listener
+	adv     hostPort
+	closing atomic.Bool
+	connsMu sync.Mutex
+	conns   map[*conn]struct{}
+	connsWG sync.WaitGroup
+	accept  acceptHealth
 }
 
 type hostPort struct {
@@ -136,10 +138,11 @@ func (s *Server) Serve(d Deps) {
 	s.enforce = d.Enforcer
 	s.topics = newTopicCache(d.Meta)
 	gopts := s.opts.Groups
-	gopts.Owner, gopts.Topics = s.groupOwner, s.topics
+	s.groupConfigs = newGroupConfigs(d.Meta)
+	gopts.Owner, gopts.Topics, gopts.Configs = s.groupOwner, groupTopics{s.topics}, s.groupConfigs
 	s.groups = group.New(d.Meta, gopts, s.log.With("component", "groups"))
-	s.serveErr = make(chan error, 1)
-	go func() { s.serveErr <- s.acceptLoop() }()
+	s.m.KafkaListenerAccepting.Set(1)
+	go s.acceptLoop()
 }
 
 func parseHostPort(addr string) (hostPort, error) {
@@ -160,40 +163,52 @@ func parseHostPort(addr string) (hostPort, error) {
 // Addr is the bound Kafka address.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
-func (s *Server) acceptLoop() error {
+// acceptLoop accepts until the listener is closed. A failed accept (out of
+// file descriptors, most often) never ends it: it is counted, logged
+// (rate-limited), marks the listener unhealthy (ListenerErr), and is
+// retried after a backoff of 5ms doubling to 1s, as net/http's Serve does;
+// the next accepted connection marks it healthy again.
+func (s *Server) acceptLoop() {
+	var delay time.Duration
 	for {
 		nc, err := s.ln.Accept()
 		if err != nil {
 			if s.closing.Load() || errors.Is(err, net.ErrClosed) {
-				return nil
+				return
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(10 * time.Millisecond)
-				continue
-			}
-			return fmt.Errorf("accept: %w", err)
-		}
-		c := newConn(s, nc)
-		s.connsMu.Lock()
-		if s.closing.Load() {
-			s.connsMu.Unlock()
-			nc.Close()
+			delay = acceptBackoff(delay)
+			s.accept.failed(s, err)
+			time.Sleep(delay)
 			continue
 		}
-		s.conns[c] = struct{}{}
-		s.connsWG.Add(1)
-		s.connsMu.Unlock()
-		s.m.OpenConnections.Inc()
-		go func() {
-			defer s.connsWG.Done()
-			c.serve()
-			s.connsMu.Lock()
-			delete(s.conns, c)
-			s.connsMu.Unlock()
-			s.m.OpenConnections.Dec()
-		}()
+		delay = 0
+		s.accept.succeeded(s)
+		s.startConn(nc)
 	}
+}
+
+// startConn serves one accepted connection on its own goroutines, unless
+// the broker is draining.
+func (s *Server) startConn(nc net.Conn) {
+	c := newConn(s, nc)
+	s.connsMu.Lock()
+	if s.closing.Load() {
+		s.connsMu.Unlock()
+		nc.Close()
+		return
+	}
+	s.conns[c] = struct{}{}
+	s.connsWG.Add(1)
+	s.connsMu.Unlock()
+	s.m.OpenConnections.Inc()
+	go func() {
+		defer s.connsWG.Done()
+		c.serve()
+		s.connsMu.Lock()
+		delete(s.conns, c)
+		s.connsMu.Unlock()
+		s.m.OpenConnections.Dec()
+	}()
 }
 
 func (s *Server) draining() bool { return s.closing.Load() }

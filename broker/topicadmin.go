@@ -30,8 +30,12 @@ func validTopicName(name string) error {
 	return nil
 }
 
-// createTopic creates a topic and refreshes the topic cache.
+// createTopic creates a topic and refreshes the topic cache. An internal
+// topic's name already exists.
 func (s *Server) createTopic(ctx context.Context, spec metastore.TopicSpec) (metastore.Topic, error) {
+	if _, internal := internalTopic(spec.Name, metastore.TopicID{}); internal {
+		return metastore.Topic{}, fmt.Errorf("create internal topic %s: %w", spec.Name, metastore.ErrTopicExists)
+	}
 	t, err := s.meta.CreateTopic(ctx, spec)
 	s.topics.invalidate()
 	return t, err

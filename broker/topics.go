@@ -106,13 +106,16 @@ type resolved struct {
 	ok   bool
 	err  error
 	byID bool
+	// internal marks a virtual internal topic (internal_topics.go): it has
+	// no log to read or write.
+	internal bool
 }
 
 // resolve looks a request's topic up; byID marks versions that name topics
 // by ID (KIP-516), whose misses are UNKNOWN_TOPIC_ID.
 func (s *Server) resolve(ctx context.Context, name string, id [16]byte, byID bool) resolved {
-	t, ok, err := s.topics.lookup(ctx, name, metastore.TopicID(id))
-	return resolved{t: t, ok: ok, err: err, byID: byID}
+	t, ok, err := s.lookupTopic(ctx, name, metastore.TopicID(id))
+	return resolved{t: t, ok: ok, err: err, byID: byID, internal: ok && isInternal(t)}
 }
 
 // partitionCode is the error code for partition p of the topic, 0 when it

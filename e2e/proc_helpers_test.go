@@ -57,13 +57,16 @@ type procBroker struct {
 }
 
 // startProc runs `bin serve` on dataDir with the Kafka listener on
-// kafkaAddr (and a fresh admin port), adding env to the environment, and
-// waits until GET /-/status answers 200. The process is killed at test
+// kafkaAddr (and fresh admin, registry and catalog ports), adding env to
+// the environment, and waits until GET /-/status answers 200. The process is killed at test
 // end if still running; its output is logged when the test failed.
 func startProc(t *testing.T, bin, dataDir, kafkaAddr string, env ...string) *procBroker {
 	t.Helper()
 	p := &procBroker{KafkaAddr: kafkaAddr, AdminAddr: freeAddr(t), out: &syncBuffer{}, exited: make(chan struct{})}
-	p.cmd = exec.Command(bin, "serve", "--data-dir", dataDir, "--kafka-addr", kafkaAddr, "--admin-addr", p.AdminAddr)
+	// The registry and catalog get ports of their own too: tests never
+	// bind the default ones.
+	p.cmd = exec.Command(bin, "serve", "--data-dir", dataDir, "--kafka-addr", kafkaAddr, "--admin-addr", p.AdminAddr,
+		"--registry-addr", "127.0.0.1:0", "--catalog-addr", "127.0.0.1:0")
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {

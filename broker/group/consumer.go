@@ -169,6 +169,7 @@ func (c *Coordinator) ConsumerGroupHeartbeat(ctx context.Context, req *kmsg.Cons
 	}
 	cg := g.consumer
 	now := time.Now()
+	session, interval := c.consumerTimeouts(ctx, req.Group)
 	changed := false // the group epoch must move
 
 	m := cg.member(req.MemberID)
@@ -213,7 +214,7 @@ func (c *Coordinator) ConsumerGroupHeartbeat(ctx context.Context, req *kmsg.Cons
 		}
 	}
 	m.ClientID, m.ClientHost = cl.ID, cl.Host
-	m.deadline = now.Add(c.opts.ConsumerSessionTimeout)
+	m.deadline = now.Add(session)
 	if req.RackID != nil {
 		m.RackID = *req.RackID
 	}
@@ -239,7 +240,7 @@ func (c *Coordinator) ConsumerGroupHeartbeat(ctx context.Context, req *kmsg.Cons
 	}
 	resp.MemberID = kmsg.StringPtr(m.ID)
 	resp.MemberEpoch = m.Epoch
-	resp.HeartbeatIntervalMillis = int32(c.opts.ConsumerHeartbeatInterval / time.Millisecond)
+	resp.HeartbeatIntervalMillis = int32(interval / time.Millisecond)
 	// The assignment goes out when it changed, when the member reports
 	// owning something else, and in answer to a full request (every field
 	// set), as Kafka does: a client may ask for it again that way.

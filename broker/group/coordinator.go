@@ -62,6 +62,10 @@ type Options struct {
 	// Topics resolves topic names to partition counts and IDs, for KIP-848
 	// assignment and for validating commits; nil skips both.
 	Topics TopicResolver
+	// Configs resolves a group's dynamic configs, which override
+	// ConsumerSessionTimeout and ConsumerHeartbeatInterval for that group;
+	// nil gives every group the broker's.
+	Configs ConfigResolver
 }
 
 // TopicResolver looks topics up for the coordinator.

@@ -60,6 +60,11 @@ type Metrics struct {
 
 	// OpenConnections is the number of open Kafka client connections.
 	OpenConnections prometheus.Gauge
+	// AcceptErrors counts failed accepts on the Kafka listener (out of
+	// file descriptors, most often); KafkaListenerAccepting is 1 while
+	// the listener accepts and 0 while its accepts fail.
+	AcceptErrors           prometheus.Counter
+	KafkaListenerAccepting prometheus.Gauge
 	// IntakeBufferBytes is the size of produced data waiting to be flushed
 	// into an intake object.
 	IntakeBufferBytes prometheus.Gauge
@@ -96,8 +101,10 @@ func New() *Metrics {
 		MetaStoreOps:       f.counterVec("metastore_operations_total", "Metadata store calls, by operation and result.", "op", "result"),
 		MetaStoreLatency:   f.histogramVec("metastore_operation_duration_seconds", "Metadata store call latency, by operation and result.", "op", "result"),
 
-		OpenConnections:   f.gauge("connections_open", "Open Kafka client connections."),
-		IntakeBufferBytes: f.gauge("intake_buffer_bytes", "Produced bytes buffered, waiting for an intake flush."),
+		OpenConnections:        f.gauge("connections_open", "Open Kafka client connections."),
+		AcceptErrors:           f.counter("kafka_accept_errors_total", "Failed accepts on the Kafka listener (e.g. out of file descriptors)."),
+		KafkaListenerAccepting: f.gauge("kafka_listener_accepting", "1 while the Kafka listener accepts connections, 0 while its accepts fail."),
+		IntakeBufferBytes:      f.gauge("intake_buffer_bytes", "Produced bytes buffered, waiting for an intake flush."),
 	}
 }
 

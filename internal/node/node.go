@@ -469,7 +469,7 @@ func (n *Node) readyErr() error {
 	if !n.ready.Load() {
 		return errors.New("starting or stopping")
 	}
-	return nil
+	return n.kafka.ListenerErr()
 }
 
 func (n *Node) describeMeta() string {

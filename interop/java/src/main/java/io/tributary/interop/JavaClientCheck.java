@@ -49,6 +49,7 @@ import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.InvalidConfigurationException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.TransactionalIdAuthorizationException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.header.Header;
@@ -62,7 +63,9 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * Tributary broker: Admin (cluster, topics, configs, partitions, offsets), an
  * idempotent acks=all KafkaProducer with every compression codec, and a
  * group-less KafkaConsumer (assign + seek) that reads every record back and
- * checks it against what the producer was told.
+ * checks it against what the producer was told; then group configs through
+ * Admin (as kafka-configs --entity-type groups) and a transactional producer,
+ * which must be refused at once (transactions are not supported yet).
  *
  * <p>Usage: {@code JavaClientCheck BOOTSTRAP [--records N] [--codecs none,gzip,...]
  * [--topic-prefix P] [--timeout-sec S]}. Exit 0 and a one-line "OK" summary on
@@ -256,9 +259,11 @@ public final class JavaClientCheck {
             adminListOffsets(admin, byPartition);
             tooLarge(admin);
             deleteScratchTopic(admin);
+            groupConfigs(admin);
+            transactionsRefused();
         }
         return String.format(Locale.ROOT, "topic %s (id %s, %d→%d partitions), %d records (%d per codec: %s) produced"
-                        + " idempotently with acks=all and read back exactly; admin, configs, list-offsets, offsetsForTimes checked",
+                        + " idempotently with acks=all and read back exactly; admin, configs, list-offsets, offsetsForTimes, group configs checked; transactions refused at once",
                 topic, topicId, INITIAL_PARTITIONS, FINAL_PARTITIONS, total, records, String.join("/", codecs));
     }
 
@@ -423,6 +428,54 @@ public final class JavaClientCheck {
                 check(md.partition() == 0 && md.offset() == i, "small record %d after the refused one: %s, want %s-0@%d",
                         i, md, scratchTopic, i);
             }
+        }
+    }
+
+    /**
+     * Group configs (resource type GROUP), as `kafka-configs --entity-type
+     * groups` sets and describes them through Admin: a SET within Kafka's
+     * bounds is described back as a group config, one outside is refused.
+     */
+    void groupConfigs(Admin admin) throws Exception {
+        step("group configs");
+        String group = topic + "-group";
+        ConfigResource cr = new ConfigResource(ConfigResource.Type.GROUP, group);
+        get(admin.incrementalAlterConfigs(Map.of(cr, List.of(
+                new AlterConfigOp(new ConfigEntry("consumer.heartbeat.interval.ms", "6000"), AlterConfigOp.OpType.SET)))).all());
+        Config cfg = get(admin.describeConfigs(List.of(cr)).all()).get(cr);
+        checkConfig(cfg, "consumer.heartbeat.interval.ms", "6000", "group " + group);
+        checkConfig(cfg, "consumer.session.timeout.ms", "45000", "group " + group);
+        check(cfg.get("consumer.heartbeat.interval.ms").source() == ConfigEntry.ConfigSource.DYNAMIC_GROUP_CONFIG,
+                "group %s heartbeat interval source %s, want DYNAMIC_GROUP_CONFIG", group, cfg.get("consumer.heartbeat.interval.ms").source());
+        try {
+            get(admin.incrementalAlterConfigs(Map.of(cr, List.of(
+                    new AlterConfigOp(new ConfigEntry("consumer.session.timeout.ms", "1000"), AlterConfigOp.OpType.SET)))).all());
+            throw new CheckFailed("consumer.session.timeout.ms=1000 was accepted for group " + group);
+        } catch (InvalidConfigurationException expected) {
+            info("group config refused: %s", expected.getMessage());
+        }
+    }
+
+    /**
+     * Transactions are not supported yet: initTransactions must fail at once
+     * with a fatal TransactionalIdAuthorizationException, not block for
+     * max.block.ms retrying the coordinator lookup.
+     */
+    void transactionsRefused() {
+        step("initTransactions (refused)");
+        Properties pp = common("tributary-interop-transactional");
+        pp.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, topic + "-txn");
+        pp.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "30000");
+        pp.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        pp.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        long start = System.nanoTime();
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(pp)) {
+            producer.initTransactions();
+            throw new CheckFailed("initTransactions succeeded");
+        } catch (TransactionalIdAuthorizationException expected) {
+            long ms = (System.nanoTime() - start) / 1_000_000;
+            check(ms < 10_000, "initTransactions failed only after %d ms", ms);
+            info("initTransactions refused after %d ms: %s", ms, expected.getMessage());
         }
     }
 
