@@ -29,9 +29,9 @@ unit:
 # found nothing ("context deadline exceeded", golang/go#75804, fixed in 1.27).
 FUZZ_TARGETS := \
 	./broker:FuzzParseRequest \
-	./broker/recordbatch:FuzzValidate \
-	./broker/recordbatch:FuzzPatchRecordSet \
-	./broker/recordbatch:FuzzRecords \
+	./log/recordbatch:FuzzValidate \
+	./log/recordbatch:FuzzPatchRecordSet \
+	./log/recordbatch:FuzzRecords \
 	./internal/metastore/boltstore:FuzzDecodeEntry \
 	./internal/metastore/boltstore:FuzzDecodeProducer \
 	./internal/metastore/boltstore:FuzzDecodeGroup \

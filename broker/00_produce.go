@@ -39,9 +39,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/tributary-io/tributary/broker/enforce"
-	"github.com/tributary-io/tributary/broker/produce"
-	"github.com/tributary-io/tributary/broker/recordbatch"
 	"github.com/tributary-io/tributary/internal/metastore"
+	"github.com/tributary-io/tributary/log/intake"
+	"github.com/tributary-io/tributary/log/recordbatch"
 )
 
 func init() { register(3, 13, handleProduce) }
@@ -64,7 +64,7 @@ func handleProduce(s *Server, c *conn, req *kmsg.ProduceRequest) (reply, error) 
 		fillProduceError(resp, req, kerr.InvalidTxnState.Code)
 		return now(resp), nil
 	}
-	var parts, dlq []produce.Part
+	var parts, dlq []intake.Part
 	var track []producePart
 	ctx := context.Background()
 	for _, rt := range req.Topics {
@@ -97,7 +97,7 @@ func handleProduce(s *Server, c *conn, req *kmsg.ProduceRequest) (reply, error) 
 // prepareProduce validates one partition's records into a Part, and
 // enforces the topic's schema policy (appending dead-letter parts to dlq);
 // on failure it fills the response partition and reports false.
-func (s *Server) prepareProduce(op *kmsg.ProduceResponseTopicPartition, version int16, t metastore.Topic, rp kmsg.ProduceRequestTopicPartition, now time.Time, dlq *[]produce.Part) (produce.Part, int64, bool) {
+func (s *Server) prepareProduce(op *kmsg.ProduceResponseTopicPartition, version int16, t metastore.Topic, rp kmsg.ProduceRequestTopicPartition, now time.Time, dlq *[]intake.Part) (intake.Part, int64, bool) {
 	st := settingsOf(t.Configs, s.opts.MaxMessageBytes)
 	opts := recordbatch.ValidateOptions{
 		MaxBatchBytes: int(st.maxMessageBytes),
@@ -111,16 +111,16 @@ func (s *Server) prepareProduce(op *kmsg.ProduceResponseTopicPartition, version 
 	batches, err := recordbatch.Validate(rp.Records, opts)
 	if err != nil {
 		fillRecordError(op, err)
-		return produce.Part{}, 0, false
+		return intake.Part{}, 0, false
 	}
 	data := rp.Records
 	if pol := s.enforce.Produce(t.Name, t.Configs); pol != nil {
 		if data, batches, err = s.enforceProduce(op, pol, t, rp, batches, now, dlq); err != nil {
-			return produce.Part{}, 0, false
+			return intake.Part{}, 0, false
 		}
 	}
 	first := batches[0]
-	p := produce.Part{
+	p := intake.Part{
 		Partition: metastore.PartitionKey{Topic: t.ID, Partition: rp.Partition},
 		Data:      data, ProducerID: first.ProducerID, ProducerEpoch: first.ProducerEpoch,
 		BaseSequence: first.BaseSequence, MaxTimestamp: -1,
@@ -133,12 +133,12 @@ func (s *Server) prepareProduce(op *kmsg.ProduceResponseTopicPartition, version 
 	for _, b := range batches {
 		if b.Transactional {
 			op.ErrorCode = kerr.InvalidTxnState.Code
-			return produce.Part{}, 0, false
+			return intake.Part{}, 0, false
 		}
 		if lat >= 0 {
 			if err := recordbatch.SetLogAppendTime(p.Data[b.Offset:b.Offset+b.Len], lat); err != nil {
 				fillRecordError(op, err)
-				return produce.Part{}, 0, false
+				return intake.Part{}, 0, false
 			}
 			b.MaxTimestamp = lat
 		}
@@ -155,7 +155,7 @@ func (s *Server) prepareProduce(op *kmsg.ProduceResponseTopicPartition, version 
 // validated record set: the record set to store and its batches, or an
 // error once the response partition is filled (a rejected batch, a
 // dead-letter topic that cannot be had).
-func (s *Server) enforceProduce(op *kmsg.ProduceResponseTopicPartition, pol *enforce.ProducePolicy, t metastore.Topic, rp kmsg.ProduceRequestTopicPartition, batches []recordbatch.Batch, now time.Time, dlq *[]produce.Part) ([]byte, []recordbatch.Batch, error) {
+func (s *Server) enforceProduce(op *kmsg.ProduceResponseTopicPartition, pol *enforce.ProducePolicy, t metastore.Topic, rp kmsg.ProduceRequestTopicPartition, batches []recordbatch.Batch, now time.Time, dlq *[]intake.Part) ([]byte, []recordbatch.Batch, error) {
 	for _, b := range batches {
 		if b.Transactional { // refused below: no dead letters for it
 			return rp.Records, batches, nil
@@ -199,14 +199,14 @@ var (
 // dlqPart is the Part writing a produce's dead-letter copies: to the
 // dead-letter topic, created like the source topic if missing, at the
 // source partition modulo its partition count.
-func (s *Server) dlqPart(ctx context.Context, src metastore.Topic, partition int32, res enforce.ProduceResult, now time.Time) (produce.Part, error) {
+func (s *Server) dlqPart(ctx context.Context, src metastore.Topic, partition int32, res enforce.ProduceResult, now time.Time) (intake.Part, error) {
 	t, ok, err := s.topics.lookup(ctx, res.DLQTopic, metastore.TopicID{})
 	if err != nil {
-		return produce.Part{}, fmt.Errorf("dead-letter topic %s: %w", res.DLQTopic, err)
+		return intake.Part{}, fmt.Errorf("dead-letter topic %s: %w", res.DLQTopic, err)
 	}
 	if !ok {
 		if err := validTopicName(res.DLQTopic); err != nil {
-			return produce.Part{}, fmt.Errorf("%w: %v", errBadDLQName, err)
+			return intake.Part{}, fmt.Errorf("%w: %v", errBadDLQName, err)
 		}
 		t, err = s.createTopic(ctx, metastore.TopicSpec{Name: res.DLQTopic, Partitions: src.Partitions})
 		if isExists(err) { // created meanwhile, by another request or broker
@@ -216,7 +216,7 @@ func (s *Server) dlqPart(ctx context.Context, src metastore.Topic, partition int
 			}
 		}
 		if err != nil {
-			return produce.Part{}, fmt.Errorf("create dead-letter topic %s: %w", res.DLQTopic, err)
+			return intake.Part{}, fmt.Errorf("create dead-letter topic %s: %w", res.DLQTopic, err)
 		}
 		s.log.Info("created dead-letter topic", "topic", res.DLQTopic, "for", src.Name, "partitions", t.Partitions)
 	}
@@ -224,10 +224,10 @@ func (s *Server) dlqPart(ctx context.Context, src metastore.Topic, partition int
 	if settingsOf(t.Configs, s.opts.MaxMessageBytes).logAppendTime {
 		maxTS = now.UnixMilli()
 		if err := recordbatch.SetLogAppendTime(res.DLQ, maxTS); err != nil {
-			return produce.Part{}, err
+			return intake.Part{}, err
 		}
 	}
-	return produce.Part{
+	return intake.Part{
 		Partition: metastore.PartitionKey{Topic: t.ID, Partition: partition % t.Partitions},
 		Data:      res.DLQ, NumRecords: res.DLQRecords, MaxTimestamp: maxTS,
 		ProducerID: metastore.NoProducerID, ProducerEpoch: -1, BaseSequence: -1,
@@ -254,12 +254,12 @@ func fillRecordError(op *kmsg.ProduceResponseTopicPartition, err error) {
 
 // submitProduce hands the valid parts to the intake writer and returns the
 // reply that waits for their flush.
-func (s *Server) submitProduce(req *kmsg.ProduceRequest, resp *kmsg.ProduceResponse, parts []produce.Part, track []producePart, start time.Time) (reply, error) {
+func (s *Server) submitProduce(req *kmsg.ProduceRequest, resp *kmsg.ProduceResponse, parts []intake.Part, track []producePart, start time.Time) (reply, error) {
 	timeout := time.Duration(req.TimeoutMillis) * time.Millisecond
 	if timeout <= 0 || timeout > 5*time.Minute {
 		timeout = 30 * time.Second
 	}
-	var pending *produce.Pending
+	var pending *intake.Pending
 	var subErr error
 	if len(parts) > 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
@@ -270,7 +270,7 @@ func (s *Server) submitProduce(req *kmsg.ProduceRequest, resp *kmsg.ProduceRespo
 		return reply{fn: func() kmsg.Response { return nil }}, nil
 	}
 	return later(func() kmsg.Response {
-		var results []produce.Result
+		var results []intake.Result
 		if pending != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), timeout-time.Since(start))
 			results = pending.Wait(ctx)
@@ -312,7 +312,7 @@ func produceResultCode(err error) int16 {
 		return kerr.UnknownTopicOrPartition.Code
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return kerr.RequestTimedOut.Code
-	case errors.Is(err, produce.ErrClosed):
+	case errors.Is(err, intake.ErrClosed):
 		return kerr.NotLeaderForPartition.Code // the client re-reads metadata and retries elsewhere
 	default:
 		return kerr.KafkaStorageError.Code

@@ -2,7 +2,7 @@ package broker
 
 // Fetch, versions 4-18 (v13+ names topics by ID, KIP-516).
 //
-// Reads go through broker/fetch (index, ranged reads, cache). MaxWaitMillis
+// Reads go through log/read (index, ranged reads, cache). MaxWaitMillis
 // is a real long poll: the fetch registers with the read path before its
 // first read, and a commit to any of its partitions wakes it, so a consumer
 // tailing a topic sees new data as soon as it is durable. MinBytes,
@@ -29,8 +29,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/tributary-io/tributary/broker/enforce"
-	"github.com/tributary-io/tributary/broker/fetch"
 	"github.com/tributary-io/tributary/internal/metastore"
+	"github.com/tributary-io/tributary/log/read"
 )
 
 func init() { register(4, 18, handleFetch) }
@@ -169,7 +169,7 @@ func (s *Server) readFetch(req *kmsg.FetchRequest, parts []fetchPart) (int, int,
 		op.ErrorCode = fetchErrCode(err)
 		if err != nil {
 			failed = true
-			if !errors.Is(err, fetch.ErrOffsetOutOfRange) {
+			if !errors.Is(err, read.ErrOffsetOutOfRange) {
 				s.log.Warn("fetch read failed", "partition", p.pk.Partition, "offset", p.offset, "err", err)
 			}
 		}
@@ -196,11 +196,11 @@ func fetchErrCode(err error) int16 {
 	switch {
 	case err == nil:
 		return 0
-	case errors.Is(err, fetch.ErrOffsetOutOfRange):
+	case errors.Is(err, read.ErrOffsetOutOfRange):
 		return kerr.OffsetOutOfRange.Code
 	case isNotFound(err):
 		return kerr.UnknownTopicOrPartition.Code
-	case errors.Is(err, fetch.ErrCorrupt):
+	case errors.Is(err, read.ErrCorrupt):
 		return kerr.CorruptMessage.Code
 	default:
 		return kerr.KafkaStorageError.Code

@@ -3,12 +3,13 @@
 // dispatches them by API key to one handler per file (NN_name.go, NN being
 // the key), and writes responses back in request order.
 //
-// The data paths live in sub-packages named after them:
+// The log itself is a layer below the protocol, in log/ (the broker calls
+// it; nothing in log/ imports the broker):
 //
-//	broker/recordbatch  record batch validation, offset patching (bytes only)
-//	broker/produce      the write path: intake objects, then one metadata commit
-//	broker/fetch        the read path: index lookups, ranged reads, cache, long poll
-//	broker/housekeeping retention, segment rewrites, object garbage collection
+//	log/recordbatch  record batch validation, offset patching (bytes only)
+//	log/intake       the write path: intake objects, then one metadata commit
+//	log/read         the read path: index lookups, ranged reads, cache, long poll
+//	log/housekeeping retention, segment rewrites, object garbage collection
 //
 // Concurrency model: each connection has one reader goroutine, which decodes
 // requests and starts them in arrival order, and one writer goroutine, which

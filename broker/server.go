@@ -14,12 +14,12 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/tributary-io/tributary/broker/enforce"
-	"github.com/tributary-io/tributary/broker/fetch"
 	"github.com/tributary-io/tributary/broker/group"
 	"github.com/tributary-io/tributary/broker/membership"
-	"github.com/tributary-io/tributary/broker/produce"
 	"github.com/tributary-io/tributary/internal/metastore"
 	"github.com/tributary-io/tributary/internal/metrics"
+	"github.com/tributary-io/tributary/log/intake"
+	"github.com/tributary-io/tributary/log/read"
 )
 
 // Options configure the Kafka listener; cmd/tributary fills them from config.
@@ -52,8 +52,8 @@ type Options struct {
 // (the write path and the membership need the bound address first).
 type Deps struct {
 	Meta    metastore.Store
-	Writer  *produce.Writer
-	Reader  *fetch.Reader
+	Writer  *intake.Writer
+	Reader  *read.Reader
 	Metrics *metrics.Metrics
 	// Members, when set, is the cluster membership: Metadata then lists
 	// the live brokers and spreads partition leadership over them, and the
@@ -72,8 +72,8 @@ type Server struct {
 	opts    Options
 	log     *slog.Logger
 	meta    metastore.Store
-	writer  *produce.Writer
-	reader  *fetch.Reader
+	writer  *intake.Writer
+	reader  *read.Reader
 	m       *metrics.Metrics
 	members *membership.Membership
 	topics  *topicCache

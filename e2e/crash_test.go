@@ -17,8 +17,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/tributary-io/tributary/internal/metastore/boltstore"
-	"github.com/tributary-io/tributary/internal/node"
 	"github.com/tributary-io/tributary/internal/objstore"
+	"github.com/tributary-io/tributary/node"
 )
 
 // The crash tests run `tributary serve` as a child process, kill it while

@@ -15,7 +15,7 @@ import (
 	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/examples/gen/demov1"
 	demoproto "github.com/tributary-io/tributary/examples/proto"
-	"github.com/tributary-io/tributary/internal/node"
+	"github.com/tributary-io/tributary/node"
 )
 
 // issueEnforcementBlock is the data_enforcement block of the schema

@@ -13,8 +13,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tributary-io/tributary/internal/metastore"
-	"github.com/tributary-io/tributary/internal/node"
 	"github.com/tributary-io/tributary/internal/objstore"
+	"github.com/tributary-io/tributary/node"
 )
 
 // Storage faults under a running broker (node.Hooks wrap its stores):

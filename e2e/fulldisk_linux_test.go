@@ -11,8 +11,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/tributary-io/tributary/internal/node"
 	"github.com/tributary-io/tributary/internal/testdisk"
+	"github.com/tributary-io/tributary/node"
 )
 
 // TestFullDiskDeleteTopicFreesSpace fills the real disk under a broker

@@ -17,7 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/tributary-io/tributary/internal/node"
+	"github.com/tributary-io/tributary/node"
 )
 
 // TestGroupKcatBalanced runs two `kcat -G` balanced consumers (librdkafka's

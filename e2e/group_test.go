@@ -13,7 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/tributary-io/tributary/internal/node"
+	"github.com/tributary-io/tributary/node"
 )
 
 // Consumer groups with franz-go against one in-process node: a group

@@ -13,7 +13,7 @@ import (
 	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/tributary-io/tributary/ingest"
-	"github.com/tributary-io/tributary/internal/node"
+	"github.com/tributary-io/tributary/node"
 	"github.com/tributary-io/tributary/schema/wire"
 )
 

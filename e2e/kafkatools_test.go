@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tributary-io/tributary/internal/node"
+	"github.com/tributary-io/tributary/node"
 )
 
 // Apache Kafka's own command-line tools (kafka-tools 4.4.0 from Maven

@@ -17,7 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/tributary-io/tributary/internal/node"
+	"github.com/tributary-io/tributary/node"
 )
 
 // kcat (librdkafka) against an in-process broker: produce keyed lines,

@@ -1,6 +1,6 @@
 // Package ingest copies topics into Iceberg tables: for every topic whose
 // configs ask for it, one pipeline reads the committed log straight from
-// the index and object store (broker/fetch, not the Kafka protocol),
+// the index and object store (log/read, not the Kafka protocol),
 // decodes each record with the schema its Confluent envelope names (the
 // registry's Protobuf schema, compiled and cached per id), converts it with
 // arrowconv, and commits the rows with package iceberg when the commit

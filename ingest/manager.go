@@ -15,14 +15,14 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/twmb/franz-go/pkg/sr"
 
-	"github.com/tributary-io/tributary/broker/fetch"
 	"github.com/tributary-io/tributary/internal/metastore"
+	"github.com/tributary-io/tributary/log/read"
 )
 
 // Options configure a Manager. Zero fields take the documented default.
 type Options struct {
 	Meta     metastore.Store // required
-	Reader   *fetch.Reader   // required
+	Reader   *read.Reader    // required
 	Catalogs *Catalogs       // required
 	// RegistryURL is the Confluent-compatible schema registry records'
 	// schema ids refer to; RegistryOpts add auth or an HTTP client.

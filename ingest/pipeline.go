@@ -11,10 +11,10 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/tributary-io/tributary/arrowconv"
-	"github.com/tributary-io/tributary/broker/fetch"
-	"github.com/tributary-io/tributary/broker/recordbatch"
 	"github.com/tributary-io/tributary/iceberg"
 	"github.com/tributary-io/tributary/internal/metastore"
+	"github.com/tributary-io/tributary/log/read"
+	"github.com/tributary-io/tributary/log/recordbatch"
 )
 
 // pipeline copies one topic into its table. Everything but mu and st is
@@ -294,7 +294,7 @@ func (p *pipeline) readPartition(ctx context.Context, pk metastore.PartitionKey)
 	part := pk.Partition
 	next := p.next[part]
 	res, err := p.m.opts.Reader.Read(ctx, pk, next, p.m.opts.ReadBytes, false)
-	if errors.Is(err, fetch.ErrOffsetOutOfRange) {
+	if errors.Is(err, read.ErrOffsetOutOfRange) {
 		p.noteHighWater(part, res.State.HighWater)
 		if next < res.State.LogStart {
 			p.setErr(fmt.Errorf("partition %d: offsets %d..%d left the log before they were ingested", part, next, res.State.LogStart-1))

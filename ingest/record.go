@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/tributary-io/tributary/arrowconv"
-	"github.com/tributary-io/tributary/broker/recordbatch"
 	"github.com/tributary-io/tributary/iceberg"
+	"github.com/tributary-io/tributary/log/recordbatch"
 	"github.com/tributary-io/tributary/schema/wire"
 )
 

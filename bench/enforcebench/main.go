@@ -47,9 +47,9 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/tributary-io/tributary/broker/enforce"
-	"github.com/tributary-io/tributary/broker/recordbatch"
 	"github.com/tributary-io/tributary/config"
-	"github.com/tributary-io/tributary/internal/node"
+	"github.com/tributary-io/tributary/log/recordbatch"
+	"github.com/tributary-io/tributary/node"
 )
 
 type options struct {

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/tributary-io/tributary/broker/recordbatch"
+	"github.com/tributary-io/tributary/log/recordbatch"
 	"github.com/tributary-io/tributary/schema/protobuf"
 	"github.com/tributary-io/tributary/schema/wire"
 )

@@ -3,7 +3,7 @@ package enforce
 import (
 	"strconv"
 
-	"github.com/tributary-io/tributary/broker/recordbatch"
+	"github.com/tributary-io/tributary/log/recordbatch"
 )
 
 // Headers added to the dead-letter copy of a record, after its own

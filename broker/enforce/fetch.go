@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tributary-io/tributary/broker/recordbatch"
+	"github.com/tributary-io/tributary/log/recordbatch"
 )
 
 // FetchPolicy is the enforcement of fetches from one topic. Safe for

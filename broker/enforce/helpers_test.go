@@ -20,9 +20,9 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
 
-	"github.com/tributary-io/tributary/broker/recordbatch"
 	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/internal/metastore/boltstore"
+	"github.com/tributary-io/tributary/log/recordbatch"
 	"github.com/tributary-io/tributary/registry"
 	"github.com/tributary-io/tributary/schema/protobuf"
 	"github.com/tributary-io/tributary/schema/wire"

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/tributary-io/tributary/broker/recordbatch"
+	"github.com/tributary-io/tributary/log/recordbatch"
 )
 
 // maxRecordErrors caps ProduceResult.RecordErrors, as recordbatch does.

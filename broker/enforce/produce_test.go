@@ -9,8 +9,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/tributary-io/tributary/broker/recordbatch"
 	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/log/recordbatch"
 	"github.com/tributary-io/tributary/schema/wire"
 )
 

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/tributary-io/tributary/broker/recordbatch"
+	"github.com/tributary-io/tributary/log/recordbatch"
 )
 
 // parallelMin is how many records each goroutine checking a batch gets at

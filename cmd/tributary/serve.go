@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/tributary-io/tributary/config"
-	"github.com/tributary-io/tributary/internal/node"
+	"github.com/tributary-io/tributary/node"
 )
 
 // loadConfig reads the config file if one is given, then applies the flags

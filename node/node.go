@@ -29,11 +29,8 @@ import (
 
 	"github.com/tributary-io/tributary/broker"
 	"github.com/tributary-io/tributary/broker/enforce"
-	"github.com/tributary-io/tributary/broker/fetch"
 	"github.com/tributary-io/tributary/broker/group"
-	"github.com/tributary-io/tributary/broker/housekeeping"
 	"github.com/tributary-io/tributary/broker/membership"
-	"github.com/tributary-io/tributary/broker/produce"
 	"github.com/tributary-io/tributary/catalog"
 	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/ingest"
@@ -44,6 +41,9 @@ import (
 	"github.com/tributary-io/tributary/internal/metrics"
 	"github.com/tributary-io/tributary/internal/objstore"
 	"github.com/tributary-io/tributary/internal/objstore/s3store"
+	"github.com/tributary-io/tributary/log/housekeeping"
+	"github.com/tributary-io/tributary/log/intake"
+	"github.com/tributary-io/tributary/log/read"
 	"github.com/tributary-io/tributary/registry"
 )
 
@@ -57,8 +57,8 @@ type Node struct {
 	Metrics *metrics.Metrics
 	Meta    metastore.Store
 	Objects objstore.Store
-	writer  *produce.Writer
-	reader  *fetch.Reader
+	writer  *intake.Writer
+	reader  *read.Reader
 	kafka   *broker.Server
 	members *membership.Membership
 	bgCtx   context.Context
@@ -215,11 +215,11 @@ func (n *Node) startServers() error {
 		return err
 	}
 	nodeID := n.members.Self().NodeID
-	n.reader = fetch.NewReader(fetch.Config{CacheBytes: int64(c.Fetch.CacheBytes)}, n.Meta, n.Objects)
-	n.writer = produce.NewWriter(produce.Config{
+	n.reader = read.NewReader(read.Config{CacheBytes: int64(c.Fetch.CacheBytes)}, n.Meta, n.Objects)
+	n.writer = intake.NewWriter(intake.Config{
 		Linger: c.Intake.Linger, MaxBytes: int(c.Intake.MaxBytes),
 		MaxBufferedBytes: int64(c.Intake.MaxBufferedBytes), FlushTimeout: c.Intake.FlushTimeout, NodeID: nodeID,
-	}, n.Objects, n.Meta, produce.Hooks{
+	}, n.Objects, n.Meta, intake.Hooks{
 		OnCommit:   n.reader.OnCommit,
 		OnFlushed:  n.reader.OnFlushed,
 		OnBuffered: func(b int64) { n.Metrics.IntakeBufferBytes.Set(float64(b)) },

@@ -15,4 +15,4 @@
 // A metadata commit whose outcome is unknown (connection lost after
 // sending) is reported as a failure too; the client's retry is
 // deduplicated by idempotent-producer state.
-package produce
+package intake

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tributary-io/tributary/broker/recordbatch"
 	"github.com/tributary-io/tributary/internal/metastore"
+	"github.com/tributary-io/tributary/log/recordbatch"
 )
 
 // kind is what the rewrite makes of an index entry.

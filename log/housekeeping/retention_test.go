@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tributary-io/tributary/broker/fetch"
+	"github.com/tributary-io/tributary/log/read"
 )
 
 func TestRetentionByTimeTrimsExpiredPrefix(t *testing.T) {
@@ -27,7 +27,7 @@ func TestRetentionByTimeTrimsExpiredPrefix(t *testing.T) {
 	if st.LogStart != 12 || st.HighWater != 21 || len(entries) != 3 {
 		t.Fatalf("after retention: %+v with %d entries; want LogStart 12, HighWater 21, 3 entries", st, len(entries))
 	}
-	if _, err := e.read(t, pk, 0); !errors.Is(err, fetch.ErrOffsetOutOfRange) {
+	if _, err := e.read(t, pk, 0); !errors.Is(err, read.ErrOffsetOutOfRange) {
 		t.Fatalf("read from 0 after retention: %v, want ErrOffsetOutOfRange", err)
 	}
 	offs, _ := decode(t, e.mustRead(t, pk, 12))

@@ -8,4 +8,4 @@
 // It also runs the long poll: Watch registers interest in partitions, and
 // the write path's OnCommit hook wakes the watchers of the partitions it
 // just committed.
-package fetch
+package read

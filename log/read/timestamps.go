@@ -1,11 +1,11 @@
-package fetch
+package read
 
 import (
 	"context"
 	"fmt"
 
-	"github.com/tributary-io/tributary/broker/recordbatch"
 	"github.com/tributary-io/tributary/internal/metastore"
+	"github.com/tributary-io/tributary/log/recordbatch"
 )
 
 // scanIndex calls fn for each index entry of pk from the log start, in

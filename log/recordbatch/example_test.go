@@ -9,7 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/tributary-io/tributary/broker/recordbatch"
+	"github.com/tributary-io/tributary/log/recordbatch"
 )
 
 // The produce path: validate a partition's record set, fix timestamps as

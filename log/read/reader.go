@@ -1,14 +1,14 @@
-package fetch
+package read
 
 import (
 	"context"
 	"errors"
 	"fmt"
 
-	"github.com/tributary-io/tributary/broker/produce"
-	"github.com/tributary-io/tributary/broker/recordbatch"
 	"github.com/tributary-io/tributary/internal/metastore"
 	"github.com/tributary-io/tributary/internal/objstore"
+	"github.com/tributary-io/tributary/log/intake"
+	"github.com/tributary-io/tributary/log/recordbatch"
 )
 
 // Config tunes the read path.
@@ -36,7 +36,7 @@ func NewReader(cfg Config, meta metastore.Store, obj objstore.Store) *Reader {
 
 // OnCommit is the write path's hook for indexed data: it goes into the
 // cache, so tailing consumers never touch the object store.
-func (r *Reader) OnCommit(cs []produce.Committed) {
+func (r *Reader) OnCommit(cs []intake.Committed) {
 	for _, c := range cs {
 		r.cache.put(cacheKey{c.Entry.ObjectKey, c.Entry.Pos, c.Entry.Size}, c.Data)
 	}

@@ -19,13 +19,13 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/tributary-io/tributary/broker/fetch"
-	"github.com/tributary-io/tributary/broker/produce"
-	"github.com/tributary-io/tributary/broker/recordbatch"
 	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/internal/metastore"
 	"github.com/tributary-io/tributary/internal/metastore/boltstore"
 	"github.com/tributary-io/tributary/internal/objstore"
+	"github.com/tributary-io/tributary/log/intake"
+	"github.com/tributary-io/tributary/log/read"
+	"github.com/tributary-io/tributary/log/recordbatch"
 )
 
 // clock is a settable clock for Options.Now. It starts at the real time,
@@ -56,7 +56,7 @@ type env struct {
 	meta   metastore.Store
 	local  *objstore.Local
 	faulty *objstore.Faulty
-	w      *produce.Writer
+	w      *intake.Writer
 	clock  *clock
 }
 
@@ -71,7 +71,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatalf("open local object store: %v", err)
 	}
-	w := produce.NewWriter(produce.Config{Linger: time.Millisecond, NodeID: 7}, local, meta, produce.Hooks{}, quietLog())
+	w := intake.NewWriter(intake.Config{Linger: time.Millisecond, NodeID: 7}, local, meta, intake.Hooks{}, quietLog())
 	t.Cleanup(func() {
 		w.Close()
 		meta.Close()
@@ -144,9 +144,9 @@ func makeBatch(t *testing.T, n int, ts int64, valueSize int, tag string) []byte 
 }
 
 // part is one batch of n records at ts for pk.
-func part(t *testing.T, pk metastore.PartitionKey, n int, ts int64, valueSize int, tag string) produce.Part {
+func part(t *testing.T, pk metastore.PartitionKey, n int, ts int64, valueSize int, tag string) intake.Part {
 	t.Helper()
-	return produce.Part{
+	return intake.Part{
 		Partition: pk, Data: makeBatch(t, n, ts, valueSize, tag), NumRecords: int32(n),
 		MaxTimestamp: ts, ProducerID: metastore.NoProducerID,
 	}
@@ -154,7 +154,7 @@ func part(t *testing.T, pk metastore.PartitionKey, n int, ts int64, valueSize in
 
 // produce writes parts as one intake object through the real write path
 // and fails the test unless all commit.
-func (e *env) produce(t *testing.T, parts ...produce.Part) {
+func (e *env) produce(t *testing.T, parts ...intake.Part) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
@@ -174,7 +174,7 @@ func (e *env) produce(t *testing.T, parts ...produce.Part) {
 func (e *env) produceEach(t *testing.T, pk metastore.PartitionKey, n int, ts int64, others ...metastore.PartitionKey) {
 	t.Helper()
 	for i := range n {
-		parts := []produce.Part{part(t, pk, 3, ts, 100, fmt.Sprintf("p%d-b%d", pk.Partition, i))}
+		parts := []intake.Part{part(t, pk, 3, ts, 100, fmt.Sprintf("p%d-b%d", pk.Partition, i))}
 		for _, o := range others {
 			parts = append(parts, part(t, o, 2, ts, 80, fmt.Sprintf("o%d-b%d", o.Partition, i)))
 		}
@@ -196,7 +196,7 @@ func (e *env) index(t *testing.T, pk metastore.PartitionKey) ([]metastore.IndexE
 // path with an empty cache (so every byte comes from the object store).
 func (e *env) read(t *testing.T, pk metastore.PartitionKey, offset int64) ([]byte, error) {
 	t.Helper()
-	r := fetch.NewReader(fetch.Config{}, e.meta, e.local)
+	r := read.NewReader(read.Config{}, e.meta, e.local)
 	res, err := r.Read(t.Context(), pk, offset, 64<<20, false)
 	return res.Records, err
 }
