@@ -160,3 +160,6 @@ func notePairs(rec arrow.RecordBatch, note func(int32, int64)) {
 		}
 	}
 }
+
+// EncodeOffsets is the JSON form of offsets in tributary.offsets.
+func EncodeOffsets(m map[int32]int64) string { return encodeOffsets(m) }
