@@ -6,8 +6,9 @@
 // # Compaction
 //
 // Per table partition, data files smaller than 75% of the target size
-// (the table's write.target-file-size-bytes, else 512 MiB, or
-// Options.TargetFileSize) are bin-packed into groups near the target
+// (Options.TargetFileSize, else the table's write.target-file-size-bytes,
+// else 512 MiB; capped by Options.MaxGroupBytes, 64 MiB by default,
+// because a group's rows are ordered in memory) are bin-packed into groups near the target
 // (iceberg-go's compaction.Config.PlanCompaction). Each group is read as
 // Arrow from its Parquet files, its rows put in (kafka.partition,
 // kafka.offset) order, and written back as Parquet with

@@ -20,6 +20,8 @@ const (
 	// DefaultMinInputFiles is the fewest small files of one partition
 	// worth a rewrite.
 	DefaultMinInputFiles = 2
+	// DefaultMaxGroupBytes is the default MaxGroupBytes.
+	DefaultMaxGroupBytes = 64 << 20
 	// DefaultCommitAttempts bounds how often the rewrite commit is tried
 	// when ingest keeps committing under it.
 	DefaultCommitAttempts = 20
@@ -30,6 +32,10 @@ const (
 type Options struct {
 	// TargetFileSize overrides the table's write.target-file-size-bytes.
 	TargetFileSize int64
+	// MaxGroupBytes caps the target (and so a rewrite group's input
+	// Parquet bytes): a group's rows are held in memory, decoded, to be
+	// ordered. Default DefaultMaxGroupBytes.
+	MaxGroupBytes int64
 	// MinInputFiles: a partition with fewer small files is left alone.
 	MinInputFiles int
 	// NoCompact, NoExpire skip those steps.
@@ -70,6 +76,9 @@ func (o Options) withDefaults() Options {
 	if o.OrphanOlderThan < 0 {
 		o.OrphanOlderThan = 0
 	}
+	if o.MaxGroupBytes <= 0 {
+		o.MaxGroupBytes = DefaultMaxGroupBytes
+	}
 	if o.CommitAttempts <= 0 {
 		o.CommitAttempts = DefaultCommitAttempts
 	}
@@ -82,10 +91,15 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// targetSize is the output file size for tbl.
+// targetSize is the output file size for tbl: the option, else the
+// table's property, capped by MaxGroupBytes.
 func (o Options) targetSize(tbl *icetable.Table) int64 {
-	if o.TargetFileSize > 0 {
-		return o.TargetFileSize
+	t := o.TargetFileSize
+	if t <= 0 {
+		t = tbl.Properties().GetInt64(icetable.WriteTargetFileSizeBytesKey, icetable.WriteTargetFileSizeBytesDefault)
 	}
-	return tbl.Properties().GetInt64(icetable.WriteTargetFileSizeBytesKey, icetable.WriteTargetFileSizeBytesDefault)
+	if o.MaxGroupBytes > 0 && t > o.MaxGroupBytes {
+		t = o.MaxGroupBytes
+	}
+	return t
 }

@@ -107,6 +107,7 @@ func NewRunner(opts RunnerOptions) (*Runner, error) {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	opts.Run.Logger = opts.Logger
+	opts.Run = opts.Run.withDefaults()
 	return &Runner{opts: opts, status: map[TableRef]*TableStatus{}}, nil
 }
 

@@ -2,12 +2,14 @@ package maintenance
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"iter"
 	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/tributary-io/tributary/iceberg"
@@ -16,8 +18,8 @@ import (
 // outRows is the size of the batches sorted yields.
 const outRows = 64 << 10
 
-// rowRef is one row of the group: its batch, its index there, and its
-// sort key.
+// rowRef is one row of the group: its batch, its index among all the
+// group's rows, and its sort key.
 type rowRef struct {
 	batch, row int
 	part       int32
@@ -26,16 +28,16 @@ type rowRef struct {
 
 // sorted yields the rows of batches in (kafka.partition, kafka.offset)
 // order (stable: rows without the columns keep their place at the end),
-// as slices of the input concatenated into batches of about outRows rows.
-// Ingest writes each partition's rows in offset order, so the slices are
-// long runs and the copy is a few memcpys per column. The caller keeps
-// ownership of batches; the yielded batches are the consumer's to release.
+// in batches of outRows rows. It joins each column's chunks into one
+// array, then takes rows from it by index (arrow's take kernel, which
+// handles the nested types). The caller keeps ownership of batches; the
+// yielded batches are the consumer's to release.
 func sorted(batches []arrow.RecordBatch, sc *arrow.Schema, mem memory.Allocator) iter.Seq2[arrow.RecordBatch, error] {
 	var refs []rowRef
 	for bi, b := range batches {
 		parts, offs := kafkaColumns(b)
 		for r := 0; r < int(b.NumRows()); r++ {
-			ref := rowRef{batch: bi, row: r, part: 1<<31 - 1, off: 1<<63 - 1}
+			ref := rowRef{batch: bi, row: len(refs), part: 1<<31 - 1, off: 1<<63 - 1}
 			if parts != nil && parts.IsValid(r) && offs.IsValid(r) {
 				ref.part, ref.off = parts.Value(r), offs.Value(r)
 			}
@@ -49,9 +51,22 @@ func sorted(batches []arrow.RecordBatch, sc *arrow.Schema, mem memory.Allocator)
 		return cmp.Compare(a.off, b.off)
 	})
 	return func(yield func(arrow.RecordBatch, error) bool) {
+		if len(refs) == 0 {
+			return
+		}
+		cols, err := joinColumns(batches, sc, mem)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		defer func() {
+			for _, c := range cols {
+				c.Release()
+			}
+		}()
 		for start := 0; start < len(refs); {
 			end := min(start+outRows, len(refs))
-			out, err := gather(batches, refs[start:end], sc, mem)
+			out, err := take(cols, refs[start:end], sc, mem)
 			if !yield(out, err) || err != nil {
 				return
 			}
@@ -60,41 +75,52 @@ func sorted(batches []arrow.RecordBatch, sc *arrow.Schema, mem memory.Allocator)
 	}
 }
 
-// gather builds one batch of the rows refs names, in that order, from
-// runs of consecutive rows of one input batch.
-func gather(batches []arrow.RecordBatch, refs []rowRef, sc *arrow.Schema, mem memory.Allocator) (arrow.RecordBatch, error) {
-	type run struct{ batch, from, to int }
-	var runs []run
-	for _, r := range refs {
-		if n := len(runs); n > 0 && runs[n-1].batch == r.batch && runs[n-1].to == r.row {
-			runs[n-1].to++
-			continue
+// joinColumns concatenates each column of batches into one array.
+func joinColumns(batches []arrow.RecordBatch, sc *arrow.Schema, mem memory.Allocator) ([]arrow.Array, error) {
+	cols := make([]arrow.Array, 0, sc.NumFields())
+	for c := range sc.NumFields() {
+		chunks := make([]arrow.Array, len(batches))
+		for i, b := range batches {
+			chunks[i] = b.Column(c)
 		}
-		runs = append(runs, run{r.batch, r.row, r.row + 1})
-	}
-	cols := make([]arrow.Array, sc.NumFields())
-	for c := range cols {
-		parts := make([]arrow.Array, len(runs))
-		for i, rn := range runs {
-			parts[i] = array.NewSlice(batches[rn.batch].Column(c), int64(rn.from), int64(rn.to))
-		}
-		col, err := array.Concatenate(parts, mem)
-		for _, p := range parts {
-			p.Release()
-		}
+		col, err := array.Concatenate(chunks, mem)
 		if err != nil {
-			for _, done := range cols[:c] {
+			for _, done := range cols {
 				done.Release()
 			}
-			return nil, fmt.Errorf("gather column %s: %w", sc.Field(c).Name, err)
+			return nil, fmt.Errorf("join column %s: %w", sc.Field(c).Name, err)
 		}
-		cols[c] = col
+		cols = append(cols, col)
 	}
-	out := array.NewRecordBatch(sc, cols, int64(len(refs)))
-	for _, col := range cols {
-		col.Release()
+	return cols, nil
+}
+
+// take builds one batch of the rows refs names (by row, an index into
+// the joined columns), in that order.
+func take(cols []arrow.Array, refs []rowRef, sc *arrow.Schema, mem memory.Allocator) (arrow.RecordBatch, error) {
+	ib := array.NewInt64Builder(mem)
+	defer ib.Release()
+	ib.Reserve(len(refs))
+	for _, r := range refs {
+		ib.UnsafeAppend(int64(r.row))
 	}
-	return out, nil
+	idx := ib.NewArray()
+	defer idx.Release()
+	ctx := compute.WithAllocator(context.Background(), mem)
+	out := make([]arrow.Array, 0, len(cols))
+	defer func() {
+		for _, c := range out {
+			c.Release()
+		}
+	}()
+	for c, col := range cols {
+		t, err := compute.TakeArrayOpts(ctx, col, idx, compute.TakeOptions{BoundsCheck: false})
+		if err != nil {
+			return nil, fmt.Errorf("take column %s: %w", sc.Field(c).Name, err)
+		}
+		out = append(out, t)
+	}
+	return array.NewRecordBatch(sc, out, int64(len(refs))), nil
 }
 
 // kafkaColumns returns b's kafka.partition and kafka.offset, or nils.
