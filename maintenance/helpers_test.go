@@ -43,6 +43,13 @@ message Address { string city = 1; int64 zip = 2; }
 // local warehouse and returns a client of it.
 func newCatalog(t testing.TB) *icerest.Catalog {
 	t.Helper()
+	cat, _ := newCatalogURL(t)
+	return cat
+}
+
+// newCatalogURL is newCatalog that also returns the catalog's URL.
+func newCatalogURL(t testing.TB) (*icerest.Catalog, string) {
+	t.Helper()
 	st, err := boltstore.Open(filepath.Join(t.TempDir(), "meta.db"), boltstore.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +66,7 @@ func newCatalog(t testing.TB) *icerest.Catalog {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cat
+	return cat, ts.URL
 }
 
 // writer is ingest in miniature: it commits Order rows with package
