@@ -147,10 +147,20 @@ var errCleanFailure = errors.New("rewrite not committed")
 // tries again on the new head, up to opts.CommitAttempts times.
 func commitRewrite(ctx context.Context, cat icecatalog.Catalog, ident icetable.Identifier, results []icetable.CompactionGroupResult, opts Options) (*icetable.Table, error) {
 	var last error
+	// ambiguous: an attempt failed in a way that may have applied it
+	// (a 5xx, a lost answer, a cancelled request): its files must stay
+	// until the orphan pass, which knows.
+	ambiguous := false
+	giveUp := func(err error) (*icetable.Table, error) {
+		if ambiguous {
+			return nil, err
+		}
+		return nil, errors.Join(errCleanFailure, err)
+	}
 	for attempt := range opts.CommitAttempts {
 		if attempt > 0 {
 			if err := sleep(ctx, time.Duration(min(50<<attempt, 2000))*time.Millisecond); err != nil {
-				return nil, errors.Join(errCleanFailure, last, err)
+				return giveUp(errors.Join(last, err))
 			}
 		}
 		head, err := cat.LoadTable(ctx, ident)
@@ -159,21 +169,30 @@ func commitRewrite(ctx context.Context, cat icecatalog.Catalog, ident icetable.I
 			continue
 		}
 		out, err := tryCommitRewrite(ctx, head, results)
-		if err == nil {
+		switch {
+		case err == nil:
 			return out, nil
-		}
-		last = err
-		if !errors.Is(err, icetable.ErrCommitFailed) {
-			if errors.Is(err, errCleanFailure) {
+		case errors.Is(err, errCleanFailure):
+			if ambiguous {
+				// An earlier attempt may have landed and removed the
+				// files this one found gone.
+				if landed(ctx, cat, ident, results) {
+					return cat.LoadTable(ctx, ident)
+				}
 				return nil, err
 			}
-			// A 5xx or a lost answer: the commit may have landed.
+			return nil, err
+		case errors.Is(err, icetable.ErrCommitFailed):
+			// A clean conflict (ingest committed first): redo the commit.
+		default:
+			ambiguous = true
 			if landed(ctx, cat, ident, results) {
 				return cat.LoadTable(ctx, ident)
 			}
 		}
+		last = err
 	}
-	return nil, errors.Join(errCleanFailure, fmt.Errorf("commit rewrite after %d attempts: %w", opts.CommitAttempts, last))
+	return giveUp(fmt.Errorf("commit rewrite after %d attempts: %w", opts.CommitAttempts, last))
 }
 
 func tryCommitRewrite(ctx context.Context, head *icetable.Table, results []icetable.CompactionGroupResult) (*icetable.Table, error) {
