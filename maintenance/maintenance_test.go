@@ -2,12 +2,20 @@ package maintenance
 
 import (
 	"context"
+	"io"
 	"maps"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	icerest "github.com/apache/iceberg-go/catalog/rest"
 	icetable "github.com/apache/iceberg-go/table"
 
 	"github.com/tributary-io/tributary/iceberg"
@@ -306,4 +314,78 @@ func TestCompactCommitRacesIngest(t *testing.T) {
 	if !maps.Equal(reopened.Offsets(), w.next) {
 		t.Fatalf("resume point %v, want %v", reopened.Offsets(), w.next)
 	}
+}
+
+// failNextCommit is a reverse proxy that, once armed, forwards the next
+// table commit and answers 500 in its place: the commit landed, its
+// answer was lost.
+type failNextCommit struct {
+	armed atomic.Bool
+	hits  atomic.Int32
+	proxy *httputil.ReverseProxy
+}
+
+func (f *failNextCommit) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	isCommit := r.Method == http.MethodPost && strings.Contains(r.URL.Path, "/tables/") && !strings.HasSuffix(r.URL.Path, "/metrics")
+	if !isCommit || !f.armed.CompareAndSwap(true, false) {
+		f.proxy.ServeHTTP(w, r)
+		return
+	}
+	rec := httptest.NewRecorder()
+	f.proxy.ServeHTTP(rec, r)
+	if rec.Code == http.StatusOK {
+		f.hits.Add(1)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusInternalServerError)
+	io.WriteString(w, `{"error":{"message":"injected after commit","type":"ServerError","code":500}}`)
+}
+
+// TestCompactCommitAnswerLost: the rewrite's commit lands but its answer
+// is a 500. Compaction must find its files in the table and stop there,
+// not remove them (the table would lose its rows) nor commit again.
+func TestCompactCommitAnswerLost(t *testing.T) {
+	ctx := context.Background()
+	_, target := newCatalogURL(t)
+	u, _ := url.Parse(target)
+	f := &failNextCommit{proxy: httputil.NewSingleHostReverseProxy(u)}
+	ts := httptest.NewServer(f)
+	t.Cleanup(ts.Close)
+	cat, err := icerest.NewCatalog(ctx, "test", ts.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := iceberg.Open(ctx, cat, orders, iceberg.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWriter(t, tbl)
+	for range 10 {
+		if err := w.commit(2, 3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testBeforeCommit = func() { f.armed.Store(true) }
+	t.Cleanup(func() { testBeforeCommit = nil })
+	rep, err := Run(ctx, cat, orders, Options{NoExpire: true})
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if f.hits.Load() != 1 || rep.FilesWritten == 0 {
+		t.Fatalf("injected %d lost answers; report %s", f.hits.Load(), rep)
+	}
+	after, err := cat.LoadTable(ctx, orders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replaces := 0
+	for _, s := range after.Metadata().Snapshots() {
+		if s.Summary.Operation == icetable.OpReplace {
+			replaces++
+		}
+	}
+	if replaces != 1 {
+		t.Fatalf("%d replace snapshots, want 1", replaces)
+	}
+	checkComplete(t, readRows(t, after, 0), w.next)
 }
