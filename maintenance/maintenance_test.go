@@ -63,6 +63,15 @@ func TestCompactManySmallFiles(t *testing.T) {
 	if got := cur.Summary.Properties[iceberg.PropOffsets]; got != iceberg.EncodeOffsets(w.next) {
 		t.Fatalf("replace snapshot offsets %q, want %q", got, iceberg.EncodeOffsets(w.next))
 	}
+	// The replace snapshot's manifests replace the two hundred of the
+	// appends.
+	fs, err := after.FS(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ms, err := cur.Manifests(fs); err != nil || len(ms) > 3 {
+		t.Fatalf("%d manifests after compaction (%v), want at most 3", len(ms), err)
+	}
 	gotRows := readRows(t, after, 0)
 	if !slices.IsSortedFunc(gotRows, func(a, b row) int {
 		if a.part != b.part {
