@@ -133,8 +133,8 @@ func rewriteGroup(ctx context.Context, tbl *icetable.Table, g icetable.Compactio
 	return gr, nil
 }
 
-// testBeforeCommit, when set by a test, runs between staging the
-// rewrite and committing it.
+// testBeforeCommit, when set by a test, runs between staging a rewrite
+// or an expiry and committing it.
 var testBeforeCommit func()
 
 // errCleanFailure: the rewrite was not committed and certainly will not

@@ -2,14 +2,40 @@ package maintenance
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
+	icecatalog "github.com/apache/iceberg-go/catalog"
 	icetable "github.com/apache/iceberg-go/table"
 )
 
 // expire removes snapshots the table's retention no longer keeps, and
-// the files only they referenced (iceberg-go's ExpireSnapshots).
-func expire(ctx context.Context, tbl *icetable.Table, opts Options, rep *Report) (*icetable.Table, error) {
+// the files only they referenced (iceberg-go's ExpireSnapshots). A commit
+// that meets another (ingest's) is redone on the reloaded table.
+func expire(ctx context.Context, cat icecatalog.Catalog, tbl *icetable.Table, opts Options, rep *Report) (*icetable.Table, error) {
+	var err error
+	for attempt := range 5 {
+		if attempt > 0 {
+			if err := sleep(ctx, time.Duration(100<<attempt)*time.Millisecond); err != nil {
+				return tbl, err
+			}
+			fresh, lerr := cat.LoadTable(ctx, tbl.Identifier())
+			if lerr != nil {
+				return tbl, fmt.Errorf("expire snapshots: %w", lerr)
+			}
+			tbl = fresh
+		}
+		var out *icetable.Table
+		out, err = expireOnce(ctx, tbl, opts, rep)
+		if err == nil || !errors.Is(err, icetable.ErrCommitFailed) {
+			return out, err
+		}
+	}
+	return tbl, err
+}
+
+func expireOnce(ctx context.Context, tbl *icetable.Table, opts Options, rep *Report) (*icetable.Table, error) {
 	var eo []icetable.ExpireSnapshotsOpt
 	switch _, set := tbl.Properties()[icetable.MaxSnapshotAgeMsKey]; {
 	case opts.ExpireOlderThan > 0:
@@ -34,6 +60,9 @@ func expire(ctx context.Context, tbl *icetable.Table, opts Options, rep *Report)
 	if opts.DryRun || n == 0 {
 		rep.SnapshotsExpired = n
 		return tbl, nil
+	}
+	if testBeforeCommit != nil {
+		testBeforeCommit()
 	}
 	out, err := tx.Commit(ctx)
 	if err != nil {

@@ -398,3 +398,44 @@ func TestCompactCommitAnswerLost(t *testing.T) {
 	}
 	checkComplete(t, readRows(t, after, 0), w.next)
 }
+
+// TestExpireRetriesWhenIngestCommits: ingest commits between expiry's
+// staging and its commit; expiry is redone on the new head instead of
+// failing the run.
+func TestExpireRetriesWhenIngestCommits(t *testing.T) {
+	ctx := context.Background()
+	cat := newCatalog(t)
+	tbl, err := iceberg.Open(ctx, cat, orders, iceberg.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWriter(t, tbl)
+	for range 5 {
+		if err := w.commit(2, 3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(5 * time.Millisecond)
+	races := 0
+	testBeforeCommit = func() {
+		if races == 0 {
+			races++
+			if err := w.commit(2, 3); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	t.Cleanup(func() { testBeforeCommit = nil })
+	rep, err := Run(ctx, cat, orders, Options{NoCompact: true, ExpireOlderThan: time.Millisecond})
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if races != 1 || rep.SnapshotsExpired == 0 {
+		t.Fatalf("races %d: %s", races, rep)
+	}
+	after, err := cat.LoadTable(ctx, orders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkComplete(t, readRows(t, after, 0), w.next)
+}

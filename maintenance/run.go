@@ -104,7 +104,7 @@ func Run(ctx context.Context, cat icecatalog.Catalog, ident icetable.Identifier,
 		}
 	}
 	if !opts.NoExpire {
-		if tbl, err = expire(ctx, tbl, opts, &rep); err != nil {
+		if tbl, err = expire(ctx, cat, tbl, opts, &rep); err != nil {
 			return wrap(err)
 		}
 	}
