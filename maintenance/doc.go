@@ -30,6 +30,14 @@
 // midway leaves files no metadata references, which the orphan pass
 // removes once they are older than its window.
 //
+// # Retention
+//
+// Opt-in per topic (ConfigRetention): the table partitions (hours, days
+// or months of kafka.event_timestamp) whose rows are all older than the
+// retention are dropped in one delete snapshot (iceberg-go's Delete with
+// a filter on a partition boundary: whole files go, none is rewritten),
+// carrying the offsets and pinned to the head like a rewrite.
+//
 // # Expiry and orphans
 //
 // Expire honours the table's history.expire.max-snapshot-age-ms,

@@ -79,6 +79,9 @@ type writer struct {
 	rows  *iceberg.RowBuilder
 	shape *iceberg.Shape
 	next  map[int32]int64
+	// base is the event time (µs) of offset 0; rows are a millisecond
+	// apart by offset.
+	base int64
 }
 
 func newWriter(t testing.TB, tbl *iceberg.Table) *writer {
@@ -102,7 +105,7 @@ func newWriter(t testing.TB, tbl *iceberg.Table) *writer {
 	}
 	rb := iceberg.NewRowBuilder(nil)
 	t.Cleanup(rb.Release)
-	return &writer{t: t, tbl: tbl, md: md, conv: conv, rows: rb, shape: vs, next: tbl.Offsets()}
+	return &writer{t: t, tbl: tbl, md: md, conv: conv, rows: rb, shape: vs, next: tbl.Offsets(), base: 1_700_000_000_000_000}
 }
 
 func orderBytes(md protoreflect.MessageDescriptor, part int32, off int64) []byte {
@@ -128,7 +131,7 @@ func (w *writer) commit(parts int32, perPart int) error {
 			if err := w.conv.Append(orderBytes(w.md, p, off)); err != nil {
 				w.t.Fatal(err)
 			}
-			w.rows.Append(&iceberg.Meta{Partition: p, Offset: off, EventTimestamp: 1_700_000_000_000_000 + off*1000 + int64(i),
+			w.rows.Append(&iceberg.Meta{Partition: p, Offset: off, EventTimestamp: w.base + off*1000 + int64(i),
 				IngestTimestamp: 1_700_000_000_000_000, BatchStart: off},
 				iceberg.Part{Raw: []byte(fmt.Sprint("k", off))}, iceberg.Part{})
 		}

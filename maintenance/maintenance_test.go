@@ -439,3 +439,70 @@ func TestExpireRetriesWhenIngestCommits(t *testing.T) {
 	}
 	checkComplete(t, readRows(t, after, 0), w.next)
 }
+
+// TestRetentionDropsOldPartitions: with a retention of two days, the
+// table partitions (days) of five and four days ago go, whole files
+// deleted in one delete snapshot carrying the offsets; today's rows stay
+// untouched, and ingest resumes where it was.
+func TestRetentionDropsOldPartitions(t *testing.T) {
+	ctx := context.Background()
+	cat := newCatalog(t)
+	tbl, err := iceberg.Open(ctx, cat, orders, iceberg.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWriter(t, tbl)
+	now := time.Now()
+	kept := map[[2]int64]bool{}
+	for _, ago := range []time.Duration{5 * 24 * time.Hour, 4 * 24 * time.Hour, 0} {
+		w.base = now.Add(-ago).UnixMicro() - 3_600_000_000
+		for range 3 {
+			from := maps.Clone(w.next)
+			if err := w.commit(2, 3); err != nil {
+				t.Fatal(err)
+			}
+			if ago == 0 {
+				for p, end := range w.next {
+					for o := from[p]; o < end; o++ {
+						kept[[2]int64{int64(p), o}] = true
+					}
+				}
+			}
+		}
+	}
+	filesBefore := len(tbl.Iceberg().Metadata().Snapshots())
+	rep, err := Run(ctx, cat, orders, Options{Retention: 48 * time.Hour, NoCompact: true, NoExpire: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.FilesDropped != 6 {
+		t.Fatalf("%d files dropped, want the 6 of the two old days (of %d): %s", rep.FilesDropped, filesBefore, rep)
+	}
+	after, err := cat.LoadTable(ctx, orders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur := after.CurrentSnapshot()
+	if cur.Summary.Operation != icetable.OpDelete || cur.Summary.Properties[iceberg.PropOffsets] != iceberg.EncodeOffsets(w.next) {
+		t.Fatalf("retention snapshot: %s with offsets %q", cur.Summary.Operation, cur.Summary.Properties[iceberg.PropOffsets])
+	}
+	if n := cur.Summary.Properties["added-data-files"]; n != "" && n != "0" {
+		t.Fatalf("retention rewrote files: added-data-files %s", n)
+	}
+	rows := readRows(t, after, 0)
+	if len(rows) != len(kept) {
+		t.Fatalf("%d rows left, want today's %d", len(rows), len(kept))
+	}
+	for _, r := range rows {
+		if !kept[[2]int64{int64(r.part), r.off}] {
+			t.Fatalf("row %d/%d survived retention", r.part, r.off)
+		}
+	}
+	reopened, err := iceberg.Open(ctx, cat, orders, iceberg.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(reopened.Offsets(), w.next) {
+		t.Fatalf("resume point %v, want %v", reopened.Offsets(), w.next)
+	}
+}

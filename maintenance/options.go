@@ -38,6 +38,9 @@ type Options struct {
 	MaxGroupBytes int64
 	// MinInputFiles: a partition with fewer small files is left alone.
 	MinInputFiles int
+	// Retention, when positive, drops the table partitions whose rows
+	// are all older than it (by kafka.event_timestamp) before compacting.
+	Retention time.Duration
 	// NoCompact, NoExpire skip those steps.
 	NoCompact, NoExpire bool
 	// ExpireOlderThan overrides the table's max snapshot age.

@@ -55,6 +55,8 @@ type Report struct {
 	FilesWritten   int         `json:"files_written"`
 	BytesRewritten int64       `json:"bytes_rewritten"`
 	BytesWritten   int64       `json:"bytes_written"`
+	// FilesDropped counts the data files retention deleted (or would).
+	FilesDropped int `json:"files_dropped,omitempty"`
 	// SnapshotsExpired counts snapshots removed (or that would be).
 	SnapshotsExpired int           `json:"snapshots_expired"`
 	OrphansFound     int           `json:"orphans_found"`
@@ -73,6 +75,9 @@ func (r Report) String() string {
 		fmt.Fprintf(&b, " (dry run: %d groups planned)", len(r.Plan))
 	} else {
 		fmt.Fprintf(&b, ", %d files rewritten into %d", r.FilesRewritten, r.FilesWritten)
+	}
+	if r.FilesDropped > 0 {
+		fmt.Fprintf(&b, ", %d files dropped by retention", r.FilesDropped)
 	}
 	fmt.Fprintf(&b, ", snapshots expired %d (%d→%d), orphans removed %d of %d (%d B), took %s",
 		r.SnapshotsExpired, r.Before.Snapshots, r.After.Snapshots, r.OrphansRemoved, r.OrphansFound, r.OrphanBytes, r.Duration.Round(time.Millisecond))
@@ -97,6 +102,11 @@ func Run(ctx context.Context, cat icecatalog.Catalog, ident icetable.Identifier,
 	wrap := func(err error) (Report, error) {
 		rep.Duration = time.Since(rep.Started)
 		return rep, fmt.Errorf("maintain %s: %w", rep.Table, err)
+	}
+	if opts.Retention > 0 {
+		if tbl, err = dropExpired(ctx, cat, tbl, opts, &rep); err != nil {
+			return wrap(err)
+		}
 	}
 	if !opts.NoCompact {
 		if tbl, err = compact(ctx, cat, tbl, opts, &rep); err != nil {

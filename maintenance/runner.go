@@ -22,11 +22,16 @@ type Leases interface {
 	ReleaseLease(ctx context.Context, name, holder string) error
 }
 
-// TableRef names a table in a catalog.
+// TableRef names a table in a catalog, with its topic's retention (0:
+// none; see ConfigRetention).
 type TableRef struct {
-	Catalog string
-	Table   string // namespace.table
+	Catalog   string
+	Table     string // namespace.table
+	Retention time.Duration
 }
+
+// key is the ref without its settings, naming the table's status.
+func (t TableRef) key() TableRef { return TableRef{Catalog: t.Catalog, Table: t.Table} }
 
 // RunnerOptions configure a Runner. Zero durations take the defaults.
 type RunnerOptions struct {
@@ -210,7 +215,7 @@ func (r *Runner) due(ref TableRef, small int, st Stats) bool {
 	}
 	r.mu.Lock()
 	last := r.started
-	if s := r.status[ref]; s != nil && s.LastRun != nil {
+	if s := r.status[ref.key()]; s != nil && s.LastRun != nil {
 		last = s.LastRun.Started
 	}
 	r.mu.Unlock()
@@ -251,7 +256,9 @@ func (r *Runner) runLeased(ctx context.Context, ref TableRef, cat icecatalog.Cat
 		rc()
 	}()
 	r.update(ref, func(s *TableStatus) { s.Running = true })
-	rep, err := Run(ctx, cat, ident, r.opts.Run)
+	opts := r.opts.Run
+	opts.Retention = ref.Retention
+	rep, err := Run(ctx, cat, ident, opts)
 	r.update(ref, func(s *TableStatus) {
 		s.Running = false
 		s.Runs++
@@ -268,10 +275,10 @@ func (r *Runner) runLeased(ctx context.Context, ref TableRef, cat icecatalog.Cat
 func (r *Runner) update(ref TableRef, f func(*TableStatus)) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	s := r.status[ref]
+	s := r.status[ref.key()]
 	if s == nil {
 		s = &TableStatus{Catalog: ref.Catalog, Table: ref.Table}
-		r.status[ref] = s
+		r.status[ref.key()] = s
 	}
 	f(s)
 }

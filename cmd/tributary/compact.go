@@ -32,6 +32,7 @@ type compactFlags struct {
 	noExpire                    bool
 	expireOlderThan             time.Duration
 	orphansOlderThan            time.Duration
+	retention                   time.Duration
 }
 
 func parseCompactFlags(args []string, stderr io.Writer) (compactFlags, error) {
@@ -58,6 +59,7 @@ func parseCompactFlags(args []string, stderr io.Writer) (compactFlags, error) {
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print the plan; change nothing")
 	fs.BoolVar(&f.noExpire, "no-expire", false, "skip snapshot expiry")
 	fs.DurationVar(&f.expireOlderThan, "expire-older-than", 0, "expire snapshots older than this (default: the table's history.expire.max-snapshot-age-ms, else 24h)")
+	fs.DurationVar(&f.retention, "retention", 0, "also drop the table partitions whose rows are all older than this (default: off)")
 	fs.BoolVar(&f.removeOrphans, "remove-orphans", false, "also delete files under the table no metadata references")
 	fs.DurationVar(&f.orphansOlderThan, "orphans-older-than", maintenance.DefaultOrphanAge, "only orphans older than this are deleted (a younger file may belong to a commit in flight)")
 	if err := fs.Parse(args); err != nil {
@@ -69,7 +71,7 @@ func parseCompactFlags(args []string, stderr io.Writer) (compactFlags, error) {
 	if len(f.tables) == 0 && !f.all {
 		return f, errors.New("compact: give --table (one or more) or --all")
 	}
-	if f.orphansOlderThan < 0 || f.expireOlderThan < 0 || f.targetSize < 0 {
+	if f.orphansOlderThan < 0 || f.expireOlderThan < 0 || f.targetSize < 0 || f.retention < 0 {
 		return f, errors.New("compact: durations and sizes must not be negative")
 	}
 	return f, nil
@@ -93,7 +95,7 @@ func compactCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	opts := maintenance.Options{
 		TargetFileSize: int64(f.targetSize), DryRun: f.dryRun, NoExpire: f.noExpire, ExpireOlderThan: f.expireOlderThan,
-		RemoveOrphans: f.removeOrphans, OrphanOlderThan: f.orphansOlderThan, Logger: log,
+		RemoveOrphans: f.removeOrphans, OrphanOlderThan: f.orphansOlderThan, Retention: f.retention, Logger: log,
 	}
 	if f.orphansOlderThan == 0 {
 		opts.OrphanOlderThan = -1 // no window, as asked
@@ -122,9 +124,9 @@ func compactCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintln(stdout, rep.String())
 		addReport(&total, rep)
 	}
-	fmt.Fprintf(stdout, "summary: %d tables, files %d→%d, bytes %d→%d, %d files rewritten into %d, snapshots expired %d, orphans removed %d (%d B), %d failed, took %s\n",
+	fmt.Fprintf(stdout, "summary: %d tables, files %d→%d, bytes %d→%d, %d files rewritten into %d, %d dropped by retention, snapshots expired %d, orphans removed %d (%d B), %d failed, took %s\n",
 		len(idents)-len(failed), total.Before.DataFiles, total.After.DataFiles, total.Before.DataBytes, total.After.DataBytes,
-		total.FilesRewritten, total.FilesWritten, total.SnapshotsExpired, total.OrphansRemoved, total.OrphanBytes, len(failed),
+		total.FilesRewritten, total.FilesWritten, total.FilesDropped, total.SnapshotsExpired, total.OrphansRemoved, total.OrphanBytes, len(failed),
 		time.Since(start).Round(time.Millisecond))
 	if len(failed) > 0 {
 		return fmt.Errorf("compact: %d of %d tables failed: %s", len(failed), len(idents), strings.Join(failed, ", "))
@@ -139,6 +141,7 @@ func addReport(total *maintenance.Report, r maintenance.Report) {
 	total.After.DataBytes += r.After.DataBytes
 	total.FilesRewritten += r.FilesRewritten
 	total.FilesWritten += r.FilesWritten
+	total.FilesDropped += r.FilesDropped
 	total.SnapshotsExpired += r.SnapshotsExpired
 	total.OrphansRemoved += r.OrphansRemoved
 	total.OrphanBytes += r.OrphanBytes
@@ -149,7 +152,7 @@ func printPlan(w io.Writer, r maintenance.Report) {
 	for _, g := range r.Plan {
 		fmt.Fprintf(w, "  rewrite partition %s: %d files, %d B → ~%d files\n", g.Partition, g.Files, g.Bytes, g.EstOutput)
 	}
-	fmt.Fprintf(w, "  expire %d snapshots; %d orphan files (%d B) found\n", r.SnapshotsExpired, r.OrphansFound, r.OrphanBytes)
+	fmt.Fprintf(w, "  drop %d files by retention; expire %d snapshots; %d orphan files (%d B) found\n", r.FilesDropped, r.SnapshotsExpired, r.OrphansFound, r.OrphanBytes)
 }
 
 // openCatalog opens the catalog --catalog names, as ingest does.

@@ -22,9 +22,9 @@ commands:
            show each Iceberg topic: table, committed offsets, lag, last error
   compact  (--table NS.TABLE ... | --all) [--config FILE] [--catalog NAME] [--catalog-url URL]
            [--target-file-size SIZE] [--dry-run] [--expire-older-than DUR] [--no-expire]
-           [--remove-orphans [--orphans-older-than DUR]]
-           one maintenance pass over Iceberg tables: compaction, snapshot expiry,
-           orphan removal (what serve runs on its own), then a summary
+           [--remove-orphans [--orphans-older-than DUR]] [--retention DUR]
+           one maintenance pass over Iceberg tables: retention, compaction, snapshot
+           expiry, orphan removal (what serve runs on its own), then a summary
 `
 
 func main() {

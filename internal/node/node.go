@@ -325,7 +325,7 @@ func (n *Node) startMaintenance(m *ingest.Manager, cats *ingest.Catalogs) error 
 	}
 	r, err := maintenance.NewRunner(maintenance.RunnerOptions{
 		Leases: n.Meta, Holder: n.members.Self().Instance, Catalog: cats.Catalog,
-		Tables:   func() []maintenance.TableRef { return ingestTables(m) },
+		Tables:   func() []maintenance.TableRef { return n.ingestTables(m) },
 		Interval: mc.Interval, CheckInterval: mc.CheckInterval, SmallFiles: mc.SmallFileThreshold,
 		Run: maintenance.Options{TargetFileSize: int64(mc.TargetFileSize), ExpireOlderThan: mc.ExpireOlderThan,
 			RemoveOrphans: mc.OrphanOlderThan > 0, OrphanOlderThan: mc.OrphanOlderThan},
@@ -342,16 +342,26 @@ func (n *Node) startMaintenance(m *ingest.Manager, cats *ingest.Catalogs) error 
 	return nil
 }
 
-// ingestTables lists the tables ingest writes, each once.
-func ingestTables(m *ingest.Manager) []maintenance.TableRef {
+// ingestTables lists the tables ingest writes, each once, with their
+// topic's retention (maintenance.ConfigRetention).
+func (n *Node) ingestTables(m *ingest.Manager) []maintenance.TableRef {
 	seen := map[maintenance.TableRef]bool{}
 	var out []maintenance.TableRef
 	for _, st := range m.Status() {
 		ref := maintenance.TableRef{Catalog: st.Catalog, Table: st.Table}
-		if st.Table != "" && !seen[ref] {
-			seen[ref] = true
-			out = append(out, ref)
+		if st.Table == "" || seen[ref] {
+			continue
 		}
+		seen[ref] = true
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		tp, err := n.Meta.Topic(ctx, st.Topic)
+		cancel()
+		if err == nil {
+			if ref.Retention, err = maintenance.ParseRetention(tp.Configs); err != nil {
+				n.log.Warn("maintenance: topic config", "topic", st.Topic, "err", err)
+			}
+		}
+		out = append(out, ref)
 	}
 	return out
 }
