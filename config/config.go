@@ -58,6 +58,40 @@ type Config struct {
 	Iceberg []IcebergCatalog `yaml:"iceberg"`
 	// Catalog is the built-in Iceberg REST catalog (a Tributary key).
 	Catalog Catalog `yaml:"catalog"`
+	// IcebergMaintenance is Tributary's own (Bufstream does not maintain
+	// its tables): compaction, snapshot expiry and orphan removal of the
+	// Iceberg tables topics are copied into. On by default.
+	IcebergMaintenance IcebergMaintenance `yaml:"iceberg_maintenance"`
+}
+
+// IcebergMaintenance configures the table maintenance serve runs (package
+// maintenance) on every table ingest writes, one broker per table at a
+// time. Table properties (write.target-file-size-bytes,
+// history.expire.*) are honoured unless overridden here.
+type IcebergMaintenance struct {
+	// Disabled turns it off. Default: false.
+	Disabled bool `yaml:"disabled"`
+	// Interval: a table is maintained at least this often when it has
+	// anything to do. Positive. Default: 1h.
+	Interval time.Duration `yaml:"interval"`
+	// CheckInterval is how often each table's small files are counted.
+	// Positive. Default: 1m.
+	CheckInterval time.Duration `yaml:"check_interval"`
+	// SmallFileThreshold: a table with this many data files under 75% of
+	// the target size is maintained at the next check. At least 2.
+	// Default: 64.
+	SmallFileThreshold int `yaml:"small_file_threshold"`
+	// TargetFileSize overrides the tables' write.target-file-size-bytes.
+	// Default: 0 (the table's; 256MiB on tables Tributary creates).
+	TargetFileSize ByteSize `yaml:"target_file_size"`
+	// ExpireOlderThan overrides the tables'
+	// history.expire.max-snapshot-age-ms. Default: 0 (the table's, else
+	// 24h).
+	ExpireOlderThan time.Duration `yaml:"expire_older_than"`
+	// OrphanOlderThan is the orphan-removal safety window: files no
+	// metadata references are deleted once older than this. 0 turns
+	// orphan removal off; else at least 1h. Default: 72h.
+	OrphanOlderThan time.Duration `yaml:"orphan_older_than"`
 }
 
 // Registry configures the built-in schema registry.
@@ -260,6 +294,12 @@ func Default() Config {
 		Membership: Membership{
 			HeartbeatInterval: time.Second,
 			SessionTimeout:    10 * time.Second,
+		},
+		IcebergMaintenance: IcebergMaintenance{
+			Interval:           time.Hour,
+			CheckInterval:      time.Minute,
+			SmallFileThreshold: 64,
+			OrphanOlderThan:    72 * time.Hour,
 		},
 		Groups: Groups{
 			InitialRebalanceDelay:     3 * time.Second,

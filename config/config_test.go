@@ -95,6 +95,14 @@ groups:
   max_session_timeout: 10m
   offsets_retention: 24h
   consumer_heartbeat_interval: 2s
+iceberg_maintenance:
+  disabled: true
+  interval: 30m
+  check_interval: 10s
+  small_file_threshold: 10
+  target_file_size: 64MiB
+  expire_older_than: 6h
+  orphan_older_than: 0s
 `
 	cfg, err := config.Load(writeFile(t, body))
 	if err != nil {
@@ -120,6 +128,8 @@ groups:
 		Membership: config.Membership{HeartbeatInterval: time.Second, SessionTimeout: 10 * time.Second},
 		Groups: config.Groups{MinSessionTimeout: time.Second, MaxSessionTimeout: 10 * time.Minute,
 			OffsetsRetention: 24 * time.Hour, ConsumerHeartbeatInterval: 2 * time.Second},
+		IcebergMaintenance: config.IcebergMaintenance{Disabled: true, Interval: 30 * time.Minute, CheckInterval: 10 * time.Second,
+			SmallFileThreshold: 10, TargetFileSize: 64 * config.MiB, ExpireOlderThan: 6 * time.Hour},
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("loaded:\n %+v\nwant\n %+v", cfg, want)
@@ -268,6 +278,8 @@ func TestValidateNamesEveryKey(t *testing.T) {
 	cfg.Fetch.CacheBytes = -1
 	cfg.Housekeeping = config.Housekeeping{Interval: 0, SegmentTargetBytes: 0, SegmentMinAge: -1, OrphanGrace: time.Second, DeadObjectGrace: -1}
 	cfg.Membership = config.Membership{HeartbeatInterval: 0, SessionTimeout: -1}
+	cfg.IcebergMaintenance = config.IcebergMaintenance{Interval: 0, CheckInterval: -1, SmallFileThreshold: 1,
+		TargetFileSize: -1, ExpireOlderThan: -1, OrphanOlderThan: time.Minute}
 	err := cfg.Validate()
 	if !errors.Is(err, config.ErrInvalidValue) {
 		t.Fatalf("validate: %v, want ErrInvalidValue", err)
@@ -281,6 +293,8 @@ func TestValidateNamesEveryKey(t *testing.T) {
 		"housekeeping.interval", "housekeeping.segment_target_bytes", "housekeeping.segment_min_age",
 		"housekeeping.orphan_grace", "housekeeping.dead_object_grace",
 		"membership.heartbeat_interval", "membership.session_timeout",
+		"iceberg_maintenance.interval", "iceberg_maintenance.check_interval", "iceberg_maintenance.small_file_threshold",
+		"iceberg_maintenance.target_file_size", "iceberg_maintenance.expire_older_than", "iceberg_maintenance.orphan_older_than",
 	} {
 		if !strings.Contains(err.Error(), `"`+key+`"`) {
 			t.Errorf("validate does not name %q:\n%v", key, err)

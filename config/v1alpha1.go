@@ -34,7 +34,7 @@ import (
 // Addresses are "host:port" strings or {host, port} mappings. Tributary's
 // own keys (kafka.auto_create_topics, kafka.max_request_bytes,
 // kafka.broker_id, intake.max_buffered_bytes, fetch, housekeeping,
-// membership) are accepted here too.
+// membership, iceberg_maintenance) are accepted here too.
 type v1alpha1 struct {
 	Cluster      string          `yaml:"cluster"`
 	Zone         string          `yaml:"zone"`
@@ -53,6 +53,8 @@ type v1alpha1 struct {
 	Iceberg         alphaIceberg    `yaml:"iceberg"`
 	Registry        Registry        `yaml:"registry"`
 	Catalog         Catalog         `yaml:"catalog"`
+
+	IcebergMaintenance IcebergMaintenance `yaml:"iceberg_maintenance"`
 }
 
 // alphaIceberg is the older `iceberg: {catalogs: [...]}`.
@@ -132,7 +134,7 @@ func parseV1Alpha1(root *yaml.Node, cfg Config) (Config, error) {
 		},
 		Intake: cfg.Intake, Fetch: cfg.Fetch, Housekeeping: cfg.Housekeeping, Membership: cfg.Membership,
 		Groups: cfg.Groups, DataEnforcement: cfg.DataEnforcement, Iceberg: alphaIceberg{Catalogs: cfg.Iceberg},
-		Registry: cfg.Registry, Catalog: cfg.Catalog,
+		Registry: cfg.Registry, Catalog: cfg.Catalog, IcebergMaintenance: cfg.IcebergMaintenance,
 	}
 	if err := (decoder{unsupported: unsupportedV1Alpha1}).decode(root, reflectValue(&a), ""); err != nil {
 		if errors.Is(err, ErrUnknownKey) {
@@ -165,6 +167,7 @@ func parseV1Alpha1(root *yaml.Node, cfg Config) (Config, error) {
 	}
 	cfg.Intake, cfg.Fetch, cfg.Housekeeping, cfg.Membership, cfg.Groups = a.Intake, a.Fetch, a.Housekeeping, a.Membership, a.Groups
 	cfg.DataEnforcement, cfg.Iceberg, cfg.Registry, cfg.Catalog = a.DataEnforcement, a.Iceberg.Catalogs, a.Registry, a.Catalog
+	cfg.IcebergMaintenance = a.IcebergMaintenance
 	return cfg, nil
 }
 

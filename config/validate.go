@@ -35,6 +35,7 @@ func (c Config) Validate() error {
 	c.Intake.validate(&v)
 	v.check(c.Fetch.CacheBytes >= 0, "fetch.cache_bytes", "must not be negative, got %d", c.Fetch.CacheBytes)
 	c.Housekeeping.validate(&v)
+	c.IcebergMaintenance.validate(&v)
 	c.Metadata.validate(&v)
 	c.Data.validate(&v)
 	c.Membership.validate(&v)
@@ -91,6 +92,19 @@ func (h Housekeeping) validate(v *validator) {
 	v.check(h.OrphanGrace >= minOrphanGrace, "housekeeping.orphan_grace",
 		"must be at least %s so a flush still committing is never taken for an orphan, got %s", minOrphanGrace, h.OrphanGrace)
 	v.check(h.DeadObjectGrace >= 0, "housekeeping.dead_object_grace", "must not be negative, got %s", h.DeadObjectGrace)
+}
+
+func (m IcebergMaintenance) validate(v *validator) {
+	if m.Disabled {
+		return
+	}
+	v.check(m.Interval > 0, "iceberg_maintenance.interval", "must be positive, got %s", m.Interval)
+	v.check(m.CheckInterval > 0, "iceberg_maintenance.check_interval", "must be positive, got %s", m.CheckInterval)
+	v.check(m.SmallFileThreshold >= 2, "iceberg_maintenance.small_file_threshold", "must be at least 2, got %d", m.SmallFileThreshold)
+	v.check(m.TargetFileSize >= 0, "iceberg_maintenance.target_file_size", "must not be negative, got %d", m.TargetFileSize)
+	v.check(m.ExpireOlderThan >= 0, "iceberg_maintenance.expire_older_than", "must not be negative, got %s", m.ExpireOlderThan)
+	v.check(m.OrphanOlderThan == 0 || m.OrphanOlderThan >= time.Hour, "iceberg_maintenance.orphan_older_than",
+		"must be 0 (off) or at least 1h so a commit in flight never loses its files, got %s", m.OrphanOlderThan)
 }
 
 func (m Metadata) validate(v *validator) {

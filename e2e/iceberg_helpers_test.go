@@ -335,6 +335,13 @@ func scanOrderRows(t *testing.T, catalogAddr string, ident icetable.Identifier) 
 	if tbl == nil {
 		t.Fatalf("table %v does not load from %s", ident, catalogAddr)
 	}
+	return scanOrderTable(t, tbl)
+}
+
+// scanOrderTable is scanOrderRows of a loaded table.
+func scanOrderTable(t *testing.T, tbl *icetable.Table) []icebergRow {
+	t.Helper()
+	ident := tbl.Identifier()
 	ctx := ctxTimeout(t, 60*time.Second)
 	out, err := tbl.Scan(icetable.WithSelectedFields("kafka.partition", "kafka.offset", "key.__raw__", "val.id", "val.__err__")).ToArrowTable(ctx)
 	if err != nil {

@@ -89,6 +89,12 @@ func (t *Table) tryCommit(ctx context.Context, rows []arrow.RecordBatch, props i
 	}
 	defer rdr.Release()
 	tx := t.tbl.NewTransaction()
+	// The offsets also go in a table property, so the resume point
+	// survives another engine's maintenance expiring every snapshot of
+	// ours (ReadOffsets).
+	if err := tx.SetProperties(iceberggo.Properties{PropOffsets: props[PropOffsets], PropCommitID: props[PropCommitID]}); err != nil {
+		return fmt.Errorf("set offsets property: %w", err)
+	}
 	if err := tx.Append(ctx, rdr, props); err != nil {
 		return fmt.Errorf("write data files: %w", err)
 	}
@@ -110,8 +116,12 @@ func commitID(base, next map[int32]int64) string {
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-// hasCommit reports whether a snapshot of tbl carries commit id.
+// hasCommit reports whether a snapshot of tbl, or its properties, carry
+// commit id.
 func hasCommit(tbl *icetable.Table, id string) bool {
+	if tbl.Properties()[PropCommitID] == id {
+		return true
+	}
 	for _, s := range tbl.Metadata().Snapshots() {
 		if s.Summary != nil && s.Summary.Properties[PropCommitID] == id {
 			return true

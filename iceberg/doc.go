@@ -44,7 +44,13 @@
 // partition ever committed) and tributary.commit-id, a digest of the
 // offsets the commit starts from and ends at — the same for every attempt
 // at the same commit, across restarts. Offsets reads the newest snapshot of
-// the main branch that has them: that is where ingest resumes. A commit
+// the main branch that has them: that is where ingest resumes. Each commit
+// also sets the table properties tributary.offsets and
+// tributary.commit-id, so the resume point survives another engine's
+// maintenance expiring every snapshot of ours; a table with neither falls
+// back to the per-partition upper bound of kafka.offset in its data files
+// (ReadOffsets). Package maintenance's replace snapshots carry the offsets
+// of the snapshot they replace files in. A commit
 // whose answer is lost (HTTP 5xx, CommitStateUnknown, a network error, a
 // timeout) may have been applied: Commit reloads the table and looks for
 // its commit id before it tries again, so a retry never appends the same

@@ -67,6 +67,7 @@ type Table struct {
 	opts    Options
 	tbl     *icetable.Table
 	offsets map[int32]int64
+	source  OffsetsSource
 	// stale: a commit failed since the table was last loaded, maybe
 	// applied; the next commit must reload and look for it first.
 	stale bool
@@ -100,7 +101,9 @@ func Open(ctx context.Context, cat icecatalog.Catalog, ident icetable.Identifier
 	if err := checkLayout(tbl.Schema()); err != nil {
 		return nil, fmt.Errorf("open table %s: %w", t.Name(), err)
 	}
-	t.set(tbl)
+	if err := t.load(ctx, tbl); err != nil {
+		return nil, fmt.Errorf("open table %s: %w", t.Name(), err)
+	}
 	return t, nil
 }
 
@@ -137,11 +140,30 @@ func checkLayout(sc *iceberggo.Schema) error {
 	return nil
 }
 
+// set records tbl as just committed by this Table: its head carries the
+// offsets.
 func (t *Table) set(tbl *icetable.Table) {
-	t.tbl = tbl
-	t.offsets = readOffsets(tbl)
-	t.stale = false
+	off, ok := snapshotOffsets(tbl)
+	if !ok {
+		off = map[int32]int64{}
+	}
+	t.tbl, t.offsets, t.source, t.stale = tbl, off, FromSnapshot, false
 }
+
+// load records tbl as loaded from the catalog, reading its offsets with
+// every fallback (ReadOffsets).
+func (t *Table) load(ctx context.Context, tbl *icetable.Table) error {
+	off, src, err := ReadOffsets(ctx, tbl)
+	if err != nil {
+		return err
+	}
+	t.tbl, t.offsets, t.source, t.stale = tbl, off, src, false
+	return nil
+}
+
+// OffsetsSource says where Offsets came from when the table was last
+// loaded.
+func (t *Table) OffsetsSource() OffsetsSource { return t.source }
 
 // Name is the table's dotted identifier.
 func (t *Table) Name() string { return strings.Join(t.ident, ".") }
@@ -159,28 +181,10 @@ func (t *Table) Refresh(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load table %s: %w", t.Name(), err)
 	}
-	t.set(tbl)
-	return nil
-}
-
-// readOffsets walks the main branch back from its head to the newest
-// snapshot with our offsets (a maintenance snapshot, compaction say,
-// carries none).
-func readOffsets(tbl *icetable.Table) map[int32]int64 {
-	for s := tbl.CurrentSnapshot(); s != nil; {
-		if s.Summary != nil {
-			if v, ok := s.Summary.Properties[PropOffsets]; ok {
-				if m, err := decodeOffsets(v); err == nil {
-					return m
-				}
-			}
-		}
-		if s.ParentSnapshotID == nil {
-			break
-		}
-		s = tbl.SnapshotByID(*s.ParentSnapshotID)
+	if err := t.load(ctx, tbl); err != nil {
+		return fmt.Errorf("load table %s: %w", t.Name(), err)
 	}
-	return map[int32]int64{}
+	return nil
 }
 
 func encodeOffsets(m map[int32]int64) string {

@@ -18,9 +18,11 @@ package node
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -44,6 +46,7 @@ import (
 	"github.com/tributary-io/tributary/log/housekeeping"
 	"github.com/tributary-io/tributary/log/intake"
 	"github.com/tributary-io/tributary/log/read"
+	"github.com/tributary-io/tributary/maintenance"
 	"github.com/tributary-io/tributary/registry"
 )
 
@@ -70,6 +73,7 @@ type Node struct {
 	enf     *enforce.Enforcer
 	cat     *catalog.Server // nil: the default port was taken
 	ingest  *ingest.Manager
+	maint   *maintenance.Runner
 	ready   atomic.Bool
 	closers []func() error
 }
@@ -293,9 +297,10 @@ func (n *Node) startIngest() error {
 	if catAddr == "" {
 		catAddr = config.DefaultCatalogAddr // served by another broker on this host
 	}
+	cats := &ingest.Catalogs{LocalURL: "http://" + catAddr, LocalCredential: localCred, External: n.cfg.Iceberg}
 	m, err := ingest.New(ingest.Options{
 		Meta: n.Meta, Reader: n.reader, Holder: n.members.Self().Instance,
-		Catalogs:    &ingest.Catalogs{LocalURL: "http://" + catAddr, LocalCredential: localCred, External: n.cfg.Iceberg},
+		Catalogs:    cats,
 		RegistryURL: regURL, RegistryOpts: regOpts, Logger: n.log.With("component", "ingest"),
 	})
 	if err != nil {
@@ -303,8 +308,93 @@ func (n *Node) startIngest() error {
 	}
 	m.Start()
 	n.ingest = m
-	n.admin.Handle("GET /-/tables", m.Handler())
+	if err := n.startMaintenance(m, cats); err != nil {
+		return err
+	}
+	n.admin.Handle("GET /-/tables", tablesHandler(m, n.maint))
 	return nil
+}
+
+// startMaintenance runs table maintenance (package maintenance) on the
+// tables ingest writes, unless iceberg_maintenance.disabled, and exports
+// its per-table figures on /metrics.
+func (n *Node) startMaintenance(m *ingest.Manager, cats *ingest.Catalogs) error {
+	mc := n.cfg.IcebergMaintenance
+	if mc.Disabled {
+		return nil
+	}
+	r, err := maintenance.NewRunner(maintenance.RunnerOptions{
+		Leases: n.Meta, Holder: n.members.Self().Instance, Catalog: cats.Catalog,
+		Tables:   func() []maintenance.TableRef { return n.ingestTables(m) },
+		Interval: mc.Interval, CheckInterval: mc.CheckInterval, SmallFiles: mc.SmallFileThreshold,
+		Run: maintenance.Options{TargetFileSize: int64(mc.TargetFileSize), ExpireOlderThan: mc.ExpireOlderThan,
+			RemoveOrphans: mc.OrphanOlderThan > 0, OrphanOlderThan: mc.OrphanOlderThan},
+		Logger: n.log.With("component", "maintenance"),
+	})
+	if err != nil {
+		return err
+	}
+	if err := n.Metrics.Registry.Register(r); err != nil {
+		return fmt.Errorf("register maintenance metrics: %w", err)
+	}
+	r.Start()
+	n.maint = r
+	return nil
+}
+
+// ingestTables lists the tables ingest writes, each once, with their
+// topic's retention (maintenance.ConfigRetention).
+func (n *Node) ingestTables(m *ingest.Manager) []maintenance.TableRef {
+	seen := map[maintenance.TableRef]bool{}
+	var out []maintenance.TableRef
+	for _, st := range m.Status() {
+		ref := maintenance.TableRef{Catalog: st.Catalog, Table: st.Table}
+		if st.Table == "" || seen[ref] {
+			continue
+		}
+		seen[ref] = true
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		tp, err := n.Meta.Topic(ctx, st.Topic)
+		cancel()
+		if err == nil {
+			if ref.Retention, err = maintenance.ParseRetention(tp.Configs); err != nil {
+				n.log.Warn("maintenance: topic config", "topic", st.Topic, "err", err)
+			}
+		}
+		out = append(out, ref)
+	}
+	return out
+}
+
+// tablesHandler serves /-/tables: ingest's status of every Iceberg topic
+// with its table's maintenance status (when maintenance runs).
+func tablesHandler(m *ingest.Manager, r *maintenance.Runner) http.Handler {
+	type table struct {
+		ingest.TableStatus
+		Maintenance *maintenance.TableStatus `json:"maintenance,omitempty"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		maint := map[maintenance.TableRef]maintenance.TableStatus{}
+		if r != nil {
+			for _, s := range r.Status() {
+				maint[maintenance.TableRef{Catalog: s.Catalog, Table: s.Table}] = s
+			}
+		}
+		var out []table
+		for _, st := range m.Status() {
+			t := table{TableStatus: st}
+			if s, ok := maint[maintenance.TableRef{Catalog: st.Catalog, Table: st.Table}]; ok {
+				t.Maintenance = &s
+			}
+			out = append(out, t)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.Encode(struct {
+			Tables []table `json:"tables"`
+		}{out})
+	})
 }
 
 // warehouseSub is where the built-in catalog's tables live: beside the
@@ -526,6 +616,9 @@ func (n *Node) Close(ctx context.Context) error {
 	}
 	if n.house != nil {
 		n.house.Stop()
+	}
+	if n.maint != nil {
+		n.maint.Stop()
 	}
 	if n.ingest != nil {
 		n.ingest.Stop()

@@ -20,6 +20,11 @@ commands:
   serve    run a broker (Kafka on 127.0.0.1:9092, admin on 127.0.0.1:9089)
   admin tables [--admin-addr HOST:PORT] [--json]
            show each Iceberg topic: table, committed offsets, lag, last error
+  compact  (--table NS.TABLE ... | --all) [--config FILE] [--catalog NAME] [--catalog-url URL]
+           [--target-file-size SIZE] [--dry-run] [--expire-older-than DUR] [--no-expire]
+           [--remove-orphans [--orphans-older-than DUR]] [--retention DUR]
+           one maintenance pass over Iceberg tables: retention, compaction, snapshot
+           expiry, orphan removal (what serve runs on its own), then a summary
 `
 
 func main() {
@@ -39,6 +44,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return serveCmd(ctx, args[1:], stderr)
 	case "admin":
 		return adminCmd(ctx, args[1:], stderr)
+	case "compact":
+		return compactCmd(ctx, args[1:], os.Stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stderr, usage)
 		return nil

@@ -18,7 +18,9 @@ import org.apache.spark.sql.SparkSession;
  * <p>With {@code --read ns.table} it queries a table Tributary's ingest wrote (counts, whole rows,
  * nested columns, filters, metadata tables); with {@code --write ns.table} it creates a table of its
  * own and commits to it (inserts, schema evolution, a copy-on-write delete and update), and creates
- * a second one with CREATE TABLE AS SELECT (a staged create). It does not judge the answers: each
+ * a second one with CREATE TABLE AS SELECT (a staged create); with {@code --maintain ns.table} it
+ * runs rewrite_data_files and expire_snapshots(retain_last => 1) on a table ingest is writing
+ * (Maintain). It does not judge the answers: each
  * result row is printed as one line {@code RESULT {"q":"<query>","row":{...}}} (Spark's JSON of the
  * row, nulls included, timestamps to the microsecond in UTC) for the caller to compare with what it
  * produced (e2e/spark_test.go). The last line is {@code OK}; any exception prints {@code FAIL: ...}
@@ -26,7 +28,7 @@ import org.apache.spark.sql.SparkSession;
  *
  * <pre>
  *   SparkCheck --catalog http://127.0.0.1:8181 [--warehouse tributary] [--credential id:secret]
- *              [--read shop.orders] [--write ns.spark_made]
+ *              [--read shop.orders] [--write ns.spark_made] [--maintain shop.live]
  * </pre>
  */
 public final class SparkCheck {
@@ -63,7 +65,7 @@ public final class SparkCheck {
     for (int i = 0; i < args.length; i += 2) {
       if (!args[i].startsWith("--") || i + 1 >= args.length) {
         throw new IllegalArgumentException(
-            "usage: SparkCheck --catalog URL [--warehouse NAME] [--credential ID:SECRET] [--read NS.TABLE] [--write NS.TABLE]");
+            "usage: SparkCheck --catalog URL [--warehouse NAME] [--credential ID:SECRET] [--read NS.TABLE] [--write NS.TABLE] [--maintain NS.TABLE]");
       }
       opts.put(args[i], args[i + 1]);
     }
@@ -83,6 +85,9 @@ public final class SparkCheck {
       }
       if (opts.containsKey("--write")) {
         Writes.run(spark, CATALOG + "." + opts.get("--write"), opts.containsKey("--read") ? CATALOG + "." + opts.get("--read") : null);
+      }
+      if (opts.containsKey("--maintain")) {
+        Maintain.run(spark, CATALOG, opts.get("--maintain"));
       }
     } finally {
       spark.stop();

@@ -1,0 +1,291 @@
+package maintenance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	iceberggo "github.com/apache/iceberg-go"
+	icecatalog "github.com/apache/iceberg-go/catalog"
+	icetable "github.com/apache/iceberg-go/table"
+	"github.com/apache/iceberg-go/table/compaction"
+
+	"github.com/tributary-io/tributary/iceberg"
+)
+
+// PropMaintenance marks the snapshots maintenance writes (its summary
+// says what ran).
+const PropMaintenance = "tributary.maintenance"
+
+// GroupPlan is one compaction group: small files of one table partition
+// to be rewritten together.
+type GroupPlan struct {
+	Partition string `json:"partition"`
+	Files     int    `json:"files"`
+	Bytes     int64  `json:"bytes"`
+	EstOutput int    `json:"est_output_files"`
+}
+
+// plan finds the compaction groups of tbl.
+func plan(ctx context.Context, tbl *icetable.Table, opts Options) (compaction.Plan, int64, error) {
+	target := opts.targetSize(tbl)
+	cfg := compaction.DefaultConfig()
+	cfg.TargetFileSizeBytes = target
+	cfg.MinFileSizeBytes = target * 3 / 4
+	cfg.MaxFileSizeBytes = target * 9 / 5
+	cfg.MinInputFiles = uint(opts.MinInputFiles)
+	p, err := compaction.Analyze(ctx, tbl, cfg)
+	if err != nil {
+		return p, target, fmt.Errorf("plan compaction: %w", err)
+	}
+	return p, target, nil
+}
+
+// compact rewrites the small files of the table; rep gets what it did.
+func compact(ctx context.Context, cat icecatalog.Catalog, tbl *icetable.Table, opts Options, rep *Report) (*icetable.Table, error) {
+	p, target, err := plan(ctx, tbl, opts)
+	if err != nil {
+		return tbl, err
+	}
+	for _, g := range p.Groups {
+		rep.Plan = append(rep.Plan, GroupPlan{Partition: g.PartitionKey, Files: len(g.Tasks), Bytes: g.TotalSizeBytes,
+			EstOutput: max(1, int((g.TotalSizeBytes+target-1)/target))})
+	}
+	if opts.DryRun || len(p.Groups) == 0 {
+		return tbl, nil
+	}
+	prog := Progress{Table: rep.Table}
+	for _, g := range p.Groups {
+		prog.FilesTotal += len(g.Tasks)
+		prog.BytesTotal += g.TotalSizeBytes
+	}
+	var results []icetable.CompactionGroupResult
+	fail := func(err error) (*icetable.Table, error) {
+		removeWritten(ctx, tbl, results)
+		return tbl, err
+	}
+	for _, g := range p.Groups {
+		gr, err := rewriteGroup(ctx, tbl, icetable.CompactionTaskGroup{PartitionKey: g.PartitionKey, Tasks: g.Tasks, TotalSizeBytes: g.TotalSizeBytes}, target, opts)
+		results = append(results, gr)
+		if err != nil {
+			return fail(err)
+		}
+		prog.FilesDone += len(g.Tasks)
+		prog.BytesDone += g.TotalSizeBytes
+		opts.Logger.Info("maintenance: group rewritten", "table", rep.Table, "partition", g.PartitionKey,
+			"files_in", len(g.Tasks), "bytes_in", g.TotalSizeBytes, "files_out", len(gr.NewDataFiles), "bytes_out", gr.BytesAfter)
+		if opts.Progress != nil {
+			opts.Progress(prog)
+		}
+	}
+	out, err := commitRewrite(ctx, cat, tbl.Identifier(), results, opts)
+	if errors.Is(err, errCleanFailure) {
+		return fail(err)
+	}
+	if err != nil {
+		// The outcome may be unknown: keep the files (the orphan pass
+		// removes them if the commit did not land).
+		return tbl, err
+	}
+	for _, gr := range results {
+		rep.FilesRewritten += len(gr.OldDataFiles)
+		rep.FilesWritten += len(gr.NewDataFiles)
+		rep.BytesRewritten += gr.BytesBefore
+		rep.BytesWritten += gr.BytesAfter
+	}
+	rep.Groups = len(results)
+	return out, nil
+}
+
+// rewriteGroup reads a group's files, orders their rows and writes them
+// as files near target. It commits nothing.
+func rewriteGroup(ctx context.Context, tbl *icetable.Table, g icetable.CompactionTaskGroup, target int64, opts Options) (icetable.CompactionGroupResult, error) {
+	gr := icetable.CompactionGroupResult{PartitionKey: g.PartitionKey, BytesBefore: g.TotalSizeBytes}
+	sc, recs, err := tbl.Scan().ReadTasks(ctx, g.Tasks)
+	if err != nil {
+		return gr, fmt.Errorf("read group %s: %w", g.PartitionKey, err)
+	}
+	var batches []arrow.RecordBatch
+	defer func() {
+		for _, b := range batches {
+			b.Release()
+		}
+	}()
+	for rec, err := range recs {
+		if err != nil {
+			return gr, fmt.Errorf("read group %s: %w", g.PartitionKey, err)
+		}
+		batches = append(batches, rec)
+	}
+	for df, err := range icetable.WriteRecords(ctx, tbl, sc, sorted(batches, sc, opts.Mem),
+		icetable.WithClusteredWrite(), icetable.WithTargetFileSize(target)) {
+		if err != nil {
+			return gr, fmt.Errorf("write group %s: %w", g.PartitionKey, err)
+		}
+		gr.NewDataFiles = append(gr.NewDataFiles, df)
+		gr.BytesAfter += df.FileSizeBytes()
+	}
+	for _, task := range g.Tasks {
+		gr.OldDataFiles = append(gr.OldDataFiles, task.File)
+	}
+	return gr, nil
+}
+
+// testBeforeCommit, when set by a test, runs between staging a rewrite
+// or an expiry and committing it.
+var testBeforeCommit func()
+
+// errCleanFailure: the rewrite was not committed and certainly will not
+// be; the files it wrote can go.
+var errCleanFailure = errors.New("rewrite not committed")
+
+// commitRewrite commits results as one replace snapshot on the main
+// branch's current head, carrying that head's offsets and asserting the
+// head did not move; when it did (ingest committed), it reloads and
+// tries again on the new head, up to opts.CommitAttempts times.
+func commitRewrite(ctx context.Context, cat icecatalog.Catalog, ident icetable.Identifier, results []icetable.CompactionGroupResult, opts Options) (*icetable.Table, error) {
+	var last error
+	// ambiguous: an attempt failed in a way that may have applied it
+	// (a 5xx, a lost answer, a cancelled request): its files must stay
+	// until the orphan pass, which knows.
+	ambiguous := false
+	giveUp := func(err error) (*icetable.Table, error) {
+		if ambiguous {
+			return nil, err
+		}
+		return nil, errors.Join(errCleanFailure, err)
+	}
+	for attempt := range opts.CommitAttempts {
+		if attempt > 0 {
+			if err := sleep(ctx, time.Duration(min(50<<attempt, 2000))*time.Millisecond); err != nil {
+				return giveUp(errors.Join(last, err))
+			}
+		}
+		head, err := cat.LoadTable(ctx, ident)
+		if err != nil {
+			last = fmt.Errorf("load table: %w", err)
+			continue
+		}
+		out, err := tryCommitRewrite(ctx, head, results)
+		switch {
+		case err == nil:
+			return out, nil
+		case errors.Is(err, errCleanFailure):
+			if ambiguous {
+				// An earlier attempt may have landed and removed the
+				// files this one found gone.
+				if landed(ctx, cat, ident, results) {
+					return cat.LoadTable(ctx, ident)
+				}
+				return nil, err
+			}
+			return nil, err
+		case errors.Is(err, icetable.ErrCommitFailed):
+			// A clean conflict (ingest committed first): redo the commit.
+		default:
+			ambiguous = true
+			if landed(ctx, cat, ident, results) {
+				return cat.LoadTable(ctx, ident)
+			}
+		}
+		last = err
+	}
+	return giveUp(fmt.Errorf("commit rewrite after %d attempts: %w", opts.CommitAttempts, last))
+}
+
+func tryCommitRewrite(ctx context.Context, head *icetable.Table, results []icetable.CompactionGroupResult) (*icetable.Table, error) {
+	live, err := liveFiles(ctx, head)
+	if err != nil {
+		return nil, err
+	}
+	for _, gr := range results {
+		for _, df := range gr.OldDataFiles {
+			if !live[df.FilePath()] {
+				// Someone else rewrote or deleted it: ours is void.
+				return nil, fmt.Errorf("%w: %s is no longer in the table", errCleanFailure, df.FilePath())
+			}
+		}
+	}
+	props := iceberggo.Properties{PropMaintenance: "compact"}
+	if off, src, err := iceberg.ReadOffsets(ctx, head); err == nil && src != iceberg.FromNothing {
+		props[iceberg.PropOffsets] = iceberg.EncodeOffsets(off)
+	}
+	tx := head.NewTransaction()
+	if err := tx.AssertRefSnapshotID(icetable.MainBranch); err != nil {
+		return nil, fmt.Errorf("pin main: %w", err)
+	}
+	rw := tx.NewRewrite(props)
+	for _, gr := range results {
+		rw.ApplyResult(gr)
+	}
+	if err := rw.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("%w: stage rewrite: %v", errCleanFailure, err)
+	}
+	if testBeforeCommit != nil {
+		testBeforeCommit()
+	}
+	return tx.Commit(ctx)
+}
+
+// landed reports whether the table's current files include every file
+// results wrote.
+func landed(ctx context.Context, cat icecatalog.Catalog, ident icetable.Identifier, results []icetable.CompactionGroupResult) bool {
+	tbl, err := cat.LoadTable(ctx, ident)
+	if err != nil {
+		return false
+	}
+	live, err := liveFiles(ctx, tbl)
+	if err != nil {
+		return false
+	}
+	for _, gr := range results {
+		for _, df := range gr.NewDataFiles {
+			if !live[df.FilePath()] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// liveFiles is the set of data file paths of tbl's current snapshot.
+func liveFiles(ctx context.Context, tbl *icetable.Table) (map[string]bool, error) {
+	live := map[string]bool{}
+	if tbl.CurrentSnapshot() == nil {
+		return live, nil
+	}
+	tasks, err := tbl.Scan().PlanFiles(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list data files: %w", err)
+	}
+	for _, t := range tasks {
+		live[t.File.FilePath()] = true
+	}
+	return live, nil
+}
+
+// removeWritten deletes the files of results that were never committed.
+func removeWritten(ctx context.Context, tbl *icetable.Table, results []icetable.CompactionGroupResult) {
+	fs, err := tbl.FS(ctx)
+	if err != nil {
+		return
+	}
+	for _, gr := range results {
+		for _, df := range gr.NewDataFiles {
+			fs.Remove(df.FilePath())
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

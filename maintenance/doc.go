@@ -1,0 +1,56 @@
+// Package maintenance keeps Iceberg tables fast: it compacts small data
+// files, expires old snapshots and removes orphan files, through
+// iceberg-go's table API (its compaction planner, RewriteFiles builder,
+// ExpireSnapshots and DeleteOrphanFiles) against any REST catalog.
+//
+// # Compaction
+//
+// Per table partition, data files smaller than 75% of the target size
+// (Options.TargetFileSize, else the table's write.target-file-size-bytes,
+// else 512 MiB; capped by Options.MaxGroupBytes, 64 MiB by default,
+// because a group's rows are ordered in memory) are bin-packed into groups near the target
+// (iceberg-go's compaction.Config.PlanCompaction). Each group is read as
+// Arrow from its Parquet files, its rows put in (kafka.partition,
+// kafka.offset) order, and written back as Parquet with
+// iceberg-go's WriteRecords; the records' Protobuf is never decoded. All
+// groups are committed as one replace snapshot. The one part written
+// here rather than taken from iceberg-go is that order:
+// ExecuteCompactionGroup writes rows in the order it reads them.
+//
+// # Exactly once beside ingest
+//
+// The replace snapshot carries the tributary.offsets of the snapshot it
+// replaces files in, and its commit asserts that the main branch still
+// points at that snapshot; when ingest committed in between, the commit
+// fails cleanly and is retried on the new head (the rewritten files are
+// kept, only the commit is redone) with the new head's offsets. So every
+// snapshot on the main branch carries offsets that match its rows, and
+// ingest (package iceberg's ReadOffsets) never resumes from a stale
+// point. A rewrite that gives up deletes the files it wrote; one killed
+// midway leaves files no metadata references, which the orphan pass
+// removes once they are older than its window.
+//
+// # Retention
+//
+// Opt-in per topic (ConfigRetention): the table partitions (hours, days
+// or months of kafka.event_timestamp) whose rows are all older than the
+// retention are dropped in one delete snapshot (iceberg-go's Delete with
+// a filter on a partition boundary: whole files go, none is rewritten),
+// carrying the offsets and pinned to the head like a rewrite.
+//
+// # Expiry and orphans
+//
+// Expire honours the table's history.expire.max-snapshot-age-ms,
+// history.expire.min-snapshots-to-keep and history.expire.max-ref-age-ms
+// (iceberg-go reads them); when max-snapshot-age-ms is not set, a day of
+// history is kept (iceberg-go's own default would be five). The snapshots
+// a branch or a tag points at are always kept, and iceberg-go deletes
+// only the files no remaining snapshot references. RemoveOrphans deletes
+// files under the table location that no metadata references and that
+// are older than the window (3 days by default), Hadoop .crc side files
+// included (nothing references them).
+//
+// Concurrency: Run is safe to call for different tables at once; one
+// table should have one runner at a time (Runner makes sure of that with
+// a metadata-store lease).
+package maintenance

@@ -1,0 +1,108 @@
+package maintenance
+
+import (
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	icetable "github.com/apache/iceberg-go/table"
+)
+
+// Defaults of Options.
+const (
+	// DefaultExpireAge is the snapshot age kept when the table sets no
+	// history.expire.max-snapshot-age-ms.
+	DefaultExpireAge = 24 * time.Hour
+	// DefaultOrphanAge is the safety window of orphan removal: a file
+	// younger than this may belong to a commit still in flight.
+	DefaultOrphanAge = 72 * time.Hour
+	// DefaultMinInputFiles is the fewest small files of one partition
+	// worth a rewrite.
+	DefaultMinInputFiles = 2
+	// DefaultMaxGroupBytes is the default MaxGroupBytes.
+	DefaultMaxGroupBytes = 64 << 20
+	// DefaultCommitAttempts bounds how often the rewrite commit is tried
+	// when ingest keeps committing under it.
+	DefaultCommitAttempts = 20
+)
+
+// Options choose what Run does. The zero value compacts and expires with
+// the table's properties and the defaults above, and removes no orphans.
+type Options struct {
+	// TargetFileSize overrides the table's write.target-file-size-bytes.
+	TargetFileSize int64
+	// MaxGroupBytes caps the target (and so a rewrite group's input
+	// Parquet bytes): a group's rows are held in memory, decoded, to be
+	// ordered. Default DefaultMaxGroupBytes.
+	MaxGroupBytes int64
+	// MinInputFiles: a partition with fewer small files is left alone.
+	MinInputFiles int
+	// Retention, when positive, drops the table partitions whose rows
+	// are all older than it (by kafka.event_timestamp) before compacting.
+	Retention time.Duration
+	// NoCompact, NoExpire skip those steps.
+	NoCompact, NoExpire bool
+	// ExpireOlderThan overrides the table's max snapshot age.
+	ExpireOlderThan time.Duration
+	// RemoveOrphans turns the orphan pass on; OrphanOlderThan is its
+	// window (DefaultOrphanAge when 0; negative means no window, for
+	// tests and a table nothing else writes).
+	RemoveOrphans   bool
+	OrphanOlderThan time.Duration
+	// DryRun plans and reports without writing or deleting anything.
+	DryRun bool
+	// CommitAttempts bounds the rewrite commit's tries. Default 20.
+	CommitAttempts int
+	// Mem allocates the sorted batches. memory.DefaultAllocator.
+	Mem    memory.Allocator
+	Logger *slog.Logger
+	// Progress, when set, is called after each compaction group is
+	// written, with the bytes and files read so far and in all.
+	Progress func(Progress)
+}
+
+// Progress is how far a compaction is.
+type Progress struct {
+	Table                 string
+	FilesDone, FilesTotal int
+	BytesDone, BytesTotal int64
+}
+
+func (o Options) withDefaults() Options {
+	if o.MinInputFiles <= 0 {
+		o.MinInputFiles = DefaultMinInputFiles
+	}
+	if o.OrphanOlderThan == 0 {
+		o.OrphanOlderThan = DefaultOrphanAge
+	}
+	if o.OrphanOlderThan < 0 {
+		o.OrphanOlderThan = 0
+	}
+	if o.MaxGroupBytes <= 0 {
+		o.MaxGroupBytes = DefaultMaxGroupBytes
+	}
+	if o.CommitAttempts <= 0 {
+		o.CommitAttempts = DefaultCommitAttempts
+	}
+	if o.Mem == nil {
+		o.Mem = memory.DefaultAllocator
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return o
+}
+
+// targetSize is the output file size for tbl: the option, else the
+// table's property, capped by MaxGroupBytes.
+func (o Options) targetSize(tbl *icetable.Table) int64 {
+	t := o.TargetFileSize
+	if t <= 0 {
+		t = tbl.Properties().GetInt64(icetable.WriteTargetFileSizeBytesKey, icetable.WriteTargetFileSizeBytesDefault)
+	}
+	if o.MaxGroupBytes > 0 && t > o.MaxGroupBytes {
+		t = o.MaxGroupBytes
+	}
+	return t
+}

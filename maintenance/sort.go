@@ -1,0 +1,148 @@
+package maintenance
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"iter"
+	"slices"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/tributary-io/tributary/iceberg"
+)
+
+// outRows is the size of the batches sorted yields.
+const outRows = 64 << 10
+
+// rowRef is one row of the group: its batch, its index among all the
+// group's rows, and its sort key.
+type rowRef struct {
+	batch, row int
+	part       int32
+	off        int64
+}
+
+// sorted yields the rows of batches in (kafka.partition, kafka.offset)
+// order (stable: rows without the columns keep their place at the end),
+// in batches of outRows rows. It joins each column's chunks into one
+// array, then takes rows from it by index (arrow's take kernel, which
+// handles the nested types). The caller keeps ownership of batches; the
+// yielded batches are the consumer's to release.
+func sorted(batches []arrow.RecordBatch, sc *arrow.Schema, mem memory.Allocator) iter.Seq2[arrow.RecordBatch, error] {
+	var refs []rowRef
+	for bi, b := range batches {
+		parts, offs := kafkaColumns(b)
+		for r := 0; r < int(b.NumRows()); r++ {
+			ref := rowRef{batch: bi, row: len(refs), part: 1<<31 - 1, off: 1<<63 - 1}
+			if parts != nil && parts.IsValid(r) && offs.IsValid(r) {
+				ref.part, ref.off = parts.Value(r), offs.Value(r)
+			}
+			refs = append(refs, ref)
+		}
+	}
+	slices.SortStableFunc(refs, func(a, b rowRef) int {
+		if c := cmp.Compare(a.part, b.part); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.off, b.off)
+	})
+	return func(yield func(arrow.RecordBatch, error) bool) {
+		if len(refs) == 0 {
+			return
+		}
+		cols, err := joinColumns(batches, sc, mem)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		defer func() {
+			for _, c := range cols {
+				c.Release()
+			}
+		}()
+		for start := 0; start < len(refs); {
+			end := min(start+outRows, len(refs))
+			out, err := take(cols, refs[start:end], sc, mem)
+			if !yield(out, err) || err != nil {
+				return
+			}
+			start = end
+		}
+	}
+}
+
+// joinColumns concatenates each column of batches into one array.
+func joinColumns(batches []arrow.RecordBatch, sc *arrow.Schema, mem memory.Allocator) ([]arrow.Array, error) {
+	cols := make([]arrow.Array, 0, sc.NumFields())
+	for c := range sc.NumFields() {
+		chunks := make([]arrow.Array, len(batches))
+		for i, b := range batches {
+			chunks[i] = b.Column(c)
+		}
+		col, err := array.Concatenate(chunks, mem)
+		if err != nil {
+			for _, done := range cols {
+				done.Release()
+			}
+			return nil, fmt.Errorf("join column %s: %w", sc.Field(c).Name, err)
+		}
+		cols = append(cols, col)
+	}
+	return cols, nil
+}
+
+// take builds one batch of the rows refs names (by row, an index into
+// the joined columns), in that order.
+func take(cols []arrow.Array, refs []rowRef, sc *arrow.Schema, mem memory.Allocator) (arrow.RecordBatch, error) {
+	ib := array.NewInt64Builder(mem)
+	defer ib.Release()
+	ib.Reserve(len(refs))
+	for _, r := range refs {
+		ib.UnsafeAppend(int64(r.row))
+	}
+	idx := ib.NewArray()
+	defer idx.Release()
+	ctx := compute.WithAllocator(context.Background(), mem)
+	out := make([]arrow.Array, 0, len(cols))
+	defer func() {
+		for _, c := range out {
+			c.Release()
+		}
+	}()
+	for c, col := range cols {
+		t, err := compute.TakeArrayOpts(ctx, col, idx, compute.TakeOptions{BoundsCheck: false})
+		if err != nil {
+			return nil, fmt.Errorf("take column %s: %w", sc.Field(c).Name, err)
+		}
+		out = append(out, t)
+	}
+	return array.NewRecordBatch(sc, out, int64(len(refs))), nil
+}
+
+// kafkaColumns returns b's kafka.partition and kafka.offset, or nils.
+func kafkaColumns(b arrow.RecordBatch) (*array.Int32, *array.Int64) {
+	idx := b.Schema().FieldIndices(iceberg.ColKafka)
+	if len(idx) == 0 {
+		return nil, nil
+	}
+	st, ok := b.Column(idx[0]).(*array.Struct)
+	if !ok {
+		return nil, nil
+	}
+	typ := st.DataType().(*arrow.StructType)
+	pi, ok1 := typ.FieldIdx(iceberg.ColPartition)
+	oi, ok2 := typ.FieldIdx(iceberg.ColOffset)
+	if !ok1 || !ok2 {
+		return nil, nil
+	}
+	parts, ok1 := st.Field(pi).(*array.Int32)
+	offs, ok2 := st.Field(oi).(*array.Int64)
+	if !ok1 || !ok2 {
+		return nil, nil
+	}
+	return parts, offs
+}
