@@ -20,7 +20,7 @@ vet:
 test: vet unit fuzz
 
 unit:
-	$(GO) test -count=1 -timeout 30m $(PKGS)
+	$(GO) test -count=1 -timeout 50m $(PKGS)
 
 # Each decoder that reads network or stored bytes has a fuzz target; CI runs
 # each for FUZZTIME (a smoke run: the corpus seeds plus new inputs). The
