@@ -2,8 +2,9 @@ package broker
 
 // AlterConfigs, versions 0-2: replace a topic's whole config set (keys not
 // named return to their defaults), as Kafka's legacy AlterConfigs does.
-// Every value is validated before anything is stored; ValidateOnly stores
-// nothing. Broker configs are static here: INVALID_REQUEST.
+// Every value, then the whole set the change leaves (topicconfig.Options
+// Check: an Iceberg catalog the node knows, a table for ICEBERG), is
+// validated before anything is stored; ValidateOnly stores nothing. Broker configs are static here: INVALID_REQUEST.
 
 import (
 	"context"
