@@ -4,7 +4,8 @@ package broker
 // named return to their defaults), as Kafka's legacy AlterConfigs does.
 // Every value, then the whole set the change leaves (topicconfig.Options
 // Check: an Iceberg catalog the node knows, a table for ICEBERG), is
-// validated before anything is stored; ValidateOnly stores nothing. Broker configs are static here: INVALID_REQUEST.
+// validated before anything is stored; ValidateOnly stores nothing.
+// Broker configs are static here: INVALID_REQUEST.
 
 import (
 	"context"
