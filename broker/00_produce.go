@@ -42,6 +42,7 @@ import (
 	"github.com/tributary-io/tributary/internal/metastore"
 	"github.com/tributary-io/tributary/log/intake"
 	"github.com/tributary-io/tributary/log/recordbatch"
+	"github.com/tributary-io/tributary/topicconfig"
 )
 
 func init() { register(3, 13, handleProduce) }
@@ -81,7 +82,7 @@ func handleProduce(s *Server, c *conn, req *kmsg.ProduceRequest) (reply, error) 
 				op.ErrorCode = kerr.InvalidTopicException.Code
 				op.ErrorMessage = strp("cannot append to internal topic " + r.t.Name)
 			} else if op.ErrorCode == 0 {
-				if p, lat, ok := s.prepareProduce(op, req.Version, r.t, rp, start, &dlq); ok {
+				if p, lat, ok := s.prepareProduce(op, req.Version, r, rp, start, &dlq); ok {
 					pp.part, pp.logAppendTime = len(parts), lat
 					parts = append(parts, p)
 				}
@@ -97,15 +98,15 @@ func handleProduce(s *Server, c *conn, req *kmsg.ProduceRequest) (reply, error) 
 // prepareProduce validates one partition's records into a Part, and
 // enforces the topic's schema policy (appending dead-letter parts to dlq);
 // on failure it fills the response partition and reports false.
-func (s *Server) prepareProduce(op *kmsg.ProduceResponseTopicPartition, version int16, t metastore.Topic, rp kmsg.ProduceRequestTopicPartition, now time.Time, dlq *[]intake.Part) (intake.Part, int64, bool) {
-	st := settingsOf(t.Configs, s.opts.MaxMessageBytes)
+func (s *Server) prepareProduce(op *kmsg.ProduceResponseTopicPartition, version int16, r resolved, rp kmsg.ProduceRequestTopicPartition, now time.Time, dlq *[]intake.Part) (intake.Part, int64, bool) {
+	t, st := r.t, r.st
 	opts := recordbatch.ValidateOptions{
-		MaxBatchBytes: int(st.maxMessageBytes),
-		Compacted:     st.compacts,
+		MaxBatchBytes: int(s.maxMessageBytes(st)),
+		Compacted:     st.Compacts,
 		RejectZstd:    version < 7, // KIP-110: zstd needs Produce v7
 		Now:           now.UnixMilli(),
 	}
-	if st.logAppendTime {
+	if st.LogAppendTime {
 		opts.TimestampType = recordbatch.LogAppendTime
 	}
 	batches, err := recordbatch.Validate(rp.Records, opts)
@@ -114,7 +115,7 @@ func (s *Server) prepareProduce(op *kmsg.ProduceResponseTopicPartition, version 
 		return intake.Part{}, 0, false
 	}
 	data := rp.Records
-	if pol := s.enforce.Produce(t.Name, t.Configs); pol != nil {
+	if pol := s.enforce.Produce(t.Name, st.Validation); pol != nil {
 		if data, batches, err = s.enforceProduce(op, pol, t, rp, batches, now, dlq); err != nil {
 			return intake.Part{}, 0, false
 		}
@@ -126,7 +127,7 @@ func (s *Server) prepareProduce(op *kmsg.ProduceResponseTopicPartition, version 
 		BaseSequence: first.BaseSequence, MaxTimestamp: -1,
 	}
 	lat := int64(-1)
-	if st.logAppendTime {
+	if st.LogAppendTime {
 		lat = now.UnixMilli()
 		p.Data = append([]byte(nil), data...) // the request buffer is not ours to edit
 	}
@@ -191,6 +192,15 @@ func (s *Server) enforceProduce(op *kmsg.ProduceResponseTopicPartition, pol *enf
 	return res.Data, res.Batches, nil
 }
 
+// maxMessageBytes is a topic's largest batch: its max.message.bytes, else
+// the broker's message.max.bytes.
+func (s *Server) maxMessageBytes(st *topicconfig.Settings) int32 {
+	if st.MaxMessageBytes > 0 {
+		return st.MaxMessageBytes
+	}
+	return s.opts.MaxMessageBytes
+}
+
 var (
 	errRejected   = errors.New("rejected by schema enforcement")
 	errBadDLQName = errors.New("bad dead-letter topic name")
@@ -221,7 +231,7 @@ func (s *Server) dlqPart(ctx context.Context, src metastore.Topic, partition int
 		s.log.Info("created dead-letter topic", "topic", res.DLQTopic, "for", src.Name, "partitions", t.Partitions)
 	}
 	maxTS := res.DLQMaxTimestamp
-	if settingsOf(t.Configs, s.opts.MaxMessageBytes).logAppendTime {
+	if s.topics.settings(t).LogAppendTime {
 		maxTS = now.UnixMilli()
 		if err := recordbatch.SetLogAppendTime(res.DLQ, maxTS); err != nil {
 			return intake.Part{}, err

@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/tributary-io/tributary/internal/metastore"
+	"github.com/tributary-io/tributary/topicconfig"
 )
 
 func init() { register(2, 7, handleCreateTopics) }
@@ -89,10 +90,13 @@ func (s *Server) topicSpec(rt kmsg.CreateTopicsRequestTopic) (metastore.TopicSpe
 		return spec, kerr.InvalidReplicationFactor, "replication factor must be -1 or at least 1"
 	}
 	for _, c := range rt.Configs {
-		if err := validateTopicConfig(c.Name, c.Value); err != nil {
-			return spec, kerr.InvalidConfig, err.Error()
+		if c.Value == nil {
+			return spec, kerr.InvalidConfig, "config " + c.Name + ": null value"
 		}
 		spec.Configs[c.Name] = *c.Value
+	}
+	if err := s.opts.TopicConfig.Check(spec.Configs); err != nil {
+		return spec, kerr.InvalidConfig, err.Error()
 	}
 	return spec, nil, ""
 }
@@ -100,12 +104,13 @@ func (s *Server) topicSpec(rt kmsg.CreateTopicsRequestTopic) (metastore.TopicSpe
 // createdConfigs lists a new topic's effective configs (v5+ responses).
 func createdConfigs(stored map[string]string) []kmsg.CreateTopicsResponseTopicConfig {
 	var out []kmsg.CreateTopicsResponseTopicConfig
-	for _, name := range describedConfigNames(stored) {
+	for _, name := range topicconfig.Described(stored) {
 		c := kmsg.NewCreateTopicsResponseTopicConfig()
 		c.Name = name
 		v, set := stored[name]
 		if !set {
-			v = topicConfigDefs[name].def
+			k, _ := topicconfig.Lookup(name)
+			v = k.Default
 			c.Source = int8(kmsg.ConfigSourceDefaultConfig)
 		} else {
 			c.Source = int8(kmsg.ConfigSourceDynamicTopicConfig)

@@ -49,7 +49,7 @@ func (s *Server) deleteRecords(ctx context.Context, r resolved, rp kmsg.DeleteRe
 	if op.ErrorCode = r.partitionCode(rp.Partition); op.ErrorCode != 0 {
 		return op
 	}
-	if _, _, deletes := RetentionOf(r.t.Configs); !deletes {
+	if !r.st.Deletes {
 		op.ErrorCode = kerr.PolicyViolation.Code
 		return op
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/tributary-io/tributary/internal/metastore"
+	"github.com/tributary-io/tributary/topicconfig"
 )
 
 func init() { register(1, 4, handleDescribeConfigs) }
@@ -52,24 +53,24 @@ func (s *Server) describeTopicConfigs(ctx context.Context, out *kmsg.DescribeCon
 		return
 	}
 	want := nameFilter(rr.ConfigNames)
-	for _, name := range describedConfigNames(t.Configs) {
+	for _, name := range topicconfig.Described(t.Configs) {
 		if !want(name) {
 			continue
 		}
 		c := kmsg.NewDescribeConfigsResponseResourceConfig()
 		c.Name = name
-		d, known := topicConfigDefs[name]
+		d, known := topicconfig.Lookup(name)
 		c.ConfigType = kmsg.ConfigTypeString
 		if known {
-			c.ConfigType = d.typ
+			c.ConfigType = d.Type
 			if docs {
-				c.Documentation = strp(d.doc)
+				c.Documentation = strp(d.Doc)
 			}
 		}
 		if v, set := t.Configs[name]; set {
 			c.Value, c.Source = strp(v), kmsg.ConfigSourceDynamicTopicConfig
 		} else {
-			c.Value, c.Source, c.IsDefault = strp(d.def), kmsg.ConfigSourceDefaultConfig, true
+			c.Value, c.Source, c.IsDefault = strp(d.Default), kmsg.ConfigSourceDefaultConfig, true
 		}
 		out.Configs = append(out.Configs, c)
 	}

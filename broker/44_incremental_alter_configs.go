@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/tributary-io/tributary/internal/metastore"
+	"github.com/tributary-io/tributary/topicconfig"
 )
 
 func init() { register(0, 1, handleIncrementalAlterConfigs) }
@@ -54,7 +55,7 @@ func (s *Server) incrementalAlter(ctx context.Context, rr kmsg.IncrementalAlterC
 		case kmsg.IncrementalAlterConfigOpDelete:
 			set[c.Name] = nil
 		case kmsg.IncrementalAlterConfigOpAppend, kmsg.IncrementalAlterConfigOpSubtract:
-			if topicConfigDefs[c.Name].typ != kmsg.ConfigTypeList || c.Value == nil {
+			if k, _ := topicconfig.Lookup(c.Name); k.Type != kmsg.ConfigTypeList || c.Value == nil {
 				return kerr.InvalidConfig, "config " + c.Name + " is not a list"
 			}
 			set[c.Name] = strp(editList(listValue(current, c.Name), *c.Value, c.Op == kmsg.IncrementalAlterConfigOpAppend))
@@ -69,7 +70,8 @@ func listValue(cfg map[string]string, name string) string {
 	if v, ok := cfg[name]; ok {
 		return v
 	}
-	return topicConfigDefs[name].def
+	k, _ := topicconfig.Lookup(name)
+	return k.Default
 }
 
 // editList appends or removes the comma-separated items of change.

@@ -20,6 +20,7 @@ import (
 	"github.com/tributary-io/tributary/internal/metrics"
 	"github.com/tributary-io/tributary/log/intake"
 	"github.com/tributary-io/tributary/log/read"
+	"github.com/tributary-io/tributary/topicconfig"
 )
 
 // Options configure the Kafka listener; cmd/tributary fills them from config.
@@ -46,6 +47,9 @@ type Options struct {
 	// Groups configures the consumer-group coordinator (timeouts, offset
 	// retention); Serve fills in its Owner and Topics.
 	Groups group.Options
+	// TopicConfig is what validating a topic's configs needs to know of
+	// the node (its Iceberg catalogs' names).
+	TopicConfig topicconfig.Options
 }
 
 // Deps are the parts a broker serves from, given to Serve once they exist

@@ -3,12 +3,15 @@ package broker
 import (
 	"context"
 	"errors"
+	"maps"
+	"reflect"
 	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/tributary-io/tributary/internal/metastore"
+	"github.com/tributary-io/tributary/topicconfig"
 )
 
 // topicTTL bounds how stale the cache may be about topics changed through
@@ -16,8 +19,9 @@ import (
 const topicTTL = 2 * time.Second
 
 // topicCache is a read-through cache of topic descriptions by name and by
-// ID, so produce and fetch do not ask the metadata store per request.
-// mu guards everything below it.
+// ID, and of their parsed configs, so produce and fetch neither ask the
+// metadata store nor parse a config per request. mu guards everything
+// below it.
 type topicCache struct {
 	meta metastore.Store
 
@@ -25,6 +29,16 @@ type topicCache struct {
 	byName map[string]metastore.Topic
 	byID   map[metastore.TopicID]string
 	loaded time.Time
+	// parsed holds each topic's Settings with the configs they were parsed
+	// from; it outlives invalidate, so a reload parses only configs that
+	// changed.
+	parsed map[string]parsedConfigs
+}
+
+// parsedConfigs are a topic's Settings and the map they came from.
+type parsedConfigs struct {
+	cfg map[string]string
+	st  *topicconfig.Settings
 }
 
 func newTopicCache(meta metastore.Store) *topicCache {
@@ -49,12 +63,49 @@ func (tc *topicCache) all(ctx context.Context) (map[string]metastore.Topic, erro
 	}
 	tc.byName = make(map[string]metastore.Topic, len(ts))
 	tc.byID = make(map[metastore.TopicID]string, len(ts))
+	parsed := make(map[string]parsedConfigs, len(ts))
 	for _, t := range ts {
 		tc.byName[t.Name] = t
 		tc.byID[t.ID] = t.Name
+		parsed[t.Name] = reparse(tc.parsed[t.Name], t.Configs)
 	}
+	tc.parsed = parsed
 	tc.loaded = time.Now()
 	return tc.byName, nil
+}
+
+// reparse returns old when it was parsed from the same configs, else
+// parses cfg.
+func reparse(old parsedConfigs, cfg map[string]string) parsedConfigs {
+	if old.st != nil && maps.Equal(old.cfg, cfg) {
+		return parsedConfigs{cfg: cfg, st: old.st}
+	}
+	st := topicconfig.Parse(cfg)
+	return parsedConfigs{cfg: cfg, st: &st}
+}
+
+// settings returns t's parsed configs: the cached ones when t is the
+// cached topic of its name, else (an internal topic, one created since
+// the last load) parsed now. The result is shared: do not modify it.
+func (tc *topicCache) settings(t metastore.Topic) *topicconfig.Settings {
+	tc.mu.Lock()
+	p, ok := tc.parsed[t.Name]
+	tc.mu.Unlock()
+	if ok && sameMap(p.cfg, t.Configs) {
+		return p.st
+	}
+	st := topicconfig.Parse(t.Configs)
+	return &st
+}
+
+// sameMap reports whether a and b hold the same configs. The cache hands
+// out the maps it parsed, so identity is the common case and costs a
+// pointer compare; another map is compared by content.
+func sameMap(a, b map[string]string) bool {
+	if reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer() {
+		return true
+	}
+	return maps.Equal(a, b)
 }
 
 // byNameOrID looks a topic up; ok is false when it does not exist. A miss
@@ -103,6 +154,7 @@ func isNotFound(err error) bool {
 // resolved is a topic looked up for a request, by name or (byID) by ID.
 type resolved struct {
 	t    metastore.Topic
+	st   *topicconfig.Settings // t's parsed configs, when ok
 	ok   bool
 	err  error
 	byID bool
@@ -115,7 +167,11 @@ type resolved struct {
 // by ID (KIP-516), whose misses are UNKNOWN_TOPIC_ID.
 func (s *Server) resolve(ctx context.Context, name string, id [16]byte, byID bool) resolved {
 	t, ok, err := s.lookupTopic(ctx, name, metastore.TopicID(id))
-	return resolved{t: t, ok: ok, err: err, byID: byID, internal: ok && isInternal(t)}
+	r := resolved{t: t, ok: ok, err: err, byID: byID, internal: ok && isInternal(t)}
+	if ok {
+		r.st = s.topics.settings(t)
+	}
+	return r
 }
 
 // partitionCode is the error code for partition p of the topic, 0 when it

@@ -12,9 +12,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/protobuf/types/dynamicpb"
 
-	"github.com/tributary-io/tributary/ingest"
 	"github.com/tributary-io/tributary/node"
 	"github.com/tributary-io/tributary/schema/wire"
+	"github.com/tributary-io/tributary/topicconfig"
 )
 
 // TestIcebergBackfill: a topic that already holds records (Protobuf
@@ -55,7 +55,7 @@ func TestIcebergBackfill(t *testing.T) {
 
 	set := func(k, v string) kadm.AlterConfig { return kadm.AlterConfig{Op: kadm.SetConfig, Name: k, Value: &v} }
 	res, err := newAdmin(t, n.KafkaAddr()).AlterTopicConfigs(ctx, []kadm.AlterConfig{
-		set(ingest.ConfigKind, "iceberg"), set(ingest.ConfigTable, "shop.late"), set(ingest.ConfigCommitFreq, "300"),
+		set(topicconfig.ArchiveKind, "iceberg"), set(topicconfig.ArchiveTable, "shop.late"), set(topicconfig.CommitFreqMs, "300"),
 	}, topic)
 	if err == nil {
 		_, err = res.On(topic, nil)
@@ -67,7 +67,7 @@ func TestIcebergBackfill(t *testing.T) {
 	waitRows(t, n.CatalogAddr(), ident, len(msgs), 30*time.Second)
 
 	// A config change restarts the pipeline, which resumes from the table.
-	res, err = newAdmin(t, n.KafkaAddr()).AlterTopicConfigs(ctx, []kadm.AlterConfig{set(ingest.ConfigCommitFreq, "200")}, topic)
+	res, err = newAdmin(t, n.KafkaAddr()).AlterTopicConfigs(ctx, []kadm.AlterConfig{set(topicconfig.CommitFreqMs, "200")}, topic)
 	if err == nil {
 		_, err = res.On(topic, nil)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/tributary-io/tributary/ingest"
 	"github.com/tributary-io/tributary/schema/protobuf"
 	"github.com/tributary-io/tributary/schema/wire"
+	"github.com/tributary-io/tributary/topicconfig"
 )
 
 // TestIcebergCluster is the round trip and exactly once on Postgres and
@@ -49,7 +50,7 @@ func TestIcebergCluster(t *testing.T) {
 	c.waitBrokers(t, 10*time.Second)
 	id, md := registerOrder(t, bs[0].Registry, "orders-value", icebergOrderProto)
 	createTopicWith(t, bs[1].KafkaAddr, topic, partitions, map[string]string{
-		ingest.ConfigKind: "ICEBERG", ingest.ConfigTable: "shop.orders", ingest.ConfigCommitFreq: "500",
+		topicconfig.ArchiveKind: "ICEBERG", topicconfig.ArchiveTable: "shop.orders", topicconfig.CommitFreqMs: "500",
 	})
 
 	watch := watchCommitters(bs, 100*time.Millisecond)

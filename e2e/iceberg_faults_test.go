@@ -20,6 +20,7 @@ import (
 	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/ingest"
 	"github.com/tributary-io/tributary/node"
+	"github.com/tributary-io/tributary/topicconfig"
 )
 
 // commitFault is what faultyCatalog does with one table commit.
@@ -234,8 +235,8 @@ func TestIcebergCatalogFaults(t *testing.T) {
 
 	id, md := registerOrder(t, n.RegistryAddr(), "orders-value", icebergOrderProto)
 	createTopicWith(t, n.KafkaAddr(), topic, partitions, map[string]string{
-		ingest.ConfigKind: "ICEBERG", ingest.ConfigTable: "shop.orders", ingest.ConfigCatalog: "ext",
-		ingest.ConfigCommitFreq: "200",
+		topicconfig.ArchiveKind: "ICEBERG", topicconfig.ArchiveTable: "shop.orders", topicconfig.ArchiveCatalog: "ext",
+		topicconfig.CommitFreqMs: "200",
 	})
 	ctx := ctxTimeout(t, 2*time.Minute)
 	cl := orderProducer(t, []string{n.KafkaAddr()}, topic)

@@ -2,7 +2,6 @@ package iceberg
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	iceberggo "github.com/apache/iceberg-go"
@@ -43,17 +42,6 @@ const (
 	Daily   Granularity = "DAILY" // the default
 	Monthly Granularity = "MONTHLY"
 )
-
-// ParseGranularity reads HOURLY, DAILY or MONTHLY, any case; "" is Daily.
-func ParseGranularity(s string) (Granularity, error) {
-	switch g := Granularity(strings.ToUpper(strings.TrimSpace(s))); g {
-	case "":
-		return Daily, nil
-	case Hourly, Daily, Monthly:
-		return g, nil
-	}
-	return "", fmt.Errorf("partition granularity %q: want HOURLY, DAILY or MONTHLY", s)
-}
 
 func (g Granularity) transform() (iceberggo.Transform, string) {
 	switch g {

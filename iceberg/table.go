@@ -73,20 +73,6 @@ type Table struct {
 	stale bool
 }
 
-// ParseIdent splits "namespace.table" (namespace levels also dotted).
-func ParseIdent(s string) (icetable.Identifier, error) {
-	parts := strings.Split(strings.TrimSpace(s), ".")
-	if len(parts) < 2 {
-		return nil, fmt.Errorf("table %q: want namespace.table", s)
-	}
-	for _, p := range parts {
-		if p == "" {
-			return nil, fmt.Errorf("table %q: empty name component", s)
-		}
-	}
-	return parts, nil
-}
-
 // Open loads the table, creating its namespace (every level) and the
 // table itself when missing, and reads the offsets it holds.
 func Open(ctx context.Context, cat icecatalog.Catalog, ident icetable.Identifier, opts Options) (*Table, error) {

@@ -9,8 +9,10 @@
 //
 // # Turning it on
 //
-// Topic configs, read every PollInterval (2s), so CreateTopics and
-// IncrementalAlterConfigs take effect without a restart:
+// Topic configs (package topicconfig owns and validates them, so a bad
+// table, catalog or interval is refused when written), read every
+// PollInterval (2s), so CreateTopics and IncrementalAlterConfigs take
+// effect without a restart:
 //
 //	bufstream.archive.kind=ICEBERG                 (any case)
 //	bufstream.archive.iceberg.table=namespace.table (namespace created if missing)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/tributary-io/tributary/internal/metastore"
 	"github.com/tributary-io/tributary/log/read"
+	"github.com/tributary-io/tributary/topicconfig"
 )
 
 // Options configure a Manager. Zero fields take the documented default.
@@ -59,7 +60,7 @@ func (o Options) withDefaults() Options {
 	}
 	def(&o.PollInterval, 2*time.Second)
 	def(&o.LeaseTTL, 15*time.Second)
-	def(&o.DefaultCommitInterval, DefaultCommitInterval)
+	def(&o.DefaultCommitInterval, topicconfig.DefaultCommitInterval)
 	if o.MaxPipelineBytes <= 0 {
 		o.MaxPipelineBytes = 64 << 20
 	}
@@ -164,7 +165,7 @@ func (m *Manager) sync(ctx context.Context) error {
 	}
 	want := map[string]bool{}
 	for _, tp := range topics {
-		tc, ok, err := parseTopicConfig(tp.Configs, m.opts.DefaultCommitInterval)
+		tc, ok, err := archiveOf(tp.Configs, m.opts.DefaultCommitInterval)
 		if !ok {
 			continue
 		}
@@ -195,7 +196,7 @@ func (m *Manager) sync(ctx context.Context) error {
 	return nil
 }
 
-func (m *Manager) startOne(tp metastore.Topic, tc tableConfig, cfgErr error, key string) {
+func (m *Manager) startOne(tp metastore.Topic, tc topicconfig.Archive, cfgErr error, key string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	p := newPipeline(m, tp, tc)
 	r := &running{key: key, p: p, cancel: cancel, done: make(chan struct{})}
@@ -211,7 +212,7 @@ func (m *Manager) startOne(tp metastore.Topic, tc tableConfig, cfgErr error, key
 	m.mu.Lock()
 	m.running[tp.Name] = r
 	m.mu.Unlock()
-	m.opts.Logger.Info("iceberg ingest: pipeline started", "topic", tp.Name, "catalog", tc.Catalog, "table", tc.Table, "interval", tc.Interval, "config_err", cfgErr)
+	m.opts.Logger.Info("iceberg ingest: pipeline started", "topic", tp.Name, "catalog", tc.Catalog, "table", tc.Table, "interval", tc.CommitInterval, "config_err", cfgErr)
 }
 
 func (m *Manager) stopOne(name string) {

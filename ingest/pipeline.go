@@ -15,6 +15,7 @@ import (
 	"github.com/tributary-io/tributary/internal/metastore"
 	"github.com/tributary-io/tributary/log/read"
 	"github.com/tributary-io/tributary/log/recordbatch"
+	"github.com/tributary-io/tributary/topicconfig"
 )
 
 // pipeline copies one topic into its table. Everything but mu and st is
@@ -22,7 +23,7 @@ import (
 type pipeline struct {
 	m     *Manager
 	topic metastore.Topic
-	tc    tableConfig
+	tc    topicconfig.Archive
 	lease string
 	log   *slog.Logger
 
@@ -56,7 +57,7 @@ type segment struct {
 	key, val *conv
 }
 
-func newPipeline(m *Manager, tp metastore.Topic, tc tableConfig) *pipeline {
+func newPipeline(m *Manager, tp metastore.Topic, tc topicconfig.Archive) *pipeline {
 	p := &pipeline{m: m, topic: tp, tc: tc, lease: "iceberg/" + tc.Catalog + "/" + tc.Table,
 		log: m.opts.Logger.With("topic", tp.Name, "table", tc.Table)}
 	p.st.TableStatus = TableStatus{Topic: tp.Name, Catalog: tc.Catalog, Table: tc.Table,
@@ -153,8 +154,7 @@ func (p *pipeline) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ident, _ := iceberg.ParseIdent(p.tc.Table)
-	p.tbl, err = iceberg.Open(ctx, cat, ident, iceberg.Options{Granularity: p.tc.Granularity, Mem: p.m.opts.Mem,
+	p.tbl, err = iceberg.Open(ctx, cat, p.tc.Ident, iceberg.Options{Granularity: iceberg.Granularity(p.tc.Granularity), Mem: p.m.opts.Mem,
 		Attempts: p.m.opts.CommitAttempts, Backoff: p.m.opts.CommitBackoff})
 	if err != nil {
 		return err
@@ -240,7 +240,7 @@ func (p *pipeline) copy(ctx context.Context) error {
 func (p *pipeline) wait(ctx context.Context, wake <-chan struct{}) error {
 	d := time.Second
 	if p.nBuffered > 0 {
-		d = min(d, time.Until(p.firstAt.Add(p.tc.Interval)))
+		d = min(d, time.Until(p.firstAt.Add(p.tc.CommitInterval)))
 	}
 	t := time.NewTimer(max(d, time.Millisecond))
 	defer t.Stop()
@@ -259,7 +259,7 @@ func (p *pipeline) due() bool {
 	if p.nBuffered == 0 {
 		return false
 	}
-	return p.full() || time.Since(p.firstAt) >= p.tc.Interval
+	return p.full() || time.Since(p.firstAt) >= p.tc.CommitInterval
 }
 
 func (p *pipeline) full() bool {

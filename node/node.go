@@ -48,6 +48,7 @@ import (
 	"github.com/tributary-io/tributary/log/read"
 	"github.com/tributary-io/tributary/maintenance"
 	"github.com/tributary-io/tributary/registry"
+	"github.com/tributary-io/tributary/topicconfig"
 )
 
 // openTimeout bounds connecting to the stores at start.
@@ -195,6 +196,16 @@ func resolve(ds config.DataSource, key string) (string, error) {
 	return string(b), nil
 }
 
+// catalogNames are the names of the config's Iceberg catalogs, which
+// topics may name in bufstream.archive.iceberg.catalog.
+func catalogNames(cats []config.IcebergCatalog) []string {
+	names := make([]string, len(cats))
+	for i, c := range cats {
+		names[i] = c.Name
+	}
+	return names
+}
+
 // clustered reports whether other brokers may share the stores.
 func (n *Node) clustered() bool { return n.cfg.Metadata.Postgres != nil }
 
@@ -206,6 +217,7 @@ func (n *Node) startServers() error {
 		NodeID: c.Kafka.BrokerID, ClusterID: c.Name,
 		AutoCreateTopics: c.Kafka.AutoCreateTopics, DefaultPartitions: c.Kafka.DefaultPartitions,
 		MaxRequestBytes: int32(c.Kafka.MaxRequestBytes),
+		TopicConfig:     topicconfig.Options{Catalogs: catalogNames(c.Iceberg)},
 		Groups: group.Options{
 			MinSessionTimeout: c.Groups.MinSessionTimeout, MaxSessionTimeout: c.Groups.MaxSessionTimeout,
 			InitialRebalanceDelay: c.Groups.InitialRebalanceDelay, OffsetsRetention: c.Groups.OffsetsRetention,

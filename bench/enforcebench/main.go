@@ -50,6 +50,7 @@ import (
 	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/log/recordbatch"
 	"github.com/tributary-io/tributary/node"
+	"github.com/tributary-io/tributary/topicconfig"
 )
 
 type options struct {
@@ -175,9 +176,9 @@ func perRecord(ctx context.Context, regURL string, values [][]byte) ([2]float64,
 		configs map[string]string
 	}{
 		{"open batch + envelope + codec lookup + parse (Verify)", "parsed", nil},
-		{"... + decode and protovalidate", "validated", map[string]string{enforce.ModeKey: "reject"}},
+		{"... + decode and protovalidate", "validated", map[string]string{topicconfig.ValidateMode: "reject"}},
 	} {
-		p := enf.Produce(c.topic, c.configs)
+		p := enf.Produce(c.topic, topicconfig.Parse(c.configs).Validation)
 		if res, err := p.Check(ctx, 0, batch, batches); err != nil || res.Rejected {
 			return costs, fmt.Errorf("%s: %v %v", c.topic, err, res.Message)
 		}
@@ -247,7 +248,7 @@ func createTopics(ctx context.Context, addr string, o options) error {
 		var cfg map[string]*string
 		if t == "validated" {
 			mode := "reject"
-			cfg = map[string]*string{enforce.ModeKey: &mode}
+			cfg = map[string]*string{topicconfig.ValidateMode: &mode}
 		}
 		res, err := adm.CreateTopic(ctx, int32(o.partitions), 1, cfg, t)
 		if err == nil {

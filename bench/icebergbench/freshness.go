@@ -18,7 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tributary-io/tributary/iceberg"
-	"github.com/tributary-io/tributary/ingest"
+	"github.com/tributary-io/tributary/topicconfig"
 )
 
 // freshRun is one freshness measurement: a topic committing every
@@ -60,11 +60,11 @@ func freshness(ctx context.Context, o options, kafkaAddr, catalogAddr string, sc
 		return err
 	}
 	defer cl.Close()
-	configs := map[string]*string{ingest.ConfigKind: ptr("ICEBERG"), ingest.ConfigTable: &table}
-	interval := ingest.DefaultCommitInterval
+	configs := map[string]*string{topicconfig.ArchiveKind: ptr("ICEBERG"), topicconfig.ArchiveTable: &table}
+	interval := topicconfig.DefaultCommitInterval
 	if r.interval > 0 {
 		interval = r.interval
-		configs[ingest.ConfigCommitFreq] = ptr(strconv.FormatInt(r.interval.Milliseconds(), 10))
+		configs[topicconfig.CommitFreqMs] = ptr(strconv.FormatInt(r.interval.Milliseconds(), 10))
 	}
 	const partitions = 3
 	if _, err := kadm.NewClient(cl).CreateTopic(ctx, partitions, 1, configs, r.topic); err != nil {

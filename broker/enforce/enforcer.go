@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/topicconfig"
 )
 
 // Enforcer applies the data-enforcement policies and topic validation
@@ -33,9 +34,10 @@ type Enforcer struct {
 }
 
 // produceKey is what a topic's produce policy depends on: its name (the
-// policies' matchers) and its two validation configs.
+// policies' matchers) and its validation configs.
 type produceKey struct {
-	topic, mode, dlqTopic string
+	topic string
+	v     topicconfig.Validation
 }
 
 // New builds an enforcer: one registry client per configured registry
@@ -88,19 +90,18 @@ func (e *Enforcer) SetDefaultRegistry(rc *config.ConfluentRegistry) error {
 	return nil
 }
 
-// Produce returns the enforcement for a produce to topic, whose stored
-// topic configs are configs, or nil when none applies: no produce policy
-// matches the topic and it has no bufstream.validate.mode. Cheap: after
-// the first call for a topic, two map lookups.
-func (e *Enforcer) Produce(topic string, configs map[string]string) *ProducePolicy {
+// Produce returns the enforcement for a produce to topic, whose parsed
+// bufstream.validate.* configs are v, or nil when none applies: no produce
+// policy matches the topic and it has no bufstream.validate.mode. Cheap:
+// after the first call for a topic, one map lookup.
+func (e *Enforcer) Produce(topic string, v topicconfig.Validation) *ProducePolicy {
 	if e == nil {
 		return nil
 	}
-	mode, hasMode := configs[ModeKey]
-	if len(e.cfg.Produce) == 0 && !hasMode {
+	if len(e.cfg.Produce) == 0 && v.Mode == topicconfig.ModeNone {
 		return nil
 	}
-	k := produceKey{topic, mode, configs[DLQTopicKey]}
+	k := produceKey{topic, v}
 	if p, ok := e.produce.Load(k); ok {
 		return p.(*ProducePolicy)
 	}
@@ -112,9 +113,9 @@ func (e *Enforcer) Produce(topic string, configs map[string]string) *ProducePoli
 // newProducePolicy resolves the first matching policy and the topic's
 // mode into the checks of its keys and values.
 func (e *Enforcer) newProducePolicy(k produceKey) *ProducePolicy {
-	mode, hasMode := parseMode(k.mode)
-	if k.mode != "" && !hasMode {
-		e.log.Warn("topic config ignored: "+ModeKey+" must be reject or dlq", "topic", k.topic, "value", k.mode)
+	mode, hasMode := modeAction(k.v.Mode)
+	if k.v.Mode == topicconfig.ModeInvalid {
+		e.log.Warn("topic config ignored: "+topicconfig.ValidateMode+" must be reject or dlq", "topic", k.topic)
 	}
 	p := &ProducePolicy{e: e, topic: k.topic}
 	if pol := firstMatch(e.cfg.Produce, k.topic); pol != nil {
@@ -134,7 +135,7 @@ func (e *Enforcer) newProducePolicy(k produceKey) *ProducePolicy {
 		}
 	} else if hasMode {
 		if p.reg = e.def.Load(); p.reg == nil {
-			e.log.Warn("topic config ignored: "+ModeKey+" needs a schema registry and none is known yet", "topic", k.topic)
+			e.log.Warn("topic config ignored: "+topicconfig.ValidateMode+" needs a schema registry and none is known yet", "topic", k.topic)
 			return nil
 		}
 		p.values = modeElement(k.topic, mode)
@@ -143,10 +144,7 @@ func (e *Enforcer) newProducePolicy(k produceKey) *ProducePolicy {
 		return nil
 	}
 	if hasMode && mode == actDLQ {
-		p.dlqTopic = k.dlqTopic
-		if p.dlqTopic == "" {
-			p.dlqTopic = k.topic + DLQSuffix
-		}
+		p.dlqTopic = k.v.DeadLetterTopic(k.topic)
 		if p.dlqTopic == k.topic { // a loop: refuse instead
 			e.log.Warn("dead-letter topic is the topic itself: dlq mode rejects instead", "topic", k.topic)
 			p.values = p.values.withMode(actReject)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/log/recordbatch"
+	"github.com/tributary-io/tributary/topicconfig"
 )
 
 // stored is a record set as the read path serves it: batches with their
@@ -113,7 +114,7 @@ func TestMetricsCount(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	enf := e.enforcer([]config.Policy{policy(all, config.Element{OnParseError: config.FilterRecord})}, issueFetch, func(c *Config) { c.Registerer = reg })
 	data, batches := produced(t, kgo.NoCompression(), -1, 0, rec{value: e.cartValue(goodCart)}, rec{value: []byte("\x00junk")}, rec{value: []byte("text")})
-	if _, err := enf.Produce("orders", nil).Check(ctx, 0, data, batches); err != nil {
+	if _, err := enf.Produce("orders", topicconfig.Validation{}).Check(ctx, 0, data, batches); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/log/recordbatch"
+	"github.com/tributary-io/tributary/topicconfig"
 )
 
 // The demo's three kinds of cart under each validation setting: a valid
@@ -28,14 +29,14 @@ func TestValidationModes(t *testing.T) {
 
 	t.Run("validation off", func(t *testing.T) {
 		data, batches := batch()
-		res, err := e.enforcer(lax, nil, nil).Produce("orders", nil).Check(ctx, 0, data, batches)
+		res, err := e.enforcer(lax, nil, nil).Produce("orders", topicconfig.Validation{}).Check(ctx, 0, data, batches)
 		if err != nil || res.Rejected || &res.Data[0] != &data[0] {
 			t.Fatalf("validation off changed the batch: %v %+v", err, res)
 		}
 	})
 	t.Run("reject", func(t *testing.T) {
 		data, batches := batch()
-		res, _ := e.enforcer(lax, nil, nil).Produce("orders", map[string]string{ModeKey: "REJECT"}).Check(ctx, 0, data, batches)
+		res, _ := e.enforcer(lax, nil, nil).Produce("orders", validation(map[string]string{topicconfig.ValidateMode: "REJECT"})).Check(ctx, 0, data, batches)
 		if !res.Rejected || len(res.RecordErrors) != 2 || res.RecordErrors[0].Index != 1 || res.RecordErrors[1].Index != 2 ||
 			!strings.Contains(res.RecordErrors[0].Message, "line_items[0].quantity: must be greater than 0 [uint64.gt]") {
 			t.Fatalf("reject mode: %+v", res.RecordErrors)
@@ -43,7 +44,7 @@ func TestValidationModes(t *testing.T) {
 	})
 	t.Run("dlq", func(t *testing.T) {
 		data, batches := batch()
-		p := e.enforcer(lax, nil, nil).Produce("orders", map[string]string{ModeKey: "dlq"})
+		p := e.enforcer(lax, nil, nil).Produce("orders", validation(map[string]string{topicconfig.ValidateMode: "dlq"}))
 		res, _ := p.Check(ctx, 3, data, batches)
 		if res.Rejected || res.DLQTopic != "orders.dlq" || res.DLQRecords != 2 {
 			t.Fatalf("dlq mode: %+v", res)
@@ -57,12 +58,12 @@ func TestValidationModes(t *testing.T) {
 		}, "orders", "3")
 	})
 	t.Run("dlq topic config", func(t *testing.T) {
-		p := e.enforcer(lax, nil, nil).Produce("orders", map[string]string{ModeKey: "dlq", DLQTopicKey: "bad-orders"})
+		p := e.enforcer(lax, nil, nil).Produce("orders", validation(map[string]string{topicconfig.ValidateMode: "dlq", topicconfig.DLQTopic: "bad-orders"}))
 		data, batches := batch()
 		if res, _ := p.Check(ctx, 0, data, batches); res.DLQTopic != "bad-orders" {
 			t.Fatalf("dlq topic %q", res.DLQTopic)
 		}
-		p = e.enforcer(lax, nil, nil).Produce("orders", map[string]string{ModeKey: "dlq", DLQTopicKey: "orders"})
+		p = e.enforcer(lax, nil, nil).Produce("orders", validation(map[string]string{topicconfig.ValidateMode: "dlq", topicconfig.DLQTopic: "orders"}))
 		if res, _ := p.Check(ctx, 0, data, batches); !res.Rejected || res.DLQ != nil {
 			t.Fatal("a dead-letter topic equal to the topic must reject, not loop")
 		}
@@ -70,23 +71,23 @@ func TestValidationModes(t *testing.T) {
 	t.Run("mode without policy", func(t *testing.T) {
 		enf := e.enforcer(nil, nil, nil) // the default registry only
 		data, batches := batch()
-		if res, _ := enf.Produce("orders", map[string]string{ModeKey: "reject"}).Check(ctx, 0, data, batches); !res.Rejected {
+		if res, _ := enf.Produce("orders", validation(map[string]string{topicconfig.ValidateMode: "reject"})).Check(ctx, 0, data, batches); !res.Rejected {
 			t.Fatal("reject mode without a policy did nothing")
 		}
 		text, tb := produced(t, kgo.NoCompression(), -1, 0, rec{value: []byte("no envelope")})
-		if res, _ := enf.Produce("orders", map[string]string{ModeKey: "reject"}).Check(ctx, 0, text, tb); !res.Rejected ||
+		if res, _ := enf.Produce("orders", validation(map[string]string{topicconfig.ValidateMode: "reject"})).Check(ctx, 0, text, tb); !res.Rejected ||
 			!strings.Contains(res.Message, "no schema") {
 			t.Fatalf("reject mode let a value without a schema id in: %+v", res)
 		}
-		if enf.Produce("orders", map[string]string{ModeKey: "sometimes"}) != nil {
+		if enf.Produce("orders", validation(map[string]string{topicconfig.ValidateMode: "sometimes"})) != nil {
 			t.Fatal("an unknown mode applied")
 		}
 		enf = e.enforcer(nil, nil, func(c *Config) { c.Default = nil })
-		if enf.Produce("orders", map[string]string{ModeKey: "reject"}) != nil {
+		if enf.Produce("orders", validation(map[string]string{topicconfig.ValidateMode: "reject"})) != nil {
 			t.Fatal("a mode without any registry applied")
 		}
 		enf.SetDefaultRegistry(&config.ConfluentRegistry{URL: e.url})
-		if enf.Produce("orders", map[string]string{ModeKey: "reject"}) == nil {
+		if enf.Produce("orders", validation(map[string]string{topicconfig.ValidateMode: "reject"})) == nil {
 			t.Fatal("SetDefaultRegistry did not reach cached policies")
 		}
 	})
@@ -95,7 +96,7 @@ func TestValidationModes(t *testing.T) {
 		// for all of them, on_internal_error stays the policy's.
 		pol := []config.Policy{policy(all, config.Element{OnParseError: config.FilterRecord, OnNoSchema: config.FilterRecord, OnInternalError: config.PassThrough})}
 		data, batches := produced(t, kgo.NoCompression(), -1, 0, rec{value: good}, rec{value: []byte("text")}, rec{value: zero})
-		p := e.enforcer(pol, nil, nil).Produce("orders", map[string]string{ModeKey: "reject"})
+		p := e.enforcer(pol, nil, nil).Produce("orders", validation(map[string]string{topicconfig.ValidateMode: "reject"}))
 		res, _ := p.Check(ctx, 0, data, batches)
 		if !res.Rejected || len(res.RecordErrors) != 2 || res.RecordErrors[0].Index != 1 || res.RecordErrors[1].Index != 2 {
 			t.Fatalf("override: %+v", res.RecordErrors)
@@ -150,17 +151,7 @@ func checkDLQ(t *testing.T, batch []byte, want []dlqWant, topic, partition strin
 	}
 }
 
-func TestCheckTopicConfig(t *testing.T) {
-	for _, c := range []struct {
-		name, value string
-		ok          bool
-	}{
-		{ModeKey, "reject", true}, {ModeKey, "DLQ", true}, {ModeKey, "off", false},
-		{DLQTopicKey, "orders.dlq", true}, {DLQTopicKey, "bad topic", false}, {DLQTopicKey, "", false},
-		{"retention.ms", "whatever", true},
-	} {
-		if err := CheckTopicConfig(c.name, c.value); (err == nil) != c.ok {
-			t.Errorf("%s=%q: %v", c.name, c.value, err)
-		}
-	}
+// validation parses the bufstream.validate.* keys of a topic's configs.
+func validation(cfg map[string]string) topicconfig.Validation {
+	return topicconfig.Parse(cfg).Validation
 }

@@ -1,40 +1,9 @@
 package enforce
 
 import (
-	"fmt"
-	"strings"
-
 	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/topicconfig"
 )
-
-// Topic configs this package reads (Bufstream's names).
-const (
-	// ModeKey is bufstream.validate.mode: "reject" or "dlq" (any case).
-	ModeKey = "bufstream.validate.mode"
-	// DLQTopicKey is bufstream.validate.dlq.topic: where dlq mode writes
-	// failing records. Default: the topic's name followed by DLQSuffix.
-	DLQTopicKey = "bufstream.validate.dlq.topic"
-	// DLQSuffix makes the default dead-letter topic name, "orders.dlq" for
-	// "orders" (the name Buf's demo configures; Bufstream documents no
-	// default).
-	DLQSuffix = ".dlq"
-)
-
-// CheckTopicConfig reports whether a value of one of the keys above is
-// valid, for the broker's topic-config validation; other keys are nil.
-func CheckTopicConfig(name, value string) error {
-	switch name {
-	case ModeKey:
-		if _, ok := parseMode(value); !ok {
-			return fmt.Errorf("invalid value %q for configuration %s: must be reject or dlq", value, name)
-		}
-	case DLQTopicKey:
-		if value == "" || len(value) > 249 || strings.Trim(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != "" {
-			return fmt.Errorf("invalid value %q for configuration %s: not a topic name", value, name)
-		}
-	}
-	return nil
-}
 
 // action is what a failed check does to its record, ordered by strength:
 // when a record's key and value both fail, the stronger action wins.
@@ -84,12 +53,13 @@ func actionOf(a config.Action, def config.Action, s side) action {
 	return actPass
 }
 
-// parseMode reads bufstream.validate.mode: reject or dlq, in any case.
-func parseMode(v string) (action, bool) {
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "reject":
+// modeAction is the action of a topic's bufstream.validate.mode; ok is
+// false for a topic without a valid one.
+func modeAction(m topicconfig.Mode) (action, bool) {
+	switch m {
+	case topicconfig.ModeReject:
 		return actReject, true
-	case "dlq":
+	case topicconfig.ModeDLQ:
 		return actDLQ, true
 	}
 	return actPass, false

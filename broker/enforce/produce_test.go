@@ -12,6 +12,7 @@ import (
 	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/log/recordbatch"
 	"github.com/tributary-io/tributary/schema/wire"
+	"github.com/tributary-io/tributary/topicconfig"
 )
 
 var ctx = context.Background()
@@ -37,7 +38,7 @@ func TestRejectBatchNamesEachBadRecord(t *testing.T) {
 		rec{value: []byte{0, 0, 0}},                                     // 8: short envelope
 		rec{value: e.msg("Cart", goodCart), headers: []kmsg.Header{{Key: wire.ValueSchemaIDHeader, Value: wire.AppendHeader(nil, e.cartID, nil)}}}, // 9: id in a header
 	)
-	res, err := enf.Produce("orders", nil).Check(ctx, 0, data, batches)
+	res, err := enf.Produce("orders", topicconfig.Validation{}).Check(ctx, 0, data, batches)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +81,7 @@ func TestValidRecordsPassUnchanged(t *testing.T) {
 		rec{value: e.msg("Cart", goodCart), headers: []kmsg.Header{{Key: wire.ValueSchemaIDHeader, Value: wire.AppendHeader(nil, e.cartID, nil)}}},
 		rec{value: framed(e.cartID, []int{0}, e.msg("Cart", goodCart))}, // the path [0] written out
 	)
-	res, err := enf.Produce("orders", nil).Check(ctx, 0, data, batches)
+	res, err := enf.Produce("orders", topicconfig.Validation{}).Check(ctx, 0, data, batches)
 	if err != nil || res.Rejected || res.DLQ != nil {
 		t.Fatalf("valid records: %v %+v", err, res.RecordErrors)
 	}
@@ -92,23 +93,23 @@ func TestValidRecordsPassUnchanged(t *testing.T) {
 func TestNoPolicyNoCost(t *testing.T) {
 	e := newEnv(t).register()
 	enf := e.enforcer([]config.Policy{policy(config.StringMatcher{Equal: "strict"}, strict)}, nil, nil)
-	if enf.Produce("orders", map[string]string{"retention.ms": "1"}) != nil {
+	if enf.Produce("orders", validation(map[string]string{"retention.ms": "1"})) != nil {
 		t.Fatal("a policy for another topic applied")
 	}
-	if enf.Produce("strict", nil) == nil {
+	if enf.Produce("strict", topicconfig.Validation{}) == nil {
 		t.Fatal("the matching policy did not apply")
 	}
 	inverted := config.StringMatcher{Equal: "strict", Invert: true}
 	enf = e.enforcer([]config.Policy{policy(inverted, strict)}, nil, nil)
-	if enf.Produce("strict", nil) != nil || enf.Produce("orders", nil) == nil {
+	if enf.Produce("strict", topicconfig.Validation{}) != nil || enf.Produce("orders", topicconfig.Validation{}) == nil {
 		t.Fatal("inverted matcher")
 	}
 	var none *Enforcer
-	if none.Produce("x", map[string]string{ModeKey: "reject"}) != nil || none.Fetch("x") != nil {
+	if none.Produce("x", validation(map[string]string{topicconfig.ValidateMode: "reject"})) != nil || none.Fetch("x") != nil {
 		t.Fatal("nil enforcer enforced")
 	}
 	e.requests.Store(0)
-	if e.enforcer(nil, nil, nil).Produce("orders", nil) != nil || e.requests.Load() != 0 {
+	if e.enforcer(nil, nil, nil).Produce("orders", topicconfig.Validation{}) != nil || e.requests.Load() != 0 {
 		t.Fatal("no policy and no mode still cost something")
 	}
 }
@@ -121,10 +122,10 @@ func TestFirstMatchingPolicyWins(t *testing.T) {
 		policy(all, strict),
 	}, nil, nil)
 	data, batches := produced(t, kgo.NoCompression(), -1, 0, rec{value: []byte("text")})
-	if res, _ := enf.Produce("orders", nil).Check(ctx, 0, data, batches); res.Rejected {
+	if res, _ := enf.Produce("orders", topicconfig.Validation{}).Check(ctx, 0, data, batches); res.Rejected {
 		t.Fatal("the second policy applied to orders")
 	}
-	if res, _ := enf.Produce("zzz", nil).Check(ctx, 0, data, batches); !res.Rejected {
+	if res, _ := enf.Produce("zzz", topicconfig.Validation{}).Check(ctx, 0, data, batches); !res.Rejected {
 		t.Fatal("the catch-all did not apply to zzz")
 	}
 }
@@ -138,7 +139,7 @@ func TestFilterRecordKeepsOffsetsAndSequences(t *testing.T) {
 		good := e.cartValue(goodCart)
 		data, batches := produced(t, codec, 12, 40,
 			rec{value: []byte("junk")}, rec{value: good}, rec{value: e.cartValue(zeroQuantity)}, rec{value: good}, rec{value: []byte("x")})
-		res, err := enf.Produce("orders", nil).Check(ctx, 0, data, batches)
+		res, err := enf.Produce("orders", topicconfig.Validation{}).Check(ctx, 0, data, batches)
 		if err != nil || res.Rejected {
 			t.Fatalf("filter: %v %+v", err, res)
 		}
@@ -157,7 +158,7 @@ func TestFilterRecordKeepsOffsetsAndSequences(t *testing.T) {
 	}
 	// Everything filtered: an empty batch that still spans the offsets.
 	data, batches := produced(t, kgo.Lz4Compression(), 12, 45, rec{value: []byte("a")}, rec{value: []byte("b")})
-	res, _ := enf.Produce("orders", nil).Check(ctx, 0, data, batches)
+	res, _ := enf.Produce("orders", topicconfig.Validation{}).Check(ctx, 0, data, batches)
 	rs, err := recordbatch.OpenBatch(res.Data)
 	if err != nil || rs.Header.NumRecords != 0 || rs.Header.LastOffsetDelta != 1 || rs.Header.BaseSequence != 45 {
 		t.Fatalf("all filtered: %v %+v", err, rs)
@@ -175,7 +176,7 @@ func TestKeysChecked(t *testing.T) {
 	key := framed(e.cartID, []int{2}, e.msg("CartKey", goodKey))
 	check := func(recs ...rec) ProduceResult {
 		data, batches := produced(t, kgo.NoCompression(), -1, 0, recs...)
-		res, err := enf.Produce("anything", nil).Check(ctx, 0, data, batches)
+		res, err := enf.Produce("anything", topicconfig.Validation{}).Check(ctx, 0, data, batches)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -196,10 +197,10 @@ func TestKeysChecked(t *testing.T) {
 	p.Keys.Name = ""
 	enf = e.enforcer([]config.Policy{p}, nil, nil)
 	data, batches := produced(t, kgo.NoCompression(), -1, 0, rec{key: key})
-	if res, _ := enf.Produce("orders", nil).Check(ctx, 0, data, batches); res.Rejected {
+	if res, _ := enf.Produce("orders", topicconfig.Validation{}).Check(ctx, 0, data, batches); res.Rejected {
 		t.Fatalf("key in orders-key rejected: %+v", res.RecordErrors)
 	}
-	res, _ = enf.Produce("other", nil).Check(ctx, 0, data, batches)
+	res, _ = enf.Produce("other", topicconfig.Validation{}).Check(ctx, 0, data, batches)
 	if !res.Rejected || !strings.Contains(res.Message, "not a version of subject other-key") {
 		t.Fatalf("key in no subject: %+v", res)
 	}
@@ -218,7 +219,7 @@ func TestHeaderSchemaIDs(t *testing.T) {
 		rec{value: e.msg("Cart", goodCart), headers: hdr(wire.AppendGUIDHeader(nil, [16]byte{1}, nil))},
 		rec{value: e.msg("Cart", goodCart), headers: []kmsg.Header{{Key: wire.KeySchemaIDHeader, Value: wire.AppendHeader(nil, e.cartID, nil)}}},
 	)
-	res, _ := enf.Produce("orders", nil).Check(ctx, 0, data, batches)
+	res, _ := enf.Produce("orders", topicconfig.Validation{}).Check(ctx, 0, data, batches)
 	var got []int
 	for _, re := range res.RecordErrors {
 		got = append(got, re.Index)
@@ -247,7 +248,7 @@ func TestLargeBatchVerdictsInOrder(t *testing.T) {
 		recs = append(recs, rec{value: v, headers: []kmsg.Header{{Key: "i", Value: []byte{byte(i), byte(i >> 8)}}}})
 	}
 	data, batches := produced(t, kgo.Lz4Compression(), 3, 0, recs...)
-	res, err := enf.Produce("orders", nil).Check(ctx, 0, data, batches)
+	res, err := enf.Produce("orders", topicconfig.Validation{}).Check(ctx, 0, data, batches)
 	if err != nil || res.Rejected {
 		t.Fatalf("%v %+v", err, res.Message)
 	}

@@ -11,12 +11,13 @@ import (
 
 	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/registry"
+	"github.com/tributary-io/tributary/topicconfig"
 )
 
 func TestSchemasCachedByID(t *testing.T) {
 	e := newEnv(t).register()
 	enf := e.enforcer([]config.Policy{policy(all, strict)}, nil, nil)
-	p := enf.Produce("orders", nil)
+	p := enf.Produce("orders", topicconfig.Validation{})
 	data, batches := produced(t, kgo.NoCompression(), -1, 0, rec{value: e.cartValue(goodCart)}, rec{value: e.cartValue(goodCart)})
 	e.requests.Store(0)
 	if res, _ := p.Check(ctx, 0, data, batches); res.Rejected {
@@ -29,7 +30,7 @@ func TestSchemasCachedByID(t *testing.T) {
 	for range 5 {
 		p.Check(ctx, 0, data, batches)
 	}
-	enf.Produce("orders", nil).Check(ctx, 1, data, batches)
+	enf.Produce("orders", topicconfig.Validation{}).Check(ctx, 1, data, batches)
 	if n := e.requests.Load(); n != 3 {
 		t.Fatalf("cached schema looked up again: %d requests", n)
 	}
@@ -38,7 +39,7 @@ func TestSchemasCachedByID(t *testing.T) {
 func TestUnknownIDsRememberedBriefly(t *testing.T) {
 	e := newEnv(t).register()
 	enf := e.enforcer([]config.Policy{policy(all, strict)}, nil, func(c *Config) { c.ErrorTTL = 300 * time.Millisecond })
-	p := enf.Produce("orders", nil)
+	p := enf.Produce("orders", topicconfig.Validation{})
 	unknown := framed(4242, nil, e.msg("Cart", goodCart))
 	data, batches := produced(t, kgo.NoCompression(), -1, 0, rec{value: unknown}, rec{value: unknown}, rec{value: unknown})
 	e.requests.Store(0)
@@ -63,7 +64,7 @@ func TestSubjectMembershipRefreshed(t *testing.T) {
 	e := newEnv(t).register()
 	enf := e.enforcer([]config.Policy{policy(all, strict)}, nil, func(c *Config) { c.ErrorTTL = 200 * time.Millisecond })
 	data, batches := produced(t, kgo.NoCompression(), -1, 0, rec{value: e.cartValue(goodCart)})
-	if res, _ := enf.Produce("late", nil).Check(ctx, 0, data, batches); !res.Rejected || !strings.Contains(res.Message, "not a version of subject late-value") {
+	if res, _ := enf.Produce("late", topicconfig.Validation{}).Check(ctx, 0, data, batches); !res.Rejected || !strings.Contains(res.Message, "not a version of subject late-value") {
 		t.Fatalf("late-value before registration: %+v", res)
 	}
 	// Register the same schema under late-value: same id.
@@ -75,7 +76,7 @@ func TestSubjectMembershipRefreshed(t *testing.T) {
 		t.Fatalf("register late-value: %v %+v", err, ss)
 	}
 	time.Sleep(250 * time.Millisecond)
-	if res, _ := enf.Produce("late", nil).Check(ctx, 0, data, batches); res.Rejected {
+	if res, _ := enf.Produce("late", topicconfig.Validation{}).Check(ctx, 0, data, batches); res.Rejected {
 		t.Fatalf("late-value after registration: %+v", res)
 	}
 }
@@ -103,7 +104,7 @@ func TestRegistryDown(t *testing.T) {
 			enf := e.enforcer([]config.Policy{policy(all, config.Element{OnParseError: config.RejectBatch, OnInternalError: c.onError})}, nil,
 				func(cfg *Config) { cfg.Registries[0].Confluent.URL = down })
 			data, batches := produced(t, kgo.NoCompression(), -1, 0, rec{value: value})
-			res, err := enf.Produce("orders", nil).Check(ctx, 0, data, batches)
+			res, err := enf.Produce("orders", topicconfig.Validation{}).Check(ctx, 0, data, batches)
 			if err != nil || res.Rejected != c.rejected {
 				t.Fatalf("%v %+v", err, res)
 			}
@@ -136,7 +137,7 @@ func TestRegistryHangs(t *testing.T) {
 		cfg.Registries[0].Confluent.URL = slow.url
 		cfg.Timeout = 300 * time.Millisecond
 	})
-	p := enf.Produce("orders", nil)
+	p := enf.Produce("orders", topicconfig.Validation{})
 	data, batches := produced(t, kgo.NoCompression(), -1, 0, rec{value: value}, rec{value: value}, rec{value: value})
 	start := time.Now()
 	res, _ := p.Check(ctx, 0, data, batches)
@@ -171,7 +172,7 @@ func TestRegistryAuthAndPrefix(t *testing.T) {
 		enf := basic.enforcer([]config.Policy{policy(all, strict)}, nil, func(cfg *Config) {
 			cfg.Registries[0].Confluent.BasicAuth = &config.BasicAuth{Username: config.InlineSource("bot"), Password: config.InlineSource(c.pass)}
 		})
-		res, _ := enf.Produce("orders", nil).Check(ctx, 0, data, batches)
+		res, _ := enf.Produce("orders", topicconfig.Validation{}).Check(ctx, 0, data, batches)
 		if res.Rejected == c.ok {
 			t.Fatalf("basic auth with password %q: %+v", c.pass, res)
 		}
@@ -196,7 +197,7 @@ func TestRegistryAuthAndPrefix(t *testing.T) {
 		enf := bearer.enforcer([]config.Policy{policy(all, strict)}, nil, func(cfg *Config) {
 			cfg.Registries[0].Confluent.BearerToken = config.InlineSource(c.tok)
 		})
-		res, _ := enf.Produce("orders", nil).Check(ctx, 0, data, batches)
+		res, _ := enf.Produce("orders", topicconfig.Validation{}).Check(ctx, 0, data, batches)
 		if res.Rejected == c.ok {
 			t.Fatalf("bearer %q: %+v", c.tok, res)
 		}
@@ -233,7 +234,7 @@ func TestSubjectJoinedAfterAnotherTopicsLookup(t *testing.T) {
 	e := newEnv(t).register()
 	enf := e.enforcer([]config.Policy{policy(all, strict)}, nil, nil) // default ErrorTTL: 5s
 	data, batches := produced(t, kgo.NoCompression(), -1, 0, rec{value: e.cartValue(goodCart)})
-	if res, _ := enf.Produce("orders", nil).Check(ctx, 0, data, batches); res.Rejected {
+	if res, _ := enf.Produce("orders", topicconfig.Validation{}).Check(ctx, 0, data, batches); res.Rejected {
 		t.Fatalf("orders: %+v", res)
 	}
 	sch, err := e.cl.SchemaByID(ctx, e.cartID)
@@ -243,13 +244,13 @@ func TestSubjectJoinedAfterAnotherTopicsLookup(t *testing.T) {
 	if _, err := e.cl.CreateSchema(ctx, "newer-value", sch); err != nil {
 		t.Fatal(err)
 	}
-	if res, _ := enf.Produce("newer", nil).Check(ctx, 0, data, batches); res.Rejected {
+	if res, _ := enf.Produce("newer", topicconfig.Validation{}).Check(ctx, 0, data, batches); res.Rejected {
 		t.Fatalf("a subject joined after the id's subjects were cached: %+v", res)
 	}
 	// A real miss is remembered: no request for the second check.
-	enf.Produce("never", nil).Check(ctx, 0, data, batches)
+	enf.Produce("never", topicconfig.Validation{}).Check(ctx, 0, data, batches)
 	n := e.requests.Load()
-	if res, _ := enf.Produce("never", nil).Check(ctx, 0, data, batches); !res.Rejected || e.requests.Load() != n {
+	if res, _ := enf.Produce("never", topicconfig.Validation{}).Check(ctx, 0, data, batches); !res.Rejected || e.requests.Load() != n {
 		t.Fatalf("a known miss asked again (%d requests) or passed: %+v", e.requests.Load()-n, res)
 	}
 }

@@ -7,7 +7,7 @@
 // # Retention
 //
 // Only topics whose cleanup.policy includes "delete" are trimmed, by the
-// effective settings of broker.RetentionOf; an index entry plays the part
+// effective settings topicconfig.Parse resolves; an index entry plays the part
 // of Kafka's segment. Trimming goes through Store.TrimIndex, so it never
 // passes HighWater and never removes a concurrent append.
 //

@@ -3,16 +3,17 @@ package housekeeping
 import (
 	"context"
 
-	"github.com/tributary-io/tributary/broker"
 	"github.com/tributary-io/tributary/internal/metastore"
+	"github.com/tributary-io/tributary/topicconfig"
 )
 
 // retain applies t's retention to pk (see the package doc): it finds the
 // first entry to keep, walking from the log start, and trims the ones
 // before it in one TrimIndex.
 func (p *pass) retain(ctx context.Context, t metastore.Topic, pk metastore.PartitionKey) error {
-	retentionMs, retentionBytes, deletes := broker.RetentionOf(t.Configs)
-	if !deletes || (retentionMs < 0 && retentionBytes < 0) {
+	st := topicconfig.Parse(t.Configs)
+	retentionMs, retentionBytes := st.RetentionMs, st.RetentionBytes
+	if !st.Deletes || (retentionMs < 0 && retentionBytes < 0) {
 		return nil
 	}
 	cutoff := p.now.UnixMilli() - retentionMs

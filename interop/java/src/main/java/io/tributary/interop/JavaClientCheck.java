@@ -329,10 +329,10 @@ public final class JavaClientCheck {
         step("incrementalAlterConfigs");
         get(admin.incrementalAlterConfigs(Map.of(cr, List.of(
                 new AlterConfigOp(new ConfigEntry("retention.ms", "172800000"), AlterConfigOp.OpType.SET),
-                new AlterConfigOp(new ConfigEntry("bufstream.archive.kind", "ICEBERG"), AlterConfigOp.OpType.SET)))).all());
+                new AlterConfigOp(new ConfigEntry("bufstream.archive.kind", "PARQUET"), AlterConfigOp.OpType.SET)))).all());
         cfg = describeConfigs(admin, cr);
         checkConfig(cfg, "retention.ms", "172800000", "describeConfigs after incrementalAlterConfigs");
-        checkConfig(cfg, "bufstream.archive.kind", "ICEBERG", "describeConfigs after incrementalAlterConfigs");
+        checkConfig(cfg, "bufstream.archive.kind", "PARQUET", "describeConfigs after incrementalAlterConfigs");
 
         // validateOnly changes nothing; an invalid value is refused with INVALID_CONFIG.
         get(admin.incrementalAlterConfigs(Map.of(cr, List.of(
@@ -345,6 +345,16 @@ public final class JavaClientCheck {
         } catch (InvalidConfigurationException expected) {
             info("invalid value: %s", expected.getMessage());
         }
+        // An Iceberg table name that cannot work is refused here too, with a message naming the key.
+        try {
+            get(admin.incrementalAlterConfigs(Map.of(cr, List.of(
+                    new AlterConfigOp(new ConfigEntry("bufstream.archive.iceberg.table", "not a table"), AlterConfigOp.OpType.SET)))).all());
+            throw new CheckFailed("bufstream.archive.iceberg.table=not a table was accepted; want InvalidConfigurationException");
+        } catch (InvalidConfigurationException expected) {
+            check(expected.getMessage() != null && expected.getMessage().contains("bufstream.archive.iceberg.table"),
+                    "bad table refused with message %s, want it to name bufstream.archive.iceberg.table", expected.getMessage());
+            info("invalid table: %s", expected.getMessage());
+        }
         // DELETE returns a key to its default.
         get(admin.incrementalAlterConfigs(Map.of(cr, List.of(
                 new AlterConfigOp(new ConfigEntry("segment.ms", "3600000"), AlterConfigOp.OpType.SET)))).all());
@@ -353,7 +363,7 @@ public final class JavaClientCheck {
                 new AlterConfigOp(new ConfigEntry("segment.ms", ""), AlterConfigOp.OpType.DELETE)))).all());
         cfg = describeConfigs(admin, cr);
         checkConfig(cfg, "retention.ms", "172800000", "describeConfigs after validateOnly / invalid / DELETE");
-        checkConfig(cfg, "bufstream.archive.kind", "ICEBERG", "describeConfigs after validateOnly / invalid / DELETE");
+        checkConfig(cfg, "bufstream.archive.kind", "PARQUET", "describeConfigs after validateOnly / invalid / DELETE");
         ConfigEntry sm = cfg.get("segment.ms");
         check(sm != null && sm.isDefault() && sm.source() == ConfigEntry.ConfigSource.DEFAULT_CONFIG,
                 "segment.ms after DELETE: %s, want the default", sm);
