@@ -42,6 +42,7 @@ FUZZ_TARGETS := \
 	./schema/wire:FuzzParse \
 	./schema/protobuf:FuzzCheck \
 	./schema/protobuf:FuzzDescriptorText \
+	./topicconfig:FuzzParse \
 	./arrowconv:FuzzAppend \
 	./catalog:FuzzSplitPath \
 	./catalog:FuzzWarehouseKey \

@@ -32,7 +32,7 @@
 //
 // # Retention
 //
-// Opt-in per topic (ConfigRetention): the table partitions (hours, days
+// Opt-in per topic (topicconfig.ArchiveRetentionMs): the table partitions (hours, days
 // or months of kafka.event_timestamp) whose rows are all older than the
 // retention are dropped in one delete snapshot (iceberg-go's Delete with
 // a filter on a partition boundary: whole files go, none is rewritten),

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	iceberggo "github.com/apache/iceberg-go"
@@ -14,26 +12,6 @@ import (
 
 	"github.com/tributary-io/tributary/iceberg"
 )
-
-// ConfigRetention is the topic config that turns retention on for the
-// topic's table: whole table partitions whose every row has a
-// kafka.event_timestamp older than this many milliseconds are dropped
-// (their files deleted, none rewritten). Tributary's own (Bufstream has
-// no such config); unset or 0: off.
-const ConfigRetention = "tributary.archive.iceberg.retention.ms"
-
-// ParseRetention reads ConfigRetention from a topic's configs.
-func ParseRetention(cfgs map[string]string) (time.Duration, error) {
-	v := strings.TrimSpace(cfgs[ConfigRetention])
-	if v == "" {
-		return 0, nil
-	}
-	ms, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || ms < 0 {
-		return 0, fmt.Errorf("%s=%q: want a non-negative number of milliseconds", ConfigRetention, v)
-	}
-	return time.Duration(ms) * time.Millisecond, nil
-}
 
 // retentionCutoff finds the table partition field over
 // kafka.event_timestamp and the start of the partition holding

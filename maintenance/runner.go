@@ -13,7 +13,7 @@ import (
 	icecatalog "github.com/apache/iceberg-go/catalog"
 	icetable "github.com/apache/iceberg-go/table"
 
-	"github.com/tributary-io/tributary/iceberg"
+	"github.com/tributary-io/tributary/topicconfig"
 )
 
 // Leases is the part of the metadata store a Runner needs.
@@ -23,7 +23,7 @@ type Leases interface {
 }
 
 // TableRef names a table in a catalog, with its topic's retention (0:
-// none; see ConfigRetention).
+// none; see topicconfig.ArchiveRetentionMs).
 type TableRef struct {
 	Catalog   string
 	Table     string // namespace.table
@@ -163,7 +163,7 @@ func (r *Runner) check(ctx context.Context, ref TableRef) error {
 	if err != nil {
 		return err
 	}
-	ident, err := iceberg.ParseIdent(ref.Table)
+	ident, err := topicconfig.ParseTable(ref.Table)
 	if err != nil {
 		return err
 	}

@@ -355,7 +355,7 @@ func (n *Node) startMaintenance(m *ingest.Manager, cats *ingest.Catalogs) error 
 }
 
 // ingestTables lists the tables ingest writes, each once, with their
-// topic's retention (maintenance.ConfigRetention).
+// topic's retention (topicconfig.ArchiveRetentionMs).
 func (n *Node) ingestTables(m *ingest.Manager) []maintenance.TableRef {
 	seen := map[maintenance.TableRef]bool{}
 	var out []maintenance.TableRef
@@ -369,9 +369,7 @@ func (n *Node) ingestTables(m *ingest.Manager) []maintenance.TableRef {
 		tp, err := n.Meta.Topic(ctx, st.Topic)
 		cancel()
 		if err == nil {
-			if ref.Retention, err = maintenance.ParseRetention(tp.Configs); err != nil {
-				n.log.Warn("maintenance: topic config", "topic", st.Topic, "err", err)
-			}
+			ref.Retention = topicconfig.Parse(tp.Configs).Archive.Retention
 		}
 		out = append(out, ref)
 	}

@@ -28,6 +28,12 @@ const (
 	ArchiveCatalog     = "bufstream.archive.iceberg.catalog"
 	ArchiveGranularity = "bufstream.archive.parquet.granularity"
 	CommitFreqMs       = "bufstream.export.iceberg.commit.freq.ms"
+
+	// ArchiveRetentionMs is Tributary's own (Bufstream has no such key):
+	// whole table partitions whose every row has a kafka.event_timestamp
+	// older than this many milliseconds are dropped by table maintenance
+	// (their files deleted, none rewritten). Unset or 0: off.
+	ArchiveRetentionMs = "tributary.archive.iceberg.retention.ms"
 )
 
 // DLQSuffix makes the default dead-letter topic name, "orders.dlq" for
@@ -89,6 +95,7 @@ func init() {
 	bufstream(ArchiveCatalog, str, LocalCatalog, checkNotEmpty, "the Iceberg catalog: one of the config's iceberg entries, or local, the built-in one")
 	bufstream(CommitFreqMs, long, "60000", checkLongMin(1), "milliseconds between Iceberg commits")
 	bufstream(ArchiveGranularity, str, "DAILY", checkGranularity, "time partitioning of a table created for the topic: HOURLY, DAILY or MONTHLY")
+	bufstream(ArchiveRetentionMs, long, "0", checkLongMin(0), "Tributary's own: table partitions older than this many milliseconds are dropped by maintenance; 0 keeps them")
 }
 
 // Lookup returns the key named name; ok is false for a key this package

@@ -65,6 +65,9 @@ type Archive struct {
 	// unset, and the ingest default applies.
 	CommitInterval time.Duration
 	Granularity    Granularity // default Daily
+	// Retention is tributary.archive.iceberg.retention.ms; 0 (unset) keeps
+	// every table partition.
+	Retention time.Duration
 	// Err, for an Iceberg topic, is why its stored archive configs cannot
 	// be used (values stored before they were validated); nil otherwise.
 	Err error
@@ -161,6 +164,13 @@ func parseArchive(cfg map[string]string) Archive {
 			errs = append(errs, fmt.Errorf("%s=%q: want a positive number of milliseconds", CommitFreqMs, v))
 		} else {
 			a.CommitInterval = time.Duration(ms) * time.Millisecond
+		}
+	}
+	if v := strings.TrimSpace(cfg[ArchiveRetentionMs]); v != "" {
+		if ms, err := strconv.ParseInt(v, 10, 64); err != nil || ms < 0 {
+			errs = append(errs, fmt.Errorf("%s=%q: want a non-negative number of milliseconds", ArchiveRetentionMs, v))
+		} else {
+			a.Retention = time.Duration(ms) * time.Millisecond
 		}
 	}
 	if g, err := ParseGranularity(cfg[ArchiveGranularity]); err != nil {

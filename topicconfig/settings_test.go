@@ -91,3 +91,20 @@ func BenchmarkParse(b *testing.B) {
 		_ = Parse(cfg)
 	}
 }
+
+// Table maintenance reads its per-topic retention from the parsed
+// settings; maintenance had its own parser before topicconfig owned it.
+func TestArchiveRetention(t *testing.T) {
+	base := map[string]string{ArchiveKind: "ICEBERG", ArchiveTable: "shop.orders"}
+	if r := Parse(base).Archive.Retention; r != 0 {
+		t.Fatalf("unset retention = %v, want 0 (off)", r)
+	}
+	base[ArchiveRetentionMs] = "86400000"
+	if a := Parse(base).Archive; a.Retention != 24*time.Hour || a.Err != nil {
+		t.Fatalf("retention = %v (err %v), want 24h", a.Retention, a.Err)
+	}
+	base[ArchiveRetentionMs] = "-3"
+	if a := Parse(base).Archive; a.Retention != 0 || a.Err == nil {
+		t.Fatalf("bad stored retention: %v, err %v; want 0 and an error", a.Retention, a.Err)
+	}
+}

@@ -28,6 +28,7 @@ var valueCases = map[string]struct{ good, bad []string }{
 	ArchiveCatalog:                        {[]string{"local", "ext"}, []string{"", "  "}},
 	CommitFreqMs:                          {[]string{"1", "60000"}, []string{"0", "-5", "soon", ""}},
 	ArchiveGranularity:                    {[]string{"HOURLY", "daily", "Monthly"}, []string{"WEEKLY", "day"}},
+	ArchiveRetentionMs:                    {[]string{"0", "86400000"}, []string{"-1", "a day", ""}},
 }
 
 func TestValidateEveryKey(t *testing.T) {
@@ -122,8 +123,8 @@ func TestDescribed(t *testing.T) {
 		}
 	}
 	for _, k := range Keys() {
-		if k.Listed == IsBufstream(k.Name) {
-			t.Errorf("%s: listed=%v; Kafka's keys are listed, Bufstream's only when set", k.Name, k.Listed)
+		if ours := IsBufstream(k.Name) || strings.HasPrefix(k.Name, "tributary."); k.Listed == ours {
+			t.Errorf("%s: listed=%v; Kafka's keys are listed, Bufstream's and Tributary's only when set", k.Name, k.Listed)
 		}
 	}
 }

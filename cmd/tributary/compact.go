@@ -20,6 +20,7 @@ import (
 	"github.com/tributary-io/tributary/iceberg"
 	"github.com/tributary-io/tributary/ingest"
 	"github.com/tributary-io/tributary/maintenance"
+	"github.com/tributary-io/tributary/topicconfig"
 )
 
 // compactFlags are compact's flags.
@@ -188,7 +189,7 @@ func openCatalog(ctx context.Context, f compactFlags) (icecatalog.Catalog, error
 func compactTables(ctx context.Context, cat icecatalog.Catalog, f compactFlags) ([]icetable.Identifier, error) {
 	var out []icetable.Identifier
 	for _, s := range f.tables {
-		id, err := iceberg.ParseIdent(s)
+		id, err := topicconfig.ParseTable(s)
 		if err != nil {
 			return nil, err
 		}
