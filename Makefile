@@ -1,6 +1,7 @@
 # Few targets, real clients. `make test` is what CI runs (.ci/run).
 GO        ?= go
 FUZZTIME  ?= 100000x
+STATICCHECK ?= v0.8.2
 PKGS      := ./...
 
 .PHONY: build run test vet unit fuzz bench
@@ -14,6 +15,7 @@ run:
 vet:
 	$(GO) vet $(PKGS)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK) ./...
 	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod/go.sum untidy: run go mod tidy"; $(GO) mod tidy -diff; exit 1; }
 
 # Every test, end-to-end ones included (franz-go, kcat, crash tests), then a

@@ -89,7 +89,6 @@ type fieldPlan struct {
 	packable bool           // a list that may also arrive packed
 	plain    bool           // a singular scalar, string or bytes outside oneofs: parse inlines it
 	presence bool           // null when absent (single fields only)
-	utf8     bool           // string: refuse invalid UTF-8
 	oneof    int            // index among the message's real oneofs, or -1
 	child    *msgPlan       // kMessage, kTimestamp, kDuration, kWrapper; the entry for maps
 	inner    kind           // kWrapper: the wrapped value's kind

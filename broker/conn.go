@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"sync"
 	"time"
 
 	"github.com/tributary-io/tributary/broker/group"
@@ -28,7 +27,6 @@ type conn struct {
 	clientID string
 	replies  chan queued
 	done     chan struct{} // closed when writeLoop returns
-	closeMu  sync.Once
 }
 
 // client identifies the connection to the group coordinator, with the

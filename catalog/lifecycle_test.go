@@ -112,7 +112,9 @@ func TestRenameDropRegister(t *testing.T) {
 	}
 
 	// Purge deletes every file of the table, data and metadata.
-	back, _ = appendRows(t, back, eventRows(10, 2))
+	if _, err := appendRows(t, back, eventRows(10, 2)); err != nil {
+		t.Fatal(err)
+	}
 	if err := cat.PurgeTable(ctx, table.Identifier{"b", "back"}); err != nil {
 		t.Fatal(err)
 	}
@@ -173,11 +175,11 @@ func TestMetadataDeleteAfterCommit(t *testing.T) {
 	f := newFixture(t, nil, Options{})
 	ctx := context.Background()
 	cat := f.client(t)
-	tbl := createEvents(t, cat, table.Identifier{"ns", "t"})
-	var err error
-	if tbl, err = cat.UpdateTable(ctx, table.Identifier{"ns", "t"}, nil, []table.Update{table.NewSetPropertiesUpdate(map[string]string{
+	createEvents(t, cat, table.Identifier{"ns", "t"})
+	tbl, err := cat.UpdateTable(ctx, table.Identifier{"ns", "t"}, nil, []table.Update{table.NewSetPropertiesUpdate(map[string]string{
 		"write.metadata.delete-after-commit.enabled": "true", "write.metadata.previous-versions-max": "2",
-	})}); err != nil {
+	})})
+	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range 4 {

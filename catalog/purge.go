@@ -99,12 +99,11 @@ func (s *Server) referencedFiles(ctx context.Context, meta table.Metadata, files
 			}
 			manifests[mf.FilePath()] = true
 			files[mf.FilePath()] = true
-			entries, err := mf.FetchEntries(fio, false)
-			if err != nil {
-				errs = errors.Join(errs, err)
-				continue
-			}
-			for _, e := range entries {
+			for e, err := range mf.Entries(fio, false) {
+				if err != nil {
+					errs = errors.Join(errs, err)
+					break
+				}
 				files[e.DataFile().FilePath()] = true
 			}
 		}

@@ -249,9 +249,6 @@ func (b *clusterBroker) running() bool {
 	}
 }
 
-// output is what the current process wrote so far.
-func (b *clusterBroker) output() string { return b.proc.out.String() }
-
 // seeds lists every broker's Kafka address, dead ones included, as a
 // client configured with the whole cluster would have it.
 func (c *testCluster) seeds() []string {

@@ -111,7 +111,7 @@ func (s *Server) handlePutConfig(w http.ResponseWriter, r *http.Request) {
 		out.Compatibility = string(eff.level)
 	}
 	s.log.Info("schema registry config set", "subject", subject, "compatibility", out.Compatibility)
-	writeJSON(w, http.StatusOK, configUpdate{Compatibility: out.Compatibility, Normalize: out.Normalize})
+	writeJSON(w, http.StatusOK, configUpdate(out))
 }
 
 // DELETE /config and /config/{subject}: answers the config removed (the

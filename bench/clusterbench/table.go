@@ -5,7 +5,6 @@ import (
 	"io"
 	"runtime"
 	"text/tabwriter"
-	"time"
 )
 
 // printTable writes the rounds as two tables, one per phase, with what
@@ -42,12 +41,4 @@ S3 PUT/MB and appends/MB: the brokers' /metrics; PG write xacts/MB: transaction 
 `, o.producers)
 	fmt.Fprintf(w, "Note: this machine has %d cores, shared by every broker, Postgres, versitygw and the clients: "+
 		"the rows show the cost per broker, not scale-out.\n", runtime.NumCPU())
-}
-
-// dur prints a zero (skipped phase) as "-".
-func dur(d time.Duration) string {
-	if d == 0 {
-		return "-"
-	}
-	return d.String()
 }

@@ -440,7 +440,7 @@ func TestFailoverKeepsGroupAndFencesStaleCoordinator(t *testing.T) {
 	wc := make(chan *kmsg.JoinGroupResponse, 1)
 	go func() { wc <- cm.join()() }()
 	waitFor(t, func() bool { return a.heartbeat(gen) == kerr.RebalanceInProgress.Code })
-	rs = joinAll(t, a, b)
+	joinAll(t, a, b)
 	if r := <-wc; r.ErrorCode != 0 || r.Generation != gen+1 {
 		t.Fatalf("third member: %v gen %d", kerr.ErrorForCode(r.ErrorCode), r.Generation)
 	}

@@ -190,7 +190,6 @@ func TestPlanner(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pl := planner{target: 100, cutoff: now.Add(-time.Minute)}
-			var entries []metastore.IndexEntry
 			var got [][]int
 			index := map[int64]int{}
 			record := func(g []metastore.IndexEntry) {
@@ -207,7 +206,6 @@ func TestPlanner(t *testing.T) {
 				ie := metastore.IndexEntry{BaseOffset: int64(i), LastOffset: int64(i), ObjectKey: en.key, Size: en.size,
 					MaxTimestamp: now.Add(-time.Hour).UnixMilli()}
 				index[ie.BaseOffset] = i
-				entries = append(entries, ie)
 				record(pl.add(ie))
 			}
 			record(pl.finish())

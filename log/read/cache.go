@@ -60,10 +60,3 @@ func (c *cache) put(k cacheKey, data []byte) {
 		c.size -= int64(len(it.data))
 	}
 }
-
-// bytes reports the cached size, for tests and metrics.
-func (c *cache) bytes() int64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.size
-}
