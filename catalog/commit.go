@@ -52,6 +52,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -205,14 +206,42 @@ func tableWord(changes []tableChange) string {
 }
 
 // requirementFailed is a requirement that did not hold, in the reference
-// wording ("Requirement failed: …"; iceberg-go spells some in lower case).
-func requirementFailed(err error) error {
+// wording of Iceberg's UpdateRequirement ("Requirement failed: current
+// schema changed: expected id 0 != 1", which clients match on), reworded
+// from iceberg-go's ("... current schema id has changed: expected 0,
+// found 1"); others keep iceberg-go's text, capitalized.
+func requirementFailed(req table.Requirement, err error) error {
 	msg := err.Error()
 	if rest, ok := strings.CutPrefix(msg, "requirement failed"); ok {
 		msg = "Requirement failed" + rest
 	}
+	if what, ok := requirementWords[req.GetType()]; ok {
+		if m := expectedFound.FindStringSubmatch(msg); m != nil {
+			msg = fmt.Sprintf("Requirement failed: %s changed: expected id %s != %s", what, m[1], m[2])
+		}
+	}
+	if m := uuidMismatch.FindStringSubmatch(msg); m != nil && req.GetType() == "assert-table-uuid" {
+		msg = fmt.Sprintf("Requirement failed: UUID does not match: expected %s != %s", m[2], m[1])
+	}
 	return &clientError{ErrCommitFailed, msg}
 }
+
+// requirementWords names what each requirement asserts, as the reference
+// does in its failure.
+var requirementWords = map[string]string{
+	"assert-current-schema-id":          "current schema",
+	"assert-last-assigned-field-id":     "last assigned field id",
+	"assert-last-assigned-partition-id": "last assigned partition id",
+	"assert-default-spec-id":            "default partition spec",
+	"assert-default-sort-order-id":      "default sort order",
+}
+
+var (
+	// expectedFound is iceberg-go's "expected 1, found 3".
+	expectedFound = regexp.MustCompile(`expected (-?\d+), found (-?\d+)$`)
+	// uuidMismatch is iceberg-go's "UUID mismatch: <table's> != <asserted>".
+	uuidMismatch = regexp.MustCompile(`UUID mismatch: (\S+) != (\S+)$`)
+)
 
 // prepareAll prepares each change; if one fails, the files of the others
 // are deleted.
@@ -271,7 +300,7 @@ func (s *Server) prepare(ctx context.Context, c tableChange) (*pending, error) {
 	}
 	for _, req := range c.reqs {
 		if err := req.Validate(base); err != nil {
-			return nil, fmt.Errorf("commit %s: %w", c.id, requirementFailed(err))
+			return nil, fmt.Errorf("commit %s: %w", c.id, requirementFailed(req, err))
 		}
 	}
 	b, err := table.MetadataBuilderFromBase(base, rec.MetadataLocation)
@@ -336,7 +365,7 @@ func (s *Server) prepareCreate(ctx context.Context, c tableChange) (*pending, er
 	}
 	for _, req := range c.reqs {
 		if err := req.Validate(nil); err != nil {
-			return nil, fmt.Errorf("create %s: %w", c.id, requirementFailed(err))
+			return nil, fmt.Errorf("create %s: %w", c.id, requirementFailed(req, err))
 		}
 	}
 	version := table.DefaultFormatVersion

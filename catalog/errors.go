@@ -3,6 +3,7 @@ package catalog
 import (
 	"errors"
 	"net/http"
+	"strings"
 )
 
 // The catalog's failures. Each maps to one HTTP status and one error type
@@ -96,12 +97,44 @@ type clientError struct {
 func (e *clientError) Error() string { return e.msg }
 func (e *clientError) Unwrap() error { return e.kind }
 
+// The reference implementation's wording of the failures clients match
+// on (Iceberg's CatalogHandlers and catalogs: "Namespace does not exist:
+// ns", "Table already exists: ns.tbl", ...).
+
+func noSuchNamespace(ns []string) error {
+	return &clientError{ErrNoSuchNamespace, "Namespace does not exist: " + joinNS(ns)}
+}
+
+func noSuchTable(id ident) error {
+	return &clientError{ErrNoSuchTable, "Table does not exist: " + id.String()}
+}
+
+func namespaceExists(ns []string) error {
+	return &clientError{ErrAlreadyExists, "Namespace already exists: " + joinNS(ns)}
+}
+
+func tableExists(id ident) error {
+	return &clientError{ErrAlreadyExists, "Table already exists: " + id.String()}
+}
+
+func namespaceNotEmpty(ns []string) error {
+	return &clientError{ErrNamespaceNotEmpty, "Namespace " + joinNS(ns) + " is not empty"}
+}
+
 // message is what the client is told of err: a clientError's message
-// when err holds one, else err's text.
+// when err holds one, else err's text without the "catalog: " of the
+// sentinel in it ("create table ns.t: bad request: ...").
 func message(err error) string {
 	var ce *clientError
 	if errors.As(err, &ce) {
 		return ce.msg
 	}
-	return err.Error()
+	msg := err.Error()
+	for _, k := range errorKinds {
+		text := k.err.Error()
+		if strings.Contains(msg, text) {
+			return strings.Replace(msg, text, strings.TrimPrefix(text, "catalog: "), 1)
+		}
+	}
+	return msg
 }

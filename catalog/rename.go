@@ -45,7 +45,7 @@ func (s *Server) renameTable(w http.ResponseWriter, r *http.Request, _ params) e
 			return err
 		}
 		if _, _, err := s.getTable(ctx, to); err == nil {
-			return fmt.Errorf("%w: table %s", ErrAlreadyExists, to)
+			return tableExists(to)
 		} else if !isErr(err, ErrNoSuchTable) {
 			return err
 		}

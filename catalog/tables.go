@@ -112,7 +112,7 @@ func (s *Server) createTable(w http.ResponseWriter, r *http.Request, p params) e
 			return err
 		}
 		if _, _, err := s.getTable(ctx, id); err == nil {
-			return fmt.Errorf("%w: table %s", ErrAlreadyExists, id)
+			return tableExists(id)
 		} else if !isErr(err, ErrNoSuchTable) {
 			return err
 		}
@@ -383,7 +383,7 @@ func (s *Server) registerTable(w http.ResponseWriter, r *http.Request, p params)
 		expect := metastore.KVAbsent
 		if _, e, err := s.getTable(ctx, id); err == nil {
 			if !req.Overwrite {
-				return fmt.Errorf("%w: table %s", ErrAlreadyExists, id)
+				return tableExists(id)
 			}
 			expect = e.Version
 		} else if !isErr(err, ErrNoSuchTable) {

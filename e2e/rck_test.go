@@ -30,16 +30,12 @@ import (
 const (
 	rckViews    = "views: the catalog serves no view endpoints yet (POST/GET .../views, POST /v1/views/rename)"
 	rckLocation = "a requested table location outside the warehouse directory is refused with 400"
-	rckWording  = "error text not the reference wording (a catalog: prefix, or other words)"
 )
 
 // rckKnownFailures are the RCK tests that fail today, each with the reason;
 // the key is "Catalog.<method>" (RESTCompatibilityKitCatalogTests) or
 // "View.<method>" (RESTCompatibilityKitViewCatalogTests).
 var rckKnownFailures = map[string]string{
-	"Catalog.renameTableNamespaceMissing":                            rckWording,
-	"Catalog.tableCreationWithoutNamespace":                          rckWording,
-	"Catalog.testBasicCreateTableThatAlreadyExists":                  rckWording,
 	"Catalog.testCompleteCreateOrReplaceTransactionCreate":           rckLocation,
 	"Catalog.testCompleteCreateOrReplaceTransactionReplace":          rckLocation,
 	"Catalog.testCompleteCreateTable":                                rckLocation,
@@ -47,27 +43,8 @@ var rckKnownFailures = map[string]string{
 	"Catalog.testCompleteCreateTransactionMultipleSchemas":           rckLocation,
 	"Catalog.testCompleteCreateTransactionV2":                        rckLocation,
 	"Catalog.testCompleteReplaceTransaction":                         rckLocation,
-	"Catalog.testConcurrentReplaceTransactionPartitionSpecConflict":  rckWording,
-	"Catalog.testConcurrentReplaceTransactionSchemaConflict":         rckWording,
-	"Catalog.testCreateExistingNamespace":                            rckWording,
 	"Catalog.testCreateTableWithDefaultColumnValue":                  rckLocation,
-	"Catalog.testDropNonEmptyNamespace":                              rckWording,
-	"Catalog.testListNonExistingNamespace":                           rckWording,
-	"Catalog.testLoadMissingTable":                                   rckWording,
-	"Catalog.testLoadNamespaceMetadata":                              rckWording,
 	"Catalog.testLoadTable":                                          rckLocation,
-	"Catalog.testLoadTableWithNonExistingNamespace":                  rckWording,
-	"Catalog.testRegisterExistingTable":                              rckWording,
-	"Catalog.testRemoveNamespacePropertiesNamespaceDoesNotExist":     rckWording,
-	"Catalog.testRenameTableDestinationTableAlreadyExists":           rckWording,
-	"Catalog.testRenameTableMissingSourceTable":                      rckWording,
-	"Catalog.testReplaceTransactionRequiresTableExists":              rckWording,
-	"Catalog.testSetNamespacePropertiesNamespaceDoesNotExist":        rckWording,
-	"Catalog.testUUIDValidation":                                     rckWording,
-	"Catalog.testUpdateTableAssignmentSpecConflict":                  rckWording,
-	"Catalog.testUpdateTableSchemaAssignmentConflict":                rckWording,
-	"Catalog.testUpdateTableSchemaConflict":                          rckWording,
-	"Catalog.testUpdateTableSpecConflict":                            rckWording,
 	"View.basicCreateView":                                           rckViews,
 	"View.completeCreateView":                                        rckViews,
 	"View.concurrentReplaceViewVersion":                              rckViews,
