@@ -91,6 +91,9 @@ type pending struct {
 	// log, deleted once it lands when the table sets
 	// write.metadata.delete-after-commit.enabled.
 	expired []string
+	// overridden are the notes of set-location updates outside the
+	// warehouse that the commit overrode (location.go).
+	overridden []string
 }
 
 func (s *Server) updateTable(w http.ResponseWriter, r *http.Request, p params) error {
@@ -109,6 +112,7 @@ func (s *Server) updateTable(w http.ResponseWriter, r *http.Request, p params) e
 	if err != nil {
 		return err
 	}
+	s.warnOverridden(w, r, ps[0].overridden)
 	writeJSON(w, http.StatusOK, struct {
 		MetadataLocation string          `json:"metadata-location"`
 		Metadata         json.RawMessage `json:"metadata"`
@@ -307,17 +311,19 @@ func (s *Server) prepare(ctx context.Context, c tableChange) (*pending, error) {
 	if err != nil {
 		return nil, fmt.Errorf("commit %s: %w", c.id, err)
 	}
-	if err := applyUpdates(b, c.updates); err != nil {
+	updates, notes := s.overrideLocations(c.updates, base.Location())
+	if err := applyUpdates(b, updates); err != nil {
 		return nil, fmt.Errorf("commit %s: %w", c.id, err)
 	}
 	if !b.HasChanges() {
-		return &pending{id: c.id, newLoc: rec.MetadataLocation, raw: raw, unchanged: true, ops: []metastore.KVOp{touch(e)}}, nil
+		return &pending{id: c.id, newLoc: rec.MetadataLocation, raw: raw, unchanged: true, ops: []metastore.KVOp{touch(e)}, overridden: notes}, nil
 	}
 	p, err := s.writeNew(ctx, c.id, b, nextVersion(rec.MetadataLocation),
 		metastore.KVOp{Key: e.Key, Expect: e.Version})
 	if err != nil {
 		return nil, err
 	}
+	p.overridden = notes
 	p.expired = expiredFiles(base, rec.MetadataLocation, p)
 	return p, nil
 }
@@ -383,14 +389,21 @@ func (s *Server) prepareCreate(ctx context.Context, c tableChange) (*pending, er
 	if err := b.SetUUID(tableUUID); err != nil {
 		return nil, fmt.Errorf("create %s: %w", c.id, err)
 	}
-	if err := b.SetLoc(s.defaultLocation(nsRec, c.id, tableUUID)); err != nil {
+	fallback := s.defaultLocation(nsRec, c.id, tableUUID)
+	if err := b.SetLoc(fallback); err != nil {
 		return nil, fmt.Errorf("create %s: %w", c.id, err)
 	}
-	if err := applyUpdates(b, c.updates); err != nil {
+	updates, notes := s.overrideLocations(c.updates, fallback)
+	if err := applyUpdates(b, updates); err != nil {
 		return nil, fmt.Errorf("create %s: %w", c.id, err)
 	}
-	return s.writeNew(ctx, c.id, b, 0,
+	p, err := s.writeNew(ctx, c.id, b, 0,
 		metastore.KVOp{Key: tableKey(c.id), Expect: metastore.KVAbsent}, touch(nsEntry))
+	if err != nil {
+		return nil, err
+	}
+	p.overridden = notes
+	return p, nil
 }
 
 // writeNew builds the metadata, writes its file and completes op (the

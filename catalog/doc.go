@@ -20,7 +20,10 @@
 // in the warehouse, an object store (local directory or S3) whose keys
 // are paths below the warehouse URI (file:///dir or s3://bucket/prefix),
 // so every engine reads them at the locations the server hands out. Every
-// location the server reads or writes must be inside the warehouse.
+// location the server reads or writes must be inside the warehouse: a
+// table location a client asks for outside it (create-table's location, a
+// commit's set-location) is overridden, not refused, and the answer's
+// Warning header says so (location.go).
 //
 // Commits (commit.go) write a new metadata file, then compare-and-swap the
 // table's key: a conflict is retried on fresh metadata, with jittered

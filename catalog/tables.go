@@ -106,6 +106,7 @@ func (s *Server) createTable(w http.ResponseWriter, r *http.Request, p params) e
 	}
 	ctx := r.Context()
 	var res loadTableResult
+	var note string // a requested location overridden
 	err := retryConflicts("create table", func() error {
 		nsRec, nsEntry, err := s.getNamespace(ctx, id.ns)
 		if err != nil {
@@ -116,10 +117,11 @@ func (s *Server) createTable(w http.ResponseWriter, r *http.Request, p params) e
 		} else if !isErr(err, ErrNoSuchTable) {
 			return err
 		}
-		meta, err := s.newTableMetadata(req, nsRec, id)
+		meta, n, err := s.newTableMetadata(req, nsRec, id)
 		if err != nil {
 			return err
 		}
+		note = n
 		if req.StageCreate {
 			res = s.tableResult("", mustJSON(meta))
 			return nil
@@ -146,20 +148,21 @@ func (s *Server) createTable(w http.ResponseWriter, r *http.Request, p params) e
 	if err != nil {
 		return err
 	}
+	if note != "" {
+		s.warnOverridden(w, r, []string{note})
+	}
 	writeJSON(w, http.StatusOK, res)
 	return nil
 }
 
 // newTableMetadata builds a new table's first metadata: fresh field, spec
-// and sort-order IDs, as every catalog assigns them.
-func (s *Server) newTableMetadata(req createTableRequest, nsRec nsRecord, id ident) (table.Metadata, error) {
+// and sort-order IDs, as every catalog assigns them. A requested location
+// outside the warehouse is overridden; the note says so (location.go).
+func (s *Server) newTableMetadata(req createTableRequest, nsRec nsRecord, id ident) (table.Metadata, string, error) {
 	tableUUID := uuid.New()
-	loc := strings.TrimSuffix(req.Location, "/")
-	if loc == "" {
-		loc = s.defaultLocation(nsRec, id, tableUUID)
-	}
-	if _, err := s.wh.key(loc); err != nil {
-		return nil, fmt.Errorf("create table %s: %w", id, err)
+	loc, note := s.placeLocation(req.Location, s.defaultLocation(nsRec, id, tableUUID))
+	if _, err := s.wh.key(loc); err != nil { // a namespace location that left the warehouse
+		return nil, "", fmt.Errorf("create table %s: %w", id, err)
 	}
 	order := table.UnsortedSortOrder
 	if req.WriteOrder != nil {
@@ -167,9 +170,9 @@ func (s *Server) newTableMetadata(req createTableRequest, nsRec nsRecord, id ide
 	}
 	meta, err := table.NewMetadataWithUUID(req.Schema, req.PartitionSpec, order, loc, req.Properties, tableUUID)
 	if err != nil {
-		return nil, fmt.Errorf("%w: create table %s: %v", ErrBadRequest, id, err)
+		return nil, "", fmt.Errorf("%w: create table %s: %v", ErrBadRequest, id, err)
 	}
-	return meta, nil
+	return meta, note, nil
 }
 
 // defaultLocation is where a table created without a location lives.
