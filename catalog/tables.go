@@ -3,8 +3,8 @@ package catalog
 // Tables: GET/POST /v1/{prefix}/namespaces/{namespace}/tables, GET/HEAD/
 // DELETE .../tables/{table}, POST .../register, POST .../tables/{table}/
 // metrics (spec operations listTables, createTable, loadTable,
-// tableExists, dropTable, registerTable, reportMetrics). Commits (POST
-// .../tables/{table}) are in commit.go, renames in rename.go.
+// tableExists, dropTable, registerTable; reportMetrics is in metrics.go).
+// Commits (POST .../tables/{table}) are in commit.go, renames in rename.go.
 //
 // A table is a key holding the location of its current metadata file.
 // Every location is inside the warehouse; a table created without one gets
@@ -19,7 +19,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"path"
 	"regexp"
@@ -401,13 +400,5 @@ func (s *Server) registerTable(w http.ResponseWriter, r *http.Request, p params)
 		return err
 	}
 	writeJSON(w, http.StatusOK, s.tableResult(req.MetadataLocation, raw))
-	return nil
-}
-
-// reportMetrics accepts scan and commit reports and keeps none: engines
-// send them after every scan and commit when the route is advertised.
-func (s *Server) reportMetrics(w http.ResponseWriter, r *http.Request, p params) error {
-	_, _ = io.Copy(io.Discard, r.Body)
-	noContent(w)
 	return nil
 }
