@@ -369,6 +369,9 @@ func (s *Server) prepareCreate(ctx context.Context, c tableChange) (*pending, er
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkNoView(ctx, c.id); err != nil {
+		return nil, err
+	}
 	for _, req := range c.reqs {
 		if err := req.Validate(nil); err != nil {
 			return nil, fmt.Errorf("create %s: %w", c.id, requirementFailed(req, err))

@@ -8,11 +8,13 @@
 // served; namespaces, nested (levels joined by 0x1F in paths), with
 // properties and pagination; tables: create (and stage-create), load,
 // HEAD, commit with every requirement and update of the spec, drop (and
-// purge), rename, register; /metrics (204); multi-table
-// /transactions/commit; optional bearer auth with an OAuth2
-// client-credentials token endpoint. Views, server-side scan planning,
-// credential vending and idempotency keys are not served (and not
-// advertised, so clients do not call them).
+// purge), rename, register; /metrics (reports checked, none kept,
+// metrics.go); views: create, load, HEAD, replace (with the view version
+// log), rename, drop, list (views.go); multi-table /transactions/commit;
+// optional bearer auth with an OAuth2 client-credentials token endpoint.
+// Server-side scan planning, credential vending and idempotency keys are
+// not served (and not advertised, so clients do not call them). Iceberg's
+// REST compatibility kit runs against it in e2e/rck_test.go.
 //
 // Storage. Namespaces and tables are keys in the metadata store's KV space
 // (metastore.KV, embedded or Postgres; keys.go has the layout); a table's

@@ -13,13 +13,19 @@ var (
 	// ErrBadRequest: a malformed request, an unknown update or requirement,
 	// an invalid name, or an update the table metadata refuses (400).
 	ErrBadRequest = errors.New("catalog: bad request")
+	// ErrInvalidArgument: metadata the request would build is invalid (a
+	// view version with two queries of one dialect); 400 with the type
+	// IllegalArgumentException, which Iceberg's Java client throws as such.
+	ErrInvalidArgument = errors.New("catalog: invalid argument")
 	// ErrUnprocessable: a property both removed and updated (422).
 	ErrUnprocessable = errors.New("catalog: unprocessable request")
 	// ErrNoSuchNamespace: the namespace (or a table's namespace) is absent (404).
 	ErrNoSuchNamespace = errors.New("catalog: no such namespace")
 	// ErrNoSuchTable: the table is absent (404).
 	ErrNoSuchTable = errors.New("catalog: no such table")
-	// ErrAlreadyExists: a namespace or table of that name exists (409).
+	// ErrNoSuchView: the view is absent (404).
+	ErrNoSuchView = errors.New("catalog: no such view")
+	// ErrAlreadyExists: a namespace, table or view of that name exists (409).
 	ErrAlreadyExists = errors.New("catalog: already exists")
 	// ErrNamespaceNotEmpty: dropping a namespace that holds tables or
 	// namespaces (409).
@@ -57,9 +63,11 @@ type errorKind struct {
 // are those the Java, Python and Go clients switch on.
 var errorKinds = []errorKind{
 	{ErrBadRequest, http.StatusBadRequest, "BadRequestException"},
+	{ErrInvalidArgument, http.StatusBadRequest, "IllegalArgumentException"},
 	{ErrUnprocessable, http.StatusUnprocessableEntity, "UnprocessableEntityException"},
 	{ErrNoSuchNamespace, http.StatusNotFound, "NoSuchNamespaceException"},
 	{ErrNoSuchTable, http.StatusNotFound, "NoSuchTableException"},
+	{ErrNoSuchView, http.StatusNotFound, "NoSuchViewException"},
 	{ErrAlreadyExists, http.StatusConflict, "AlreadyExistsException"},
 	{ErrNamespaceNotEmpty, http.StatusConflict, "NamespaceNotEmptyException"},
 	{ErrCommitFailed, http.StatusConflict, "CommitFailedException"},

@@ -34,12 +34,16 @@ func TestConfig(t *testing.T) {
 		"POST /v1/{prefix}/namespaces/{namespace}/tables/{table}", "DELETE /v1/{prefix}/namespaces/{namespace}/tables/{table}",
 		"POST /v1/{prefix}/namespaces/{namespace}/register", "POST /v1/{prefix}/namespaces/{namespace}/tables/{table}/metrics",
 		"POST /v1/{prefix}/tables/rename", "POST /v1/{prefix}/transactions/commit",
+		"GET /v1/{prefix}/namespaces/{namespace}/views", "POST /v1/{prefix}/namespaces/{namespace}/views",
+		"GET /v1/{prefix}/namespaces/{namespace}/views/{view}", "HEAD /v1/{prefix}/namespaces/{namespace}/views/{view}",
+		"POST /v1/{prefix}/namespaces/{namespace}/views/{view}", "DELETE /v1/{prefix}/namespaces/{namespace}/views/{view}",
+		"POST /v1/{prefix}/views/rename",
 	} {
 		if !slices.Contains(eps, want) {
 			t.Errorf("endpoints lack %q: %v", want, eps)
 		}
 	}
-	if len(eps) != 16 {
+	if len(eps) != 23 {
 		t.Errorf("%d endpoints: %v", len(eps), eps)
 	}
 	if fmt.Sprint(body["defaults"], body["overrides"]) != "map[clients:4] map[x:y]" {

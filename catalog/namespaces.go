@@ -148,7 +148,7 @@ func (s *Server) dropNamespace(w http.ResponseWriter, r *http.Request, p params)
 		if err != nil {
 			return err
 		}
-		for _, prefix := range []string{childPrefix(p.ns), tablesPrefix(p.ns)} {
+		for _, prefix := range []string{childPrefix(p.ns), tablesPrefix(p.ns), viewsPrefix(p.ns)} {
 			es, err := s.kv.KVList(ctx, prefix, "", 1)
 			if err != nil {
 				return kvErr("list "+prefix, err)

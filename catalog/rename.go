@@ -49,6 +49,11 @@ func (s *Server) renameTable(w http.ResponseWriter, r *http.Request, _ params) e
 		} else if !isErr(err, ErrNoSuchTable) {
 			return err
 		}
+		if _, _, err := s.getView(ctx, to); err == nil {
+			return renameTaken(from, to, "View")
+		} else if !isErr(err, ErrNoSuchView) {
+			return err
+		}
 		return s.apply(ctx, fmt.Sprintf("rename %s to %s", from, to), []metastore.KVOp{
 			{Key: src.Key, Expect: src.Version, Delete: true},
 			{Key: tableKey(to), Expect: metastore.KVAbsent, Value: src.Value},

@@ -116,6 +116,9 @@ func (s *Server) createTable(w http.ResponseWriter, r *http.Request, p params) e
 		} else if !isErr(err, ErrNoSuchTable) {
 			return err
 		}
+		if err := s.checkNoView(ctx, id); err != nil {
+			return err
+		}
 		meta, n, err := s.newTableMetadata(req, nsRec, id)
 		if err != nil {
 			return err

@@ -28,58 +28,19 @@ import (
 
 // Why a test is allowed to fail for now.
 const (
-	rckViews = "views: the catalog serves no view endpoints yet (POST/GET .../views, POST /v1/views/rename)"
+	// The view asks for its metadata files (write.metadata.path) in a
+	// temporary directory of the RCK's machine, outside the warehouse: the
+	// server writes only inside the warehouse (catalog/location.go), so it
+	// keeps them in the view's own metadata directory, and the test wants
+	// the path it asked for.
+	rckMetadataOutside = "write.metadata.path outside the warehouse is not taken"
 )
 
 // rckKnownFailures are the RCK tests that fail today, each with the reason;
 // the key is "Catalog.<method>" (RESTCompatibilityKitCatalogTests) or
 // "View.<method>" (RESTCompatibilityKitViewCatalogTests).
 var rckKnownFailures = map[string]string{
-	"View.basicCreateView":                                           rckViews,
-	"View.completeCreateView":                                        rckViews,
-	"View.concurrentReplaceViewVersion":                              rckViews,
-	"View.createAndReplaceViewWithLocation":                          rckViews,
-	"View.createOrReplaceTableViaTransactionThatAlreadyExistsAsView": rckViews,
-	"View.createOrReplaceView(boolean)[1]":                           rckViews,
-	"View.createOrReplaceView(boolean)[2]":                           rckViews,
-	"View.createOrReplaceViewThatAlreadyExistsAsTable":               rckViews,
-	"View.createTableThatAlreadyExistsAsView":                        rckViews,
-	"View.createTableViaTransactionThatAlreadyExistsAsView":          rckViews,
-	"View.createViewConflict":                                        rckViews,
-	"View.createViewErrorCases":                                      rckViews,
-	"View.createViewThatAlreadyExists":                               rckViews,
-	"View.createViewThatAlreadyExistsAsTable":                        rckViews,
-	"View.createViewWithCustomMetadataLocation":                      rckViews,
-	"View.defaultViewProperties":                                     rckViews,
-	"View.dropNonEmptyNamespace":                                     rckViews,
-	"View.listViews":                                                 rckViews,
-	"View.listViewsAndTables":                                        rckViews,
-	"View.loadTableThatAlreadyExistsAsView":                          rckViews,
-	"View.loadViewThatAlreadyExistsAsTable":                          rckViews,
-	"View.loadViewWithNonExistingNamespace":                          rckViews,
-	"View.overrideViewProperties":                                    rckViews,
-	"View.renameTableTargetAlreadyExistsAsView":                      rckViews,
-	"View.renameView":                                                rckViews,
-	"View.renameViewNamespaceMissing":                                rckViews,
-	"View.renameViewSourceMissing":                                   rckViews,
-	"View.renameViewTargetAlreadyExistsAsTable":                      rckViews,
-	"View.renameViewTargetAlreadyExistsAsView":                       rckViews,
-	"View.renameViewUsingDifferentNamespace":                         rckViews,
-	"View.replaceTableViaTransactionThatAlreadyExistsAsView":         rckViews,
-	"View.replaceViewConflict":                                       rckViews,
-	"View.replaceViewErrorCases":                                     rckViews,
-	"View.replaceViewVersion":                                        rckViews,
-	"View.replaceViewVersionByUpdatingSQLForDialect":                 rckViews,
-	"View.replaceViewVersionConflict":                                rckViews,
-	"View.replaceViewVersionErrorCases":                              rckViews,
-	"View.testSqlForCaseInsensitive":                                 rckViews,
-	"View.testSqlForInvalidArguments":                                rckViews,
-	"View.testSqlForMultipleDialects":                                rckViews,
-	"View.updateViewLocation":                                        rckViews,
-	"View.updateViewLocationConflict":                                rckViews,
-	"View.updateViewProperties":                                      rckViews,
-	"View.updateViewPropertiesConflict":                              rckViews,
-	"View.updateViewPropertiesErrorCases":                            rckViews,
+	"View.createViewWithCustomMetadataLocation": rckMetadataOutside,
 }
 
 // rckClasses are the RCK's test classes, by the prefix of their keys.
