@@ -49,6 +49,7 @@ FUZZ_TARGETS := \
 	./arrowconv:FuzzAppend \
 	./catalog:FuzzSplitPath \
 	./catalog:FuzzWarehouseKey \
+	./catalog:FuzzCheckReport \
 	./registry:FuzzSubjectKey \
 	./config:FuzzParse
 

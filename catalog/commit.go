@@ -52,6 +52,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -90,6 +91,9 @@ type pending struct {
 	// log, deleted once it lands when the table sets
 	// write.metadata.delete-after-commit.enabled.
 	expired []string
+	// overridden are the notes of set-location updates outside the
+	// warehouse that the commit overrode (location.go).
+	overridden []string
 }
 
 func (s *Server) updateTable(w http.ResponseWriter, r *http.Request, p params) error {
@@ -108,6 +112,7 @@ func (s *Server) updateTable(w http.ResponseWriter, r *http.Request, p params) e
 	if err != nil {
 		return err
 	}
+	s.warnOverridden(w, r, ps[0].overridden)
 	writeJSON(w, http.StatusOK, struct {
 		MetadataLocation string          `json:"metadata-location"`
 		Metadata         json.RawMessage `json:"metadata"`
@@ -205,14 +210,42 @@ func tableWord(changes []tableChange) string {
 }
 
 // requirementFailed is a requirement that did not hold, in the reference
-// wording ("Requirement failed: …"; iceberg-go spells some in lower case).
-func requirementFailed(err error) error {
+// wording of Iceberg's UpdateRequirement ("Requirement failed: current
+// schema changed: expected id 0 != 1", which clients match on), reworded
+// from iceberg-go's ("... current schema id has changed: expected 0,
+// found 1"); others keep iceberg-go's text, capitalized.
+func requirementFailed(req table.Requirement, err error) error {
 	msg := err.Error()
 	if rest, ok := strings.CutPrefix(msg, "requirement failed"); ok {
 		msg = "Requirement failed" + rest
 	}
+	if what, ok := requirementWords[req.GetType()]; ok {
+		if m := expectedFound.FindStringSubmatch(msg); m != nil {
+			msg = fmt.Sprintf("Requirement failed: %s changed: expected id %s != %s", what, m[1], m[2])
+		}
+	}
+	if m := uuidMismatch.FindStringSubmatch(msg); m != nil && req.GetType() == "assert-table-uuid" {
+		msg = fmt.Sprintf("Requirement failed: UUID does not match: expected %s != %s", m[2], m[1])
+	}
 	return &clientError{ErrCommitFailed, msg}
 }
+
+// requirementWords names what each requirement asserts, as the reference
+// does in its failure.
+var requirementWords = map[string]string{
+	"assert-current-schema-id":          "current schema",
+	"assert-last-assigned-field-id":     "last assigned field id",
+	"assert-last-assigned-partition-id": "last assigned partition id",
+	"assert-default-spec-id":            "default partition spec",
+	"assert-default-sort-order-id":      "default sort order",
+}
+
+var (
+	// expectedFound is iceberg-go's "expected 1, found 3".
+	expectedFound = regexp.MustCompile(`expected (-?\d+), found (-?\d+)$`)
+	// uuidMismatch is iceberg-go's "UUID mismatch: <table's> != <asserted>".
+	uuidMismatch = regexp.MustCompile(`UUID mismatch: (\S+) != (\S+)$`)
+)
 
 // prepareAll prepares each change; if one fails, the files of the others
 // are deleted.
@@ -271,24 +304,26 @@ func (s *Server) prepare(ctx context.Context, c tableChange) (*pending, error) {
 	}
 	for _, req := range c.reqs {
 		if err := req.Validate(base); err != nil {
-			return nil, fmt.Errorf("commit %s: %w", c.id, requirementFailed(err))
+			return nil, fmt.Errorf("commit %s: %w", c.id, requirementFailed(req, err))
 		}
 	}
 	b, err := table.MetadataBuilderFromBase(base, rec.MetadataLocation)
 	if err != nil {
 		return nil, fmt.Errorf("commit %s: %w", c.id, err)
 	}
-	if err := applyUpdates(b, c.updates); err != nil {
+	updates, notes := s.overrideLocations(c.updates, base.Location())
+	if err := applyUpdates(b, updates); err != nil {
 		return nil, fmt.Errorf("commit %s: %w", c.id, err)
 	}
 	if !b.HasChanges() {
-		return &pending{id: c.id, newLoc: rec.MetadataLocation, raw: raw, unchanged: true, ops: []metastore.KVOp{touch(e)}}, nil
+		return &pending{id: c.id, newLoc: rec.MetadataLocation, raw: raw, unchanged: true, ops: []metastore.KVOp{touch(e)}, overridden: notes}, nil
 	}
 	p, err := s.writeNew(ctx, c.id, b, nextVersion(rec.MetadataLocation),
 		metastore.KVOp{Key: e.Key, Expect: e.Version})
 	if err != nil {
 		return nil, err
 	}
+	p.overridden = notes
 	p.expired = expiredFiles(base, rec.MetadataLocation, p)
 	return p, nil
 }
@@ -334,9 +369,12 @@ func (s *Server) prepareCreate(ctx context.Context, c tableChange) (*pending, er
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkNoView(ctx, c.id); err != nil {
+		return nil, err
+	}
 	for _, req := range c.reqs {
 		if err := req.Validate(nil); err != nil {
-			return nil, fmt.Errorf("create %s: %w", c.id, requirementFailed(err))
+			return nil, fmt.Errorf("create %s: %w", c.id, requirementFailed(req, err))
 		}
 	}
 	version := table.DefaultFormatVersion
@@ -354,14 +392,21 @@ func (s *Server) prepareCreate(ctx context.Context, c tableChange) (*pending, er
 	if err := b.SetUUID(tableUUID); err != nil {
 		return nil, fmt.Errorf("create %s: %w", c.id, err)
 	}
-	if err := b.SetLoc(s.defaultLocation(nsRec, c.id, tableUUID)); err != nil {
+	fallback := s.defaultLocation(nsRec, c.id, tableUUID)
+	if err := b.SetLoc(fallback); err != nil {
 		return nil, fmt.Errorf("create %s: %w", c.id, err)
 	}
-	if err := applyUpdates(b, c.updates); err != nil {
+	updates, notes := s.overrideLocations(c.updates, fallback)
+	if err := applyUpdates(b, updates); err != nil {
 		return nil, fmt.Errorf("create %s: %w", c.id, err)
 	}
-	return s.writeNew(ctx, c.id, b, 0,
+	p, err := s.writeNew(ctx, c.id, b, 0,
 		metastore.KVOp{Key: tableKey(c.id), Expect: metastore.KVAbsent}, touch(nsEntry))
+	if err != nil {
+		return nil, err
+	}
+	p.overridden = notes
+	return p, nil
 }
 
 // writeNew builds the metadata, writes its file and completes op (the

@@ -8,11 +8,13 @@
 // served; namespaces, nested (levels joined by 0x1F in paths), with
 // properties and pagination; tables: create (and stage-create), load,
 // HEAD, commit with every requirement and update of the spec, drop (and
-// purge), rename, register; /metrics (204); multi-table
-// /transactions/commit; optional bearer auth with an OAuth2
-// client-credentials token endpoint. Views, server-side scan planning,
-// credential vending and idempotency keys are not served (and not
-// advertised, so clients do not call them).
+// purge), rename, register; /metrics (reports checked, none kept,
+// metrics.go); views: create, load, HEAD, replace (with the view version
+// log), rename, drop, list (views.go); multi-table /transactions/commit;
+// optional bearer auth with an OAuth2 client-credentials token endpoint.
+// Server-side scan planning, credential vending and idempotency keys are
+// not served (and not advertised, so clients do not call them). Iceberg's
+// REST compatibility kit runs against it in e2e/rck_test.go.
 //
 // Storage. Namespaces and tables are keys in the metadata store's KV space
 // (metastore.KV, embedded or Postgres; keys.go has the layout); a table's
@@ -20,7 +22,10 @@
 // in the warehouse, an object store (local directory or S3) whose keys
 // are paths below the warehouse URI (file:///dir or s3://bucket/prefix),
 // so every engine reads them at the locations the server hands out. Every
-// location the server reads or writes must be inside the warehouse.
+// location the server reads or writes must be inside the warehouse: a
+// table location a client asks for outside it (create-table's location, a
+// commit's set-location) is overridden, not refused, and the answer's
+// Warning header says so (location.go).
 //
 // Commits (commit.go) write a new metadata file, then compare-and-swap the
 // table's key: a conflict is retried on fresh metadata, with jittered

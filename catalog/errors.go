@@ -3,6 +3,7 @@ package catalog
 import (
 	"errors"
 	"net/http"
+	"strings"
 )
 
 // The catalog's failures. Each maps to one HTTP status and one error type
@@ -12,13 +13,19 @@ var (
 	// ErrBadRequest: a malformed request, an unknown update or requirement,
 	// an invalid name, or an update the table metadata refuses (400).
 	ErrBadRequest = errors.New("catalog: bad request")
+	// ErrInvalidArgument: metadata the request would build is invalid (a
+	// view version with two queries of one dialect); 400 with the type
+	// IllegalArgumentException, which Iceberg's Java client throws as such.
+	ErrInvalidArgument = errors.New("catalog: invalid argument")
 	// ErrUnprocessable: a property both removed and updated (422).
 	ErrUnprocessable = errors.New("catalog: unprocessable request")
 	// ErrNoSuchNamespace: the namespace (or a table's namespace) is absent (404).
 	ErrNoSuchNamespace = errors.New("catalog: no such namespace")
 	// ErrNoSuchTable: the table is absent (404).
 	ErrNoSuchTable = errors.New("catalog: no such table")
-	// ErrAlreadyExists: a namespace or table of that name exists (409).
+	// ErrNoSuchView: the view is absent (404).
+	ErrNoSuchView = errors.New("catalog: no such view")
+	// ErrAlreadyExists: a namespace, table or view of that name exists (409).
 	ErrAlreadyExists = errors.New("catalog: already exists")
 	// ErrNamespaceNotEmpty: dropping a namespace that holds tables or
 	// namespaces (409).
@@ -56,9 +63,11 @@ type errorKind struct {
 // are those the Java, Python and Go clients switch on.
 var errorKinds = []errorKind{
 	{ErrBadRequest, http.StatusBadRequest, "BadRequestException"},
+	{ErrInvalidArgument, http.StatusBadRequest, "IllegalArgumentException"},
 	{ErrUnprocessable, http.StatusUnprocessableEntity, "UnprocessableEntityException"},
 	{ErrNoSuchNamespace, http.StatusNotFound, "NoSuchNamespaceException"},
 	{ErrNoSuchTable, http.StatusNotFound, "NoSuchTableException"},
+	{ErrNoSuchView, http.StatusNotFound, "NoSuchViewException"},
 	{ErrAlreadyExists, http.StatusConflict, "AlreadyExistsException"},
 	{ErrNamespaceNotEmpty, http.StatusConflict, "NamespaceNotEmptyException"},
 	{ErrCommitFailed, http.StatusConflict, "CommitFailedException"},
@@ -96,12 +105,44 @@ type clientError struct {
 func (e *clientError) Error() string { return e.msg }
 func (e *clientError) Unwrap() error { return e.kind }
 
+// The reference implementation's wording of the failures clients match
+// on (Iceberg's CatalogHandlers and catalogs: "Namespace does not exist:
+// ns", "Table already exists: ns.tbl", ...).
+
+func noSuchNamespace(ns []string) error {
+	return &clientError{ErrNoSuchNamespace, "Namespace does not exist: " + joinNS(ns)}
+}
+
+func noSuchTable(id ident) error {
+	return &clientError{ErrNoSuchTable, "Table does not exist: " + id.String()}
+}
+
+func namespaceExists(ns []string) error {
+	return &clientError{ErrAlreadyExists, "Namespace already exists: " + joinNS(ns)}
+}
+
+func tableExists(id ident) error {
+	return &clientError{ErrAlreadyExists, "Table already exists: " + id.String()}
+}
+
+func namespaceNotEmpty(ns []string) error {
+	return &clientError{ErrNamespaceNotEmpty, "Namespace " + joinNS(ns) + " is not empty"}
+}
+
 // message is what the client is told of err: a clientError's message
-// when err holds one, else err's text.
+// when err holds one, else err's text without the "catalog: " of the
+// sentinel in it ("create table ns.t: bad request: ...").
 func message(err error) string {
 	var ce *clientError
 	if errors.As(err, &ce) {
 		return ce.msg
 	}
-	return err.Error()
+	msg := err.Error()
+	for _, k := range errorKinds {
+		text := k.err.Error()
+		if strings.Contains(msg, text) {
+			return strings.Replace(msg, text, strings.TrimPrefix(text, "catalog: "), 1)
+		}
+	}
+	return msg
 }

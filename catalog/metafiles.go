@@ -78,6 +78,19 @@ func (m *metaFiles) write(ctx context.Context, loc string, meta table.Metadata) 
 	return raw, nil
 }
 
+// writeRaw stores a metadata file's JSON (a view's) at loc, uncompressed.
+func (m *metaFiles) writeRaw(ctx context.Context, loc string, raw []byte) error {
+	key, err := m.wh.key(loc)
+	if err != nil {
+		return err
+	}
+	if err := m.objects.Put(ctx, key, raw); err != nil {
+		return objError("write metadata", loc, err)
+	}
+	m.cache.put(loc, raw)
+	return nil
+}
+
 // remove deletes a metadata file that was written but never committed.
 // Best effort: a leftover is an orphan, not an inconsistency.
 func (m *metaFiles) remove(ctx context.Context, loc string) {

@@ -95,7 +95,7 @@ func (s *Server) createNamespace(w http.ResponseWriter, r *http.Request, _ param
 func (s *Server) createNamespaceOps(ctx context.Context, ns []string, props map[string]string) ([]metastore.KVOp, error) {
 	_, _, err := s.getNamespace(ctx, ns)
 	if err == nil {
-		return nil, fmt.Errorf("%w: namespace %s", ErrAlreadyExists, joinNS(ns))
+		return nil, namespaceExists(ns)
 	}
 	if !isErr(err, ErrNoSuchNamespace) {
 		return nil, err
@@ -148,13 +148,13 @@ func (s *Server) dropNamespace(w http.ResponseWriter, r *http.Request, p params)
 		if err != nil {
 			return err
 		}
-		for _, prefix := range []string{childPrefix(p.ns), tablesPrefix(p.ns)} {
+		for _, prefix := range []string{childPrefix(p.ns), tablesPrefix(p.ns), viewsPrefix(p.ns)} {
 			es, err := s.kv.KVList(ctx, prefix, "", 1)
 			if err != nil {
 				return kvErr("list "+prefix, err)
 			}
 			if len(es) > 0 {
-				return fmt.Errorf("%w: %s", ErrNamespaceNotEmpty, joinNS(p.ns))
+				return namespaceNotEmpty(p.ns)
 			}
 		}
 		return s.apply(ctx, "drop namespace "+joinNS(p.ns), []metastore.KVOp{{Key: e.Key, Expect: e.Version, Delete: true}})

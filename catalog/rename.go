@@ -45,8 +45,13 @@ func (s *Server) renameTable(w http.ResponseWriter, r *http.Request, _ params) e
 			return err
 		}
 		if _, _, err := s.getTable(ctx, to); err == nil {
-			return fmt.Errorf("%w: table %s", ErrAlreadyExists, to)
+			return tableExists(to)
 		} else if !isErr(err, ErrNoSuchTable) {
+			return err
+		}
+		if _, _, err := s.getView(ctx, to); err == nil {
+			return renameTaken(from, to, "View")
+		} else if !isErr(err, ErrNoSuchView) {
 			return err
 		}
 		return s.apply(ctx, fmt.Sprintf("rename %s to %s", from, to), []metastore.KVOp{

@@ -64,6 +64,13 @@ func (s *Server) table() []route {
 			http.MethodPost: s.renameTable}},
 		{[]string{"transactions", "commit"}, map[string]handlerFunc{
 			http.MethodPost: s.commitTransaction}},
+		{[]string{"namespaces", "{ns}", "views"}, map[string]handlerFunc{
+			http.MethodGet: s.listViews, http.MethodPost: s.createView}},
+		{[]string{"namespaces", "{ns}", "views", "{view}"}, map[string]handlerFunc{
+			http.MethodGet: s.loadView, http.MethodHead: s.viewExistsHandler,
+			http.MethodPost: s.replaceView, http.MethodDelete: s.dropView}},
+		{[]string{"views", "rename"}, map[string]handlerFunc{
+			http.MethodPost: s.renameView}},
 	}
 }
 
@@ -158,7 +165,7 @@ func match(pattern, segs []string) (params, bool) {
 		switch pat {
 		case "{ns}":
 			p.ns = strings.Split(segs[i], nsSep)
-		case "{table}":
+		case "{table}", "{view}":
 			p.table = segs[i]
 		default:
 			if pat != segs[i] {

@@ -30,7 +30,7 @@ func kvErr(op string, err error) error {
 func (s *Server) getNamespace(ctx context.Context, ns []string) (nsRecord, metastore.KVEntry, error) {
 	e, err := s.kv.KVGet(ctx, nsKey(ns))
 	if errors.Is(err, metastore.ErrUnknownKey) {
-		return nsRecord{}, e, fmt.Errorf("%w: %s", ErrNoSuchNamespace, joinNS(ns))
+		return nsRecord{}, e, noSuchNamespace(ns)
 	}
 	if err != nil {
 		return nsRecord{}, e, kvErr("read namespace "+joinNS(ns), err)
@@ -50,7 +50,7 @@ func (s *Server) getNamespace(ctx context.Context, ns []string) (nsRecord, metas
 func (s *Server) getTable(ctx context.Context, id ident) (tableRecord, metastore.KVEntry, error) {
 	e, err := s.kv.KVGet(ctx, tableKey(id))
 	if errors.Is(err, metastore.ErrUnknownKey) {
-		return tableRecord{}, e, fmt.Errorf("%w: %s", ErrNoSuchTable, id)
+		return tableRecord{}, e, noSuchTable(id)
 	}
 	if err != nil {
 		return tableRecord{}, e, kvErr("read table "+id.String(), err)

@@ -3,8 +3,8 @@ package catalog
 // Tables: GET/POST /v1/{prefix}/namespaces/{namespace}/tables, GET/HEAD/
 // DELETE .../tables/{table}, POST .../register, POST .../tables/{table}/
 // metrics (spec operations listTables, createTable, loadTable,
-// tableExists, dropTable, registerTable, reportMetrics). Commits (POST
-// .../tables/{table}) are in commit.go, renames in rename.go.
+// tableExists, dropTable, registerTable; reportMetrics is in metrics.go).
+// Commits (POST .../tables/{table}) are in commit.go, renames in rename.go.
 //
 // A table is a key holding the location of its current metadata file.
 // Every location is inside the warehouse; a table created without one gets
@@ -19,7 +19,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"path"
 	"regexp"
@@ -106,20 +105,25 @@ func (s *Server) createTable(w http.ResponseWriter, r *http.Request, p params) e
 	}
 	ctx := r.Context()
 	var res loadTableResult
+	var note string // a requested location overridden
 	err := retryConflicts("create table", func() error {
 		nsRec, nsEntry, err := s.getNamespace(ctx, id.ns)
 		if err != nil {
 			return err
 		}
 		if _, _, err := s.getTable(ctx, id); err == nil {
-			return fmt.Errorf("%w: table %s", ErrAlreadyExists, id)
+			return tableExists(id)
 		} else if !isErr(err, ErrNoSuchTable) {
 			return err
 		}
-		meta, err := s.newTableMetadata(req, nsRec, id)
+		if err := s.checkNoView(ctx, id); err != nil {
+			return err
+		}
+		meta, n, err := s.newTableMetadata(req, nsRec, id)
 		if err != nil {
 			return err
 		}
+		note = n
 		if req.StageCreate {
 			res = s.tableResult("", mustJSON(meta))
 			return nil
@@ -146,20 +150,21 @@ func (s *Server) createTable(w http.ResponseWriter, r *http.Request, p params) e
 	if err != nil {
 		return err
 	}
+	if note != "" {
+		s.warnOverridden(w, r, []string{note})
+	}
 	writeJSON(w, http.StatusOK, res)
 	return nil
 }
 
 // newTableMetadata builds a new table's first metadata: fresh field, spec
-// and sort-order IDs, as every catalog assigns them.
-func (s *Server) newTableMetadata(req createTableRequest, nsRec nsRecord, id ident) (table.Metadata, error) {
+// and sort-order IDs, as every catalog assigns them. A requested location
+// outside the warehouse is overridden; the note says so (location.go).
+func (s *Server) newTableMetadata(req createTableRequest, nsRec nsRecord, id ident) (table.Metadata, string, error) {
 	tableUUID := uuid.New()
-	loc := strings.TrimSuffix(req.Location, "/")
-	if loc == "" {
-		loc = s.defaultLocation(nsRec, id, tableUUID)
-	}
-	if _, err := s.wh.key(loc); err != nil {
-		return nil, fmt.Errorf("create table %s: %w", id, err)
+	loc, note := s.placeLocation(req.Location, s.defaultLocation(nsRec, id, tableUUID))
+	if _, err := s.wh.key(loc); err != nil { // a namespace location that left the warehouse
+		return nil, "", fmt.Errorf("create table %s: %w", id, err)
 	}
 	order := table.UnsortedSortOrder
 	if req.WriteOrder != nil {
@@ -167,9 +172,9 @@ func (s *Server) newTableMetadata(req createTableRequest, nsRec nsRecord, id ide
 	}
 	meta, err := table.NewMetadataWithUUID(req.Schema, req.PartitionSpec, order, loc, req.Properties, tableUUID)
 	if err != nil {
-		return nil, fmt.Errorf("%w: create table %s: %v", ErrBadRequest, id, err)
+		return nil, "", fmt.Errorf("%w: create table %s: %v", ErrBadRequest, id, err)
 	}
-	return meta, nil
+	return meta, note, nil
 }
 
 // defaultLocation is where a table created without a location lives.
@@ -383,7 +388,7 @@ func (s *Server) registerTable(w http.ResponseWriter, r *http.Request, p params)
 		expect := metastore.KVAbsent
 		if _, e, err := s.getTable(ctx, id); err == nil {
 			if !req.Overwrite {
-				return fmt.Errorf("%w: table %s", ErrAlreadyExists, id)
+				return tableExists(id)
 			}
 			expect = e.Version
 		} else if !isErr(err, ErrNoSuchTable) {
@@ -398,13 +403,5 @@ func (s *Server) registerTable(w http.ResponseWriter, r *http.Request, p params)
 		return err
 	}
 	writeJSON(w, http.StatusOK, s.tableResult(req.MetadataLocation, raw))
-	return nil
-}
-
-// reportMetrics accepts scan and commit reports and keeps none: engines
-// send them after every scan and commit when the route is advertised.
-func (s *Server) reportMetrics(w http.ResponseWriter, r *http.Request, p params) error {
-	_, _ = io.Copy(io.Discard, r.Body)
-	noContent(w)
 	return nil
 }

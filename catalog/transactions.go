@@ -36,8 +36,12 @@ func (s *Server) commitTransaction(w http.ResponseWriter, r *http.Request, _ par
 		seen[tableKey(id)] = true
 		changes = append(changes, tableChange{id, c.Requirements, c.Updates})
 	}
-	if _, err := s.commit(r.Context(), changes); err != nil {
+	ps, err := s.commit(r.Context(), changes)
+	if err != nil {
 		return err
+	}
+	for _, p := range ps {
+		s.warnOverridden(w, r, p.overridden)
 	}
 	noContent(w)
 	return nil

@@ -448,7 +448,9 @@ func (n *Node) startCatalog() error {
 	}
 	if c := n.cfg.Data.S3; c != nil {
 		opts.Warehouse = "s3://" + c.Bucket + "/" + c.Prefix + warehouseSub
-		opts.TableConfig = map[string]string{"s3.region": c.Region}
+		// s3.region is PyIceberg's and iceberg-go's key, client.region
+		// Iceberg Java's (S3FileIO: Spark, Trino, the RCK)
+		opts.TableConfig = map[string]string{"s3.region": c.Region, "client.region": c.Region}
 		if c.Endpoint != "" {
 			opts.TableConfig["s3.endpoint"] = c.Endpoint
 		}
