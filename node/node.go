@@ -202,6 +202,8 @@ func (n *Node) startServers() error {
 		NodeID: c.Kafka.BrokerID, ClusterID: c.Name,
 		AutoCreateTopics: c.Kafka.AutoCreateTopics, DefaultPartitions: c.Kafka.DefaultPartitions,
 		MaxRequestBytes: int32(c.Kafka.MaxRequestBytes),
+		RequestTimeout:  c.Kafka.RequestTimeout, IdleTimeout: c.Kafka.IdleTimeout,
+		MaxConnections: c.Kafka.MaxConnections, QueuedMaxRequestBytes: int64(c.Kafka.QueuedMaxRequestBytes),
 		Groups: group.Options{
 			MinSessionTimeout: c.Groups.MinSessionTimeout, MaxSessionTimeout: c.Groups.MaxSessionTimeout,
 			InitialRebalanceDelay: c.Groups.InitialRebalanceDelay, OffsetsRetention: c.Groups.OffsetsRetention,

@@ -1,0 +1,137 @@
+package broker
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/tributary-io/tributary/internal/metrics"
+)
+
+// Defaults of the connection limits (Options), as config's.
+const (
+	defaultRequestTimeout        = 30 * time.Second
+	defaultIdleTimeout           = 10 * time.Minute
+	defaultMaxConnections        = 10000
+	defaultQueuedMaxRequestBytes = 100 << 20
+)
+
+// frameChunk is the first allocation for a frame's body; the buffer then
+// doubles as bytes arrive, so a client declaring 100 MiB and sending 10
+// bytes costs 64 KiB, not 100 MiB.
+const frameChunk = 64 << 10
+
+// errDraining ends a connection's reader when the broker drains.
+var errDraining = errors.New("broker draining")
+
+// errIdle ends a connection that sent nothing for Options.IdleTimeout.
+var errIdle = errors.New("connection idle")
+
+// byteBudget bounds the bytes of requests read and not yet answered across
+// every connection (Kafka's queued.max.request.bytes). A reader acquires a
+// frame's declared size before reading its body and the writer releases it
+// once the reply is written; a frame larger than the whole budget waits
+// until nothing else is held. mu guards used and wake.
+type byteBudget struct {
+	total int64
+	gauge interface{ Set(float64) }
+
+	mu   sync.Mutex
+	used int64
+	wake chan struct{} // closed and replaced on every release
+}
+
+func newByteBudget(total int64, m *metrics.Metrics) *byteBudget {
+	b := &byteBudget{total: total, wake: make(chan struct{})}
+	if m != nil {
+		b.gauge = m.QueuedRequestBytes
+	}
+	return b
+}
+
+// acquire takes n bytes (at most the whole budget), waiting for releases;
+// it gives up, taking nothing, when stop or done is closed. It returns the
+// bytes taken, to give back to release.
+func (b *byteBudget) acquire(n int64, stop, done <-chan struct{}) (int64, error) {
+	n = min(n, b.total)
+	for {
+		b.mu.Lock()
+		if b.used+n <= b.total {
+			b.used += n
+			b.report()
+			b.mu.Unlock()
+			return n, nil
+		}
+		wake := b.wake
+		b.mu.Unlock()
+		select {
+		case <-wake:
+		case <-stop:
+			return 0, errDraining
+		case <-done:
+			return 0, net.ErrClosed
+		}
+	}
+}
+
+// release gives back n bytes taken by acquire.
+func (b *byteBudget) release(n int64) {
+	if n == 0 {
+		return
+	}
+	b.mu.Lock()
+	b.used -= n
+	b.report()
+	close(b.wake)
+	b.wake = make(chan struct{})
+	b.mu.Unlock()
+}
+
+// report publishes used; b.mu is held.
+func (b *byteBudget) report() {
+	if b.gauge != nil {
+		b.gauge.Set(float64(b.used))
+	}
+}
+
+// readBody reads an n-byte frame body from r, growing its buffer as bytes
+// arrive (frameChunk, then doubling up to n) instead of allocating n up
+// front. before is called before every read (to push the idle deadline
+// forward).
+func readBody(r io.Reader, n int, before func() error) ([]byte, error) {
+	buf := make([]byte, 0, min(n, frameChunk))
+	for len(buf) < n {
+		if len(buf) == cap(buf) {
+			grown := make([]byte, len(buf), min(n, 2*cap(buf)))
+			copy(grown, buf)
+			buf = grown
+		}
+		if err := before(); err != nil {
+			return nil, err
+		}
+		m, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+m]
+		if err != nil && len(buf) < n {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+	}
+	return buf, nil
+}
+
+// recovered logs a recovered panic with its stack and counts it by where;
+// it returns the error that replaces it.
+func recovered(log *slog.Logger, m *metrics.Metrics, where string, p any, attrs ...any) error {
+	log.Error("recovered panic", append([]any{"where", where, "panic", fmt.Sprint(p), "stack", string(debug.Stack())}, attrs...)...)
+	if m != nil {
+		m.Panics.WithLabelValues(where).Inc()
+	}
+	return fmt.Errorf("%s panic: %v: %w", where, p, errCloseConn)
+}
