@@ -299,6 +299,7 @@ func (n *Node) startIngest() error {
 		Meta: n.Meta, Reader: n.reader, Holder: n.members.Self().Instance,
 		Catalogs:    &ingest.Catalogs{LocalURL: "http://" + catAddr, LocalCredential: localCred, External: n.cfg.Iceberg},
 		RegistryURL: regURL, RegistryOpts: regOpts, Logger: n.log.With("component", "ingest"),
+		Panics: n.Metrics.Panics.WithLabelValues("ingest_pipeline"),
 	})
 	if err != nil {
 		return err
