@@ -33,6 +33,9 @@ type conn struct {
 	// pending counts requests read and not yet answered: a connection
 	// with a reply outstanding is not idle.
 	pending atomic.Int32
+	// lastReply is when the last reply was written (UnixNano): idleness
+	// counts from the later of the last request and the last reply.
+	lastReply atomic.Int64
 }
 
 // client identifies the connection to the group coordinator, with the
@@ -225,8 +228,9 @@ func (c *conn) readFrame(br *bufio.Reader) ([]byte, int64, error) {
 }
 
 // readSize reads a frame's size prefix, waiting at most IdleTimeout at a
-// time; the wait starts over while a reply is outstanding, as the client
-// is then waiting for the broker, not idle.
+// time; the wait starts over while a reply is outstanding (the client is
+// then waiting for the broker, not idle) or was written less than
+// IdleTimeout ago.
 func (c *conn) readSize(br *bufio.Reader, sz []byte) error {
 	got := 0
 	for {
@@ -242,7 +246,7 @@ func (c *conn) readSize(br *bufio.Reader, sz []byte) error {
 		if !errors.As(err, &ne) || !ne.Timeout() || c.s.draining() {
 			return err
 		}
-		if c.pending.Load() == 0 {
+		if c.pending.Load() == 0 && time.Since(time.Unix(0, c.lastReply.Load())) >= c.s.opts.IdleTimeout {
 			return fmt.Errorf("no request for %v: %w", c.s.opts.IdleTimeout, errIdle)
 		}
 	}
@@ -264,6 +268,7 @@ func (c *conn) armIdle() error {
 // abandoned).
 func (c *conn) finished(q queued) {
 	c.s.budget.release(q.held)
+	c.lastReply.Store(time.Now().UnixNano())
 	c.pending.Add(-1)
 }
 
