@@ -36,6 +36,9 @@ type conn struct {
 	// lastReply is when the last reply was written (UnixNano): idleness
 	// counts from the later of the last request and the last reply.
 	lastReply atomic.Int64
+	// armedAt is when the reader last pushed its read deadline forward
+	// (armIdle); only the reader touches it.
+	armedAt time.Time
 }
 
 // client identifies the connection to the group coordinator, with the
@@ -252,12 +255,17 @@ func (c *conn) readSize(br *bufio.Reader, sz []byte) error {
 	}
 }
 
-// armIdle pushes the read deadline IdleTimeout ahead, unless the broker
-// drains: Shutdown sets closing before stopReading sets the deadline to
-// now, so a reader that sees closing unset here had its deadline set
-// before stopReading's and is still stopped.
+// armIdle pushes the read deadline IdleTimeout ahead (at most every
+// eighth of it, so a body read in many pieces does not reset a timer per
+// piece), unless the broker drains: Shutdown sets closing before
+// stopReading sets the deadline to now, so a reader that sees closing
+// unset here had its deadline set before stopReading's and is still
+// stopped.
 func (c *conn) armIdle() error {
-	c.nc.SetReadDeadline(time.Now().Add(c.s.opts.IdleTimeout))
+	if now := time.Now(); now.Sub(c.armedAt) >= c.s.opts.IdleTimeout/8 {
+		c.armedAt = now
+		c.nc.SetReadDeadline(now.Add(c.s.opts.IdleTimeout))
+	}
 	if c.s.draining() {
 		return errDraining
 	}
