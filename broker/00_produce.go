@@ -66,7 +66,7 @@ func handleProduce(s *Server, c *conn, req *kmsg.ProduceRequest) (reply, error) 
 	}
 	var parts, dlq []intake.Part
 	var track []producePart
-	ctx, cancel := s.requestContext()
+	ctx, cancel := s.requestContextWithin(req.TimeoutMillis)
 	defer cancel()
 	for _, rt := range req.Topics {
 		r := s.resolve(ctx, rt.Topic, rt.TopicID, req.Version >= 13)

@@ -222,7 +222,7 @@ func (c *conn) readFrame(br *bufio.Reader) ([]byte, int64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	body, err := readBody(br, int(n), c.armIdle)
+	body, err := readBody(br, int(n), frameChunk, c.armIdle)
 	if err != nil {
 		c.s.budget.release(held)
 		return nil, 0, err

@@ -23,8 +23,11 @@ const (
 
 // frameChunk is the first allocation for a frame's body; the buffer then
 // doubles as bytes arrive, so a client declaring 100 MiB and sending 10
-// bytes costs 64 KiB, not 100 MiB.
-const frameChunk = 64 << 10
+// bytes costs 1 MiB, not 100 MiB. 1 MiB is a producer's default
+// max.request.size, so most requests are still read into one allocation.
+// (What every connection together holds is bounded by the queued-bytes
+// budget: a body never outgrows the size its reader acquired.)
+const frameChunk = 1 << 20
 
 // errDraining ends a connection's reader when the broker drains.
 var errDraining = errors.New("broker draining")
@@ -100,11 +103,11 @@ func (b *byteBudget) report() {
 }
 
 // readBody reads an n-byte frame body from r, growing its buffer as bytes
-// arrive (frameChunk, then doubling up to n) instead of allocating n up
+// arrive (first bytes, then doubling up to n) instead of allocating n up
 // front. before is called before every read (to push the idle deadline
 // forward).
-func readBody(r io.Reader, n int, before func() error) ([]byte, error) {
-	buf := make([]byte, 0, min(n, frameChunk))
+func readBody(r io.Reader, n, first int, before func() error) ([]byte, error) {
+	buf := make([]byte, 0, min(n, max(first, 1)))
 	for len(buf) < n {
 		if len(buf) == cap(buf) {
 			grown := make([]byte, len(buf), min(n, 2*cap(buf)))
