@@ -39,14 +39,15 @@ var errIdle = errors.New("connection idle")
 // every connection (Kafka's queued.max.request.bytes). A reader acquires a
 // frame's declared size before reading its body and the writer releases it
 // once the reply is written; a frame larger than the whole budget waits
-// until nothing else is held. mu guards used and wake.
+// until nothing else is held. mu guards used, wake and waiting.
 type byteBudget struct {
 	total int64
 	gauge interface{ Set(float64) }
 
-	mu   sync.Mutex
-	used int64
-	wake chan struct{} // closed and replaced on every release
+	mu      sync.Mutex
+	used    int64
+	wake    chan struct{} // closed and replaced by a release when waiting
+	waiting bool          // some acquire waits on wake
 }
 
 func newByteBudget(total int64, m *metrics.Metrics) *byteBudget {
@@ -71,6 +72,7 @@ func (b *byteBudget) acquire(n int64, stop, done <-chan struct{}) (int64, error)
 			return n, nil
 		}
 		wake := b.wake
+		b.waiting = true
 		b.mu.Unlock()
 		select {
 		case <-wake:
@@ -90,8 +92,10 @@ func (b *byteBudget) release(n int64) {
 	b.mu.Lock()
 	b.used -= n
 	b.report()
-	close(b.wake)
-	b.wake = make(chan struct{})
+	if b.waiting { // wake them all; those that still do not fit wait again
+		close(b.wake)
+		b.wake, b.waiting = make(chan struct{}), false
+	}
 	b.mu.Unlock()
 }
 
