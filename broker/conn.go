@@ -324,7 +324,7 @@ func (c *conn) render(q queued, buf []byte, frame bool) (resp kmsg.Response, out
 		if p := recover(); p != nil {
 			resp, out = nil, buf
 			err = recovered(c.s.log, c.s.m, "kafka_reply", p, "api", kmsg.NameForKey(q.key),
-				"remote", c.nc.RemoteAddr().String(), "client_id", c.clientID)
+				"remote", c.nc.RemoteAddr().String()) // clientID is the reader's
 		}
 	}()
 	resp = q.reply.fn()
