@@ -22,12 +22,18 @@ const (
 )
 
 // frameChunk is the first allocation for a frame's body; the buffer then
-// doubles as bytes arrive, so a client declaring 100 MiB and sending 10
+// grows eightfold as bytes arrive (frameGrowth), so a client declaring 100 MiB and sending 10
 // bytes costs 1 MiB, not 100 MiB. 1 MiB is a producer's default
 // max.request.size, so most requests are still read into one allocation.
 // (What every connection together holds is bounded by the queued-bytes
 // budget: a body never outgrows the size its reader acquired.)
 const frameChunk = 1 << 20
+
+// frameGrowth is how much a full body buffer grows: a client that filled
+// one chunk is sending, so the next step is large (a 6 MiB produce costs
+// 1 + 6 MiB, not 1 + 2 + 4 + 6), while a slow one still holds at most
+// frameGrowth times what it sent.
+const frameGrowth = 8
 
 // errDraining ends a connection's reader when the broker drains.
 var errDraining = errors.New("broker draining")
@@ -107,14 +113,14 @@ func (b *byteBudget) report() {
 }
 
 // readBody reads an n-byte frame body from r, growing its buffer as bytes
-// arrive (first bytes, then doubling up to n) instead of allocating n up
+// arrive (first bytes, then frameGrowth times more, up to n) instead of allocating n up
 // front. before is called before every read (to push the idle deadline
 // forward).
 func readBody(r io.Reader, n, first int, before func() error) ([]byte, error) {
 	buf := make([]byte, 0, min(n, max(first, 1)))
 	for len(buf) < n {
 		if len(buf) == cap(buf) {
-			grown := make([]byte, len(buf), min(n, 2*cap(buf)))
+			grown := make([]byte, len(buf), min(n, frameGrowth*cap(buf)))
 			copy(grown, buf)
 			buf = grown
 		}
