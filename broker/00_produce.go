@@ -67,7 +67,8 @@ func handleProduce(s *Server, c *conn, req *kmsg.ProduceRequest) (reply, error) 
 	}
 	var parts, dlq []intake.Part
 	var track []producePart
-	ctx := context.Background()
+	ctx, cancel := s.requestContextWithin(req.TimeoutMillis)
+	defer cancel()
 	for _, rt := range req.Topics {
 		r := s.resolve(ctx, rt.Topic, rt.TopicID, req.Version >= 13)
 		ot := kmsg.NewProduceResponseTopic()
@@ -266,8 +267,8 @@ func fillRecordError(op *kmsg.ProduceResponseTopicPartition, err error) {
 // reply that waits for their flush.
 func (s *Server) submitProduce(req *kmsg.ProduceRequest, resp *kmsg.ProduceResponse, parts []intake.Part, track []producePart, start time.Time) (reply, error) {
 	timeout := time.Duration(req.TimeoutMillis) * time.Millisecond
-	if timeout <= 0 || timeout > 5*time.Minute {
-		timeout = 30 * time.Second
+	if timeout <= 0 || timeout > s.opts.RequestTimeout {
+		timeout = s.opts.RequestTimeout
 	}
 	var pending *intake.Pending
 	var subErr error

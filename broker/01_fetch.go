@@ -21,7 +21,6 @@ package broker
 // batches, which keep their offsets span, so consumers move past them.
 
 import (
-	"context"
 	"errors"
 	"time"
 
@@ -68,7 +67,8 @@ func handleFetch(s *Server, c *conn, req *kmsg.FetchRequest) (reply, error) {
 
 // resolveFetch builds the response skeleton and resolves every partition.
 func (s *Server) resolveFetch(req *kmsg.FetchRequest, resp *kmsg.FetchResponse) []fetchPart {
-	ctx := context.Background()
+	ctx, cancel := s.requestContext()
+	defer cancel()
 	var parts []fetchPart
 	for _, rt := range req.Topics {
 		r := s.resolve(ctx, rt.Topic, rt.TopicID, req.Version >= 13)
@@ -98,7 +98,8 @@ func (s *Server) resolveFetch(req *kmsg.FetchRequest, resp *kmsg.FetchResponse) 
 	return parts
 }
 
-// serveFetch reads, and long-polls until MinBytes arrive or MaxWait passes.
+// serveFetch reads, and long-polls until MinBytes arrive, MaxWait passes
+// or the broker drains (Shutdown answers long polls at once).
 func (s *Server) serveFetch(req *kmsg.FetchRequest, parts []fetchPart, start time.Time) {
 	deadline := start.Add(time.Duration(req.MaxWaitMillis) * time.Millisecond)
 	var wake <-chan struct{}
@@ -128,6 +129,11 @@ func (s *Server) serveFetch(req *kmsg.FetchRequest, parts []fetchPart, start tim
 			total, records, _ := s.readFetch(req, parts)
 			s.countFetched(total, records)
 			return
+		case <-s.drain: // shutting down: answer now, do not hold the drain for MaxWait
+			timer.Stop()
+			total, records, _ := s.readFetch(req, parts)
+			s.countFetched(total, records)
+			return
 		}
 	}
 }
@@ -141,7 +147,8 @@ func (s *Server) countFetched(bytes, records int) {
 // records returned and whether any partition failed (a failure ends the
 // long poll, as Kafka answers errors at once).
 func (s *Server) readFetch(req *kmsg.FetchRequest, parts []fetchPart) (int, int, bool) {
-	ctx := context.Background()
+	ctx, cancel := s.requestContext()
+	defer cancel()
 	total, records, failed := 0, 0, false
 	budget := int(req.MaxBytes)
 	if req.Version < 3 || budget <= 0 {

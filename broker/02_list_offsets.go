@@ -21,7 +21,8 @@ import (
 func init() { register(1, 10, handleListOffsets) }
 
 func handleListOffsets(s *Server, c *conn, req *kmsg.ListOffsetsRequest) (reply, error) {
-	ctx := context.Background()
+	ctx, cancel := s.requestContext()
+	defer cancel()
 	resp := req.ResponseKind().(*kmsg.ListOffsetsResponse)
 	for _, rt := range req.Topics {
 		ot := kmsg.NewListOffsetsResponseTopic()

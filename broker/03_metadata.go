@@ -24,7 +24,8 @@ import (
 func init() { register(0, 13, handleMetadata) }
 
 func handleMetadata(s *Server, c *conn, req *kmsg.MetadataRequest) (reply, error) {
-	ctx := context.Background()
+	ctx, cancel := s.requestContext()
+	defer cancel()
 	resp := req.ResponseKind().(*kmsg.MetadataResponse)
 	resp.Brokers = s.brokers()
 	resp.ClusterID = &s.opts.ClusterID

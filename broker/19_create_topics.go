@@ -22,7 +22,8 @@ import (
 func init() { register(2, 7, handleCreateTopics) }
 
 func handleCreateTopics(s *Server, c *conn, req *kmsg.CreateTopicsRequest) (reply, error) {
-	ctx := context.Background()
+	ctx, cancel := s.requestContextWithin(req.TimeoutMillis)
+	defer cancel()
 	resp := req.ResponseKind().(*kmsg.CreateTopicsResponse)
 	seen := map[string]int{}
 	for _, rt := range req.Topics {

@@ -17,7 +17,8 @@ import (
 func init() { register(1, 6, handleDeleteTopics) }
 
 func handleDeleteTopics(s *Server, c *conn, req *kmsg.DeleteTopicsRequest) (reply, error) {
-	ctx := context.Background()
+	ctx, cancel := s.requestContextWithin(req.TimeoutMillis)
+	defer cancel()
 	resp := req.ResponseKind().(*kmsg.DeleteTopicsResponse)
 	targets := req.Topics
 	for _, name := range req.TopicNames { // v0-v5

@@ -29,7 +29,8 @@ import (
 func init() { register(0, 2, handleDeleteRecords) }
 
 func handleDeleteRecords(s *Server, c *conn, req *kmsg.DeleteRecordsRequest) (reply, error) {
-	ctx := context.Background()
+	ctx, cancel := s.requestContext()
+	defer cancel()
 	resp := req.ResponseKind().(*kmsg.DeleteRecordsResponse)
 	for _, rt := range req.Topics {
 		ot := kmsg.NewDeleteRecordsResponseTopic()

@@ -13,8 +13,6 @@ package broker
 // clients surface at once, rather than an accepted ID that then breaks.
 
 import (
-	"context"
-
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -29,7 +27,9 @@ func handleInitProducerID(s *Server, c *conn, req *kmsg.InitProducerIDRequest) (
 		s.log.Info("refused a transactional producer: transactions are not supported yet", "transactional_id", *req.TransactionalID)
 		return now(resp), nil
 	}
-	id, err := s.meta.AllocateProducerID(context.Background())
+	ctx, cancel := s.requestContext()
+	defer cancel()
+	id, err := s.meta.AllocateProducerID(ctx)
 	if err != nil {
 		s.log.Warn("allocate producer id", "err", err)
 		resp.ErrorCode = kerr.CoordinatorNotAvailable.Code

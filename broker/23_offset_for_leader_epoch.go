@@ -7,8 +7,6 @@ package broker
 // Kafka answers for an epoch it has never seen.
 
 import (
-	"context"
-
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -16,7 +14,8 @@ import (
 func init() { register(3, 4, handleOffsetForLeaderEpoch) }
 
 func handleOffsetForLeaderEpoch(s *Server, c *conn, req *kmsg.OffsetForLeaderEpochRequest) (reply, error) {
-	ctx := context.Background()
+	ctx, cancel := s.requestContext()
+	defer cancel()
 	resp := req.ResponseKind().(*kmsg.OffsetForLeaderEpochResponse)
 	for _, rt := range req.Topics {
 		ot := kmsg.NewOffsetForLeaderEpochResponseTopic()

@@ -22,7 +22,8 @@ import (
 func init() { register(1, 4, handleDescribeConfigs) }
 
 func handleDescribeConfigs(s *Server, c *conn, req *kmsg.DescribeConfigsRequest) (reply, error) {
-	ctx := context.Background()
+	ctx, cancel := s.requestContext()
+	defer cancel()
 	resp := req.ResponseKind().(*kmsg.DescribeConfigsResponse)
 	for _, rr := range req.Resources {
 		out := kmsg.NewDescribeConfigsResponseResource()

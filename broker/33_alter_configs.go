@@ -21,7 +21,8 @@ import (
 func init() { register(0, 2, handleAlterConfigs) }
 
 func handleAlterConfigs(s *Server, c *conn, req *kmsg.AlterConfigsRequest) (reply, error) {
-	ctx := context.Background()
+	ctx, cancel := s.requestContext()
+	defer cancel()
 	resp := req.ResponseKind().(*kmsg.AlterConfigsResponse)
 	for _, rr := range req.Resources {
 		out := kmsg.NewAlterConfigsResponseResource()

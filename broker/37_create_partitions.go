@@ -17,7 +17,8 @@ import (
 func init() { register(0, 3, handleCreatePartitions) }
 
 func handleCreatePartitions(s *Server, c *conn, req *kmsg.CreatePartitionsRequest) (reply, error) {
-	ctx := context.Background()
+	ctx, cancel := s.requestContextWithin(req.TimeoutMillis)
+	defer cancel()
 	resp := req.ResponseKind().(*kmsg.CreatePartitionsResponse)
 	for _, rt := range req.Topics {
 		out := kmsg.NewCreatePartitionsResponseTopic()

@@ -19,7 +19,8 @@ import (
 func init() { register(0, 1, handleIncrementalAlterConfigs) }
 
 func handleIncrementalAlterConfigs(s *Server, c *conn, req *kmsg.IncrementalAlterConfigsRequest) (reply, error) {
-	ctx := context.Background()
+	ctx, cancel := s.requestContext()
+	defer cancel()
 	resp := req.ResponseKind().(*kmsg.IncrementalAlterConfigsResponse)
 	for _, rr := range req.Resources {
 		out := kmsg.NewIncrementalAlterConfigsResponseResource()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/tributary-io/tributary/broker/group"
@@ -27,6 +28,15 @@ type conn struct {
 	clientID string
 	replies  chan queued
 	done     chan struct{} // closed when writeLoop returns
+	// pending counts requests read and not yet answered: a connection
+	// with a reply outstanding is not idle.
+	pending atomic.Int32
+	// lastReply is when the last reply was written (UnixNano): idleness
+	// counts from the later of the last request and the last reply.
+	lastReply atomic.Int64
+	// armedAt is when the reader last pushed its read deadline forward
+	// (armIdle); only the reader touches it.
+	armedAt time.Time
 }
 
 // client identifies the connection to the group coordinator, with the
@@ -47,6 +57,9 @@ type queued struct {
 	flex    bool
 	start   time.Time
 	reply   reply
+	// held is the frame's share of the queued-bytes budget, released
+	// once the reply is written.
+	held int64
 }
 
 // errCloseConn asks the reader to close the connection without a reply, as
@@ -69,9 +82,11 @@ func (c *conn) serve() {
 			c.logClose(err)
 			break
 		}
+		c.pending.Add(1)
 		select {
 		case c.replies <- q:
 		case <-c.done:
+			c.finished(q)
 		}
 	}
 	close(c.replies)
@@ -80,7 +95,12 @@ func (c *conn) serve() {
 }
 
 func (c *conn) logClose(err error) {
-	if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || c.s.draining() {
+	if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, errDraining) || c.s.draining() {
+		return
+	}
+	if errors.Is(err, errIdle) {
+		c.s.m.ConnectionsIdleClosed.Inc()
+		c.s.log.Debug("closing idle kafka connection", "remote", c.nc.RemoteAddr().String(), "client_id", c.clientID)
 		return
 	}
 	var ne net.Error
@@ -90,12 +110,19 @@ func (c *conn) logClose(err error) {
 	c.s.log.Info("closing kafka connection", "remote", c.nc.RemoteAddr().String(), "client_id", c.clientID, "reason", err.Error())
 }
 
-// readRequest reads one frame, decodes it and starts its handler.
-func (c *conn) readRequest(br *bufio.Reader) (queued, error) {
-	body, err := c.readFrame(br)
+// readRequest reads one frame, decodes it and starts its handler. The
+// returned request holds its frame's share of the queued-bytes budget; on
+// error nothing is held.
+func (c *conn) readRequest(br *bufio.Reader) (q queued, err error) {
+	body, held, err := c.readFrame(br)
 	if err != nil {
 		return queued{}, err
 	}
+	defer func() {
+		if err != nil {
+			c.s.budget.release(held)
+		}
+	}()
 	start := time.Now()
 	pr, err := parseRequest(body)
 	if err != nil {
@@ -104,7 +131,7 @@ func (c *conn) readRequest(br *bufio.Reader) (queued, error) {
 	if pr.clientID != nil {
 		c.clientID = *pr.clientID
 	}
-	q := queued{corr: pr.corr, key: pr.key, version: pr.version, start: start}
+	q = queued{corr: pr.corr, key: pr.key, version: pr.version, start: start, held: held}
 	if pr.req == nil { // KIP-511: ApiVersions above our range, answered at v0
 		q.version = 0
 		q.reply = now(unsupportedApiVersions())
@@ -175,21 +202,80 @@ func skipTags(r *kbin.Reader) {
 }
 
 // readFrame reads one size-prefixed request; a size over the limit or below
-// the smallest header closes the connection, as Kafka does.
-func (c *conn) readFrame(br *bufio.Reader) ([]byte, error) {
+// the smallest header closes the connection, as Kafka does. It waits for
+// the frame's size in the queued-bytes budget before reading the body, and
+// grows the body's buffer as bytes arrive (readBody). It returns the body
+// and the budget it holds. A connection that sends nothing for
+// IdleTimeout while no reply is outstanding is closed (errIdle).
+func (c *conn) readFrame(br *bufio.Reader) ([]byte, int64, error) {
 	var sz [4]byte
-	if _, err := io.ReadFull(br, sz[:]); err != nil {
-		return nil, err
+	if err := c.readSize(br, sz[:]); err != nil {
+		return nil, 0, err
 	}
 	n := int32(binary.BigEndian.Uint32(sz[:]))
 	if n < 8 || n > c.s.opts.MaxRequestBytes {
-		return nil, fmt.Errorf("request size %d outside [8, %d]: %w", n, c.s.opts.MaxRequestBytes, errCloseConn)
+		return nil, 0, fmt.Errorf("request size %d outside [8, %d]: %w", n, c.s.opts.MaxRequestBytes, errCloseConn)
 	}
-	body := make([]byte, n)
-	if _, err := io.ReadFull(br, body); err != nil {
-		return nil, err
+	held, err := c.s.budget.acquire(int64(n), c.s.drain, c.done)
+	if err != nil {
+		return nil, 0, err
 	}
-	return body, nil
+	body, err := readBody(br, int(n), frameChunk, c.armIdle)
+	if err != nil {
+		c.s.budget.release(held)
+		return nil, 0, err
+	}
+	return body, held, nil
+}
+
+// readSize reads a frame's size prefix, waiting at most IdleTimeout at a
+// time; the wait starts over while a reply is outstanding (the client is
+// then waiting for the broker, not idle) or was written less than
+// IdleTimeout ago.
+func (c *conn) readSize(br *bufio.Reader, sz []byte) error {
+	got := 0
+	for {
+		if err := c.armIdle(); err != nil {
+			return err
+		}
+		n, err := io.ReadFull(br, sz[got:])
+		got += n
+		if err == nil {
+			return nil
+		}
+		var ne net.Error
+		if !errors.As(err, &ne) || !ne.Timeout() || c.s.draining() {
+			return err
+		}
+		if c.pending.Load() == 0 && time.Since(time.Unix(0, c.lastReply.Load())) >= c.s.opts.IdleTimeout {
+			return fmt.Errorf("no request for %v: %w", c.s.opts.IdleTimeout, errIdle)
+		}
+	}
+}
+
+// armIdle pushes the read deadline IdleTimeout ahead (at most every
+// eighth of it, so a body read in many pieces does not reset a timer per
+// piece), unless the broker drains: Shutdown sets closing before
+// stopReading sets the deadline to now, so a reader that sees closing
+// unset here had its deadline set before stopReading's and is still
+// stopped.
+func (c *conn) armIdle() error {
+	if now := time.Now(); now.Sub(c.armedAt) >= c.s.opts.IdleTimeout/8 {
+		c.armedAt = now
+		c.nc.SetReadDeadline(now.Add(c.s.opts.IdleTimeout))
+	}
+	if c.s.draining() {
+		return errDraining
+	}
+	return nil
+}
+
+// finished releases what a request held once its reply is written (or
+// abandoned).
+func (c *conn) finished(q queued) {
+	c.s.budget.release(q.held)
+	c.lastReply.Store(time.Now().UnixNano())
+	c.pending.Add(-1)
 }
 
 // writeLoop writes replies in request order. A write error stops writing;
@@ -204,12 +290,16 @@ func (c *conn) writeLoop() {
 		if q.reply.wait && bw.Buffered() > 0 && werr == nil {
 			werr = bw.Flush()
 		}
-		resp := q.reply.fn()
-		c.s.observe(q, resp)
+		var resp kmsg.Response
+		var perr error
+		resp, buf, perr = c.render(q, buf[:0], werr == nil)
+		if perr != nil && werr == nil {
+			werr = perr // the reply panicked: close the connection
+		}
 		if resp != nil && werr == nil {
-			buf = appendResponse(buf[:0], q, resp)
 			_, werr = bw.Write(buf)
 		}
+		c.finished(q)
 		if werr == nil && len(c.replies) == 0 && bw.Buffered() > 0 {
 			werr = bw.Flush()
 		}
@@ -220,6 +310,27 @@ func (c *conn) writeLoop() {
 	if werr == nil {
 		bw.Flush()
 	}
+}
+
+// render runs a reply's function and, when frame is set, frames its
+// response into buf. A panic there (a deferred produce ack, a fetch read or
+// its enforcement filter, a group completion) is recovered, logged with its
+// stack, counted, and returned as an error that closes the connection:
+// one bad reply never takes the broker down.
+func (c *conn) render(q queued, buf []byte, frame bool) (resp kmsg.Response, out []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			resp, out = nil, buf
+			err = recovered(c.s.log, c.s.m, "kafka_reply", p, "api", kmsg.NameForKey(q.key),
+				"remote", c.nc.RemoteAddr().String()) // clientID is the reader's
+		}
+	}()
+	resp = q.reply.fn()
+	c.s.observe(q, resp)
+	if resp != nil && frame {
+		buf = appendResponse(buf, q, resp)
+	}
+	return resp, buf, nil
 }
 
 // appendResponse frames resp: size, correlation ID, the response header's

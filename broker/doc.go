@@ -20,6 +20,18 @@
 // Shared state lives in the stores and in the topic cache (topics.go), which
 // has its own lock.
 //
+// Limits (limits.go): a frame's body is read into a buffer that grows as
+// bytes arrive, after the frame's declared size is taken from a budget
+// shared by every connection (QueuedMaxRequestBytes) and given back once
+// its reply is written; a connection that sends nothing and awaits no
+// reply for IdleTimeout is closed; connections past MaxConnections are
+// closed at accept. Every handler's store work runs under a deadline
+// (requestContext: RequestTimeout, or the request's own timeout when
+// smaller). A panic in a handler (reader goroutine) or in a reply function
+// (writer goroutine) is recovered, logged with its stack, counted in
+// tributary_panics_total, and closes that connection only. Shutdown wakes
+// long-polling fetches, which then answer with what they have.
+//
 // The accept loop never gives up while the broker runs: a failed accept
 // (out of file descriptors) is retried with a backoff, and the listener
 // reports itself unhealthy (Server.ListenerErr, /-/status) until the next

@@ -44,6 +44,20 @@ type Options struct {
 	MaxRequestBytes int32
 	// MaxMessageBytes is the default max.message.bytes of topics.
 	MaxMessageBytes int32
+	// RequestTimeout caps the store work of one request (config's
+	// kafka.request_timeout); requests with a timeout of their own get
+	// the smaller. Default 30s.
+	RequestTimeout time.Duration
+	// IdleTimeout closes connections that send nothing for this long
+	// while no reply is outstanding (kafka.idle_timeout). Default 10m.
+	IdleTimeout time.Duration
+	// MaxConnections caps open connections; more are closed at accept
+	// (kafka.max_connections). Default 10000.
+	MaxConnections int
+	// QueuedMaxRequestBytes bounds the bytes of requests read and not yet
+	// answered, across connections (kafka.queued_max_request_bytes).
+	// Default 100 MiB.
+	QueuedMaxRequestBytes int64
 	// Groups configures the consumer-group coordinator (timeouts, offset
 	// retention); Serve fills in its Owner and Topics.
 	Groups group.Options
@@ -89,10 +103,15 @@ type Server struct {
 	ln      net.Listener
 	adv     hostPort
 	closing atomic.Bool
-	connsMu sync.Mutex
-	conns   map[*conn]struct{}
-	connsWG sync.WaitGroup
-	accept  acceptHealth
+	// drain is closed by Shutdown: it wakes long-polling fetches and
+	// readers waiting for request budget.
+	drain     chan struct{}
+	drainOnce sync.Once
+	budget    *byteBudget
+	connsMu   sync.Mutex
+	conns     map[*conn]struct{}
+	connsWG   sync.WaitGroup
+	accept    acceptHealth
 }
 
 type hostPort struct {
@@ -111,7 +130,19 @@ func New(opts Options, log *slog.Logger) *Server {
 	if opts.MaxMessageBytes <= 0 {
 		opts.MaxMessageBytes = 1048588
 	}
-	return &Server{opts: opts, log: log, conns: map[*conn]struct{}{}}
+	if opts.RequestTimeout <= 0 {
+		opts.RequestTimeout = defaultRequestTimeout
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = defaultIdleTimeout
+	}
+	if opts.MaxConnections <= 0 {
+		opts.MaxConnections = defaultMaxConnections
+	}
+	if opts.QueuedMaxRequestBytes <= 0 {
+		opts.QueuedMaxRequestBytes = defaultQueuedMaxRequestBytes
+	}
+	return &Server{opts: opts, log: log, conns: map[*conn]struct{}{}, drain: make(chan struct{})}
 }
 
 // Listen binds the listener without serving yet, so the bound address is
@@ -140,6 +171,7 @@ func (s *Server) Advertised() (string, int32) { return s.adv.host, s.adv.port }
 func (s *Server) Serve(d Deps) {
 	s.meta, s.writer, s.reader, s.m, s.members = d.Meta, d.Writer, d.Reader, d.Metrics, d.Members
 	s.enforce = d.Enforcer
+	s.budget = newByteBudget(s.opts.QueuedMaxRequestBytes, d.Metrics)
 	s.topics = newTopicCache(d.Meta)
 	gopts := s.opts.Groups
 	s.groupConfigs = newGroupConfigs(d.Meta)
@@ -192,13 +224,22 @@ func (s *Server) acceptLoop() {
 }
 
 // startConn serves one accepted connection on its own goroutines, unless
-// the broker is draining.
+// the broker is draining or MaxConnections are open (the connection is
+// then closed at once and counted; the client retries or goes to another
+// broker).
 func (s *Server) startConn(nc net.Conn) {
 	c := newConn(s, nc)
 	s.connsMu.Lock()
 	if s.closing.Load() {
 		s.connsMu.Unlock()
 		nc.Close()
+		return
+	}
+	if len(s.conns) >= s.opts.MaxConnections {
+		s.connsMu.Unlock()
+		nc.Close()
+		s.m.ConnectionsRefused.Inc()
+		s.log.Debug("kafka connection refused: max_connections open", "remote", nc.RemoteAddr().String(), "max_connections", s.opts.MaxConnections)
 		return
 	}
 	s.conns[c] = struct{}{}
@@ -222,6 +263,7 @@ func (s *Server) draining() bool { return s.closing.Load() }
 // produce writer afterwards, so buffered produces are flushed, not dropped.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.closing.Store(true)
+	s.drainOnce.Do(func() { close(s.drain) }) // wake long polls: answer them now
 	if s.ln != nil {
 		s.ln.Close()
 	}
@@ -250,9 +292,23 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 }
 
-// requestContext bounds the metadata-store work of one request.
+// requestContext bounds the store work of one request by RequestTimeout,
+// so a stalled metadata store cannot hold a connection's reader forever:
+// the request then fails with its API's retriable error.
 func (s *Server) requestContext() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), 30*time.Second)
+	return context.WithTimeout(context.Background(), s.opts.RequestTimeout)
+}
+
+// requestContextWithin is requestContext for a request carrying its own
+// timeout in milliseconds (CreateTopics, DeleteTopics, CreatePartitions):
+// the smaller of the two bounds it; a timeout of zero or less leaves
+// RequestTimeout.
+func (s *Server) requestContextWithin(ms int32) (context.Context, context.CancelFunc) {
+	d := s.opts.RequestTimeout
+	if own := time.Duration(ms) * time.Millisecond; own > 0 {
+		d = min(d, own)
+	}
+	return context.WithTimeout(context.Background(), d)
 }
 
 // Groups is the consumer-group coordinator, for housekeeping's offset
@@ -260,12 +316,13 @@ func (s *Server) requestContext() (context.Context, context.CancelFunc) {
 func (s *Server) Groups() *group.Coordinator { return s.groups }
 
 // dispatch starts one request's handler, recovering a panic into a closed
-// connection so one bad request never takes the broker down.
+// connection (logged with its stack and counted in tributary_panics_total)
+// so one bad request never takes the broker down.
 func (s *Server) dispatch(a api, c *conn, req kmsg.Request) (r reply, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			s.log.Error("handler panic", "api", kmsg.NameForKey(a.key), "panic", fmt.Sprint(p))
-			err = fmt.Errorf("handler panic: %v: %w", p, errCloseConn)
+			err = recovered(s.log, s.m, "kafka_handler", p, "api", kmsg.NameForKey(a.key),
+				"remote", c.nc.RemoteAddr().String(), "client_id", c.clientID)
 		}
 	}()
 	return a.handle(s, c, req)

@@ -170,6 +170,28 @@ type Kafka struct {
 	// members (Bufstream's key; Kafka's group.consumer.session.timeout.ms).
 	// Default: 45s.
 	GroupConsumerSessionTimeout time.Duration `yaml:"group_consumer_session_timeout"`
+	// RequestTimeout caps the time one request may spend on the stores
+	// (Bufstream's kafka.request_timeout): a request that carries its own
+	// timeout (Produce timeout_ms, CreateTopics timeout_ms) gets the
+	// smaller of the two, and a long-polling Fetch gets it on top of its
+	// max wait. A request past it is answered with REQUEST_TIMED_OUT or its
+	// API's retriable error, so a stalled metadata store cannot hold a
+	// connection forever. Default: 30s.
+	RequestTimeout time.Duration `yaml:"request_timeout"`
+	// IdleTimeout closes a connection that sent nothing for this long
+	// (Bufstream's kafka.idle_timeout; Kafka's connections.max.idle.ms). A
+	// connection waiting for a reply is not idle. Default: 10m.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// MaxConnections caps the open Kafka connections of this broker
+	// (Kafka's max.connections); connections past it are closed at once.
+	// Default: 10000.
+	MaxConnections int `yaml:"max_connections"`
+	// QueuedMaxRequestBytes bounds the bytes of requests read but not yet
+	// answered, across all connections (Kafka's queued.max.request.bytes):
+	// a connection whose next request does not fit waits before reading
+	// its body. A single request larger than the bound waits until it is
+	// the only one. Default: 100MiB.
+	QueuedMaxRequestBytes ByteSize `yaml:"queued_max_request_bytes"`
 }
 
 // Listener is one Kafka listener, as in Bufstream's kafka.listeners[].
@@ -275,6 +297,10 @@ func Default() Config {
 			BrokerID:          -1,
 
 			GroupConsumerSessionTimeout: 45 * time.Second,
+			RequestTimeout:              30 * time.Second,
+			IdleTimeout:                 10 * time.Minute,
+			MaxConnections:              10000,
+			QueuedMaxRequestBytes:       100 * MiB,
 		},
 		Admin: Admin{ListenAddress: "127.0.0.1:9089"},
 		Intake: Intake{

@@ -74,6 +74,10 @@ kafka:
   max_request_bytes: 50MB
   broker_id: 7
   group_consumer_session_timeout: 30s
+  request_timeout: 5s
+  idle_timeout: 2m
+  max_connections: 500
+  queued_max_request_bytes: 64MiB
 admin:
   listen_address: 0.0.0.0:19089
 intake:
@@ -117,6 +121,8 @@ iceberg_maintenance:
 			},
 			AutoCreateTopics: false, DefaultPartitions: 12, MaxRequestBytes: 50_000_000, BrokerID: 7,
 			GroupConsumerSessionTimeout: 30 * time.Second,
+			RequestTimeout:              5 * time.Second, IdleTimeout: 2 * time.Minute,
+			MaxConnections: 500, QueuedMaxRequestBytes: 64 * config.MiB,
 		},
 		Admin:  config.Admin{ListenAddress: "0.0.0.0:19089"},
 		Intake: config.Intake{Linger: 20 * time.Millisecond, MaxBytes: 8 * config.MiB, MaxBufferedBytes: config.GiB, FlushTimeout: 45 * time.Second},

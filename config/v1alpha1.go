@@ -71,6 +71,10 @@ type alphaKafka struct {
 	BrokerID         int32    `yaml:"broker_id"`
 
 	GroupConsumerSessionTimeout time.Duration `yaml:"group_consumer_session_timeout"`
+	RequestTimeout              time.Duration `yaml:"request_timeout"`
+	IdleTimeout                 time.Duration `yaml:"idle_timeout"`
+	MaxConnections              int           `yaml:"max_connections"`
+	QueuedMaxRequestBytes       ByteSize      `yaml:"queued_max_request_bytes"`
 }
 
 type alphaStorage struct {
@@ -131,6 +135,10 @@ func parseV1Alpha1(root *yaml.Node, cfg Config) (Config, error) {
 			BrokerID:         cfg.Kafka.BrokerID,
 
 			GroupConsumerSessionTimeout: cfg.Kafka.GroupConsumerSessionTimeout,
+			RequestTimeout:              cfg.Kafka.RequestTimeout,
+			IdleTimeout:                 cfg.Kafka.IdleTimeout,
+			MaxConnections:              cfg.Kafka.MaxConnections,
+			QueuedMaxRequestBytes:       cfg.Kafka.QueuedMaxRequestBytes,
 		},
 		Intake: cfg.Intake, Fetch: cfg.Fetch, Housekeeping: cfg.Housekeeping, Membership: cfg.Membership,
 		Groups: cfg.Groups, DataEnforcement: cfg.DataEnforcement, Iceberg: alphaIceberg{Catalogs: cfg.Iceberg},
@@ -164,6 +172,10 @@ func parseV1Alpha1(root *yaml.Node, cfg Config) (Config, error) {
 		BrokerID:          a.Kafka.BrokerID,
 
 		GroupConsumerSessionTimeout: a.Kafka.GroupConsumerSessionTimeout,
+		RequestTimeout:              a.Kafka.RequestTimeout,
+		IdleTimeout:                 a.Kafka.IdleTimeout,
+		MaxConnections:              a.Kafka.MaxConnections,
+		QueuedMaxRequestBytes:       a.Kafka.QueuedMaxRequestBytes,
 	}
 	cfg.Intake, cfg.Fetch, cfg.Housekeeping, cfg.Membership, cfg.Groups = a.Intake, a.Fetch, a.Housekeeping, a.Membership, a.Groups
 	cfg.DataEnforcement, cfg.Iceberg, cfg.Registry, cfg.Catalog = a.DataEnforcement, a.Iceberg.Catalogs, a.Registry, a.Catalog

@@ -74,6 +74,10 @@ func (k Kafka) validate(v *validator) {
 	v.check(k.MaxRequestBytes > 0 && k.MaxRequestBytes <= math.MaxInt32, "kafka.max_request_bytes",
 		"must be between 1 byte and 2GiB-1, got %d", k.MaxRequestBytes)
 	v.check(k.GroupConsumerSessionTimeout > 0, "kafka.group_consumer_session_timeout", "must be positive, got %s", k.GroupConsumerSessionTimeout)
+	v.check(k.RequestTimeout > 0, "kafka.request_timeout", "must be positive, got %s", k.RequestTimeout)
+	v.check(k.IdleTimeout > 0, "kafka.idle_timeout", "must be positive, got %s", k.IdleTimeout)
+	v.check(k.MaxConnections >= 1, "kafka.max_connections", "must be at least 1, got %d", k.MaxConnections)
+	v.check(k.QueuedMaxRequestBytes > 0, "kafka.queued_max_request_bytes", "must be positive, got %d", k.QueuedMaxRequestBytes)
 	v.check(k.BrokerID >= -1, "kafka.broker_id", "must be -1 (take a free ID) or a node ID, got %d", k.BrokerID)
 }
 

@@ -12,4 +12,7 @@ var (
 	ErrLeaseLost = errors.New("ingest: table lease lost")
 	// ErrNotProtobuf: the record's schema id names a schema of another type.
 	ErrNotProtobuf = errors.New("ingest: schema is not protobuf")
+	// ErrPanic: a pipeline session panicked; it was recovered and the
+	// pipeline restarts from the table.
+	ErrPanic = errors.New("ingest: pipeline panicked")
 )

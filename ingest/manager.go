@@ -50,6 +50,9 @@ type Options struct {
 	// CommitAttempts and CommitBackoff tune iceberg.Options. 6, 200ms.
 	CommitAttempts int
 	CommitBackoff  time.Duration
+	// Panics, when set, counts pipelines that panicked (and were
+	// restarted); the node passes tributary_panics_total{where="ingest_pipeline"}.
+	Panics interface{ Inc() }
 }
 
 func (o Options) withDefaults() Options {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -69,7 +70,7 @@ func newPipeline(m *Manager, tp metastore.Topic, tc topicconfig.Archive) *pipeli
 func (p *pipeline) run(ctx context.Context) {
 	backoff := time.Second
 	for ctx.Err() == nil {
-		err := p.session(ctx)
+		err := p.guardedSession(ctx)
 		p.reset()
 		if ctx.Err() != nil {
 			return
@@ -87,6 +88,30 @@ func (p *pipeline) run(ctx context.Context) {
 			backoff = time.Second
 		}
 	}
+}
+
+// guardedSession runs session, turning a panic into an error: it is
+// logged with its stack and counted (Options.Panics), and run restarts the
+// pipeline after its backoff, resuming from the table as after any
+// failure, so the table stays exactly-once. session's deferred lease
+// release has run by then.
+func (p *pipeline) guardedSession(ctx context.Context) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = p.panicked(r)
+		}
+	}()
+	return p.session(ctx)
+}
+
+// panicked logs a recovered panic with its stack, counts it, and returns
+// the error that ends the session.
+func (p *pipeline) panicked(r any) error {
+	p.log.Error("iceberg ingest: pipeline panicked; restarting it", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+	if c := p.m.opts.Panics; c != nil {
+		c.Inc()
+	}
+	return fmt.Errorf("pipeline panic: %v: %w", r, ErrPanic)
 }
 
 // session holds the table's lease, opens the table and copies until an
@@ -118,7 +143,7 @@ func (p *pipeline) session(ctx context.Context) error {
 		return err
 	}
 	err = p.copy(ctx)
-	if cause := context.Cause(ctx); errors.Is(cause, ErrLeaseLost) {
+	if cause := context.Cause(ctx); errors.Is(cause, ErrLeaseLost) || errors.Is(cause, ErrPanic) {
 		return cause
 	}
 	return err
@@ -128,6 +153,11 @@ func (p *pipeline) session(ctx context.Context) error {
 // renewal cancels the session.
 func (p *pipeline) keepLease(ctx context.Context, cancel context.CancelCauseFunc, done chan struct{}) {
 	defer close(done)
+	defer func() {
+		if r := recover(); r != nil {
+			cancel(p.panicked(r)) // ends the session; run restarts it
+		}
+	}()
 	ttl := p.m.opts.LeaseTTL
 	t := time.NewTicker(ttl / 3)
 	defer t.Stop()

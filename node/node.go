@@ -218,6 +218,8 @@ func (n *Node) startServers() error {
 		AutoCreateTopics: c.Kafka.AutoCreateTopics, DefaultPartitions: c.Kafka.DefaultPartitions,
 		MaxRequestBytes: int32(c.Kafka.MaxRequestBytes),
 		TopicConfig:     topicconfig.Options{Catalogs: catalogNames(c.Iceberg)},
+		RequestTimeout:  c.Kafka.RequestTimeout, IdleTimeout: c.Kafka.IdleTimeout,
+		MaxConnections: c.Kafka.MaxConnections, QueuedMaxRequestBytes: int64(c.Kafka.QueuedMaxRequestBytes),
 		Groups: group.Options{
 			MinSessionTimeout: c.Groups.MinSessionTimeout, MaxSessionTimeout: c.Groups.MaxSessionTimeout,
 			InitialRebalanceDelay: c.Groups.InitialRebalanceDelay, OffsetsRetention: c.Groups.OffsetsRetention,
@@ -314,6 +316,7 @@ func (n *Node) startIngest() error {
 		Meta: n.Meta, Reader: n.reader, Holder: n.members.Self().Instance,
 		Catalogs:    cats,
 		RegistryURL: regURL, RegistryOpts: regOpts, Logger: n.log.With("component", "ingest"),
+		Panics: n.Metrics.Panics.WithLabelValues("ingest_pipeline"),
 	})
 	if err != nil {
 		return err

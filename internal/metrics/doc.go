@@ -5,7 +5,9 @@
 // Contract: New builds every metric once; the broker reaches them through
 // the fields of Metrics and the helpers (KafkaRequest, KafkaError). Label
 // values are bounded: Kafka API names from kmsg.NameForKey, error names from
-// kerr, store operation names from a fixed list, and result "ok" or "error".
+// kerr, store operation names from a fixed list, result "ok" or "error",
+// and where a panic was recovered ("kafka_handler", "kafka_reply",
+// "ingest_pipeline").
 // Nothing labels by topic, partition or client, whose number is unbounded.
 //
 // ObjectStore and MetaStore wrap a store so that every call is counted and

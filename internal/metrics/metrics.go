@@ -68,6 +68,18 @@ type Metrics struct {
 	// IntakeBufferBytes is the size of produced data waiting to be flushed
 	// into an intake object.
 	IntakeBufferBytes prometheus.Gauge
+	// Panics counts recovered panics by where they happened
+	// ("kafka_handler", "kafka_reply", "ingest_pipeline"); each closed a
+	// connection or restarted a pipeline instead of the process.
+	Panics *prometheus.CounterVec // where
+	// ConnectionsRefused counts Kafka connections closed at accept because
+	// kafka.max_connections were open; ConnectionsIdleClosed those closed
+	// after kafka.idle_timeout without a request.
+	ConnectionsRefused    prometheus.Counter
+	ConnectionsIdleClosed prometheus.Counter
+	// QueuedRequestBytes is the size of Kafka requests read (or being
+	// read) and not yet answered, bounded by kafka.queued_max_request_bytes.
+	QueuedRequestBytes prometheus.Gauge
 }
 
 // New creates the metrics on a fresh registry that also carries the Go
@@ -105,6 +117,10 @@ func New() *Metrics {
 		AcceptErrors:           f.counter("kafka_accept_errors_total", "Failed accepts on the Kafka listener (e.g. out of file descriptors)."),
 		KafkaListenerAccepting: f.gauge("kafka_listener_accepting", "1 while the Kafka listener accepts connections, 0 while its accepts fail."),
 		IntakeBufferBytes:      f.gauge("intake_buffer_bytes", "Produced bytes buffered, waiting for an intake flush."),
+		Panics:                 f.counterVec("panics_total", "Recovered panics, by where they happened.", "where"),
+		ConnectionsRefused:     f.counter("kafka_connections_refused_total", "Kafka connections closed at accept because kafka.max_connections were open."),
+		ConnectionsIdleClosed:  f.counter("kafka_connections_idle_closed_total", "Kafka connections closed after kafka.idle_timeout without a request."),
+		QueuedRequestBytes:     f.gauge("kafka_queued_request_bytes", "Bytes of Kafka requests read and not yet answered."),
 	}
 }
 
