@@ -136,6 +136,9 @@ type Kafka struct {
 	// members (Bufstream's key; Kafka's group.consumer.session.timeout.ms).
 	// Default: 45s.
 	GroupConsumerSessionTimeout time.Duration `yaml:"group_consumer_session_timeout"`
+	// Authorization, when set, turns on Kafka ACLs (auth.go). Nil: every
+	// request is allowed.
+	Authorization *Authorization `yaml:"authorization"`
 }
 
 // Listener is one Kafka listener, as in Bufstream's kafka.listeners[].
@@ -147,6 +150,9 @@ type Listener struct {
 	// AdvertiseAddress is the host:port clients are told to use (Metadata
 	// answers). Empty: see Advertised.
 	AdvertiseAddress string `yaml:"advertise_address"`
+	// Authentication, when set, requires clients to authenticate with
+	// SASL (auth.go). Nil: every client is User:ANONYMOUS.
+	Authentication *Authentication `yaml:"authentication"`
 }
 
 // Admin configures the admin HTTP server (/-/status, /metrics).

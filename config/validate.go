@@ -68,7 +68,9 @@ func (k Kafka) validate(v *validator) {
 		if l.AdvertiseAddress != "" {
 			v.advertiseAddr(key+".advertise_address", l.AdvertiseAddress)
 		}
+		l.Authentication.validate(v, key)
 	}
+	k.Authorization.validate(v)
 	v.check(k.DefaultPartitions >= 1, "kafka.num_partitions", "must be at least 1, got %d", k.DefaultPartitions)
 	v.check(k.MaxRequestBytes > 0 && k.MaxRequestBytes <= math.MaxInt32, "kafka.max_request_bytes",
 		"must be between 1 byte and 2GiB-1, got %d", k.MaxRequestBytes)

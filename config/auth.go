@@ -1,0 +1,116 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Authentication is one Kafka listener's client authentication, in
+// Bufstream's shape (kafka.listeners[].authentication):
+//
+//	authentication:
+//	  sasl:
+//	    plain:
+//	      credentials:
+//	        - username: admin
+//	          password: {env_var: ADMIN_PASSWORD}   # a <data-source>
+//	    scram: {}   # SCRAM-SHA-256 and SCRAM-SHA-512, users in the metadata store
+//
+// A listener with no authentication block accepts every client as
+// User:ANONYMOUS. With one, a client must complete SASL before any request
+// but ApiVersions, SaslHandshake and SaslAuthenticate.
+type Authentication struct {
+	SASL *SASL `yaml:"sasl"`
+}
+
+// SASL lists the enabled SASL mechanisms; at least one must be.
+type SASL struct {
+	// Plain enables PLAIN with the users listed here (their principal is
+	// User:<username>).
+	Plain *SASLPlain `yaml:"plain"`
+	// Scram enables SCRAM-SHA-256 and SCRAM-SHA-512 with the credentials
+	// kept in the metadata store, managed with AlterUserScramCredentials
+	// (kafka-configs --entity-type users --add-config
+	// 'SCRAM-SHA-256=[password=…]').
+	Scram *SASLScram `yaml:"scram"`
+}
+
+// SASLPlain is the PLAIN mechanism's user list.
+type SASLPlain struct {
+	Credentials []PlainCredential `yaml:"credentials"`
+}
+
+// PlainCredential is one PLAIN user; the password is a data source, so it
+// may come from a file or an environment variable, and it is never printed.
+type PlainCredential struct {
+	Username string     `yaml:"username"`
+	Password DataSource `yaml:"password"`
+}
+
+// SASLScram enables SCRAM; it has no keys of its own yet (credentials live
+// in the metadata store).
+type SASLScram struct{}
+
+// Mechanisms names the enabled SASL mechanisms, in the order the broker
+// offers them.
+func (a *Authentication) Mechanisms() []string {
+	if a == nil || a.SASL == nil {
+		return nil
+	}
+	var out []string
+	if a.SASL.Plain != nil {
+		out = append(out, "PLAIN")
+	}
+	if a.SASL.Scram != nil {
+		out = append(out, "SCRAM-SHA-256", "SCRAM-SHA-512")
+	}
+	return out
+}
+
+// Authorization turns on Kafka ACLs (Bufstream's kafka.authorization).
+// Without it every request is allowed and the ACL APIs answer
+// CLUSTER_AUTHORIZATION_FAILED, as in Bufstream.
+type Authorization struct {
+	// SuperUsers are principals ("User:admin") allowed everything,
+	// whatever the ACLs say.
+	SuperUsers []string `yaml:"super_users"`
+	// AllowEveryoneIfNoACLFound allows an operation on a resource that no
+	// ACL names (Kafka's allow.everyone.if.no.acl.found). Default: false.
+	AllowEveryoneIfNoACLFound bool `yaml:"allow_everyone_if_no_acl_found"`
+}
+
+func (a *Authentication) validate(v *validator, key string) {
+	if a == nil {
+		return
+	}
+	key += ".authentication"
+	if a.SASL == nil {
+		v.check(false, key+".sasl", "is required in an authentication block")
+		return
+	}
+	v.check(len(a.Mechanisms()) > 0, key+".sasl", "enable at least one of plain, scram")
+	if p := a.SASL.Plain; p != nil {
+		v.check(len(p.Credentials) > 0, key+".sasl.plain.credentials", "at least one user is needed")
+		seen := map[string]bool{}
+		for i, c := range p.Credentials {
+			ck := fmt.Sprintf("%s.sasl.plain.credentials[%d]", key, i)
+			v.check(c.Username != "", ck+".username", "must not be empty")
+			v.check(!seen[c.Username], ck+".username", "%q is listed twice", c.Username)
+			seen[c.Username] = true
+			v.secret(ck+".password", c.Password)
+		}
+	}
+}
+
+func (a *Authorization) validate(v *validator) {
+	if a == nil {
+		return
+	}
+	v.check(len(a.SuperUsers) > 0 || a.AllowEveryoneIfNoACLFound, "kafka.authorization",
+		"needs super_users or allow_everyone_if_no_acl_found: true, or no one could ever be allowed anything")
+	for i, p := range a.SuperUsers {
+		typ, name, ok := strings.Cut(p, ":")
+		v.check(ok && typ != "" && name != "", fmt.Sprintf("kafka.authorization.super_users[%d]", i),
+			"%q is not a principal of the form User:name", p)
+	}
+}
