@@ -29,6 +29,7 @@ unit:
 # found nothing ("context deadline exceeded", golang/go#75804, fixed in 1.27).
 FUZZ_TARGETS := \
 	./broker:FuzzParseRequest \
+	./broker/auth:FuzzSASL \
 	./log/recordbatch:FuzzValidate \
 	./log/recordbatch:FuzzPatchRecordSet \
 	./log/recordbatch:FuzzRecords \
