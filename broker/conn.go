@@ -29,6 +29,7 @@ type conn struct {
 	replies  chan queued
 	done     chan struct{} // closed when writeLoop returns
 	closeMu  sync.Once
+	auth     connAuth // SASL state (security.go)
 }
 
 // client identifies the connection to the group coordinator, with the
@@ -75,6 +76,9 @@ func (c *conn) serve() {
 		case c.replies <- q:
 		case <-c.done:
 		}
+		if c.auth.closeAfterReply {
+			break // a failed SASL authentication: answered, then closed
+		}
 	}
 	close(c.replies)
 	<-c.done
@@ -113,6 +117,9 @@ func (c *conn) readRequest(br *bufio.Reader) (queued, error) {
 		return q, nil
 	}
 	q.flex = pr.req.IsFlexible()
+	if err := c.gate(pr.key); err != nil {
+		return queued{}, err
+	}
 	q.reply, err = c.s.dispatch(apis[pr.key], c, pr.req)
 	if err != nil {
 		return queued{}, fmt.Errorf("%s: %w", kmsg.NameForKey(pr.key), err)
@@ -184,8 +191,8 @@ func (c *conn) readFrame(br *bufio.Reader) ([]byte, error) {
 		return nil, err
 	}
 	n := int32(binary.BigEndian.Uint32(sz[:]))
-	if n < 8 || n > c.s.opts.MaxRequestBytes {
-		return nil, fmt.Errorf("request size %d outside [8, %d]: %w", n, c.s.opts.MaxRequestBytes, errCloseConn)
+	if limit := c.frameLimit(); n < 8 || n > limit {
+		return nil, fmt.Errorf("request size %d outside [8, %d]: %w", n, limit, errCloseConn)
 	}
 	body := make([]byte, n)
 	if _, err := io.ReadFull(br, body); err != nil {

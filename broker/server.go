@@ -43,6 +43,9 @@ type Options struct {
 	MaxRequestBytes int32
 	// MaxMessageBytes is the default max.message.bytes of topics.
 	MaxMessageBytes int32
+	// Auth configures SASL and ACLs (security.go); the zero value
+	// authenticates no one and allows everything.
+	Auth AuthOptions
 	// Groups configures the consumer-group coordinator (timeouts, offset
 	// retention); Serve fills in its Owner and Topics.
 	Groups group.Options
@@ -81,6 +84,7 @@ type Server struct {
 	groupConfigs *groupConfigs
 	groups       *group.Coordinator
 	enforce      *enforce.Enforcer
+	sec          security // SASL and ACLs (security.go)
 
 	ln      net.Listener
 	adv     hostPort
@@ -136,6 +140,7 @@ func (s *Server) Advertised() (string, int32) { return s.adv.host, s.adv.port }
 func (s *Server) Serve(d Deps) {
 	s.meta, s.writer, s.reader, s.m, s.members = d.Meta, d.Writer, d.Reader, d.Metrics, d.Members
 	s.enforce = d.Enforcer
+	s.initSecurity(d.Meta)
 	s.topics = newTopicCache(d.Meta)
 	gopts := s.opts.Groups
 	s.groupConfigs = newGroupConfigs(d.Meta)

@@ -197,7 +197,12 @@ func (n *Node) clustered() bool { return n.cfg.Metadata.Postgres != nil }
 func (n *Node) startServers() error {
 	c := n.cfg
 	l := c.Kafka.Listeners[0]
+	authOpts, err := kafkaAuth(l, c.Kafka.Authorization, n.log)
+	if err != nil {
+		return err
+	}
 	n.kafka = broker.New(broker.Options{
+		Auth: authOpts,
 		ListenAddr: l.ListenAddress, AdvertiseAddr: l.AdvertiseAddress,
 		NodeID: c.Kafka.BrokerID, ClusterID: c.Name,
 		AutoCreateTopics: c.Kafka.AutoCreateTopics, DefaultPartitions: c.Kafka.DefaultPartitions,
