@@ -7,7 +7,6 @@ package broker
 // (ILLEGAL_SASL_STATE). Sessions do not expire (session_lifetime_ms 0).
 
 import (
-
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -56,4 +55,3 @@ func (s *Server) startExchange(mechanism string) (auth.Exchange, error) {
 	m, _ := auth.MechanismNamed(mechanism)
 	return s.sec.scram.Start(m)
 }
-

@@ -202,7 +202,6 @@ func (n *Node) startServers() error {
 		return err
 	}
 	n.kafka = broker.New(broker.Options{
-		Auth: authOpts,
 		ListenAddr: l.ListenAddress, AdvertiseAddr: l.AdvertiseAddress,
 		NodeID: c.Kafka.BrokerID, ClusterID: c.Name,
 		AutoCreateTopics: c.Kafka.AutoCreateTopics, DefaultPartitions: c.Kafka.DefaultPartitions,
@@ -212,6 +211,7 @@ func (n *Node) startServers() error {
 			InitialRebalanceDelay: c.Groups.InitialRebalanceDelay, OffsetsRetention: c.Groups.OffsetsRetention,
 			ConsumerSessionTimeout: c.Kafka.GroupConsumerSessionTimeout, ConsumerHeartbeatInterval: c.Groups.ConsumerHeartbeatInterval,
 		},
+		Auth: authOpts,
 	}, n.log)
 	if err := n.kafka.Listen(); err != nil {
 		return err
