@@ -1,7 +1,11 @@
 package broker
 
-// SaslHandshake, version 1 (v0's unframed tokens are not served): the
-// client names a mechanism; an unoffered one is UNSUPPORTED_SASL_MECHANISM
+// SaslHandshake, versions 0-1: the client names a mechanism. Version 0 is
+// listed because librdkafka requires it in ApiVersions before it uses SASL
+// at all, but only the framed exchange (SaslAuthenticate, which clients use
+// whenever it is listed) is served: a client sending v0's bare tokens has
+// its connection closed when they fail to parse as a request.
+// An unoffered mechanism is UNSUPPORTED_SASL_MECHANISM
 // with the offered list. A second handshake on the same connection, or one
 // after authentication, is ILLEGAL_SASL_STATE (re-authentication, KIP-368,
 // is not served).
@@ -13,7 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-func init() { register(1, 1, handleSaslHandshake) }
+func init() { register(0, 1, handleSaslHandshake) }
 
 func handleSaslHandshake(s *Server, c *conn, req *kmsg.SASLHandshakeRequest) (reply, error) {
 	resp := req.ResponseKind().(*kmsg.SASLHandshakeResponse)

@@ -2,8 +2,10 @@ package auth_test
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/sha512"
+	"encoding/base64"
 	"errors"
 	"hash"
 	"path/filepath"
@@ -279,4 +281,68 @@ func TestBindingValidate(t *testing.T) {
 			t.Errorf("case %d: %v", i, err)
 		}
 	}
+}
+
+// librdkafkaFinal builds a client-final-message as librdkafka does: its
+// nonce is the client nonce followed by the whole server nonce (which
+// already starts with the client nonce). Kafka accepts it (the nonce only
+// has to end with the server's); the proof covers the message as sent.
+func librdkafkaFinal(t *testing.T, c1bare, s1, cnonce, password string, tamper bool) string {
+	t.Helper()
+	var snonce, saltB64 string
+	for _, a := range strings.Split(s1, ",") {
+		switch {
+		case strings.HasPrefix(a, "r="):
+			snonce = a[2:]
+		case strings.HasPrefix(a, "s="):
+			saltB64 = a[2:]
+		}
+	}
+	salt, err := base64.StdEncoding.DecodeString(saltB64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	salted := pbkdf2.Key([]byte(password), salt, 4096, sha256.Size, sha256.New)
+	mac := func(k []byte, s string) []byte { m := hmac.New(sha256.New, k); m.Write([]byte(s)); return m.Sum(nil) }
+	clientKey := mac(salted, "Client Key")
+	stored := sha256.Sum256(clientKey)
+	nonce := cnonce + snonce
+	if tamper {
+		nonce = snonce + "x"
+	}
+	wop := "c=biws,r=" + nonce
+	sig := mac(stored[:], c1bare+","+s1+","+wop)
+	for i := range sig {
+		sig[i] ^= clientKey[i]
+	}
+	return wop + ",p=" + base64.StdEncoding.EncodeToString(sig)
+}
+
+// TestScramLibrdkafkaNonce: the regression kcat found: librdkafka's
+// client-final nonce (client nonce + server nonce) is accepted as Kafka
+// accepts it; a nonce that does not end with the server's is refused.
+func TestScramLibrdkafkaNonce(t *testing.T) {
+	stores(t, func(t *testing.T, s *auth.Store) {
+		if err := s.PutScram(context.Background(), "alice", credential(t, auth.ScramSHA256, "pw")); err != nil {
+			t.Fatal(err)
+		}
+		for _, tamper := range []bool{false, true} {
+			x, err := auth.NewScram(s).Start(auth.ScramSHA256)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const cnonce = "rOprNGfwEbeRWgbNEkqO"
+			s1, _, err := x.Step(context.Background(), []byte("n,,n=alice,r="+cnonce))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, done, err := x.Step(context.Background(), []byte(librdkafkaFinal(t, "n=alice,r="+cnonce, string(s1), cnonce, "pw", tamper)))
+			if tamper != (err != nil) || done == tamper {
+				t.Fatalf("tampered %v: done %v, %v", tamper, done, err)
+			}
+			if !tamper && (!strings.HasPrefix(string(out), "v=") || x.Principal() != "User:alice") {
+				t.Fatalf("server-final %q, principal %q", out, x.Principal())
+			}
+		}
+	})
 }

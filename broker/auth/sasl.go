@@ -3,9 +3,12 @@ package auth
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/subtle"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/xdg-go/scram"
@@ -77,18 +80,27 @@ func (e *plainExchange) Step(_ context.Context, in []byte) ([]byte, bool, error)
 }
 
 // Scram authenticates SCRAM-SHA-256/512 against a Store's credentials.
+//
+// The first step (client-first: GS2 header, SASLprep'd username, credential
+// look-up, server nonce) is xdg-go/scram's server conversation. The final
+// step is checked here, because xdg-go requires the client-final nonce to
+// equal the server's while Kafka's ScramSaslServer only requires it to end
+// with it, and librdkafka relies on that: it sends client nonce + server
+// nonce (which already starts with the client nonce). The proof is checked
+// over the AuthMessage as the client sent it, so this tolerance weakens
+// nothing.
 type Scram struct{ store *Store }
 
 // NewScram returns a SCRAM authenticator on store.
 func NewScram(store *Store) *Scram { return &Scram{store: store} }
 
-// Start begins an exchange of mechanism m; ctx bounds the credential look-up.
+// Start begins an exchange of mechanism m.
 func (s *Scram) Start(m Mechanism) (Exchange, error) {
 	h, err := m.hash()
 	if err != nil {
 		return nil, err
 	}
-	x := &scramExchange{m: m}
+	x := &scramExchange{m: m, hash: h}
 	srv, err := h.NewServer(func(user string) (scram.StoredCredentials, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -96,6 +108,7 @@ func (s *Scram) Start(m Mechanism) (Exchange, error) {
 		if err != nil {
 			return scram.StoredCredentials{}, err
 		}
+		x.cred = c
 		return scram.StoredCredentials{
 			KeyFactors: scram.KeyFactors{Salt: string(c.Salt), Iters: int(c.Iterations)},
 			StoredKey:  c.StoredKey, ServerKey: c.ServerKey,
@@ -110,26 +123,92 @@ func (s *Scram) Start(m Mechanism) (Exchange, error) {
 
 type scramExchange struct {
 	m    Mechanism
+	hash scram.HashGeneratorFcn
 	conv *scram.ServerConversation
+	cred ScramCredential
+	// After the first step: the GS2 header and client-first-message-bare
+	// the client sent, the server-first-message and the server nonce.
+	gs2, c1bare, s1, nonce string
+	user                   string
+	step                   int
 }
 
-func (e *scramExchange) Principal() string { return Principal(e.conv.Username()) }
+func (e *scramExchange) Principal() string { return Principal(e.user) }
+
+func (e *scramExchange) failed() error {
+	return fmt.Errorf("%w during authentication due to invalid credentials with SASL mechanism %s", ErrAuthentication, e.m)
+}
 
 func (e *scramExchange) Step(_ context.Context, in []byte) ([]byte, bool, error) {
-	if e.conv.Done() {
-		return nil, false, fmt.Errorf("%w: %s exchange already finished", ErrAuthentication, e.m)
+	e.step++
+	switch e.step {
+	case 1:
+		return e.first(string(in))
+	case 2:
+		return e.final(string(in))
 	}
-	out, err := e.conv.Step(string(in))
-	if err != nil {
+	return nil, false, fmt.Errorf("%w: %s exchange already finished", ErrAuthentication, e.m)
+}
+
+// first answers client-first with server-first (xdg-go).
+func (e *scramExchange) first(c1 string) ([]byte, bool, error) {
+	out, err := e.conv.Step(c1)
+	if err != nil || e.conv.Done() {
 		// The library's errors name the protocol step, never a secret;
 		// Kafka answers every SCRAM failure alike.
-		return nil, false, fmt.Errorf("%w during authentication due to invalid credentials with SASL mechanism %s", ErrAuthentication, e.m)
+		return nil, false, e.failed()
 	}
-	if !e.conv.Done() {
-		return []byte(out), false, nil
+	// The GS2 header is "flag,[a=authzid]," (xdg-go has parsed and
+	// accepted it; channel binding "p=" is refused without TLS).
+	i := strings.IndexByte(c1, ',')
+	j := strings.IndexByte(c1[i+1:], ',')
+	if i < 0 || j < 0 {
+		return nil, false, e.failed()
 	}
-	if !e.conv.Valid() {
-		return nil, false, fmt.Errorf("%w during authentication due to invalid credentials with SASL mechanism %s", ErrAuthentication, e.m)
+	e.gs2, e.c1bare, e.s1, e.user = c1[:i+j+2], c1[i+j+2:], out, e.conv.Username()
+	nonce, _, _ := strings.Cut(strings.TrimPrefix(out, "r="), ",")
+	e.nonce = nonce
+	return []byte(out), false, nil
+}
+
+// final checks client-final (RFC 5802 section 3, with Kafka's nonce rule)
+// and answers server-final.
+func (e *scramExchange) final(c2 string) ([]byte, bool, error) {
+	wop, proofB64, ok := strings.Cut(c2, ",p=")
+	if !ok || strings.Contains(proofB64, ",") {
+		return nil, false, e.failed()
 	}
-	return []byte(out), true, nil
+	attrs := strings.Split(wop, ",")
+	if len(attrs) < 2 || !strings.HasPrefix(attrs[0], "c=") || !strings.HasPrefix(attrs[1], "r=") {
+		return nil, false, e.failed()
+	}
+	cbind, err := base64.StdEncoding.DecodeString(attrs[0][2:])
+	if err != nil || string(cbind) != e.gs2 {
+		return nil, false, e.failed()
+	}
+	if !strings.HasSuffix(attrs[1][2:], e.nonce) {
+		return nil, false, e.failed()
+	}
+	proof, err := base64.StdEncoding.DecodeString(proofB64)
+	if err != nil || len(proof) != len(e.cred.StoredKey) {
+		return nil, false, e.failed()
+	}
+	authMsg := []byte(e.c1bare + "," + e.s1 + "," + wop)
+	sig := hmacSum(e.hash, e.cred.StoredKey, authMsg)
+	clientKey := make([]byte, len(proof))
+	for i := range proof {
+		clientKey[i] = proof[i] ^ sig[i]
+	}
+	h := e.hash()
+	h.Write(clientKey)
+	if subtle.ConstantTimeCompare(h.Sum(nil), e.cred.StoredKey) != 1 {
+		return nil, false, e.failed()
+	}
+	return []byte("v=" + base64.StdEncoding.EncodeToString(hmacSum(e.hash, e.cred.ServerKey, authMsg))), true, nil
+}
+
+func hmacSum(h scram.HashGeneratorFcn, key, msg []byte) []byte {
+	m := hmac.New(h, key)
+	m.Write(msg)
+	return m.Sum(nil)
 }
