@@ -12,6 +12,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/internal/testpg"
 	"github.com/tributary-io/tributary/node"
 )
 
@@ -210,4 +212,56 @@ func TestACLAPIsWithoutAuthorization(t *testing.T) {
 	if got := produceResults(raw.roundTrip(pr)); got[0].code != 0 {
 		t.Errorf("produce without authorization: %+v", got)
 	}
+}
+
+// TestACLsSharedAcrossBrokers: two brokers on one Postgres metadata store.
+// ACLs and a SCRAM user created through the first are enforced by the
+// second within the authorizer's refresh (1s), and a DENY added on the
+// second takes effect on the first as well.
+func TestACLsSharedAcrossBrokers(t *testing.T) {
+	pg := testpg.New(t)
+	dsn := pg.CreateDatabase(t)
+	var nodes []*node.Node
+	for range 2 {
+		cfg := saslConfig(t, true)
+		cfg.Metadata.Postgres = config.NewPostgres(config.InlineSource(dsn))
+		nodes = append(nodes, startNode(t, cfg, node.Hooks{}))
+	}
+	a, b := nodes[0].KafkaAddr(), nodes[1].KafkaAddr()
+	admA := kadm.NewClient(authClient(t, a, plainOpt("admin", adminPassword)))
+	ctx := ctxTimeout(t, 60*time.Second)
+	if _, err := admA.CreateTopics(ctx, 1, 1, nil, "shared"); err != nil {
+		t.Fatal(err)
+	}
+	addScramUser(t, admA, "alice", alicePassword, kadm.ScramSha256)
+	bobB := plainRaw(t, b, "plainbob", "bob-secret-pw")
+	if got := fetchCode(t, bobB, "shared"); got != kerr.TopicAuthorizationFailed.Code {
+		t.Fatalf("bob on broker 2 before any ACL: %d", got)
+	}
+	createACLs(t, admA, kadm.NewACLs().Topics("shared").ResourcePatternType(kadm.ACLPatternLiteral).
+		Allow("User:plainbob", "User:alice").Operations(kadm.OpRead))
+	waitCode := func(raw *rawConn, want int16, what string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			got := fetchCode(t, raw, "shared")
+			if got == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: fetch error %d after 5s, want %d", what, got, want)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	waitCode(bobB, 0, "broker 2 after an ALLOW created on broker 1")
+	// alice's SCRAM credential, created through broker 1, works on broker 2.
+	if err := authClient(t, b, scramOpt(kadm.ScramSha256, "alice", alicePassword)).Ping(ctx); err != nil {
+		t.Fatalf("alice on broker 2: %v", err)
+	}
+	admB := kadm.NewClient(authClient(t, b, plainOpt("admin", adminPassword)))
+	createACLs(t, admB, kadm.NewACLs().Topics("shared").ResourcePatternType(kadm.ACLPatternLiteral).
+		Deny("User:plainbob").Operations(kadm.OpRead))
+	waitCode(bobB, kerr.TopicAuthorizationFailed.Code, "broker 2 right after its own DENY")
+	waitCode(plainRaw(t, a, "plainbob", "bob-secret-pw"), kerr.TopicAuthorizationFailed.Code, "broker 1 after a DENY created on broker 2")
 }
