@@ -265,3 +265,96 @@ func TestACLsSharedAcrossBrokers(t *testing.T) {
 	waitCode(bobB, kerr.TopicAuthorizationFailed.Code, "broker 2 right after its own DENY")
 	waitCode(plainRaw(t, a, "plainbob", "bob-secret-pw"), kerr.TopicAuthorizationFailed.Code, "broker 1 after a DENY created on broker 2")
 }
+
+// TestACLErrorCodesPerAPI: a principal without ACLs gets each API's own
+// authorization error, as Kafka answers them.
+func TestACLErrorCodesPerAPI(t *testing.T) {
+	n := startNode(t, saslConfig(t, true), node.Hooks{})
+	addr := n.KafkaAddr()
+	adm := kadm.NewClient(authClient(t, addr, plainOpt("admin", adminPassword)))
+	if _, err := adm.CreateTopics(ctxTimeout(t, 10*time.Second), 1, 1, nil, "guarded"); err != nil {
+		t.Fatal(err)
+	}
+	bob := plainRaw(t, addr, "plainbob", "bob-secret-pw")
+	topicDenied, groupDenied, clusterDenied := kerr.TopicAuthorizationFailed.Code, kerr.GroupAuthorizationFailed.Code, kerr.ClusterAuthorizationFailed.Code
+
+	ct := kmsg.NewPtrCreateTopicsRequest()
+	ct.Version = 7
+	ctt := kmsg.NewCreateTopicsRequestTopic()
+	ctt.Topic, ctt.NumPartitions, ctt.ReplicationFactor = "bobs-topic", 1, 1
+	ct.Topics = append(ct.Topics, ctt)
+	if r := bob.roundTrip(ct).(*kmsg.CreateTopicsResponse); len(r.Topics) != 1 || r.Topics[0].ErrorCode != topicDenied {
+		t.Errorf("CreateTopics: %+v", r.Topics)
+	}
+	dt := kmsg.NewPtrDeleteTopicsRequest()
+	dt.Version = 5
+	dt.TopicNames = []string{"guarded"}
+	if r := bob.roundTrip(dt).(*kmsg.DeleteTopicsResponse); len(r.Topics) != 1 || r.Topics[0].ErrorCode != topicDenied {
+		t.Errorf("DeleteTopics: %+v", r.Topics)
+	}
+	dc := kmsg.NewPtrDescribeConfigsRequest()
+	dc.Version = 4
+	for _, res := range []struct {
+		rt   kmsg.ConfigResourceType
+		name string
+	}{{kmsg.ConfigResourceTypeTopic, "guarded"}, {kmsg.ConfigResourceTypeBroker, "0"}} {
+		r := kmsg.NewDescribeConfigsRequestResource()
+		r.ResourceType, r.ResourceName = res.rt, res.name
+		dc.Resources = append(dc.Resources, r)
+	}
+	got := map[kmsg.ConfigResourceType]int16{}
+	for _, r := range bob.roundTrip(dc).(*kmsg.DescribeConfigsResponse).Resources {
+		got[r.ResourceType] = r.ErrorCode
+	}
+	if got[kmsg.ConfigResourceTypeTopic] != topicDenied || got[kmsg.ConfigResourceTypeBroker] != clusterDenied {
+		t.Errorf("DescribeConfigs: %v", got)
+	}
+	fc := kmsg.NewPtrFindCoordinatorRequest()
+	fc.Version, fc.CoordinatorKeys = 4, []string{"bobs-group"}
+	if r := bob.roundTrip(fc).(*kmsg.FindCoordinatorResponse); len(r.Coordinators) != 1 || r.Coordinators[0].ErrorCode != groupDenied {
+		t.Errorf("FindCoordinator: %+v", r.Coordinators)
+	}
+	jg := kmsg.NewPtrJoinGroupRequest()
+	jg.Version, jg.Group, jg.ProtocolType, jg.SessionTimeoutMillis, jg.RebalanceTimeoutMillis = 9, "bobs-group", "consumer", 30000, 30000
+	jg.Protocols = []kmsg.JoinGroupRequestProtocol{{Name: "range", Metadata: []byte{}}}
+	if r := bob.roundTrip(jg).(*kmsg.JoinGroupResponse); r.ErrorCode != groupDenied {
+		t.Errorf("JoinGroup: %d", r.ErrorCode)
+	}
+	oc := kmsg.NewPtrOffsetCommitRequest()
+	oc.Version, oc.Group, oc.Generation = 8, "bobs-group", -1
+	oct := kmsg.NewOffsetCommitRequestTopic()
+	oct.Topic = "guarded"
+	oct.Partitions = []kmsg.OffsetCommitRequestTopicPartition{{Partition: 0, Offset: 1, LeaderEpoch: -1}}
+	oc.Topics = append(oc.Topics, oct)
+	if r := bob.roundTrip(oc).(*kmsg.OffsetCommitResponse); len(r.Topics) != 1 || r.Topics[0].Partitions[0].ErrorCode != groupDenied {
+		t.Errorf("OffsetCommit: %+v", r.Topics)
+	}
+	lo := kmsg.NewPtrListOffsetsRequest()
+	lo.Version, lo.ReplicaID = 7, -1
+	lot := kmsg.NewListOffsetsRequestTopic()
+	lot.Topic = "guarded"
+	lot.Partitions = []kmsg.ListOffsetsRequestTopicPartition{{Partition: 0, CurrentLeaderEpoch: -1, Timestamp: -1}}
+	lo.Topics = append(lo.Topics, lot)
+	if r := bob.roundTrip(lo).(*kmsg.ListOffsetsResponse); len(r.Topics) != 1 || r.Topics[0].Partitions[0].ErrorCode != topicDenied {
+		t.Errorf("ListOffsets: %+v", r.Topics)
+	}
+	// Auto-creation through Metadata needs CREATE: refused, not created.
+	md := kmsg.NewPtrMetadataRequest()
+	md.Version, md.AllowAutoTopicCreation = 12, true
+	md.Topics = []kmsg.MetadataRequestTopic{{Topic: kmsg.StringPtr("bobs-auto")}}
+	if r := bob.roundTrip(md).(*kmsg.MetadataResponse); len(r.Topics) != 1 || r.Topics[0].ErrorCode != topicDenied {
+		t.Errorf("Metadata auto-create: %+v", r.Topics)
+	}
+	// All topics (naming them would let the admin client auto-create them).
+	l, err := adm.ListTopics(ctxTimeout(t, 10*time.Second))
+	if err != nil || !l.Has("guarded") || l.Has("bobs-auto") || l.Has("bobs-topic") {
+		t.Errorf("topics after bob's refused creations: %v, %v", l.Names(), err)
+	}
+	al := kmsg.NewPtrAlterUserSCRAMCredentialsRequest()
+	u := kmsg.NewAlterUserSCRAMCredentialsRequestUpsertion()
+	u.Name, u.Mechanism, u.Iterations, u.Salt, u.SaltedPassword = "bob2", 1, 4096, []byte("s"), make([]byte, 32)
+	al.Upsertions = append(al.Upsertions, u)
+	if r := bob.roundTrip(al).(*kmsg.AlterUserSCRAMCredentialsResponse); len(r.Results) != 1 || r.Results[0].ErrorCode != clusterDenied {
+		t.Errorf("AlterUserScramCredentials: %+v", r.Results)
+	}
+}
