@@ -25,9 +25,12 @@ const (
 
 // saslConfig is a node whose listener takes PLAIN (user admin) and SCRAM,
 // with ACLs on when authorize is set (admin a super user).
-func saslConfig(t *testing.T, authorize bool) config.Config {
+func saslConfig(t testing.TB, authorize bool) config.Config {
 	t.Helper()
-	cfg := testConfig(t, t.TempDir())
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Kafka.Listeners[0].ListenAddress, cfg.Kafka.Listeners[0].AdvertiseAddress = "127.0.0.1:0", ""
+	cfg.Admin.ListenAddress, cfg.Registry.ListenAddress, cfg.Catalog.ListenAddress = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	t.Setenv("TRIB_E2E_ADMIN_PASSWORD", adminPassword)
 	cfg.Kafka.Listeners[0].Authentication = &config.Authentication{SASL: &config.SASL{
 		Plain: &config.SASLPlain{Credentials: []config.PlainCredential{
