@@ -13,6 +13,7 @@ package broker
 // User:ANONYMOUS.
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 
@@ -85,12 +86,29 @@ func (c *conn) gate(key int16) error {
 	return fmt.Errorf("%s before SASL authentication: %w", kmsg.NameForKey(key), errCloseConn)
 }
 
-// principal is the connection's principal.
+// principal is the connection's principal: the SASL user, else the
+// subject common name of a verified client certificate (mTLS), else
+// User:ANONYMOUS.
 func (c *conn) principal() string {
-	if c.auth.principal == "" {
-		return auth.Anonymous
+	if c.auth.principal != "" {
+		return c.auth.principal
 	}
-	return c.auth.principal
+	if tc, ok := c.nc.(*tls.Conn); ok {
+		if st := tc.ConnectionState(); len(st.VerifiedChains) > 0 && st.PeerCertificates[0].Subject.CommonName != "" {
+			return auth.Principal(st.PeerCertificates[0].Subject.CommonName)
+		}
+	}
+	return auth.Anonymous
+}
+
+// wrapTLS serves ln over TLS when Options.TLS is set; the handshake runs on
+// the connection's first read, so a failed one (a plaintext client, a
+// client certificate from another CA) just closes that connection.
+func (s *Server) wrapTLS(ln net.Listener) net.Listener {
+	if s.opts.TLS == nil {
+		return ln
+	}
+	return tls.NewListener(ln, s.opts.TLS)
 }
 
 // host is the client's address as ACL hosts name it.

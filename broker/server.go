@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -43,6 +44,8 @@ type Options struct {
 	MaxRequestBytes int32
 	// MaxMessageBytes is the default max.message.bytes of topics.
 	MaxMessageBytes int32
+	// TLS, when set, serves the listener over TLS only (security.go).
+	TLS *tls.Config
 	// Auth configures SASL and ACLs (security.go); the zero value
 	// authenticates no one and allows everything.
 	Auth AuthOptions
@@ -121,6 +124,7 @@ func (s *Server) Listen() error {
 	if err != nil {
 		return fmt.Errorf("listen kafka on %s: %w", s.opts.ListenAddr, err)
 	}
+	ln = s.wrapTLS(ln)
 	s.ln = ln
 	adv := s.opts.AdvertiseAddr
 	if adv == "" {

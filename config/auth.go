@@ -114,3 +114,36 @@ func (a *Authorization) validate(v *validator) {
 			"%q is not a principal of the form User:name", p)
 	}
 }
+
+// ListenerTLS is one Kafka listener's TLS (kafka.listeners[].tls, the shape
+// a v1beta1 file reads naturally with; Bufstream's v1alpha1 had
+// certificates[{chain, private_key}], client_cas and client_auth). The
+// certificate chain and key are PEM data sources; files given by path are
+// reread when they change, so a renewed certificate is served without a
+// restart. TLS 1.2 is the minimum.
+//
+//	tls:
+//	  cert_chain: {path: /etc/tributary/tls/server.crt}
+//	  private_key: {path: /etc/tributary/tls/server.key}
+//	  client_ca: {path: /etc/tributary/tls/clients-ca.crt}   # optional: mTLS
+//
+// With client_ca, every client must present a certificate that chains to
+// it (mTLS); a client that did not authenticate with SASL then has the
+// principal User:<the certificate's subject common name>.
+type ListenerTLS struct {
+	CertChain  DataSource `yaml:"cert_chain"`
+	PrivateKey DataSource `yaml:"private_key"`
+	ClientCA   DataSource `yaml:"client_ca"`
+}
+
+func (t *ListenerTLS) validate(v *validator, key string) {
+	if t == nil {
+		return
+	}
+	key += ".tls"
+	v.secret(key+".cert_chain", t.CertChain)
+	v.secret(key+".private_key", t.PrivateKey)
+	if !t.ClientCA.IsZero() {
+		v.secret(key+".client_ca", t.ClientCA)
+	}
+}

@@ -77,15 +77,17 @@ kafka:
 func TestAuthenticationRefused(t *testing.T) {
 	listener := "version: v1beta1\nkafka:\n  listeners:\n    - name: l\n      listen_address: 127.0.0.1:0\n      authentication:\n"
 	for body, key := range map[string]string{
-		listener + "        sasl: {}\n":                                                                                                      "kafka.listeners[0].authentication.sasl",
-		listener + "        {}\n":                                                                                                            "kafka.listeners[0].authentication.sasl",
-		listener + "        sasl:\n          plain: {credentials: []}\n":                                                                     "kafka.listeners[0].authentication.sasl.plain.credentials",
-		listener + "        sasl:\n          plain: {credentials: [{username: '', password: x}]}\n":                                          "kafka.listeners[0].authentication.sasl.plain.credentials[0].username",
-		listener + "        sasl:\n          plain: {credentials: [{username: a}]}\n":                                                        "kafka.listeners[0].authentication.sasl.plain.credentials[0].password",
-		listener + "        sasl:\n          plain: {credentials: [{username: a, password: {env_var: TRIB_UNSET_PW_X}}]}\n":                  "kafka.listeners[0].authentication.sasl.plain.credentials[0].password",
-		listener + "        sasl:\n          plain: {credentials: [{username: a, password: s3cr3t-x}, {username: a, password: s3cr3t-x}]}\n": "kafka.listeners[0].authentication.sasl.plain.credentials[1].username",
-		"version: v1beta1\nkafka:\n  authorization: {}\n":                                                                                    "kafka.authorization",
-		"version: v1beta1\nkafka:\n  authorization: {super_users: [alice]}\n":                                                                "kafka.authorization.super_users[0]",
+		listener + "        sasl: {}\n":                                                                                                                                                 "kafka.listeners[0].authentication.sasl",
+		listener + "        {}\n":                                                                                                                                                       "kafka.listeners[0].authentication.sasl",
+		listener + "        sasl:\n          plain: {credentials: []}\n":                                                                                                                "kafka.listeners[0].authentication.sasl.plain.credentials",
+		listener + "        sasl:\n          plain: {credentials: [{username: '', password: x}]}\n":                                                                                     "kafka.listeners[0].authentication.sasl.plain.credentials[0].username",
+		listener + "        sasl:\n          plain: {credentials: [{username: a}]}\n":                                                                                                   "kafka.listeners[0].authentication.sasl.plain.credentials[0].password",
+		listener + "        sasl:\n          plain: {credentials: [{username: a, password: {env_var: TRIB_UNSET_PW_X}}]}\n":                                                             "kafka.listeners[0].authentication.sasl.plain.credentials[0].password",
+		listener + "        sasl:\n          plain: {credentials: [{username: a, password: s3cr3t-x}, {username: a, password: s3cr3t-x}]}\n":                                            "kafka.listeners[0].authentication.sasl.plain.credentials[1].username",
+		"version: v1beta1\nkafka:\n  listeners:\n    - name: l\n      listen_address: 127.0.0.1:0\n      tls: {cert_chain: {path: /nonexistent/c.pem}}\n":                               "kafka.listeners[0].tls.private_key",
+		"version: v1beta1\nkafka:\n  listeners:\n    - name: l\n      listen_address: 127.0.0.1:0\n      tls: {cert_chain: x, private_key: y, client_ca: {env_var: TRIB_UNSET_CA_X}}\n": "kafka.listeners[0].tls.client_ca",
+		"version: v1beta1\nkafka:\n  authorization: {}\n":                                                                                                                               "kafka.authorization",
+		"version: v1beta1\nkafka:\n  authorization: {super_users: [alice]}\n":                                                                                                           "kafka.authorization.super_users[0]",
 	} {
 		cfg, err := config.Parse([]byte(body))
 		if err == nil {

@@ -153,6 +153,8 @@ type Listener struct {
 	// Authentication, when set, requires clients to authenticate with
 	// SASL (auth.go). Nil: every client is User:ANONYMOUS.
 	Authentication *Authentication `yaml:"authentication"`
+	// TLS, when set, serves the listener over TLS only (auth.go).
+	TLS *ListenerTLS `yaml:"tls"`
 }
 
 // Admin configures the admin HTTP server (/-/status, /metrics).

@@ -69,6 +69,7 @@ func (k Kafka) validate(v *validator) {
 			v.advertiseAddr(key+".advertise_address", l.AdvertiseAddress)
 		}
 		l.Authentication.validate(v, key)
+		l.TLS.validate(v, key)
 	}
 	k.Authorization.validate(v)
 	v.check(k.DefaultPartitions >= 1, "kafka.num_partitions", "must be at least 1, got %d", k.DefaultPartitions)

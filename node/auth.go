@@ -1,12 +1,14 @@
 package node
 
 import (
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
 
 	"github.com/tributary-io/tributary/broker"
 	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/internal/tlsconf"
 )
 
 // kafkaAuth turns a listener's authentication and kafka.authorization
@@ -28,7 +30,7 @@ func kafkaAuth(l config.Listener, z *config.Authorization, log *slog.Logger) (br
 	if z != nil {
 		o.Authorize, o.SuperUsers, o.AllowEveryoneIfNoACLFound = true, z.SuperUsers, z.AllowEveryoneIfNoACLFound
 	}
-	if len(o.Mechanisms) == 0 && !loopback(l.ListenAddress) {
+	if len(o.Mechanisms) == 0 && (l.TLS == nil || l.TLS.ClientCA.IsZero()) && !loopback(l.ListenAddress) {
 		log.Warn("kafka listener accepts unauthenticated clients on a non-loopback address; configure kafka.listeners[].authentication",
 			"listener", l.Name, "listen_address", l.ListenAddress)
 	}
@@ -46,4 +48,16 @@ func loopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// kafkaTLS is the listener's TLS configuration, nil without a tls block.
+func kafkaTLS(l config.Listener, log *slog.Logger) (*tls.Config, error) {
+	if l.TLS == nil {
+		return nil, nil
+	}
+	cfg, err := tlsconf.Server(*l.TLS, log.With("listener", l.Name))
+	if err != nil {
+		return nil, fmt.Errorf("kafka.listeners[%s].tls: %w", l.Name, err)
+	}
+	return cfg, nil
 }

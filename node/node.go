@@ -201,6 +201,10 @@ func (n *Node) startServers() error {
 	if err != nil {
 		return err
 	}
+	tlsCfg, err := kafkaTLS(l, n.log)
+	if err != nil {
+		return err
+	}
 	n.kafka = broker.New(broker.Options{
 		ListenAddr: l.ListenAddress, AdvertiseAddr: l.AdvertiseAddress,
 		NodeID: c.Kafka.BrokerID, ClusterID: c.Name,
@@ -212,6 +216,7 @@ func (n *Node) startServers() error {
 			ConsumerSessionTimeout: c.Kafka.GroupConsumerSessionTimeout, ConsumerHeartbeatInterval: c.Groups.ConsumerHeartbeatInterval,
 		},
 		Auth: authOpts,
+		TLS:  tlsCfg,
 	}, n.log)
 	if err := n.kafka.Listen(); err != nil {
 		return err
