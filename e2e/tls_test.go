@@ -35,7 +35,7 @@ type testCA struct {
 
 var serial int64
 
-func newTestCA(t *testing.T, name string) *testCA {
+func newTestCA(t testing.TB, name string) *testCA {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -57,7 +57,7 @@ func newTestCA(t *testing.T, name string) *testCA {
 
 // issue signs a leaf for cn (a server for 127.0.0.1 when server is set),
 // returning its PEM chain and key.
-func (ca *testCA) issue(t *testing.T, cn string, server bool) (chain, key []byte) {
+func (ca *testCA) issue(t testing.TB, cn string, server bool) (chain, key []byte) {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -84,7 +84,7 @@ func (ca *testCA) issue(t *testing.T, cn string, server bool) (chain, key []byte
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kd})
 }
 
-func writePEM(t *testing.T, dir, name string, b []byte) string {
+func writePEM(t testing.TB, dir, name string, b []byte) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
 	if err := os.WriteFile(p, b, 0o600); err != nil {
@@ -94,7 +94,7 @@ func writePEM(t *testing.T, dir, name string, b []byte) string {
 }
 
 // clientTLS trusts ca and presents the given certificate, if any.
-func clientTLS(t *testing.T, ca *testCA, chain, key []byte) *tls.Config {
+func clientTLS(t testing.TB, ca *testCA, chain, key []byte) *tls.Config {
 	t.Helper()
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(ca.pem)
