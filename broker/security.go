@@ -14,6 +14,7 @@ package broker
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
 
@@ -32,6 +33,11 @@ type AuthOptions struct {
 	Mechanisms []string
 	// PlainUsers are PLAIN's users and passwords.
 	PlainUsers map[string][]byte
+	// MTLSPrincipal is where a client authenticated by a verified
+	// certificate (and not by SASL) gets its principal:
+	// "subject_common_name" (also when empty), "san_dns", "san_uri" or
+	// "anonymous" (config.Principal*).
+	MTLSPrincipal string
 	// Authorize turns on ACLs, with SuperUsers and
 	// AllowEveryoneIfNoACLFound as in Bufstream's kafka.authorization.
 	Authorize                 bool
@@ -94,11 +100,32 @@ func (c *conn) principal() string {
 		return c.auth.principal
 	}
 	if tc, ok := c.nc.(*tls.Conn); ok {
-		if st := tc.ConnectionState(); len(st.VerifiedChains) > 0 && st.PeerCertificates[0].Subject.CommonName != "" {
-			return auth.Principal(st.PeerCertificates[0].Subject.CommonName)
+		if st := tc.ConnectionState(); len(st.VerifiedChains) > 0 {
+			if name := certName(st.PeerCertificates[0], c.s.opts.Auth.MTLSPrincipal); name != "" {
+				return auth.Principal(name)
+			}
 		}
 	}
 	return auth.Anonymous
+}
+
+// certName is a verified client certificate's name by source; "" means
+// anonymous.
+func certName(cert *x509.Certificate, source string) string {
+	switch source {
+	case "san_dns":
+		if len(cert.DNSNames) > 0 {
+			return cert.DNSNames[0]
+		}
+	case "san_uri":
+		if len(cert.URIs) > 0 {
+			return cert.URIs[0].String()
+		}
+	case "anonymous":
+	default:
+		return cert.Subject.CommonName
+	}
+	return ""
 }
 
 // wrapTLS serves ln over TLS when Options.TLS is set; the handshake runs on

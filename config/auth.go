@@ -15,12 +15,42 @@ import (
 //	        - username: admin
 //	          password: {env_var: ADMIN_PASSWORD}   # a <data-source>
 //	    scram: {}   # SCRAM-SHA-256 and SCRAM-SHA-512, users in the metadata store
+//	  mtls:
+//	    principal_source: subject_common_name   # or san_dns, san_uri, anonymous
 //
 // A listener with no authentication block accepts every client as
-// User:ANONYMOUS. With one, a client must complete SASL before any request
-// but ApiVersions, SaslHandshake and SaslAuthenticate.
+// User:ANONYMOUS (or, with tls.client_ca, as its certificate's subject
+// CN). With SASL, a client must complete SASL before any request but
+// ApiVersions, SaslHandshake and SaslAuthenticate. mtls (which needs
+// tls.client_ca) says where a client that did not use SASL gets its
+// principal from, as Bufstream's authentication.mtls.principal_source.
 type Authentication struct {
 	SASL *SASL `yaml:"sasl"`
+	MTLS *MTLS `yaml:"mtls"`
+}
+
+// MTLS names the principal of a client authenticated by its certificate.
+type MTLS struct {
+	// PrincipalSource: subject_common_name (default), san_dns (the first
+	// DNS SAN), san_uri (the first URI SAN), or anonymous.
+	PrincipalSource string `yaml:"principal_source"`
+}
+
+// The mTLS principal sources.
+const (
+	PrincipalSubjectCN = "subject_common_name"
+	PrincipalSANDNS    = "san_dns"
+	PrincipalSANURI    = "san_uri"
+	PrincipalAnonymous = "anonymous"
+)
+
+// MTLSPrincipalSource is the listener's mTLS principal source, lower case;
+// subject_common_name when unset.
+func (a *Authentication) MTLSPrincipalSource() string {
+	if a == nil || a.MTLS == nil || a.MTLS.PrincipalSource == "" {
+		return PrincipalSubjectCN
+	}
+	return strings.ToLower(a.MTLS.PrincipalSource)
 }
 
 // SASL lists the enabled SASL mechanisms; at least one must be.
@@ -84,8 +114,15 @@ func (a *Authentication) validate(v *validator, key string) {
 		return
 	}
 	key += ".authentication"
+	if a.MTLS != nil {
+		switch a.MTLSPrincipalSource() {
+		case PrincipalSubjectCN, PrincipalSANDNS, PrincipalSANURI, PrincipalAnonymous:
+		default:
+			v.check(false, key+".mtls.principal_source", "%q: want subject_common_name, san_dns, san_uri or anonymous", a.MTLS.PrincipalSource)
+		}
+	}
 	if a.SASL == nil {
-		v.check(false, key+".sasl", "is required in an authentication block")
+		v.check(a.MTLS != nil, key+".sasl", "an authentication block needs sasl or mtls")
 		return
 	}
 	v.check(len(a.Mechanisms()) > 0, key+".sasl", "enable at least one of plain, scram")

@@ -86,6 +86,8 @@ func TestAuthenticationRefused(t *testing.T) {
 		listener + "        sasl:\n          plain: {credentials: [{username: a, password: s3cr3t-x}, {username: a, password: s3cr3t-x}]}\n":                                            "kafka.listeners[0].authentication.sasl.plain.credentials[1].username",
 		"version: v1beta1\nkafka:\n  listeners:\n    - name: l\n      listen_address: 127.0.0.1:0\n      tls: {cert_chain: {path: /nonexistent/c.pem}}\n":                               "kafka.listeners[0].tls.private_key",
 		"version: v1beta1\nkafka:\n  listeners:\n    - name: l\n      listen_address: 127.0.0.1:0\n      tls: {cert_chain: x, private_key: y, client_ca: {env_var: TRIB_UNSET_CA_X}}\n": "kafka.listeners[0].tls.client_ca",
+		listener + "        mtls: {principal_source: email}\n":                                                                                                                          "kafka.listeners[0].authentication.mtls.principal_source",
+		listener + "        mtls: {}\n":                                                                                                                                                 "kafka.listeners[0].authentication.mtls",
 		"version: v1beta1\nkafka:\n  authorization: {}\n":                                                                                                                               "kafka.authorization",
 		"version: v1beta1\nkafka:\n  authorization: {super_users: [alice]}\n":                                                                                                           "kafka.authorization.super_users[0]",
 	} {

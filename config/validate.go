@@ -70,6 +70,9 @@ func (k Kafka) validate(v *validator) {
 		}
 		l.Authentication.validate(v, key)
 		l.TLS.validate(v, key)
+		if l.Authentication != nil && l.Authentication.MTLS != nil {
+			v.check(l.TLS != nil && !l.TLS.ClientCA.IsZero(), key+".authentication.mtls", "needs tls.client_ca")
+		}
 	}
 	k.Authorization.validate(v)
 	v.check(k.DefaultPartitions >= 1, "kafka.num_partitions", "must be at least 1, got %d", k.DefaultPartitions)

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"math/big"
 	"net"
 	"os"
@@ -55,9 +56,20 @@ func newTestCA(t testing.TB, name string) *testCA {
 	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
 }
 
+// issueWithDNS signs a client certificate for cn with one DNS SAN.
+func (ca *testCA) issueWithDNS(t testing.TB, cn, dns string) (chain, key []byte) {
+	t.Helper()
+	return ca.sign(t, cn, false, []string{dns})
+}
+
 // issue signs a leaf for cn (a server for 127.0.0.1 when server is set),
 // returning its PEM chain and key.
 func (ca *testCA) issue(t testing.TB, cn string, server bool) (chain, key []byte) {
+	t.Helper()
+	return ca.sign(t, cn, server, nil)
+}
+
+func (ca *testCA) sign(t testing.TB, cn string, server bool, dns []string) (chain, key []byte) {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -68,6 +80,7 @@ func (ca *testCA) issue(t testing.TB, cn string, server bool) (chain, key []byte
 		SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		DNSNames: dns,
 	}
 	if server {
 		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
@@ -260,5 +273,41 @@ func TestMTLSPrincipals(t *testing.T) {
 	}
 	if err := ops.Ping(ctx); err != nil {
 		t.Errorf("the broker stopped serving: %v", err)
+	}
+}
+
+// TestMTLSPrincipalFromSAN: authentication.mtls.principal_source san_dns
+// makes the certificate's first DNS SAN the principal (not its CN).
+func TestMTLSPrincipalFromSAN(t *testing.T) {
+	dir := t.TempDir()
+	ca := newTestCA(t, "san-ca")
+	chain, key := ca.issue(t, "broker-1", true)
+	cfg := testConfig(t, t.TempDir())
+	cfg.Kafka.Listeners[0].TLS = &config.ListenerTLS{
+		CertChain:  config.FileSource(writePEM(t, dir, "server.crt", chain)),
+		PrivateKey: config.FileSource(writePEM(t, dir, "server.key", key)),
+		ClientCA:   config.FileSource(writePEM(t, dir, "ca.crt", ca.pem)),
+	}
+	cfg.Kafka.Listeners[0].Authentication = &config.Authentication{MTLS: &config.MTLS{PrincipalSource: "SAN_DNS"}}
+	cfg.Kafka.Authorization = &config.Authorization{SuperUsers: []string{"User:ops.example"}}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	n := startNode(t, cfg, node.Hooks{})
+	client := func(cn, dns string) *kgo.Client {
+		c, k := ca.issueWithDNS(t, cn, dns)
+		return newClient(t, n.KafkaAddr(), kgo.DialTLSConfig(clientTLS(t, ca, c, k)), kgo.RequestRetries(0))
+	}
+	ctx := ctxTimeout(t, 30*time.Second)
+	if _, err := kadm.NewClient(client("ignored-cn", "ops.example")).CreateTopics(ctx, 1, 1, nil, "san-topic"); err != nil {
+		t.Fatalf("the super user by DNS SAN: %v", err)
+	}
+	// CN ops.example but another SAN: not the super user.
+	r, err := kadm.NewClient(client("ops.example", "someone.example")).CreateTopics(ctx, 1, 1, nil, "san-topic-2")
+	if err == nil {
+		err = r.Error()
+	}
+	if !errors.Is(err, kerr.TopicAuthorizationFailed) {
+		t.Fatalf("CN ops.example with SAN someone.example created a topic: %v", err)
 	}
 }

@@ -17,6 +17,7 @@ import (
 func kafkaAuth(l config.Listener, z *config.Authorization, log *slog.Logger) (broker.AuthOptions, error) {
 	var o broker.AuthOptions
 	o.Mechanisms = l.Authentication.Mechanisms()
+	o.MTLSPrincipal = l.Authentication.MTLSPrincipalSource()
 	if a := l.Authentication; a != nil && a.SASL != nil && a.SASL.Plain != nil {
 		o.PlainUsers = map[string][]byte{}
 		for i, c := range a.SASL.Plain.Credentials {
