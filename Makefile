@@ -33,6 +33,7 @@ unit:
 FUZZ_TARGETS := \
 	./broker:FuzzParseRequest \
 	./broker:FuzzReadBody \
+	./broker/auth:FuzzSASL \
 	./log/recordbatch:FuzzValidate \
 	./log/recordbatch:FuzzPatchRecordSet \
 	./log/recordbatch:FuzzRecords \

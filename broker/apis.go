@@ -41,7 +41,9 @@ func register[R kmsg.Request](min, max int16, fn func(s *Server, c *conn, req R)
 		panic("broker: version above kmsg's for " + kmsg.NameForKey(key))
 	}
 	apis[key] = api{key: key, min: min, max: max, handle: func(s *Server, c *conn, req kmsg.Request) (reply, error) {
-		return fn(s, c, req.(R))
+		// Authorization first (authz.go): it may answer for the handler or
+		// take denied resources out of req.
+		return s.authorizeThen(c, req, func() (reply, error) { return fn(s, c, req.(R)) })
 	}}
 }
 

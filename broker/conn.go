@@ -37,6 +37,7 @@ type conn struct {
 	// armedAt is when the reader last pushed its read deadline forward
 	// (armIdle); only the reader touches it.
 	armedAt time.Time
+	auth    connAuth // SASL state (security.go)
 }
 
 // client identifies the connection to the group coordinator, with the
@@ -88,6 +89,9 @@ func (c *conn) serve() {
 		case <-c.done:
 			c.finished(q)
 		}
+		if c.auth.closeAfterReply {
+			break // a failed SASL authentication: answered, then closed
+		}
 	}
 	close(c.replies)
 	<-c.done
@@ -138,6 +142,9 @@ func (c *conn) readRequest(br *bufio.Reader) (q queued, err error) {
 		return q, nil
 	}
 	q.flex = pr.req.IsFlexible()
+	if err := c.gate(pr.key); err != nil {
+		return queued{}, err
+	}
 	q.reply, err = c.s.dispatch(apis[pr.key], c, pr.req)
 	if err != nil {
 		return queued{}, fmt.Errorf("%s: %w", kmsg.NameForKey(pr.key), err)
@@ -213,8 +220,8 @@ func (c *conn) readFrame(br *bufio.Reader) ([]byte, int64, error) {
 		return nil, 0, err
 	}
 	n := int32(binary.BigEndian.Uint32(sz[:]))
-	if n < 8 || n > c.s.opts.MaxRequestBytes {
-		return nil, 0, fmt.Errorf("request size %d outside [8, %d]: %w", n, c.s.opts.MaxRequestBytes, errCloseConn)
+	if limit := c.frameLimit(); n < 8 || n > limit {
+		return nil, 0, fmt.Errorf("request size %d outside [8, %d]: %w", n, limit, errCloseConn)
 	}
 	held, err := c.s.budget.acquire(int64(n), c.s.drain, c.done)
 	if err != nil {

@@ -37,6 +37,15 @@
 // reports itself unhealthy (Server.ListenerErr, /-/status) until the next
 // accept succeeds (accept.go).
 //
+// Security (security.go, authz.go, broker/auth): on a listener with SASL a
+// connection may send only ApiVersions, SaslHandshake and SaslAuthenticate
+// until it has authenticated (else it is closed), and its frames are
+// bounded at 512 KiB until then; its principal stays with it. With
+// kafka.authorization every request passes its API's ACL check (the hook
+// in authz.go, run by register's wrapper) before its handler sees it:
+// denied resources are taken out of the request and put back in the
+// response with the API's authorization error.
+//
 // Errors: Kafka errors are response data (kerr codes in the reply). A Go
 // error returned by a handler means the request could not be understood and
 // the connection is closed, as Kafka does.

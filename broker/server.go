@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -58,6 +59,11 @@ type Options struct {
 	// answered, across connections (kafka.queued_max_request_bytes).
 	// Default 100 MiB.
 	QueuedMaxRequestBytes int64
+	// TLS, when set, serves the listener over TLS only (security.go).
+	TLS *tls.Config
+	// Auth configures SASL and ACLs (security.go); the zero value
+	// authenticates no one and allows everything.
+	Auth AuthOptions
 	// Groups configures the consumer-group coordinator (timeouts, offset
 	// retention); Serve fills in its Owner and Topics.
 	Groups group.Options
@@ -99,6 +105,7 @@ type Server struct {
 	groupConfigs *groupConfigs
 	groups       *group.Coordinator
 	enforce      *enforce.Enforcer
+	sec          security // SASL and ACLs (security.go)
 
 	ln      net.Listener
 	adv     hostPort
@@ -152,6 +159,7 @@ func (s *Server) Listen() error {
 	if err != nil {
 		return fmt.Errorf("listen kafka on %s: %w", s.opts.ListenAddr, err)
 	}
+	ln = s.wrapTLS(ln)
 	s.ln = ln
 	adv := s.opts.AdvertiseAddr
 	if adv == "" {
@@ -172,6 +180,7 @@ func (s *Server) Serve(d Deps) {
 	s.meta, s.writer, s.reader, s.m, s.members = d.Meta, d.Writer, d.Reader, d.Metrics, d.Members
 	s.enforce = d.Enforcer
 	s.budget = newByteBudget(s.opts.QueuedMaxRequestBytes, d.Metrics)
+	s.initSecurity(d.Meta)
 	s.topics = newTopicCache(d.Meta)
 	gopts := s.opts.Groups
 	s.groupConfigs = newGroupConfigs(d.Meta)

@@ -192,6 +192,9 @@ type Kafka struct {
 	// its body. A single request larger than the bound waits until it is
 	// the only one. Default: 100MiB.
 	QueuedMaxRequestBytes ByteSize `yaml:"queued_max_request_bytes"`
+	// Authorization, when set, turns on Kafka ACLs (auth.go). Nil: every
+	// request is allowed.
+	Authorization *Authorization `yaml:"authorization"`
 }
 
 // Listener is one Kafka listener, as in Bufstream's kafka.listeners[].
@@ -203,6 +206,11 @@ type Listener struct {
 	// AdvertiseAddress is the host:port clients are told to use (Metadata
 	// answers). Empty: see Advertised.
 	AdvertiseAddress string `yaml:"advertise_address"`
+	// Authentication, when set, requires clients to authenticate with
+	// SASL (auth.go). Nil: every client is User:ANONYMOUS.
+	Authentication *Authentication `yaml:"authentication"`
+	// TLS, when set, serves the listener over TLS only (auth.go).
+	TLS *ListenerTLS `yaml:"tls"`
 }
 
 // Admin configures the admin HTTP server (/-/status, /metrics).

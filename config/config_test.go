@@ -221,7 +221,6 @@ func TestUnsupportedKeysAreRefused(t *testing.T) {
 		"storage:\n  provider: S3\n  bucket: b\n  session_token: t\n":                                "storage.session_token",
 		"version: v1beta1\niceberg:\n  - name: x\n    rest:\n      url: http://c\n      sigv4: {}\n": "iceberg[0].rest.sigv4",
 		"iceberg:\n  catalogs:\n    - name: g\n      aws_glue_data_catalog: {}\n":                    "iceberg.catalogs[0].aws_glue_data_catalog",
-		"version: v1beta1\nkafka:\n  listeners:\n    - name: a\n      tls: {}\n":                     "kafka.listeners[0].tls",
 		"etcd:\n  addresses: []\n":                                                                   "etcd",
 	} {
 		_, err := config.Parse([]byte(body))

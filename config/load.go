@@ -96,10 +96,7 @@ var unsupportedV1Beta1 = map[string]string{
 	"data_enforcement.produce.values.redaction":                 "field redaction is not implemented yet",
 	"data_enforcement.fetch.keys.redaction":                     "field redaction is not implemented yet",
 	"data_enforcement.fetch.values.redaction":                   "field redaction is not implemented yet",
-	"metrics":                        "OTLP metrics export is not implemented; Prometheus metrics are served on admin.listen_address/metrics",
-	"logging":                        "logging configuration is not implemented yet",
-	"debug":                          "the debug listener is not implemented; metrics are on admin.listen_address",
-	"kafka.authorization":            "Kafka ACLs are not implemented yet",
-	"kafka.listeners.tls":            "TLS listeners are not implemented yet",
-	"kafka.listeners.authentication": "SASL/mTLS authentication is not implemented yet",
+	"metrics": "OTLP metrics export is not implemented; Prometheus metrics are served on admin.listen_address/metrics",
+	"logging": "logging configuration is not implemented yet",
+	"debug":   "the debug listener is not implemented; metrics are on admin.listen_address",
 }

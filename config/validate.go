@@ -69,7 +69,13 @@ func (k Kafka) validate(v *validator) {
 		if l.AdvertiseAddress != "" {
 			v.advertiseAddr(key+".advertise_address", l.AdvertiseAddress)
 		}
+		l.Authentication.validate(v, key)
+		l.TLS.validate(v, key)
+		if l.Authentication != nil && l.Authentication.MTLS != nil {
+			v.check(l.TLS != nil && !l.TLS.ClientCA.IsZero(), key+".authentication.mtls", "needs tls.client_ca")
+		}
 	}
+	k.Authorization.validate(v)
 	v.check(k.DefaultPartitions >= 1, "kafka.num_partitions", "must be at least 1, got %d", k.DefaultPartitions)
 	v.check(k.MaxRequestBytes > 0 && k.MaxRequestBytes <= math.MaxInt32, "kafka.max_request_bytes",
 		"must be between 1 byte and 2GiB-1, got %d", k.MaxRequestBytes)

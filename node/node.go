@@ -212,6 +212,14 @@ func (n *Node) clustered() bool { return n.cfg.Metadata.Postgres != nil }
 func (n *Node) startServers() error {
 	c := n.cfg
 	l := c.Kafka.Listeners[0]
+	authOpts, err := kafkaAuth(l, c.Kafka.Authorization, n.log)
+	if err != nil {
+		return err
+	}
+	tlsCfg, err := kafkaTLS(l, n.log)
+	if err != nil {
+		return err
+	}
 	n.kafka = broker.New(broker.Options{
 		ListenAddr: l.ListenAddress, AdvertiseAddr: l.AdvertiseAddress,
 		NodeID: c.Kafka.BrokerID, ClusterID: c.Name,
@@ -225,6 +233,8 @@ func (n *Node) startServers() error {
 			InitialRebalanceDelay: c.Groups.InitialRebalanceDelay, OffsetsRetention: c.Groups.OffsetsRetention,
 			ConsumerSessionTimeout: c.Kafka.GroupConsumerSessionTimeout, ConsumerHeartbeatInterval: c.Groups.ConsumerHeartbeatInterval,
 		},
+		Auth: authOpts,
+		TLS:  tlsCfg,
 	}, n.log)
 	if err := n.kafka.Listen(); err != nil {
 		return err
