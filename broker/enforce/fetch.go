@@ -34,7 +34,7 @@ type FetchPolicy struct {
 func (p *FetchPolicy) Filter(ctx context.Context, topicID [16]byte, partition int32, data []byte) []byte {
 	var out []byte // nil until a batch changes
 	off := 0
-	recordbatch.Walk(data, func(h recordbatch.Header, raw []byte) bool {
+	err := recordbatch.Walk(data, func(h recordbatch.Header, raw []byte) bool {
 		start := off
 		off += len(raw)
 		got, changed := raw, false
@@ -49,6 +49,12 @@ func (p *FetchPolicy) Filter(ctx context.Context, topicID [16]byte, partition in
 		}
 		return true
 	})
+	if err != nil {
+		// Served as stored from the first batch that does not frame; the
+		// consumer reports it, the log says which partition it was.
+		p.e.log.Warn("schema enforcement: fetch data does not frame, rest served unfiltered",
+			"topic", p.topic, "partition", partition, "at_byte", off, "err", err)
+	}
 	if out == nil {
 		return data
 	}
