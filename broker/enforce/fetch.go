@@ -25,7 +25,7 @@ type FetchPolicy struct {
 // still advances past every offset it covered, the filtered ones
 // included. Unchanged input is returned as it is. Nothing here fails: a
 // batch that cannot be read is served as stored, for the consumer to
-// report.
+// report, and logged (a warning naming the topic and partition).
 //
 // Each checked batch's outcome is cached by (topic id, partition, base
 // offset, CRC), unless a check failed for an internal reason (the answer
