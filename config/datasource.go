@@ -118,11 +118,13 @@ func (d DataSource) String() string {
 // Format makes every fmt verb (%v, %+v, %#v, %s, %q, %x, %d, …) print
 // String, so no verb reaches the inline value.
 func (d DataSource) Format(f fmt.State, verb rune) {
+	// f writes into fmt's own buffer, which never fails; the caller's
+	// Fprintf returns the destination's write error.
 	if verb == 'q' {
-		fmt.Fprintf(f, "%q", d.String())
+		_, _ = fmt.Fprintf(f, "%q", d.String())
 		return
 	}
-	f.Write([]byte(d.String()))
+	_, _ = f.Write([]byte(d.String()))
 }
 
 // dataSourceYAML is the mapping form.

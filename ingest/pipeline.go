@@ -134,7 +134,11 @@ func (p *pipeline) session(ctx context.Context) error {
 		cancel(nil)
 		<-renewed
 		rctx, rc := context.WithTimeout(context.Background(), 2*time.Second)
-		p.m.opts.Meta.ReleaseLease(rctx, p.lease, p.m.opts.Holder)
+		if err := p.m.opts.Meta.ReleaseLease(rctx, p.lease, p.m.opts.Holder); err != nil {
+			// Not fatal: the lease expires after its TTL, and another
+			// node takes the table over only then.
+			p.log.Warn("iceberg ingest: release lease", "lease", p.lease, "err", err)
+		}
 		rc()
 		p.setLease(false, 0)
 	}()

@@ -41,7 +41,9 @@ func (m *Manager) Handler() http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		enc.Encode(struct {
+		// The status is sent: a failed body write means the client went
+		// away, and there is no one left to tell.
+		_ = enc.Encode(struct {
 			Tables []TableStatus `json:"tables"`
 		}{m.Status()})
 	})

@@ -270,11 +270,13 @@ func liveFiles(ctx context.Context, tbl *icetable.Table) (map[string]bool, error
 func removeWritten(ctx context.Context, tbl *icetable.Table, results []icetable.CompactionGroupResult) {
 	fs, err := tbl.FS(ctx)
 	if err != nil {
-		return
+		return // as below: orphan removal deletes what is left
 	}
 	for _, gr := range results {
 		for _, df := range gr.NewDataFiles {
-			fs.Remove(df.FilePath())
+			// Best effort on a failed run: a file left behind is never in a
+			// snapshot, so orphan removal deletes it later.
+			_ = fs.Remove(df.FilePath())
 		}
 	}
 }

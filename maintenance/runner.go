@@ -252,7 +252,11 @@ func (r *Runner) runLeased(ctx context.Context, ref TableRef, cat icecatalog.Cat
 		cancel()
 		<-renewed
 		rctx, rc := context.WithTimeout(context.Background(), 2*time.Second)
-		r.opts.Leases.ReleaseLease(rctx, name, r.opts.Holder)
+		if err := r.opts.Leases.ReleaseLease(rctx, name, r.opts.Holder); err != nil {
+			// Not fatal: the lease expires after its TTL, and the table's
+			// next run (here or elsewhere) waits for that.
+			r.opts.Logger.Warn("maintenance: release lease", "lease", name, "err", err)
+		}
 		rc()
 	}()
 	r.update(ref, func(s *TableStatus) { s.Running = true })

@@ -31,14 +31,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	}
 	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
+	_, _ = w.Write(append(b, '\n')) // the status is sent: a failed body write means the client went away, and there is no one left to tell
 }
 
 // writeRaw answers a schema text as is (the .../schema endpoints).
 func writeRaw(w http.ResponseWriter, text string) {
 	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(http.StatusOK)
-	io.WriteString(w, text)
+	_, _ = io.WriteString(w, text) // as in writeJSON: the client went away
 }
 
 // errorBody is the registry's error format.

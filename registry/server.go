@@ -124,7 +124,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return ln.Close() // listening, never served
 	}
 	if err := srv.Shutdown(ctx); err != nil {
-		srv.Close()
+		_ = srv.Close() // Shutdown's error (the context's) is the one reported; Close only cuts the connections left, its listener already closed
 		return fmt.Errorf("schema registry shutdown: %w", err)
 	}
 	<-done

@@ -39,7 +39,10 @@ func startBroker(bin, cfg, dataDir string) (*broker, error) {
 	if err := b.cmd.Start(); err != nil {
 		return nil, err
 	}
-	go func() { b.cmd.Wait(); close(b.done) }()
+	go func() {
+		_ = b.cmd.Wait() // its exit status does not matter: done is what stop and start wait for
+		close(b.done)
+	}()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
@@ -48,14 +51,14 @@ func startBroker(bin, cfg, dataDir string) (*broker, error) {
 		default:
 		}
 		if resp, err := http.Get("http://" + b.admin + "/-/status"); err == nil {
-			resp.Body.Close()
+			_ = resp.Body.Close() // only the status is read
 			if resp.StatusCode == http.StatusOK {
 				return b, nil
 			}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	b.cmd.Process.Kill()
+	_ = b.cmd.Process.Kill() // fails only if it has exited, which done then reports
 	<-b.done
 	return nil, fmt.Errorf("broker not ready after 30s:\n%s", b.out.String())
 }
@@ -63,11 +66,11 @@ func startBroker(bin, cfg, dataDir string) (*broker, error) {
 // stop sends SIGTERM (drain, deregister, close the Postgres connections)
 // and waits, killing it after 30s.
 func (b *broker) stop() {
-	b.cmd.Process.Signal(syscall.SIGTERM)
+	_ = b.cmd.Process.Signal(syscall.SIGTERM) // fails only if it has exited: done is then closed
 	select {
 	case <-b.done:
 	case <-time.After(30 * time.Second):
-		b.cmd.Process.Kill()
+		_ = b.cmd.Process.Kill() // fails only if it has exited meanwhile
 		<-b.done
 	}
 }
@@ -79,7 +82,7 @@ func (b *broker) metric(name string, labels ...string) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read to the end below; a close error adds nothing
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return 0, err

@@ -103,7 +103,7 @@ func run(o options) error {
 	if o.keep {
 		fmt.Println("temporary directory:", root)
 	} else {
-		defer os.RemoveAll(root)
+		defer func() { _ = os.RemoveAll(root) }() // best effort: a leftover temporary directory harms nothing
 	}
 	if err := os.Chmod(root, 0o755); err != nil { // the postgres user must reach its directory
 		return err
@@ -115,7 +115,7 @@ func run(o options) error {
 	if e.pg, err = testpg.Launch(filepath.Join(root, "postgres")); err != nil {
 		return err
 	}
-	defer e.pg.Close()
+	defer func() { _ = e.pg.Close() }() // a test server going away: nothing to keep
 	if e.s3, err = tests3.Launch(filepath.Join(root, "s3")); err != nil {
 		return err
 	}
@@ -132,8 +132,7 @@ func run(o options) error {
 		rows = append(rows, r)
 		fmt.Fprintf(os.Stderr, "  %d broker(s) done\n", n)
 	}
-	printTable(os.Stdout, o, rows)
-	return nil
+	return printTable(os.Stdout, o, rows)
 }
 
 // row is one round's figures.

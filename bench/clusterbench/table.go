@@ -9,36 +9,49 @@ import (
 
 // printTable writes the rounds as two tables, one per phase, with what
 // the columns mean and the caveat about this machine's cores.
-func printTable(w io.Writer, o options, rows []row) {
-	fmt.Fprintf(w, "\nthroughput: %d records back to back\n", o.records)
+// The first write error is returned (the rest are skipped).
+func printTable(w io.Writer, o options, rows []row) error {
+	var err error
+	pf := func(w io.Writer, format string, a ...any) {
+		if err == nil {
+			_, err = fmt.Fprintf(w, format, a...)
+		}
+	}
+	flush := func(tw *tabwriter.Writer) {
+		if ferr := tw.Flush(); err == nil {
+			err = ferr
+		}
+	}
+	pf(w, "\nthroughput: %d records back to back\n", o.records)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "brokers\tMB/s\trecords/s\tp50\tp99\tS3 PUT/MB\tappends/MB\tPG write xacts/MB\tPG xact_commit/MB (round)\t")
+	pf(tw, "brokers\tMB/s\trecords/s\tp50\tp99\tS3 PUT/MB\tappends/MB\tPG write xacts/MB\tPG xact_commit/MB (round)\t\n")
 	for _, r := range rows {
 		t := r.thru
-		fmt.Fprintf(tw, "%d\t%.1f\t%.0f\t%v\t%v\t%.2f\t%.2f\t%.2f\t%.2f\t\n",
+		pf(tw, "%d\t%.1f\t%.0f\t%v\t%v\t%.2f\t%.2f\t%.2f\t%.2f\t\n",
 			r.brokers, t.mbps(), float64(t.records)/t.elapsed.Seconds(), t.p50, t.p99,
 			t.perMB(t.puts), t.perMB(t.appends), t.perMB(float64(t.writeXacts)), float64(r.xactCommit)/r.mb)
 	}
-	tw.Flush()
+	flush(tw)
 	if o.pacedRate > 0 {
-		fmt.Fprintf(w, "\npaced: %d records/s for %v\n", o.pacedRate, o.pacedFor)
+		pf(w, "\npaced: %d records/s for %v\n", o.pacedRate, o.pacedFor)
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "brokers\tMB/s\trecords/s\tp50\tp99\tS3 PUT/MB\tappends/MB\tPG write xacts/MB\t")
+		pf(tw, "brokers\tMB/s\trecords/s\tp50\tp99\tS3 PUT/MB\tappends/MB\tPG write xacts/MB\t\n")
 		for _, r := range rows {
 			p := r.paced
-			fmt.Fprintf(tw, "%d\t%.1f\t%.0f\t%v\t%v\t%.2f\t%.2f\t%.2f\t\n",
+			pf(tw, "%d\t%.1f\t%.0f\t%v\t%v\t%.2f\t%.2f\t%.2f\t\n",
 				r.brokers, p.mbps(), float64(p.records)/p.elapsed.Seconds(), p.p50, p.p99,
 				p.perMB(p.puts), p.perMB(p.appends), p.perMB(float64(p.writeXacts)))
 		}
-		tw.Flush()
+		flush(tw)
 	}
-	fmt.Fprintf(w, `
+	pf(w, `
 Latency: from the Produce call to the acknowledgement, per record (back to back, that includes time in the
   client's buffer). %d producers, each pinned to one broker, spread evenly.
 S3 PUT/MB and appends/MB: the brokers' /metrics; PG write xacts/MB: transaction IDs consumed in the phase;
   PG xact_commit/MB: pg_stat_database over the whole round (start-up, heartbeats, warm-up, both phases,
   read-only transactions, shut-down) per MB of the round.
 `, o.producers)
-	fmt.Fprintf(w, "Note: this machine has %d cores, shared by every broker, Postgres, versitygw and the clients: "+
+	pf(w, "Note: this machine has %d cores, shared by every broker, Postgres, versitygw and the clients: "+
 		"the rows show the cost per broker, not scale-out.\n", runtime.NumCPU())
+	return err
 }

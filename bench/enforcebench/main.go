@@ -75,7 +75,9 @@ func main() {
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err == nil {
-			pprof.StartCPUProfile(f)
+			if err := pprof.StartCPUProfile(f); err != nil {
+				fmt.Fprintln(os.Stderr, "enforcebench: cpuprofile:", err)
+			}
 			defer pprof.StopCPUProfile()
 		}
 	}
@@ -97,8 +99,8 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	defer n.Close(context.Background())
+	defer func() { _ = os.RemoveAll(dir) }()             // best effort: a leftover temporary directory harms nothing
+	defer func() { _ = n.Close(context.Background()) }() // the figures are printed; a shutdown error changes none
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	addr, regURL := n.KafkaAddr(), "http://"+regAddr
@@ -185,7 +187,9 @@ func perRecord(ctx context.Context, regURL string, values [][]byte) ([2]float64,
 		const iters = 300
 		start := time.Now()
 		for range iters {
-			p.Check(ctx, 0, batch, batches)
+			if _, err := p.Check(ctx, 0, batch, batches); err != nil {
+				return costs, fmt.Errorf("%s: %w", c.topic, err)
+			}
 		}
 		per := time.Since(start) / (iters * 100)
 		costs[i] = float64(per.Nanoseconds()) / 1000
@@ -233,7 +237,7 @@ func freeAddr() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer ln.Close()
+	defer func() { _ = ln.Close() }() // only its port was wanted
 	return ln.Addr().String(), nil
 }
 

@@ -76,8 +76,8 @@ func run(o options) error {
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(dir)
-		defer n.Close(context.Background())
+		defer func() { _ = os.RemoveAll(dir) }()             // best effort: a leftover temporary directory harms nothing
+		defer func() { _ = n.Close(context.Background()) }() // the figures are printed; a shutdown error changes none
 		addr, broker = n.KafkaAddr(), "tributary(in-process)"
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)

@@ -67,7 +67,9 @@ func main() {
 	flag.Parse()
 	if *cpuProfile != "" {
 		if f, err := os.Create(*cpuProfile); err == nil {
-			pprof.StartCPUProfile(f)
+			if err := pprof.StartCPUProfile(f); err != nil {
+				fmt.Fprintln(os.Stderr, "icebergbench: cpuprofile:", err)
+			}
 		}
 	}
 	err := run(o)
@@ -84,7 +86,7 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }() // best effort: a leftover temporary directory harms nothing
 	n, err := startNode(dir)
 	if err != nil {
 		return err
@@ -92,7 +94,7 @@ func run(o options) error {
 	defer func() {
 		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
-		n.Close(cctx)
+		_ = n.Close(cctx) // the figures are printed; a shutdown error changes none
 	}()
 	fmt.Printf("icebergbench: %s/%s, %d cores, Go %s; an in-process node on %s (embedded stores)\n",
 		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), strings.TrimPrefix(runtime.Version(), "go"), dir)

@@ -63,7 +63,9 @@ func main() {
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err == nil {
-			pprof.StartCPUProfile(f)
+			if err := pprof.StartCPUProfile(f); err != nil {
+				fmt.Fprintln(os.Stderr, "kafkabench: cpuprofile:", err)
+			}
 			defer pprof.StopCPUProfile()
 		}
 	}
@@ -81,8 +83,8 @@ func run(o options) error {
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(dir)
-		defer n.Close(context.Background())
+		defer func() { _ = os.RemoveAll(dir) }()             // best effort: a leftover temporary directory harms nothing
+		defer func() { _ = n.Close(context.Background()) }() // the figures are printed; a shutdown error changes none
 		addr = n.KafkaAddr()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -176,7 +178,7 @@ func produce(ctx context.Context, addr, topic string, count, rate int, o options
 	// record a different window of one pool, so compression cannot flatter
 	// the figures.
 	pool := make([]byte, 8<<20+o.size)
-	rand.NewChaCha8([32]byte{1}).Read(pool)
+	_, _ = rand.NewChaCha8([32]byte{1}).Read(pool) // ChaCha8.Read never fails
 	lat := make([]time.Duration, count)
 	var wg sync.WaitGroup
 	var mu sync.Mutex

@@ -25,7 +25,7 @@ type FetchPolicy struct {
 // still advances past every offset it covered, the filtered ones
 // included. Unchanged input is returned as it is. Nothing here fails: a
 // batch that cannot be read is served as stored, for the consumer to
-// report.
+// report, and logged (a warning naming the topic and partition).
 //
 // Each checked batch's outcome is cached by (topic id, partition, base
 // offset, CRC), unless a check failed for an internal reason (the answer
@@ -34,7 +34,7 @@ type FetchPolicy struct {
 func (p *FetchPolicy) Filter(ctx context.Context, topicID [16]byte, partition int32, data []byte) []byte {
 	var out []byte // nil until a batch changes
 	off := 0
-	recordbatch.Walk(data, func(h recordbatch.Header, raw []byte) bool {
+	err := recordbatch.Walk(data, func(h recordbatch.Header, raw []byte) bool {
 		start := off
 		off += len(raw)
 		got, changed := raw, false
@@ -49,6 +49,12 @@ func (p *FetchPolicy) Filter(ctx context.Context, topicID [16]byte, partition in
 		}
 		return true
 	})
+	if err != nil {
+		// Served as stored from the first batch that does not frame; the
+		// consumer reports it, the log says which partition it was.
+		p.e.log.Warn("schema enforcement: fetch data does not frame, rest served unfiltered",
+			"topic", p.topic, "partition", partition, "at_byte", off, "err", err)
+	}
 	if out == nil {
 		return data
 	}

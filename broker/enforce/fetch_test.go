@@ -2,6 +2,9 @@ package enforce
 
 import (
 	"bytes"
+	"log/slog"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -67,6 +70,31 @@ func TestFetchFiltersADirtyTopic(t *testing.T) {
 	clean := stored(t, 7, cleanBatch)
 	if out := p.Filter(ctx, [16]byte{1}, 0, clean); &out[0] != &clean[0] {
 		t.Fatal("a clean record set was copied")
+	}
+}
+
+// Filter used to drop Walk's error: a record set whose tail does not frame
+// was served (as it still is, for the consumer to report) without a word
+// in the log about which topic and partition held it.
+func TestFetchLogsDataThatDoesNotFrame(t *testing.T) {
+	e := newEnv(t).register()
+	enf := e.enforcer(nil, issueFetch, nil)
+	var logged bytes.Buffer
+	enf.log = slog.New(slog.NewTextHandler(&logged, nil))
+	good := e.cartValue(goodCart)
+	b1, _ := produced(t, kgo.NoCompression(), -1, 0, rec{value: good}, rec{value: []byte("\x00foobar")})
+	b2, _ := produced(t, kgo.NoCompression(), -1, 0, rec{value: good})
+	data := stored(t, 10, b1, b2)
+	torn := data[:len(data)-5] // the second batch cut short
+	out := enf.Fetch("orders").Filter(ctx, [16]byte{6}, 3, torn)
+	tail := torn[len(b1):]
+	if !bytes.HasSuffix(out, tail) || len(out) >= len(torn) {
+		t.Fatalf("served %d bytes of %d: want the first batch filtered and the torn one as stored", len(out), len(torn))
+	}
+	for _, want := range []string{"does not frame", "topic=orders", "partition=3", "at_byte=" + strconv.Itoa(len(b1))} {
+		if !strings.Contains(logged.String(), want) {
+			t.Fatalf("log lacks %q:\n%s", want, logged.String())
+		}
 	}
 }
 

@@ -79,7 +79,10 @@ func (p *ProducePolicy) Check(ctx context.Context, partition int32, data []byte,
 	for a, n := range t.counts {
 		p.e.m.acted(sideProduce, action(a), n)
 	}
-	res.Data, res.Batches = reassemble(data, batches, rebuilt)
+	var err error
+	if res.Data, res.Batches, err = reassemble(data, batches, rebuilt); err != nil {
+		return ProduceResult{Data: data, Batches: batches}, fmt.Errorf("enforce: %w", err)
+	}
 	if len(t.dlq) > 0 {
 		res.DLQTopic, res.DLQ, res.DLQRecords = p.dlqTopic, recordbatch.Build(t.dlq), int32(len(t.dlq))
 		res.DLQMaxTimestamp = t.dlq[0].Timestamp
@@ -152,14 +155,15 @@ func rejectMessage(errs []recordbatch.RecordError, n int) string {
 
 // reassemble puts the record set back together with the rebuilt batches,
 // and moves the batches' Offset and Len to match. Unchanged input comes
-// back as it is.
-func reassemble(data []byte, batches []recordbatch.Batch, rebuilt [][]byte) ([]byte, []recordbatch.Batch) {
+// back as it is. An error means a rebuilt batch does not frame (a bug in
+// recordbatch.Records.Filter).
+func reassemble(data []byte, batches []recordbatch.Batch, rebuilt [][]byte) ([]byte, []recordbatch.Batch, error) {
 	changed := false
 	for _, r := range rebuilt {
 		changed = changed || r != nil
 	}
 	if !changed {
-		return data, batches
+		return data, batches, nil
 	}
 	var out []byte
 	nb := make([]recordbatch.Batch, len(batches))
@@ -169,16 +173,19 @@ func reassemble(data []byte, batches []recordbatch.Batch, rebuilt [][]byte) ([]b
 			raw = rebuilt[i]
 			// The index's timestamp of the batch is its kept records'
 			// (none: -1, so that ListOffsets by time never picks it).
-			recordbatch.Walk(raw, func(h recordbatch.Header, _ []byte) bool {
+			err := recordbatch.Walk(raw, func(h recordbatch.Header, _ []byte) bool {
 				if b.MaxTimestamp = h.MaxTimestamp; h.NumRecords == 0 {
 					b.MaxTimestamp = -1
 				}
 				return false
 			})
+			if err != nil {
+				return nil, nil, fmt.Errorf("rebuilt batch %d: %w", i, err)
+			}
 		}
 		b.Offset, b.Len = len(out), len(raw)
 		out = append(out, raw...)
 		nb[i] = b
 	}
-	return out, nb
+	return out, nb, nil
 }

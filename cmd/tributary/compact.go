@@ -112,7 +112,9 @@ func compactCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		log.Info("compact: table", "table", name, "dry_run", f.dryRun)
 		rep, err := maintenance.Run(ctx, cat, ident, opts)
 		if f.dryRun {
-			printPlan(stdout, rep)
+			if perr := printPlan(stdout, rep); perr != nil {
+				return fmt.Errorf("compact: write plan: %w", perr)
+			}
 		}
 		if err != nil {
 			log.Error("compact: table failed", "table", name, "err", err)
@@ -122,13 +124,18 @@ func compactCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			}
 			continue
 		}
-		fmt.Fprintln(stdout, rep.String())
+		if _, err := fmt.Fprintln(stdout, rep.String()); err != nil {
+			return fmt.Errorf("compact: write report: %w", err)
+		}
 		addReport(&total, rep)
 	}
-	fmt.Fprintf(stdout, "summary: %d tables, files %d→%d, bytes %d→%d, %d files rewritten into %d, %d dropped by retention, snapshots expired %d, orphans removed %d (%d B), %d failed, took %s\n",
+	_, err = fmt.Fprintf(stdout, "summary: %d tables, files %d→%d, bytes %d→%d, %d files rewritten into %d, %d dropped by retention, snapshots expired %d, orphans removed %d (%d B), %d failed, took %s\n",
 		len(idents)-len(failed), total.Before.DataFiles, total.After.DataFiles, total.Before.DataBytes, total.After.DataBytes,
 		total.FilesRewritten, total.FilesWritten, total.FilesDropped, total.SnapshotsExpired, total.OrphansRemoved, total.OrphanBytes, len(failed),
 		time.Since(start).Round(time.Millisecond))
+	if err != nil {
+		return fmt.Errorf("compact: write summary: %w", err)
+	}
 	if len(failed) > 0 {
 		return fmt.Errorf("compact: %d of %d tables failed: %s", len(failed), len(idents), strings.Join(failed, ", "))
 	}
@@ -148,12 +155,18 @@ func addReport(total *maintenance.Report, r maintenance.Report) {
 	total.OrphanBytes += r.OrphanBytes
 }
 
-func printPlan(w io.Writer, r maintenance.Report) {
-	fmt.Fprintf(w, "plan %s: %d data files (%d B), %d snapshots\n", r.Table, r.Before.DataFiles, r.Before.DataBytes, r.Before.Snapshots)
-	for _, g := range r.Plan {
-		fmt.Fprintf(w, "  rewrite partition %s: %d files, %d B → ~%d files\n", g.Partition, g.Files, g.Bytes, g.EstOutput)
+// printPlan writes a dry run's plan; the error is the first write's.
+func printPlan(w io.Writer, r maintenance.Report) error {
+	if _, err := fmt.Fprintf(w, "plan %s: %d data files (%d B), %d snapshots\n", r.Table, r.Before.DataFiles, r.Before.DataBytes, r.Before.Snapshots); err != nil {
+		return err
 	}
-	fmt.Fprintf(w, "  drop %d files by retention; expire %d snapshots; %d orphan files (%d B) found\n", r.FilesDropped, r.SnapshotsExpired, r.OrphansFound, r.OrphanBytes)
+	for _, g := range r.Plan {
+		if _, err := fmt.Fprintf(w, "  rewrite partition %s: %d files, %d B → ~%d files\n", g.Partition, g.Files, g.Bytes, g.EstOutput); err != nil {
+			return err
+		}
+	}
+	_, err := fmt.Fprintf(w, "  drop %d files by retention; expire %d snapshots; %d orphan files (%d B) found\n", r.FilesDropped, r.SnapshotsExpired, r.OrphansFound, r.OrphanBytes)
+	return err
 }
 
 // openCatalog opens the catalog --catalog names, as ingest does.
@@ -256,10 +269,12 @@ func progressBar(w io.Writer) func(maintenance.Progress) {
 		frac := float64(p.BytesDone) / float64(max(p.BytesTotal, 1))
 		const width = 30
 		bar := strings.Repeat("=", int(frac*width)) + strings.Repeat(" ", width-int(frac*width))
-		fmt.Fprintf(w, "\r%s [%s] %d/%d files %.1f/%.1f MiB %.1f MiB/s %s left ", p.Table, bar, p.FilesDone, p.FilesTotal,
+		// The bar is decoration on a terminal's stderr: a failed write
+		// loses a frame of it and nothing else, so it is not checked.
+		_, _ = fmt.Fprintf(w, "\r%s [%s] %d/%d files %.1f/%.1f MiB %.1f MiB/s %s left ", p.Table, bar, p.FilesDone, p.FilesTotal,
 			float64(p.BytesDone)/(1<<20), float64(p.BytesTotal)/(1<<20), rate/(1<<20), left.Round(time.Second))
 		if p.BytesDone >= p.BytesTotal {
-			fmt.Fprintln(w)
+			_, _ = fmt.Fprintln(w) // as above
 		}
 	}
 }

@@ -36,7 +36,7 @@ func main() {
 
 func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		_, _ = fmt.Fprint(stderr, usage) // stderr: nowhere better to report a failure to write to it
 		return errors.New("no command given")
 	}
 	switch args[0] {
@@ -47,10 +47,10 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	case "compact":
 		return compactCmd(ctx, args[1:], os.Stdout, stderr)
 	case "help", "-h", "--help":
-		fmt.Fprint(stderr, usage)
+		_, _ = fmt.Fprint(stderr, usage) // as above
 		return nil
 	default:
-		fmt.Fprint(stderr, usage)
+		_, _ = fmt.Fprint(stderr, usage) // as above
 		return fmt.Errorf("unknown command %q", args[0])
 	}
 }

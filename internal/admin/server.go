@@ -99,7 +99,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	err := s.srv.Shutdown(ctx)
 	if err != nil {
-		s.srv.Close()
+		_ = s.srv.Close() // Shutdown's error (the context's) is the one reported; Close only cuts the connections left, its listener already closed
 		return fmt.Errorf("admin shutdown: %w", err)
 	}
 	<-done
@@ -124,6 +124,6 @@ func statusHandler(ready func() error) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(code)
-		json.NewEncoder(w).Encode(body)
+		_ = json.NewEncoder(w).Encode(body) // the status is sent: a failed body write means the client went away, and there is no one left to tell
 	})
 }

@@ -47,7 +47,13 @@ func Fill(t testing.TB, dir, name string) string {
 	if err != nil {
 		t.Fatalf("testdisk: %v", err)
 	}
-	defer f.Close()
+	defer func() {
+		// A written file: its Close can report a write error, which here
+		// may only be the full disk Fill is after.
+		if err := f.Close(); err != nil && !errors.Is(err, syscall.ENOSPC) {
+			t.Fatalf("testdisk: close %s: %v", path, err)
+		}
+	}()
 	buf := make([]byte, 64<<10)
 	for _, n := range []int{len(buf), 4096, 1} {
 		for {

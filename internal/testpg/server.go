@@ -76,7 +76,7 @@ func newServer() (*Server, error) {
 	}
 	s, err := Launch(dir)
 	if err != nil {
-		os.RemoveAll(dir)
+		_ = os.RemoveAll(dir) // the start error is the one returned; a leftover temporary directory harms nothing
 		return nil, err
 	}
 	return s, nil
@@ -156,7 +156,7 @@ func freePort() (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("testpg: find a free port: %w", err)
 	}
-	defer l.Close()
+	defer func() { _ = l.Close() }() // only its port was wanted
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
@@ -191,16 +191,20 @@ func (s *Server) start() error {
 		err := cmd.Start()
 		started <- err
 		if err == nil {
-			cmd.Wait()
+			// Its exit status does not matter: a server that should not
+			// have exited fails the next query, and its log says why.
+			_ = cmd.Wait()
 		}
-		logf.Close()
+		// Only the child wrote the log, through its own descriptor; this
+		// copy has nothing to flush.
+		_ = logf.Close()
 		close(p.exited)
 	}()
 	if err := <-started; err != nil {
 		return fmt.Errorf("testpg: start postgres: %w", err)
 	}
 	if err := s.waitReady(p); err != nil {
-		cmd.Process.Kill()
+		_ = cmd.Process.Kill() // fails only if it has exited, which exited then says
 		<-p.exited
 		return err
 	}
@@ -216,7 +220,7 @@ func (s *Server) waitReady(p *process) error {
 		conn, err := pgx.Connect(ctx, s.DSN("postgres"))
 		cancel()
 		if err == nil {
-			conn.Close(context.Background())
+			_ = conn.Close(context.Background()) // only the connect was the test
 			return nil
 		}
 		select {
@@ -249,7 +253,7 @@ func (s *Server) stop(sig syscall.Signal) error {
 	if p == nil {
 		return nil
 	}
-	s.resume()
+	_ = s.resume() // fails only if the postmaster has gone, which Signal below reports
 	s.proc = nil
 	if err := p.cmd.Process.Signal(sig); err != nil {
 		return fmt.Errorf("testpg: signal postgres: %w", err)
@@ -258,7 +262,7 @@ func (s *Server) stop(sig syscall.Signal) error {
 	case <-p.exited:
 		return nil
 	case <-time.After(stopTimeout):
-		p.cmd.Process.Kill()
+		_ = p.cmd.Process.Kill() // fails only if it has just exited
 		<-p.exited
 		return fmt.Errorf("testpg: postgres still running %v after %v; killed\n%s", stopTimeout, sig, s.logTail())
 	}
@@ -356,7 +360,7 @@ func (p *process) signalAll(sig syscall.Signal) error {
 	}
 	children, err := childrenOf(pid)
 	for _, c := range children {
-		syscall.Kill(c, sig) // one may have exited meanwhile
+		_ = syscall.Kill(c, sig) // one may have exited meanwhile
 	}
 	return err
 }
@@ -430,7 +434,7 @@ func (s *Server) admin(ctx context.Context, sql string) error {
 	if err != nil {
 		return err
 	}
-	defer conn.Close(context.Background())
+	defer func() { _ = conn.Close(context.Background()) }() // the statement's outcome is already known
 	_, err = conn.Exec(ctx, sql)
 	return err
 }

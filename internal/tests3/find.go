@@ -81,7 +81,7 @@ func sweepStale() {
 			continue
 		}
 		if !alive(pid) {
-			os.RemoveAll(dir)
+			_ = os.RemoveAll(dir) // best effort: a dead run's leftovers, tried again by the next run
 		}
 	}
 }

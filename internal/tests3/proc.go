@@ -85,7 +85,7 @@ func (p *proc) start() error {
 	if err != nil {
 		return err
 	}
-	defer logf.Close() // the child holds its own copy
+	defer func() { _ = logf.Close() }() // the child holds its own copy and does the writing: this one has nothing to flush
 	cmd := exec.Command(p.bin, "--port", p.addr, "--region", p.region, "--quiet", "posix", p.dataDir)
 	cmd.Env = append(cleanEnv(), "ROOT_ACCESS_KEY="+p.access, "ROOT_SECRET_KEY="+p.secret)
 	cmd.Stdout, cmd.Stderr = logf, logf
@@ -94,9 +94,12 @@ func (p *proc) start() error {
 		return fmt.Errorf("start %s: %w", p.bin, err)
 	}
 	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
+	go func() {
+		_ = cmd.Wait() // its exit status does not matter: exited is what start and stop wait for
+		close(exited)
+	}()
 	if err := waitReady(p.addr, exited); err != nil {
-		cmd.Process.Kill()
+		_ = cmd.Process.Kill() // fails only if it has exited, which exited then says
 		<-exited
 		return fmt.Errorf("versitygw on %s: %w\n%s", p.addr, err, p.logTail())
 	}
@@ -113,7 +116,7 @@ func (p *proc) stop() {
 	if p.cmd == nil {
 		return
 	}
-	p.cmd.Process.Kill()
+	_ = p.cmd.Process.Kill() // fails only if it has exited already, which exited then says
 	<-p.exited
 	p.cmd, p.exited, p.paused = nil, nil, false
 }
@@ -207,7 +210,7 @@ func waitReady(addr string, exited <-chan struct{}) error {
 		}
 		resp, err := client.Get("http://" + addr + "/")
 		if err == nil {
-			resp.Body.Close()
+			_ = resp.Body.Close() // only the answer was wanted
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -223,7 +226,7 @@ func freeAddr() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer l.Close()
+	defer func() { _ = l.Close() }() // only its port was wanted
 	return l.Addr().String(), nil
 }
 

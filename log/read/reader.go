@@ -115,6 +115,7 @@ func (r *Reader) appendEntries(ctx context.Context, out []byte, entries []metast
 	for i, e := range entries {
 		base := e.BaseOffset
 		full := false
+		var perr error
 		werr := recordbatch.Walk(raws[i], func(h recordbatch.Header, raw []byte) bool {
 			last := base + int64(h.LastOffsetDelta)
 			batchBase := base
@@ -128,11 +129,18 @@ func (r *Reader) appendEntries(ctx context.Context, out []byte, entries []metast
 			}
 			start := len(out)
 			out = append(out, raw...)
-			recordbatch.PatchBaseOffset(out[start:], batchBase)
+			if err := recordbatch.PatchBaseOffset(out[start:], batchBase); err != nil {
+				perr = fmt.Errorf("patching base offset %d: %w", batchBase, err)
+				out = out[:start]
+				return false
+			}
 			next = last + 1
 			records += int(h.NumRecords)
 			return true
 		})
+		if werr == nil {
+			werr = perr // Walk framed the batch, so this is not expected
+		}
 		if werr != nil {
 			return out, next, records, false, fmt.Errorf("%w: object %s at %d: %v", ErrCorrupt, e.ObjectKey, e.Pos, werr)
 		}

@@ -35,5 +35,7 @@ func main() {
 	if err != nil {
 		panic(err)
 	}
-	os.Stdout.Write(b)
+	if _, err := os.Stdout.Write(b); err != nil {
+		panic(err) // a short descriptor set must fail the generation
+	}
 }

@@ -92,13 +92,13 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open metadata store %s: %w: %w", path, metastore.ErrUnavailable, err)
 	}
 	if err := db.Update(initSchema); err != nil {
-		db.Close()
+		_ = db.Close() // the schema error returned is the one that matters
 		return nil, fmt.Errorf("open metadata store %s: %w: %w", path, metastore.ErrUnavailable, err)
 	}
 	s := &Store{db: db, writer: make(chan struct{}, 1), cluster: newCluster(), reserve: reserve{size: opts.reserve(), noSync: opts.NoSync}}
 	if s.reserve.size > 0 {
 		if s.reserve.file, err = os.OpenFile(path, os.O_RDWR, 0); err != nil {
-			db.Close()
+			_ = db.Close() // as above: the open error is the one that matters
 			return nil, fmt.Errorf("open metadata store %s for its reserve: %w: %w", path, metastore.ErrUnavailable, err)
 		}
 	}
@@ -141,7 +141,7 @@ func (s *Store) Close() error {
 	if f := s.reserve.file; f != nil {
 		// Under the writer slot, so no topUp is using it.
 		s.writer <- struct{}{}
-		f.Close() // only ever fallocate'd and fsync'd: nothing to flush; a second Close is a no-op
+		_ = f.Close() // only ever fallocate'd and fsync'd: nothing to flush; a second Close is a no-op
 		<-s.writer
 	}
 	if err != nil {

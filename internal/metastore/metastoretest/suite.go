@@ -97,7 +97,11 @@ func (h *harness) reopen(t *testing.T) metastore.Store {
 	}
 	s := h.open(t)
 	h.s, h.close = s, sync.OnceValue(s.Close)
-	t.Cleanup(func() { h.close() })
+	t.Cleanup(func() {
+		if err := h.close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
 	return s
 }
 

@@ -110,7 +110,7 @@ func lockAppend(ctx context.Context, tx pgx.Tx, batches []metastore.AppendBatch)
 		batch.Queue(sqlAppendLockProducers, rTopics, rParts, rIDs)
 	}
 	res := tx.SendBatch(ctx, batch)
-	defer res.Close()
+	defer func() { _ = res.Close() }() // for the error returns, whose error is the one that matters; success returns Close's own
 	if err := a.readPartitions(res); err != nil {
 		return nil, err
 	}
@@ -223,7 +223,7 @@ func (a *appender) write(ctx context.Context, tx pgx.Tx, obj metastore.ObjectRef
 	}
 	batch.Queue(sqlObjectAddRefs, obj.Key, int64(len(e.bases)), obj.Size)
 	res := tx.SendBatch(ctx, batch)
-	defer res.Close()
+	defer func() { _ = res.Close() }() // for the error returns, whose error is the one that matters; success returns Close's own
 	for range batch.Len() - 1 {
 		if _, err := res.Exec(); err != nil {
 			return err

@@ -48,7 +48,7 @@ func dropRefs(ctx context.Context, tx pgx.Tx, keys []string, counts []int64) err
 	b.Queue(sqlObjectsLock, keys)
 	b.Queue(sqlObjectsDropRefs, keys, counts)
 	res := tx.SendBatch(ctx, b)
-	defer res.Close()
+	defer func() { _ = res.Close() }() // for the error returns, whose error is the one that matters; success returns Close's own
 	if _, err := res.Exec(); err != nil {
 		return err
 	}

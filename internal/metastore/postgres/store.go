@@ -108,8 +108,10 @@ func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
 		}
 		if err := fn(tx); err != nil {
 			// Uncommitted: a connection lost here took the transaction
-			// with it, so running fn again is safe.
-			tx.Rollback(ctx)
+			// with it, so running fn again is safe. fn's error is the one
+			// that matters; a failed ROLLBACK only means the connection
+			// went, which ended the transaction anyway.
+			_ = tx.Rollback(ctx)
 			return err
 		}
 		err = tx.Commit(ctx)
