@@ -20,14 +20,13 @@ vet:
 	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod/go.sum untidy: run go mod tidy"; $(GO) mod tidy -diff; exit 1; }
 
 # Every error in non-test code checked, or ignored visibly (`_ = x.Close()`)
-# with the reason beside it. Not yet part of `test`: broker/ (but
-# broker/enforce), catalog/ and node/node.go still have findings.
+# with the reason beside it.
 errcheck:
 	$(GO) run github.com/kisielk/errcheck@$(ERRCHECK) -ignoretests $(PKGS)
 
 # Every test, end-to-end ones included (franz-go, kcat, crash tests), then a
 # short run of every fuzz target.
-test: vet unit fuzz
+test: vet errcheck unit fuzz
 
 unit:
 	$(GO) test -count=1 -timeout 50m $(PKGS)

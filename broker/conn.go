@@ -95,7 +95,7 @@ func (c *conn) serve() {
 	}
 	close(c.replies)
 	<-c.done
-	c.nc.Close()
+	_ = c.nc.Close() // the connection is finished either way
 }
 
 func (c *conn) logClose(err error) {
@@ -269,7 +269,9 @@ func (c *conn) readSize(br *bufio.Reader, sz []byte) error {
 func (c *conn) armIdle() error {
 	if now := time.Now(); now.Sub(c.armedAt) >= c.s.opts.IdleTimeout/8 {
 		c.armedAt = now
-		c.nc.SetReadDeadline(now.Add(c.s.opts.IdleTimeout))
+		// A failed SetReadDeadline means the connection is closed, which
+		// the next read reports.
+		_ = c.nc.SetReadDeadline(now.Add(c.s.opts.IdleTimeout))
 	}
 	if c.s.draining() {
 		return errDraining
@@ -311,11 +313,11 @@ func (c *conn) writeLoop() {
 			werr = bw.Flush()
 		}
 		if werr != nil {
-			c.nc.Close() // unblock the reader
+			_ = c.nc.Close() // unblock the reader; the write error is the one that counts
 		}
 	}
 	if werr == nil {
-		bw.Flush()
+		_ = bw.Flush() // the last replies of a closing connection: best effort
 	}
 }
 
@@ -357,4 +359,4 @@ func appendResponse(dst []byte, q queued, resp kmsg.Response) []byte {
 
 // stopReading makes the reader's next read fail, for draining: requests
 // already started are still answered.
-func (c *conn) stopReading() { c.nc.SetReadDeadline(time.Now()) }
+func (c *conn) stopReading() { _ = c.nc.SetReadDeadline(time.Now()) } // closed already: stopped too

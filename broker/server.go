@@ -166,7 +166,7 @@ func (s *Server) Listen() error {
 		adv = ln.Addr().String()
 	}
 	if s.adv, err = parseHostPort(adv); err != nil {
-		ln.Close()
+		_ = ln.Close() // never served: the address error is the one to report
 		return fmt.Errorf("advertise address %q: %w", adv, err)
 	}
 	return nil
@@ -241,12 +241,12 @@ func (s *Server) startConn(nc net.Conn) {
 	s.connsMu.Lock()
 	if s.closing.Load() {
 		s.connsMu.Unlock()
-		nc.Close()
+		_ = nc.Close() // refused while shutting down: nothing was read
 		return
 	}
 	if len(s.conns) >= s.opts.MaxConnections {
 		s.connsMu.Unlock()
-		nc.Close()
+		_ = nc.Close() // refused over the cap: nothing was read
 		s.m.ConnectionsRefused.Inc()
 		s.log.Debug("kafka connection refused: max_connections open", "remote", nc.RemoteAddr().String(), "max_connections", s.opts.MaxConnections)
 		return
@@ -274,7 +274,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.closing.Store(true)
 	s.drainOnce.Do(func() { close(s.drain) }) // wake long polls: answer them now
 	if s.ln != nil {
-		s.ln.Close()
+		_ = s.ln.Close() // stops accepting; the accept loop sees the close
 	}
 	s.connsMu.Lock()
 	for c := range s.conns {
@@ -294,7 +294,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		s.connsMu.Lock()
 		for c := range s.conns {
-			c.nc.Close()
+			_ = c.nc.Close() // the drain's deadline passed: cut what is left
 		}
 		s.connsMu.Unlock()
 		return fmt.Errorf("drain kafka connections: %w", ctx.Err())

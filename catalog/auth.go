@@ -75,7 +75,7 @@ func deriveKey(clients map[string]string) []byte {
 	h := sha256.New()
 	h.Write([]byte("tributary catalog token key\x00"))
 	for _, id := range slices.Sorted(maps.Keys(clients)) {
-		fmt.Fprintf(h, "%d:%s%d:%s", len(id), id, len(clients[id]), clients[id])
+		_, _ = fmt.Fprintf(h, "%d:%s%d:%s", len(id), id, len(clients[id]), clients[id]) // hash.Hash writes never fail
 	}
 	return h.Sum(nil)
 }

@@ -77,7 +77,7 @@ func (s *Server) Listen(addr string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ln != nil {
-		ln.Close()
+		_ = ln.Close() // never served
 		return errors.New("catalog: already listening")
 	}
 	s.ln = ln

@@ -93,11 +93,15 @@ func Start(cfg config.Config, log *slog.Logger, hooks Hooks) (*Node, error) {
 	}
 	n := &Node{cfg: cfg, log: log, Metrics: metrics.New()}
 	if err := n.openStores(hooks); err != nil {
-		n.closeAll()
+		if cerr := n.closeAll(); cerr != nil {
+			log.Warn("close stores after a failed start", "err", cerr)
+		}
 		return nil, err
 	}
 	if err := n.startServers(); err != nil {
-		n.Close(context.Background())
+		if cerr := n.Close(context.Background()); cerr != nil {
+			log.Warn("close after a failed start", "err", cerr)
+		}
 		return nil, err
 	}
 	n.ready.Store(true)
@@ -164,7 +168,7 @@ func (n *Node) openObjectsAt(ctx context.Context, dir, sub string) (objstore.Sto
 		return nil, err
 	}
 	if err := st.Check(ctx); err != nil {
-		st.Close()
+		_ = st.Close() // the failed check is the error to report
 		return nil, err
 	}
 	return st, nil
@@ -414,7 +418,7 @@ func tablesHandler(m *ingest.Manager, r *maintenance.Runner) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		enc.Encode(struct {
+		_ = enc.Encode(struct { // the status line is sent: a failed write is the client's
 			Tables []table `json:"tables"`
 		}{out})
 	})
