@@ -7,7 +7,8 @@
 // values are bounded: Kafka API names from kmsg.NameForKey, error names from
 // kerr, store operation names from a fixed list, result "ok" or "error",
 // and where a panic was recovered ("kafka_handler", "kafka_reply",
-// "ingest_pipeline").
+// "ingest_pipeline"), and tributary_build_info's one series (version,
+// commit, Go version of the running binary).
 // Nothing labels by topic, partition or client, whose number is unbounded.
 //
 // ObjectStore and MetaStore wrap a store so that every call is counted and

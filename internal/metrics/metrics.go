@@ -7,6 +7,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/tributary-io/tributary/internal/buildinfo"
 )
 
 const namespace = "tributary"
@@ -80,6 +82,9 @@ type Metrics struct {
 	// QueuedRequestBytes is the size of Kafka requests read (or being
 	// read) and not yet answered, bounded by kafka.queued_max_request_bytes.
 	QueuedRequestBytes prometheus.Gauge
+	// BuildInfo is 1, labelled with the running build's version, commit
+	// and Go version (internal/buildinfo), as Prometheus' own *_build_info.
+	BuildInfo *prometheus.GaugeVec // version, commit, goversion
 }
 
 // New creates the metrics on a fresh registry that also carries the Go
@@ -91,7 +96,7 @@ func New() *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	f := factory{reg}
-	return &Metrics{
+	m := &Metrics{
 		Registry: reg,
 
 		ProduceRequests: f.counter("produce_requests_total", "Produce requests handled."),
@@ -121,7 +126,11 @@ func New() *Metrics {
 		ConnectionsRefused:     f.counter("kafka_connections_refused_total", "Kafka connections closed at accept because kafka.max_connections were open."),
 		ConnectionsIdleClosed:  f.counter("kafka_connections_idle_closed_total", "Kafka connections closed after kafka.idle_timeout without a request."),
 		QueuedRequestBytes:     f.gauge("kafka_queued_request_bytes", "Bytes of Kafka requests read and not yet answered."),
+		BuildInfo:              f.gaugeVec("build_info", "1, labelled with the running build's version, commit and Go version.", "version", "commit", "goversion"),
 	}
+	b := buildinfo.Read()
+	m.BuildInfo.WithLabelValues(b.Version, b.Commit, b.GoVersion).Set(1)
+	return m
 }
 
 // KafkaRequest records one handled request of API key and how long it took.
@@ -173,6 +182,12 @@ func (f factory) counter(name, help string) prometheus.Counter {
 
 func (f factory) gauge(name, help string) prometheus.Gauge {
 	g := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Name: name, Help: help})
+	f.reg.MustRegister(g)
+	return g
+}
+
+func (f factory) gaugeVec(name, help string, labels ...string) *prometheus.GaugeVec {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace, Name: name, Help: help}, labels)
 	f.reg.MustRegister(g)
 	return g
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/tributary-io/tributary/internal/buildinfo"
 	"github.com/tributary-io/tributary/internal/metastore"
 	"github.com/tributary-io/tributary/internal/metrics"
 	"github.com/tributary-io/tributary/internal/objstore"
@@ -84,6 +85,22 @@ func TestRegistryHasRuntimeAndBrokerMetrics(t *testing.T) {
 		if !have[name] {
 			t.Errorf("registry lacks %s", name)
 		}
+	}
+}
+
+func TestBuildInfoGauge(t *testing.T) {
+	m := metrics.New()
+	b := buildinfo.Read()
+	want := `
+# HELP tributary_build_info 1, labelled with the running build's version, commit and Go version.
+# TYPE tributary_build_info gauge
+tributary_build_info{commit="` + b.Commit + `",goversion="` + b.GoVersion + `",version="` + b.Version + `"} 1
+`
+	if err := testutil.GatherAndCompare(m.Registry, strings.NewReader(want), "tributary_build_info"); err != nil {
+		t.Fatal(err)
+	}
+	if b.GoVersion == "" || b.Version == "" || b.Commit == "" {
+		t.Fatalf("build info has an empty label: %+v", b)
 	}
 }
 
