@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -17,19 +15,41 @@ import (
 	"github.com/tributary-io/tributary/ingest"
 )
 
+const adminUsage = `usage: tributary admin <command> [flags]
+
+commands:
+  tables [--admin-addr HOST:PORT] [--json]
+           show each Iceberg topic: table, committed offsets, lag, last error
+
+tributary admin <command> --help prints a command's flags.
+`
+
 // adminCmd runs `tributary admin <what>` against a running broker's admin
 // server. Only `tables` for now: GET /-/tables, printed as a table (or the
 // JSON with --json).
-func adminCmd(ctx context.Context, args []string, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "tables" {
-		return errors.New("usage: tributary admin tables [--admin-addr HOST:PORT] [--json]")
+func adminCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "tables":
+			return adminTables(ctx, args[1:], stdout, stderr)
+		case "help", "-h", "-help", "--help":
+			_, err := fmt.Fprint(stdout, adminUsage)
+			return err
+		}
 	}
-	fs := flag.NewFlagSet("admin tables", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	_, _ = fmt.Fprint(stderr, adminUsage) // the error is returned; a failed write to stderr has nowhere to go
+	return errors.New("usage: tributary admin tables [--admin-addr HOST:PORT] [--json]")
+}
+
+func adminTables(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("admin tables", "[--admin-addr HOST:PORT] [--json]\n\nshows each Iceberg topic of a running broker: table, committed offsets, lag, last error")
 	addr := fs.String("admin-addr", "127.0.0.1:9089", "the broker's admin address")
 	asJSON := fs.Bool("json", false, "print the JSON as served")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("admin tables: unexpected argument %q", fs.Arg(0))
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -50,7 +70,7 @@ func adminCmd(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("get /-/tables: %s: %s", rsp.Status, body)
 	}
 	if *asJSON {
-		_, err := os.Stdout.Write(body)
+		_, err := stdout.Write(body)
 		return err
 	}
 	var out struct {
@@ -59,7 +79,7 @@ func adminCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := json.Unmarshal(body, &out); err != nil {
 		return fmt.Errorf("decode /-/tables: %w", err)
 	}
-	return printTables(os.Stdout, out.Tables)
+	return printTables(stdout, out.Tables)
 }
 
 func printTables(w io.Writer, ts []ingest.TableStatus) error {

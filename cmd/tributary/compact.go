@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -36,10 +35,9 @@ type compactFlags struct {
 	retention                   time.Duration
 }
 
-func parseCompactFlags(args []string, stderr io.Writer) (compactFlags, error) {
+func parseCompactFlags(args []string, stdout, stderr io.Writer) (compactFlags, error) {
 	f := compactFlags{catalog: config.LocalCatalogName}
-	fs := flag.NewFlagSet("compact", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("compact", "(--table NS.TABLE ... | --all) [flags]\n\none maintenance pass over Iceberg tables: retention, compaction, snapshot expiry, orphan removal")
 	fs.StringVar(&f.config, "config", "", "config file: its iceberg catalogs, and catalog.listen_address / catalog.clients for the built-in one")
 	fs.StringVar(&f.catalog, "catalog", f.catalog, `catalog name: "local" (the built-in one) or one of the config's iceberg list`)
 	fs.StringVar(&f.catalogURL, "catalog-url", "", "URL of the built-in catalog (default http://<catalog.listen_address>, else http://127.0.0.1:8181)")
@@ -63,7 +61,7 @@ func parseCompactFlags(args []string, stderr io.Writer) (compactFlags, error) {
 	fs.DurationVar(&f.retention, "retention", 0, "also drop the table partitions whose rows are all older than this (default: off)")
 	fs.BoolVar(&f.removeOrphans, "remove-orphans", false, "also delete files under the table no metadata references")
 	fs.DurationVar(&f.orphansOlderThan, "orphans-older-than", maintenance.DefaultOrphanAge, "only orphans older than this are deleted (a younger file may belong to a commit in flight)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return f, err
 	}
 	if fs.NArg() > 0 {
@@ -79,7 +77,7 @@ func parseCompactFlags(args []string, stderr io.Writer) (compactFlags, error) {
 }
 
 func compactCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f, err := parseCompactFlags(args, stderr)
+	f, err := parseCompactFlags(args, stdout, stderr)
 	if err != nil {
 		return err
 	}

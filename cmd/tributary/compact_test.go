@@ -12,7 +12,7 @@ import (
 
 func TestCompactFlags(t *testing.T) {
 	f, err := parseCompactFlags([]string{"--table", "a.b,c.d", "--table", "e.f", "--target-file-size", "64MiB",
-		"--dry-run", "--expire-older-than", "2h", "--remove-orphans", "--orphans-older-than", "96h"}, io.Discard)
+		"--dry-run", "--expire-older-than", "2h", "--remove-orphans", "--orphans-older-than", "96h"}, io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +26,7 @@ func TestCompactFlags(t *testing.T) {
 		{"--all", "--target-file-size", "x"}, // not a size
 		{"--all", "--expire-older-than", "-1h"},
 	} {
-		if _, err := parseCompactFlags(bad, io.Discard); err == nil {
+		if _, err := parseCompactFlags(bad, io.Discard, io.Discard); err == nil {
 			t.Errorf("%s: no error", strings.Join(bad, " "))
 		}
 	}

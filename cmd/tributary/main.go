@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,6 +17,7 @@ const usage = `usage: tributary <command> [flags]
 
 commands:
   serve    run a broker (Kafka on 127.0.0.1:9092, admin on 127.0.0.1:9089)
+  version  print the version, commit and Go version (also: --version)
   admin tables [--admin-addr HOST:PORT] [--json]
            show each Iceberg topic: table, committed offsets, lag, last error
   compact  (--table NS.TABLE ... | --all) [--config FILE] [--catalog NAME] [--catalog-url URL]
@@ -25,30 +25,44 @@ commands:
            [--remove-orphans [--orphans-older-than DUR]] [--retention DUR]
            one maintenance pass over Iceberg tables: retention, compaction, snapshot
            expiry, orphan removal (what serve runs on its own), then a summary
+
+tributary <command> --help prints a command's flags.
 `
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stderr); err != nil {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "tributary:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args []string, stderr io.Writer) error {
+// run runs the command args name. Help asked for (help, -h, --help, on
+// any command) prints usage to stdout and succeeds.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	err := dispatch(ctx, args, stdout, stderr)
+	if errors.Is(err, errHelp) {
+		return nil
+	}
+	return err
+}
+
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		_, _ = fmt.Fprint(stderr, usage) // stderr: nowhere better to report a failure to write to it
 		return errors.New("no command given")
 	}
 	switch args[0] {
 	case "serve":
-		return serveCmd(ctx, args[1:], stderr)
+		return serveCmd(ctx, args[1:], stdout, stderr)
 	case "admin":
-		return adminCmd(ctx, args[1:], stderr)
+		return adminCmd(ctx, args[1:], stdout, stderr)
 	case "compact":
-		return compactCmd(ctx, args[1:], os.Stdout, stderr)
-	case "help", "-h", "--help":
-		_, _ = fmt.Fprint(stderr, usage) // as above
-		return nil
+		return compactCmd(ctx, args[1:], stdout, stderr)
+	case "version", "--version", "-version":
+		return versionCmd(args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		_, err := fmt.Fprint(stdout, usage)
+		return err
 	default:
 		_, _ = fmt.Fprint(stderr, usage) // as above
 		return fmt.Errorf("unknown command %q", args[0])
@@ -60,17 +74,16 @@ type serveFlags struct {
 	config, dataDir, kafkaAddr, adminAddr, registryAddr, catalogAddr string
 }
 
-func parseServeFlags(args []string, stderr io.Writer) (serveFlags, error) {
+func parseServeFlags(args []string, stdout, stderr io.Writer) (serveFlags, error) {
 	var f serveFlags
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("serve", "[flags]\n\nruns a broker; a flag overrides the config file's value")
 	fs.StringVar(&f.config, "config", "", "bufstream.yaml-style config file (optional)")
 	fs.StringVar(&f.dataDir, "data-dir", "", "directory for the embedded stores (default ./data)")
 	fs.StringVar(&f.kafkaAddr, "kafka-addr", "", "Kafka listen address, also advertised (default 127.0.0.1:9092)")
 	fs.StringVar(&f.adminAddr, "admin-addr", "", "admin HTTP address: /-/status, /metrics (default 127.0.0.1:9089)")
 	fs.StringVar(&f.registryAddr, "registry-addr", "", "built-in schema registry (Confluent API) address (default 127.0.0.1:8081)")
 	fs.StringVar(&f.catalogAddr, "catalog-addr", "", "built-in Iceberg REST catalog address (default 127.0.0.1:8181)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return f, err
 	}
 	if fs.NArg() > 0 {
@@ -79,8 +92,8 @@ func parseServeFlags(args []string, stderr io.Writer) (serveFlags, error) {
 	return f, nil
 }
 
-func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
-	f, err := parseServeFlags(args, stderr)
+func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := parseServeFlags(args, stdout, stderr)
 	if err != nil {
 		return err
 	}

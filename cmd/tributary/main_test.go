@@ -20,7 +20,7 @@ kafka:
 	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	f, err := parseServeFlags([]string{"--config", file, "--kafka-addr", "127.0.0.1:29092", "--data-dir", dir, "--admin-addr", "127.0.0.1:29089"}, &bytes.Buffer{})
+	f, err := parseServeFlags([]string{"--config", file, "--kafka-addr", "127.0.0.1:29092", "--data-dir", dir, "--admin-addr", "127.0.0.1:29089"}, &bytes.Buffer{}, &bytes.Buffer{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +33,7 @@ kafka:
 		t.Fatalf("flags did not override the file: %+v data=%s admin=%s", l, cfg.DataDir, cfg.Admin.ListenAddress)
 	}
 
-	f, _ = parseServeFlags([]string{"--config", file}, &bytes.Buffer{})
+	f, _ = parseServeFlags([]string{"--config", file}, &bytes.Buffer{}, &bytes.Buffer{})
 	cfg, err = loadConfig(f)
 	if err != nil || cfg.Kafka.Listeners[0].ListenAddress != "127.0.0.1:19092" {
 		t.Fatalf("file value without flags: %v %+v", err, cfg.Kafka.Listeners)
@@ -43,15 +43,15 @@ kafka:
 func TestBadConfigIsAClearError(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "bad.yaml")
 	os.WriteFile(file, []byte("version: v1beta1\nkafka:\n  listners: []\n"), 0o644)
-	f, _ := parseServeFlags([]string{"--config", file}, &bytes.Buffer{})
+	f, _ := parseServeFlags([]string{"--config", file}, &bytes.Buffer{}, &bytes.Buffer{})
 	_, err := loadConfig(f)
 	if err == nil || !strings.Contains(err.Error(), "kafka.listners") {
 		t.Fatalf("unknown key: %v", err)
 	}
-	if _, err := parseServeFlags([]string{"--kafka-adr", "x"}, &bytes.Buffer{}); err == nil {
+	if _, err := parseServeFlags([]string{"--kafka-adr", "x"}, &bytes.Buffer{}, &bytes.Buffer{}); err == nil {
 		t.Fatal("unknown flag accepted")
 	}
-	f, _ = parseServeFlags([]string{"--kafka-addr", "nonsense"}, &bytes.Buffer{})
+	f, _ = parseServeFlags([]string{"--kafka-addr", "nonsense"}, &bytes.Buffer{}, &bytes.Buffer{})
 	if _, err := loadConfig(f); err == nil {
 		t.Fatal("bad --kafka-addr accepted")
 	}
