@@ -44,3 +44,5 @@
 //   - Relative paths (data_dir, data-source path) are relative to the
 //     working directory, as in Bufstream.
 package config
+
+//go:generate go test -run ^TestConfigReference$ -update .
