@@ -88,6 +88,22 @@ func after(r reply, err error, fn func(kmsg.Response)) (reply, error) {
 	return r, nil
 }
 
+// split keeps, in order and in items' own array, the items refuse lets
+// through, and collects the answers it gives for the others: the handler
+// sees only what the principal may touch, and the refusals are appended
+// to its response (after).
+func split[I, O any](items []I, refuse func(I) (O, bool)) (kept []I, denied []O) {
+	kept = items[:0]
+	for _, it := range items {
+		if o, refused := refuse(it); refused {
+			denied = append(denied, o)
+			continue
+		}
+		kept = append(kept, it)
+	}
+	return kept, denied
+}
+
 // topicName names a requested topic; by ID, an unknown ID is left to the
 // handler (ok false: not checked here, answered UNKNOWN_TOPIC_ID).
 func (s *Server) topicName(name string, id [16]byte, byID bool) (string, bool) {
@@ -180,12 +196,10 @@ func init() {
 
 func authzProduce(s *Server, c *conn, req *kmsg.ProduceRequest, next func() (reply, error)) (reply, error) {
 	var denied []kmsg.ProduceResponseTopic
-	kept := req.Topics[:0]
-	for _, t := range req.Topics {
+	req.Topics, denied = split(req.Topics, func(t kmsg.ProduceRequestTopic) (out kmsg.ProduceResponseTopic, refused bool) {
 		name, ok := s.topicName(t.Topic, t.TopicID, req.Version >= 13)
 		if !ok || s.topicAllowed(c, kmsg.ACLOperationWrite, name) {
-			kept = append(kept, t)
-			continue
+			return out, false
 		}
 		rt := kmsg.NewProduceResponseTopic()
 		rt.Topic, rt.TopicID = t.Topic, t.TopicID
@@ -195,9 +209,8 @@ func authzProduce(s *Server, c *conn, req *kmsg.ProduceRequest, next func() (rep
 			rp.BaseOffset, rp.LogAppendTime, rp.LogStartOffset = -1, -1, -1
 			rt.Partitions = append(rt.Partitions, rp)
 		}
-		denied = append(denied, rt)
-	}
-	req.Topics = kept
+		return rt, true
+	})
 	r, err := next()
 	return after(r, err, func(resp kmsg.Response) {
 		p := resp.(*kmsg.ProduceResponse)
@@ -207,12 +220,10 @@ func authzProduce(s *Server, c *conn, req *kmsg.ProduceRequest, next func() (rep
 
 func authzFetch(s *Server, c *conn, req *kmsg.FetchRequest, next func() (reply, error)) (reply, error) {
 	var denied []kmsg.FetchResponseTopic
-	kept := req.Topics[:0]
-	for _, t := range req.Topics {
+	req.Topics, denied = split(req.Topics, func(t kmsg.FetchRequestTopic) (out kmsg.FetchResponseTopic, refused bool) {
 		name, ok := s.topicName(t.Topic, t.TopicID, req.Version >= 13)
 		if !ok || s.topicAllowed(c, kmsg.ACLOperationRead, name) {
-			kept = append(kept, t)
-			continue
+			return out, false
 		}
 		rt := kmsg.NewFetchResponseTopic()
 		rt.Topic, rt.TopicID = t.Topic, t.TopicID
@@ -223,9 +234,8 @@ func authzFetch(s *Server, c *conn, req *kmsg.FetchRequest, next func() (reply, 
 			rp.RecordBatches = []byte{}
 			rt.Partitions = append(rt.Partitions, rp)
 		}
-		denied = append(denied, rt)
-	}
-	req.Topics = kept
+		return rt, true
+	})
 	r, err := next()
 	return after(r, err, func(resp kmsg.Response) {
 		f := resp.(*kmsg.FetchResponse)
@@ -235,11 +245,9 @@ func authzFetch(s *Server, c *conn, req *kmsg.FetchRequest, next func() (reply, 
 
 func authzListOffsets(s *Server, c *conn, req *kmsg.ListOffsetsRequest, next func() (reply, error)) (reply, error) {
 	var denied []kmsg.ListOffsetsResponseTopic
-	kept := req.Topics[:0]
-	for _, t := range req.Topics {
+	req.Topics, denied = split(req.Topics, func(t kmsg.ListOffsetsRequestTopic) (out kmsg.ListOffsetsResponseTopic, refused bool) {
 		if s.topicAllowed(c, kmsg.ACLOperationDescribe, t.Topic) {
-			kept = append(kept, t)
-			continue
+			return out, false
 		}
 		rt := kmsg.NewListOffsetsResponseTopic()
 		rt.Topic = t.Topic
@@ -248,9 +256,8 @@ func authzListOffsets(s *Server, c *conn, req *kmsg.ListOffsetsRequest, next fun
 			rp.Partition, rp.ErrorCode, rp.Timestamp, rp.Offset, rp.LeaderEpoch = p.Partition, topicDenied, -1, -1, -1
 			rt.Partitions = append(rt.Partitions, rp)
 		}
-		denied = append(denied, rt)
-	}
-	req.Topics = kept
+		return rt, true
+	})
 	r, err := next()
 	return after(r, err, func(resp kmsg.Response) {
 		l := resp.(*kmsg.ListOffsetsResponse)
@@ -426,17 +433,14 @@ func authzFindCoordinator(s *Server, c *conn, req *kmsg.FindCoordinatorRequest, 
 		return now(resp), nil
 	}
 	var denied []kmsg.FindCoordinatorResponseCoordinator
-	kept := req.CoordinatorKeys[:0]
-	for _, k := range req.CoordinatorKeys {
+	req.CoordinatorKeys, denied = split(req.CoordinatorKeys, func(k string) (out kmsg.FindCoordinatorResponseCoordinator, refused bool) {
 		if allowed(k) {
-			kept = append(kept, k)
-			continue
+			return out, false
 		}
 		rc := kmsg.NewFindCoordinatorResponseCoordinator()
 		rc.Key, rc.ErrorCode, rc.NodeID, rc.Port = k, code, -1, -1
-		denied = append(denied, rc)
-	}
-	req.CoordinatorKeys = kept
+		return rc, true
+	})
 	r, err := next()
 	return after(r, err, func(resp kmsg.Response) {
 		f := resp.(*kmsg.FindCoordinatorResponse)
@@ -446,17 +450,14 @@ func authzFindCoordinator(s *Server, c *conn, req *kmsg.FindCoordinatorRequest, 
 
 func authzDescribeGroups(s *Server, c *conn, req *kmsg.DescribeGroupsRequest, next func() (reply, error)) (reply, error) {
 	var denied []kmsg.DescribeGroupsResponseGroup
-	kept := req.Groups[:0]
-	for _, g := range req.Groups {
+	req.Groups, denied = split(req.Groups, func(g string) (out kmsg.DescribeGroupsResponseGroup, refused bool) {
 		if s.groupAllowed(c, kmsg.ACLOperationDescribe, g) {
-			kept = append(kept, g)
-			continue
+			return out, false
 		}
 		rg := kmsg.NewDescribeGroupsResponseGroup()
 		rg.Group, rg.ErrorCode = g, groupDenied
-		denied = append(denied, rg)
-	}
-	req.Groups = kept
+		return rg, true
+	})
 	r, err := next()
 	return after(r, err, func(resp kmsg.Response) {
 		d := resp.(*kmsg.DescribeGroupsResponse)
@@ -486,17 +487,14 @@ func authzCreateTopics(s *Server, c *conn, req *kmsg.CreateTopicsRequest, next f
 		return next()
 	}
 	var denied []kmsg.CreateTopicsResponseTopic
-	kept := req.Topics[:0]
-	for _, t := range req.Topics {
+	req.Topics, denied = split(req.Topics, func(t kmsg.CreateTopicsRequestTopic) (out kmsg.CreateTopicsResponseTopic, refused bool) {
 		if s.topicAllowed(c, kmsg.ACLOperationCreate, t.Topic) {
-			kept = append(kept, t)
-			continue
+			return out, false
 		}
 		rt := kmsg.NewCreateTopicsResponseTopic()
 		rt.Topic, rt.ErrorCode, rt.NumPartitions, rt.ReplicationFactor = t.Topic, topicDenied, -1, -1
-		denied = append(denied, rt)
-	}
-	req.Topics = kept
+		return rt, true
+	})
 	r, err := next()
 	return after(r, err, func(resp kmsg.Response) {
 		ct := resp.(*kmsg.CreateTopicsResponse)
@@ -547,11 +545,9 @@ func authzDeleteTopics(s *Server, c *conn, req *kmsg.DeleteTopicsRequest, next f
 
 func authzDeleteRecords(s *Server, c *conn, req *kmsg.DeleteRecordsRequest, next func() (reply, error)) (reply, error) {
 	var denied []kmsg.DeleteRecordsResponseTopic
-	kept := req.Topics[:0]
-	for _, t := range req.Topics {
+	req.Topics, denied = split(req.Topics, func(t kmsg.DeleteRecordsRequestTopic) (out kmsg.DeleteRecordsResponseTopic, refused bool) {
 		if s.topicAllowed(c, kmsg.ACLOperationDelete, t.Topic) {
-			kept = append(kept, t)
-			continue
+			return out, false
 		}
 		rt := kmsg.NewDeleteRecordsResponseTopic()
 		rt.Topic = t.Topic
@@ -560,9 +556,8 @@ func authzDeleteRecords(s *Server, c *conn, req *kmsg.DeleteRecordsRequest, next
 			rp.Partition, rp.ErrorCode, rp.LowWatermark = p.Partition, topicDenied, -1
 			rt.Partitions = append(rt.Partitions, rp)
 		}
-		denied = append(denied, rt)
-	}
-	req.Topics = kept
+		return rt, true
+	})
 	r, err := next()
 	return after(r, err, func(resp kmsg.Response) {
 		d := resp.(*kmsg.DeleteRecordsResponse)
@@ -581,11 +576,9 @@ func authzInitProducerID(s *Server, c *conn, req *kmsg.InitProducerIDRequest, ne
 
 func authzOffsetForLeaderEpoch(s *Server, c *conn, req *kmsg.OffsetForLeaderEpochRequest, next func() (reply, error)) (reply, error) {
 	var denied []kmsg.OffsetForLeaderEpochResponseTopic
-	kept := req.Topics[:0]
-	for _, t := range req.Topics {
+	req.Topics, denied = split(req.Topics, func(t kmsg.OffsetForLeaderEpochRequestTopic) (out kmsg.OffsetForLeaderEpochResponseTopic, refused bool) {
 		if s.topicAllowed(c, kmsg.ACLOperationDescribe, t.Topic) {
-			kept = append(kept, t)
-			continue
+			return out, false
 		}
 		rt := kmsg.NewOffsetForLeaderEpochResponseTopic()
 		rt.Topic = t.Topic
@@ -594,9 +587,8 @@ func authzOffsetForLeaderEpoch(s *Server, c *conn, req *kmsg.OffsetForLeaderEpoc
 			rp.Partition, rp.ErrorCode, rp.LeaderEpoch, rp.EndOffset = p.Partition, topicDenied, -1, -1
 			rt.Partitions = append(rt.Partitions, rp)
 		}
-		denied = append(denied, rt)
-	}
-	req.Topics = kept
+		return rt, true
+	})
 	r, err := next()
 	return after(r, err, func(resp kmsg.Response) {
 		o := resp.(*kmsg.OffsetForLeaderEpochResponse)
@@ -627,18 +619,15 @@ func (s *Server) configAllowed(c *conn, op kmsg.ACLOperation, rt kmsg.ConfigReso
 
 func authzDescribeConfigs(s *Server, c *conn, req *kmsg.DescribeConfigsRequest, next func() (reply, error)) (reply, error) {
 	var denied []kmsg.DescribeConfigsResponseResource
-	kept := req.Resources[:0]
-	for _, r := range req.Resources {
+	req.Resources, denied = split(req.Resources, func(r kmsg.DescribeConfigsRequestResource) (out kmsg.DescribeConfigsResponseResource, refused bool) {
 		code := s.configAllowed(c, kmsg.ACLOperationDescribeConfigs, r.ResourceType, r.ResourceName)
 		if code == 0 {
-			kept = append(kept, r)
-			continue
+			return out, false
 		}
 		rr := kmsg.NewDescribeConfigsResponseResource()
 		rr.ResourceType, rr.ResourceName, rr.ErrorCode = r.ResourceType, r.ResourceName, code
-		denied = append(denied, rr)
-	}
-	req.Resources = kept
+		return rr, true
+	})
 	r, err := next()
 	return after(r, err, func(resp kmsg.Response) {
 		d := resp.(*kmsg.DescribeConfigsResponse)
@@ -648,59 +637,50 @@ func authzDescribeConfigs(s *Server, c *conn, req *kmsg.DescribeConfigsRequest, 
 
 func authzAlterConfigs(s *Server, c *conn, req *kmsg.AlterConfigsRequest, next func() (reply, error)) (reply, error) {
 	var denied []kmsg.AlterConfigsResponseResource
-	kept := req.Resources[:0]
-	for _, r := range req.Resources {
+	req.Resources, denied = split(req.Resources, func(r kmsg.AlterConfigsRequestResource) (out kmsg.AlterConfigsResponseResource, refused bool) {
 		code := s.configAllowed(c, kmsg.ACLOperationAlterConfigs, r.ResourceType, r.ResourceName)
 		if code == 0 {
-			kept = append(kept, r)
-			continue
+			return out, false
 		}
 		rr := kmsg.NewAlterConfigsResponseResource()
 		rr.ResourceType, rr.ResourceName, rr.ErrorCode = r.ResourceType, r.ResourceName, code
-		denied = append(denied, rr)
-	}
-	req.Resources = kept
+		return rr, true
+	})
 	r, err := next()
 	return after(r, err, func(resp kmsg.Response) {
-		a := resp.(*kmsg.AlterConfigsResponse)
-		a.Resources = append(a.Resources, denied...)
+		d := resp.(*kmsg.AlterConfigsResponse)
+		d.Resources = append(d.Resources, denied...)
 	})
 }
 
 func authzIncrementalAlterConfigs(s *Server, c *conn, req *kmsg.IncrementalAlterConfigsRequest, next func() (reply, error)) (reply, error) {
 	var denied []kmsg.IncrementalAlterConfigsResponseResource
-	kept := req.Resources[:0]
-	for _, r := range req.Resources {
+	req.Resources, denied = split(req.Resources, func(r kmsg.IncrementalAlterConfigsRequestResource) (out kmsg.IncrementalAlterConfigsResponseResource, refused bool) {
 		code := s.configAllowed(c, kmsg.ACLOperationAlterConfigs, r.ResourceType, r.ResourceName)
 		if code == 0 {
-			kept = append(kept, r)
-			continue
+			return out, false
 		}
 		rr := kmsg.NewIncrementalAlterConfigsResponseResource()
 		rr.ResourceType, rr.ResourceName, rr.ErrorCode = r.ResourceType, r.ResourceName, code
-		denied = append(denied, rr)
-	}
-	req.Resources = kept
+		return rr, true
+	})
 	r, err := next()
 	return after(r, err, func(resp kmsg.Response) {
-		a := resp.(*kmsg.IncrementalAlterConfigsResponse)
-		a.Resources = append(a.Resources, denied...)
+		d := resp.(*kmsg.IncrementalAlterConfigsResponse)
+		d.Resources = append(d.Resources, denied...)
 	})
 }
 
 func authzCreatePartitions(s *Server, c *conn, req *kmsg.CreatePartitionsRequest, next func() (reply, error)) (reply, error) {
 	var denied []kmsg.CreatePartitionsResponseTopic
-	kept := req.Topics[:0]
-	for _, t := range req.Topics {
+	req.Topics, denied = split(req.Topics, func(t kmsg.CreatePartitionsRequestTopic) (out kmsg.CreatePartitionsResponseTopic, refused bool) {
 		if s.topicAllowed(c, kmsg.ACLOperationAlter, t.Topic) {
-			kept = append(kept, t)
-			continue
+			return out, false
 		}
 		rt := kmsg.NewCreatePartitionsResponseTopic()
 		rt.Topic, rt.ErrorCode = t.Topic, topicDenied
-		denied = append(denied, rt)
-	}
-	req.Topics = kept
+		return rt, true
+	})
 	r, err := next()
 	return after(r, err, func(resp kmsg.Response) {
 		cp := resp.(*kmsg.CreatePartitionsResponse)
@@ -710,17 +690,14 @@ func authzCreatePartitions(s *Server, c *conn, req *kmsg.CreatePartitionsRequest
 
 func authzDeleteGroups(s *Server, c *conn, req *kmsg.DeleteGroupsRequest, next func() (reply, error)) (reply, error) {
 	var denied []kmsg.DeleteGroupsResponseGroup
-	kept := req.Groups[:0]
-	for _, g := range req.Groups {
+	req.Groups, denied = split(req.Groups, func(g string) (out kmsg.DeleteGroupsResponseGroup, refused bool) {
 		if s.groupAllowed(c, kmsg.ACLOperationDelete, g) {
-			kept = append(kept, g)
-			continue
+			return out, false
 		}
 		rg := kmsg.NewDeleteGroupsResponseGroup()
 		rg.Group, rg.ErrorCode = g, groupDenied
-		denied = append(denied, rg)
-	}
-	req.Groups = kept
+		return rg, true
+	})
 	r, err := next()
 	return after(r, err, func(resp kmsg.Response) {
 		d := resp.(*kmsg.DeleteGroupsResponse)
@@ -735,11 +712,9 @@ func authzOffsetDelete(s *Server, c *conn, req *kmsg.OffsetDeleteRequest, next f
 		return now(resp), nil
 	}
 	var denied []kmsg.OffsetDeleteResponseTopic
-	kept := req.Topics[:0]
-	for _, t := range req.Topics {
+	req.Topics, denied = split(req.Topics, func(t kmsg.OffsetDeleteRequestTopic) (out kmsg.OffsetDeleteResponseTopic, refused bool) {
 		if s.topicAllowed(c, kmsg.ACLOperationRead, t.Topic) {
-			kept = append(kept, t)
-			continue
+			return out, false
 		}
 		rt := kmsg.NewOffsetDeleteResponseTopic()
 		rt.Topic = t.Topic
@@ -748,9 +723,8 @@ func authzOffsetDelete(s *Server, c *conn, req *kmsg.OffsetDeleteRequest, next f
 			rp.Partition, rp.ErrorCode = p.Partition, topicDenied
 			rt.Partitions = append(rt.Partitions, rp)
 		}
-		denied = append(denied, rt)
-	}
-	req.Topics = kept
+		return rt, true
+	})
 	r, err := next()
 	return after(r, err, func(resp kmsg.Response) {
 		o := resp.(*kmsg.OffsetDeleteResponse)
@@ -760,17 +734,14 @@ func authzOffsetDelete(s *Server, c *conn, req *kmsg.OffsetDeleteRequest, next f
 
 func authzConsumerGroupDescribe(s *Server, c *conn, req *kmsg.ConsumerGroupDescribeRequest, next func() (reply, error)) (reply, error) {
 	var denied []kmsg.ConsumerGroupDescribeResponseGroup
-	kept := req.Groups[:0]
-	for _, g := range req.Groups {
+	req.Groups, denied = split(req.Groups, func(g string) (out kmsg.ConsumerGroupDescribeResponseGroup, refused bool) {
 		if s.groupAllowed(c, kmsg.ACLOperationDescribe, g) {
-			kept = append(kept, g)
-			continue
+			return out, false
 		}
 		rg := kmsg.NewConsumerGroupDescribeResponseGroup()
 		rg.Group, rg.ErrorCode = g, groupDenied
-		denied = append(denied, rg)
-	}
-	req.Groups = kept
+		return rg, true
+	})
 	r, err := next()
 	return after(r, err, func(resp kmsg.Response) {
 		d := resp.(*kmsg.ConsumerGroupDescribeResponse)
