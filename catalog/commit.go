@@ -60,6 +60,7 @@ import (
 	"github.com/apache/iceberg-go/table"
 	"github.com/google/uuid"
 	"github.com/tributary-io/tributary/internal/metastore"
+	"github.com/tributary-io/tributary/internal/wait"
 )
 
 // restIdent is the spec's TableIdentifier.
@@ -163,14 +164,14 @@ func (s *Server) commit(ctx context.Context, changes []tableChange) ([]*pending,
 				fmt.Sprintf("Commit state unknown: the catalog's store failed while committing %s; the commit may or may not have landed", names(changes))}, err)
 		}
 		s.discard(ps)
-		wait := jitter(backoff)
-		if s.opts.CommitRetryTimeout < 0 || time.Now().Add(wait).After(deadline) {
+		pause := jitter(backoff)
+		if s.opts.CommitRetryTimeout < 0 || time.Now().Add(pause).After(deadline) {
 			s.log.Info("catalog commit gave up: the table kept changing", "tables", names(changes), "attempts", attempt, "err", err)
 			return nil, fmt.Errorf("commit %s: %w", names(changes), &clientError{ErrCommitFailed,
 				fmt.Sprintf("Commit failed: %s changed concurrently (%d attempts)", tableWord(changes), attempt)})
 		}
 		s.log.Debug("catalog commit conflict, retrying", "tables", names(changes), "attempt", attempt, "err", err)
-		if err := sleepCtx(ctx, wait); err != nil {
+		if err := wait.Sleep(ctx, pause); err != nil {
 			return nil, fmt.Errorf("commit %s: %w", names(changes), err)
 		}
 		backoff = min(2*backoff, commitBackoffMax)
@@ -187,17 +188,6 @@ const (
 
 func jitter(d time.Duration) time.Duration {
 	return d/2 + rand.N(d/2+1)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // tableWord names the tables of a commit for a client message: "table

@@ -13,6 +13,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	iceberggo "github.com/apache/iceberg-go"
 	icetable "github.com/apache/iceberg-go/table"
+
+	"github.com/tributary-io/tributary/internal/wait"
 )
 
 // Commit appends rows (batches from RowBuilder.Finish, under shapes this
@@ -31,7 +33,7 @@ func (t *Table) Commit(ctx context.Context, rows []arrow.RecordBatch, next map[i
 	var last error
 	for attempt := 0; attempt < t.opts.Attempts; attempt++ {
 		if attempt > 0 {
-			if err := sleep(ctx, t.backoff(attempt)); err != nil {
+			if err := wait.Sleep(ctx, t.backoff(attempt)); err != nil {
 				return errors.Join(last, err)
 			}
 		}
@@ -140,19 +142,8 @@ func (t *Table) backoff(attempt int) time.Duration {
 
 // waitRefresh waits the backoff for attempt and reloads the table.
 func (t *Table) waitRefresh(ctx context.Context, attempt int) error {
-	if err := sleep(ctx, t.backoff(attempt+1)); err != nil {
+	if err := wait.Sleep(ctx, t.backoff(attempt+1)); err != nil {
 		return err
 	}
 	return t.Refresh(ctx)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-tm.C:
-		return nil
-	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/tributary-io/tributary/arrowconv"
 	"github.com/tributary-io/tributary/iceberg"
 	"github.com/tributary-io/tributary/internal/metastore"
+	"github.com/tributary-io/tributary/internal/wait"
 	"github.com/tributary-io/tributary/log/read"
 	"github.com/tributary-io/tributary/log/recordbatch"
 	"github.com/tributary-io/tributary/topicconfig"
@@ -79,7 +80,7 @@ func (p *pipeline) run(ctx context.Context) {
 			p.setErr(err)
 			p.log.Warn("iceberg ingest: pipeline failed; resuming from the table", "err", err, "retry_in", backoff)
 		}
-		if sleep(ctx, backoff) != nil {
+		if wait.Sleep(ctx, backoff) != nil {
 			return
 		}
 		if err != nil {
@@ -310,7 +311,7 @@ func (p *pipeline) readRound(ctx context.Context, pks []metastore.PartitionKey) 
 			}
 		}
 		for p.buffered == 0 && p.m.used.Load() >= p.m.opts.MaxTotalBytes {
-			if err := sleep(ctx, 50*time.Millisecond); err != nil { // others hold the memory
+			if err := wait.Sleep(ctx, 50*time.Millisecond); err != nil { // others hold the memory
 				return progressed, err
 			}
 		}

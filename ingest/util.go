@@ -1,22 +1,8 @@
 package ingest
 
 import (
-	"context"
-	"time"
-
 	"github.com/apache/arrow-go/v18/arrow"
 )
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
 
 // newBatch takes the rows a converter holds (nil for none).
 func newBatch(c *conv) arrow.RecordBatch {

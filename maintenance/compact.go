@@ -13,6 +13,7 @@ import (
 	"github.com/apache/iceberg-go/table/compaction"
 
 	"github.com/tributary-io/tributary/iceberg"
+	"github.com/tributary-io/tributary/internal/wait"
 )
 
 // PropMaintenance marks the snapshots maintenance writes (its summary
@@ -159,7 +160,7 @@ func commitRewrite(ctx context.Context, cat icecatalog.Catalog, ident icetable.I
 	}
 	for attempt := range opts.CommitAttempts {
 		if attempt > 0 {
-			if err := sleep(ctx, time.Duration(min(50<<attempt, 2000))*time.Millisecond); err != nil {
+			if err := wait.Sleep(ctx, time.Duration(min(50<<attempt, 2000))*time.Millisecond); err != nil {
 				return giveUp(errors.Join(last, err))
 			}
 		}
@@ -278,16 +279,5 @@ func removeWritten(ctx context.Context, tbl *icetable.Table, results []icetable.
 			// snapshot, so orphan removal deletes it later.
 			_ = fs.Remove(df.FilePath())
 		}
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }

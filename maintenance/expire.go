@@ -8,6 +8,8 @@ import (
 
 	icecatalog "github.com/apache/iceberg-go/catalog"
 	icetable "github.com/apache/iceberg-go/table"
+
+	"github.com/tributary-io/tributary/internal/wait"
 )
 
 // expire removes snapshots the table's retention no longer keeps, and
@@ -17,7 +19,7 @@ func expire(ctx context.Context, cat icecatalog.Catalog, tbl *icetable.Table, op
 	var err error
 	for attempt := range 5 {
 		if attempt > 0 {
-			if err := sleep(ctx, time.Duration(100<<attempt)*time.Millisecond); err != nil {
+			if err := wait.Sleep(ctx, time.Duration(100<<attempt)*time.Millisecond); err != nil {
 				return tbl, err
 			}
 			fresh, lerr := cat.LoadTable(ctx, tbl.Identifier())

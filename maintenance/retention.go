@@ -11,6 +11,7 @@ import (
 	icetable "github.com/apache/iceberg-go/table"
 
 	"github.com/tributary-io/tributary/iceberg"
+	"github.com/tributary-io/tributary/internal/wait"
 )
 
 // retentionCutoff finds the table partition field over
@@ -58,7 +59,7 @@ func dropExpired(ctx context.Context, cat icecatalog.Catalog, tbl *icetable.Tabl
 	var last error
 	for attempt := range opts.CommitAttempts {
 		if attempt > 0 {
-			if err := sleep(ctx, time.Duration(min(50<<attempt, 2000))*time.Millisecond); err != nil {
+			if err := wait.Sleep(ctx, time.Duration(min(50<<attempt, 2000))*time.Millisecond); err != nil {
 				return tbl, errors.Join(last, err)
 			}
 			fresh, err := cat.LoadTable(ctx, tbl.Identifier())

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/tributary-io/tributary/internal/wait"
 )
 
 // Op names one Store operation, for fault injection and metrics labels.
@@ -179,14 +181,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return nil
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return wait.Sleep(ctx, d)
 }
 
 func (f *Faulty) Put(ctx context.Context, key string, data []byte) error {
