@@ -22,13 +22,21 @@ import (
 // kafkaToolsClasspath resolves kafka-tools' runtime classpath with Maven.
 func kafkaToolsClasspath(t *testing.T, ctx context.Context, mvn string) string {
 	t.Helper()
-	project, err := filepath.Abs(filepath.Join("..", "interop", "kafkatools"))
+	return mavenClasspath(t, ctx, mvn, "kafkatools")
+}
+
+// mavenClasspath resolves the classpath of the interop/<project> pom, whose
+// generate-sources phase writes it to ${interop.buildDir}/classpath.txt
+// (nothing is compiled).
+func mavenClasspath(t *testing.T, ctx context.Context, mvn, project string) string {
+	t.Helper()
+	dir, err := filepath.Abs(filepath.Join("..", "interop", project))
 	if err != nil {
 		t.Fatal(err)
 	}
 	build := t.TempDir()
-	runLogged(t, ctx, "mvn generate-sources", exec.CommandContext(ctx, mvn,
-		"-B", "-ntp", "-q", "-f", filepath.Join(project, "pom.xml"),
+	runLogged(t, ctx, "mvn generate-sources ("+project+")", exec.CommandContext(ctx, mvn,
+		"-B", "-ntp", "-q", "-f", filepath.Join(dir, "pom.xml"),
 		"-Dinterop.buildDir="+build, "generate-sources"))
 	cp, err := os.ReadFile(filepath.Join(build, "classpath.txt"))
 	if err != nil {

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"encoding/xml"
 	"fmt"
 	"maps"
@@ -87,7 +86,7 @@ func TestIcebergRCKS3(t *testing.T) {
 func runRCK(t *testing.T, mvn, java, what string, known map[string]string, start func() *node.Node) {
 	t.Helper()
 	ctx := ctxTimeout(t, 10*time.Minute)
-	cp := rckClasspath(t, ctx, mvn)
+	cp := mavenClasspath(t, ctx, mvn, "rck") // the RCK's test runtime classpath
 	res := rckResult{passed: map[string]string{}, failed: map[string]string{}, skipped: map[string]string{}}
 	for _, class := range rckSorted(rckClasses) {
 		n := start()
@@ -138,24 +137,6 @@ func runRCK(t *testing.T, mvn, java, what string, known map[string]string, start
 			t.Errorf("RCK test %s in rckKnownFailures did not run", name)
 		}
 	}
-}
-
-// rckClasspath resolves the RCK's test runtime classpath with Maven.
-func rckClasspath(t *testing.T, ctx context.Context, mvn string) string {
-	t.Helper()
-	project, err := filepath.Abs(filepath.Join("..", "interop", "rck"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	build := t.TempDir()
-	runLogged(t, ctx, "mvn generate-sources", exec.CommandContext(ctx, mvn,
-		"-B", "-ntp", "-q", "-f", filepath.Join(project, "pom.xml"),
-		"-Dinterop.buildDir="+build, "generate-sources"))
-	cp, err := os.ReadFile(filepath.Join(build, "classpath.txt"))
-	if err != nil {
-		t.Fatalf("maven wrote no classpath: %v", err)
-	}
-	return strings.TrimSpace(string(cp))
 }
 
 // rckResult is the outcome of each RCK test by key, with the failure's
