@@ -4,64 +4,23 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/apache/iceberg-go/catalog/rest"
 	"github.com/apache/iceberg-go/table"
+
+	"github.com/tributary-io/tributary/internal/testpy"
 )
-
-// pyicebergVersion is the PyIceberg the check installs.
-const pyicebergVersion = "0.12.0"
-
-// envPyVenv names a virtualenv to use (created there and kept when
-// missing), so repeated runs skip the install.
-const envPyVenv = "TRIBUTARY_PYICEBERG_VENV"
-
-// pyiceberg returns the python of a virtualenv with PyIceberg, installing
-// it from PyPI into a temporary directory (or $TRIBUTARY_PYICEBERG_VENV).
-// It skips the test when python3 or PyPI is unreachable.
-func pyiceberg(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: the PyIceberg check installs PyIceberg from PyPI")
-	}
-	py3, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("PyIceberg check: no python3 on PATH")
-	}
-	venv := os.Getenv(envPyVenv)
-	if venv == "" {
-		venv = filepath.Join(t.TempDir(), "venv")
-	}
-	python := filepath.Join(venv, "bin", "python")
-	if _, err := os.Stat(python); err != nil {
-		if out, err := exec.Command(py3, "-m", "venv", venv).CombinedOutput(); err != nil {
-			t.Skipf("PyIceberg check: python3 -m venv: %v\n%s", err, out)
-		}
-	}
-	if exec.Command(python, "-c", "import pyiceberg, pyarrow, pyiceberg_core; assert pyiceberg.__version__ == '"+pyicebergVersion+"'").Run() == nil {
-		return python
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	pip := exec.CommandContext(ctx, python, "-m", "pip", "install", "-q", "--disable-pip-version-check", "pyiceberg[pyarrow,pyiceberg-core]=="+pyicebergVersion)
-	if out, err := pip.CombinedOutput(); err != nil {
-		t.Skipf("PyIceberg check: cannot install pyiceberg %s from PyPI (unreachable?): %v\n%s", pyicebergVersion, err, out)
-	}
-	return python
-}
 
 // PyIceberg, with auth on, reads a table iceberg-go wrote and writes one
 // (partitioned, nested types, two appends, schema evolution, a stale
 // commit refused, a stage-create, a rename, a purge) that iceberg-go then
 // reads.
 func TestPyIceberg(t *testing.T) {
-	python := pyiceberg(t)
+	python := testpy.PyIceberg(t)
 	f := newFixture(t, nil, authOpts)
 	ctx := context.Background()
 	cat := f.client(t, rest.WithCredential("spark:s3cret"))

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/types/descriptorpb"
 
+	"github.com/tributary-io/tributary/internal/testpy"
 	"github.com/tributary-io/tributary/node"
 	"github.com/tributary-io/tributary/schema/protobuf"
 	"github.com/tributary-io/tributary/schema/wire"
@@ -32,36 +33,13 @@ const confluentKafkaVersion = "2.16.1"
 // unreachable.
 func confluentPython(t *testing.T) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: the check installs confluent-kafka from PyPI")
-	}
-	py3, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("no python3 on PATH")
-	}
 	cache, err := os.UserCacheDir()
 	if err != nil {
 		cache = t.TempDir()
 	}
-	venv := filepath.Join(cache, "tributary", "confluent-kafka-"+confluentKafkaVersion)
-	python := filepath.Join(venv, "bin", "python")
-	if _, err := os.Stat(python); err != nil {
-		if out, err := exec.Command(py3, "-m", "venv", venv).CombinedOutput(); err != nil {
-			t.Skipf("python3 -m venv: %v\n%s", err, out)
-		}
-	}
-	probe := "import confluent_kafka, google.protobuf, httpx, authlib, cachetools; assert confluent_kafka.__version__ == '" + confluentKafkaVersion + "'"
-	if exec.Command(python, "-c", probe).Run() == nil {
-		return python
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	pip := exec.CommandContext(ctx, python, "-m", "pip", "install", "-q", "--disable-pip-version-check",
+	return testpy.Venv(t, "confluent-kafka", filepath.Join(cache, "tributary", "confluent-kafka-"+confluentKafkaVersion),
+		"import confluent_kafka, google.protobuf, httpx, authlib, cachetools; assert confluent_kafka.__version__ == '"+confluentKafkaVersion+"'",
 		"confluent-kafka[schemaregistry,protobuf]=="+confluentKafkaVersion)
-	if out, err := pip.CombinedOutput(); err != nil {
-		t.Skipf("cannot install confluent-kafka %s from PyPI (unreachable?): %v\n%s", confluentKafkaVersion, err, out)
-	}
-	return python
 }
 
 // Schemas of the check: a reference to another file (its own subject),

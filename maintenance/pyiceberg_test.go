@@ -4,53 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/tributary-io/tributary/iceberg"
+	"github.com/tributary-io/tributary/internal/testpy"
 )
-
-// pyicebergVersion is the PyIceberg the check installs (the catalog
-// package's check uses the same).
-const pyicebergVersion = "0.12.0"
-
-// pyiceberg returns the python of a virtualenv with PyIceberg, installing
-// it from PyPI into a temporary directory (or $TRIBUTARY_PYICEBERG_VENV,
-// kept for later runs). It skips the test when python3 or PyPI is
-// unreachable.
-func pyiceberg(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: the PyIceberg check installs PyIceberg from PyPI")
-	}
-	py3, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("PyIceberg check: no python3 on PATH")
-	}
-	venv := os.Getenv("TRIBUTARY_PYICEBERG_VENV")
-	if venv == "" {
-		venv = filepath.Join(t.TempDir(), "venv")
-	}
-	python := filepath.Join(venv, "bin", "python")
-	if _, err := os.Stat(python); err != nil {
-		if out, err := exec.Command(py3, "-m", "venv", venv).CombinedOutput(); err != nil {
-			t.Skipf("PyIceberg check: python3 -m venv: %v\n%s", err, out)
-		}
-	}
-	if exec.Command(python, "-c", "import pyiceberg, pyarrow, pyiceberg_core; assert pyiceberg.__version__ == '"+pyicebergVersion+"'").Run() == nil {
-		return python
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	pip := exec.CommandContext(ctx, python, "-m", "pip", "install", "-q", "--disable-pip-version-check", "pyiceberg[pyarrow,pyiceberg-core]=="+pyicebergVersion)
-	if out, err := pip.CombinedOutput(); err != nil {
-		t.Skipf("PyIceberg check: cannot install pyiceberg %s from PyPI (unreachable?): %v\n%s", pyicebergVersion, err, out)
-	}
-	return python
-}
 
 // scanScript prints, as JSON, the rows of a snapshot (argv[3]) of table
 // argv[2] of the REST catalog at argv[1], as
@@ -73,7 +32,7 @@ print(json.dumps(rows))
 // rows from the table before compaction (a hundred small files) and after
 // (one file), and they are the rows written.
 func TestCompactedTableReadsTheSameInPyIceberg(t *testing.T) {
-	python := pyiceberg(t)
+	python := testpy.PyIceberg(t)
 	ctx := context.Background()
 	cat, url := newCatalogURL(t)
 	tbl, err := iceberg.Open(ctx, cat, orders, iceberg.Options{})
