@@ -13,26 +13,36 @@ import (
 	"github.com/tributary-io/tributary/internal/metastore"
 )
 
-func (s *Server) renameTable(w http.ResponseWriter, r *http.Request, _ params) error {
+// decodeRename reads a rename request (tables and views alike): its
+// source and destination, each a valid identifier.
+func decodeRename(r *http.Request) (from, to ident, err error) {
 	var req struct {
 		Source      *restIdent `json:"source"`
 		Destination *restIdent `json:"destination"`
 	}
 	if err := decodeBody(r, &req); err != nil {
-		return err
+		return from, to, err
 	}
 	if req.Source == nil || req.Destination == nil {
-		return fmt.Errorf("%w: rename needs a source and a destination", ErrBadRequest)
+		return from, to, fmt.Errorf("%w: rename needs a source and a destination", ErrBadRequest)
 	}
-	from := ident{ns: req.Source.Namespace, name: req.Source.Name}
-	to := ident{ns: req.Destination.Namespace, name: req.Destination.Name}
+	from = ident{ns: req.Source.Namespace, name: req.Source.Name}
+	to = ident{ns: req.Destination.Namespace, name: req.Destination.Name}
 	for _, id := range []ident{from, to} {
 		if err := checkIdent(id); err != nil {
-			return err
+			return from, to, err
 		}
 	}
+	return from, to, nil
+}
+
+func (s *Server) renameTable(w http.ResponseWriter, r *http.Request, _ params) error {
+	from, to, err := decodeRename(r)
+	if err != nil {
+		return err
+	}
 	ctx := r.Context()
-	err := retryConflicts("rename table", func() error {
+	err = retryConflicts("rename table", func() error {
 		_, src, err := s.getTable(ctx, from)
 		if err != nil {
 			return err

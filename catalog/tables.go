@@ -44,13 +44,19 @@ func (s *Server) tableResult(loc string, raw []byte) loadTableResult {
 }
 
 func (s *Server) listTables(w http.ResponseWriter, r *http.Request, p params) error {
-	if err := checkNamespace(p.ns); err != nil {
+	return s.listIdents(w, r, p.ns, tablesPrefix)
+}
+
+// listIdents answers a ListTablesResponse (views answer the same shape):
+// the identifiers stored under prefixOf(ns), a page at a time.
+func (s *Server) listIdents(w http.ResponseWriter, r *http.Request, ns []string, prefixOf func([]string) string) error {
+	if err := checkNamespace(ns); err != nil {
 		return err
 	}
-	if _, _, err := s.getNamespace(r.Context(), p.ns); err != nil {
+	if _, _, err := s.getNamespace(r.Context(), ns); err != nil {
 		return err
 	}
-	prefix := tablesPrefix(p.ns)
+	prefix := prefixOf(ns)
 	pg, err := parsePage(r, prefix)
 	if err != nil {
 		return err
@@ -59,16 +65,12 @@ func (s *Server) listTables(w http.ResponseWriter, r *http.Request, p params) er
 	if err != nil {
 		return err
 	}
-	type restIdent struct {
-		Namespace []string `json:"namespace"`
-		Name      string   `json:"name"`
-	}
 	out := struct {
 		Identifiers   []restIdent `json:"identifiers"`
 		NextPageToken *string     `json:"next-page-token,omitempty"`
 	}{Identifiers: make([]restIdent, 0, len(es))}
 	for _, e := range es {
-		out.Identifiers = append(out.Identifiers, restIdent{Namespace: p.ns, Name: e.Key[len(prefix):]})
+		out.Identifiers = append(out.Identifiers, restIdent{Namespace: ns, Name: e.Key[len(prefix):]})
 	}
 	if next != "" {
 		out.NextPageToken = &next

@@ -100,33 +100,7 @@ type loadViewResult struct {
 }
 
 func (s *Server) listViews(w http.ResponseWriter, r *http.Request, p params) error {
-	if err := checkNamespace(p.ns); err != nil {
-		return err
-	}
-	if _, _, err := s.getNamespace(r.Context(), p.ns); err != nil {
-		return err
-	}
-	prefix := viewsPrefix(p.ns)
-	pg, err := parsePage(r, prefix)
-	if err != nil {
-		return err
-	}
-	es, next, err := s.list(r.Context(), prefix, pg)
-	if err != nil {
-		return err
-	}
-	out := struct {
-		Identifiers   []restIdent `json:"identifiers"`
-		NextPageToken *string     `json:"next-page-token,omitempty"`
-	}{Identifiers: make([]restIdent, 0, len(es))}
-	for _, e := range es {
-		out.Identifiers = append(out.Identifiers, restIdent{Namespace: p.ns, Name: e.Key[len(prefix):]})
-	}
-	if next != "" {
-		out.NextPageToken = &next
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return s.listIdents(w, r, p.ns, viewsPrefix)
 }
 
 // createViewRequest is the spec's CreateViewRequest.
@@ -383,25 +357,12 @@ func viewRequirementFailed(err error) error {
 
 // renameView moves a view to another name (and namespace): one KVApply.
 func (s *Server) renameView(w http.ResponseWriter, r *http.Request, _ params) error {
-	var req struct {
-		Source      *restIdent `json:"source"`
-		Destination *restIdent `json:"destination"`
-	}
-	if err := decodeBody(r, &req); err != nil {
+	from, to, err := decodeRename(r)
+	if err != nil {
 		return err
 	}
-	if req.Source == nil || req.Destination == nil {
-		return fmt.Errorf("%w: rename needs a source and a destination", ErrBadRequest)
-	}
-	from := ident{ns: req.Source.Namespace, name: req.Source.Name}
-	to := ident{ns: req.Destination.Namespace, name: req.Destination.Name}
-	for _, id := range []ident{from, to} {
-		if err := checkIdent(id); err != nil {
-			return err
-		}
-	}
 	ctx := r.Context()
-	err := retryConflicts("rename view", func() error {
+	err = retryConflicts("rename view", func() error {
 		_, src, err := s.getView(ctx, from)
 		if err != nil {
 			return err
