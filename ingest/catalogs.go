@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -14,13 +15,21 @@ import (
 	_ "github.com/apache/iceberg-go/io/gocloud/s3"
 
 	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/internal/inproc"
 )
 
-// Catalogs opens the catalogs topics name: "local" (the built-in one at
-// LocalURL) and the config's iceberg list. Each is opened once and kept.
-// Safe for concurrent use.
+// Catalogs opens the catalogs topics name: "local" (the built-in one, in
+// process through LocalHandler, else at LocalURL) and the config's
+// iceberg list. Each is opened once and kept. Safe for concurrent use.
 type Catalogs struct {
-	// LocalURL is the built-in catalog's URL, http://host:port.
+	// LocalHandler is the built-in catalog's REST API in this process
+	// (catalog.Server.Handler): the node's ingest and maintenance call it
+	// without a socket (package inproc), whether or not this node's
+	// catalog listener is bound.
+	LocalHandler http.Handler
+	// LocalURL is the built-in catalog's URL, http://host:port, for a
+	// process that does not serve it (tributary compact). Unused when
+	// LocalHandler is set.
 	LocalURL string
 	// LocalCredential is "client_id:client_secret" when the built-in
 	// catalog requires authentication (catalog.clients), else "".
@@ -52,14 +61,18 @@ func (c *Catalogs) Catalog(ctx context.Context, name string) (icecatalog.Catalog
 
 func (c *Catalogs) dial(ctx context.Context, name string) (icecatalog.Catalog, error) {
 	if name == config.LocalCatalogName {
-		if c.LocalURL == "" {
-			return nil, fmt.Errorf("%w: %q: this broker serves no built-in catalog", ErrUnknownCatalog, name)
-		}
 		var opts []icerest.Option
 		if c.LocalCredential != "" {
 			opts = append(opts, icerest.WithCredential(c.LocalCredential))
 		}
-		return icerest.NewCatalog(ctx, name, c.LocalURL, opts...)
+		switch {
+		case c.LocalHandler != nil:
+			opts = append(opts, icerest.WithCustomTransport(inproc.Transport(c.LocalHandler)))
+			return icerest.NewCatalog(ctx, name, inproc.BaseURL, opts...)
+		case c.LocalURL != "":
+			return icerest.NewCatalog(ctx, name, c.LocalURL, opts...)
+		}
+		return nil, fmt.Errorf("%w: %q: no built-in catalog to reach", ErrUnknownCatalog, name)
 	}
 	for _, e := range c.External {
 		if e.Name != name {

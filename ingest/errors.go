@@ -10,8 +10,6 @@ var (
 	ErrTopicConfig = errors.New("ingest: bad iceberg topic config")
 	// ErrLeaseLost: another broker took the table's lease.
 	ErrLeaseLost = errors.New("ingest: table lease lost")
-	// ErrNotProtobuf: the record's schema id names a schema of another type.
-	ErrNotProtobuf = errors.New("ingest: schema is not protobuf")
 	// ErrPanic: a pipeline session panicked; it was recovered and the
 	// pipeline restarts from the table.
 	ErrPanic = errors.New("ingest: pipeline panicked")

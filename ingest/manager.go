@@ -13,10 +13,10 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/tributary-io/tributary/internal/metastore"
 	"github.com/tributary-io/tributary/log/read"
+	"github.com/tributary-io/tributary/schema/registryclient"
 	"github.com/tributary-io/tributary/topicconfig"
 )
 
@@ -25,10 +25,10 @@ type Options struct {
 	Meta     metastore.Store // required
 	Reader   *read.Reader    // required
 	Catalogs *Catalogs       // required
-	// RegistryURL is the Confluent-compatible schema registry records'
-	// schema ids refer to; RegistryOpts add auth or an HTTP client.
-	RegistryURL  string
-	RegistryOpts []sr.ClientOpt
+	// Registry is the Confluent-compatible schema registry records'
+	// schema ids refer to (the built-in one in process, or an external
+	// one over HTTP); the node shares it with enforcement. Required.
+	Registry *registryclient.Client
 	// Holder names this broker in table leases (its instance id).
 	Holder string // required
 	Logger *slog.Logger
@@ -107,14 +107,10 @@ func New(opts Options) (*Manager, error) {
 	if opts.Meta == nil || opts.Reader == nil || opts.Catalogs == nil || opts.Holder == "" {
 		return nil, errors.New("ingest: Meta, Reader, Catalogs and Holder are required")
 	}
-	if opts.RegistryURL == "" {
-		return nil, errors.New("ingest: RegistryURL is required")
+	if opts.Registry == nil {
+		return nil, errors.New("ingest: Registry is required")
 	}
-	cl, err := sr.NewClient(append([]sr.ClientOpt{sr.URLs(opts.RegistryURL), sr.UserAgent("tributary-ingest")}, opts.RegistryOpts...)...)
-	if err != nil {
-		return nil, fmt.Errorf("ingest: registry client: %w", err)
-	}
-	return &Manager{opts: opts, schemas: newSchemas(cl), running: map[string]*running{}}, nil
+	return &Manager{opts: opts, schemas: newSchemas(opts.Registry), running: map[string]*running{}}, nil
 }
 
 // Start begins watching topics.

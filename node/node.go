@@ -48,6 +48,7 @@ import (
 	"github.com/tributary-io/tributary/log/read"
 	"github.com/tributary-io/tributary/maintenance"
 	"github.com/tributary-io/tributary/registry"
+	"github.com/tributary-io/tributary/schema/registryclient"
 	"github.com/tributary-io/tributary/topicconfig"
 )
 
@@ -71,8 +72,11 @@ type Node struct {
 	house   *housekeeping.Housekeeper
 	admin   *admin.Server
 	reg     *registry.Server // nil: an external registry, or the default port was taken
+	regSrv  *registry.Server // the built-in registry, bound or not; nil: an external one
+	schemas *registryclient.Client
 	enf     *enforce.Enforcer
 	cat     *catalog.Server // nil: the default port was taken
+	catSrv  *catalog.Server // the built-in catalog, bound or not
 	ingest  *ingest.Manager
 	maint   *maintenance.Runner
 	ready   atomic.Bool
@@ -256,11 +260,16 @@ func (n *Node) startServers() error {
 		OnFlushed:  n.reader.OnFlushed,
 		OnBuffered: func(b int64) { n.Metrics.IntakeBufferBytes.Set(float64(b)) },
 	}, n.log)
-	enf, err := enforce.New(enforce.FromConfig(c, n.Metrics.Registry), n.log.With("component", "enforce"))
+	enfCfg := enforce.FromConfig(c, n.Metrics.Registry)
+	enf, err := enforce.New(enfCfg, n.log.With("component", "enforce"))
 	if err != nil {
 		return err
 	}
 	n.enf = enf
+	if n.schemas, err = n.registryClient(enfCfg.ClientConfig()); err != nil {
+		return err
+	}
+	n.enf.SetDefaultRegistry(n.schemas)
 	n.kafka.Serve(broker.Deps{Meta: n.Meta, Writer: n.writer, Reader: n.reader, Metrics: n.Metrics, Members: n.members, Enforcer: n.enf})
 	if n.clustered() {
 		n.background(func(ctx context.Context) { n.reader.PollRemote(ctx, remotePoll) })
@@ -311,25 +320,19 @@ func (n *Node) startServers() error {
 // startIngest copies the topics that ask for it into Iceberg tables
 // (package ingest), and shows them on the admin server's /-/tables.
 func (n *Node) startIngest() error {
-	regURL, regOpts, err := ingest.RegistryFor(n.cfg.SchemaRegistry, n.RegistryAddr())
-	if err != nil {
-		return err
-	}
 	var localCred string
 	if clients, err := n.catalogClients(); err != nil {
 		return err
 	} else if len(clients) > 0 {
 		localCred = clients[0][0] + ":" + clients[0][1]
 	}
-	catAddr := n.CatalogAddr()
-	if catAddr == "" {
-		catAddr = config.DefaultCatalogAddr // served by another broker on this host
-	}
-	cats := &ingest.Catalogs{LocalURL: "http://" + catAddr, LocalCredential: localCred, External: n.cfg.Iceberg}
+	// The built-in catalog in process, bound or not (another broker on
+	// this host may serve its port): it lives in the shared stores.
+	cats := &ingest.Catalogs{LocalHandler: n.catSrv.Handler(), LocalCredential: localCred, External: n.cfg.Iceberg}
 	m, err := ingest.New(ingest.Options{
 		Meta: n.Meta, Reader: n.reader, Holder: n.members.Self().Instance,
-		Catalogs:    cats,
-		RegistryURL: regURL, RegistryOpts: regOpts, Logger: n.log.With("component", "ingest"),
+		Catalogs: cats,
+		Registry: n.schemas, Logger: n.log.With("component", "ingest"),
 		Panics: n.Metrics.Panics.WithLabelValues("ingest_pipeline"),
 	})
 	if err != nil {
@@ -483,6 +486,7 @@ func (n *Node) startCatalog() error {
 		}
 	}
 	cat := catalog.New(n.Meta, wh, opts, n.log.With("component", "catalog"))
+	n.catSrv = cat
 	ok, err := listenBestEffort(n.log, "iceberg catalog", n.cfg.Catalog.ListenAddress, config.DefaultCatalogAddr, cat.Listen)
 	if err != nil || !ok {
 		return err
@@ -497,14 +501,30 @@ func (n *Node) startCatalog() error {
 	return nil
 }
 
+// registryClient is the registry client enforcement (topic validation
+// modes) and ingest share: the external schema_registry over HTTP, else
+// the built-in registry in process (registry.Server.Lookup), which reads
+// the shared metadata store whether or not this node binds its port.
+func (n *Node) registryClient(cfg registryclient.Config) (*registryclient.Client, error) {
+	if ext := n.cfg.SchemaRegistry; ext != nil && ext.Confluent != nil {
+		src, err := registryclient.NewHTTP(ext.Confluent, cfg.Timeout)
+		if err != nil {
+			return nil, fmt.Errorf("schema_registry: %w", err)
+		}
+		return registryclient.New("schema_registry", src, cfg), nil
+	}
+	n.regSrv = registry.New(n.Meta, registry.Options{}, n.log.With("component", "registry"))
+	return registryclient.New("built-in", n.regSrv.Lookup(), cfg), nil
+}
+
 // startRegistry serves the built-in schema registry unless the config
 // names an external one (schema_registry).
 func (n *Node) startRegistry() error {
-	if n.cfg.SchemaRegistry != nil {
+	if n.regSrv == nil {
 		n.log.Info("built-in schema registry off: schema_registry names an external one", "url", n.cfg.SchemaRegistry.Confluent.URL)
 		return nil
 	}
-	reg := registry.New(n.Meta, registry.Options{}, n.log.With("component", "registry"))
+	reg := n.regSrv
 	ok, err := listenBestEffort(n.log, "schema registry", n.cfg.Registry.ListenAddress, config.DefaultRegistryAddr, reg.Listen)
 	if err != nil || !ok {
 		return err
@@ -513,8 +533,7 @@ func (n *Node) startRegistry() error {
 		return err
 	}
 	n.reg = reg
-	// Topic validation modes use the built-in registry where it is bound.
-	return n.enf.SetDefaultRegistry(&config.ConfluentRegistry{URL: enforce.BuiltinURL(reg.Addr())})
+	return nil
 }
 
 // listenBestEffort binds an HTTP server of the node: the configured

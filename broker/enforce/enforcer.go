@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/schema/registryclient"
 	"github.com/tributary-io/tributary/topicconfig"
 )
 
@@ -63,9 +64,11 @@ func New(cfg Config, log *slog.Logger) (*Enforcer, error) {
 		e.regs[r.Name] = rc
 	}
 	if cfg.Default != nil {
-		if err := e.SetDefaultRegistry(cfg.Default); err != nil {
+		rc, err := newRegistryClient("default", cfg.Default, cfg)
+		if err != nil {
 			return nil, err
 		}
+		e.def.Store(rc)
 	}
 	for side, ps := range map[string][]config.Policy{"produce": cfg.Produce, "fetch": cfg.Fetch} {
 		for i, p := range ps {
@@ -78,16 +81,19 @@ func New(cfg Config, log *slog.Logger) (*Enforcer, error) {
 }
 
 // SetDefaultRegistry sets the registry topic validation modes use when no
-// produce policy matches their topic: the node calls it once the built-in
-// registry is bound (its port may be chosen then).
-func (e *Enforcer) SetDefaultRegistry(rc *config.ConfluentRegistry) error {
-	r, err := newRegistryClient("default", rc, e.cfg)
-	if err != nil {
-		return err
-	}
-	e.def.Store(r)
+// produce policy matches their topic: the node hands over the built-in
+// registry's client (in process, registryclient.Client over
+// registry.Server.Lookup), the one ingest decodes with too.
+func (e *Enforcer) SetDefaultRegistry(c *registryclient.Client) {
+	e.def.Store(&registryClient{c})
 	e.produce.Clear() // policies built without it
-	return nil
+}
+
+// ClientConfig is how the enforcer tunes its registry clients (Timeout,
+// ErrorTTL, MaxSchemas), for a client built elsewhere and handed to
+// SetDefaultRegistry.
+func (c Config) ClientConfig() registryclient.Config {
+	return c.withDefaults().clientConfig()
 }
 
 // Produce returns the enforcement for a produce to topic, whose parsed

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/log/recordbatch"
+	"github.com/tributary-io/tributary/schema/registryclient"
 	"github.com/tributary-io/tributary/topicconfig"
 )
 
@@ -86,7 +88,11 @@ func TestValidationModes(t *testing.T) {
 		if enf.Produce("orders", validation(map[string]string{topicconfig.ValidateMode: "reject"})) != nil {
 			t.Fatal("a mode without any registry applied")
 		}
-		enf.SetDefaultRegistry(&config.ConfluentRegistry{URL: e.url})
+		src, err := registryclient.NewHTTP(&config.ConfluentRegistry{URL: e.url}, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		enf.SetDefaultRegistry(registryclient.New("default", src, registryclient.Config{}))
 		if enf.Produce("orders", validation(map[string]string{topicconfig.ValidateMode: "reject"})) == nil {
 			t.Fatal("SetDefaultRegistry did not reach cached policies")
 		}

@@ -2,7 +2,6 @@ package enforce
 
 import (
 	"fmt"
-	"net"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,10 +20,9 @@ type Config struct {
 	Produce, Fetch []config.Policy
 
 	// Default is the registry a topic's bufstream.validate.mode uses when
-	// no produce policy matches the topic: the top-level schema_registry,
-	// else the built-in one (see FromConfig; SetDefaultRegistry sets it
-	// once the built-in registry is bound). Nil: such a mode does nothing
-	// until one is set.
+	// no produce policy matches the topic, reached over HTTP. The node
+	// leaves it nil and hands its shared client to SetDefaultRegistry.
+	// Nil: such a mode does nothing until one is set.
 	Default *config.ConfluentRegistry
 
 	// Timeout bounds one registry lookup (a schema and its references, or
@@ -89,41 +87,14 @@ func (c Config) Validate() error {
 }
 
 // FromConfig is the enforcement a config file asks for: its
-// data_enforcement block, and as the default registry of topic validation
-// modes its schema_registry, else the built-in registry at
-// registry.listen_address (an unspecified host dialled as 127.0.0.1; a
-// port of 0 is unknown until the registry is bound, see
-// SetDefaultRegistry).
+// data_enforcement block. The default registry of topic validation modes
+// (the top-level schema_registry, else the built-in registry in process)
+// is the node's, handed over with SetDefaultRegistry: one client for
+// enforcement and ingest, and no guessed address.
 func FromConfig(c config.Config, reg prometheus.Registerer) Config {
-	out := Config{
+	return Config{
 		Registries: c.DataEnforcement.SchemaRegistries,
 		Produce:    c.DataEnforcement.Produce, Fetch: c.DataEnforcement.Fetch,
 		Registerer: reg,
 	}
-	switch {
-	case c.SchemaRegistry != nil && c.SchemaRegistry.Confluent != nil:
-		out.Default = c.SchemaRegistry.Confluent
-	default:
-		addr := c.Registry.ListenAddress
-		if addr == "" {
-			addr = config.DefaultRegistryAddr
-		}
-		if url := BuiltinURL(addr); url != "" {
-			out.Default = &config.ConfluentRegistry{URL: url}
-		}
-	}
-	return out
-}
-
-// BuiltinURL is the URL the broker reaches the built-in registry at when
-// it listens on addr: "" for an unknown port (0).
-func BuiltinURL(addr string) string {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil || port == "0" || port == "" {
-		return ""
-	}
-	if host == "" || host == "0.0.0.0" || host == "::" {
-		host = "127.0.0.1"
-	}
-	return "http://" + net.JoinHostPort(host, port)
 }

@@ -49,7 +49,7 @@ func TestRejectBatchNamesEachBadRecord(t *testing.T) {
 		1: {"value: no schema", "Confluent wire format"},
 		2: {"value: parse error"},
 		4: {"value: validation error", "line_items[0].quantity", "uint64.gt"},
-		5: {"parse error", "schema id 99999 is not registered"},
+		5: {"parse error", "schema id 99999 not found in registry"},
 		6: {"parse error", "not a version of subject orders-value"},
 		7: {"parse error", "message indexes [7] name no message"},
 		8: {"parse error"},

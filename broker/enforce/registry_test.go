@@ -44,7 +44,7 @@ func TestUnknownIDsRememberedBriefly(t *testing.T) {
 	data, batches := produced(t, kgo.NoCompression(), -1, 0, rec{value: unknown}, rec{value: unknown}, rec{value: unknown})
 	e.requests.Store(0)
 	for range 3 {
-		if res, _ := p.Check(ctx, 0, data, batches); !res.Rejected || !strings.Contains(res.Message, "schema id 4242 is not registered") {
+		if res, _ := p.Check(ctx, 0, data, batches); !res.Rejected || !strings.Contains(res.Message, "schema id 4242 not found in registry") {
 			t.Fatalf("unknown id: %+v", res)
 		}
 	}
@@ -207,23 +207,19 @@ func TestRegistryAuthAndPrefix(t *testing.T) {
 	}
 }
 
-func TestBuiltinURL(t *testing.T) {
-	for addr, want := range map[string]string{
-		"127.0.0.1:8081": "http://127.0.0.1:8081", "0.0.0.0:9000": "http://127.0.0.1:9000",
-		":8081": "http://127.0.0.1:8081", "127.0.0.1:0": "", "nonsense": "",
-	} {
-		if got := BuiltinURL(addr); got != want {
-			t.Errorf("BuiltinURL(%q) = %q, want %q", addr, got, want)
-		}
-	}
+// FromConfig guesses no default registry: before, it dialled the
+// built-in registry at registry.listen_address, or 127.0.0.1:8081 (a port
+// another process may hold); the node now hands its client over in
+// process (SetDefaultRegistry), the external schema_registry included.
+func TestFromConfigGuessesNoRegistryAddress(t *testing.T) {
 	c := config.Default()
 	c.Registry.ListenAddress = "0.0.0.0:18081"
-	if got := FromConfig(c, nil).Default; got == nil || got.URL != "http://127.0.0.1:18081" {
-		t.Fatalf("default registry %+v", got)
+	if got := FromConfig(c, nil).Default; got != nil {
+		t.Fatalf("default registry %+v, want none", got)
 	}
-	c.SchemaRegistry = &config.SchemaRegistry{Confluent: &config.ConfluentRegistry{URL: "https://bsr.example/integrations/confluent/x"}}
-	if got := FromConfig(c, nil).Default; got == nil || got.URL != c.SchemaRegistry.Confluent.URL {
-		t.Fatalf("external default registry %+v", got)
+	c.Registry.ListenAddress = ""
+	if got := FromConfig(c, nil).Default; got != nil {
+		t.Fatalf("default registry %+v, want none (not the default port)", got)
 	}
 }
 

@@ -1,4 +1,4 @@
-package enforce
+package registryclient
 
 import (
 	"google.golang.org/protobuf/reflect/protodesc"

@@ -1,6 +1,7 @@
-package enforce
+package registryclient
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -26,7 +27,7 @@ message Order {
   google.protobuf.Timestamp at = 5 [(buf.validate.field).required = true];
   option (buf.validate.message).cel = {id: "gift", message: "a gift needs an address", expression: "!this.gift || this.address != ''"};
 }`
-	fd, err := protobuf.Compile(ctx, "", src, nil)
+	fd, err := protobuf.Compile(context.Background(), "", src, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
