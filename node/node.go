@@ -79,6 +79,7 @@ type Node struct {
 	catSrv  *catalog.Server // the built-in catalog, bound or not
 	ingest  *ingest.Manager
 	maint   *maintenance.Runner
+	noHTTP  bool // Hooks.NoHTTPListeners
 	ready   atomic.Bool
 	closers []func() error
 }
@@ -88,6 +89,10 @@ type Node struct {
 type Hooks struct {
 	WrapObjects func(objstore.Store) objstore.Store
 	WrapMeta    func(metastore.Store) metastore.Store
+	// NoHTTPListeners binds neither the registry's nor the catalog's
+	// listener, as when another broker on this host holds their default
+	// ports: enforcement and ingest still reach both in process.
+	NoHTTPListeners bool
 }
 
 // Start validates cfg, opens the stores and starts serving.
@@ -95,7 +100,7 @@ func Start(cfg config.Config, log *slog.Logger, hooks Hooks) (*Node, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, log: log, Metrics: metrics.New()}
+	n := &Node{cfg: cfg, log: log, Metrics: metrics.New(), noHTTP: hooks.NoHTTPListeners}
 	if err := n.openStores(hooks); err != nil {
 		if cerr := n.closeAll(); cerr != nil {
 			log.Warn("close stores after a failed start", "err", cerr)
@@ -487,6 +492,9 @@ func (n *Node) startCatalog() error {
 	}
 	cat := catalog.New(n.Meta, wh, opts, n.log.With("component", "catalog"))
 	n.catSrv = cat
+	if n.noHTTP {
+		return nil
+	}
 	ok, err := listenBestEffort(n.log, "iceberg catalog", n.cfg.Catalog.ListenAddress, config.DefaultCatalogAddr, cat.Listen)
 	if err != nil || !ok {
 		return err
@@ -525,6 +533,9 @@ func (n *Node) startRegistry() error {
 		return nil
 	}
 	reg := n.regSrv
+	if n.noHTTP {
+		return nil
+	}
 	ok, err := listenBestEffort(n.log, "schema registry", n.cfg.Registry.ListenAddress, config.DefaultRegistryAddr, reg.Listen)
 	if err != nil || !ok {
 		return err

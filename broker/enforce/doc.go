@@ -46,7 +46,9 @@
 // every value against the topic's schema. Keys and on_internal_error keep
 // the policy's actions. A mode on a topic no produce policy matches uses
 // the default registry (the top-level schema_registry, else the built-in
-// one), on_internal_error REJECT_BATCH. Unknown mode values are ignored
+// one, read in process: the node hands the registryclient.Client it
+// shares with ingest to SetDefaultRegistry), on_internal_error
+// REJECT_BATCH. Unknown mode values are ignored
 // (and logged).
 //
 // # What a check is

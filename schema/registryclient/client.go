@@ -76,7 +76,7 @@ func (c *Client) Name() string { return c.name }
 func (c *Client) Schema(ctx context.Context, id int) (*protobuf.Schema, error) {
 	s, err := c.schemas.Schema(ctx, id)
 	if err != nil && !isKnown(err) {
-		return nil, fmt.Errorf("%w: schema id %d: %v", ErrUnavailable, id, err) // the caller's context ended
+		return nil, failure(ErrUnavailable, "schema id %d: %v", id, err) // the caller's context ended
 	}
 	return s, err
 }
@@ -99,7 +99,7 @@ func (c *Client) load(ctx context.Context, id int) (protoreflect.FileDescriptor,
 		if typ == "" {
 			typ = "AVRO"
 		}
-		return nil, fmt.Errorf("%w: schema id %d is %s, not PROTOBUF", ErrNotProtobuf, id, typ)
+		return nil, failure(ErrNotProtobuf, "schema id %d is %s, not PROTOBUF", id, typ)
 	}
 	imports := map[string]string{}
 	if err := c.resolve(ctx, s.References, imports, 1); err != nil {
@@ -107,7 +107,7 @@ func (c *Client) load(ctx context.Context, id int) (protoreflect.FileDescriptor,
 	}
 	fd, err := protobuf.Compile(ctx, "", s.Text, protobuf.MapImports(imports))
 	if err != nil {
-		return nil, fmt.Errorf("%w: schema id %d from registry %s: %v", ErrCompile, id, c.name, err)
+		return nil, failure(ErrCompile, "schema id %d from registry %s does not compile: %v", id, c.name, err)
 	}
 	return native(fd), nil
 }
@@ -116,7 +116,7 @@ func (c *Client) load(ctx context.Context, id int) (protoreflect.FileDescriptor,
 // (import path → text).
 func (c *Client) resolve(ctx context.Context, refs []Reference, imports map[string]string, depth int) error {
 	if depth > MaxReferenceDepth && len(refs) > 0 {
-		return fmt.Errorf("%w: references nest deeper than %d in registry %s", ErrCompile, MaxReferenceDepth, c.name)
+		return failure(ErrCompile, "references nest deeper than %d in registry %s", MaxReferenceDepth, c.name)
 	}
 	for _, ref := range refs {
 		if _, ok := imports[ref.Name]; ok {
@@ -138,10 +138,10 @@ func (c *Client) resolve(ctx context.Context, refs []Reference, imports map[stri
 // the cause kept as text only so that no context error is wrapped.
 func (c *Client) classify(err error, what string) error {
 	if errors.Is(err, ErrNotFound) {
-		return fmt.Errorf("%s %w in registry %s", what, ErrNotFound, c.name)
+		return failure(ErrNotFound, "%s not found in registry %s", what, c.name)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%w: registry %s did not answer for %s within %v", ErrUnavailable, c.name, what, c.cfg.Timeout)
+		return failure(ErrUnavailable, "registry %s did not answer for %s within %v", c.name, what, c.cfg.Timeout)
 	}
-	return fmt.Errorf("%w: registry %s: %s: %v", ErrUnavailable, c.name, what, err)
+	return failure(ErrUnavailable, "registry %s: %s: %v", c.name, what, err)
 }

@@ -1,6 +1,9 @@
 package registryclient
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinels. Client.Schema's errors wrap exactly one of them.
 var (
@@ -15,3 +18,19 @@ var (
 	// the credentials, answering nonsense).
 	ErrUnavailable = errors.New("schema registry unavailable")
 )
+
+// lookupError is a failure of kind (one of the sentinels) whose message is
+// msg alone: enforcement and ingest put it in front of people, where the
+// sentinel's words would only repeat what msg says.
+type lookupError struct {
+	kind error
+	msg  string
+}
+
+func (e *lookupError) Error() string { return e.msg }
+func (e *lookupError) Unwrap() error { return e.kind }
+
+// failure is a lookupError of kind with a formatted message.
+func failure(kind error, format string, args ...any) error {
+	return &lookupError{kind: kind, msg: fmt.Sprintf(format, args...)}
+}

@@ -23,7 +23,7 @@ func (c *Client) InSubject(ctx context.Context, id int, subject string) (bool, e
 	select {
 	case <-e.done:
 	case <-ctx.Done():
-		return false, fmt.Errorf("%w: subjects of schema id %d: %v", ErrUnavailable, id, ctx.Err())
+		return false, failure(ErrUnavailable, "subjects of schema id %d: %v", id, ctx.Err())
 	}
 	if e.err != nil {
 		return false, e.err
