@@ -14,6 +14,9 @@ import (
 	iceberggo "github.com/apache/iceberg-go"
 	icecatalog "github.com/apache/iceberg-go/catalog"
 	icetable "github.com/apache/iceberg-go/table"
+
+	// s3:// table files go through the log's S3 client constructor.
+	_ "github.com/tributary-io/tributary/iceberg/s3io"
 )
 
 // Options tune a Table. The zero value is the default on each field.

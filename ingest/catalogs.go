@@ -11,8 +11,9 @@ import (
 	icecatalog "github.com/apache/iceberg-go/catalog"
 	icerest "github.com/apache/iceberg-go/catalog/rest"
 	// Data files go wherever the catalog puts the table: S3 too (the
-	// built-in catalog's warehouse is in data.s3 when that is set).
-	_ "github.com/apache/iceberg-go/io/gocloud/s3"
+	// built-in catalog's warehouse is in data.s3 when that is set), with
+	// the log's S3 client constructor.
+	_ "github.com/tributary-io/tributary/iceberg/s3io"
 
 	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/internal/inproc"

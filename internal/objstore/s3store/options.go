@@ -71,6 +71,12 @@ type Options struct {
 	MaxAttempts int
 }
 
+// Client is the part of o that NewClient builds the SDK client from.
+func (o Options) Client() ClientOptions {
+	return ClientOptions{Region: o.Region, Endpoint: o.Endpoint, ForcePathStyle: o.ForcePathStyle,
+		AccessKeyID: o.AccessKeyID, SecretAccessKey: o.SecretAccessKey, MaxAttempts: o.MaxAttempts}
+}
+
 // Validate checks o, naming the first bad field.
 func (o Options) Validate() error {
 	if o.Bucket == "" {

@@ -6,17 +6,11 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/tributary-io/tributary/internal/objstore"
@@ -35,61 +29,20 @@ type Store struct {
 
 var _ objstore.Store = (*Store)(nil)
 
-// New returns a store for opts. It loads the SDK's configuration (region,
-// endpoint and credentials from the environment and shared files, where
-// opts leaves them empty) but sends no request: a bad bucket or bad
-// credentials show at the first operation, or at Check.
+// New returns a store for opts. It builds its client with NewClient (so
+// it reads region, endpoint and credentials from the environment and
+// shared files where opts leaves them empty) but sends no request: a bad
+// bucket or bad credentials show at the first operation, or at Check.
 func New(ctx context.Context, opts Options) (*Store, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
 	opts = opts.withDefaults()
-	s := &Store{bucket: opts.Bucket, prefix: opts.Prefix, timeout: opts.Timeout}
-	s.retryer = retry.NewStandard(func(o *retry.StandardOptions) {
-		o.MaxAttempts = opts.MaxAttempts
-		o.MaxBackoff = maxBackoff
-	})
-	load := []func(*config.LoadOptions) error{
-		config.WithDefaultRegion(DefaultRegion),
-		config.WithHTTPClient(httpClient()),
-		config.WithRetryer(func() aws.Retryer { return s.retryer }),
-	}
-	if opts.Region != "" {
-		load = append(load, config.WithRegion(opts.Region))
-	}
-	if opts.AccessKeyID != "" {
-		load = append(load, config.WithCredentialsProvider(
-			credentials.NewStaticCredentialsProvider(opts.AccessKeyID, opts.SecretAccessKey, "")))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, load...)
+	c, err := NewClient(ctx, opts.Client())
 	if err != nil {
-		return nil, fmt.Errorf("open s3://%s/%s: load aws config: %w", opts.Bucket, opts.Prefix, err)
+		return nil, fmt.Errorf("open s3://%s/%s: %w", opts.Bucket, opts.Prefix, err)
 	}
-	// The loader may have added a CA bundle (AWS_CA_BUNDLE) to the
-	// buildable client; freeze it into the *http.Client it will use, whose
-	// idle connections Close can then drop.
-	if b, ok := cfg.HTTPClient.(*awshttp.BuildableClient); ok {
-		cfg.HTTPClient = b.Freeze()
-	}
-	s.idle, _ = cfg.HTTPClient.(interface{ CloseIdleConnections() })
-	s.client = s3.NewFromConfig(cfg, func(o *s3.Options) {
-		if opts.Endpoint != "" {
-			o.BaseEndpoint = aws.String(opts.Endpoint)
-		}
-		o.UsePathStyle = opts.ForcePathStyle
-		// Ranged GETs never carry a whole-object checksum; without this
-		// the SDK logs that it skipped validation on every one.
-		o.DisableLogOutputChecksumValidationSkipped = true
-	})
-	return s, nil
-}
-
-// httpClient is the SDK's HTTP client with a shorter connect timeout and
-// more idle connections per host (brokers read many ranges at once).
-func httpClient() *awshttp.BuildableClient {
-	return awshttp.NewBuildableClient().
-		WithDialerOptions(func(d *net.Dialer) { d.Timeout = dialTimeout }).
-		WithTransportOptions(func(tr *http.Transport) { tr.MaxIdleConnsPerHost = 64 })
+	return &Store{client: c.S3, idle: c, retryer: c.Retryer, bucket: opts.Bucket, prefix: opts.Prefix, timeout: opts.Timeout}, nil
 }
 
 // url names key's object for errors: s3://bucket/prefix/key.
