@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kbin"
@@ -179,6 +180,10 @@ func checkKmsgRecords(t *testing.T, raw []byte, b Batch) {
 		t.Fatalf("kgo decompress: %v", err)
 	}
 	peak, at := int64(-1), int32(-1)
+	each := eachRecords(t, raw)
+	if len(each) != int(b.NumRecords) {
+		t.Fatalf("Records.Each yields %d records of a batch Validate counted %d in", len(each), b.NumRecords)
+	}
 	for j := range int32(b.NumRecords) {
 		l, sz := kbin.Varint(recs)
 		var r kmsg.Record
@@ -190,6 +195,7 @@ func checkKmsgRecords(t *testing.T, raw []byte, b Batch) {
 		if rb.Attributes&attrLogAppendTime != 0 {
 			ts = rb.MaxTimestamp
 		}
+		sameRecord(t, int(j), each[j], &r, ts)
 		if r.OffsetDelta != j {
 			t.Fatalf("kmsg reads offset delta %d for record %d", r.OffsetDelta, j)
 		}
@@ -275,5 +281,43 @@ func wantError(t *testing.T, err error) {
 	t.Helper()
 	if e := (*Error)(nil); err != nil && !errors.As(err, &e) {
 		t.Fatalf("error %v is %T, not *Error", err, err)
+	}
+}
+
+// eachRecords reads a batch with OpenBatch and Records.Each (the reading
+// mode of the one scanner), copying each record out.
+func eachRecords(t *testing.T, batch []byte) []Record {
+	t.Helper()
+	rs, err := OpenBatch(batch)
+	if err != nil {
+		t.Fatalf("OpenBatch of a batch Validate accepted: %v", err)
+	}
+	var out []Record
+	if err := rs.Each(func(r *Record) bool {
+		c := *r
+		c.Headers = slices.Clone(r.Headers)
+		out = append(out, c)
+		return true
+	}); err != nil {
+		t.Fatalf("Records.Each of a batch Validate accepted: %v", err)
+	}
+	return out
+}
+
+// sameRecord: Records.Each read what kmsg.Record decodes (timestamp as
+// Kafka reports it, delta, key, value, headers, nulls kept apart from
+// empties).
+func sameRecord(t *testing.T, i int, got Record, want *kmsg.Record, ts int64) {
+	t.Helper()
+	same := got.Index == i && got.Timestamp == ts && got.OffsetDelta == want.OffsetDelta &&
+		bytes.Equal(got.Key, want.Key) && (got.Key == nil) == (want.Key == nil) &&
+		bytes.Equal(got.Value, want.Value) && (got.Value == nil) == (want.Value == nil) &&
+		len(got.Headers) == len(want.Headers)
+	for j := 0; same && j < len(want.Headers); j++ {
+		h := got.Headers[j]
+		same = string(h.Key) == want.Headers[j].Key && bytes.Equal(h.Value, want.Headers[j].Value) && (h.Value == nil) == (want.Headers[j].Value == nil)
+	}
+	if !same {
+		t.Fatalf("record %d: Records.Each read %+v, kmsg %+v (timestamp %d)", i, got, want, ts)
 	}
 }

@@ -1,9 +1,5 @@
 package recordbatch
 
-import (
-	"github.com/twmb/franz-go/pkg/kmsg"
-)
-
 // FindOffsetByTimestamp returns the first record of batch, which must be
 // exactly one batch, whose timestamp is at least ts: its offset
 // (baseOffset plus its offset delta) and timestamp. This is ListOffsets
@@ -23,8 +19,8 @@ func FindOffsetByTimestamp(batch []byte, baseOffset, ts int64) (offset, timestam
 // findOffsetByTimestamp(timestamp, startingOffset)).
 func FindOffsetByTimestampFrom(batch []byte, baseOffset, ts, from int64) (offset, timestamp int64, found bool, err error) {
 	offset, timestamp = -1, -1
-	err = scan(batch, func(h *Header, r *record) bool {
-		if t := recordTimestamp(h, r); t >= ts && baseOffset+int64(r.OffsetDelta) >= from {
+	err = scan(batch, func(_ *Header, r *Record) bool {
+		if t := r.Timestamp; t >= ts && baseOffset+int64(r.OffsetDelta) >= from {
 			offset, timestamp, found = baseOffset+int64(r.OffsetDelta), t, true
 			return false
 		}
@@ -42,8 +38,8 @@ func FindOffsetByTimestampFrom(batch []byte, baseOffset, ts, from int64) (offset
 // is the first record. A batch without records is an *Error.
 func MaxTimestampRecord(batch []byte, baseOffset int64) (offset, ts int64, err error) {
 	seen := false
-	err = scan(batch, func(h *Header, r *record) bool {
-		if t := recordTimestamp(h, r); !seen || t > ts {
+	err = scan(batch, func(h *Header, r *Record) bool {
+		if t := r.Timestamp; !seen || t > ts {
 			offset, ts, seen = baseOffset+int64(r.OffsetDelta), t, true
 		}
 		return h.TimestampType() == CreateTime
@@ -57,25 +53,16 @@ func MaxTimestampRecord(batch []byte, baseOffset int64) (offset, ts int64, err e
 	return offset, ts, nil
 }
 
-// scan decodes the records of batch in order, calling fn until it
-// returns false. The batch's framing is checked; its CRC is not (it was
-// when the batch was produced).
-func scan(batch []byte, fn func(h *Header, r *record) bool) error {
-	var rb kmsg.RecordBatch
-	if err := one(batch, &rb); err != nil {
-		return err
-	}
-	dec, err := decompressorFor(DefaultMaxDecompressedBytes)
+// scan decodes the records of batch in order, headers skipped, calling
+// fn until it returns false. The batch's framing is checked; its CRC is
+// not (it was when the batch was produced).
+func scan(batch []byte, fn func(h *Header, r *Record) bool) error {
+	rs, err := OpenBatch(batch)
 	if err != nil {
 		return err
 	}
-	h := headerOf(&rb)
-	recs, err := recordBytes(&h, rb.Records, dec)
-	if err != nil {
-		return err
-	}
-	return eachRecord(recs, h.NumRecords, func(_ int, r *record) error {
-		if !fn(&h, r) {
+	return eachRecord(rs.recs, &rs.Header, false, func(r *Record) error {
+		if !fn(&rs.Header, r) {
 			return errStop
 		}
 		return nil

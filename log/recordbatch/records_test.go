@@ -49,29 +49,46 @@ func TestValidateHeaderBombAllocations(t *testing.T) {
 	t.Logf("allocated %d bytes", got)
 }
 
-// TestScanRecordMatchesKmsg: for well-formed records the scanner reads
-// what kmsg.Record reads.
+// TestScanRecordMatchesKmsg: for well-formed records the one scanner
+// reads what kmsg.Record reads, in both of its modes (headers skipped, as
+// Validate and the lookups scan; headers kept, as Records.Each reads),
+// and the two modes agree on everything but the headers.
 func TestScanRecordMatchesKmsg(t *testing.T) {
 	recs := sampleRecords(20, 30)
 	recs[4].Key = nil
 	recs[5].TimestampDelta64 = -1 << 40
+	recs[6].Headers = []kmsg.Header{{Key: "a", Value: []byte("1")}, {Key: "", Value: nil}}
 	raw := encodeRecords(recs)
 	for i := range recs {
-		var r record
-		size, err := scanRecord(raw, &r)
+		var skip, keep Record
+		size, err := scanRecord(raw, &skip, false)
 		if err != nil {
 			t.Fatalf("record %d: %v", i, err)
+		}
+		if n, err := scanRecord(raw, &keep, true); err != nil || n != size {
+			t.Fatalf("record %d with headers: size %d (%v), want %d", i, n, err, size)
 		}
 		var k kmsg.Record
 		if err := k.ReadFrom(raw[:size]); err != nil {
 			t.Fatalf("kmsg record %d: %v", i, err)
 		}
-		if r.TimestampDelta != k.TimestampDelta64 || r.OffsetDelta != k.OffsetDelta || r.NullKey != (k.Key == nil) {
-			t.Fatalf("record %d: scanned %+v, kmsg %+v", i, r, k)
+		for _, r := range []*Record{&skip, &keep} {
+			if r.Timestamp != k.TimestampDelta64 || r.OffsetDelta != k.OffsetDelta || (r.Key == nil) != (k.Key == nil) ||
+				!bytes.Equal(r.Key, k.Key) || !bytes.Equal(r.Value, k.Value) || !bytes.Equal(r.Raw, raw[:size]) {
+				t.Fatalf("record %d: scanned %+v, kmsg %+v", i, r, k)
+			}
+		}
+		if len(skip.Headers) != 0 || len(keep.Headers) != len(k.Headers) {
+			t.Fatalf("record %d: %d headers skipped, %d kept, kmsg %d", i, len(skip.Headers), len(keep.Headers), len(k.Headers))
+		}
+		for j, h := range k.Headers {
+			if string(keep.Headers[j].Key) != h.Key || !bytes.Equal(keep.Headers[j].Value, h.Value) || (keep.Headers[j].Value == nil) != (h.Value == nil) {
+				t.Fatalf("record %d header %d: %+v, kmsg %+v", i, j, keep.Headers[j], h)
+			}
 		}
 		raw = raw[size:]
 	}
-	if !bytes.Equal(raw, nil) && len(raw) != 0 {
+	if len(raw) != 0 {
 		t.Fatalf("%d bytes left", len(raw))
 	}
 }

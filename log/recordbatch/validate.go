@@ -172,12 +172,13 @@ func (v *validator) header(h *Header) error {
 func (v *validator) records(recs []byte, h *Header, b *Batch) error {
 	var bad []RecordError
 	nbad, anyTimestamp := 0, false
-	err := eachRecord(recs, h.NumRecords, func(i int, r *record) error {
+	err := eachRecord(recs, h, false, func(r *Record) error {
+		i := r.Index
 		if r.OffsetDelta != int32(i) {
 			return recordErr(ErrInvalidRecord, i, nil,
 				fmt.Sprintf("offset delta %d, want %d: deltas must run 0..n-1", r.OffsetDelta, i))
 		}
-		ts := recordTimestamp(h, r)
+		ts := r.Timestamp
 		if ts > b.MaxTimestamp {
 			b.MaxTimestamp, b.MaxTimestampDelta = ts, r.OffsetDelta
 		}
@@ -199,8 +200,8 @@ func (v *validator) records(recs []byte, h *Header, b *Batch) error {
 
 // recordProblem is LogValidator.validateKey then validateTimestamp: the
 // message for the record, if it is bad, and whether it is about time.
-func (v *validator) recordProblem(h *Header, r *record, ts int64) (string, bool) {
-	if v.opts.Compacted && r.NullKey {
+func (v *validator) recordProblem(h *Header, r *Record, ts int64) (string, bool) {
+	if v.opts.Compacted && r.Key == nil {
 		return "compacted topic cannot accept a record without a key", false
 	}
 	if v.opts.TimestampType == CreateTime && ts != -1 {
