@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/tributary-io/tributary/internal/metastore"
@@ -143,32 +144,34 @@ func TestFlushAssignsOffsetsInSubmitOrder(t *testing.T) {
 // A produce is answered only once both the object and the index are
 // durable: while the object write is slow nothing is acknowledged and the
 // partition has no offsets; after, the index names an object that holds
-// the bytes.
+// the bytes. Fake time (synctest): the slow write costs nothing.
 func TestAckOnlyAfterDurableCommit(t *testing.T) {
-	e := newEnv(t, intake.Config{Linger: time.Millisecond})
-	e.obj.SetLatency(objstore.OpPut, 400*time.Millisecond)
-	pt := e.part(0, "slow", 3)
-	p := submit(t, e.w, pt)
-	early, cancel := context.WithTimeout(t.Context(), 150*time.Millisecond)
-	defer cancel()
-	if r := p.Wait(early)[0]; !errors.Is(r.Err, context.DeadlineExceeded) {
-		t.Fatalf("acknowledged during the object write: %+v", r)
-	}
-	if hw := e.highWater(t, 0); hw != 0 {
-		t.Fatalf("high water %d before the object was written", hw)
-	}
-	r := waitOK(t, p)[0]
-	if r.BaseOffset != 0 || e.highWater(t, 0) != 3 {
-		t.Fatalf("base %d, high water %d", r.BaseOffset, e.highWater(t, 0))
-	}
-	entries, _, err := e.meta.ReadIndex(t.Context(), e.pk(0), 0, 10)
-	if err != nil || len(entries) != 1 {
-		t.Fatalf("index %v %v", entries, err)
-	}
-	got, err := e.obj.GetRange(t.Context(), entries[0].ObjectKey, entries[0].Pos, entries[0].Size)
-	if err != nil || string(got) != string(pt.Data) {
-		t.Fatalf("indexed bytes %q (%v), want the produced batch", got, err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, intake.Config{Linger: time.Millisecond})
+		e.obj.SetLatency(objstore.OpPut, 400*time.Millisecond)
+		pt := e.part(0, "slow", 3)
+		p := submit(t, e.w, pt)
+		early, cancel := context.WithTimeout(t.Context(), 150*time.Millisecond)
+		defer cancel()
+		if r := p.Wait(early)[0]; !errors.Is(r.Err, context.DeadlineExceeded) {
+			t.Fatalf("acknowledged during the object write: %+v", r)
+		}
+		if hw := e.highWater(t, 0); hw != 0 {
+			t.Fatalf("high water %d before the object was written", hw)
+		}
+		r := waitOK(t, p)[0]
+		if r.BaseOffset != 0 || e.highWater(t, 0) != 3 {
+			t.Fatalf("base %d, high water %d", r.BaseOffset, e.highWater(t, 0))
+		}
+		entries, _, err := e.meta.ReadIndex(t.Context(), e.pk(0), 0, 10)
+		if err != nil || len(entries) != 1 {
+			t.Fatalf("index %v %v", entries, err)
+		}
+		got, err := e.obj.GetRange(t.Context(), entries[0].ObjectKey, entries[0].Pos, entries[0].Size)
+		if err != nil || string(got) != string(pt.Data) {
+			t.Fatalf("indexed bytes %q (%v), want the produced batch", got, err)
+		}
+	})
 }
 
 // An object store failure fails every part of that flush with ErrStorage

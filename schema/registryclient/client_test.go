@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -15,6 +16,7 @@ type fakeSource struct {
 	schemas map[int]Schema
 	fail    atomic.Bool
 	calls   atomic.Int32
+	vcalls  atomic.Int32
 }
 
 func (f *fakeSource) SchemaByID(_ context.Context, id int) (Schema, error) {
@@ -34,6 +36,7 @@ func (f *fakeSource) SchemaByVersion(context.Context, string, int) (Schema, erro
 }
 func (f *fakeSource) SubjectsOfID(context.Context, int) ([]string, error) { return nil, ErrNotFound }
 func (f *fakeSource) SubjectVersions(context.Context, string) ([]int, error) {
+	f.vcalls.Add(1)
 	if f.fail.Load() {
 		return nil, errors.New("connection refused")
 	}
@@ -76,4 +79,44 @@ func TestClientSortsFailures(t *testing.T) {
 	if _, err := c.HasVersions(ctx, "s"); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("versions while down: %v", err)
 	}
+}
+
+// A failure is remembered for ErrorTTL and asked again after it; whether
+// a subject has versions is trusted for SubjectTTL. Fake time (synctest).
+func TestClientTTLs(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := &fakeSource{schemas: map[int]Schema{}}
+		src.fail.Store(true)
+		c := New("r", src, Config{ErrorTTL: 5 * time.Second, SubjectTTL: 10 * time.Second})
+		ask := func() { _, _ = c.Schema(t.Context(), 1) }
+		ask()
+		time.Sleep(5*time.Second - time.Millisecond)
+		ask()
+		if n := src.calls.Load(); n != 1 {
+			t.Fatalf("%d lookups within ErrorTTL, want 1", n)
+		}
+		time.Sleep(time.Millisecond)
+		ask()
+		if n := src.calls.Load(); n != 2 {
+			t.Fatalf("%d lookups once ErrorTTL passed, want 2", n)
+		}
+
+		src.fail.Store(false)
+		has := func() {
+			if h, err := c.HasVersions(t.Context(), "s"); err != nil || h {
+				t.Fatalf("HasVersions: %v %v", h, err)
+			}
+		}
+		has()
+		time.Sleep(10*time.Second - time.Millisecond)
+		has()
+		if n := src.vcalls.Load(); n != 1 {
+			t.Fatalf("%d subject lookups within SubjectTTL, want 1", n)
+		}
+		time.Sleep(time.Millisecond)
+		has()
+		if n := src.vcalls.Load(); n != 2 {
+			t.Fatalf("%d subject lookups once SubjectTTL passed, want 2", n)
+		}
+	})
 }
