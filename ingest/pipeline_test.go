@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -63,6 +64,12 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvEvery(t, 100*time.Millisecond)
+}
+
+// newEnvEvery is newEnv with the topic committing every interval.
+func newEnvEvery(t *testing.T, interval time.Duration) *env {
+	t.Helper()
 	dir := t.TempDir()
 	meta, err := boltstore.Open(filepath.Join(dir, "meta.db"), boltstore.Options{NoSync: true})
 	if err != nil {
@@ -96,7 +103,7 @@ func newEnv(t *testing.T) *env {
 	e.id, e.md = e.register(t, orderProto)
 	e.topic, err = meta.CreateTopic(t.Context(), metastore.TopicSpec{Name: "orders", Partitions: 1, Configs: map[string]string{
 		"bufstream.archive.kind": "ICEBERG", "bufstream.archive.iceberg.table": "shop.orders",
-		"bufstream.export.iceberg.commit.freq.ms": "100",
+		"bufstream.export.iceberg.commit.freq.ms": fmt.Sprint(interval.Milliseconds()),
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -421,4 +428,31 @@ message Order { string id = 1; int64 qty = 2; string note = 3; }`)
 	if r := checkOnce(t, e.rows(t), 5)[4]; r.id != "order-4" || r.err != "" {
 		t.Fatalf("after the registry came back: %+v", r)
 	}
+}
+
+// Rows are committed when commit.freq.ms has passed since the oldest
+// buffered record was read, not before: with the 60s interval, nothing at
+// 59s, everything just after 60s. Fake time (synctest).
+func TestPipelineCommitsAtTheInterval(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnvEvery(t, time.Minute)
+		e.produce(t, e.order(0), e.order(1))
+		m, stop := e.start(t)
+		defer stop()
+		time.Sleep(time.Second) // the manager's first poll starts the pipeline, which reads the records
+		synctest.Wait()
+		if st := m.Status(); len(st) != 1 || st[0].Buffered != 2 || st[0].Commits != 0 {
+			t.Fatalf("after reading: %+v", st)
+		}
+		time.Sleep(58 * time.Second)
+		synctest.Wait()
+		if st := m.Status()[0]; st.Commits != 0 {
+			t.Fatalf("committed %d times before the interval", st.Commits)
+		}
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if st := m.Status()[0]; st.Commits != 1 || st.Committed[0] != 2 {
+			t.Fatalf("after the interval: %d commits, offset %d", st.Commits, st.Committed[0])
+		}
+	})
 }
