@@ -7,6 +7,11 @@
 // interval has passed since the oldest buffered record or the buffer
 // reaches its size, whichever comes first.
 //
+// The registry is Options.Registry, the registryclient.Client the node
+// shares with enforcement (the built-in registry read in process, or an
+// external one over HTTP); the built-in catalog is reached in process too
+// (Catalogs.LocalHandler), so neither depends on this node's listeners.
+//
 // # Turning it on
 //
 // Topic configs (package topicconfig owns and validates them, so a bad
