@@ -34,7 +34,6 @@ func TestLookupAnswersAsTheHTTPAPI(t *testing.T) {
 		byID, byVersion registryclient.Schema
 		subjects        []string
 		versions        []int
-		missing         []error
 	}
 	got := map[string]answers{}
 	for name, src := range srcs {
