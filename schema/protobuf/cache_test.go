@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -34,31 +35,35 @@ func (l *countingLoader) load(ctx context.Context, id int) (protoreflect.FileDes
 	return Compile(ctx, "", fmt.Sprintf("syntax = \"proto3\";\npackage s%d;\nmessage M { int32 a = 1; }", id), nil)
 }
 
+// TestCacheLoadsOnce: 32 callers that all wait on one load (synctest.Wait
+// makes sure they do, where a sleep only hoped so) get one schema.
 func TestCacheLoadsOnce(t *testing.T) {
-	l := &countingLoader{release: make(chan struct{})}
-	c := NewCache(l.load, CacheConfig{})
-	var wg sync.WaitGroup
-	schemas := make([]*Schema, 32)
-	for i := range schemas {
-		wg.Go(func() {
-			s, err := c.Schema(context.Background(), 0)
-			if err != nil {
-				t.Error(err)
-			}
-			schemas[i] = s
-		})
-	}
-	time.Sleep(10 * time.Millisecond) // let them pile up on the one load
-	close(l.release)
-	wg.Wait()
-	if n := l.loads.Load(); n != 1 {
-		t.Errorf("%d loads for one id", n)
-	}
-	for _, s := range schemas {
-		if s != schemas[0] || s.ID != 0 {
-			t.Fatal("callers got different schemas")
+	synctest.Test(t, func(t *testing.T) {
+		l := &countingLoader{release: make(chan struct{})}
+		c := NewCache(l.load, CacheConfig{})
+		var wg sync.WaitGroup
+		schemas := make([]*Schema, 32)
+		for i := range schemas {
+			wg.Go(func() {
+				s, err := c.Schema(context.Background(), 0)
+				if err != nil {
+					t.Error(err)
+				}
+				schemas[i] = s
+			})
 		}
-	}
+		synctest.Wait() // every caller is blocked: one in the load, the others on it
+		close(l.release)
+		wg.Wait()
+		if n := l.loads.Load(); n != 1 {
+			t.Errorf("%d loads for one id", n)
+		}
+		for _, s := range schemas {
+			if s != schemas[0] || s.ID != 0 {
+				t.Fatal("callers got different schemas")
+			}
+		}
+	})
 }
 
 func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
@@ -120,37 +125,42 @@ func TestCacheRemembersFailuresForErrorTTL(t *testing.T) {
 	}
 }
 
+// TestCacheDoesNotRememberCancellation: the loading caller is cancelled
+// while a second caller waits on its load; the second loads again with
+// its own context. synctest.Wait orders the steps (the sleeps it replaces
+// only made that order likely).
 func TestCacheDoesNotRememberCancellation(t *testing.T) {
-	l := &countingLoader{release: make(chan struct{})}
-	c := NewCache(l.load, CacheConfig{})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() {
-		_, err := c.Schema(ctx, 0)
-		done <- err
-	}()
-	// A second caller waits on the first one's load.
-	waiter := make(chan error)
-	go func() {
-		time.Sleep(5 * time.Millisecond)
-		s, err := c.Schema(context.Background(), 0)
-		if err == nil && s == nil {
-			err = errors.New("nil schema")
+	synctest.Test(t, func(t *testing.T) {
+		l := &countingLoader{release: make(chan struct{})}
+		c := NewCache(l.load, CacheConfig{})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() {
+			_, err := c.Schema(ctx, 0)
+			done <- err
+		}()
+		synctest.Wait() // the first caller is in the load
+		waiter := make(chan error)
+		go func() {
+			s, err := c.Schema(context.Background(), 0)
+			if err == nil && s == nil {
+				err = errors.New("nil schema")
+			}
+			waiter <- err
+		}()
+		synctest.Wait() // the second waits on the first one's load
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("cancelled caller: %v", err)
 		}
-		waiter <- err
-	}()
-	time.Sleep(20 * time.Millisecond)
-	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) {
-		t.Errorf("cancelled caller: %v", err)
-	}
-	close(l.release)
-	if err := <-waiter; err != nil {
-		t.Errorf("the other caller inherited the cancellation: %v", err)
-	}
-	if _, err := c.Schema(context.Background(), 0); err != nil {
-		t.Errorf("after: %v", err)
-	}
+		close(l.release)
+		if err := <-waiter; err != nil {
+			t.Errorf("the other caller inherited the cancellation: %v", err)
+		}
+		if _, err := c.Schema(context.Background(), 0); err != nil {
+			t.Errorf("after: %v", err)
+		}
+	})
 }
 
 func TestCacheCodec(t *testing.T) {
