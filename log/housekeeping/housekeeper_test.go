@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,38 +16,38 @@ import (
 	"github.com/tributary-io/tributary/internal/metastore"
 )
 
+// Start runs a pass every Interval until Stop; after Stop none runs.
+// Fake time (synctest): the intervals are a minute and cost nothing, and
+// synctest.Wait replaces polling.
 func TestStartRunsPassesUntilStop(t *testing.T) {
-	e := newEnv(t)
-	top := e.topic(t, "events", 1)
-	pk := pkOf(top, 0)
-	e.produceEach(t, pk, 5, time.Now().UnixMilli())
-	cfg := testConfig()
-	cfg.Interval = 5 * time.Millisecond
-	cfg.SegmentMinAge = 0
-	h, err := New(Options{Config: cfg, Logger: quietLog()}, e.meta, e.local) // real clock
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.Start()
-	h.Start() // no second goroutine
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		entries, _ := e.index(t, pk)
-		if len(entries) == 1 && strings.HasPrefix(entries[0].ObjectKey, segmentPrefix) {
-			break
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t)
+		top := e.topic(t, "events", 1)
+		pk := pkOf(top, 0)
+		e.produceEach(t, pk, 5, time.Now().UnixMilli())
+		cfg := testConfig()
+		cfg.Interval = time.Minute
+		cfg.SegmentMinAge = 0
+		h, err := New(Options{Config: cfg, Logger: quietLog()}, e.meta, e.local) // the (fake) clock of the bubble
+		if err != nil {
+			t.Fatal(err)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no pass rewrote the partition: %v", objectKeys(entries))
+		h.Start()
+		h.Start() // no second goroutine
+		time.Sleep(cfg.Interval)
+		synctest.Wait()
+		if entries, _ := e.index(t, pk); len(entries) != 1 || !strings.HasPrefix(entries[0].ObjectKey, segmentPrefix) {
+			t.Fatalf("no pass rewrote the partition within an interval: %v", objectKeys(entries))
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	h.Stop()
-	h.Stop()
-	e.produceEach(t, pk, 2, time.Now().UnixMilli())
-	time.Sleep(50 * time.Millisecond)
-	if entries, _ := e.index(t, pk); len(entries) != 3 {
-		t.Fatalf("a pass ran after Stop: %v", objectKeys(entries))
-	}
+		h.Stop()
+		h.Stop()
+		e.produceEach(t, pk, 2, time.Now().UnixMilli())
+		time.Sleep(10 * cfg.Interval)
+		synctest.Wait()
+		if entries, _ := e.index(t, pk); len(entries) != 3 {
+			t.Fatalf("a pass ran after Stop: %v", objectKeys(entries))
+		}
+	})
 }
 
 func TestStopWithoutStart(t *testing.T) {
