@@ -112,27 +112,30 @@ func waitOK(t *testing.T, p *intake.Pending) []intake.Result {
 }
 
 // Offsets are assigned in submission order, densely, across flushes and
-// partitions: what idempotent sequence checks and consumers rely on.
+// partitions: what idempotent sequence checks and consumers rely on. Four
+// rounds of ten submits, each round awaited, make at least four flushes.
 func TestFlushAssignsOffsetsInSubmitOrder(t *testing.T) {
 	e := newEnv(t, intake.Config{Linger: 2 * time.Millisecond, MaxBytes: 300})
-	var pend []*intake.Pending
-	var sizes []int
-	for i := range 40 {
-		n := 1 + i%3
-		pend = append(pend, submit(t, e.w, e.part(int32(i%2), fmt.Sprint(i), n)))
-		sizes = append(sizes, n)
-	}
 	next := map[int32]int64{}
-	for i, p := range pend {
-		r := waitOK(t, p)[0]
-		part := int32(i % 2)
-		if r.BaseOffset != next[part] {
-			t.Fatalf("submit %d (partition %d): base offset %d, want %d", i, part, r.BaseOffset, next[part])
+	for round := range 4 {
+		var pend []*intake.Pending
+		var sizes []int
+		for i := range 10 {
+			n := 1 + i%3
+			pend = append(pend, submit(t, e.w, e.part(int32(i%2), fmt.Sprint(round, "-", i), n)))
+			sizes = append(sizes, n)
 		}
-		next[part] += int64(sizes[i])
+		for i, p := range pend {
+			r := waitOK(t, p)[0]
+			part := int32(i % 2)
+			if r.BaseOffset != next[part] {
+				t.Fatalf("round %d submit %d (partition %d): base offset %d, want %d", round, i, part, r.BaseOffset, next[part])
+			}
+			next[part] += int64(sizes[i])
+		}
 	}
-	if flushes := e.obj.Calls(objstore.OpPut); flushes < 2 {
-		t.Fatalf("%d object writes: MaxBytes 300 should have split the 40 submits into several flushes", flushes)
+	if flushes := e.obj.Calls(objstore.OpPut); flushes < 4 {
+		t.Fatalf("%d object writes for four awaited rounds", flushes)
 	}
 	for p, want := range next {
 		if hw := e.highWater(t, p); hw != want {
