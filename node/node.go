@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -163,13 +164,8 @@ func (n *Node) openObjectsAt(ctx context.Context, dir, sub string) (objstore.Sto
 	if c == nil {
 		return objstore.NewLocal(dir)
 	}
-	opts := s3store.Options{Bucket: c.Bucket, Prefix: c.Prefix + sub, Region: c.Region, Endpoint: c.Endpoint,
-		ForcePathStyle: c.ForcePathStyle, Timeout: c.Timeout}
-	var err error
-	if opts.AccessKeyID, err = resolve(c.AccessKeyID, "data.s3.access_key_id"); err != nil {
-		return nil, err
-	}
-	if opts.SecretAccessKey, err = resolve(c.SecretAccessKey, "data.s3.secret_access_key"); err != nil {
+	opts, err := s3Options(c, sub)
+	if err != nil {
 		return nil, err
 	}
 	st, err := s3store.New(ctx, opts)
@@ -181,6 +177,21 @@ func (n *Node) openObjectsAt(ctx context.Context, dir, sub string) (objstore.Sto
 		return nil, err
 	}
 	return st, nil
+}
+
+// s3Options are the log's store options for data.s3, under its prefix
+// followed by sub.
+func s3Options(c *config.S3, sub string) (s3store.Options, error) {
+	opts := s3store.Options{Bucket: c.Bucket, Prefix: c.Prefix + sub, Region: c.Region, Endpoint: c.Endpoint,
+		ForcePathStyle: c.ForcePathStyle, Timeout: c.Timeout}
+	var err error
+	if opts.AccessKeyID, err = resolve(c.AccessKeyID, "data.s3.access_key_id"); err != nil {
+		return s3store.Options{}, err
+	}
+	if opts.SecretAccessKey, err = resolve(c.SecretAccessKey, "data.s3.secret_access_key"); err != nil {
+		return s3store.Options{}, err
+	}
+	return opts, nil
 }
 
 // openMeta opens Postgres when metadata.postgres is configured, else the
@@ -475,7 +486,11 @@ func (n *Node) startCatalog() error {
 		opts.Warehouse = "s3://" + c.Bucket + "/" + c.Prefix + warehouseSub
 		// s3.region is PyIceberg's and iceberg-go's key, client.region
 		// Iceberg Java's (S3FileIO: Spark, Trino, the RCK)
-		opts.TableConfig = map[string]string{"s3.region": c.Region, "client.region": c.Region}
+		// s3.path-style-access is always said: with an endpoint, iceberg-go
+		// (and iceberg/s3io, ingest's) would default to path style where the
+		// log may use virtual hosts (TestTableFilesUseTheLogsS3Options).
+		opts.TableConfig = map[string]string{"s3.region": c.Region, "client.region": c.Region,
+			"s3.path-style-access": strconv.FormatBool(c.ForcePathStyle)}
 		if c.Endpoint != "" {
 			opts.TableConfig["s3.endpoint"] = c.Endpoint
 		}
