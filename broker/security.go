@@ -17,6 +17,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -33,6 +34,9 @@ type AuthOptions struct {
 	Mechanisms []string
 	// PlainUsers are PLAIN's users and passwords.
 	PlainUsers map[string][]byte
+	// OAuthBearer validates OAUTHBEARER tokens (jwtauth.Validator); needed
+	// when Mechanisms lists OAUTHBEARER.
+	OAuthBearer auth.TokenValidator
 	// MTLSPrincipal is where a client authenticated by a verified
 	// certificate (and not by SASL) gets its principal:
 	// "subject_common_name" (also when empty), "san_dns", "san_uri" or
@@ -51,6 +55,7 @@ type security struct {
 	store *auth.Store
 	plain *auth.Plain
 	scram *auth.Scram
+	oauth *auth.OAuthBearer
 	authz *auth.Authorizer
 }
 
@@ -59,6 +64,9 @@ func (s *Server) initSecurity(meta metastore.KV) {
 	s.sec.store = auth.NewStore(meta)
 	s.sec.plain = auth.NewPlain(o.PlainUsers)
 	s.sec.scram = auth.NewScram(s.sec.store)
+	if o.OAuthBearer != nil {
+		s.sec.oauth = auth.NewOAuthBearer(o.OAuthBearer)
+	}
 	if o.Authorize {
 		s.sec.authz = auth.NewAuthorizer(s.sec.store, o.SuperUsers, o.AllowEveryoneIfNoACLFound)
 	}
@@ -74,6 +82,17 @@ type connAuth struct {
 	exchange      auth.Exchange
 	principal     string
 	authenticated bool
+	// expires ends the session (KIP-368): past it, only a
+	// re-authentication (SaslHandshake, SaslAuthenticate) may be sent;
+	// anything else closes the connection. Zero: the session never ends.
+	expires time.Time
+	// reauth is set between a re-authentication's SaslHandshake and its
+	// final SaslAuthenticate; the session's principal and mechanism stay
+	// meanwhile and must not change.
+	reauth bool
+	// canReauth: the client authenticated with SaslAuthenticate v1 or
+	// later, which is what KIP-368 requires for re-authenticating.
+	canReauth bool
 	// closeAfterReply ends the connection once the reply just queued is
 	// written (a failed authentication).
 	closeAfterReply bool
@@ -81,9 +100,21 @@ type connAuth struct {
 
 // gate refuses, by closing the connection, any request but the SASL ones
 // and ApiVersions before authentication on a listener that requires it.
+//
+// An authenticated session whose lifetime has passed (KIP-368) may only
+// re-authenticate: any other request closes the connection, as Kafka's
+// "expired session" check does.
 func (c *conn) gate(key int16) error {
-	if !c.s.saslRequired() || c.auth.authenticated {
+	if !c.s.saslRequired() {
 		return nil
+	}
+	if c.auth.authenticated {
+		if c.auth.expires.IsZero() || time.Now().Before(c.auth.expires) || key == 17 || key == 36 {
+			return nil
+		}
+		c.s.log.Info("closing kafka connection: SASL session expired without re-authentication",
+			"remote", c.nc.RemoteAddr().String(), "principal", c.auth.principal)
+		return fmt.Errorf("%s after the SASL session expired: %w", kmsg.NameForKey(key), errCloseConn)
 	}
 	switch key {
 	case 17, 18, 36: // SaslHandshake, ApiVersions, SaslAuthenticate

@@ -216,7 +216,7 @@ func (n *Node) clustered() bool { return n.cfg.Metadata.Postgres != nil }
 func (n *Node) startServers() error {
 	c := n.cfg
 	l := c.Kafka.Listeners[0]
-	authOpts, err := kafkaAuth(l, c.Kafka.Authorization, n.log)
+	authOpts, err := kafkaAuth(n.backgroundCtx(), l, c.Kafka.Authorization, n.log)
 	if err != nil {
 		return err
 	}
@@ -553,13 +553,18 @@ func (n *Node) joinCluster() error {
 	return nil
 }
 
+// backgroundCtx is the context of the node's background work, cancelled
+// by Close.
+func (n *Node) backgroundCtx() context.Context {
+	if n.bgStop == nil {
+		n.bgCtx, n.bgStop = context.WithCancel(context.Background())
+	}
+	return n.bgCtx
+}
+
 // background runs fn until Close.
 func (n *Node) background(fn func(context.Context)) {
-	if n.bgStop == nil {
-		var ctx context.Context
-		ctx, n.bgStop = context.WithCancel(context.Background())
-		n.bgCtx = ctx
-	}
+	n.backgroundCtx()
 	n.bgDone.Add(1)
 	go func() {
 		defer n.bgDone.Done()
