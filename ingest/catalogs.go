@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -25,6 +26,10 @@ type Catalogs struct {
 	// LocalCredential is "client_id:client_secret" when the built-in
 	// catalog requires authentication (catalog.clients), else "".
 	LocalCredential string
+	// LocalTransport, when set, carries the built-in catalog's requests
+	// (the node's own catalog, in process: httpauth.InProcess) instead of
+	// the network; LocalCredential is then not needed.
+	LocalTransport http.RoundTripper
 	// External are the config's iceberg entries.
 	External []config.IcebergCatalog
 
@@ -56,7 +61,9 @@ func (c *Catalogs) dial(ctx context.Context, name string) (icecatalog.Catalog, e
 			return nil, fmt.Errorf("%w: %q: this broker serves no built-in catalog", ErrUnknownCatalog, name)
 		}
 		var opts []icerest.Option
-		if c.LocalCredential != "" {
+		if c.LocalTransport != nil {
+			opts = append(opts, icerest.WithCustomTransport(c.LocalTransport))
+		} else if c.LocalCredential != "" {
 			opts = append(opts, icerest.WithCredential(c.LocalCredential))
 		}
 		return icerest.NewCatalog(ctx, name, c.LocalURL, opts...)

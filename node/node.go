@@ -37,6 +37,7 @@ import (
 	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/ingest"
 	"github.com/tributary-io/tributary/internal/admin"
+	"github.com/tributary-io/tributary/internal/httpauth"
 	"github.com/tributary-io/tributary/internal/metastore"
 	"github.com/tributary-io/tributary/internal/metastore/boltstore"
 	"github.com/tributary-io/tributary/internal/metastore/postgres"
@@ -77,6 +78,8 @@ type Node struct {
 	maint   *maintenance.Runner
 	ready   atomic.Bool
 	closers []func() error
+	// guard secures the registry, catalog and admin (nil: open).
+	guard *httpauth.Guard
 }
 
 // Hooks let tests wrap the stores (fault injection) before the node uses
@@ -224,6 +227,7 @@ func (n *Node) startServers() error {
 	if err != nil {
 		return err
 	}
+	n.guard = n.httpGuard(authOpts)
 	n.kafka = broker.New(broker.Options{
 		ListenAddr: l.ListenAddress, AdvertiseAddr: l.AdvertiseAddress,
 		NodeID: c.Kafka.BrokerID, ClusterID: c.Name,
@@ -296,6 +300,12 @@ func (n *Node) startServers() error {
 		}
 	})
 	n.admin = admin.New(c.Admin.ListenAddress, n.Metrics.Registry, n.readyErr)
+	adminTLS, err := n.httpTLS("admin", c.Admin.TLS)
+	if err != nil {
+		return err
+	}
+	n.admin.Secure(n.guard, adminTLS)
+	n.warnOpenHTTP("admin server", "admin", c.Admin.ListenAddress)
 	if err := n.admin.Start(); err != nil {
 		return err
 	}
@@ -315,6 +325,9 @@ func (n *Node) startIngest() error {
 	if err != nil {
 		return err
 	}
+	if n.cfg.SchemaRegistry == nil {
+		regOpts = append(regOpts, n.inProcessRegistry()...)
+	}
 	var localCred string
 	if clients, err := n.catalogClients(); err != nil {
 		return err
@@ -326,6 +339,9 @@ func (n *Node) startIngest() error {
 		catAddr = config.DefaultCatalogAddr // served by another broker on this host
 	}
 	cats := &ingest.Catalogs{LocalURL: "http://" + catAddr, LocalCredential: localCred, External: n.cfg.Iceberg}
+	if n.cat != nil {
+		cats.LocalTransport = httpauth.InProcess(n.cat.Handler())
+	}
 	m, err := ingest.New(ingest.Options{
 		Meta: n.Meta, Reader: n.reader, Holder: n.members.Self().Instance,
 		Catalogs:    cats,
@@ -453,6 +469,16 @@ func (n *Node) startCatalog() error {
 	}
 	n.closers = append(n.closers, wh.Close)
 	opts := catalog.Options{}
+	if opts.TLS, err = n.httpTLS("catalog", n.cfg.Catalog.TLS); err != nil {
+		return err
+	}
+	if n.guard != nil {
+		opts.Auth.Guard = n.guard
+		if opts.Auth.SigningKey, err = n.tokenKey(ctx); err != nil {
+			return err
+		}
+	}
+	n.warnOpenHTTP("iceberg catalog", "catalog", n.cfg.Catalog.ListenAddress)
 	clients, err := n.catalogClients()
 	if err != nil {
 		return err
@@ -504,7 +530,12 @@ func (n *Node) startRegistry() error {
 		n.log.Info("built-in schema registry off: schema_registry names an external one", "url", n.cfg.SchemaRegistry.Confluent.URL)
 		return nil
 	}
-	reg := registry.New(n.Meta, registry.Options{}, n.log.With("component", "registry"))
+	regTLS, err := n.httpTLS("registry", n.cfg.Registry.TLS)
+	if err != nil {
+		return err
+	}
+	n.warnOpenHTTP("schema registry", "registry", n.cfg.Registry.ListenAddress)
+	reg := registry.New(n.Meta, registry.Options{Guard: n.guard, TLS: regTLS}, n.log.With("component", "registry"))
 	ok, err := listenBestEffort(n.log, "schema registry", n.cfg.Registry.ListenAddress, config.DefaultRegistryAddr, reg.Listen)
 	if err != nil || !ok {
 		return err
@@ -514,7 +545,7 @@ func (n *Node) startRegistry() error {
 	}
 	n.reg = reg
 	// Topic validation modes use the built-in registry where it is bound.
-	return n.enf.SetDefaultRegistry(&config.ConfluentRegistry{URL: enforce.BuiltinURL(reg.Addr())})
+	return n.enf.SetBuiltinRegistry(&config.ConfluentRegistry{URL: enforce.BuiltinURL(reg.Addr())}, httpauth.InProcess(reg.Handler()))
 }
 
 // listenBestEffort binds an HTTP server of the node: the configured

@@ -3,6 +3,7 @@ package enforce
 import (
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,7 +57,7 @@ func New(cfg Config, log *slog.Logger) (*Enforcer, error) {
 	}
 	e := &Enforcer{cfg: cfg, log: log, m: m, regs: map[string]*registryClient{}, fcache: newFetchCache(cfg.FetchCacheBytes)}
 	for _, r := range cfg.Registries {
-		rc, err := newRegistryClient(r.Name, r.Confluent, cfg)
+		rc, err := newRegistryClient(r.Name, r.Confluent, cfg, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -81,7 +82,13 @@ func New(cfg Config, log *slog.Logger) (*Enforcer, error) {
 // produce policy matches their topic: the node calls it once the built-in
 // registry is bound (its port may be chosen then).
 func (e *Enforcer) SetDefaultRegistry(rc *config.ConfluentRegistry) error {
-	r, err := newRegistryClient("default", rc, e.cfg)
+	return e.SetBuiltinRegistry(rc, nil)
+}
+
+// SetBuiltinRegistry is SetDefaultRegistry for the node's own registry,
+// reached through rt (httpauth.InProcess: no network, no credentials).
+func (e *Enforcer) SetBuiltinRegistry(rc *config.ConfluentRegistry, rt http.RoundTripper) error {
+	r, err := newRegistryClient("default", rc, e.cfg, rt)
 	if err != nil {
 		return err
 	}

@@ -41,8 +41,14 @@ type registryClient struct {
 	now     func() time.Time
 }
 
-func newRegistryClient(name string, rc *config.ConfluentRegistry, cfg Config) (*registryClient, error) {
-	opts := []sr.ClientOpt{sr.URLs(rc.URL), sr.UserAgent("tributary"), sr.HTTPClient(httpClient(rc, cfg.Timeout))}
+// newRegistryClient is a client of rc; rt, when set, carries its requests
+// (the node's own registry, in process) instead of the network.
+func newRegistryClient(name string, rc *config.ConfluentRegistry, cfg Config, rt http.RoundTripper) (*registryClient, error) {
+	hc := httpClient(rc, cfg.Timeout)
+	if rt != nil {
+		hc.Transport = rt
+	}
+	opts := []sr.ClientOpt{sr.URLs(rc.URL), sr.UserAgent("tributary"), sr.HTTPClient(hc)}
 	if ba := rc.BasicAuth; ba != nil {
 		user, err := ba.Username.Resolve()
 		if err != nil {
