@@ -127,12 +127,29 @@ func TestOAuthBearerFranz(t *testing.T) {
 			t.Errorf("%s: the error shows the token: %v", name, err)
 		}
 	}
+
+	// Garbage OAUTHBEARER messages, and a 100 MiB frame after the
+	// handshake: refused and closed; the good client goes on.
+	for _, msg := range []string{"", "garbage", "n,,\x01auth=Basic abc\x01\x01", "n,a=,\x01auth=Bearer x\x01\x01", "n,,\x01auth=Bearer \x00\x01\x01"} {
+		raw := dialRaw(t, addr)
+		if r := oauthRaw(t, raw, "", msg); r.ErrorCode != kerr.SaslAuthenticationFailed.Code {
+			t.Errorf("OAUTHBEARER message %q: error %d, want SASL_AUTHENTICATION_FAILED", msg, r.ErrorCode)
+		}
+		raw.expectClosed("after a garbage OAUTHBEARER message")
+	}
+	raw := dialRaw(t, addr)
+	h := kmsg.NewPtrSASLHandshakeRequest()
+	h.Version, h.Mechanism = 1, "OAUTHBEARER"
+	raw.roundTrip(h)
+	raw.write([]byte{0x06, 0x40, 0x00, 0x00}) // 100 MiB
+	raw.expectClosed("a 100 MiB frame before authentication")
 	roundTripRecords(t, good, "oauth-topic-after", 2)
 }
 
 // oauthRaw authenticates a raw connection with OAUTHBEARER (SaslAuthenticate
-// v2) and returns the answer.
-func oauthRaw(t *testing.T, raw *rawConn, token string) *kmsg.SASLAuthenticateResponse {
+// v2) and returns the answer; msg, when set, is sent instead of the
+// client-first message carrying token.
+func oauthRaw(t *testing.T, raw *rawConn, token string, msg ...string) *kmsg.SASLAuthenticateResponse {
 	t.Helper()
 	h := kmsg.NewPtrSASLHandshakeRequest()
 	h.Version, h.Mechanism = 1, "OAUTHBEARER"
@@ -141,6 +158,9 @@ func oauthRaw(t *testing.T, raw *rawConn, token string) *kmsg.SASLAuthenticateRe
 	}
 	a := kmsg.NewPtrSASLAuthenticateRequest()
 	a.Version, a.SASLAuthBytes = 2, []byte("n,,\x01auth=Bearer "+token+"\x01\x01")
+	if len(msg) > 0 {
+		a.SASLAuthBytes = []byte(msg[0])
+	}
 	return raw.roundTrip(a).(*kmsg.SASLAuthenticateResponse)
 }
 
