@@ -83,7 +83,10 @@ func (p *Passwords) scramMatches(user, pass string, c ScramCredential) (bool, er
 	if err != nil {
 		return false, fmt.Errorf("%w: invalid username or password", ErrAuthentication) // SASLprep refused it
 	}
-	got := cl.GetStoredCredentials(scram.KeyFactors{Salt: string(c.Salt), Iters: int(c.Iterations)})
+	got, err := cl.GetStoredCredentialsWithError(scram.KeyFactors{Salt: string(c.Salt), Iters: int(c.Iterations)})
+	if err != nil {
+		return false, fmt.Errorf("%w: stored credential of %q: %w", ErrAuthentication, user, err)
+	}
 	if subtle.ConstantTimeCompare(got.StoredKey, c.StoredKey) != 1 {
 		return false, nil
 	}
