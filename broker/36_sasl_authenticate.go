@@ -10,7 +10,8 @@ package broker
 // v1+ answers say so in session_lifetime_ms; clients re-authenticate
 // before then (SaslHandshake, SaslAuthenticate on the same connection),
 // which must name the same principal, or the connection is closed. Past
-// the lifetime, any other request closes the connection (gate). PLAIN and
+// the lifetime, any other request closes the connection (gate), and an idle
+// connection is closed when it passes (sessionDeadline). PLAIN and
 // SCRAM sessions do not expire (session_lifetime_ms 0).
 
 import (
@@ -71,6 +72,7 @@ func (c *conn) authenticated(req *kmsg.SASLAuthenticateRequest, resp *kmsg.SASLA
 		c.auth.expires = e.Expiry()
 		resp.SessionLifetimeMillis = max(1, time.Until(c.auth.expires).Milliseconds())
 	}
+	c.armedAt = time.Time{} // the read deadline follows the new session's end (sessionDeadline)
 	return now(resp), nil
 }
 

@@ -14,6 +14,7 @@ package broker
 
 import (
 	"crypto/tls"
+	"errors"
 	"crypto/x509"
 	"fmt"
 	"net"
@@ -201,4 +202,27 @@ func (c *conn) frameLimit() int32 {
 		return min(maxSASLFrame, c.s.opts.MaxRequestBytes)
 	}
 	return c.s.opts.MaxRequestBytes
+}
+
+// errSessionEnded closes a connection whose SASL session ended (KIP-368)
+// without a re-authentication.
+var errSessionEnded = errors.New("sasl session expired")
+
+// sessionDeadline is the read deadline: at the latest d, and no later
+// than the end of an expiring SASL session, so an idle connection is
+// closed when its session ends, not only at its next request.
+func (c *conn) sessionDeadline(d time.Time) time.Time {
+	if e := c.auth.expires; c.auth.authenticated && !e.IsZero() && e.Before(d) {
+		return e
+	}
+	return d
+}
+
+// sessionEnded is errSessionEnded once an expiring session has passed
+// without a re-authentication.
+func (c *conn) sessionEnded() error {
+	if e := c.auth.expires; c.auth.authenticated && !e.IsZero() && !time.Now().Before(e) {
+		return fmt.Errorf("principal %s: %w", c.auth.principal, errSessionEnded) // logged by logClose
+	}
+	return nil
 }

@@ -168,7 +168,8 @@ func oauthRaw(t *testing.T, raw *rawConn, token string, msg ...string) *kmsg.SAS
 // session_lifetime_ms from the token's expiry; re-authenticating on the
 // same connection with a fresh token of the same principal extends the
 // session; one naming another principal fails and closes the connection;
-// a connection that lets its session pass is closed at its next request;
+// a connection that lets its session pass is closed, at its next request
+// or, idle, when the session ends;
 // and franz-go, given 3-second tokens, keeps producing over 8 seconds by
 // re-authenticating.
 func TestOAuthBearerReauthentication(t *testing.T) {
@@ -203,12 +204,17 @@ func TestOAuthBearerReauthentication(t *testing.T) {
 		t.Fatalf("authenticate with a 2s token: %d, lifetime %d", r.ErrorCode, r.SessionLifetimeMillis)
 	}
 	metadata(short)
-	time.Sleep(2500 * time.Millisecond) // past the session's end
+	idle := dialRaw(t, addr)
+	if r := oauthRaw(t, idle, idp.token(t, "carol", testAudience, testIssuer, 2*time.Second)); r.ErrorCode != 0 {
+		t.Fatalf("authenticate the idle connection: %d", r.ErrorCode)
+	}
+	time.Sleep(2500 * time.Millisecond) // past the sessions' end
 	md := kmsg.NewPtrMetadataRequest()
 	md.Version = 12
 	b, _ := short.encode(md)
 	short.write(b)
 	short.expectClosed("Metadata after the session expired")
+	idle.expectClosed("a connection idle past its session's end") // closed without sending anything
 
 	var tokens atomic.Int32
 	cl := authClient(t, addr, kgo.SASL(oauth.Oauth(func(ctx context.Context) (oauth.Auth, error) {
