@@ -14,7 +14,6 @@ package broker
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -23,6 +22,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/tributary-io/tributary/broker/auth"
+	"github.com/tributary-io/tributary/internal/httpauth"
 	"github.com/tributary-io/tributary/internal/metastore"
 )
 
@@ -133,31 +133,12 @@ func (c *conn) principal() string {
 	}
 	if tc, ok := c.nc.(*tls.Conn); ok {
 		if st := tc.ConnectionState(); len(st.VerifiedChains) > 0 {
-			if name := certName(st.PeerCertificates[0], c.s.opts.Auth.MTLSPrincipal); name != "" {
+			if name := httpauth.CertName(st.PeerCertificates[0], c.s.opts.Auth.MTLSPrincipal); name != "" {
 				return auth.Principal(name)
 			}
 		}
 	}
 	return auth.Anonymous
-}
-
-// certName is a verified client certificate's name by source; "" means
-// anonymous.
-func certName(cert *x509.Certificate, source string) string {
-	switch source {
-	case "san_dns":
-		if len(cert.DNSNames) > 0 {
-			return cert.DNSNames[0]
-		}
-	case "san_uri":
-		if len(cert.URIs) > 0 {
-			return cert.URIs[0].String()
-		}
-	case "anonymous":
-	default:
-		return cert.Subject.CommonName
-	}
-	return ""
 }
 
 // wrapTLS serves ln over TLS when Options.TLS is set; the handshake runs on
