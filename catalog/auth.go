@@ -235,8 +235,15 @@ func (s *Server) serveTokens(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, oe.status, map[string]string{"error": oe.code, "error_description": oe.desc})
 		return
 	}
+	tok := s.auth.issue(client)
+	if iss := s.opts.Auth.Issuer; iss != nil && s.auth.guard != nil && client != "" {
+		if tok, err = iss.Issue(client, s.auth.ttl); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
 	out := map[string]any{
-		"access_token":      s.auth.issue(client),
+		"access_token":      tok,
 		"token_type":        "bearer",
 		"expires_in":        int64(s.auth.ttl / time.Second),
 		"issued_token_type": tokenTypeAccess,

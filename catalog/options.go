@@ -100,6 +100,16 @@ type AuthOptions struct {
 	// password the Guard accepts, and the token's principal is
 	// User:<client_id> (catalog Clients' tokens too).
 	Guard *httpauth.Guard
+	// Issuer, when set (with Guard), signs the token endpoint's tokens as
+	// JWTs (jwtauth.Issuer) instead of this server's own format, so the
+	// node's Kafka listeners accept them for OAUTHBEARER too; the Guard's
+	// token validator must accept them.
+	Issuer TokenIssuer
+}
+
+// TokenIssuer signs access tokens for a user.
+type TokenIssuer interface {
+	Issue(user string, ttl time.Duration) (string, error)
 }
 
 // enabled reports whether requests must carry credentials.

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
+
 	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/node"
 )
@@ -117,4 +119,31 @@ func pkcs8(t *testing.T, ecPEM []byte) []byte {
 		t.Fatal(err)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+}
+
+// TestJavaOAuthBearerCatalogTokens: with http_auth on, the catalog's OAuth2
+// token endpoint issues JWTs the Kafka listener accepts for OAUTHBEARER, so
+// Kafka's own OAuthBearerLoginCallbackHandler, given the endpoint and a
+// SCRAM user's name and password as client credentials, logs in, produces
+// and consumes as that user (User:writer, the one principal ACLs allow
+// besides admin); a wrong secret fails the login.
+func TestJavaOAuthBearerCatalogTokens(t *testing.T) {
+	check := javaSecurityCheck(t)
+	idp := newTestIdP(t, "k1")
+	cfg := oauthConfig(t, idp, true)
+	cfg.Kafka.Authorization.SuperUsers = append(cfg.Kafka.Authorization.SuperUsers, "User:writer")
+	cfg.HTTPAuth.Required = true
+	n := startNode(t, cfg, node.Hooks{})
+	addScramUser(t, kadm.NewClient(authClient(t, n.KafkaAddr(), plainOpt("admin", adminPassword))), "writer", writerPassword, kadm.ScramSha512)
+	tokens := "http://" + n.CatalogAddr() + "/v1/oauth/tokens"
+	props := func(secret string) string {
+		return writeProps(t, "security.protocol=SASL_PLAINTEXT", "sasl.mechanism=OAUTHBEARER",
+			"sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler",
+			"sasl.oauthbearer.token.endpoint.url="+tokens, "tributary.oauth.allowed.urls="+tokens,
+			"sasl.oauthbearer.client.credentials.client.id=writer", "sasl.oauthbearer.client.credentials.client.secret="+secret,
+			"sasl.oauthbearer.scope=kafka",
+			"sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required ;")
+	}
+	t.Log(check(n.KafkaAddr(), props(writerPassword), "java-catalog-token", "ok"))
+	t.Log(check(n.KafkaAddr(), props("wrong"), "java-catalog-token", "login-failure"))
 }

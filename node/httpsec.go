@@ -2,7 +2,10 @@ package node
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/x509"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -15,15 +18,16 @@ import (
 	"github.com/tributary-io/tributary/broker/auth"
 	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/internal/httpauth"
+	"github.com/tributary-io/tributary/internal/jwtauth"
 	"github.com/tributary-io/tributary/internal/metastore"
 	"github.com/tributary-io/tributary/internal/tlsconf"
 )
 
 // httpGuard is the guard of the registry, catalog and admin servers (nil
 // unless http_auth.required): the Kafka listener's PLAIN users, SCRAM
-// users and OAUTHBEARER key set, with http_auth's roles and
-// kafka.authorization's super users as admins.
-func (n *Node) httpGuard(ao broker.AuthOptions) *httpauth.Guard {
+// users and OAUTHBEARER tokens (its key set and the cluster's issuer),
+// with http_auth's roles and kafka.authorization's super users as admins.
+func (n *Node) httpGuard(ao broker.AuthOptions, iss *jwtauth.Issuer) *httpauth.Guard {
 	h := n.cfg.HTTPAuth
 	if !h.Required {
 		return nil
@@ -46,8 +50,9 @@ func (n *Node) httpGuard(ao broker.AuthOptions) *httpauth.Guard {
 		OpenPaths:  h.OpenPaths,
 		Roles:      httpauth.Roles{Readers: h.Readers, Writers: h.Writers, Admins: admins},
 	}
+	o.Tokens = iss
 	if ao.OAuthBearer != nil {
-		o.Tokens = ao.OAuthBearer
+		o.Tokens = ao.OAuthBearer // already chained with iss (startServers)
 	}
 	return httpauth.New(o)
 }
@@ -80,28 +85,61 @@ func (n *Node) warnOpenHTTP(what, key, addr string) {
 	n.log.Warn(what+" accepts unauthenticated requests on a non-loopback address; set http_auth.required", "listen_address", addr, "key", key)
 }
 
-// tokenKeyKV holds the catalog's token-signing key, shared by every broker
-// of the cluster so each accepts the tokens another issued.
-const tokenKeyKV = "auth/http/token-key"
+// tokenKeyKV and issuerKeyKV hold the catalog's token-signing keys,
+// shared by every broker of the cluster so each accepts the tokens
+// another issued: the HMAC key of its own tokens, and the ES256 key of the
+// JWTs it issues under http_auth.
+const (
+	tokenKeyKV  = "auth/http/token-key"
+	issuerKeyKV = "auth/http/jwt-key"
+)
 
-// tokenKey returns the cluster's token-signing key, creating it once.
+// tokenKey returns the cluster's HMAC token-signing key, creating it once.
 func (n *Node) tokenKey(ctx context.Context) ([]byte, error) {
-	e, err := n.Meta.KVGet(ctx, tokenKeyKV)
+	return n.sharedKey(ctx, tokenKeyKV, func() ([]byte, error) {
+		k := make([]byte, 32)
+		_, _ = rand.Read(k) // crypto/rand never fails on Linux (Go 1.24+ panics rather than return an error)
+		return k, nil
+	})
+}
+
+// newIssuer returns the cluster's JWT issuer (the catalog's token endpoint
+// under http_auth), its key created once.
+func (n *Node) newIssuer(ctx context.Context) (*jwtauth.Issuer, error) {
+	der, err := n.sharedKey(ctx, issuerKeyKV, func() ([]byte, error) {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return nil, err
+		}
+		return x509.MarshalPKCS8PrivateKey(k)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return jwtauth.NewIssuer(der, "tributary:"+n.cfg.Name)
+}
+
+// sharedKey reads a key kept in the metadata store, creating it with gen
+// when absent (the first broker to write it wins).
+func (n *Node) sharedKey(ctx context.Context, name string, gen func() ([]byte, error)) ([]byte, error) {
+	e, err := n.Meta.KVGet(ctx, name)
 	if err == nil {
 		return e.Value, nil
 	}
 	if !errors.Is(err, metastore.ErrUnknownKey) {
-		return nil, fmt.Errorf("read the token-signing key: %w", err)
+		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
-	k := make([]byte, 32)
-	_, _ = rand.Read(k) // crypto/rand never fails on Linux (Go 1.24+ panics rather than return an error)
-	if _, err := n.Meta.KVApply(ctx, []metastore.KVOp{{Key: tokenKeyKV, Expect: metastore.KVAbsent, Value: k}}); err != nil {
+	k, err := gen()
+	if err != nil {
+		return nil, fmt.Errorf("make %s: %w", name, err)
+	}
+	if _, err := n.Meta.KVApply(ctx, []metastore.KVOp{{Key: name, Expect: metastore.KVAbsent, Value: k}}); err != nil {
 		if !errors.Is(err, metastore.ErrConflict) {
-			return nil, fmt.Errorf("store the token-signing key: %w", err)
+			return nil, fmt.Errorf("store %s: %w", name, err)
 		}
-		e, err := n.Meta.KVGet(ctx, tokenKeyKV) // another broker created it first
+		e, err := n.Meta.KVGet(ctx, name) // another broker created it first
 		if err != nil {
-			return nil, fmt.Errorf("read the token-signing key: %w", err)
+			return nil, fmt.Errorf("read %s: %w", name, err)
 		}
 		return e.Value, nil
 	}

@@ -38,6 +38,7 @@ import (
 	"github.com/tributary-io/tributary/ingest"
 	"github.com/tributary-io/tributary/internal/admin"
 	"github.com/tributary-io/tributary/internal/httpauth"
+	"github.com/tributary-io/tributary/internal/jwtauth"
 	"github.com/tributary-io/tributary/internal/metastore"
 	"github.com/tributary-io/tributary/internal/metastore/boltstore"
 	"github.com/tributary-io/tributary/internal/metastore/postgres"
@@ -78,8 +79,10 @@ type Node struct {
 	maint   *maintenance.Runner
 	ready   atomic.Bool
 	closers []func() error
-	// guard secures the registry, catalog and admin (nil: open).
-	guard *httpauth.Guard
+	// guard secures the registry, catalog and admin (nil: open); issuer
+	// signs the catalog's tokens under http_auth (nil without).
+	guard  *httpauth.Guard
+	issuer *jwtauth.Issuer
 }
 
 // Hooks let tests wrap the stores (fault injection) before the node uses
@@ -227,7 +230,19 @@ func (n *Node) startServers() error {
 	if err != nil {
 		return err
 	}
-	n.guard = n.httpGuard(authOpts)
+	if c.HTTPAuth.Required {
+		ctx, cancel := context.WithTimeout(context.Background(), openTimeout)
+		n.issuer, err = n.newIssuer(ctx)
+		cancel()
+		if err != nil {
+			return err
+		}
+		if authOpts.OAuthBearer != nil {
+			// The catalog's tokens are good for OAUTHBEARER too.
+			authOpts.OAuthBearer = jwtauth.Chain(authOpts.OAuthBearer, n.issuer)
+		}
+	}
+	n.guard = n.httpGuard(authOpts, n.issuer)
 	n.kafka = broker.New(broker.Options{
 		ListenAddr: l.ListenAddress, AdvertiseAddr: l.AdvertiseAddress,
 		NodeID: c.Kafka.BrokerID, ClusterID: c.Name,
@@ -473,7 +488,7 @@ func (n *Node) startCatalog() error {
 		return err
 	}
 	if n.guard != nil {
-		opts.Auth.Guard = n.guard
+		opts.Auth.Guard, opts.Auth.Issuer = n.guard, n.issuer
 		if opts.Auth.SigningKey, err = n.tokenKey(ctx); err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -92,5 +93,57 @@ func TestValidatorRemoteJWKS(t *testing.T) {
 	}
 	if _, err := jwtauth.New(ctx, jwtauth.Options{}); err == nil {
 		t.Error("New with neither a static set nor a url succeeded")
+	}
+}
+
+func issuerKey(t *testing.T) []byte {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
+}
+
+// TestIssuerAndChain: an Issuer's tokens validate with it (and with
+// another Issuer on the same key: every broker of the cluster), not with
+// one on another key or for another cluster name; an expired one is
+// refused; Chain accepts what any of its validators accepts.
+func TestIssuerAndChain(t *testing.T) {
+	key := issuerKey(t)
+	a, err := jwtauth.NewIssuer(key, "tributary:c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := jwtauth.NewIssuer(key, "tributary:c1")
+	other, _ := jwtauth.NewIssuer(issuerKey(t), "tributary:c1")
+	otherName, _ := jwtauth.NewIssuer(key, "tributary:c2")
+	tok, err := a.Issue("writer", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if user, _, err := b.Validate(ctx, tok); err != nil || user != "writer" {
+		t.Fatalf("same key: %q %v", user, err)
+	}
+	for name, v := range map[string]*jwtauth.Issuer{"other key": other, "other cluster": otherName} {
+		if _, _, err := v.Validate(ctx, tok); !errors.Is(err, jwtauth.ErrInvalidToken) {
+			t.Errorf("%s: %v, want ErrInvalidToken", name, err)
+		}
+	}
+	expired, _ := a.Issue("writer", -time.Minute)
+	if _, _, err := a.Validate(ctx, expired); !errors.Is(err, jwtauth.ErrInvalidToken) {
+		t.Errorf("expired: %v", err)
+	}
+	c := jwtauth.Chain(other, a)
+	if user, _, err := c.Validate(ctx, tok); err != nil || user != "writer" {
+		t.Errorf("chain: %q %v", user, err)
+	}
+	if _, _, err := jwtauth.Chain(other).Validate(ctx, tok); err == nil {
+		t.Error("a chain without the issuer accepted its token")
 	}
 }

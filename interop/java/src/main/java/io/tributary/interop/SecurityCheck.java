@@ -44,9 +44,11 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * the cluster with Admin, produces N records (acks=all) to a topic and
  * reads them back with an assign()-based consumer; with "--expect
  * auth-failure" the Admin call must fail with SaslAuthenticationException
- * (an expired or foreign token).
+ * (an expired or foreign token). A "tributary.oauth.allowed.urls" entry
+ * in the file becomes the org.apache.kafka.sasl.oauthbearer.allowed.urls
+ * system property (Kafka 4 fetches tokens only from URLs it allows).
  *
- * <p>Usage: {@code SecurityCheck BOOTSTRAP PROPS TOPIC --expect ok|auth-failure [--records N]}.
+ * <p>Usage: {@code SecurityCheck BOOTSTRAP PROPS TOPIC --expect ok|auth-failure|login-failure [--records N]}.
  * Exit 0 and one "OK" line on success; exit 1 and a "FAIL:" line otherwise.
  */
 public final class SecurityCheck {
@@ -67,8 +69,18 @@ public final class SecurityCheck {
             base.load(in);
         }
         base.put("bootstrap.servers", bootstrap);
+        // Kafka 4 fetches OAuth tokens only from URLs this system property
+        // allows; the caller names them in the properties file.
+        Object allowed = base.remove("tributary.oauth.allowed.urls");
+        if (allowed != null) {
+            System.setProperty("org.apache.kafka.sasl.oauthbearer.allowed.urls", allowed.toString());
+        }
         if (expect.equals("auth-failure")) {
             expectAuthFailure(base);
+            return;
+        }
+        if (expect.equals("login-failure")) {
+            expectLoginFailure(base);
             return;
         }
         try (Admin admin = Admin.create(base)) {
@@ -122,6 +134,22 @@ public final class SecurityCheck {
                 fail("describeCluster: " + e.getCause() + "; want SaslAuthenticationException");
             }
             System.out.println("OK auth-failure: " + e.getCause().getMessage());
+        }
+    }
+
+    /** The client cannot even log in (its token request is refused). */
+    static void expectLoginFailure(Properties base) {
+        try (Admin admin = Admin.create(base)) {
+            admin.describeCluster().nodes().get(60, TimeUnit.SECONDS);
+            fail("describeCluster succeeded; want a failed login");
+        } catch (Exception e) {
+            for (Throwable c = e; c != null; c = c.getCause()) {
+                if (c instanceof javax.security.auth.login.LoginException) {
+                    System.out.println("OK login-failure: " + c.getMessage());
+                    return;
+                }
+            }
+            fail("want a LoginException, got " + e);
         }
     }
 
