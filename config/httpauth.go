@@ -20,8 +20,9 @@ import (
 // listener's SASL PLAIN list or a SCRAM user in the metadata store;
 // "Authorization: Bearer" with a JWT its oauth_bearer accepts, or a token
 // the catalog's /v1/oauth/tokens issued (client credentials: the same
-// users and passwords, or catalog.clients); a client certificate verified
-// by the server's tls.client_ca. kafka.authorization.super_users are
+// users and passwords, or catalog.clients; ES256 JWTs, which the Kafka
+// listeners' OAUTHBEARER accepts too); a client certificate verified by
+// the server's tls.client_ca. kafka.authorization.super_users are
 // admins too. No credentials is 401, a principal without the role 403.
 type HTTPAuth struct {
 	// Required turns authentication on. Default: false.
