@@ -17,10 +17,13 @@ import (
 	"github.com/tributary-io/tributary/node"
 )
 
-// javaSecurityCheck builds interop/java and returns a function running its
-// SecurityCheck against addr with the client properties props, expecting
-// "ok" or "auth-failure"; it returns the check's OK line.
-func javaSecurityCheck(t *testing.T) func(addr, props, topic, expect string) string {
+// securityCheck runs interop/java's SecurityCheck against addr with the
+// client properties props, expecting "ok", "auth-failure" or
+// "login-failure"; it returns the check's OK line and fails t otherwise.
+type securityCheck func(t *testing.T, addr, props, topic, expect string) string
+
+// javaSecurityCheck builds interop/java once for the test and its subtests.
+func javaSecurityCheck(t *testing.T) securityCheck {
 	t.Helper()
 	mvn, java := javaTools(t)
 	project, err := filepath.Abs(filepath.Join("..", "interop", "java"))
@@ -36,7 +39,7 @@ func javaSecurityCheck(t *testing.T) func(addr, props, topic, expect string) str
 		t.Fatalf("maven wrote no classpath: %v", err)
 	}
 	classpath := filepath.Join(build, "classes") + string(os.PathListSeparator) + strings.TrimSpace(string(cp))
-	return func(addr, props, topic, expect string) string {
+	return func(t *testing.T, addr, props, topic, expect string) string {
 		t.Helper()
 		out := runLogged(t, ctx, "java SecurityCheck "+expect, exec.CommandContext(ctx, java, "-cp", classpath,
 			"io.tributary.interop.SecurityCheck", addr, props, topic, "--expect", expect))
@@ -60,15 +63,19 @@ func writeProps(t *testing.T, lines ...string) string {
 	return p
 }
 
-// TestJavaOAuthBearerAndMTLS: Kafka's Java client (kafka-clients 4.4)
+// TestJavaOAuthBearerAndMTLS (one Maven build for all): Kafka's Java
+// client (kafka-clients 4.4)
 // over SASL_SSL with OAUTHBEARER, its token a JWT the test signs and the
 // broker checks against a JWKS file (handed to the client by a login
 // callback handler compiled with the check), produces and consumes as
 // User:carol, the one principal ACLs allow besides admin; with an expired
 // token it gets SaslAuthenticationException. Over SSL with a client
 // certificate (mTLS, no SASL) it does the same as User:<certificate CN>.
+// Then javaCatalogTokens: Java's own token-endpoint login against the
+// catalog.
 func TestJavaOAuthBearerAndMTLS(t *testing.T) {
 	check := javaSecurityCheck(t)
+	t.Run("CatalogTokens", func(t *testing.T) { javaCatalogTokens(t, check) })
 	idp := newTestIdP(t, "k1")
 	ca := newTestCA(t, "java-ca")
 	chain, key := ca.issue(t, "tributary-broker", true)
@@ -89,8 +96,8 @@ func TestJavaOAuthBearerAndMTLS(t *testing.T) {
 			fmt.Sprintf(`sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required tokenFile="%s";`, file),
 			"ssl.truststore.type=PEM", "ssl.truststore.location="+caFile)
 	}
-	t.Log(check(oauthNode.KafkaAddr(), oauthProps(tokenFile), "java-oauth", "ok"))
-	t.Log(check(oauthNode.KafkaAddr(), oauthProps(expiredFile), "java-oauth", "auth-failure"))
+	t.Log(check(t, oauthNode.KafkaAddr(), oauthProps(tokenFile), "java-oauth", "ok"))
+	t.Log(check(t, oauthNode.KafkaAddr(), oauthProps(expiredFile), "java-oauth", "auth-failure"))
 
 	mcfg := testConfig(t, t.TempDir())
 	mcfg.Kafka.Listeners[0].TLS = &config.ListenerTLS{CertChain: serverTLS.CertChain, PrivateKey: serverTLS.PrivateKey,
@@ -99,7 +106,7 @@ func TestJavaOAuthBearerAndMTLS(t *testing.T) {
 	mcfg.Kafka.Authorization = &config.Authorization{SuperUsers: []string{"User:java-client"}}
 	mtlsNode := startNode(t, mcfg, node.Hooks{})
 	cchain, ckey := ca.issue(t, "java-client", false)
-	t.Log(check(mtlsNode.KafkaAddr(), writeProps(t, "security.protocol=SSL",
+	t.Log(check(t, mtlsNode.KafkaAddr(), writeProps(t, "security.protocol=SSL",
 		"ssl.truststore.type=PEM", "ssl.truststore.location="+caFile,
 		"ssl.keystore.type=PEM", "ssl.keystore.location="+writePEM(t, dir, "client.pem", append(pkcs8(t, ckey), cchain...))),
 		"java-mtls", "ok"))
@@ -121,14 +128,13 @@ func pkcs8(t *testing.T, ecPEM []byte) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
 }
 
-// TestJavaOAuthBearerCatalogTokens: with http_auth on, the catalog's OAuth2
-// token endpoint issues JWTs the Kafka listener accepts for OAUTHBEARER, so
-// Kafka's own OAuthBearerLoginCallbackHandler, given the endpoint and a
-// SCRAM user's name and password as client credentials, logs in, produces
-// and consumes as that user (User:writer, the one principal ACLs allow
-// besides admin); a wrong secret fails the login.
-func TestJavaOAuthBearerCatalogTokens(t *testing.T) {
-	check := javaSecurityCheck(t)
+// javaCatalogTokens: with http_auth on, the catalog's OAuth2 token endpoint
+// issues JWTs the Kafka listener accepts for OAUTHBEARER, so Kafka's own
+// OAuthBearerLoginCallbackHandler, given the endpoint and a SCRAM user's
+// name and password as client credentials, logs in, produces and consumes
+// as that user (User:writer, the one principal ACLs allow besides admin);
+// a wrong secret fails the login.
+func javaCatalogTokens(t *testing.T, check securityCheck) {
 	idp := newTestIdP(t, "k1")
 	cfg := oauthConfig(t, idp, true)
 	cfg.Kafka.Authorization.SuperUsers = append(cfg.Kafka.Authorization.SuperUsers, "User:writer")
@@ -144,6 +150,6 @@ func TestJavaOAuthBearerCatalogTokens(t *testing.T) {
 			"sasl.oauthbearer.scope=kafka",
 			"sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required ;")
 	}
-	t.Log(check(n.KafkaAddr(), props(writerPassword), "java-catalog-token", "ok"))
-	t.Log(check(n.KafkaAddr(), props("wrong"), "java-catalog-token", "login-failure"))
+	t.Log(check(t, n.KafkaAddr(), props(writerPassword), "java-catalog-token", "ok"))
+	t.Log(check(t, n.KafkaAddr(), props("wrong"), "java-catalog-token", "login-failure"))
 }
