@@ -59,7 +59,8 @@ FUZZ_TARGETS := \
 	./catalog:FuzzWarehouseKey \
 	./catalog:FuzzCheckReport \
 	./registry:FuzzSubjectKey \
-	./config:FuzzParse
+	./config:FuzzParse \
+	./broker/auth:FuzzOAuthBearer
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

@@ -6,9 +6,11 @@ package broker
 // whenever it is listed) is served: a client sending v0's bare tokens has
 // its connection closed when they fail to parse as a request.
 // An unoffered mechanism is UNSUPPORTED_SASL_MECHANISM
-// with the offered list. A second handshake on the same connection, or one
-// after authentication, is ILLEGAL_SASL_STATE (re-authentication, KIP-368,
-// is not served).
+// with the offered list. A second handshake on the same connection is
+// ILLEGAL_SASL_STATE, except a re-authentication (KIP-368): a handshake v1
+// with the same mechanism on a connection that authenticated with
+// SaslAuthenticate v1 or later starts one; with another mechanism it is
+// ILLEGAL_SASL_STATE and the connection is closed.
 
 import (
 	"slices"
@@ -23,6 +25,13 @@ func handleSaslHandshake(s *Server, c *conn, req *kmsg.SASLHandshakeRequest) (re
 	resp := req.ResponseKind().(*kmsg.SASLHandshakeResponse)
 	resp.SupportedMechanisms = append([]string{}, s.opts.Auth.Mechanisms...)
 	switch {
+	case c.auth.authenticated && !c.auth.reauth && c.auth.canReauth && req.Version >= 1:
+		if req.Mechanism != c.auth.mechanism {
+			resp.ErrorCode = kerr.IllegalSaslState.Code
+			c.auth.closeAfterReply = true
+			break
+		}
+		c.auth.reauth = true // KIP-368: the session goes on until it ends
 	case c.auth.mechanism != "" || c.auth.authenticated:
 		resp.ErrorCode = kerr.IllegalSaslState.Code
 	case !slices.Contains(s.opts.Auth.Mechanisms, req.Mechanism):

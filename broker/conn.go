@@ -254,6 +254,9 @@ func (c *conn) readSize(br *bufio.Reader, sz []byte) error {
 		if !errors.As(err, &ne) || !ne.Timeout() || c.s.draining() {
 			return err
 		}
+		if err := c.sessionEnded(); err != nil {
+			return err
+		}
 		if c.pending.Load() == 0 && time.Since(time.Unix(0, c.lastReply.Load())) >= c.s.opts.IdleTimeout {
 			return fmt.Errorf("no request for %v: %w", c.s.opts.IdleTimeout, errIdle)
 		}
@@ -271,7 +274,7 @@ func (c *conn) armIdle() error {
 		c.armedAt = now
 		// A failed SetReadDeadline means the connection is closed, which
 		// the next read reports.
-		_ = c.nc.SetReadDeadline(now.Add(c.s.opts.IdleTimeout))
+		_ = c.nc.SetReadDeadline(c.sessionDeadline(now.Add(c.s.opts.IdleTimeout)))
 	}
 	if c.s.draining() {
 		return errDraining

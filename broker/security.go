@@ -14,13 +14,15 @@ package broker
 
 import (
 	"crypto/tls"
-	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/tributary-io/tributary/broker/auth"
+	"github.com/tributary-io/tributary/internal/httpauth"
 	"github.com/tributary-io/tributary/internal/metastore"
 )
 
@@ -33,6 +35,9 @@ type AuthOptions struct {
 	Mechanisms []string
 	// PlainUsers are PLAIN's users and passwords.
 	PlainUsers map[string][]byte
+	// OAuthBearer validates OAUTHBEARER tokens (jwtauth.Validator); needed
+	// when Mechanisms lists OAUTHBEARER.
+	OAuthBearer auth.TokenValidator
 	// MTLSPrincipal is where a client authenticated by a verified
 	// certificate (and not by SASL) gets its principal:
 	// "subject_common_name" (also when empty), "san_dns", "san_uri" or
@@ -51,6 +56,7 @@ type security struct {
 	store *auth.Store
 	plain *auth.Plain
 	scram *auth.Scram
+	oauth *auth.OAuthBearer
 	authz *auth.Authorizer
 }
 
@@ -59,6 +65,9 @@ func (s *Server) initSecurity(meta metastore.KV) {
 	s.sec.store = auth.NewStore(meta)
 	s.sec.plain = auth.NewPlain(o.PlainUsers)
 	s.sec.scram = auth.NewScram(s.sec.store)
+	if o.OAuthBearer != nil {
+		s.sec.oauth = auth.NewOAuthBearer(o.OAuthBearer)
+	}
 	if o.Authorize {
 		s.sec.authz = auth.NewAuthorizer(s.sec.store, o.SuperUsers, o.AllowEveryoneIfNoACLFound)
 	}
@@ -74,6 +83,17 @@ type connAuth struct {
 	exchange      auth.Exchange
 	principal     string
 	authenticated bool
+	// expires ends the session (KIP-368): past it, only a
+	// re-authentication (SaslHandshake, SaslAuthenticate) may be sent;
+	// anything else closes the connection. Zero: the session never ends.
+	expires time.Time
+	// reauth is set between a re-authentication's SaslHandshake and its
+	// final SaslAuthenticate; the session's principal and mechanism stay
+	// meanwhile and must not change.
+	reauth bool
+	// canReauth: the client authenticated with SaslAuthenticate v1 or
+	// later, which is what KIP-368 requires for re-authenticating.
+	canReauth bool
 	// closeAfterReply ends the connection once the reply just queued is
 	// written (a failed authentication).
 	closeAfterReply bool
@@ -81,9 +101,21 @@ type connAuth struct {
 
 // gate refuses, by closing the connection, any request but the SASL ones
 // and ApiVersions before authentication on a listener that requires it.
+//
+// An authenticated session whose lifetime has passed (KIP-368) may only
+// re-authenticate: any other request closes the connection, as Kafka's
+// "expired session" check does.
 func (c *conn) gate(key int16) error {
-	if !c.s.saslRequired() || c.auth.authenticated {
+	if !c.s.saslRequired() {
 		return nil
+	}
+	if c.auth.authenticated {
+		if c.auth.expires.IsZero() || time.Now().Before(c.auth.expires) || key == 17 || key == 36 {
+			return nil
+		}
+		c.s.log.Info("closing kafka connection: SASL session expired without re-authentication",
+			"remote", c.nc.RemoteAddr().String(), "principal", c.auth.principal)
+		return fmt.Errorf("%s after the SASL session expired: %w", kmsg.NameForKey(key), errCloseConn)
 	}
 	switch key {
 	case 17, 18, 36: // SaslHandshake, ApiVersions, SaslAuthenticate
@@ -101,31 +133,12 @@ func (c *conn) principal() string {
 	}
 	if tc, ok := c.nc.(*tls.Conn); ok {
 		if st := tc.ConnectionState(); len(st.VerifiedChains) > 0 {
-			if name := certName(st.PeerCertificates[0], c.s.opts.Auth.MTLSPrincipal); name != "" {
+			if name := httpauth.CertName(st.PeerCertificates[0], c.s.opts.Auth.MTLSPrincipal); name != "" {
 				return auth.Principal(name)
 			}
 		}
 	}
 	return auth.Anonymous
-}
-
-// certName is a verified client certificate's name by source; "" means
-// anonymous.
-func certName(cert *x509.Certificate, source string) string {
-	switch source {
-	case "san_dns":
-		if len(cert.DNSNames) > 0 {
-			return cert.DNSNames[0]
-		}
-	case "san_uri":
-		if len(cert.URIs) > 0 {
-			return cert.URIs[0].String()
-		}
-	case "anonymous":
-	default:
-		return cert.Subject.CommonName
-	}
-	return ""
 }
 
 // wrapTLS serves ln over TLS when Options.TLS is set; the handshake runs on
@@ -170,4 +183,27 @@ func (c *conn) frameLimit() int32 {
 		return min(maxSASLFrame, c.s.opts.MaxRequestBytes)
 	}
 	return c.s.opts.MaxRequestBytes
+}
+
+// errSessionEnded closes a connection whose SASL session ended (KIP-368)
+// without a re-authentication.
+var errSessionEnded = errors.New("sasl session expired")
+
+// sessionDeadline is the read deadline: at the latest d, and no later
+// than the end of an expiring SASL session, so an idle connection is
+// closed when its session ends, not only at its next request.
+func (c *conn) sessionDeadline(d time.Time) time.Time {
+	if e := c.auth.expires; c.auth.authenticated && !e.IsZero() && e.Before(d) {
+		return e
+	}
+	return d
+}
+
+// sessionEnded is errSessionEnded once an expiring session has passed
+// without a re-authentication.
+func (c *conn) sessionEnded() error {
+	if e := c.auth.expires; c.auth.authenticated && !e.IsZero() && !time.Now().Before(e) {
+		return fmt.Errorf("principal %s: %w", c.auth.principal, errSessionEnded) // logged by logClose
+	}
+	return nil
 }

@@ -12,6 +12,13 @@ package catalog
 // grant clients use to refresh a token (the subject_token must be a valid
 // token). With auth off it issues a token to any client, so clients
 // configured with a credential work against an open server too.
+//
+// With AuthOptions.Guard (the node's http_auth), a request may instead
+// authenticate as one of the node's principals (HTTP basic, a JWT, a
+// client certificate), the token endpoint also takes those users'
+// passwords as client credentials, and every request is authorized by
+// the principal's role (Access): 401 without credentials, 403 without
+// the role. Requests the node sends in process are the node itself.
 
 import (
 	"crypto/hmac"
@@ -27,6 +34,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tributary-io/tributary/internal/httpauth"
 )
 
 const (
@@ -46,6 +55,7 @@ type authenticator struct {
 	key     []byte
 	ttl     time.Duration
 	now     func() time.Time
+	guard   *httpauth.Guard
 }
 
 func newAuthenticator(o AuthOptions) *authenticator {
@@ -56,6 +66,7 @@ func newAuthenticator(o AuthOptions) *authenticator {
 		key:     slices.Clone(o.SigningKey),
 		ttl:     o.TokenTTL,
 		now:     time.Now,
+		guard:   o.Guard,
 	}
 	if len(a.key) == 0 {
 		a.key = deriveKey(o.Clients)
@@ -80,18 +91,75 @@ func deriveKey(clients map[string]string) []byte {
 	return h.Sum(nil)
 }
 
-// check authenticates a request: nil, ErrUnauthorized or ErrTokenExpired.
-func (a *authenticator) check(r *http.Request) error {
-	if !a.enabled {
+// principal authenticates a request: its principal ("" when auth is off,
+// or for a static token: allowed everything), or ErrUnauthorized or
+// ErrTokenExpired.
+func (a *authenticator) principal(r *http.Request) (string, error) {
+	if !a.enabled || httpauth.FromNode(r.Context()) {
+		return "", nil
+	}
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	tok = strings.TrimSpace(tok)
+	bearer := ok && strings.EqualFold(scheme, "bearer") && tok != ""
+	if a.guard == nil || bearer && (strings.HasPrefix(tok, tokenPrefix) || a.isStatic(tok)) {
+		if !bearer {
+			return "", fmt.Errorf("%w: no bearer token", ErrUnauthorized)
+		}
+		client, err := a.verify(tok)
+		if err != nil || client == "" {
+			return "", err
+		}
+		return "User:" + client, nil
+	}
+	p, err := a.guard.Authenticate(r)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrUnauthorized, err)
+	}
+	return p, nil
+}
+
+func (a *authenticator) isStatic(tok string) bool {
+	for _, s := range a.static {
+		if subtle.ConstantTimeCompare([]byte(s), []byte(tok)) == 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// authorize authenticates r and checks its principal's role for the
+// route (segs: the path after /v1/).
+func (s *Server) authorize(r *http.Request, segs []string) error {
+	if g := s.auth.guard; g != nil && g.Open(r.URL.Path) {
 		return nil
 	}
-	h := r.Header.Get("Authorization")
-	scheme, tok, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "bearer") || tok == "" {
-		return fmt.Errorf("%w: no bearer token", ErrUnauthorized)
+	p, err := s.auth.principal(r)
+	if err != nil || p == "" || s.auth.guard == nil {
+		return err
 	}
-	_, err := a.verify(strings.TrimSpace(tok))
-	return err
+	if acc := Access(r.Method, segs); !s.auth.guard.Allowed(p, acc) {
+		s.log.Info("catalog request forbidden", "principal", p, "method", r.Method, "path", r.URL.Path)
+		return fmt.Errorf("%w: %s may not %s %s", ErrForbidden, p, r.Method, r.URL.Path)
+	}
+	return nil
+}
+
+// Access classifies a catalog request for the Guard's roles (segs: the
+// path after /v1/): GET and HEAD are Read; DELETE (drop a table, view or
+// namespace) and renames are Admin; every other POST (create or commit a
+// table, view or namespace, update properties, register, multi-table
+// transactions) is Write.
+func Access(method string, segs []string) httpauth.Access {
+	switch method {
+	case http.MethodGet, http.MethodHead:
+		return httpauth.Read
+	case http.MethodPost:
+		if len(segs) > 0 && segs[len(segs)-1] == "rename" {
+			return httpauth.Admin
+		}
+		return httpauth.Write
+	}
+	return httpauth.Admin
 }
 
 // verify returns the client a token was issued to ("" for a static one).
@@ -123,7 +191,7 @@ func (a *authenticator) verify(tok string) (string, error) {
 	if a.now().Unix() >= exp {
 		return "", fmt.Errorf("%w: token of %q expired at %s", ErrTokenExpired, client, time.Unix(exp, 0).UTC().Format(time.RFC3339))
 	}
-	if _, known := a.clients[client]; client != "" && !known {
+	if _, known := a.clients[client]; client != "" && !known && a.guard == nil {
 		return "", fmt.Errorf("%w: token of unknown client %q", ErrUnauthorized, client)
 	}
 	return client, nil
@@ -167,8 +235,15 @@ func (s *Server) serveTokens(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, oe.status, map[string]string{"error": oe.code, "error_description": oe.desc})
 		return
 	}
+	tok := s.auth.issue(client)
+	if iss := s.opts.Auth.Issuer; iss != nil && s.auth.guard != nil && client != "" {
+		if tok, err = iss.Issue(client, s.auth.ttl); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
 	out := map[string]any{
-		"access_token":      s.auth.issue(client),
+		"access_token":      tok,
 		"token_type":        "bearer",
 		"expires_in":        int64(s.auth.ttl / time.Second),
 		"issued_token_type": tokenTypeAccess,
@@ -194,16 +269,27 @@ func (s *Server) grant(r *http.Request) (string, error) {
 			return id, nil
 		}
 		want, known := s.auth.clients[id]
-		if !known || subtle.ConstantTimeCompare([]byte(want), []byte(secret)) != 1 {
-			return "", oauthError{http.StatusUnauthorized, "invalid_client", "unknown client or wrong secret"}
+		if known && subtle.ConstantTimeCompare([]byte(want), []byte(secret)) == 1 {
+			return id, nil
 		}
-		return id, nil
+		if g := s.auth.guard; !known && g != nil && id != "" && g.CheckPassword(r.Context(), id, secret) == nil {
+			return id, nil
+		}
+		return "", oauthError{http.StatusUnauthorized, "invalid_client", "unknown client or wrong secret"}
 	case grantTokenExchange:
 		subject := r.PostForm.Get("subject_token")
 		if !s.auth.enabled {
 			return "", nil
 		}
 		client, err := s.auth.verify(subject)
+		if err != nil && s.auth.guard != nil && !strings.HasPrefix(subject, tokenPrefix) {
+			// A JWT the node accepts is exchanged for a catalog token of
+			// its principal.
+			var user string
+			if user, err = s.auth.guard.ValidateToken(r.Context(), subject); err == nil {
+				client = user
+			}
+		}
 		if err != nil {
 			return "", oauthError{http.StatusBadRequest, "invalid_grant", err.Error()}
 		}

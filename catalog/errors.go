@@ -44,6 +44,8 @@ var (
 	ErrUnavailable = errors.New("catalog: service unavailable")
 	// ErrUnauthorized: no valid bearer token (401).
 	ErrUnauthorized = errors.New("catalog: not authorized")
+	// ErrForbidden: the principal's role does not allow the request (403).
+	ErrForbidden = errors.New("catalog: forbidden")
 	// ErrTokenExpired: a token this server issued has expired (419).
 	ErrTokenExpired = errors.New("catalog: token expired")
 	// ErrNotFound: no such route (404).
@@ -74,6 +76,7 @@ var errorKinds = []errorKind{
 	{ErrCommitStateUnknown, http.StatusInternalServerError, "CommitStateUnknownException"},
 	{ErrUnavailable, http.StatusServiceUnavailable, "ServiceUnavailableException"},
 	{ErrUnauthorized, http.StatusUnauthorized, "NotAuthorizedException"},
+	{ErrForbidden, http.StatusForbidden, "ForbiddenException"},
 	{ErrTokenExpired, 419, "AuthenticationTimeoutException"},
 	{ErrNotFound, http.StatusNotFound, "NotFoundException"},
 	{ErrMethodNotAllowed, http.StatusMethodNotAllowed, "MethodNotAllowedException"},

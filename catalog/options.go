@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/url"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/tributary-io/tributary/internal/objstore"
+
+	"github.com/tributary-io/tributary/internal/httpauth"
 )
 
 // Defaults of Options.
@@ -66,6 +69,8 @@ type Options struct {
 	// MetadataCache is how many metadata files (immutable, so never stale)
 	// are kept in memory. Default DefaultMetadataCache; -1 disables it.
 	MetadataCache int
+	// TLS, when set, serves HTTPS only.
+	TLS *tls.Config
 }
 
 // AuthOptions configure authentication. Auth is on when Clients or
@@ -87,10 +92,28 @@ type AuthOptions struct {
 	// derived from Clients, so servers with the same clients agree and
 	// changing a secret revokes the tokens issued for it.
 	SigningKey []byte
+	// Guard, when set, turns authentication on with the node's
+	// principals (HTTP basic, JWT bearer tokens, mTLS) beside this
+	// server's own tokens, and authorizes every request by role (Access
+	// classifies the routes). The token endpoint then also issues tokens
+	// to those principals: client_id and client_secret are a user and
+	// password the Guard accepts, and the token's principal is
+	// User:<client_id> (catalog Clients' tokens too).
+	Guard *httpauth.Guard
+	// Issuer, when set (with Guard), signs the token endpoint's tokens as
+	// JWTs (jwtauth.Issuer) instead of this server's own format, so the
+	// node's Kafka listeners accept them for OAUTHBEARER too; the Guard's
+	// token validator must accept them.
+	Issuer TokenIssuer
 }
 
-// enabled reports whether requests must carry a token.
-func (a AuthOptions) enabled() bool { return len(a.Clients) > 0 || len(a.Tokens) > 0 }
+// TokenIssuer signs access tokens for a user.
+type TokenIssuer interface {
+	Issue(user string, ttl time.Duration) (string, error)
+}
+
+// enabled reports whether requests must carry credentials.
+func (a AuthOptions) enabled() bool { return len(a.Clients) > 0 || len(a.Tokens) > 0 || a.Guard != nil }
 
 // reservedNames are the first path segments after /v1/ that are routes,
 // so a warehouse Name cannot be one.

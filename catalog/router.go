@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -92,8 +93,10 @@ func (s *Server) routes() http.Handler {
 			s.serveTokens(w, r)
 			return
 		}
-		if err := s.auth.check(r); err != nil {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="iceberg"`)
+		if err := s.authorize(r, segs); err != nil {
+			if !errors.Is(err, ErrForbidden) {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="iceberg"`)
+			}
 			s.fail(w, r, err)
 			return
 		}

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -114,6 +115,9 @@ func (s *Server) Serve() error {
 	s.srv = srv
 	ln := s.ln
 	s.mu.Unlock()
+	if s.opts.TLS != nil {
+		ln = tls.NewListener(ln, s.opts.TLS)
+	}
 	s.log.Info("iceberg REST catalog listening", "addr", ln.Addr().String(), "warehouse", s.opts.Warehouse, "auth", s.opts.Auth.enabled())
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("catalog: serve: %w", err)

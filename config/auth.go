@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Authentication is one Kafka listener's client authentication, in
@@ -63,6 +64,46 @@ type SASL struct {
 	// (kafka-configs --entity-type users --add-config
 	// 'SCRAM-SHA-256=[password=…]').
 	Scram *SASLScram `yaml:"scram"`
+	// OAuthBearer enables OAUTHBEARER: clients send a JWT, checked
+	// against a JSON Web Key Set (Bufstream's oauth_bearer). Sessions last
+	// until the token expires; clients re-authenticate before then
+	// (KIP-368).
+	OAuthBearer *SASLOAuthBearer `yaml:"oauth_bearer"`
+}
+
+// SASLOAuthBearer validates OAUTHBEARER tokens (Bufstream's
+// authentication.sasl.oauth_bearer, plus principal_claim):
+//
+//	oauth_bearer:
+//	  static: {path: /etc/tributary/jwks.json}   # a JWKS <data-source>, or:
+//	  remote: {url: https://idp.example.com/.well-known/jwks.json, refresh_interval: 1h}
+//	  issuer: https://idp.example.com/           # optional: must match "iss"
+//	  audience: kafka                            # optional: must be in "aud"
+//	  principal_claim: sub                       # the claim naming the user (User:<it>)
+//
+// A token must be signed by a key of the set (RS, PS, ES, HS 256/384/512
+// or EdDSA; never unsigned), carry "exp" in the future, and match issuer
+// and audience when they are set.
+type SASLOAuthBearer struct {
+	// Static is a JWKS document.
+	Static DataSource `yaml:"static"`
+	// Remote is a JWKS URL, fetched at start and refreshed.
+	Remote *JWKSRemote `yaml:"remote"`
+	// Audience, when set, must be among the token's "aud".
+	Audience string `yaml:"audience"`
+	// Issuer, when set, must equal the token's "iss".
+	Issuer string `yaml:"issuer"`
+	// PrincipalClaim names the string claim holding the user name (a
+	// Tributary key). Default: "sub".
+	PrincipalClaim string `yaml:"principal_claim"`
+}
+
+// JWKSRemote is a JWKS served over HTTP(S).
+type JWKSRemote struct {
+	// URL of the JWKS document.
+	URL DataSource `yaml:"url"`
+	// RefreshInterval is how often the set is fetched again. Default: 1h.
+	RefreshInterval time.Duration `yaml:"refresh_interval"`
 }
 
 // SASLPlain is the PLAIN mechanism's user list.
@@ -93,6 +134,9 @@ func (a *Authentication) Mechanisms() []string {
 	}
 	if a.SASL.Scram != nil {
 		out = append(out, "SCRAM-SHA-256", "SCRAM-SHA-512")
+	}
+	if a.SASL.OAuthBearer != nil {
+		out = append(out, "OAUTHBEARER")
 	}
 	return out
 }
@@ -125,7 +169,8 @@ func (a *Authentication) validate(v *validator, key string) {
 		v.check(a.MTLS != nil, key+".sasl", "an authentication block needs sasl or mtls")
 		return
 	}
-	v.check(len(a.Mechanisms()) > 0, key+".sasl", "enable at least one of plain, scram")
+	v.check(len(a.Mechanisms()) > 0, key+".sasl", "enable at least one of plain, scram, oauth_bearer")
+	a.SASL.OAuthBearer.validate(v, key+".sasl.oauth_bearer")
 	if p := a.SASL.Plain; p != nil {
 		v.check(len(p.Credentials) > 0, key+".sasl.plain.credentials", "at least one user is needed")
 		seen := map[string]bool{}
@@ -182,5 +227,20 @@ func (t *ListenerTLS) validate(v *validator, key string) {
 	v.secret(key+".private_key", t.PrivateKey)
 	if !t.ClientCA.IsZero() {
 		v.secret(key+".client_ca", t.ClientCA)
+	}
+}
+
+func (o *SASLOAuthBearer) validate(v *validator, key string) {
+	if o == nil {
+		return
+	}
+	hasStatic, hasRemote := !o.Static.IsZero(), o.Remote != nil
+	v.check(hasStatic != hasRemote, key, "set exactly one of static, remote")
+	if hasStatic {
+		v.secret(key+".static", o.Static)
+	}
+	if hasRemote {
+		v.secret(key+".remote.url", o.Remote.URL)
+		v.check(o.Remote.RefreshInterval >= 0, key+".remote.refresh_interval", "must not be negative")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 )
 
@@ -58,6 +59,9 @@ type Config struct {
 	Iceberg []IcebergCatalog `yaml:"iceberg"`
 	// Catalog is the built-in Iceberg REST catalog (a Tributary key).
 	Catalog Catalog `yaml:"catalog"`
+	// HTTPAuth is Tributary's own: authentication and roles on the
+	// registry, catalog and admin HTTP servers (httpauth.go).
+	HTTPAuth HTTPAuth `yaml:"http_auth"`
 	// IcebergMaintenance is Tributary's own (Bufstream does not maintain
 	// its tables): compaction, snapshot expiry and orphan removal of the
 	// Iceberg tables topics are copied into. On by default.
@@ -102,6 +106,8 @@ type Registry struct {
 	// default port taken serve none and say so; an address given here must
 	// bind.
 	ListenAddress string `yaml:"listen_address"`
+	// TLS serves HTTPS only (as admin.tls). Nil: plain HTTP.
+	TLS *ListenerTLS `yaml:"tls"`
 }
 
 // DefaultRegistryAddr and DefaultCatalogAddr are the built-in servers'
@@ -116,6 +122,8 @@ type Catalog struct {
 	// ListenAddress is the host:port it serves on. Empty: 127.0.0.1:8181
 	// when free, as Registry.ListenAddress.
 	ListenAddress string `yaml:"listen_address"`
+	// TLS serves HTTPS only (as admin.tls). Nil: plain HTTP.
+	TLS *ListenerTLS `yaml:"tls"`
 	// Clients, when not empty, turn authentication on: every request needs
 	// a bearer token, which /v1/oauth/tokens issues for these OAuth2
 	// client credentials (the client-credentials grant engines use with
@@ -217,6 +225,12 @@ type Listener struct {
 type Admin struct {
 	// ListenAddress is the host:port to bind. Default: 127.0.0.1:9089.
 	ListenAddress string `yaml:"listen_address"`
+	// TLS serves HTTPS only (the shape of kafka.listeners[].tls, TLS 1.2+,
+	// certificate reloaded from its files). With client_ca, a client
+	// certificate is verified when given and names the principal under
+	// http_auth; clients without one use basic or bearer credentials.
+	// Nil: plain HTTP.
+	TLS *ListenerTLS `yaml:"tls"`
 }
 
 // Intake configures the write path: produce requests are gathered and
@@ -310,7 +324,8 @@ func Default() Config {
 			MaxConnections:              10000,
 			QueuedMaxRequestBytes:       100 * MiB,
 		},
-		Admin: Admin{ListenAddress: "127.0.0.1:9089"},
+		Admin:    Admin{ListenAddress: "127.0.0.1:9089"},
+		HTTPAuth: HTTPAuth{OpenPaths: slices.Clone(DefaultOpenPaths), Readers: []string{"*"}},
 		Intake: Intake{
 			Linger:           5 * time.Millisecond,
 			MaxBytes:         4 * MiB,

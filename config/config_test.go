@@ -136,6 +136,7 @@ iceberg_maintenance:
 			OffsetsRetention: 24 * time.Hour, ConsumerHeartbeatInterval: 2 * time.Second},
 		IcebergMaintenance: config.IcebergMaintenance{Disabled: true, Interval: 30 * time.Minute, CheckInterval: 10 * time.Second,
 			SmallFileThreshold: 10, TargetFileSize: 64 * config.MiB, ExpireOlderThan: 6 * time.Hour},
+		HTTPAuth: config.HTTPAuth{OpenPaths: config.DefaultOpenPaths, Readers: []string{"*"}},
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("loaded:\n %+v\nwant\n %+v", cfg, want)

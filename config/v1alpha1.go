@@ -34,12 +34,14 @@ import (
 // Addresses are "host:port" strings or {host, port} mappings. Tributary's
 // own keys (kafka.auto_create_topics, kafka.max_request_bytes,
 // kafka.broker_id, intake.max_buffered_bytes, fetch, housekeeping,
-// membership, iceberg_maintenance) are accepted here too.
+// membership, iceberg_maintenance, http_auth) are accepted here too.
+// kafka.tls, kafka.authentication and admin_tls: see v1alpha1_auth.go.
 type v1alpha1 struct {
 	Cluster      string          `yaml:"cluster"`
 	Zone         string          `yaml:"zone"`
 	DataDir      string          `yaml:"data_dir"`
 	AdminAddress hostPort        `yaml:"admin_address"`
+	AdminTLS     *alphaTLS       `yaml:"admin_tls"`
 	Kafka        alphaKafka      `yaml:"kafka"`
 	Postgres     *postgresObject `yaml:"postgres"`
 	Storage      alphaStorage    `yaml:"storage"`
@@ -55,6 +57,7 @@ type v1alpha1 struct {
 	Catalog         Catalog         `yaml:"catalog"`
 
 	IcebergMaintenance IcebergMaintenance `yaml:"iceberg_maintenance"`
+	HTTPAuth           HTTPAuth           `yaml:"http_auth"`
 }
 
 // alphaIceberg is the older `iceberg: {catalogs: [...]}`.
@@ -75,6 +78,9 @@ type alphaKafka struct {
 	IdleTimeout                 time.Duration `yaml:"idle_timeout"`
 	MaxConnections              int           `yaml:"max_connections"`
 	QueuedMaxRequestBytes       ByteSize      `yaml:"queued_max_request_bytes"`
+
+	TLS            *alphaTLS            `yaml:"tls"`
+	Authentication *alphaAuthentication `yaml:"authentication"`
 }
 
 type alphaStorage struct {
@@ -109,9 +115,6 @@ var unsupportedV1Alpha1 = map[string]string{
 	"cache":                    "cache settings are not implemented; see fetch.cache_bytes",
 	"connect_address":          "inter-broker RPCs do not exist in Tributary",
 	"connect_public_address":   "inter-broker RPCs do not exist in Tributary",
-	"admin_tls":                "admin TLS is not implemented yet",
-	"kafka.tls":                "TLS listeners are not implemented yet",
-	"kafka.authentication":     "SASL/mTLS authentication is not implemented yet",
 	"postgres.cloud_sql_proxy": "Cloud SQL proxy dialing is not supported; give a DSN the broker can reach",
 	"storage.directory_bucket": "S3 Express directory buckets are not supported",
 	"storage.session_token":    "static session tokens are not supported; leave the keys out and use the default credential chain (AWS_SESSION_TOKEN)",
@@ -143,6 +146,7 @@ func parseV1Alpha1(root *yaml.Node, cfg Config) (Config, error) {
 		Intake: cfg.Intake, Fetch: cfg.Fetch, Housekeeping: cfg.Housekeeping, Membership: cfg.Membership,
 		Groups: cfg.Groups, DataEnforcement: cfg.DataEnforcement, Iceberg: alphaIceberg{Catalogs: cfg.Iceberg},
 		Registry: cfg.Registry, Catalog: cfg.Catalog, IcebergMaintenance: cfg.IcebergMaintenance,
+		HTTPAuth: cfg.HTTPAuth,
 	}
 	if err := (decoder{unsupported: unsupportedV1Alpha1}).decode(root, reflectValue(&a), ""); err != nil {
 		if errors.Is(err, ErrUnknownKey) {
@@ -159,13 +163,25 @@ func parseV1Alpha1(root *yaml.Node, cfg Config) (Config, error) {
 	cfg.Version = ""
 	cfg.Name, cfg.Zone, cfg.DataDir = a.Cluster, a.Zone, a.DataDir
 	cfg.Admin.ListenAddress = string(a.AdminAddress)
+	if cfg.Admin.TLS, err = a.AdminTLS.toListener(root, "admin_tls"); err != nil {
+		return Config{}, err
+	}
+	listenerTLS, err := a.Kafka.TLS.toListener(root, "kafka.tls")
+	if err != nil {
+		return Config{}, err
+	}
+	authn, err := a.Kafka.Authentication.toAuthentication(root)
+	if err != nil {
+		return Config{}, err
+	}
 	// Without public_address, advertise what is bound (see Advertised).
 	advertise := string(a.Kafka.PublicAddress)
 	if advertise == "" && string(a.Kafka.Address) == l0.ListenAddress {
 		advertise = l0.AdvertiseAddress
 	}
 	cfg.Kafka = Kafka{
-		Listeners:         []Listener{{Name: l0.Name, ListenAddress: string(a.Kafka.Address), AdvertiseAddress: advertise}},
+		Listeners: []Listener{{Name: l0.Name, ListenAddress: string(a.Kafka.Address), AdvertiseAddress: advertise,
+			TLS: listenerTLS, Authentication: authn}},
 		AutoCreateTopics:  a.Kafka.AutoCreateTopics,
 		DefaultPartitions: a.Kafka.NumPartitions,
 		MaxRequestBytes:   a.Kafka.MaxRequestBytes,
@@ -179,7 +195,7 @@ func parseV1Alpha1(root *yaml.Node, cfg Config) (Config, error) {
 	}
 	cfg.Intake, cfg.Fetch, cfg.Housekeeping, cfg.Membership, cfg.Groups = a.Intake, a.Fetch, a.Housekeeping, a.Membership, a.Groups
 	cfg.DataEnforcement, cfg.Iceberg, cfg.Registry, cfg.Catalog = a.DataEnforcement, a.Iceberg.Catalogs, a.Registry, a.Catalog
-	cfg.IcebergMaintenance = a.IcebergMaintenance
+	cfg.IcebergMaintenance, cfg.HTTPAuth = a.IcebergMaintenance, a.HTTPAuth
 	return cfg, nil
 }
 

@@ -55,6 +55,10 @@ func (c Config) Validate() error {
 		v.check(!cl.ClientSecret.IsZero(), key+".client_secret", "is required")
 	}
 	c.validateSchemas(&v)
+	c.HTTPAuth.validate(&v)
+	c.Admin.TLS.validate(&v, "admin")
+	c.Registry.TLS.validate(&v, "registry")
+	c.Catalog.TLS.validate(&v, "catalog")
 	return errors.Join(v.errs...)
 }
 

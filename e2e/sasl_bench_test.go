@@ -13,14 +13,16 @@ import (
 )
 
 // BenchmarkConnectAuth measures one new connection's cost up to its first
-// answered request (ApiVersions, SASL, Metadata), by mechanism, with
+// answered request (ApiVersions, SASL, Metadata), by mechanism (OAUTHBEARER:
+// an RS256 JWT checked against a JWKS file), with
 // franz-go on 127.0.0.1: the handshake cost per connection. SCRAM
 // credentials use Kafka's minimum of 4096 iterations; the client's PBKDF2
 // is most of it.
 //
 //	go test ./e2e -run XXX -bench BenchmarkConnectAuth -benchtime 200x
 func BenchmarkConnectAuth(b *testing.B) {
-	cfg := saslConfig(b, false)
+	idp := newTestIdP(b, "k1")
+	cfg := oauthConfig(b, idp, false)
 	n, err := node.Start(cfg, testLogger(), node.Hooks{})
 	if err != nil {
 		b.Fatal(err)
@@ -56,6 +58,7 @@ func BenchmarkConnectAuth(b *testing.B) {
 		{"PLAIN", plainOpt("admin", adminPassword)},
 		{"SCRAM-SHA-256", scramOpt(kadm.ScramSha256, "alice", alicePassword)},
 		{"SCRAM-SHA-512", scramOpt(kadm.ScramSha512, "alice", alicePassword)},
+		{"OAUTHBEARER", oauthOpt(idp.token(b, "alice", testAudience, testIssuer, time.Hour))},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			for b.Loop() {

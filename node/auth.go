@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
 	"log/slog"
@@ -8,13 +9,35 @@ import (
 
 	"github.com/tributary-io/tributary/broker"
 	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/internal/jwtauth"
 	"github.com/tributary-io/tributary/internal/tlsconf"
 )
+
+// tokenValidator builds the JWT validator of an oauth_bearer block; ctx
+// ends a remote key set's refreshing.
+func tokenValidator(ctx context.Context, o *config.SASLOAuthBearer, log *slog.Logger) (*jwtauth.Validator, error) {
+	opts := jwtauth.Options{Issuer: o.Issuer, Audience: o.Audience, PrincipalClaim: o.PrincipalClaim, Logger: log}
+	if !o.Static.IsZero() {
+		b, err := o.Static.Resolve()
+		if err != nil {
+			return nil, fmt.Errorf("static: %w", err)
+		}
+		opts.JWKS = b
+	}
+	if o.Remote != nil {
+		u, err := o.Remote.URL.Resolve()
+		if err != nil {
+			return nil, fmt.Errorf("remote.url: %w", err)
+		}
+		opts.URL, opts.RefreshInterval = string(u), o.Remote.RefreshInterval
+	}
+	return jwtauth.New(ctx, opts)
+}
 
 // kafkaAuth turns a listener's authentication and kafka.authorization
 // into the broker's options, resolving PLAIN passwords (never logged). It
 // warns when a listener bound beyond loopback lets anyone in.
-func kafkaAuth(l config.Listener, z *config.Authorization, log *slog.Logger) (broker.AuthOptions, error) {
+func kafkaAuth(ctx context.Context, l config.Listener, z *config.Authorization, log *slog.Logger) (broker.AuthOptions, error) {
 	var o broker.AuthOptions
 	o.Mechanisms = l.Authentication.Mechanisms()
 	o.MTLSPrincipal = l.Authentication.MTLSPrincipalSource()
@@ -27,6 +50,13 @@ func kafkaAuth(l config.Listener, z *config.Authorization, log *slog.Logger) (br
 			}
 			o.PlainUsers[c.Username] = pw
 		}
+	}
+	if a := l.Authentication; a != nil && a.SASL != nil && a.SASL.OAuthBearer != nil {
+		v, err := tokenValidator(ctx, a.SASL.OAuthBearer, log)
+		if err != nil {
+			return o, fmt.Errorf("kafka.listeners[%s].authentication.sasl.oauth_bearer: %w", l.Name, err)
+		}
+		o.OAuthBearer = v
 	}
 	if z != nil {
 		o.Authorize, o.SuperUsers, o.AllowEveryoneIfNoACLFound = true, z.SuperUsers, z.AllowEveryoneIfNoACLFound

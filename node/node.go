@@ -38,6 +38,8 @@ import (
 	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/ingest"
 	"github.com/tributary-io/tributary/internal/admin"
+	"github.com/tributary-io/tributary/internal/httpauth"
+	"github.com/tributary-io/tributary/internal/jwtauth"
 	"github.com/tributary-io/tributary/internal/metastore"
 	"github.com/tributary-io/tributary/internal/metastore/boltstore"
 	"github.com/tributary-io/tributary/internal/metastore/postgres"
@@ -83,6 +85,10 @@ type Node struct {
 	noHTTP  bool // Hooks.NoHTTPListeners
 	ready   atomic.Bool
 	closers []func() error
+	// guard secures the registry, catalog and admin (nil: open); issuer
+	// signs the catalog's tokens under http_auth (nil without).
+	guard  *httpauth.Guard
+	issuer *jwtauth.Issuer
 }
 
 // Hooks let tests wrap the stores (fault injection) before the node uses
@@ -236,7 +242,7 @@ func (n *Node) clustered() bool { return n.cfg.Metadata.Postgres != nil }
 func (n *Node) startServers() error {
 	c := n.cfg
 	l := c.Kafka.Listeners[0]
-	authOpts, err := kafkaAuth(l, c.Kafka.Authorization, n.log)
+	authOpts, err := kafkaAuth(n.backgroundCtx(), l, c.Kafka.Authorization, n.log)
 	if err != nil {
 		return err
 	}
@@ -244,6 +250,19 @@ func (n *Node) startServers() error {
 	if err != nil {
 		return err
 	}
+	if c.HTTPAuth.Required {
+		ctx, cancel := context.WithTimeout(context.Background(), openTimeout)
+		n.issuer, err = n.newIssuer(ctx)
+		cancel()
+		if err != nil {
+			return err
+		}
+		if authOpts.OAuthBearer != nil {
+			// The catalog's tokens are good for OAUTHBEARER too.
+			authOpts.OAuthBearer = jwtauth.Chain(authOpts.OAuthBearer, n.issuer)
+		}
+	}
+	n.guard = n.httpGuard(authOpts, n.issuer)
 	n.kafka = broker.New(broker.Options{
 		ListenAddr: l.ListenAddress, AdvertiseAddr: l.AdvertiseAddress,
 		NodeID: c.Kafka.BrokerID, ClusterID: c.Name,
@@ -321,6 +340,12 @@ func (n *Node) startServers() error {
 		}
 	})
 	n.admin = admin.New(c.Admin.ListenAddress, n.Metrics.Registry, n.readyErr)
+	adminTLS, err := n.httpTLS("admin", c.Admin.TLS)
+	if err != nil {
+		return err
+	}
+	n.admin.Secure(n.guard, adminTLS)
+	n.warnOpenHTTP("admin server", "admin", c.Admin.ListenAddress)
 	if err := n.admin.Start(); err != nil {
 		return err
 	}
@@ -344,7 +369,7 @@ func (n *Node) startIngest() error {
 	}
 	// The built-in catalog in process, bound or not (another broker on
 	// this host may serve its port): it lives in the shared stores.
-	cats := &ingest.Catalogs{LocalHandler: n.catSrv.Handler(), LocalCredential: localCred, External: n.cfg.Iceberg}
+	cats := &ingest.Catalogs{LocalHandler: httpauth.AsNode(n.catSrv.Handler()), LocalCredential: localCred, External: n.cfg.Iceberg}
 	m, err := ingest.New(ingest.Options{
 		Meta: n.Meta, Reader: n.reader, Holder: n.members.Self().Instance,
 		Catalogs: cats,
@@ -472,6 +497,16 @@ func (n *Node) startCatalog() error {
 	}
 	n.closers = append(n.closers, wh.Close)
 	opts := catalog.Options{}
+	if opts.TLS, err = n.httpTLS("catalog", n.cfg.Catalog.TLS); err != nil {
+		return err
+	}
+	if n.guard != nil {
+		opts.Auth.Guard, opts.Auth.Issuer = n.guard, n.issuer
+		if opts.Auth.SigningKey, err = n.tokenKey(ctx); err != nil {
+			return err
+		}
+	}
+	n.warnOpenHTTP("iceberg catalog", "catalog", n.cfg.Catalog.ListenAddress)
 	clients, err := n.catalogClients()
 	if err != nil {
 		return err
@@ -536,7 +571,13 @@ func (n *Node) registryClient(cfg registryclient.Config) (*registryclient.Client
 		}
 		return registryclient.New("schema_registry", src, cfg), nil
 	}
-	n.regSrv = registry.New(n.Meta, registry.Options{}, n.log.With("component", "registry"))
+	// Guard and TLS only apply to its HTTP listener; Lookup (in process)
+	// needs neither.
+	regTLS, err := n.httpTLS("registry", n.cfg.Registry.TLS)
+	if err != nil {
+		return nil, err
+	}
+	n.regSrv = registry.New(n.Meta, registry.Options{Guard: n.guard, TLS: regTLS}, n.log.With("component", "registry"))
 	return registryclient.New("built-in", n.regSrv.Lookup(), cfg), nil
 }
 
@@ -551,6 +592,7 @@ func (n *Node) startRegistry() error {
 	if n.noHTTP {
 		return nil
 	}
+	n.warnOpenHTTP("schema registry", "registry", n.cfg.Registry.ListenAddress)
 	ok, err := listenBestEffort(n.log, "schema registry", n.cfg.Registry.ListenAddress, config.DefaultRegistryAddr, reg.Listen)
 	if err != nil || !ok {
 		return err
@@ -598,13 +640,18 @@ func (n *Node) joinCluster() error {
 	return nil
 }
 
+// backgroundCtx is the context of the node's background work, cancelled
+// by Close.
+func (n *Node) backgroundCtx() context.Context {
+	if n.bgStop == nil {
+		n.bgCtx, n.bgStop = context.WithCancel(context.Background())
+	}
+	return n.bgCtx
+}
+
 // background runs fn until Close.
 func (n *Node) background(fn func(context.Context)) {
-	if n.bgStop == nil {
-		var ctx context.Context
-		ctx, n.bgStop = context.WithCancel(context.Background())
-		n.bgCtx = ctx
-	}
+	n.backgroundCtx()
 	n.bgDone.Add(1)
 	go func() {
 		defer n.bgDone.Done()

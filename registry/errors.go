@@ -42,6 +42,7 @@ const (
 	codeStoreError                 = 50001
 	codeOperationTimeout           = 50002
 	codeUnauthorized               = 401
+	codeForbidden                  = 40301
 	codeBadRequest                 = 400
 	codeUnprocessable              = 422
 	codeUnsupportedMediaType       = 415

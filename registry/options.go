@@ -1,8 +1,11 @@
 package registry
 
 import (
+	"crypto/tls"
 	"fmt"
 	"strings"
+
+	"github.com/tributary-io/tributary/internal/httpauth"
 )
 
 // DefaultAddr is where the registry listens when no address is given:
@@ -24,6 +27,15 @@ type Options struct {
 	// request must then carry one of them (HTTP basic auth) or is
 	// answered 401. Empty (the default): no authentication.
 	BasicAuth map[string]string
+
+	// Guard, when set, authenticates every request but its open paths
+	// with the node's principals and authorizes it by role (Access
+	// classifies the routes): 401 without valid credentials, 403 without
+	// the role. It replaces BasicAuth.
+	Guard *httpauth.Guard
+
+	// TLS, when set, serves HTTPS only.
+	TLS *tls.Config
 
 	// MaxRequestBytes bounds a request body (default 8 MiB). Larger
 	// bodies are answered 413.

@@ -3,15 +3,18 @@ package registry
 import (
 	"context"
 	"crypto/subtle"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/tributary-io/tributary/internal/httpauth"
 	"github.com/tributary-io/tributary/internal/metastore"
 )
 
@@ -102,6 +105,9 @@ func (s *Server) Serve() error {
 	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
 	s.done = make(chan struct{})
 	srv, ln := s.srv, s.ln
+	if s.opts.TLS != nil {
+		ln = tls.NewListener(ln, s.opts.TLS)
+	}
 	go func() {
 		s.serveErr = srv.Serve(ln)
 		close(s.done)
@@ -183,9 +189,7 @@ func (s *Server) routes() http.Handler {
 // methods in the registry's error format (the mux's own are plain text).
 func (s *Server) middleware(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.authorized(r) {
-			w.Header().Set("WWW-Authenticate", `Basic realm="schema-registry"`)
-			writeAPIError(w, newAPIError(http.StatusUnauthorized, codeUnauthorized, "Unauthorized"))
+		if !s.authorized(w, r) {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxRequestBytes)
@@ -204,19 +208,62 @@ func (s *Server) middleware(mux *http.ServeMux) http.Handler {
 	})
 }
 
-// authorized checks HTTP basic auth when users are configured.
-func (s *Server) authorized(r *http.Request) bool {
+// authorized checks the request's credentials and role (Options.Guard),
+// or HTTP basic against Options.BasicAuth; it answers 401 or 403 itself
+// when they fail.
+func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
+	if g := s.opts.Guard; g != nil {
+		if g.Open(r.URL.Path) {
+			return true
+		}
+		p, status, err := g.Check(r, Access(r))
+		switch status {
+		case http.StatusOK:
+			return true
+		case http.StatusForbidden:
+			s.log.Info("registry request forbidden", "principal", p, "method", r.Method, "path", r.URL.Path)
+			writeAPIError(w, newAPIError(http.StatusForbidden, codeForbidden, "User is denied operation %s on %s %s", Access(r), r.Method, r.URL.Path))
+		default:
+			s.log.Debug("registry request unauthenticated", "reason", err.Error())
+			w.Header().Set("WWW-Authenticate", `Basic realm="schema-registry"`)
+			writeAPIError(w, newAPIError(http.StatusUnauthorized, codeUnauthorized, "Unauthorized"))
+		}
+		return false
+	}
 	if len(s.opts.BasicAuth) == 0 {
 		return true
 	}
 	user, pass, ok := r.BasicAuth()
-	if !ok {
-		return false
-	}
 	want, known := s.opts.BasicAuth[user]
 	// Compare even for unknown users, so timing tells nothing.
-	match := subtle.ConstantTimeCompare([]byte(pass), []byte(want)) == 1
-	return known && match
+	if ok && subtle.ConstantTimeCompare([]byte(pass), []byte(want)) == 1 && known {
+		return true
+	}
+	w.Header().Set("WWW-Authenticate", `Basic realm="schema-registry"`)
+	writeAPIError(w, newAPIError(http.StatusUnauthorized, codeUnauthorized, "Unauthorized"))
+	return false
+}
+
+// Access classifies a request for Options.Guard's roles: reads, schema
+// lookups (POST /subjects/{subject}) and compatibility checks are Read;
+// registering (POST /subjects/{subject}/versions) is Write; everything
+// else (PUT and DELETE of config, mode, subjects, versions) is Admin.
+func Access(r *http.Request) httpauth.Access {
+	segs := strings.Split(strings.Trim(r.URL.EscapedPath(), "/"), "/")
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		return httpauth.Read
+	case http.MethodPost:
+		switch {
+		case segs[0] == "compatibility":
+			return httpauth.Read
+		case segs[0] == "subjects" && len(segs) == 2:
+			return httpauth.Read
+		case segs[0] == "subjects" && len(segs) == 3 && segs[2] == "versions":
+			return httpauth.Write
+		}
+	}
+	return httpauth.Admin
 }
 
 // statusRecorder keeps the status and headers of an answer, not its body.

@@ -1,6 +1,8 @@
 // Package auth is the Kafka listener's security: SASL authentication
 // (PLAIN against configured users, SCRAM-SHA-256/512 against credentials in
-// the metadata store) and ACL authorization with Kafka's semantics.
+// the metadata store, OAUTHBEARER with a TokenValidator) and ACL
+// authorization with Kafka's semantics; and Passwords, which checks the
+// same users' passwords for the HTTP servers' basic authentication.
 //
 // Contracts:
 //   - Principals are "User:<name>"; an unauthenticated client on a
@@ -21,6 +23,10 @@
 //     a resource that no ACL names is allowed only with
 //     allow_everyone_if_no_acl_found. Patterns: LITERAL (the name, or "*"
 //     for every name) and PREFIXED.
-//   - SASL decoders (ParsePlain, the SCRAM conversation) never panic on any
-//     input and never put a password in an error.
+//   - SASL decoders (ParsePlain, ParseOAuthBearer, the SCRAM conversation)
+//     never panic on any input and never put a password or token in an
+//     error.
+//   - An OAUTHBEARER exchange is one client-first message (RFC 7628);
+//     its Expiry (Expiring) is the token's, which the broker turns into
+//     the session lifetime (KIP-368).
 package auth

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tributary-io/tributary/internal/httpauth"
 )
 
 // DefaultAddr is the admin listen address when none is configured.
@@ -24,6 +27,7 @@ type Server struct {
 	mux     *http.ServeMux
 	handler http.Handler
 	srv     *http.Server
+	tls     *tls.Config
 
 	mu       sync.Mutex
 	ln       net.Listener
@@ -49,6 +53,35 @@ func New(addr string, reg *prometheus.Registry, ready func() error) *Server {
 	return s
 }
 
+// Secure serves over TLS (tlsCfg non-nil) and puts every route but the
+// guard's open paths behind it (g non-nil: each route needs Read; 401
+// without credentials, 403 without the role). Call before Start.
+func (s *Server) Secure(g *httpauth.Guard, tlsCfg *tls.Config) {
+	s.tls = tlsCfg
+	if g == nil {
+		return
+	}
+	next := s.mux
+	s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if g.Open(r.URL.Path) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		_, status, err := g.Check(r, httpauth.Read)
+		if status == http.StatusOK {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Basic realm="tributary-admin"`)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()}) // the status line is sent: a failed write is the client's
+	})
+	s.srv.Handler = s.handler
+}
+
 // Handle adds a route (a net/http pattern such as "GET /-/tables"),
 // before or after Start.
 func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
@@ -69,6 +102,9 @@ func (s *Server) Start() error {
 		return fmt.Errorf("admin listen %s: %w", s.addr, err)
 	}
 	s.ln = ln
+	if s.tls != nil {
+		ln = tls.NewListener(ln, s.tls)
+	}
 	s.done = make(chan struct{})
 	go func() {
 		s.serveErr = s.srv.Serve(ln)
