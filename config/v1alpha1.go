@@ -39,6 +39,7 @@ type v1alpha1 struct {
 	Cluster      string          `yaml:"cluster"`
 	Zone         string          `yaml:"zone"`
 	DataDir      string          `yaml:"data_dir"`
+	AvailableMem ByteSize        `yaml:"available_memory_bytes"`
 	AdminAddress hostPort        `yaml:"admin_address"`
 	Kafka        alphaKafka      `yaml:"kafka"`
 	Postgres     *postgresObject `yaml:"postgres"`
@@ -125,7 +126,7 @@ var unsupportedV1Alpha1 = map[string]string{
 func parseV1Alpha1(root *yaml.Node, cfg Config) (Config, error) {
 	l0 := cfg.Kafka.Listeners[0]
 	a := v1alpha1{
-		Cluster: cfg.Name, Zone: cfg.Zone, DataDir: cfg.DataDir,
+		Cluster: cfg.Name, Zone: cfg.Zone, DataDir: cfg.DataDir, AvailableMem: cfg.AvailableMemoryBytes,
 		AdminAddress: hostPort(cfg.Admin.ListenAddress),
 		Kafka: alphaKafka{
 			Address:          hostPort(l0.ListenAddress),
@@ -157,7 +158,7 @@ func parseV1Alpha1(root *yaml.Node, cfg Config) (Config, error) {
 	cfg.Data = data
 	cfg.Metadata.Postgres = (*Postgres)(a.Postgres)
 	cfg.Version = ""
-	cfg.Name, cfg.Zone, cfg.DataDir = a.Cluster, a.Zone, a.DataDir
+	cfg.Name, cfg.Zone, cfg.DataDir, cfg.AvailableMemoryBytes = a.Cluster, a.Zone, a.DataDir, a.AvailableMem
 	cfg.Admin.ListenAddress = string(a.AdminAddress)
 	// Without public_address, advertise what is bound (see Advertised).
 	advertise := string(a.Kafka.PublicAddress)
