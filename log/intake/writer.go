@@ -99,7 +99,8 @@ type Writer struct {
 	inFlight int64     // bytes buffered plus bytes being flushed
 	closed   bool
 	kick     chan struct{} // wakes the flusher
-	done     chan struct{} // closed when the flusher exits
+	commits  chan *job     // flusher → committer, unbuffered: one commit overlaps one write
+	done     chan struct{} // closed when the flusher and the committer have exited
 }
 
 // Pending is one Submit's parts awaiting their flush.
@@ -113,9 +114,11 @@ type Pending struct {
 func NewWriter(cfg Config, obj objstore.Store, meta metastore.Store, hooks Hooks, log *slog.Logger) *Writer {
 	cfg.defaults()
 	w := &Writer{cfg: cfg, obj: obj, meta: meta, hooks: hooks, log: log,
-		kick: make(chan struct{}, 1), done: make(chan struct{})}
+		kick: make(chan struct{}, 1), commits: make(chan *job), done: make(chan struct{})}
 	w.space = sync.NewCond(&w.mu)
-	go w.run()
+	committed := make(chan struct{})
+	go w.runCommits(committed)
+	go w.run(committed)
 	return w
 }
 
@@ -217,10 +220,28 @@ func (w *Writer) Close() error {
 	return nil
 }
 
+// runCommits is the committer: it indexes the flusher's written objects
+// one at a time, in order, and releases their buffer space.
+func (w *Writer) runCommits(exited chan<- struct{}) {
+	defer close(exited)
+	for j := range w.commits {
+		w.commit(j)
+		w.mu.Lock()
+		w.inFlight -= int64(j.size)
+		w.report()
+		w.space.Broadcast()
+		w.mu.Unlock()
+	}
+}
+
 // run is the flusher: it waits for the first buffered part, lingers, then
-// takes and flushes the whole buffer, forever until closed and empty.
-func (w *Writer) run() {
+// takes the whole buffer and writes it as one object, forever until closed
+// and empty. The committer indexes each written object while the flusher
+// gathers and writes the next (Pipelining in doc.go).
+func (w *Writer) run(committed <-chan struct{}) {
 	defer close(w.done)
+	defer func() { <-committed }()
+	defer close(w.commits)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {
@@ -244,12 +265,7 @@ func (w *Writer) run() {
 		closed = w.closed
 		w.mu.Unlock()
 		if len(batch) > 0 {
-			w.flush(batch)
-			w.mu.Lock()
-			w.inFlight -= int64(size)
-			w.report()
-			w.space.Broadcast()
-			w.mu.Unlock()
+			w.commits <- w.write(batch, size)
 		}
 		if closed {
 			w.mu.Lock()
