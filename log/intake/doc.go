@@ -11,12 +11,16 @@
 // the metadata store in the order their requests arrived (which idempotent
 // sequence checks need).
 //
-// Pipelining: the object write of flush N+1 runs while flush N is being
-// indexed (on S3 + Postgres each is a network round trip), so throughput
-// is not one round trip at a time. At most two flushes are in progress:
-// one indexing, one written or being written; the flusher waits for the
-// committer before starting a third. Nothing is acknowledged before its
-// own object is written and its own index commit is done.
+// Pipelining: once MaxBytes are buffered, the object write of flush N+1
+// runs while flush N is being indexed (on S3 + Postgres each is a network
+// round trip), so throughput is not one round trip at a time. A flush
+// that is not full waits for the previous commit instead and keeps
+// growing meanwhile, as before: fewer, larger objects and transactions
+// (on a machine short of CPU that batching is worth more than the
+// overlap). At most two flushes are in progress: one indexing, one
+// written or being written; the flusher waits for the committer before
+// starting a third. Nothing is acknowledged before its own object is
+// written and its own index commit is done.
 //
 // Failure: if the object write or the metadata commit fails, every batch of
 // that flush fails with ErrStorage and nothing of it is visible: an object

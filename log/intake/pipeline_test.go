@@ -39,7 +39,7 @@ func (o *watchedObjects) Put(ctx context.Context, key string, data []byte) error
 	return err
 }
 
-func pipelineEnv(t *testing.T) (*Writer, *gatedMeta, *watchedObjects, metastore.PartitionKey) {
+func pipelineEnv(t *testing.T, maxBytes int) (*Writer, *gatedMeta, *watchedObjects, metastore.PartitionKey) {
 	t.Helper()
 	dir := t.TempDir()
 	meta, err := boltstore.Open(filepath.Join(dir, "meta.db"), boltstore.Options{})
@@ -56,7 +56,7 @@ func pipelineEnv(t *testing.T) (*Writer, *gatedMeta, *watchedObjects, metastore.
 	}
 	g := &gatedMeta{Store: meta, started: make(chan string, 4), release: make(chan struct{}, 4)}
 	o := &watchedObjects{Store: local, put: make(chan string, 4)}
-	w := NewWriter(Config{Linger: time.Millisecond}, o, g, Hooks{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	w := NewWriter(Config{Linger: time.Millisecond, MaxBytes: maxBytes}, o, g, Hooks{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	t.Cleanup(func() {
 		for range 4 {
 			g.release <- struct{}{} // let anything still waiting finish
@@ -81,11 +81,11 @@ func recv(t *testing.T, ch <-chan string, what string) string {
 
 // TestObjectWriteOverlapsPreviousCommit: the object write of flush N+1
 // used to wait for flush N's index commit, so S3 + Postgres throughput was
-// one round trip of each at a time. Now N+1 is written while N commits,
-// N+1 is acknowledged only after its own commit, and offsets keep
-// submission order.
+// one round trip of each at a time. Now a full N+1 (MaxBytes reached) is
+// written while N commits, N+1 is acknowledged only after its own commit,
+// and offsets keep submission order.
 func TestObjectWriteOverlapsPreviousCommit(t *testing.T) {
-	w, g, o, pk := pipelineEnv(t)
+	w, g, o, pk := pipelineEnv(t, 4) // every part below fills a flush
 	ctx := t.Context()
 	first, err := w.Submit(ctx, []Part{{Partition: pk, Data: []byte("first"), NumRecords: 2, ProducerID: -1}})
 	if err != nil {
@@ -125,5 +125,47 @@ func TestObjectWriteOverlapsPreviousCommit(t *testing.T) {
 	}
 	if r1[0].BaseOffset != 0 || r2[0].BaseOffset != 2 {
 		t.Fatalf("base offsets %d and %d, want 0 and 2 (submission order)", r1[0].BaseOffset, r2[0].BaseOffset)
+	}
+}
+
+// TestSmallFlushGrowsWhileThePreviousCommits: a flush below MaxBytes is not
+// written while the previous one commits; parts arriving meanwhile join
+// it, so a moderate load makes one object per commit, not one per part.
+func TestSmallFlushGrowsWhileThePreviousCommits(t *testing.T) {
+	w, g, o, pk := pipelineEnv(t, 1<<20)
+	ctx := t.Context()
+	first, err := w.Submit(ctx, []Part{{Partition: pk, Data: []byte("first"), NumRecords: 1, ProducerID: -1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recv(t, o.put, "put of the first flush")
+	recv(t, g.started, "commit of the first flush")
+	var later []*Pending
+	for range 3 {
+		p, err := w.Submit(ctx, []Part{{Partition: pk, Data: []byte("later"), NumRecords: 1, ProducerID: -1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		later = append(later, p)
+	}
+	select {
+	case k := <-o.put:
+		t.Fatalf("%s written while the first flush commits, though far from MaxBytes", k)
+	case <-time.After(50 * time.Millisecond):
+	}
+	g.release <- struct{}{}
+	first.Wait(ctx)
+	recv(t, o.put, "put of the second flush")
+	recv(t, g.started, "commit of the second flush")
+	g.release <- struct{}{}
+	for i, p := range later {
+		if r := p.Wait(ctx); r[0].Err != nil || r[0].BaseOffset != int64(1+i) {
+			t.Fatalf("later part %d: offset %d, %v", i, r[0].BaseOffset, r[0].Err)
+		}
+	}
+	select {
+	case k := <-o.put:
+		t.Fatalf("third object %s: the three later parts were not one flush", k)
+	default:
 	}
 }

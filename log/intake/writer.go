@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tributary-io/tributary/internal/metastore"
@@ -100,7 +101,11 @@ type Writer struct {
 	closed   bool
 	kick     chan struct{} // wakes the flusher
 	commits  chan *job     // flusher → committer, unbuffered: one commit overlaps one write
-	done     chan struct{} // closed when the flusher and the committer have exited
+	// committedN counts the jobs the committer finished; commitDone
+	// signals each (dropped when a signal is already pending).
+	committedN atomic.Int64
+	commitDone chan struct{}
+	done       chan struct{} // closed when the flusher and the committer have exited
 }
 
 // Pending is one Submit's parts awaiting their flush.
@@ -114,7 +119,7 @@ type Pending struct {
 func NewWriter(cfg Config, obj objstore.Store, meta metastore.Store, hooks Hooks, log *slog.Logger) *Writer {
 	cfg.defaults()
 	w := &Writer{cfg: cfg, obj: obj, meta: meta, hooks: hooks, log: log,
-		kick: make(chan struct{}, 1), commits: make(chan *job), done: make(chan struct{})}
+		kick: make(chan struct{}, 1), commits: make(chan *job), commitDone: make(chan struct{}, 1), done: make(chan struct{})}
 	w.space = sync.NewCond(&w.mu)
 	committed := make(chan struct{})
 	go w.runCommits(committed)
@@ -231,6 +236,30 @@ func (w *Writer) runCommits(exited chan<- struct{}) {
 		w.report()
 		w.space.Broadcast()
 		w.mu.Unlock()
+		w.committedN.Add(1)
+		select {
+		case w.commitDone <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// awaitCommit waits until the committer has finished the sent jobs,
+// unless the buffer reaches MaxBytes or the writer closes first: a flush
+// that is not full grows while the previous one commits (fewer, larger
+// objects and transactions), and a full one is written at once.
+func (w *Writer) awaitCommit(sent int64) {
+	for w.committedN.Load() < sent {
+		w.mu.Lock()
+		full, closed := w.bufBytes >= w.cfg.MaxBytes, w.closed
+		w.mu.Unlock()
+		if full || closed {
+			return
+		}
+		select {
+		case <-w.commitDone:
+		case <-w.kick: // a part arrived, maybe filling the buffer: look again
+		}
 	}
 }
 
@@ -244,6 +273,7 @@ func (w *Writer) run(committed <-chan struct{}) {
 	defer close(w.commits)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	var sent int64
 	for {
 		<-w.kick
 		w.mu.Lock()
@@ -259,6 +289,7 @@ func (w *Writer) run(committed <-chan struct{}) {
 				timer.Stop()
 			}
 		}
+		w.awaitCommit(sent)
 		w.mu.Lock()
 		batch, size := w.buf, w.bufBytes
 		w.buf, w.bufBytes = nil, 0
@@ -266,6 +297,7 @@ func (w *Writer) run(committed <-chan struct{}) {
 		w.mu.Unlock()
 		if len(batch) > 0 {
 			w.commits <- w.write(batch, size)
+			sent++
 		}
 		if closed {
 			w.mu.Lock()
