@@ -39,7 +39,7 @@ func (o *watchedObjects) Put(ctx context.Context, key string, data []byte) error
 	return err
 }
 
-func pipelineEnv(t *testing.T, maxBytes int) (*Writer, *gatedMeta, *watchedObjects, metastore.PartitionKey) {
+func pipelineEnv(t *testing.T, maxBytes int, maxBuffered int64) (*Writer, *gatedMeta, *watchedObjects, metastore.PartitionKey) {
 	t.Helper()
 	dir := t.TempDir()
 	meta, err := boltstore.Open(filepath.Join(dir, "meta.db"), boltstore.Options{})
@@ -56,7 +56,7 @@ func pipelineEnv(t *testing.T, maxBytes int) (*Writer, *gatedMeta, *watchedObjec
 	}
 	g := &gatedMeta{Store: meta, started: make(chan string, 4), release: make(chan struct{}, 4)}
 	o := &watchedObjects{Store: local, put: make(chan string, 4)}
-	w := NewWriter(Config{Linger: time.Millisecond, MaxBytes: maxBytes}, o, g, Hooks{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	w := NewWriter(Config{Linger: time.Millisecond, MaxBytes: maxBytes, MaxBufferedBytes: maxBuffered}, o, g, Hooks{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	t.Cleanup(func() {
 		for range 4 {
 			g.release <- struct{}{} // let anything still waiting finish
@@ -81,11 +81,11 @@ func recv(t *testing.T, ch <-chan string, what string) string {
 
 // TestObjectWriteOverlapsPreviousCommit: the object write of flush N+1
 // used to wait for flush N's index commit, so S3 + Postgres throughput was
-// one round trip of each at a time. Now a full N+1 (MaxBytes reached) is
-// written while N commits, N+1 is acknowledged only after its own commit,
+// one round trip of each at a time. Now N+1, once half the buffer bound is
+// gathered, is written while N commits, N+1 is acknowledged only after its own commit,
 // and offsets keep submission order.
 func TestObjectWriteOverlapsPreviousCommit(t *testing.T) {
-	w, g, o, pk := pipelineEnv(t, 4) // every part below fills a flush
+	w, g, o, pk := pipelineEnv(t, 4, 40) // overlap from 20 bytes gathered
 	ctx := t.Context()
 	first, err := w.Submit(ctx, []Part{{Partition: pk, Data: []byte("first"), NumRecords: 2, ProducerID: -1}})
 	if err != nil {
@@ -96,7 +96,7 @@ func TestObjectWriteOverlapsPreviousCommit(t *testing.T) {
 		t.Fatalf("commit of %s, want %s", got, key1)
 	}
 	// The first commit is held; the second flush's object must still be written.
-	second, err := w.Submit(ctx, []Part{{Partition: pk, Data: []byte("second"), NumRecords: 3, ProducerID: -1}})
+	second, err := w.Submit(ctx, []Part{{Partition: pk, Data: []byte("second part, 24 bytes...."), NumRecords: 3, ProducerID: -1}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,11 +128,12 @@ func TestObjectWriteOverlapsPreviousCommit(t *testing.T) {
 	}
 }
 
-// TestSmallFlushGrowsWhileThePreviousCommits: a flush below MaxBytes is not
-// written while the previous one commits; parts arriving meanwhile join
+// TestSmallFlushGrowsWhileThePreviousCommits: a flush below half the
+// buffer bound is not written while the previous one commits, even past
+// MaxBytes; parts arriving meanwhile join
 // it, so a moderate load makes one object per commit, not one per part.
 func TestSmallFlushGrowsWhileThePreviousCommits(t *testing.T) {
-	w, g, o, pk := pipelineEnv(t, 1<<20)
+	w, g, o, pk := pipelineEnv(t, 4, 1<<20) // MaxBytes reached, overlap threshold not
 	ctx := t.Context()
 	first, err := w.Submit(ctx, []Part{{Partition: pk, Data: []byte("first"), NumRecords: 1, ProducerID: -1}})
 	if err != nil {
@@ -150,7 +151,7 @@ func TestSmallFlushGrowsWhileThePreviousCommits(t *testing.T) {
 	}
 	select {
 	case k := <-o.put:
-		t.Fatalf("%s written while the first flush commits, though far from MaxBytes", k)
+		t.Fatalf("%s written while the first flush commits, though far from the buffer bound", k)
 	case <-time.After(50 * time.Millisecond):
 	}
 	g.release <- struct{}{}

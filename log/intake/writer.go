@@ -147,7 +147,7 @@ func (w *Writer) Submit(ctx context.Context, parts []Part) (*Pending, error) {
 	w.bufBytes += size
 	w.inFlight += int64(size)
 	w.report()
-	if len(w.buf) == 1 || w.bufBytes >= w.cfg.MaxBytes {
+	if len(w.buf) == 1 || w.bufBytes >= w.cfg.MaxBytes || w.bufBytes >= w.overlapAt() {
 		select {
 		case w.kick <- struct{}{}:
 		default:
@@ -245,22 +245,30 @@ func (w *Writer) runCommits(exited chan<- struct{}) {
 }
 
 // awaitCommit waits until the committer has finished the sent jobs,
-// unless the buffer reaches MaxBytes or the writer closes first: a flush
-// that is not full grows while the previous one commits (fewer, larger
-// objects and transactions), and a full one is written at once.
+// unless the gathered bytes reach the overlap threshold or the writer
+// closes first: below it a flush grows while the previous one commits
+// (fewer, larger objects and transactions), at it producers are about to
+// be held back by MaxBufferedBytes, so the flush is written at once.
 func (w *Writer) awaitCommit(sent int64) {
 	for w.committedN.Load() < sent {
 		w.mu.Lock()
-		full, closed := w.bufBytes >= w.cfg.MaxBytes, w.closed
+		pressed, closed := w.bufBytes >= w.overlapAt(), w.closed
 		w.mu.Unlock()
-		if full || closed {
+		if pressed || closed {
 			return
 		}
 		select {
 		case <-w.commitDone:
-		case <-w.kick: // a part arrived, maybe filling the buffer: look again
+		case <-w.kick: // a part arrived: look again
 		}
 	}
+}
+
+// overlapAt is the gathered bytes at which the next object write starts
+// while the previous flush commits: half of MaxBufferedBytes, at least
+// MaxBytes.
+func (w *Writer) overlapAt() int {
+	return max(w.cfg.MaxBytes, int(w.cfg.MaxBufferedBytes/2))
 }
 
 // run is the flusher: it waits for the first buffered part, lingers, then
