@@ -295,12 +295,15 @@ type Housekeeping struct {
 // answers and its leases may be taken over.
 type Membership struct {
 	// HeartbeatInterval is the time between a broker's renewals. Positive.
-	// Default: 1s.
+	// Default: 500ms.
 	HeartbeatInterval time.Duration `yaml:"heartbeat_interval"`
 	// SessionTimeout is how long a broker stays listed without a renewal:
 	// the bound on how long clients are sent to a dead broker. At least
 	// MinHeartbeatsPerSession × HeartbeatInterval, so that one late
-	// heartbeat does not drop a live broker. Default: 10s.
+	// heartbeat does not drop a live broker. A broker killed outright
+	// leaves the others' Metadata sooner: each broker dials its peers every
+	// 250ms and stops advertising one it reached before and cannot reach
+	// now. Default: 3s.
 	SessionTimeout time.Duration `yaml:"session_timeout"`
 }
 
@@ -345,8 +348,8 @@ func Default() Config {
 			DeadObjectGrace:    2 * time.Minute,
 		},
 		Membership: Membership{
-			HeartbeatInterval: time.Second,
-			SessionTimeout:    10 * time.Second,
+			HeartbeatInterval: 500 * time.Millisecond,
+			SessionTimeout:    3 * time.Second,
 		},
 		IcebergMaintenance: IcebergMaintenance{
 			Interval:           time.Hour,

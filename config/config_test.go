@@ -131,7 +131,7 @@ iceberg_maintenance:
 			Interval: 90 * time.Second, SegmentTargetBytes: 16 * config.MiB, SegmentMinAge: 5 * time.Minute,
 			OrphanGrace: 2 * time.Hour, DeadObjectGrace: 10 * time.Second,
 		},
-		Membership: config.Membership{HeartbeatInterval: time.Second, SessionTimeout: 10 * time.Second},
+		Membership: config.Membership{HeartbeatInterval: 500 * time.Millisecond, SessionTimeout: 3 * time.Second},
 		Groups: config.Groups{MinSessionTimeout: time.Second, MaxSessionTimeout: 10 * time.Minute,
 			OffsetsRetention: 24 * time.Hour, ConsumerHeartbeatInterval: 2 * time.Second},
 		IcebergMaintenance: config.IcebergMaintenance{Disabled: true, Interval: 30 * time.Minute, CheckInterval: 10 * time.Second,

@@ -580,6 +580,9 @@ func (n *Node) joinCluster() error {
 	}
 	n.members = m
 	n.background(m.Run)
+	if n.clustered() {
+		n.background(m.Probe)
+	}
 	return nil
 }
 
