@@ -32,7 +32,7 @@ type Config struct {
 	// intake buffer are sized from it when their own keys are 0, and the
 	// Go runtime's soft memory limit is 90% of it unless GOMEMLIMIT is
 	// set. 0 takes the cgroup memory limit when one is set, else a quarter
-	// of the machine's memory, at most 1GiB. Default: 0.
+	// of the machine's memory, at most 512MiB. Default: 0.
 	AvailableMemoryBytes ByteSize `yaml:"available_memory_bytes"`
 
 	Kafka        Kafka        `yaml:"kafka"`

@@ -8,5 +8,5 @@
 // Contract: Plan's sizes are fractions of the budget, chosen so that the
 // bounded holders together stay under a third of it and the Go heap, at
 // twice its live size, stays under the soft limit; Detect never fails (it
-// falls back to 1 GiB when nothing can be read).
+// falls back to 512 MiB when nothing can be read).
 package membudget

@@ -20,16 +20,16 @@ const (
 	noLimit = 1 << 60
 	// fallback is the budget when neither a cgroup limit nor the machine's
 	// memory can be read.
-	fallback = gib
+	fallback = 512 * mib
 	// maxDefault caps the budget taken from the machine's memory when no
 	// cgroup limit says more: a broker keeps its log in the object store,
 	// so a bigger cache is a choice to make explicitly.
-	maxDefault = gib
+	maxDefault = 512 * mib
 )
 
 // Detect returns the default budget: the cgroup memory limit when one is
 // set (and below the machine's memory), else a quarter of the machine's
-// memory, at most 1 GiB.
+// memory, at most 512 MiB.
 func Detect() int64 {
 	phys := physical()
 	if cg := cgroupLimit(); cg > 0 && (phys == 0 || cg < phys) {
