@@ -19,6 +19,10 @@
 // 1,000 records/s of 1 KiB that is the cost of a 1 MB/s trickle, set by
 // the intake linger (intake.s3_delay_max; compare with --set).
 //
+// With 3 or more brokers the round ends with a failover: the second broker
+// is killed with SIGKILL and the time until a produce to every partition
+// is acknowledged through the others is printed.
+//
 // Costs per MB produced, per phase: S3 PUTs and metadata-store appends
 // (the brokers' own counters, tributary_objstore_operations_total{op="put"}
 // and tributary_metastore_operations_total{op="append"}) and Postgres write
@@ -146,8 +150,9 @@ func run(o options) error {
 type row struct {
 	brokers      int
 	thru, paced  phase
-	xactCommit   int64   // over the whole round
-	mb           float64 // produced over the whole round
+	failover     time.Duration // 0: not measured (fewer than 3 brokers)
+	xactCommit   int64         // over the whole round
+	mb           float64       // produced over the whole round
 	roundElapsed time.Duration
 }
 
@@ -250,6 +255,11 @@ func (r *row) measure(ctx context.Context, e *env, bs []*broker) error {
 		}
 	}
 	r.mb = float64(warm.bytes+r.thru.bytes+r.paced.bytes) / (1 << 20)
+	if len(bs) >= 3 {
+		if r.failover, err = failover(ctx, bs, topic, e.o.partitions); err != nil {
+			return fmt.Errorf("failover: %w", err)
+		}
+	}
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"io"
 	"runtime"
 	"text/tabwriter"
+	"time"
 )
 
 // s3PutPrice is S3 Standard's price of one PUT request in dollars
@@ -49,6 +50,12 @@ func printTable(w io.Writer, o options, rows []row) error {
 				putsPerSec, putsPerSec*86400*s3PutPrice)
 		}
 		flush(tw)
+	}
+	for _, r := range rows {
+		if r.failover > 0 {
+			pf(w, "\nfailover, %d brokers: every partition acknowledged %v after SIGKILL of one broker\n",
+				r.brokers, r.failover.Round(time.Millisecond))
+		}
 	}
 	pf(w, `
 Latency: from the Produce call to the acknowledgement, per record (back to back, that includes time in the
