@@ -15,13 +15,21 @@ package broker
 // the last stable offset is the high watermark and there are no aborted
 // transactions.
 //
+// Reads of several partitions go out concurrently (at most fetchReaders at
+// a time), so cold object reads overlap; the answers are then assembled in
+// request order within MaxBytes as a sequential read would have. A long
+// poll woken by new data re-reads only the partitions that changed; the
+// others keep what they read.
+//
 // A topic a data_enforcement fetch policy covers is served through
 // broker/enforce: records failing its checks (FILTER_RECORD, and
 // REJECT_BATCH, which acts as FILTER_RECORD on fetch) are removed from the
 // batches, which keep their offsets span, so consumers move past them.
 
 import (
+	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -30,7 +38,11 @@ import (
 	"github.com/tributary-io/tributary/broker/enforce"
 	"github.com/tributary-io/tributary/internal/metastore"
 	"github.com/tributary-io/tributary/log/read"
+	"github.com/tributary-io/tributary/log/recordbatch"
 )
+
+// fetchReaders bounds the concurrent partition reads of one fetch.
+const fetchReaders = 8
 
 func init() { register(4, 18, handleFetch) }
 
@@ -43,6 +55,10 @@ type fetchPart struct {
 	ok       bool                 // resolved; false means resp already carries an error
 	empty    bool                 // an internal topic's partition: resp is complete, always empty
 	enforce  *enforce.FetchPolicy // nil: served as stored
+
+	// The last read's outcome, kept across long-poll wakes.
+	read    read.Result
+	readErr error
 }
 
 func handleFetch(s *Server, c *conn, req *kmsg.FetchRequest) (reply, error) {
@@ -102,7 +118,7 @@ func (s *Server) resolveFetch(req *kmsg.FetchRequest, resp *kmsg.FetchResponse) 
 // or the broker drains (Shutdown answers long polls at once).
 func (s *Server) serveFetch(req *kmsg.FetchRequest, parts []fetchPart, start time.Time) {
 	deadline := start.Add(time.Duration(req.MaxWaitMillis) * time.Millisecond)
-	var wake <-chan struct{}
+	var watch *read.Watcher
 	if req.MaxWaitMillis > 0 && req.MinBytes > 0 {
 		var pks []metastore.PartitionKey
 		for _, p := range parts {
@@ -110,28 +126,29 @@ func (s *Server) serveFetch(req *kmsg.FetchRequest, parts []fetchPart, start tim
 				pks = append(pks, p.pk)
 			}
 		}
-		ch, cancel := s.reader.Watch(pks)
-		defer cancel()
-		wake = ch
+		watch = s.reader.WatchChanges(pks)
+		defer watch.Cancel()
 	}
+	var only map[metastore.PartitionKey]struct{} // nil: read every partition
 	for {
-		total, records, failed := s.readFetch(req, parts)
+		total, records, failed := s.readFetch(req, parts, only)
 		wait := time.Until(deadline)
-		if total >= int(req.MinBytes) || failed || wake == nil || wait <= 0 {
+		if total >= int(req.MinBytes) || failed || watch == nil || wait <= 0 {
 			s.countFetched(total, records)
 			return
 		}
 		timer := time.NewTimer(wait)
 		select {
-		case <-wake:
+		case <-watch.C():
 			timer.Stop()
+			only = watch.Changed()
 		case <-timer.C:
-			total, records, _ := s.readFetch(req, parts)
+			total, records, _ := s.readFetch(req, parts, watch.Changed())
 			s.countFetched(total, records)
 			return
 		case <-s.drain: // shutting down: answer now, do not hold the drain for MaxWait
 			timer.Stop()
-			total, records, _ := s.readFetch(req, parts)
+			total, records, _ := s.readFetch(req, parts, watch.Changed())
 			s.countFetched(total, records)
 			return
 		}
@@ -143,18 +160,21 @@ func (s *Server) countFetched(bytes, records int) {
 	s.m.FetchRecords.Add(float64(records))
 }
 
-// readFetch fills every resolved partition; it reports the bytes and
+// readFetch fills the resolved partitions (with only set, re-reads just
+// those and keeps the others' last answers); it reports the bytes and
 // records returned and whether any partition failed (a failure ends the
 // long poll, as Kafka answers errors at once).
-func (s *Server) readFetch(req *kmsg.FetchRequest, parts []fetchPart) (int, int, bool) {
+func (s *Server) readFetch(req *kmsg.FetchRequest, parts []fetchPart, only map[metastore.PartitionKey]struct{}) (int, int, bool) {
 	ctx, cancel := s.requestContext()
 	defer cancel()
-	total, records, failed := 0, 0, false
 	budget := int(req.MaxBytes)
 	if req.Version < 3 || budget <= 0 {
 		budget = 50 << 20
 	}
-	for _, p := range parts {
+	s.readParts(ctx, parts, only, budget)
+	total, records, failed := 0, 0, false
+	for i := range parts {
+		p := &parts[i]
 		if p.empty {
 			continue
 		}
@@ -162,28 +182,83 @@ func (s *Server) readFetch(req *kmsg.FetchRequest, parts []fetchPart) (int, int,
 			failed = true
 			continue
 		}
-		limit := min(int(p.maxBytes), budget-total)
-		res, err := s.reader.Read(ctx, p.pk, p.offset, max(limit, 0), total > 0)
+		res, err := p.read, p.readErr
+		if room := min(budget-total, int(p.maxBytes)); total > 0 && len(res.Records) > room {
+			res = trimTo(res, max(room, 0)) // what a strict read after the first partition would have given
+		}
 		op := p.resp
 		op.HighWatermark, op.LastStableOffset, op.LogStartOffset = res.State.HighWater, res.State.HighWater, res.State.LogStart
 		op.RecordBatches = res.Records
-		if p.enforce != nil && len(res.Records) > 0 {
-			op.RecordBatches = p.enforce.Filter(ctx, p.pk.Topic, p.pk.Partition, res.Records)
-		}
 		if op.RecordBatches == nil {
 			op.RecordBatches = []byte{} // Kafka sends empty, never null, records; librdkafka rejects size -1
 		}
 		op.ErrorCode = fetchErrCode(err)
 		if err != nil {
 			failed = true
-			if !errors.Is(err, read.ErrOffsetOutOfRange) {
-				s.log.Warn("fetch read failed", "partition", p.pk.Partition, "offset", p.offset, "err", err)
-			}
 		}
 		total += len(op.RecordBatches)
 		records += res.NumRecords
 	}
 	return total, records, failed
+}
+
+// readParts reads the resolved partitions (only those in only, unless it
+// is nil) concurrently, each within its own limit and the whole budget,
+// filtered by its enforcement policy, into p.read and p.readErr.
+func (s *Server) readParts(ctx context.Context, parts []fetchPart, only map[metastore.PartitionKey]struct{}, budget int) {
+	var todo []*fetchPart
+	for i := range parts {
+		p := &parts[i]
+		if _, ok := only[p.pk]; p.ok && !p.empty && (only == nil || ok) {
+			todo = append(todo, p)
+		}
+	}
+	if len(todo) == 1 {
+		s.readPart(ctx, todo[0], budget)
+		return
+	}
+	sem := make(chan struct{}, fetchReaders)
+	var wg sync.WaitGroup
+	for _, p := range todo {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			s.readPart(ctx, p, budget)
+		})
+	}
+	wg.Wait()
+}
+
+// readPart reads one partition, as the first partition with data would be
+// read (its first batch whole even when larger than the limit, KIP-74);
+// readFetch trims the others to the room a sequential, strict read would
+// have left them.
+func (s *Server) readPart(ctx context.Context, p *fetchPart, budget int) {
+	limit := max(min(int(p.maxBytes), budget), 0)
+	res, err := s.reader.Read(ctx, p.pk, p.offset, limit, false)
+	if p.enforce != nil && len(res.Records) > 0 {
+		res.Records = p.enforce.Filter(ctx, p.pk.Topic, p.pk.Partition, res.Records)
+	}
+	if err != nil && !errors.Is(err, read.ErrOffsetOutOfRange) {
+		s.log.Warn("fetch read failed", "partition", p.pk.Partition, "offset", p.offset, "err", err)
+	}
+	p.read, p.readErr = res, err
+}
+
+// trimTo keeps the whole batches of res that fit in room bytes, and
+// recounts their records.
+func trimTo(res read.Result, room int) read.Result {
+	kept, records := 0, 0
+	_ = recordbatch.Walk(res.Records, func(h recordbatch.Header, raw []byte) bool {
+		if kept+len(raw) > room {
+			return false
+		}
+		kept += len(raw)
+		records += int(h.NumRecords)
+		return true
+	}) // the read path framed these batches; a framing error only ends the walk early
+	res.Records, res.NumRecords = res.Records[:kept], records
+	return res
 }
 
 // fetchInternal answers a partition of an internal topic, whose log is

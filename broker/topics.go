@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"reflect"
 	"sync"
@@ -21,14 +22,19 @@ const topicTTL = 2 * time.Second
 // topicCache is a read-through cache of topic descriptions by name and by
 // ID, and of their parsed configs, so produce and fetch neither ask the
 // metadata store nor parse a config per request. mu guards everything
-// below it.
+// below it, and is never held across a metadata-store round trip: one
+// caller loads (loading is closed when it is done) while the others wait
+// for it only if they have nothing to serve, else they get the stale
+// topics, so a stalled store blocks no request that the cache can answer.
 type topicCache struct {
 	meta metastore.Store
 
-	mu     sync.Mutex
-	byName map[string]metastore.Topic
-	byID   map[metastore.TopicID]string
-	loaded time.Time
+	mu      sync.Mutex
+	byName  map[string]metastore.Topic
+	byID    map[metastore.TopicID]string
+	loaded  time.Time
+	loading chan struct{} // non-nil while a load is in flight
+	gen     uint64        // bumped by invalidate; a load that saw another gen is not fresh
 	// parsed holds each topic's Settings with the configs they were parsed
 	// from; it outlives invalidate, so a reload parses only configs that
 	// changed.
@@ -53,14 +59,46 @@ func (tc *topicCache) Topics(ctx context.Context) (map[string]metastore.Topic, e
 
 func (tc *topicCache) all(ctx context.Context) (map[string]metastore.Topic, error) {
 	tc.mu.Lock()
-	defer tc.mu.Unlock()
-	if tc.byName != nil && time.Since(tc.loaded) < topicTTL {
-		return tc.byName, nil
+	for {
+		if tc.byName != nil && time.Since(tc.loaded) < topicTTL {
+			defer tc.mu.Unlock()
+			return tc.byName, nil
+		}
+		if tc.loading == nil {
+			break
+		}
+		if tc.byName != nil && !tc.loaded.IsZero() {
+			defer tc.mu.Unlock()
+			return tc.byName, nil // stale by at most one load: better than waiting on the store
+		}
+		ch := tc.loading
+		tc.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("wait for the topic list: %w", ctx.Err())
+		}
+		tc.mu.Lock()
 	}
+	ch, gen := make(chan struct{}), tc.gen
+	tc.loading = ch
+	tc.mu.Unlock()
 	ts, err := tc.meta.Topics(ctx)
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	tc.loading = nil
+	close(ch)
 	if err != nil {
 		return nil, err
 	}
+	tc.install(ts, gen == tc.gen)
+	return tc.byName, nil
+}
+
+// install replaces the cached topics with ts; fresh is false when the
+// cache was invalidated during the load (it may predate that change), so
+// the next call loads again. tc.mu must be held.
+func (tc *topicCache) install(ts []metastore.Topic, fresh bool) {
 	tc.byName = make(map[string]metastore.Topic, len(ts))
 	tc.byID = make(map[metastore.TopicID]string, len(ts))
 	parsed := make(map[string]parsedConfigs, len(ts))
@@ -70,8 +108,10 @@ func (tc *topicCache) all(ctx context.Context) (map[string]metastore.Topic, erro
 		parsed[t.Name] = reparse(tc.parsed[t.Name], t.Configs)
 	}
 	tc.parsed = parsed
-	tc.loaded = time.Now()
-	return tc.byName, nil
+	tc.loaded = time.Time{}
+	if fresh {
+		tc.loaded = time.Now()
+	}
 }
 
 // reparse returns old when it was parsed from the same configs, else
@@ -143,6 +183,7 @@ func (tc *topicCache) recentlyLoaded() bool {
 func (tc *topicCache) invalidate() {
 	tc.mu.Lock()
 	tc.byName = nil
+	tc.gen++
 	tc.mu.Unlock()
 }
 

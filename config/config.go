@@ -28,6 +28,13 @@ type Config struct {
 	// Metadata.Postgres is set) and the log's objects (unless Data.S3 is
 	// set). Default: "./data".
 	DataDir string `yaml:"data_dir"`
+	// AvailableMemoryBytes is the memory this broker may use (Bufstream's
+	// key): the fetch cache, the bytes of queued Kafka requests and the
+	// intake buffer are sized from it when their own keys are 0, and the
+	// Go runtime's soft memory limit is 90% of it unless GOMEMLIMIT is
+	// set. 0 takes the cgroup memory limit when one is set, else a quarter
+	// of the machine's memory, at most 512MiB. Default: 0.
+	AvailableMemoryBytes ByteSize `yaml:"available_memory_bytes"`
 
 	Kafka        Kafka        `yaml:"kafka"`
 	Admin        Admin        `yaml:"admin"`
@@ -198,7 +205,8 @@ type Kafka struct {
 	// answered, across all connections (Kafka's queued.max.request.bytes):
 	// a connection whose next request does not fit waits before reading
 	// its body. A single request larger than the bound waits until it is
-	// the only one. Default: 100MiB.
+	// the only one. 0 sizes it from available_memory_bytes (a sixteenth,
+	// at most 100MiB). Default: 0.
 	QueuedMaxRequestBytes ByteSize `yaml:"queued_max_request_bytes"`
 	// Authorization, when set, turns on Kafka ACLs (auth.go). Nil: every
 	// request is allowed.
@@ -237,8 +245,16 @@ type Admin struct {
 // written as one intake object per flush.
 type Intake struct {
 	// Linger is how long a flush waits to gather more produce requests
-	// (Bufstream's intake.delay_max). 0 flushes at once. Default: 5ms.
+	// (Bufstream's intake.delay_max) when the log is on local disk. 0
+	// flushes at once. Default: 5ms.
 	Linger time.Duration `yaml:"delay_max"`
+	// S3Linger is the linger when the log is in S3 (data.s3), where each
+	// flush is one PUT billed per request: 200ms makes a trickle of
+	// produces about 5 PUTs a second per broker (instead of 200 at 5ms),
+	// for up to 200ms more produce latency, as Bufstream trades. A file
+	// that sets intake.delay_max and not this key uses delay_max on S3
+	// too (Bufstream has one key). 0 flushes at once. Default: 200ms.
+	S3Linger time.Duration `yaml:"s3_delay_max"`
 	// MaxBytes flushes early once the gathered data reaches it (Bufstream's
 	// intake.delay_max_bytes). It starts a flush; it does not cap one: data
 	// gathered while the previous flush was being written goes into the
@@ -246,8 +262,9 @@ type Intake struct {
 	// MaxBufferedBytes) and fewer, larger writes keep up. Default: 4MiB.
 	MaxBytes ByteSize `yaml:"delay_max_bytes"`
 	// MaxBufferedBytes bounds the data gathered or being flushed; produce
-	// requests beyond it wait (backpressure). At least MaxBytes.
-	// Default: 64MiB.
+	// requests beyond it wait (backpressure). At least MaxBytes, or 0 to
+	// size it from available_memory_bytes (a thirty-second, between twice
+	// MaxBytes and 64MiB). Default: 0.
 	MaxBufferedBytes ByteSize `yaml:"max_buffered_bytes"`
 	// FlushTimeout bounds one flush's object write plus metadata commit; a
 	// flush past it fails (its produces get a retriable error) and the next
@@ -257,8 +274,9 @@ type Intake struct {
 
 // Fetch configures the read path.
 type Fetch struct {
-	// CacheBytes bounds the cache of object byte ranges read for fetches;
-	// 0 disables it. Default: 256MiB.
+	// CacheBytes bounds the cache of object byte ranges read for fetches
+	// and of produced data written through for consumers reading at the
+	// tail; 0 sizes it from available_memory_bytes (an eighth). Default: 0.
 	CacheBytes ByteSize `yaml:"cache_bytes"`
 }
 
@@ -291,12 +309,15 @@ type Housekeeping struct {
 // answers and its leases may be taken over.
 type Membership struct {
 	// HeartbeatInterval is the time between a broker's renewals. Positive.
-	// Default: 1s.
+	// Default: 500ms.
 	HeartbeatInterval time.Duration `yaml:"heartbeat_interval"`
 	// SessionTimeout is how long a broker stays listed without a renewal:
 	// the bound on how long clients are sent to a dead broker. At least
 	// MinHeartbeatsPerSession × HeartbeatInterval, so that one late
-	// heartbeat does not drop a live broker. Default: 10s.
+	// heartbeat does not drop a live broker. A broker killed outright
+	// leaves the others' Metadata sooner: each broker dials its peers every
+	// 250ms and stops advertising one it reached before and cannot reach
+	// now. Default: 3s.
 	SessionTimeout time.Duration `yaml:"session_timeout"`
 }
 
@@ -322,17 +343,18 @@ func Default() Config {
 			RequestTimeout:              30 * time.Second,
 			IdleTimeout:                 10 * time.Minute,
 			MaxConnections:              10000,
-			QueuedMaxRequestBytes:       100 * MiB,
+			QueuedMaxRequestBytes:       0,
 		},
 		Admin:    Admin{ListenAddress: "127.0.0.1:9089"},
 		HTTPAuth: HTTPAuth{OpenPaths: slices.Clone(DefaultOpenPaths), Readers: []string{"*"}},
 		Intake: Intake{
 			Linger:           5 * time.Millisecond,
+			S3Linger:         200 * time.Millisecond,
 			MaxBytes:         4 * MiB,
-			MaxBufferedBytes: 64 * MiB,
+			MaxBufferedBytes: 0,
 			FlushTimeout:     30 * time.Second,
 		},
-		Fetch: Fetch{CacheBytes: 256 * MiB},
+		Fetch: Fetch{CacheBytes: 0},
 		Housekeeping: Housekeeping{
 			Interval:           30 * time.Second,
 			SegmentTargetBytes: 8 * MiB,
@@ -341,8 +363,8 @@ func Default() Config {
 			DeadObjectGrace:    2 * time.Minute,
 		},
 		Membership: Membership{
-			HeartbeatInterval: time.Second,
-			SessionTimeout:    10 * time.Second,
+			HeartbeatInterval: 500 * time.Millisecond,
+			SessionTimeout:    3 * time.Second,
 		},
 		IcebergMaintenance: IcebergMaintenance{
 			Interval:           time.Hour,
@@ -358,6 +380,15 @@ func Default() Config {
 			ConsumerHeartbeatInterval: 5 * time.Second,
 		},
 	}
+}
+
+// LingerFor is the intake linger for the log's backend: S3Linger when
+// the log is in S3, else Linger.
+func (in Intake) LingerFor(d Data) time.Duration {
+	if d.S3 != nil {
+		return in.S3Linger
+	}
+	return in.Linger
 }
 
 // ObjectDir is the directory of the log's objects when Data.S3 is nil:

@@ -125,13 +125,13 @@ iceberg_maintenance:
 			MaxConnections: 500, QueuedMaxRequestBytes: 64 * config.MiB,
 		},
 		Admin:  config.Admin{ListenAddress: "0.0.0.0:19089"},
-		Intake: config.Intake{Linger: 20 * time.Millisecond, MaxBytes: 8 * config.MiB, MaxBufferedBytes: config.GiB, FlushTimeout: 45 * time.Second},
+		Intake: config.Intake{Linger: 20 * time.Millisecond, S3Linger: 20 * time.Millisecond, MaxBytes: 8 * config.MiB, MaxBufferedBytes: config.GiB, FlushTimeout: 45 * time.Second},
 		Fetch:  config.Fetch{CacheBytes: 0},
 		Housekeeping: config.Housekeeping{
 			Interval: 90 * time.Second, SegmentTargetBytes: 16 * config.MiB, SegmentMinAge: 5 * time.Minute,
 			OrphanGrace: 2 * time.Hour, DeadObjectGrace: 10 * time.Second,
 		},
-		Membership: config.Membership{HeartbeatInterval: time.Second, SessionTimeout: 10 * time.Second},
+		Membership: config.Membership{HeartbeatInterval: 500 * time.Millisecond, SessionTimeout: 3 * time.Second},
 		Groups: config.Groups{MinSessionTimeout: time.Second, MaxSessionTimeout: 10 * time.Minute,
 			OffsetsRetention: 24 * time.Hour, ConsumerHeartbeatInterval: 2 * time.Second},
 		IcebergMaintenance: config.IcebergMaintenance{Disabled: true, Interval: 30 * time.Minute, CheckInterval: 10 * time.Second,
@@ -153,6 +153,7 @@ func TestPartialFileKeepsDefaults(t *testing.T) {
 	cfg := mustParse(t, "version: v1beta1\nintake:\n  delay_max: 50ms\nkafka:\n")
 	want := config.Default()
 	want.Intake.Linger = 50 * time.Millisecond
+	want.Intake.S3Linger = 50 * time.Millisecond // Bufstream's one key sets both
 	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("got %+v, want defaults with delay_max 50ms", cfg)
 	}
@@ -363,7 +364,7 @@ intake:
 	want.Kafka.Listeners = []config.Listener{{Name: "local", ListenAddress: "0.0.0.0:9092", AdvertiseAddress: "localhost:32768"}}
 	want.Kafka.DefaultPartitions = 3
 	want.Admin.ListenAddress = "0.0.0.0:9089"
-	want.Intake.Linger = 10 * time.Millisecond
+	want.Intake.Linger, want.Intake.S3Linger = 10*time.Millisecond, 10*time.Millisecond
 	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("got  %+v\nwant %+v", cfg, want)
 	}
@@ -405,5 +406,45 @@ func TestParseByteSize(t *testing.T) {
 		if got := b.String(); got != want {
 			t.Errorf("%d.String() = %q, want %q", int64(b), got, want)
 		}
+	}
+}
+
+// TestLingerPerBackend: the log on local disk lingers 5ms and on S3 200ms
+// by default; s3_delay_max sets the S3 one alone, and delay_max without it
+// sets both (a Bufstream file has only delay_max).
+func TestLingerPerBackend(t *testing.T) {
+	s3 := config.Data{S3: &config.S3{URI: "s3://b/p/"}}
+	for _, c := range []struct {
+		yaml        string
+		local, onS3 time.Duration
+	}{
+		{"version: v1beta1\n", 5 * time.Millisecond, 200 * time.Millisecond},
+		{"version: v1beta1\nintake: {delay_max: 50ms}\n", 50 * time.Millisecond, 50 * time.Millisecond},
+		{"version: v1beta1\nintake: {s3_delay_max: 1s}\n", 5 * time.Millisecond, time.Second},
+		{"version: v1beta1\nintake: {delay_max: 1ms, s3_delay_max: 0s}\n", time.Millisecond, 0},
+	} {
+		cfg := mustParse(t, c.yaml)
+		if got := cfg.Intake.LingerFor(config.Data{}); got != c.local {
+			t.Errorf("%q: local linger %s, want %s", c.yaml, got, c.local)
+		}
+		if got := cfg.Intake.LingerFor(s3); got != c.onS3 {
+			t.Errorf("%q: S3 linger %s, want %s", c.yaml, got, c.onS3)
+		}
+	}
+}
+
+// TestAvailableMemoryBytes: Bufstream's key reads in both forms; 0 means
+// detect, a value below the minimum is refused by name.
+func TestAvailableMemoryBytes(t *testing.T) {
+	if got := mustParse(t, "version: v1beta1\navailable_memory_bytes: 512MiB\n").AvailableMemoryBytes; got != 512*config.MiB {
+		t.Errorf("v1beta1: %s", got)
+	}
+	if got := mustParse(t, "available_memory_bytes: 1073741824\n").AvailableMemoryBytes; got != config.GiB {
+		t.Errorf("unversioned: %s", got)
+	}
+	cfg := config.Default()
+	cfg.AvailableMemoryBytes = config.MiB
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "available_memory_bytes") {
+		t.Errorf("1MiB accepted: %v", err)
 	}
 }

@@ -42,12 +42,38 @@ func Parse(data []byte) (Config, error) {
 		return Config{}, err
 	}
 	if version == "" {
-		return parseV1Alpha1(root, cfg)
+		cfg, err = parseV1Alpha1(root, cfg)
+	} else {
+		err = (decoder{unsupported: unsupportedV1Beta1}).decode(root, reflectValue(&cfg), "")
 	}
-	if err := (decoder{unsupported: unsupportedV1Beta1}).decode(root, reflectValue(&cfg), ""); err != nil {
+	if err != nil {
 		return Config{}, err
 	}
+	if has(root, "intake", "delay_max") && !has(root, "intake", "s3_delay_max") {
+		cfg.Intake.S3Linger = cfg.Intake.Linger // Bufstream's one key sets both
+	}
 	return cfg, nil
+}
+
+// has reports whether the mapping root holds the key path.
+func has(root *yaml.Node, path ...string) bool {
+	n := root
+	for _, k := range path {
+		if n.Kind != yaml.MappingNode {
+			return false
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == k {
+				next = n.Content[i+1]
+			}
+		}
+		if next == nil {
+			return false
+		}
+		n = next
+	}
+	return true
 }
 
 // documentRoot returns the document's top node, nil when it is empty.

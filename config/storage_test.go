@@ -315,7 +315,7 @@ func TestMembership(t *testing.T) {
 	for body, want := range map[string]config.Membership{
 		"version: v1beta1\nmembership:\n  heartbeat_interval: 500ms\n  session_timeout: 1500ms\n": {
 			HeartbeatInterval: 500 * time.Millisecond, SessionTimeout: 1500 * time.Millisecond},
-		"version: v1beta1\nmembership:\n  session_timeout: 30s\n": {HeartbeatInterval: time.Second, SessionTimeout: 30 * time.Second},
+		"version: v1beta1\nmembership:\n  session_timeout: 30s\n": {HeartbeatInterval: 500 * time.Millisecond, SessionTimeout: 30 * time.Second},
 		"membership:\n  heartbeat_interval: 2s\n  session_timeout: 1m\n": {
 			HeartbeatInterval: 2 * time.Second, SessionTimeout: time.Minute},
 	} {

@@ -40,6 +40,7 @@ type v1alpha1 struct {
 	Cluster      string          `yaml:"cluster"`
 	Zone         string          `yaml:"zone"`
 	DataDir      string          `yaml:"data_dir"`
+	AvailableMem ByteSize        `yaml:"available_memory_bytes"`
 	AdminAddress hostPort        `yaml:"admin_address"`
 	AdminTLS     *alphaTLS       `yaml:"admin_tls"`
 	Kafka        alphaKafka      `yaml:"kafka"`
@@ -128,7 +129,7 @@ var unsupportedV1Alpha1 = map[string]string{
 func parseV1Alpha1(root *yaml.Node, cfg Config) (Config, error) {
 	l0 := cfg.Kafka.Listeners[0]
 	a := v1alpha1{
-		Cluster: cfg.Name, Zone: cfg.Zone, DataDir: cfg.DataDir,
+		Cluster: cfg.Name, Zone: cfg.Zone, DataDir: cfg.DataDir, AvailableMem: cfg.AvailableMemoryBytes,
 		AdminAddress: hostPort(cfg.Admin.ListenAddress),
 		Kafka: alphaKafka{
 			Address:          hostPort(l0.ListenAddress),
@@ -161,7 +162,7 @@ func parseV1Alpha1(root *yaml.Node, cfg Config) (Config, error) {
 	cfg.Data = data
 	cfg.Metadata.Postgres = (*Postgres)(a.Postgres)
 	cfg.Version = ""
-	cfg.Name, cfg.Zone, cfg.DataDir = a.Cluster, a.Zone, a.DataDir
+	cfg.Name, cfg.Zone, cfg.DataDir, cfg.AvailableMemoryBytes = a.Cluster, a.Zone, a.DataDir, a.AvailableMem
 	cfg.Admin.ListenAddress = string(a.AdminAddress)
 	if cfg.Admin.TLS, err = a.AdminTLS.toListener(root, "admin_tls"); err != nil {
 		return Config{}, err

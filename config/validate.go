@@ -14,6 +14,9 @@ import (
 // object younger than this may belong to a flush still committing.
 const minOrphanGrace = time.Minute
 
+// MinAvailableMemory is the least available_memory_bytes accepted.
+const MinAvailableMemory = 64 * MiB
+
 // MinHeartbeatsPerSession is the least membership.session_timeout accepted,
 // in membership.heartbeat_interval units.
 const MinHeartbeatsPerSession = 3
@@ -33,6 +36,8 @@ func (c Config) Validate() error {
 	c.Kafka.validate(&v)
 	v.listenAddr("admin.listen_address", c.Admin.ListenAddress)
 	c.Intake.validate(&v)
+	v.check(c.AvailableMemoryBytes == 0 || c.AvailableMemoryBytes >= MinAvailableMemory, "available_memory_bytes",
+		"must be 0 (detect) or at least %s, got %s", MinAvailableMemory, c.AvailableMemoryBytes)
 	v.check(c.Fetch.CacheBytes >= 0, "fetch.cache_bytes", "must not be negative, got %d", c.Fetch.CacheBytes)
 	c.Housekeeping.validate(&v)
 	c.IcebergMaintenance.validate(&v)
@@ -87,16 +92,17 @@ func (k Kafka) validate(v *validator) {
 	v.check(k.RequestTimeout > 0, "kafka.request_timeout", "must be positive, got %s", k.RequestTimeout)
 	v.check(k.IdleTimeout > 0, "kafka.idle_timeout", "must be positive, got %s", k.IdleTimeout)
 	v.check(k.MaxConnections >= 1, "kafka.max_connections", "must be at least 1, got %d", k.MaxConnections)
-	v.check(k.QueuedMaxRequestBytes > 0, "kafka.queued_max_request_bytes", "must be positive, got %d", k.QueuedMaxRequestBytes)
+	v.check(k.QueuedMaxRequestBytes >= 0, "kafka.queued_max_request_bytes", "must not be negative, got %d", k.QueuedMaxRequestBytes)
 	v.check(k.BrokerID >= -1, "kafka.broker_id", "must be -1 (take a free ID) or a node ID, got %d", k.BrokerID)
 }
 
 func (in Intake) validate(v *validator) {
 	v.check(in.Linger >= 0, "intake.delay_max", "must not be negative, got %s", in.Linger)
+	v.check(in.S3Linger >= 0, "intake.s3_delay_max", "must not be negative, got %s", in.S3Linger)
 	v.check(in.MaxBytes > 0, "intake.delay_max_bytes", "must be positive, got %d", in.MaxBytes)
 	v.check(in.FlushTimeout > 0, "intake.flush_timeout", "must be positive, got %s", in.FlushTimeout)
-	v.check(in.MaxBufferedBytes >= in.MaxBytes, "intake.max_buffered_bytes",
-		"must be at least intake.delay_max_bytes (%s), got %s", in.MaxBytes, in.MaxBufferedBytes)
+	v.check(in.MaxBufferedBytes == 0 || in.MaxBufferedBytes >= in.MaxBytes, "intake.max_buffered_bytes",
+		"must be 0 (from available_memory_bytes) or at least intake.delay_max_bytes (%s), got %s", in.MaxBytes, in.MaxBufferedBytes)
 }
 
 func (h Housekeeping) validate(v *validator) {

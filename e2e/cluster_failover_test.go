@@ -58,6 +58,10 @@ func TestClusterMetadataAndFailover(t *testing.T) {
 	round(1) // the client still has the dead broker among its seeds
 	t.Logf("a round to all %d partitions acknowledged %v after the kill", partitions, time.Since(killed).Round(time.Millisecond))
 
+	// Peers stop advertising the victim at once (probes), but its
+	// registration holds its node ID until the session lapses: restart it
+	// only then, so that it can take the ID back.
+	time.Sleep(time.Until(killed.Add(c.Session + c.Heartbeat)))
 	victim.restart(t)
 	c.waitBrokers(t, 5*time.Second)
 	back := checkLeaders(t, c, topic, partitions)

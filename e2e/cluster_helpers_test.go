@@ -49,6 +49,9 @@ type clusterOpts struct {
 	// that rewrites and deletions race with the test's produce and fetch
 	// (and the lease, 900ms, moves soon after its holder dies).
 	Housekeeping bool
+	// DefaultMembership leaves the membership block out of the config, so
+	// the brokers run with the shipped heartbeat and session timeout.
+	DefaultMembership bool
 }
 
 // testCluster is N broker processes on one Postgres database and one bucket.
@@ -63,6 +66,7 @@ type testCluster struct {
 	Session   time.Duration
 	Brokers   []*clusterBroker
 	house     bool
+	defMember bool
 }
 
 // clusterBroker is one broker of a testCluster: its fixed addresses and
@@ -100,7 +104,7 @@ func newCluster(t *testing.T, opts clusterOpts) *testCluster {
 	if opts.Session == 0 {
 		opts.Session = time.Second
 	}
-	c := &testCluster{Heartbeat: opts.Heartbeat, Session: opts.Session, house: opts.Housekeeping}
+	c := &testCluster{Heartbeat: opts.Heartbeat, Session: opts.Session, house: opts.Housekeeping, defMember: opts.DefaultMembership}
 	c.S3 = tests3.NewServer(t) // skips without versitygw, before the slower steps
 	c.PG = testpg.New(t)
 	c.DSN = c.PG.CreateDatabase(t)
@@ -116,10 +120,13 @@ func newCluster(t *testing.T, opts clusterOpts) *testCluster {
 // yaml is the issue's config file with the test servers' DSN, endpoint,
 // bucket and keys, and short membership timeouts.
 func (c *testCluster) yaml() string {
-	y := c.S3.BufstreamYAML(c.DSN, c.Bucket) + fmt.Sprintf(`membership:
+	y := c.S3.BufstreamYAML(c.DSN, c.Bucket)
+	if !c.defMember {
+		y += fmt.Sprintf(`membership:
   heartbeat_interval: %v
   session_timeout: %v
 `, c.Heartbeat, c.Session)
+	}
 	if c.house {
 		y += `housekeeping:
   interval: 300ms

@@ -40,6 +40,7 @@ import (
 	"github.com/tributary-io/tributary/internal/admin"
 	"github.com/tributary-io/tributary/internal/httpauth"
 	"github.com/tributary-io/tributary/internal/jwtauth"
+	"github.com/tributary-io/tributary/internal/membudget"
 	"github.com/tributary-io/tributary/internal/metastore"
 	"github.com/tributary-io/tributary/internal/metastore/boltstore"
 	"github.com/tributary-io/tributary/internal/metastore/postgres"
@@ -85,11 +86,38 @@ type Node struct {
 	noHTTP  bool // Hooks.NoHTTPListeners
 	ready   atomic.Bool
 	closers []func() error
+	mem     membudget.Plan
 	// guard secures the registry, catalog and admin (nil: open); issuer
 	// signs the catalog's tokens under http_auth (nil without).
 	guard  *httpauth.Guard
 	issuer *jwtauth.Issuer
 }
+
+// memoryPlan sizes the fetch cache, the queued request bytes and the
+// intake buffer from available_memory_bytes (or the detected budget);
+// a key set to a size of its own keeps it.
+func memoryPlan(c config.Config) membudget.Plan {
+	budget := int64(c.AvailableMemoryBytes)
+	if budget == 0 {
+		budget = membudget.Detect()
+	}
+	p := membudget.NewPlan(budget, int64(c.Intake.MaxBytes))
+	if c.Fetch.CacheBytes > 0 {
+		p.FetchCache = int64(c.Fetch.CacheBytes)
+	}
+	if c.Kafka.QueuedMaxRequestBytes > 0 {
+		p.QueuedRequests = int64(c.Kafka.QueuedMaxRequestBytes)
+	}
+	if c.Intake.MaxBufferedBytes > 0 {
+		p.IntakeBuffer = int64(c.Intake.MaxBufferedBytes)
+	}
+	return p
+}
+
+// Memory is the node's memory plan: its budget and what each holder of
+// memory got from it. The Go runtime's limit is the process's to set
+// (cmd/tributary serve does), since tests run many nodes in one process.
+func (n *Node) Memory() membudget.Plan { return n.mem }
 
 // Hooks let tests wrap the stores (fault injection) before the node uses
 // them. Nil fields leave the store as opened.
@@ -107,7 +135,7 @@ func Start(cfg config.Config, log *slog.Logger, hooks Hooks) (*Node, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, log: log, Metrics: metrics.New(), noHTTP: hooks.NoHTTPListeners}
+	n := &Node{cfg: cfg, log: log, Metrics: metrics.New(), noHTTP: hooks.NoHTTPListeners, mem: memoryPlan(cfg)}
 	if err := n.openStores(hooks); err != nil {
 		if cerr := n.closeAll(); cerr != nil {
 			log.Warn("close stores after a failed start", "err", cerr)
@@ -123,7 +151,9 @@ func Start(cfg config.Config, log *slog.Logger, hooks Hooks) (*Node, error) {
 	n.ready.Store(true)
 	log.Info("tributary ready", "node_id", n.members.Self().NodeID, "kafka", n.kafka.Addr().String(), "admin", n.admin.Addr(),
 		"schema_registry", n.RegistryAddr(), "iceberg_catalog", n.CatalogAddr(),
-		"metadata", n.describeMeta(), "objects", n.describeObjects())
+		"metadata", n.describeMeta(), "objects", n.describeObjects(),
+		"memory_budget", n.mem.Budget, "fetch_cache", n.mem.FetchCache, "queued_request_bytes", n.mem.QueuedRequests,
+		"intake_buffer", n.mem.IntakeBuffer, "intake_linger", cfg.Intake.LingerFor(cfg.Data))
 	return n, nil
 }
 
@@ -270,7 +300,7 @@ func (n *Node) startServers() error {
 		MaxRequestBytes: int32(c.Kafka.MaxRequestBytes),
 		TopicConfig:     topicconfig.Options{Catalogs: catalogNames(c.Iceberg)},
 		RequestTimeout:  c.Kafka.RequestTimeout, IdleTimeout: c.Kafka.IdleTimeout,
-		MaxConnections: c.Kafka.MaxConnections, QueuedMaxRequestBytes: int64(c.Kafka.QueuedMaxRequestBytes),
+		MaxConnections: c.Kafka.MaxConnections, QueuedMaxRequestBytes: n.mem.QueuedRequests,
 		Groups: group.Options{
 			MinSessionTimeout: c.Groups.MinSessionTimeout, MaxSessionTimeout: c.Groups.MaxSessionTimeout,
 			InitialRebalanceDelay: c.Groups.InitialRebalanceDelay, OffsetsRetention: c.Groups.OffsetsRetention,
@@ -286,10 +316,10 @@ func (n *Node) startServers() error {
 		return err
 	}
 	nodeID := n.members.Self().NodeID
-	n.reader = read.NewReader(read.Config{CacheBytes: int64(c.Fetch.CacheBytes)}, n.Meta, n.Objects)
+	n.reader = read.NewReader(read.Config{CacheBytes: n.mem.FetchCache}, n.Meta, n.Objects)
 	n.writer = intake.NewWriter(intake.Config{
-		Linger: c.Intake.Linger, MaxBytes: int(c.Intake.MaxBytes),
-		MaxBufferedBytes: int64(c.Intake.MaxBufferedBytes), FlushTimeout: c.Intake.FlushTimeout, NodeID: nodeID,
+		Linger: c.Intake.LingerFor(c.Data), MaxBytes: int(c.Intake.MaxBytes),
+		MaxBufferedBytes: n.mem.IntakeBuffer, FlushTimeout: c.Intake.FlushTimeout, NodeID: nodeID,
 	}, n.Objects, n.Meta, intake.Hooks{
 		OnCommit:   n.reader.OnCommit,
 		OnFlushed:  n.reader.OnFlushed,
@@ -637,6 +667,9 @@ func (n *Node) joinCluster() error {
 	}
 	n.members = m
 	n.background(m.Run)
+	if n.clustered() {
+		n.background(m.Probe)
+	}
 	return nil
 }
 

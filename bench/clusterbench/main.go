@@ -14,6 +14,15 @@
 //   - paced: a fixed total rate (default 1000 records/s) for a few
 //     seconds; the latency of a cluster that is not saturated.
 //
+// The paced phase also gives S3 PUTs per second and what they cost a day
+// per broker at S3 Standard's request price ($0.005 per 1,000 PUTs): at
+// 1,000 records/s of 1 KiB that is the cost of a 1 MB/s trickle, set by
+// the intake linger (intake.s3_delay_max; compare with --set).
+//
+// With 3 or more brokers the round ends with a failover: the second broker
+// is killed with SIGKILL and the time until a produce to every partition
+// is acknowledged through the others is printed.
+//
 // Costs per MB produced, per phase: S3 PUTs and metadata-store appends
 // (the brokers' own counters, tributary_objstore_operations_total{op="put"}
 // and tributary_metastore_operations_total{op="append"}) and Postgres write
@@ -58,6 +67,7 @@ type options struct {
 	pacedRate  int
 	pacedFor   time.Duration
 	keep       bool
+	set        string
 }
 
 func main() {
@@ -70,6 +80,7 @@ func main() {
 	flag.IntVar(&o.pacedRate, "paced-rate", 1000, "records/s in all in the paced phase (0 skips it)")
 	flag.DurationVar(&o.pacedFor, "paced-for", 5*time.Second, "length of the paced phase")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (server logs)")
+	flag.StringVar(&o.set, "set", "", "yaml appended to the brokers' config (top-level keys), e.g. 'intake: {s3_delay_max: 5ms}'")
 	flag.Parse()
 	for _, f := range strings.Split(*brokers, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
@@ -121,8 +132,8 @@ func run(o options) error {
 	}
 	defer e.s3.Close()
 
-	fmt.Printf("clusterbench: %d KiB records, acks=all, idempotent, %d partitions, %d producers spread over the brokers; "+
-		"Postgres (fsync on) and versitygw on this machine; %d cores\n", o.size/1024, o.partitions, o.producers, runtime.NumCPU())
+	fmt.Printf("clusterbench: config extra %q; %d KiB records, acks=all, idempotent, %d partitions, %d producers spread over the brokers; "+
+		"Postgres (fsync on) and versitygw on this machine; %d cores\n", o.set, o.size/1024, o.partitions, o.producers, runtime.NumCPU())
 	var rows []row
 	for _, n := range o.brokers {
 		r, err := e.round(n)
@@ -139,8 +150,9 @@ func run(o options) error {
 type row struct {
 	brokers      int
 	thru, paced  phase
-	xactCommit   int64   // over the whole round
-	mb           float64 // produced over the whole round
+	failover     time.Duration // 0: not measured (fewer than 3 brokers)
+	xactCommit   int64         // over the whole round
+	mb           float64       // produced over the whole round
 	roundElapsed time.Duration
 }
 
@@ -171,7 +183,7 @@ func (e *env) round(n int) (row, error) {
 		return r, err
 	}
 	cfg := filepath.Join(e.root, fmt.Sprintf("cluster-%d.yaml", n))
-	if err := os.WriteFile(cfg, []byte(e.s3.BufstreamYAML(e.pg.DSN(db), bucket)), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(e.s3.BufstreamYAML(e.pg.DSN(db), bucket)+e.o.set+"\n"), 0o600); err != nil {
 		return r, err
 	}
 	var bs []*broker
@@ -243,6 +255,11 @@ func (r *row) measure(ctx context.Context, e *env, bs []*broker) error {
 		}
 	}
 	r.mb = float64(warm.bytes+r.thru.bytes+r.paced.bytes) / (1 << 20)
+	if len(bs) >= 3 {
+		if r.failover, err = failover(ctx, bs, topic, e.o.partitions); err != nil {
+			return fmt.Errorf("failover: %w", err)
+		}
+	}
 	return nil
 }
 

@@ -5,7 +5,12 @@ import (
 	"io"
 	"runtime"
 	"text/tabwriter"
+	"time"
 )
+
+// s3PutPrice is S3 Standard's price of one PUT request in dollars
+// ($0.005 per 1,000).
+const s3PutPrice = 0.005 / 1000
 
 // printTable writes the rounds as two tables, one per phase, with what
 // the columns mean and the caveat about this machine's cores.
@@ -35,19 +40,27 @@ func printTable(w io.Writer, o options, rows []row) error {
 	if o.pacedRate > 0 {
 		pf(w, "\npaced: %d records/s for %v\n", o.pacedRate, o.pacedFor)
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		pf(tw, "brokers\tMB/s\trecords/s\tp50\tp99\tS3 PUT/MB\tappends/MB\tPG write xacts/MB\t\n")
+		pf(tw, "brokers\tMB/s\trecords/s\tp50\tp99\tS3 PUT/MB\tappends/MB\tPG write xacts/MB\tPUT/s per broker\t$/day per broker\t\n")
 		for _, r := range rows {
 			p := r.paced
-			pf(tw, "%d\t%.1f\t%.0f\t%v\t%v\t%.2f\t%.2f\t%.2f\t\n",
+			putsPerSec := p.puts / p.elapsed.Seconds() / float64(r.brokers)
+			pf(tw, "%d\t%.1f\t%.0f\t%v\t%v\t%.2f\t%.2f\t%.2f\t%.1f\t%.2f\t\n",
 				r.brokers, p.mbps(), float64(p.records)/p.elapsed.Seconds(), p.p50, p.p99,
-				p.perMB(p.puts), p.perMB(p.appends), p.perMB(float64(p.writeXacts)))
+				p.perMB(p.puts), p.perMB(p.appends), p.perMB(float64(p.writeXacts)),
+				putsPerSec, putsPerSec*86400*s3PutPrice)
 		}
 		flush(tw)
+	}
+	for _, r := range rows {
+		if r.failover > 0 {
+			pf(w, "\nfailover, %d brokers: every partition acknowledged %v after SIGKILL of one broker\n",
+				r.brokers, r.failover.Round(time.Millisecond))
+		}
 	}
 	pf(w, `
 Latency: from the Produce call to the acknowledgement, per record (back to back, that includes time in the
   client's buffer). %d producers, each pinned to one broker, spread evenly.
-S3 PUT/MB and appends/MB: the brokers' /metrics; PG write xacts/MB: transaction IDs consumed in the phase;
+S3 PUT/MB and appends/MB: the brokers' /metrics; $/day per broker: PUT/s × 86,400 × $0.005/1,000 (S3 Standard PUTs); PG write xacts/MB: transaction IDs consumed in the phase;
   PG xact_commit/MB: pg_stat_database over the whole round (start-up, heartbeats, warm-up, both phases,
   read-only transactions, shut-down) per MB of the round.
 `, o.producers)

@@ -10,8 +10,16 @@
 // and since any broker accepts Produce and Fetch for any partition, a
 // client that briefly follows a stale leader still succeeds.
 //
-// Concurrency: Run is the one goroutine that writes; the live set is an
-// immutable slice swapped atomically, so readers never lock.
+// Peers this broker could reach and now cannot (a SIGKILLed broker's port
+// refuses connections at once) stop being advertised in Metadata (Live,
+// Leader) before their session lapses: Probe dials every registered peer
+// each ProbeInterval. A peer never reached is kept (its advertised address
+// may be one only clients can reach), and the store's session timeout stays
+// the authority for everything else (Registered, Coordinator), so group
+// coordination never depends on a probe.
+//
+// Concurrency: Run and Probe are the goroutines that write; the live sets
+// are immutable slices swapped atomically, so readers never lock.
 package membership
 
 import (
@@ -22,7 +30,12 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"maps"
+	"net"
+	"slices"
 	"sort"
+	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -40,8 +53,13 @@ type Config struct {
 	// live set re-read (default 1s).
 	HeartbeatInterval time.Duration
 	// SessionTimeout is how long a registration lives without a heartbeat
-	// (default 10s).
+	// (default 3s).
 	SessionTimeout time.Duration
+	// ProbeInterval is how often peers are dialled (default 250ms; a
+	// negative value turns probing off).
+	ProbeInterval time.Duration
+	// Dial connects to a peer's Kafka address; default a TCP dial.
+	Dial func(ctx context.Context, addr string) (net.Conn, error)
 }
 
 // Membership is this broker's registration and its view of the cluster.
@@ -50,7 +68,10 @@ type Membership struct {
 	store metastore.Cluster
 	log   *slog.Logger
 	self  atomic.Pointer[metastore.BrokerInfo]
-	live  atomic.Pointer[[]metastore.BrokerInfo]
+	live  atomic.Pointer[[]metastore.BrokerInfo] // the store's live set
+	// down holds the instances of peers once reached and now not; only
+	// Probe writes it (a map swapped whole).
+	down atomic.Pointer[map[string]bool]
 }
 
 // Join registers this broker and reads the live set once.
@@ -59,9 +80,19 @@ func Join(ctx context.Context, store metastore.Cluster, cfg Config, log *slog.Lo
 		cfg.HeartbeatInterval = time.Second
 	}
 	if cfg.SessionTimeout <= 0 {
-		cfg.SessionTimeout = 10 * time.Second
+		cfg.SessionTimeout = 3 * time.Second
+	}
+	if cfg.ProbeInterval == 0 {
+		cfg.ProbeInterval = 250 * time.Millisecond
+	}
+	if cfg.Dial == nil {
+		cfg.Dial = func(ctx context.Context, addr string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "tcp", addr)
+		}
 	}
 	m := &Membership{cfg: cfg, store: store, log: log}
+	m.down.Store(&map[string]bool{})
 	var inst [8]byte
 	rand.Read(inst[:])
 	b := metastore.BrokerInfo{Instance: hex.EncodeToString(inst[:]), Host: cfg.Host, Port: cfg.Port, Rack: cfg.Rack}
@@ -79,9 +110,26 @@ func Join(ctx context.Context, store metastore.Cluster, cfg Config, log *slog.Lo
 // Self is this broker's registration.
 func (m *Membership) Self() metastore.BrokerInfo { return *m.self.Load() }
 
-// Live is the last read live set, sorted by node ID; it always includes
-// this broker.
-func (m *Membership) Live() []metastore.BrokerInfo { return *m.live.Load() }
+// Live is the brokers to advertise: the last read live set, sorted by node
+// ID, without the peers this broker reached before and cannot reach now;
+// it always includes this broker.
+func (m *Membership) Live() []metastore.BrokerInfo {
+	live, down := *m.live.Load(), *m.down.Load()
+	if len(down) == 0 {
+		return live
+	}
+	out := make([]metastore.BrokerInfo, 0, len(live))
+	for _, b := range live {
+		if !down[b.Instance] {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// Registered is the last read live set of the store, sorted by node ID,
+// probes aside; it always includes this broker.
+func (m *Membership) Registered() []metastore.BrokerInfo { return *m.live.Load() }
 
 // Leader is the broker that Metadata names as leader of a partition: the
 // same on every broker that sees the same live set.
@@ -99,7 +147,7 @@ func (m *Membership) Leader(topic metastore.TopicID, partition int32) metastore.
 // ID wins) moves only the dead broker's groups when one dies, where a
 // modulo would reshuffle most of them.
 func (m *Membership) Coordinator(key string) metastore.BrokerInfo {
-	live := m.Live()
+	live := m.Registered()
 	best, bestScore := live[0], uint64(0)
 	for i, b := range live {
 		h := fnv.New64a()
@@ -180,6 +228,68 @@ func (m *Membership) refresh(ctx context.Context) error {
 	}
 	m.live.Store(&live)
 	return nil
+}
+
+// Probe dials every registered peer each ProbeInterval until ctx ends, and
+// marks down the ones that were reached before and now fail (up again at
+// the next successful dial). It returns at once when probing is off.
+func (m *Membership) Probe(ctx context.Context) {
+	if m.cfg.ProbeInterval < 0 {
+		return
+	}
+	reached := map[string]bool{} // instances dialled successfully at least once
+	t := time.NewTicker(m.cfg.ProbeInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		m.probeOnce(ctx, reached)
+	}
+}
+
+// probeOnce dials the peers concurrently and publishes the new down set.
+func (m *Membership) probeOnce(ctx context.Context, reached map[string]bool) {
+	self := m.Self()
+	peers := m.Registered()
+	ok := make([]bool, len(peers))
+	var wg sync.WaitGroup
+	for i, b := range peers {
+		if b.Instance == self.Instance {
+			continue
+		}
+		wg.Go(func() {
+			dctx, cancel := context.WithTimeout(ctx, m.cfg.ProbeInterval)
+			defer cancel()
+			c, err := m.cfg.Dial(dctx, net.JoinHostPort(b.Host, strconv.Itoa(int(b.Port))))
+			if err == nil {
+				_ = c.Close() // the dial was the probe
+				ok[i] = true
+			}
+		})
+	}
+	wg.Wait()
+	down := map[string]bool{}
+	for i, b := range peers {
+		switch {
+		case b.Instance == self.Instance:
+		case ok[i]:
+			reached[b.Instance] = true
+		case reached[b.Instance]:
+			down[b.Instance] = true
+		}
+	}
+	for inst := range reached { // forget instances gone from the store
+		if !slices.ContainsFunc(peers, func(b metastore.BrokerInfo) bool { return b.Instance == inst }) {
+			delete(reached, inst)
+		}
+	}
+	if old := *m.down.Load(); !maps.Equal(old, down) {
+		m.log.Info("peer reachability changed", "unreachable", len(down), "of", len(peers)-1)
+	}
+	m.down.Store(&down)
 }
 
 // Leave deregisters, so the others drop this broker at once rather than

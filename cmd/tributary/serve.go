@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/internal/membudget"
 	"github.com/tributary-io/tributary/node"
 )
 
@@ -39,6 +40,9 @@ func loadConfig(f serveFlags) (config.Config, error) {
 	return cfg, cfg.Validate()
 }
 
+// spikeCheck is how often serve looks for idle heap to give back.
+const spikeCheck = 5 * time.Second
+
 // shutdownGrace bounds the drain on SIGTERM.
 const shutdownGrace = 30 * time.Second
 
@@ -47,6 +51,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	mem := n.Memory()
+	limit, fromEnv := mem.SetGoLimit()
+	log.Info("memory", "budget", mem.Budget, "go_limit", limit, "go_limit_from_GOMEMLIMIT", fromEnv)
+	go membudget.ReturnAfterSpikes(ctx, spikeCheck, uint64(max(mem.Budget/8, 32<<20)), log)
 	<-ctx.Done()
 	log.Info("shutting down: draining connections and flushing")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)

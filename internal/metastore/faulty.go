@@ -21,6 +21,7 @@ const (
 	MethodAlterTopicConfigs  Method = "AlterTopicConfigs"
 	MethodAppend             Method = "Append"
 	MethodPartition          Method = "Partition"
+	MethodPartitionStates    Method = "PartitionStates"
 	MethodReadIndex          Method = "ReadIndex"
 	MethodTrimIndex          Method = "TrimIndex"
 	MethodDeleteRecords      Method = "DeleteRecords"
@@ -55,7 +56,7 @@ const (
 var methods = map[Method]bool{
 	MethodCreateTopic: true, MethodDeleteTopic: true, MethodTopic: true, MethodTopicByID: true,
 	MethodTopics: true, MethodCreatePartitions: true, MethodAlterTopicConfigs: true,
-	MethodAppend: true, MethodPartition: true, MethodReadIndex: true, MethodTrimIndex: true, MethodDeleteRecords: true,
+	MethodAppend: true, MethodPartition: true, MethodPartitionStates: true, MethodReadIndex: true, MethodTrimIndex: true, MethodDeleteRecords: true,
 	MethodReplaceIndex: true, MethodAllocateProducerID: true, MethodDeadObjects: true,
 	MethodForgetObjects: true, MethodKnownObjects: true, MethodClose: true,
 	MethodRegisterBroker: true, MethodHeartbeat: true, MethodDeregisterBroker: true,
@@ -242,6 +243,10 @@ func (f *Faulty) Append(ctx context.Context, obj ObjectRef, batches []AppendBatc
 
 func (f *Faulty) Partition(ctx context.Context, pk PartitionKey) (PartitionState, error) {
 	return call(f, ctx, MethodPartition, func() (PartitionState, error) { return f.inner.Partition(ctx, pk) })
+}
+
+func (f *Faulty) PartitionStates(ctx context.Context, pks []PartitionKey) (map[PartitionKey]PartitionState, error) {
+	return call(f, ctx, MethodPartitionStates, func() (map[PartitionKey]PartitionState, error) { return f.inner.PartitionStates(ctx, pks) })
 }
 
 func (f *Faulty) ReadIndex(ctx context.Context, pk PartitionKey, from int64, limit int) ([]IndexEntry, PartitionState, error) {

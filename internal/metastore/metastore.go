@@ -190,6 +190,10 @@ type Store interface {
 	Append(ctx context.Context, obj ObjectRef, batches []AppendBatch) ([]AppendResult, error)
 	// Partition returns a partition's offsets (ErrUnknownPartition).
 	Partition(ctx context.Context, pk PartitionKey) (PartitionState, error)
+	// PartitionStates returns the offsets of every partition of pks that
+	// exists, in one read (one round trip); unknown partitions are left
+	// out, not errors.
+	PartitionStates(ctx context.Context, pks []PartitionKey) (map[PartitionKey]PartitionState, error)
 	// ReadIndex returns up to limit entries, in offset order, starting with
 	// the one holding offset from (or the first after it), and the
 	// partition's state read in the same transaction. from at or past

@@ -78,6 +78,12 @@ func (s *metaStore) Partition(ctx context.Context, pk metastore.PartitionKey) (m
 	return timed(s, "partition", func() (metastore.PartitionState, error) { return s.inner.Partition(ctx, pk) })
 }
 
+func (s *metaStore) PartitionStates(ctx context.Context, pks []metastore.PartitionKey) (map[metastore.PartitionKey]metastore.PartitionState, error) {
+	return timed(s, "partition_states", func() (map[metastore.PartitionKey]metastore.PartitionState, error) {
+		return s.inner.PartitionStates(ctx, pks)
+	})
+}
+
 func (s *metaStore) ReadIndex(ctx context.Context, pk metastore.PartitionKey, from int64, limit int) ([]metastore.IndexEntry, metastore.PartitionState, error) {
 	var st metastore.PartitionState
 	entries, err := timed(s, "read_index", func() ([]metastore.IndexEntry, error) {

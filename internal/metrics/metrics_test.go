@@ -176,6 +176,9 @@ func (nopMeta) AlterTopicConfigs(context.Context, string, map[string]*string, bo
 func (nopMeta) Append(context.Context, metastore.ObjectRef, []metastore.AppendBatch) ([]metastore.AppendResult, error) {
 	return nil, nil
 }
+func (nopMeta) PartitionStates(context.Context, []metastore.PartitionKey) (map[metastore.PartitionKey]metastore.PartitionState, error) {
+	return nil, nil
+}
 func (nopMeta) Partition(context.Context, metastore.PartitionKey) (metastore.PartitionState, error) {
 	return metastore.PartitionState{}, nil
 }

@@ -5,9 +5,22 @@
 // A produce is acknowledged only after both are durable.
 //
 // Ordering: Submit appends to the buffer under the writer's lock, and one
-// flusher goroutine takes the whole buffer at a time and commits flushes one
-// after another, so batches of one producer reach the metadata store in the
-// order their requests arrived (which idempotent sequence checks need).
+// flusher goroutine takes the whole buffer at a time and writes it as one
+// object; one committer goroutine indexes the written objects one after
+// another in the order they were taken, so batches of one producer reach
+// the metadata store in the order their requests arrived (which idempotent
+// sequence checks need).
+//
+// Pipelining: once half of MaxBufferedBytes is gathered (producers are
+// about to be held back), the object write of flush N+1 runs while flush
+// N is being indexed (on S3 + Postgres each is a network round trip), so
+// throughput is not one round trip at a time. Below that a flush waits
+// for the previous commit and keeps growing meanwhile: fewer, larger
+// objects and transactions (measured on 2 busy cores, overlapping every
+// flush cost a third of the throughput through smaller flushes). At most two flushes are in progress: one indexing, one
+// written or being written; the flusher waits for the committer before
+// starting a third. Nothing is acknowledged before its own object is
+// written and its own index commit is done.
 //
 // Failure: if the object write or the metadata commit fails, every batch of
 // that flush fails with ErrStorage and nothing of it is visible: an object

@@ -7,18 +7,45 @@ import (
 	"github.com/tributary-io/tributary/internal/metastore"
 )
 
-// flush writes one intake object holding every part of batch, indexes it,
-// and completes the Pendings. It is called only by the flusher goroutine.
-func (w *Writer) flush(batch []*Pending) {
+// job is one flush between its object write and its index commit.
+type job struct {
+	ctx     context.Context
+	cancel  context.CancelFunc
+	batch   []*Pending
+	size    int // buffered bytes it releases when done
+	key     string
+	data    []byte
+	appends []metastore.AppendBatch
+	err     error // the object write's failure, if any
+}
+
+// write lays out batch as one intake object and writes it. It is called
+// only by the flusher goroutine; the commit follows on the committer, so
+// the write of the next flush overlaps this one's commit.
+func (w *Writer) write(batch []*Pending, size int) *job {
 	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.FlushTimeout)
-	defer cancel()
-	data, appends := layout(batch)
-	key := w.objectKey()
-	results, err := w.commit(ctx, key, data, appends)
-	defer w.flushed(appends)
+	j := &job{ctx: ctx, cancel: cancel, batch: batch, size: size, key: w.objectKey()}
+	j.data, j.appends = layout(batch)
+	if err := w.obj.Put(ctx, j.key, j.data); err != nil {
+		j.err = fmt.Errorf("%w: write intake object %s: %v", ErrStorage, j.key, err)
+	}
+	return j
+}
+
+// commit indexes a written flush and completes its Pendings. The
+// committer goroutine calls it for one job at a time, in the order the
+// flusher wrote them, so offsets follow submission order.
+func (w *Writer) commit(j *job) {
+	defer j.cancel()
+	defer w.flushed(j.appends)
+	var results []Result
+	err := j.err
+	if err == nil {
+		results, err = w.index(j)
+	}
 	if err != nil {
-		w.log.Warn("intake flush failed", "object", key, "bytes", len(data), "err", err)
-		for _, p := range batch {
+		w.log.Warn("intake flush failed", "object", j.key, "bytes", len(j.data), "err", err)
+		for _, p := range j.batch {
 			for i := range p.results {
 				p.results[i].Err = err
 			}
@@ -28,19 +55,19 @@ func (w *Writer) flush(batch []*Pending) {
 	}
 	var committed []Committed
 	i := 0
-	for _, p := range batch {
-		for j := range p.parts {
+	for _, p := range j.batch {
+		for k := range p.parts {
 			r := results[i]
-			p.results[j] = r
+			p.results[k] = r
 			if r.Err == nil && !r.Duplicate {
-				a := appends[i]
+				a := j.appends[i]
 				committed = append(committed, Committed{
 					Partition: a.Partition,
 					Entry: metastore.IndexEntry{
 						BaseOffset: r.BaseOffset, LastOffset: r.BaseOffset + int64(a.NumRecords) - 1,
-						ObjectKey: key, Pos: a.Pos, Size: a.Size, MaxTimestamp: a.MaxTimestamp,
+						ObjectKey: j.key, Pos: a.Pos, Size: a.Size, MaxTimestamp: a.MaxTimestamp,
 					},
-					Data: data[a.Pos : a.Pos+a.Size],
+					Data: j.data[a.Pos : a.Pos+a.Size],
 				})
 			}
 			i++
@@ -49,7 +76,7 @@ func (w *Writer) flush(batch []*Pending) {
 	if w.hooks.OnCommit != nil && len(committed) > 0 {
 		w.hooks.OnCommit(committed)
 	}
-	for _, p := range batch {
+	for _, p := range j.batch {
 		close(p.done)
 	}
 }
@@ -95,15 +122,12 @@ func layout(batch []*Pending) ([]byte, []metastore.AppendBatch) {
 	return data, appends
 }
 
-// commit makes the flush durable: object first, then the index. Only
-// after both succeed is anything acknowledged.
-func (w *Writer) commit(ctx context.Context, key string, data []byte, appends []metastore.AppendBatch) ([]Result, error) {
-	if err := w.obj.Put(ctx, key, data); err != nil {
-		return nil, fmt.Errorf("%w: write intake object %s: %v", ErrStorage, key, err)
-	}
-	results, err := w.meta.Append(ctx, metastore.ObjectRef{Key: key, Size: int64(len(data))}, appends)
+// index commits the flush's index entries (its object is written): only
+// then is anything acknowledged.
+func (w *Writer) index(j *job) ([]Result, error) {
+	results, err := w.meta.Append(j.ctx, metastore.ObjectRef{Key: j.key, Size: int64(len(j.data))}, j.appends)
 	if err != nil {
-		return nil, fmt.Errorf("%w: index intake object %s: %v", ErrStorage, key, err)
+		return nil, fmt.Errorf("%w: index intake object %s: %v", ErrStorage, j.key, err)
 	}
 	return results, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tributary-io/tributary/internal/metastore"
@@ -99,7 +100,12 @@ type Writer struct {
 	inFlight int64     // bytes buffered plus bytes being flushed
 	closed   bool
 	kick     chan struct{} // wakes the flusher
-	done     chan struct{} // closed when the flusher exits
+	commits  chan *job     // flusher → committer, unbuffered: one commit overlaps one write
+	// committedN counts the jobs the committer finished; commitDone
+	// signals each (dropped when a signal is already pending).
+	committedN atomic.Int64
+	commitDone chan struct{}
+	done       chan struct{} // closed when the flusher and the committer have exited
 }
 
 // Pending is one Submit's parts awaiting their flush.
@@ -113,9 +119,11 @@ type Pending struct {
 func NewWriter(cfg Config, obj objstore.Store, meta metastore.Store, hooks Hooks, log *slog.Logger) *Writer {
 	cfg.defaults()
 	w := &Writer{cfg: cfg, obj: obj, meta: meta, hooks: hooks, log: log,
-		kick: make(chan struct{}, 1), done: make(chan struct{})}
+		kick: make(chan struct{}, 1), commits: make(chan *job), commitDone: make(chan struct{}, 1), done: make(chan struct{})}
 	w.space = sync.NewCond(&w.mu)
-	go w.run()
+	committed := make(chan struct{})
+	go w.runCommits(committed)
+	go w.run(committed)
 	return w
 }
 
@@ -139,7 +147,7 @@ func (w *Writer) Submit(ctx context.Context, parts []Part) (*Pending, error) {
 	w.bufBytes += size
 	w.inFlight += int64(size)
 	w.report()
-	if len(w.buf) == 1 || w.bufBytes >= w.cfg.MaxBytes {
+	if len(w.buf) == 1 || w.bufBytes >= w.cfg.MaxBytes || w.bufBytes >= w.overlapAt() {
 		select {
 		case w.kick <- struct{}{}:
 		default:
@@ -217,12 +225,63 @@ func (w *Writer) Close() error {
 	return nil
 }
 
+// runCommits is the committer: it indexes the flusher's written objects
+// one at a time, in order, and releases their buffer space.
+func (w *Writer) runCommits(exited chan<- struct{}) {
+	defer close(exited)
+	for j := range w.commits {
+		w.commit(j)
+		w.mu.Lock()
+		w.inFlight -= int64(j.size)
+		w.report()
+		w.space.Broadcast()
+		w.mu.Unlock()
+		w.committedN.Add(1)
+		select {
+		case w.commitDone <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// awaitCommit waits until the committer has finished the sent jobs,
+// unless the gathered bytes reach the overlap threshold or the writer
+// closes first: below it a flush grows while the previous one commits
+// (fewer, larger objects and transactions), at it producers are about to
+// be held back by MaxBufferedBytes, so the flush is written at once.
+func (w *Writer) awaitCommit(sent int64) {
+	for w.committedN.Load() < sent {
+		w.mu.Lock()
+		pressed, closed := w.bufBytes >= w.overlapAt(), w.closed
+		w.mu.Unlock()
+		if pressed || closed {
+			return
+		}
+		select {
+		case <-w.commitDone:
+		case <-w.kick: // a part arrived: look again
+		}
+	}
+}
+
+// overlapAt is the gathered bytes at which the next object write starts
+// while the previous flush commits: half of MaxBufferedBytes, at least
+// MaxBytes.
+func (w *Writer) overlapAt() int {
+	return max(w.cfg.MaxBytes, int(w.cfg.MaxBufferedBytes/2))
+}
+
 // run is the flusher: it waits for the first buffered part, lingers, then
-// takes and flushes the whole buffer, forever until closed and empty.
-func (w *Writer) run() {
+// takes the whole buffer and writes it as one object, forever until closed
+// and empty. The committer indexes each written object while the flusher
+// gathers and writes the next (Pipelining in doc.go).
+func (w *Writer) run(committed <-chan struct{}) {
 	defer close(w.done)
+	defer func() { <-committed }()
+	defer close(w.commits)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	var sent int64
 	for {
 		<-w.kick
 		w.mu.Lock()
@@ -238,18 +297,15 @@ func (w *Writer) run() {
 				timer.Stop()
 			}
 		}
+		w.awaitCommit(sent)
 		w.mu.Lock()
 		batch, size := w.buf, w.bufBytes
 		w.buf, w.bufBytes = nil, 0
 		closed = w.closed
 		w.mu.Unlock()
 		if len(batch) > 0 {
-			w.flush(batch)
-			w.mu.Lock()
-			w.inFlight -= int64(size)
-			w.report()
-			w.space.Broadcast()
-			w.mu.Unlock()
+			w.commits <- w.write(batch, size)
+			sent++
 		}
 		if closed {
 			w.mu.Lock()

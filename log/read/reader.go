@@ -1,9 +1,11 @@
 package read
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/tributary-io/tributary/internal/metastore"
 	"github.com/tributary-io/tributary/internal/objstore"
@@ -14,9 +16,14 @@ import (
 // Config tunes the read path.
 type Config struct {
 	// CacheBytes bounds the in-memory cache of stored ranges; 0 disables
-	// it (config.Fetch.CacheBytes, default 256 MiB, fills it).
+	// it (node sizes it from config.Fetch.CacheBytes or the memory budget).
 	CacheBytes int64
 }
+
+// tailWindow: produced data is written through into the cache only for
+// partitions some fetch read within this long, so a topic nobody reads
+// does not fill the cache (and the heap) with data no one will ask for.
+const tailWindow = 30 * time.Second
 
 // indexPage is how many index entries one metadata read returns.
 const indexPage = 64
@@ -27,6 +34,7 @@ type Reader struct {
 	obj   objstore.Store
 	cache *cache
 	watch watchers
+	tail  recentReads
 }
 
 // NewReader builds a reader over the stores.
@@ -34,11 +42,18 @@ func NewReader(cfg Config, meta metastore.Store, obj objstore.Store) *Reader {
 	return &Reader{meta: meta, obj: obj, cache: newCache(cfg.CacheBytes)}
 }
 
-// OnCommit is the write path's hook for indexed data: it goes into the
-// cache, so tailing consumers never touch the object store.
+// OnCommit is the write path's hook for indexed data: the data of
+// partitions read lately goes into the cache, so tailing consumers never
+// touch the object store. Each part is copied out of the flush buffer it
+// slices, so the cache holds (and counts) only its own bytes, never a
+// whole flush for one small entry.
 func (r *Reader) OnCommit(cs []intake.Committed) {
+	now := time.Now()
 	for _, c := range cs {
-		r.cache.put(cacheKey{c.Entry.ObjectKey, c.Entry.Pos, c.Entry.Size}, c.Data)
+		if !r.tail.readSince(c.Partition, now.Add(-tailWindow)) {
+			continue
+		}
+		r.cache.put(cacheKey{c.Entry.ObjectKey, c.Entry.Pos, c.Entry.Size}, bytes.Clone(c.Data))
 	}
 }
 
@@ -66,6 +81,7 @@ type Result struct {
 // unless strict is set. An offset outside [LogStart, HighWater] gives
 // ErrOffsetOutOfRange with the partition's state.
 func (r *Reader) Read(ctx context.Context, pk metastore.PartitionKey, offset int64, maxBytes int, strict bool) (Result, error) {
+	r.tail.note(pk, time.Now())
 	var res Result
 	for attempt := 0; ; attempt++ {
 		var err error
@@ -177,10 +193,20 @@ func (r *Reader) load(ctx context.Context, entries []metastore.IndexEntry) ([][]
 		}
 		for k := i; k < j; k++ {
 			b := buf[entries[k].Pos-e.Pos : entries[k].Pos-e.Pos+entries[k].Size]
-			r.cache.put(cacheKey{entries[k].ObjectKey, entries[k].Pos, entries[k].Size}, b)
+			r.cache.put(cacheKey{entries[k].ObjectKey, entries[k].Pos, entries[k].Size}, ownBytes(b, len(buf)))
 			raws[k] = b
 		}
 		i = j
 	}
 	return raws, nil
+}
+
+// ownBytes returns b to be cached, copied out of its read buffer of
+// bufLen bytes when it is less than half of it: an uncopied entry then
+// pins at most twice what the cache counts for it.
+func ownBytes(b []byte, bufLen int) []byte {
+	if 2*len(b) < bufLen {
+		return bytes.Clone(b)
+	}
+	return b
 }

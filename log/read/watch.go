@@ -2,7 +2,6 @@ package read
 
 import (
 	"context"
-	"slices"
 	"sync"
 	"time"
 
@@ -10,18 +9,35 @@ import (
 )
 
 // watchers wakes long-polling fetches when their partitions get data.
-// mu guards byPart.
+// mu guards byPart and every waiter's changed set.
 type watchers struct {
 	mu     sync.Mutex
 	byPart map[metastore.PartitionKey]map[*waiter]struct{}
 }
 
-type waiter struct{ ch chan struct{} }
+type waiter struct {
+	ch      chan struct{}
+	changed map[metastore.PartitionKey]struct{}
+}
 
 // Watch registers interest in pks; the channel receives once any of them
 // gets new data after this call. cancel must be called when done.
 func (r *Reader) Watch(pks []metastore.PartitionKey) (<-chan struct{}, func()) {
-	w := &waiter{ch: make(chan struct{}, 1)}
+	w := r.WatchChanges(pks)
+	return w.C(), w.Cancel
+}
+
+// Watcher is a registration made by WatchChanges.
+type Watcher struct {
+	ws  *watchers
+	w   *waiter
+	pks []metastore.PartitionKey
+}
+
+// WatchChanges registers interest in pks, like Watch, and also remembers
+// which of them changed, so a woken fetch re-reads only those.
+func (r *Reader) WatchChanges(pks []metastore.PartitionKey) *Watcher {
+	w := &waiter{ch: make(chan struct{}, 1), changed: map[metastore.PartitionKey]struct{}{}}
 	ws := &r.watch
 	ws.mu.Lock()
 	if ws.byPart == nil {
@@ -36,17 +52,34 @@ func (r *Reader) Watch(pks []metastore.PartitionKey) (<-chan struct{}, func()) {
 		set[w] = struct{}{}
 	}
 	ws.mu.Unlock()
-	return w.ch, func() {
-		ws.mu.Lock()
-		for _, pk := range pks {
-			if set := ws.byPart[pk]; set != nil {
-				delete(set, w)
-				if len(set) == 0 {
-					delete(ws.byPart, pk)
-				}
+	return &Watcher{ws: ws, w: w, pks: pks}
+}
+
+// C receives once any watched partition changed since the last receive.
+func (w *Watcher) C() <-chan struct{} { return w.w.ch }
+
+// Changed returns the partitions that changed since the last call (or
+// since WatchChanges) and forgets them.
+func (w *Watcher) Changed() map[metastore.PartitionKey]struct{} {
+	w.ws.mu.Lock()
+	defer w.ws.mu.Unlock()
+	out := w.w.changed
+	w.w.changed = map[metastore.PartitionKey]struct{}{}
+	return out
+}
+
+// Cancel ends the registration.
+func (w *Watcher) Cancel() {
+	ws := w.ws
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	for _, pk := range w.pks {
+		if set := ws.byPart[pk]; set != nil {
+			delete(set, w.w)
+			if len(set) == 0 {
+				delete(ws.byPart, pk)
 			}
 		}
-		ws.mu.Unlock()
 	}
 }
 
@@ -55,6 +88,7 @@ func (r *Reader) Notify(pk metastore.PartitionKey) {
 	ws := &r.watch
 	ws.mu.Lock()
 	for w := range ws.byPart[pk] {
+		w.changed[pk] = struct{}{}
 		select {
 		case w.ch <- struct{}{}:
 		default:
@@ -65,8 +99,9 @@ func (r *Reader) Notify(pk metastore.PartitionKey) {
 
 // PollRemote wakes the watchers of partitions whose log grew through another
 // broker (cluster mode, where this broker's write path does not see every
-// commit): every interval it reads the state of each watched partition and
-// notifies those whose high watermark moved. It returns when ctx ends.
+// commit): every interval it reads the state of all watched partitions in
+// one metadata query and notifies those whose high watermark moved. It
+// returns when ctx ends.
 func (r *Reader) PollRemote(ctx context.Context, interval time.Duration) {
 	seen := map[metastore.PartitionKey]int64{}
 	t := time.NewTicker(interval)
@@ -78,21 +113,22 @@ func (r *Reader) PollRemote(ctx context.Context, interval time.Duration) {
 		case <-t.C:
 		}
 		watched := r.watched()
-		for pk := range seen {
-			if !slices.Contains(watched, pk) {
-				delete(seen, pk)
-			}
+		if len(watched) == 0 {
+			clear(seen)
+			continue
 		}
-		for _, pk := range watched {
-			st, err := r.meta.Partition(ctx, pk)
-			if err != nil {
-				continue // the next tick tries again; fetches still end at MaxWait
-			}
+		states, err := r.meta.PartitionStates(ctx, watched)
+		if err != nil {
+			continue // the next tick tries again; fetches still end at MaxWait
+		}
+		next := make(map[metastore.PartitionKey]int64, len(states))
+		for pk, st := range states {
 			if last, ok := seen[pk]; ok && st.HighWater > last {
 				r.Notify(pk)
 			}
-			seen[pk] = st.HighWater
+			next[pk] = st.HighWater
 		}
+		seen = next
 	}
 }
 

@@ -3,6 +3,7 @@ package boltstore
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -22,6 +23,29 @@ func (s *Store) Partition(ctx context.Context, pk metastore.PartitionKey) (metas
 		return metastore.PartitionState{}, fmt.Errorf("read partition %v: %w", pk, err)
 	}
 	return st, nil
+}
+
+// PartitionStates reads every existing partition of pks in one read
+// transaction.
+func (s *Store) PartitionStates(ctx context.Context, pks []metastore.PartitionKey) (map[metastore.PartitionKey]metastore.PartitionState, error) {
+	out := make(map[metastore.PartitionKey]metastore.PartitionState, len(pks))
+	err := s.view(ctx, func(t *tx) error {
+		for _, pk := range pks {
+			st, err := t.partition(pk)
+			if errors.Is(err, metastore.ErrUnknownPartition) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			out[pk] = st
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %d partitions: %w", len(pks), err)
+	}
+	return out, nil
 }
 
 // ReadIndex returns up to limit entries (limit < 1: all) starting with the

@@ -305,3 +305,36 @@ func testReplaceIndexConflict(t *testing.T, h *harness) {
 	}
 	mustErr(t, h.s.ReplaceIndex(ctx, pk, old[2:], repl), metastore.ErrConflict)
 }
+
+// testPartitionStates: one read gives the state of every listed partition
+// that exists (the long-poll watcher's one query for all watched
+// partitions), the same as Partition gives one at a time; unknown ones are
+// left out.
+func testPartitionStates(t *testing.T, h *harness) {
+	a, b := h.createTopic(t, "a", 2), h.createTopic(t, "b", 1)
+	pa, pb := partitions(a), partitions(b)
+	h.fourEntries(t, pa[1])
+	h.append(t, batch(pb[0], 5, 0, 7))
+	unknown := metastore.PartitionKey{Topic: a.ID, Partition: 9}
+	got, err := h.s.PartitionStates(t.Context(), []metastore.PartitionKey{pa[0], pa[1], pb[0], unknown})
+	if err != nil {
+		t.Fatalf("PartitionStates: %v", err)
+	}
+	want := map[metastore.PartitionKey]metastore.PartitionState{
+		pa[0]: {}, pa[1]: {HighWater: 10, Bytes: 100}, pb[0]: {HighWater: 5, Bytes: 7},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("PartitionStates = %v, want %v", got, want)
+	}
+	for pk, st := range want {
+		if got[pk] != st {
+			t.Errorf("PartitionStates[%v] = %+v, want %+v", pk, got[pk], st)
+		}
+		if one, err := h.s.Partition(t.Context(), pk); err != nil || one != got[pk] {
+			t.Errorf("Partition(%v) = %+v, %v; PartitionStates gave %+v", pk, one, err, got[pk])
+		}
+	}
+	if empty, err := h.s.PartitionStates(t.Context(), nil); err != nil || len(empty) != 0 {
+		t.Errorf("PartitionStates(nil) = %v, %v", empty, err)
+	}
+}

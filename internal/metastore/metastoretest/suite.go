@@ -31,6 +31,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"AppendIdempotent", testAppendIdempotent},
 		{"AppendProducerEpochs", testAppendProducerEpochs},
 		{"ReadIndex", testReadIndex},
+		{"PartitionStates", testPartitionStates},
 		{"TrimIndex", testTrimIndex},
 		{"DeleteRecords", testDeleteRecords},
 		{"ReplaceIndex", testReplaceIndex},

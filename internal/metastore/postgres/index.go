@@ -24,6 +24,38 @@ func (s *Store) Partition(ctx context.Context, pk metastore.PartitionKey) (metas
 	return st, nil
 }
 
+// PartitionStates reads every existing partition of pks with one
+// statement.
+func (s *Store) PartitionStates(ctx context.Context, pks []metastore.PartitionKey) (map[metastore.PartitionKey]metastore.PartitionState, error) {
+	topics := make([]metastore.TopicID, len(pks))
+	parts := make([]int32, len(pks))
+	for i, pk := range pks {
+		topics[i], parts[i] = pk.Topic, pk.Partition
+	}
+	var out map[metastore.PartitionKey]metastore.PartitionState
+	err := s.retry(ctx, func() error {
+		out = make(map[metastore.PartitionKey]metastore.PartitionState, len(pks))
+		rows, err := s.pool.Query(ctx, sqlPartitionStates, topics, parts)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var pk metastore.PartitionKey
+			var st metastore.PartitionState
+			if err := rows.Scan(&pk.Topic, &pk.Partition, &st.LogStart, &st.HighWater, &st.Bytes); err != nil {
+				return err
+			}
+			out[pk] = st
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %d partitions: %w", len(pks), err)
+	}
+	return out, nil
+}
+
 // scanPartition reads (log_start, high_water, bytes); no row is
 // ErrUnknownPartition.
 func scanPartition(row pgx.Row, pk metastore.PartitionKey, st *metastore.PartitionState) error {

@@ -102,6 +102,7 @@ var (
 	sqlObjectsForget          = query("objects_forget")
 	sqlObjectsKnown           = query("objects_known")
 	sqlPartition              = query("partition")
+	sqlPartitionStates        = query("partition_states")
 	sqlPartitionForUpdate     = query("partition_for_update")
 	sqlIndexRead              = query("index_read")
 	sqlIndexTrim              = query("index_trim")

@@ -1,0 +1,172 @@
+package e2e
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/tributary-io/tributary/internal/metastore"
+	"github.com/tributary-io/tributary/internal/objstore"
+	"github.com/tributary-io/tributary/node"
+)
+
+// indexReads counts ReadIndex calls per partition.
+type indexReads struct {
+	metastore.Store
+	mu sync.Mutex
+	n  map[metastore.PartitionKey]int
+}
+
+func (c *indexReads) ReadIndex(ctx context.Context, pk metastore.PartitionKey, from int64, limit int) ([]metastore.IndexEntry, metastore.PartitionState, error) {
+	c.mu.Lock()
+	c.n[pk]++
+	c.mu.Unlock()
+	return c.Store.ReadIndex(ctx, pk, from, limit)
+}
+
+func (c *indexReads) total() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	sum := 0
+	for _, v := range c.n {
+		sum += v
+	}
+	return sum
+}
+
+// slowRanges delays every ranged read, as a cold read from S3 is slow.
+type slowRanges struct {
+	objstore.Store
+	delay time.Duration
+}
+
+func (s slowRanges) GetRange(ctx context.Context, key string, off, n int64) ([]byte, error) {
+	time.Sleep(s.delay)
+	return s.Store.GetRange(ctx, key, off, n)
+}
+
+// fetchAll builds a Fetch of partitions [0, n) of topic from offset 0.
+func fetchAll(topic string, id [16]byte, n int32, maxWait, minBytes int32) *kmsg.FetchRequest {
+	req := kmsg.NewPtrFetchRequest()
+	req.MaxWaitMillis, req.MinBytes, req.MaxBytes = maxWait, minBytes, 50<<20
+	rt := kmsg.NewFetchRequestTopic()
+	rt.Topic, rt.TopicID = topic, id
+	for p := range n {
+		rp := kmsg.NewFetchRequestTopicPartition()
+		rp.Partition, rp.FetchOffset, rp.PartitionMaxBytes, rp.LogStartOffset = p, 0, 1<<20, -1
+		rt.Partitions = append(rt.Partitions, rp)
+	}
+	req.Topics = append(req.Topics, rt)
+	return req
+}
+
+// topicID creates topic with n partitions and returns its ID.
+func topicID(t *testing.T, ctx context.Context, addr, topic string, n int32) [16]byte {
+	t.Helper()
+	adm := newAdmin(t, addr)
+	if _, err := adm.CreateTopic(ctx, n, 1, nil, topic); err != nil {
+		t.Fatal(err)
+	}
+	td, err := adm.ListTopics(ctx, topic)
+	if err != nil || td[topic].Err != nil {
+		t.Fatalf("list topics: %v %v", err, td[topic].Err)
+	}
+	return td[topic].ID
+}
+
+// produceTo produces one record to each of partitions, acknowledged.
+func produceTo(t *testing.T, ctx context.Context, addr, topic string, partitions ...int32) {
+	t.Helper()
+	cl := newClient(t, addr, kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.DefaultProduceTopic(topic))
+	var recs []*kgo.Record
+	for _, p := range partitions {
+		recs = append(recs, &kgo.Record{Partition: p, Value: []byte("v")})
+	}
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatalf("produce: %v", err)
+	}
+}
+
+// TestFetchWakeRereadsOnlyChangedPartitions: a long poll over 20 empty
+// partitions woken by a record on one of them used to read all 20 again
+// (index and objects); now it re-reads only the one that changed.
+func TestFetchWakeRereadsOnlyChangedPartitions(t *testing.T) {
+	reads := &indexReads{n: map[metastore.PartitionKey]int{}}
+	n := startNode(t, testConfig(t, t.TempDir()), node.Hooks{WrapMeta: func(s metastore.Store) metastore.Store {
+		reads.Store = s
+		return reads
+	}})
+	ctx := ctxTimeout(t, time.Minute)
+	const parts = 20
+	id := topicID(t, ctx, n.KafkaAddr(), "wake", parts)
+	cl := newClient(t, n.KafkaAddr())
+	if _, err := cl.Request(ctx, kmsg.NewPtrMetadataRequest()); err != nil {
+		t.Fatal(err)
+	}
+	before := reads.total()
+	type answer struct {
+		resp kmsg.Response
+		err  error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		resp, err := cl.Broker(0).Request(ctx, fetchAll("wake", id, parts, 20_000, 1))
+		got <- answer{resp, err}
+	}()
+	for reads.total()-before < parts { // the first read of every partition, then the wait
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond)
+	first := reads.total() - before
+	produceTo(t, ctx, n.KafkaAddr(), "wake", 3)
+	a := <-got
+	if a.err != nil {
+		t.Fatal(a.err)
+	}
+	resp := a.resp.(*kmsg.FetchResponse)
+	for _, p := range resp.Topics[0].Partitions {
+		if (p.Partition == 3) != (len(p.RecordBatches) > 0) {
+			t.Errorf("partition %d: %d bytes of records", p.Partition, len(p.RecordBatches))
+		}
+	}
+	if again := reads.total() - before - first; again > 2 {
+		t.Fatalf("after the wake %d index reads for one changed partition of %d (first read: %d)", again, parts, first)
+	}
+}
+
+// TestFetchColdReadsOverlap: a fetch of 8 partitions whose data is not in
+// the cache used to read them one after another (8 × the object store's
+// latency); now the reads go out together.
+func TestFetchColdReadsOverlap(t *testing.T) {
+	const delay = 300 * time.Millisecond
+	n := startNode(t, testConfig(t, t.TempDir()), node.Hooks{WrapObjects: func(s objstore.Store) objstore.Store {
+		return slowRanges{Store: s, delay: delay}
+	}})
+	ctx := ctxTimeout(t, time.Minute)
+	const parts = 8
+	id := topicID(t, ctx, n.KafkaAddr(), "cold", parts)
+	produceTo(t, ctx, n.KafkaAddr(), "cold", 0, 1, 2, 3, 4, 5, 6, 7)
+	cl := newClient(t, n.KafkaAddr())
+	if _, err := cl.Request(ctx, kmsg.NewPtrMetadataRequest()); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	resp, err := cl.Broker(0).Request(ctx, fetchAll("cold", id, parts, 0, 0))
+	took := time.Since(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range resp.(*kmsg.FetchResponse).Topics[0].Partitions {
+		if p.ErrorCode != 0 || len(p.RecordBatches) == 0 {
+			t.Fatalf("partition %d: error %d, %d bytes", p.Partition, p.ErrorCode, len(p.RecordBatches))
+		}
+	}
+	if took > 4*delay {
+		t.Fatalf("cold fetch of %d partitions took %v with %v per object read: the reads did not overlap", parts, took, delay)
+	}
+	t.Logf("cold fetch of %d partitions: %v (%v per object read)", parts, took, delay)
+}
