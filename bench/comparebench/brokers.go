@@ -156,7 +156,7 @@ func startKafka(ctx context.Context, java, cp, tmp string, partitions int) (*bro
 
 // buildTributary builds cmd/tributary into dir.
 func buildTributary(ctx context.Context, root, dir string) (string, error) {
-	bin := filepath.Join(dir, "tributary")
+	bin := filepath.Join(dir, "bin", "tributary")
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/tributary")
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -176,7 +176,7 @@ func startTributary(ctx context.Context, bin, tmp string) (*broker, error) {
 	if err != nil {
 		return nil, err
 	}
-	data := filepath.Join(tmp, "tributary")
+	data := filepath.Join(tmp, "tributary-data")
 	b, err := start("tributary", addr, exec.Command(bin, "serve", "--data-dir", data,
 		"--kafka-addr", addr, "--admin-addr", admin,
 		"--registry-addr", "127.0.0.1:0", "--catalog-addr", "127.0.0.1:0"))

@@ -93,6 +93,11 @@ func compare(ctx context.Context, o options, log io.Writer) (*results, error) {
 		res.By[t.Name] = &measured{}
 	}
 	r := runner{o: o, java: java, cp: cp, log: log}
+	for _, t := range targets {
+		if err := r.warmup(ctx, t); err != nil {
+			return nil, fmt.Errorf("warm-up on %s: %w", t.Name, err)
+		}
+	}
 	for round := 1; round <= o.Rounds; round++ {
 		for _, t := range targets {
 			if err := r.round(ctx, t, round, res.By[t.Name]); err != nil {
@@ -114,6 +119,23 @@ type runner struct {
 	java string
 	cp   string
 	log  io.Writer
+}
+
+// warmup produces o.Warmup records at full speed, not measured, so the
+// first round does not pay for the JVM's JIT or a cold process.
+func (r runner) warmup(ctx context.Context, t target) error {
+	if r.o.Warmup <= 0 {
+		return nil
+	}
+	topic := "warmup-" + t.Name
+	if err := createTopic(ctx, t.b.addr, topic, r.o.Partitions, t.configs); err != nil {
+		return err
+	}
+	_, err := r.timed(ctx, t, "warm-up produce", func(ctx context.Context) (string, error) {
+		_, out, err := producePerf(ctx, r.java, r.cp, t.b.addr, topic, r.o.Warmup, r.o.Size, -1)
+		return out, err
+	})
+	return err
 }
 
 // round: a full-speed produce, a consume of what it wrote, a paced produce.

@@ -14,6 +14,7 @@ func main() {
 	flag.IntVar(&o.Records, "records", o.Records, "records per full-speed produce run (and per consume run)")
 	flag.IntVar(&o.Size, "size", o.Size, "record size in bytes")
 	flag.IntVar(&o.Partitions, "partitions", o.Partitions, "partitions of each topic")
+	flag.IntVar(&o.Warmup, "warmup", o.Warmup, "records produced to each target before the rounds, not measured (JIT, page cache)")
 	flag.IntVar(&o.Rounds, "rounds", o.Rounds, "interleaved rounds (each target once per round)")
 	flag.IntVar(&o.PacedRate, "paced-rate", o.PacedRate, "records/s of the paced latency run (0 skips it)")
 	flag.DurationVar(&o.PacedFor, "paced-for", o.PacedFor, "length of the paced latency run")
@@ -41,6 +42,7 @@ type options struct {
 	Size       int
 	Partitions int
 	Rounds     int
+	Warmup     int
 	PacedRate  int
 	PacedFor   time.Duration
 	RunTimeout time.Duration
@@ -56,6 +58,7 @@ func defaultOptions() options {
 		Size:       1024,
 		Partitions: 6,
 		Rounds:     2,
+		Warmup:     20_000,
 		PacedRate:  20_000,
 		PacedFor:   10 * time.Second,
 		RunTimeout: 3 * time.Minute,
