@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -32,6 +33,10 @@ type results struct {
 	Opts    options
 	Targets []string
 	By      map[string]*measured
+	// Completed is the last round every target finished; with an error
+	// from compare, the figures are of rounds 1..Completed (and some of
+	// the next).
+	Completed int
 }
 
 // Target names; the first is compared with the others.
@@ -98,19 +103,26 @@ func compare(ctx context.Context, o options, log io.Writer) (*results, error) {
 			return nil, fmt.Errorf("warm-up on %s: %w", t.Name, err)
 		}
 	}
+	var runErr error
+rounds:
 	for round := 1; round <= o.Rounds; round++ {
 		for _, t := range targets {
 			if err := r.round(ctx, t, round, res.By[t.Name]); err != nil {
-				return nil, fmt.Errorf("round %d on %s: %w", round, t.Name, err)
+				runErr = fmt.Errorf("round %d on %s: %w", round, t.Name, err)
+				break rounds
 			}
+			res.Completed = round
 		}
 	}
 	for _, t := range targets {
 		if res.By[t.Name].PeakRSS, err = peakRSS(t.b.pid()); err != nil {
-			return nil, err
+			return nil, errors.Join(runErr, err)
 		}
 	}
-	return res, nil
+	if runErr != nil && res.Completed == 0 {
+		return nil, runErr
+	}
+	return res, runErr
 }
 
 // runner runs the tools of one round against one target.

@@ -45,6 +45,9 @@ func TestCompareSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if res.Completed != 1 {
+		t.Errorf("completed rounds %d, want 1", res.Completed)
+	}
 	for _, name := range []string{nameTributary, nameKafka, nameKafkaFsync} {
 		m := res.By[name]
 		if m == nil || len(m.Produce) != 1 || len(m.Consume) != 1 || len(m.Paced) != 1 {

@@ -29,11 +29,16 @@ func main() {
 	ctx, cancel := context.WithTimeout(ctx, o.MaxTime)
 	defer cancel()
 	res, err := compare(ctx, o, os.Stderr)
+	if res != nil {
+		if err != nil {
+			fmt.Printf("STOPPED EARLY after %d complete round(s): %v\n", res.Completed, err)
+		}
+		res.print(os.Stdout)
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "comparebench: %v\n", err)
 		os.Exit(1)
 	}
-	res.print(os.Stdout)
 }
 
 // options are the knobs of one comparison.

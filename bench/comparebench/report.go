@@ -79,8 +79,8 @@ func (res *results) rows() []row {
 // each Kafka setup, and the goal with met / NOT MET.
 func (res *results) print(w io.Writer) {
 	o := res.Opts
-	fmt.Fprintf(w, "Kafka's ProducerPerformance/ConsumerPerformance: %d records of %d B, acks=all, %d partitions, %d interleaved rounds (mean)\n",
-		o.Records, o.Size, o.Partitions, o.Rounds)
+	fmt.Fprintf(w, "Kafka's ProducerPerformance/ConsumerPerformance: %d records of %d B, acks=all, %d partitions, %d of %d interleaved rounds complete (figures: mean of the runs made)\n",
+		o.Records, o.Size, o.Partitions, res.Completed, o.Rounds)
 	fmt.Fprintf(w, "kafka = Apache Kafka 4.4 default flush (page cache); kafka-fsync = flush.messages=1; peak RSS of kafka is one process for both\n\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "figure\tunit\t%s\ttrib/kafka\ttrib/kafka-fsync\tgoal\t\t\n", strings.Join(res.Targets, "\t"))
