@@ -59,13 +59,13 @@ type options struct {
 // defaultOptions fit about ten minutes on this 2-core machine.
 func defaultOptions() options {
 	return options{
-		Records:    200_000,
+		Records:    100_000,
 		Size:       1024,
 		Partitions: 6,
 		Rounds:     2,
 		Warmup:     20_000,
 		PacedRate:  20_000,
-		PacedFor:   10 * time.Second,
+		PacedFor:   5 * time.Second,
 		RunTimeout: 3 * time.Minute,
 		MaxTime:    15 * time.Minute,
 	}
