@@ -68,8 +68,11 @@ func freeAddr() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("finding a free port: %w", err)
 	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
+	addr := ln.Addr().String()
+	if err := ln.Close(); err != nil {
+		return "", fmt.Errorf("releasing a free port: %w", err)
+	}
+	return addr, nil
 }
 
 // kafkaClasspath resolves interop/kafkabroker's runtime classpath (the

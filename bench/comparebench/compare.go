@@ -60,21 +60,24 @@ func compare(ctx context.Context, o options, log io.Writer) (*results, error) {
 	if err != nil {
 		return nil, fmt.Errorf("making temp dir: %w", err)
 	}
-	defer os.RemoveAll(tmp)
+	defer func() {
+		// Best effort: a leftover temp dir is not worth failing a run for.
+		_ = os.RemoveAll(tmp)
+	}()
 
-	fmt.Fprintf(log, "resolving kafka_2.13 and kafka-tools with maven\n")
+	printf(log, "resolving kafka_2.13 and kafka-tools with maven\n")
 	cp, err := kafkaClasspath(ctx, root, tmp)
 	if err != nil {
 		return nil, err
 	}
 	bin := o.Tributary
 	if bin == "" {
-		fmt.Fprintf(log, "building tributary\n")
+		printf(log, "building tributary\n")
 		if bin, err = buildTributary(ctx, root, tmp); err != nil {
 			return nil, err
 		}
 	}
-	fmt.Fprintf(log, "starting kafka and tributary\n")
+	printf(log, "starting kafka and tributary\n")
 	kafka, err := startKafka(ctx, java, cp, tmp, o.Partitions)
 	if err != nil {
 		return nil, err
@@ -167,7 +170,7 @@ func (r runner) round(ctx context.Context, t target, round int, m *measured) err
 		return err
 	}
 	m.Produce, m.ProduceCPU = append(m.Produce, p), append(m.ProduceCPU, cpu)
-	fmt.Fprintf(r.log, "round %d %-11s produce %8.1f MB/s  p50 %4.0f ms  p99 %5.0f ms  broker CPU %.1f s\n",
+	printf(r.log, "round %d %-11s produce %8.1f MB/s  p50 %4.0f ms  p99 %5.0f ms  broker CPU %.1f s\n",
 		round, t.Name, p.MBPerSec, p.P50, p.P99, cpu)
 
 	var c consumeResult
@@ -181,7 +184,7 @@ func (r runner) round(ctx context.Context, t target, round int, m *measured) err
 		return err
 	}
 	m.Consume, m.ConsumeCPU = append(m.Consume, c), append(m.ConsumeCPU, cpu)
-	fmt.Fprintf(r.log, "round %d %-11s consume %8.1f MB/s  broker CPU %.1f s\n", round, t.Name, c.MBPerSec, cpu)
+	printf(r.log, "round %d %-11s consume %8.1f MB/s  broker CPU %.1f s\n", round, t.Name, c.MBPerSec, cpu)
 
 	if r.o.PacedRate <= 0 {
 		return nil
@@ -201,7 +204,7 @@ func (r runner) round(ctx context.Context, t target, round int, m *measured) err
 		return err
 	}
 	m.Paced = append(m.Paced, p)
-	fmt.Fprintf(r.log, "round %d %-11s paced   %8.0f rec/s p50 %4.0f ms  p99 %5.0f ms\n", round, t.Name, p.RecordsPerSec, p.P50, p.P99)
+	printf(r.log, "round %d %-11s paced   %8.0f rec/s p50 %4.0f ms  p99 %5.0f ms\n", round, t.Name, p.RecordsPerSec, p.P50, p.P99)
 	return nil
 }
 
@@ -217,7 +220,7 @@ func (r runner) timed(ctx context.Context, t target, what string, run func(conte
 	start := time.Now()
 	out, err := run(ctx)
 	if r.o.Verbose || err != nil {
-		fmt.Fprintf(r.log, "--- %s on %s (%v):\n%s\n", what, t.Name, time.Since(start).Round(time.Millisecond), tail(out, 4000))
+		printf(r.log, "--- %s on %s (%v):\n%s\n", what, t.Name, time.Since(start).Round(time.Millisecond), tail(out, 4000))
 	}
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", what, err)

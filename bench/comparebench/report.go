@@ -79,11 +79,11 @@ func (res *results) rows() []row {
 // each Kafka setup, and the goal with met / NOT MET.
 func (res *results) print(w io.Writer) {
 	o := res.Opts
-	fmt.Fprintf(w, "Kafka's ProducerPerformance/ConsumerPerformance: %d records of %d B, acks=all, %d partitions, %d of %d interleaved rounds complete (figures: mean of the runs made)\n",
+	printf(w, "Kafka's ProducerPerformance/ConsumerPerformance: %d records of %d B, acks=all, %d partitions, %d of %d interleaved rounds complete (figures: mean of the runs made)\n",
 		o.Records, o.Size, o.Partitions, res.Completed, o.Rounds)
-	fmt.Fprintf(w, "kafka = Apache Kafka 4.4 default flush (page cache); kafka-fsync = flush.messages=1; peak RSS of kafka is one process for both\n\n")
+	printf(w, "kafka = Apache Kafka 4.4 default flush (page cache); kafka-fsync = flush.messages=1; peak RSS of kafka is one process for both\n\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "figure\tunit\t%s\ttrib/kafka\ttrib/kafka-fsync\tgoal\t\t\n", strings.Join(res.Targets, "\t"))
+	printf(tw, "figure\tunit\t%s\ttrib/kafka\ttrib/kafka-fsync\tgoal\t\t\n", strings.Join(res.Targets, "\t"))
 	for _, r := range res.rows() {
 		vals := make([]string, len(res.Targets))
 		for i, name := range res.Targets {
@@ -98,10 +98,16 @@ func (res *results) print(w io.Writer) {
 				verdict = "NOT MET"
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.name, r.unit, strings.Join(vals, "\t"),
+		printf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.name, r.unit, strings.Join(vals, "\t"),
 			ratio(trib, kafka), ratio(trib, r.value(res.By[nameKafkaFsync])), r.goal, verdict)
 	}
 	_ = tw.Flush() // w is stdout or a test buffer
+}
+
+// printf writes progress or the table. A failed write to stdout or stderr
+// has nowhere to be reported, so its error is visibly dropped.
+func printf(w io.Writer, format string, args ...any) {
+	_, _ = fmt.Fprintf(w, format, args...)
 }
 
 func ratio(a, b float64) string {
