@@ -107,3 +107,13 @@ bench-memory:
 .PHONY: bench-cluster
 bench-cluster:
 	$(GO) run ./bench/clusterbench
+
+# Apache Kafka 4.4 (kafka_2.13 from Maven Central, single-node KRaft,
+# -Xmx1g) beside a `tributary serve`, both measured with Kafka's own
+# ProducerPerformance/ConsumerPerformance, interleaved: produce and consume
+# MB/s, p50/p99 at 20k records/s, broker CPU and peak RSS, ratios and the
+# goals. About ten minutes; ARGS shortens it (e.g. ARGS="-records 50000
+# -rounds 1 -paced-for 5s").
+.PHONY: bench-compare
+bench-compare:
+	$(GO) run ./bench/comparebench $(ARGS)
