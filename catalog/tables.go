@@ -181,15 +181,7 @@ func (s *Server) newTableMetadata(req createTableRequest, nsRec nsRecord, id ide
 
 // defaultLocation is where a table created without a location lives.
 func (s *Server) defaultLocation(nsRec nsRecord, id ident, u uuid.UUID) string {
-	dir := safeSegment(id.name) + "-" + u.String()
-	if base := nsRec.Properties["location"]; base != "" {
-		return strings.TrimSuffix(base, "/") + "/" + dir
-	}
-	segs := make([]string, 0, len(id.ns)+1)
-	for _, l := range id.ns {
-		segs = append(segs, safeSegment(l))
-	}
-	return s.wh.location(strings.Join(append(segs, dir), "/"))
+	return s.nsLocation(nsRec, id.ns) + "/" + safeSegment(id.name) + "-" + u.String()
 }
 
 // safeSegment makes a name a path segment every object store and engine
