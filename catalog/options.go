@@ -52,6 +52,16 @@ type Options struct {
 	// clients need to read and write data files, such as s3.endpoint,
 	// s3.path-style-access, s3.region or credentials. Default none.
 	TableConfig map[string]string
+	// Credentials are the storage keys (s3.access-key-id,
+	// s3.secret-access-key, s3.session-token) handed out with tables:
+	// in "storage-credentials" (beside "config") to a request with
+	// X-Iceberg-Access-Delegation: vended-credentials, and from GET
+	// .../tables/{table}/credentials; in every answer's "config" too
+	// unless VendedCredentialsOnly. Default none.
+	Credentials map[string]string
+	// VendedCredentialsOnly keeps Credentials out of the "config" of
+	// answers that did not ask for vended credentials. Default false.
+	VendedCredentialsOnly bool
 	// Auth turns on bearer-token authentication. Default: off, every
 	// request is served.
 	Auth AuthOptions

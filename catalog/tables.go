@@ -34,13 +34,22 @@ import (
 // loadTableResult is the spec's LoadTableResult (also CreateTableResponse).
 type loadTableResult struct {
 	// MetadataLocation is absent for a staged create: nothing is stored.
-	MetadataLocation string            `json:"metadata-location,omitempty"`
-	Metadata         json.RawMessage   `json:"metadata"`
-	Config           map[string]string `json:"config,omitempty"`
+	MetadataLocation   string              `json:"metadata-location,omitempty"`
+	Metadata           json.RawMessage     `json:"metadata"`
+	Config             map[string]string   `json:"config,omitempty"`
+	StorageCredentials []storageCredential `json:"storage-credentials,omitempty"`
 }
 
-func (s *Server) tableResult(loc string, raw []byte) loadTableResult {
-	return loadTableResult{MetadataLocation: loc, Metadata: raw, Config: s.opts.TableConfig}
+// tableResult is the answer to r about the table whose metadata file loc
+// holds raw: with the table config, and the vended credentials when r
+// asks for them (credentials.go).
+func (s *Server) tableResult(r *http.Request, loc string, raw []byte) loadTableResult {
+	vend := wantsVended(r)
+	res := loadTableResult{MetadataLocation: loc, Metadata: raw, Config: s.tableConfig(vend)}
+	if vend {
+		res.StorageCredentials = s.storageCredentials()
+	}
+	return res
 }
 
 func (s *Server) listTables(w http.ResponseWriter, r *http.Request, p params) error {
@@ -127,7 +136,7 @@ func (s *Server) createTable(w http.ResponseWriter, r *http.Request, p params) e
 		}
 		note = n
 		if req.StageCreate {
-			res = s.tableResult("", mustJSON(meta))
+			res = s.tableResult(r, "", mustJSON(meta))
 			return nil
 		}
 		loc, err := newMetadataLocation(meta, 0)
@@ -146,7 +155,7 @@ func (s *Server) createTable(w http.ResponseWriter, r *http.Request, p params) e
 			s.files.remove(ctx, loc)
 			return err
 		}
-		res = s.tableResult(loc, raw)
+		res = s.tableResult(r, loc, raw)
 		return nil
 	})
 	if err != nil {
@@ -246,7 +255,7 @@ func (s *Server) loadTable(w http.ResponseWriter, r *http.Request, p params) err
 	if mode != "" && mode != "all" && mode != "refs" {
 		return fmt.Errorf("%w: snapshots=%q: want all or refs", ErrBadRequest, mode)
 	}
-	tag := etag(rec.MetadataLocation, mode)
+	tag := etag(rec.MetadataLocation, mode+"\x00"+strconv.FormatBool(wantsVended(r)))
 	w.Header().Set("ETag", tag)
 	if r.Header.Get("If-None-Match") == tag {
 		w.WriteHeader(http.StatusNotModified)
@@ -261,7 +270,7 @@ func (s *Server) loadTable(w http.ResponseWriter, r *http.Request, p params) err
 			return fmt.Errorf("load table %s: %w", id, err)
 		}
 	}
-	writeJSON(w, http.StatusOK, s.tableResult(rec.MetadataLocation, raw))
+	writeJSON(w, http.StatusOK, s.tableResult(r, rec.MetadataLocation, raw))
 	return nil
 }
 
@@ -396,6 +405,6 @@ func (s *Server) registerTable(w http.ResponseWriter, r *http.Request, p params)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.tableResult(req.MetadataLocation, raw))
+	writeJSON(w, http.StatusOK, s.tableResult(r, req.MetadataLocation, raw))
 	return nil
 }

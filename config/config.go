@@ -122,6 +122,12 @@ type Catalog struct {
 	// credential=id:secret). The node's own ingest uses the first client.
 	// Default: none (no authentication).
 	Clients []CatalogClient `yaml:"clients"`
+	// VendedCredentialsOnly, on an S3 warehouse, hands the S3 keys to
+	// engines only as vended credentials (table answers to requests with
+	// X-Iceberg-Access-Delegation: vended-credentials, and GET
+	// .../tables/{table}/credentials), not in every table answer's
+	// config. Default false (keys in both).
+	VendedCredentialsOnly bool `yaml:"vended_credentials_only"`
 }
 
 // CatalogClient is one OAuth2 client of the built-in catalog.

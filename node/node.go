@@ -474,13 +474,16 @@ func (n *Node) startCatalog() error {
 		if c.ForcePathStyle {
 			opts.TableConfig["s3.path-style-access"] = "true"
 		}
-		// Readers need the keys too (no vended credentials yet).
+		// Readers need the keys too: vended, and in every table's config
+		// unless catalog.vended_credentials_only.
+		opts.Credentials = map[string]string{}
 		if id, err := resolve(c.AccessKeyID, "data.s3.access_key_id"); err == nil && id != "" {
-			opts.TableConfig["s3.access-key-id"] = id
+			opts.Credentials["s3.access-key-id"] = id
 		}
 		if sec, err := resolve(c.SecretAccessKey, "data.s3.secret_access_key"); err == nil && sec != "" {
-			opts.TableConfig["s3.secret-access-key"] = sec
+			opts.Credentials["s3.secret-access-key"] = sec
 		}
+		opts.VendedCredentialsOnly = n.cfg.Catalog.VendedCredentialsOnly
 	}
 	cat := catalog.New(n.Meta, wh, opts, n.log.With("component", "catalog"))
 	ok, err := listenBestEffort(n.log, "iceberg catalog", n.cfg.Catalog.ListenAddress, config.DefaultCatalogAddr, cat.Listen)
