@@ -92,3 +92,9 @@ bench-iceberg:
 .PHONY: bench-maintenance
 bench-maintenance:
 	$(GO) run ./bench/maintenancebench
+
+# Catalog commit figures: p50/p99 and commits/s with 1, 8 and 32 writers on
+# one table and on 32 tables, embedded store and Postgres (about a minute).
+.PHONY: bench-catalog
+bench-catalog:
+	$(GO) run ./bench/catalogbench
