@@ -77,7 +77,7 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	defer func() { _ = os.RemoveAll(root) }() // best effort: a leftover temporary directory harms nothing
+	defer func() { _ = os.RemoveAll(root) }()     // best effort: a leftover temporary directory harms nothing
 	if err := os.Chmod(root, 0o755); err != nil { // the postgres user must reach its directory
 		return err
 	}
