@@ -119,7 +119,7 @@ func openStore(name, dir string) (metastore.KV, func(), error) {
 			_ = pg.Close() // failing anyway
 			return nil, nil, err
 		}
-		return st, func() { st.Close(); _ = pg.Close() }, nil // the run is over
+		return st, func() { _ = st.Close(); _ = pg.Close() }, nil // the run is over
 	}
 	return nil, nil, fmt.Errorf("unknown store %q (bolt or postgres)", name)
 }
@@ -176,8 +176,8 @@ func (c *client) post(path, body string) error {
 	if err != nil {
 		return err
 	}
-	defer rsp.Body.Close()
-	b, _ := io.ReadAll(rsp.Body) // for the message only
+	defer func() { _ = rsp.Body.Close() }() // read to the end below: nothing to report
+	b, _ := io.ReadAll(rsp.Body)            // for the message only
 	if rsp.StatusCode != http.StatusOK {
 		return fmt.Errorf("POST %s: %d %s", path, rsp.StatusCode, b)
 	}
