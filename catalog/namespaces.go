@@ -247,7 +247,7 @@ func (s *Server) checkNSLocation(props map[string]string) error {
 	if !ok {
 		return nil
 	}
-	if _, err := s.wh.key(strings.TrimSuffix(loc, "/")); err != nil {
+	if _, _, err := s.files.locate(strings.TrimSuffix(loc, "/")); err != nil {
 		return fmt.Errorf("namespace location: %w", err)
 	}
 	return nil

@@ -7,7 +7,8 @@ package catalog
 // Commits (POST .../tables/{table}) are in commit.go, renames in rename.go.
 //
 // A table is a key holding the location of its current metadata file.
-// Every location is inside the warehouse; a table created without one gets
+// Every location is inside the warehouse or allowed (outside.go); a table
+// created without one gets
 // <warehouse>/<namespace levels>/<name>-<uuid> (or <namespace location>/
 // <name>-<uuid> when the namespace has a "location" property): the uuid
 // keeps a dropped and recreated table, or a renamed one and a new one of
@@ -174,7 +175,7 @@ func (s *Server) createTable(w http.ResponseWriter, r *http.Request, p params) e
 func (s *Server) newTableMetadata(req createTableRequest, nsRec nsRecord, id ident) (table.Metadata, string, error) {
 	tableUUID := uuid.New()
 	loc, note := s.placeLocation(req.Location, s.defaultLocation(nsRec, id, tableUUID))
-	if _, err := s.wh.key(loc); err != nil { // a namespace location that left the warehouse
+	if _, _, err := s.files.locate(loc); err != nil { // a namespace location not allowed
 		return nil, "", fmt.Errorf("create table %s: %w", id, err)
 	}
 	order := table.UnsortedSortOrder

@@ -128,6 +128,14 @@ type Catalog struct {
 	// .../tables/{table}/credentials), not in every table answer's
 	// config. Default false (keys in both).
 	VendedCredentialsOnly bool `yaml:"vended_credentials_only"`
+	// AllowedLocations are the location prefixes (file:///dir, or
+	// s3://bucket/prefix in the warehouse's bucket) at which a client may
+	// ask a table, or a view's metadata files, to be outside the
+	// warehouse; a location elsewhere is overridden (the table goes where
+	// the server would put it, and the answer says so). Default: anywhere
+	// on the node's file system (local warehouse) or in the warehouse's
+	// bucket.
+	AllowedLocations []string `yaml:"allowed_locations"`
 }
 
 // CatalogClient is one OAuth2 client of the built-in catalog.

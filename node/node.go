@@ -154,7 +154,13 @@ func (n *Node) openObjectsAt(ctx context.Context, dir, sub string) (objstore.Sto
 	if c == nil {
 		return objstore.NewLocal(dir)
 	}
-	opts := s3store.Options{Bucket: c.Bucket, Prefix: c.Prefix + sub, Region: c.Region, Endpoint: c.Endpoint,
+	return n.openS3(ctx, c.Prefix+sub)
+}
+
+// openS3 opens data.s3's bucket under prefix.
+func (n *Node) openS3(ctx context.Context, prefix string) (objstore.Store, error) {
+	c := n.cfg.Data.S3
+	opts := s3store.Options{Bucket: c.Bucket, Prefix: prefix, Region: c.Region, Endpoint: c.Endpoint,
 		ForcePathStyle: c.ForcePathStyle, Timeout: c.Timeout}
 	var err error
 	if opts.AccessKeyID, err = resolve(c.AccessKeyID, "data.s3.access_key_id"); err != nil {
@@ -484,7 +490,14 @@ func (n *Node) startCatalog() error {
 			opts.Credentials["s3.secret-access-key"] = sec
 		}
 		opts.VendedCredentialsOnly = n.cfg.Catalog.VendedCredentialsOnly
+		// the bucket from its root, for tables at allowed locations
+		// outside the warehouse
+		if opts.Outside, err = n.openS3(ctx, ""); err != nil {
+			return fmt.Errorf("open the catalog's bucket: %w", err)
+		}
+		n.closers = append(n.closers, opts.Outside.Close)
 	}
+	opts.AllowedLocations = n.cfg.Catalog.AllowedLocations
 	cat := catalog.New(n.Meta, wh, opts, n.log.With("component", "catalog"))
 	ok, err := listenBestEffort(n.log, "iceberg catalog", n.cfg.Catalog.ListenAddress, config.DefaultCatalogAddr, cat.Listen)
 	if err != nil || !ok {
