@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -15,7 +16,8 @@ import (
 	"github.com/tributary-io/tributary/node"
 )
 
-// TestVendedCredentials: a node whose warehouse is in S3 (versitygw) with
+// TestVendedCredentials: a node whose warehouse is in S3 (versitygw, under
+// a prefix of its bucket) with
 // catalog.vended_credentials_only hands its S3 keys only as vended
 // credentials. PyIceberg, configured with the catalog's URI and the
 // X-Iceberg-Access-Delegation: vended-credentials header and nothing else
@@ -24,7 +26,8 @@ import (
 // the answers: no keys in a table's config without the header; with it, a
 // storage credential for the warehouse carrying endpoint, region, path
 // style and keys; GET .../credentials the same, and 404 for a table that
-// does not exist.
+// does not exist. A second table asked to be in the bucket outside the
+// warehouse is created there (catalog.allowed_locations' default).
 func TestVendedCredentials(t *testing.T) {
 	python := testpy.PyIceberg(t)
 	srv := tests3.NewServer(t)
@@ -40,7 +43,8 @@ func TestVendedCredentials(t *testing.T) {
 	n := startNode(t, cfg, node.Hooks{})
 	base := "http://" + n.CatalogAddr()
 
-	cmd := exec.Command(python, filepath.Join("testdata", "pyiceberg_vended.py"), base)
+	elsewhere := "s3://" + s3cfg.Bucket + "/outside-the-warehouse/t"
+	cmd := exec.Command(python, filepath.Join("testdata", "pyiceberg_vended.py"), base, elsewhere)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -52,6 +56,10 @@ func TestVendedCredentials(t *testing.T) {
 		NamesOK  bool     `json:"names_ok"`
 		Location string   `json:"location"`
 		IOKeys   []string `json:"io_keys"`
+		// vend.elsewhere, asked to be in the bucket outside the warehouse
+		ElsewhereLocation string           `json:"elsewhere_location"`
+		ElsewhereMetadata string           `json:"elsewhere_metadata"`
+		ElsewhereRows     []map[string]any `json:"elsewhere_rows"`
 	}
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("pyiceberg_vended.py printed %s: %v", out, err)
@@ -61,6 +69,11 @@ func TestVendedCredentials(t *testing.T) {
 	}
 	if !strings.HasPrefix(got.Location, "s3://") || !slices.Contains(got.IOKeys, "s3.access-key-id") {
 		t.Errorf("PyIceberg's table at %s with FileIO keys %v: want an s3:// location and the vended keys", got.Location, got.IOKeys)
+	}
+
+	if got.ElsewhereLocation != elsewhere || !strings.HasPrefix(got.ElsewhereMetadata, elsewhere+"/metadata/") || fmt.Sprint(got.ElsewhereRows) != "[map[id:7 name:seven]]" {
+		t.Errorf("vend.elsewhere at %s: location %s, metadata %s, rows %v; want it taken as asked (catalog.allowed_locations' default: the bucket)",
+			elsewhere, got.ElsewhereLocation, got.ElsewhereMetadata, got.ElsewhereRows)
 	}
 
 	want := map[string]string{
