@@ -117,3 +117,9 @@ bench-cluster:
 .PHONY: bench-compare
 bench-compare:
 	$(GO) run ./bench/comparebench $(ARGS)
+
+# Catalog commit figures: p50/p99 and commits/s with 1, 8 and 32 writers on
+# one table and on 32 tables, embedded store and Postgres (about a minute).
+.PHONY: bench-catalog
+bench-catalog:
+	$(GO) run ./bench/catalogbench

@@ -406,7 +406,7 @@ func (s *Server) writeNew(ctx context.Context, id ident, b *table.MetadataBuilde
 	if err != nil {
 		return nil, fmt.Errorf("commit %s: %w", id, applyError(err))
 	}
-	if _, err := s.wh.key(meta.Location()); err != nil {
+	if _, _, err := s.files.locate(meta.Location()); err != nil {
 		return nil, fmt.Errorf("commit %s: %w", id, err)
 	}
 	loc, err := newMetadataLocation(meta, version)

@@ -11,9 +11,10 @@
 // purge), rename, register; /metrics (reports checked, none kept,
 // metrics.go); views: create, load, HEAD, replace (with the view version
 // log), rename, drop, list (views.go); multi-table /transactions/commit;
-// optional bearer auth with an OAuth2 client-credentials token endpoint.
-// Server-side scan planning, credential vending and idempotency keys are
-// not served (and not advertised, so clients do not call them). Iceberg's
+// optional bearer auth with an OAuth2 client-credentials token endpoint;
+// vended credentials (static keys; GET .../tables/{table}/credentials).
+// Server-side scan planning and idempotency keys are not served (and not
+// advertised, so clients do not call them). Iceberg's
 // REST compatibility kit runs against it in e2e/rck_test.go.
 //
 // Storage. Namespaces and tables are keys in the metadata store's KV space
@@ -22,10 +23,14 @@
 // in the warehouse, an object store (local directory or S3) whose keys
 // are paths below the warehouse URI (file:///dir or s3://bucket/prefix),
 // so every engine reads them at the locations the server hands out. Every
-// location the server reads or writes must be inside the warehouse: a
-// table location a client asks for outside it (create-table's location, a
-// commit's set-location) is overridden, not refused, and the answer's
-// Warning header says so (location.go).
+// location the server reads or writes is inside the warehouse, or under
+// one of Options.AllowedLocations (default: anywhere on the node's file
+// system for a local warehouse, in the warehouse's bucket for S3;
+// outside.go): a table location a client asks for elsewhere (create-table's
+// location, a commit's set-location, a view's write.metadata.path) is
+// overridden, not refused, and the answer's Warning header says so
+// (location.go). With X-Iceberg-Access-Delegation: vended-credentials a
+// table answer carries the storage credentials (credentials.go).
 //
 // Commits (commit.go) write a new metadata file, then compare-and-swap the
 // table's key: a conflict is retried on fresh metadata, with jittered

@@ -37,13 +37,13 @@ func TestConfig(t *testing.T) {
 		"GET /v1/{prefix}/namespaces/{namespace}/views", "POST /v1/{prefix}/namespaces/{namespace}/views",
 		"GET /v1/{prefix}/namespaces/{namespace}/views/{view}", "HEAD /v1/{prefix}/namespaces/{namespace}/views/{view}",
 		"POST /v1/{prefix}/namespaces/{namespace}/views/{view}", "DELETE /v1/{prefix}/namespaces/{namespace}/views/{view}",
-		"POST /v1/{prefix}/views/rename",
+		"POST /v1/{prefix}/views/rename", "GET /v1/{prefix}/namespaces/{namespace}/tables/{table}/credentials",
 	} {
 		if !slices.Contains(eps, want) {
 			t.Errorf("endpoints lack %q: %v", want, eps)
 		}
 	}
-	if len(eps) != 23 {
+	if len(eps) != 24 {
 		t.Errorf("%d endpoints: %v", len(eps), eps)
 	}
 	if fmt.Sprint(body["defaults"], body["overrides"]) != "map[clients:4] map[x:y]" {

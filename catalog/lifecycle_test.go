@@ -130,7 +130,8 @@ func TestRenameDropRegister(t *testing.T) {
 // The default location of a table keeps names engines and stores take as
 // they are, and a namespace's location property wins.
 func TestDefaultLocation(t *testing.T) {
-	f := newFixture(t, nil, Options{})
+	// allowed outside the warehouse: only a directory none of these use
+	f := newFixture(t, nil, Options{AllowedLocations: []string{"file:///tmp/allowed-elsewhere"}})
 	ctx := context.Background()
 	status, body := f.do(t, "POST", "/v1/namespaces", map[string]any{"namespace": []string{".hidden", "a b/c"}})
 	if status != 200 {

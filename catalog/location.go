@@ -3,8 +3,9 @@ package catalog
 // Requested table locations: a create-table's "location", a commit's
 // set-location (Java's replace and create transactions send one). The
 // server writes a table's metadata files through the warehouse's object
-// store, so a location it takes must be inside the warehouse; one outside
-// is not refused but overridden (as Iceberg's reference catalogs may, and
+// store, or for an allowed location outside it through the area's store
+// (outside.go), so a location it takes must be inside the warehouse or
+// allowed; any other is not refused but overridden (as Iceberg's reference catalogs may, and
 // the REST compatibility kit's rck.overrides-requested-location expects):
 // the table gets the location the server would have chosen (for a new
 // table) or keeps its own (for a commit), the answer carries a Warning
@@ -28,10 +29,10 @@ func (s *Server) placeLocation(requested, fallback string) (loc, note string) {
 	if requested == "" {
 		return fallback, ""
 	}
-	if _, err := s.wh.key(requested); err == nil {
+	if _, _, err := s.files.locate(requested); err == nil {
 		return requested, ""
 	}
-	return fallback, fmt.Sprintf("requested location %s is outside the warehouse %s: the table is at %s", requested, s.wh.uri, fallback)
+	return fallback, fmt.Sprintf("requested location %s is outside the warehouse %s and the allowed locations: the table is at %s", requested, s.wh.uri, fallback)
 }
 
 // overrideLocations returns updates with each set-location outside the

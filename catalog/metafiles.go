@@ -17,7 +17,21 @@ import (
 type metaFiles struct {
 	wh      warehouse
 	objects objstore.Store
+	outside *area // nil: nothing outside the warehouse (outside.go)
 	cache   *metaCache
+}
+
+// locate returns the store and key of a location: in the warehouse, or
+// under an allowed location outside it; any other is ErrBadRequest.
+func (m *metaFiles) locate(loc string) (objstore.Store, string, error) {
+	key, err := m.wh.key(loc)
+	if err == nil {
+		return m.objects, key, nil
+	}
+	if k, ok := m.outside.key(loc); ok {
+		return m.outside.store, k, nil
+	}
+	return nil, "", err
 }
 
 // read returns the JSON of the metadata file at loc. A missing file wraps
@@ -26,11 +40,11 @@ func (m *metaFiles) read(ctx context.Context, loc string) ([]byte, error) {
 	if raw, ok := m.cache.get(loc); ok {
 		return raw, nil
 	}
-	key, err := m.wh.key(loc)
+	st, key, err := m.locate(loc)
 	if err != nil {
 		return nil, err
 	}
-	b, err := m.objects.Get(ctx, key)
+	b, err := st.Get(ctx, key)
 	if err != nil {
 		return nil, objError("read metadata", loc, err)
 	}
@@ -58,7 +72,7 @@ func (m *metaFiles) load(ctx context.Context, loc string) (table.Metadata, []byt
 // write stores meta as a new metadata file at loc, compressed with the
 // table's codec, and returns its JSON.
 func (m *metaFiles) write(ctx context.Context, loc string, meta table.Metadata) ([]byte, error) {
-	key, err := m.wh.key(loc)
+	st, key, err := m.locate(loc)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +85,7 @@ func (m *metaFiles) write(ctx context.Context, loc string, meta table.Metadata) 
 	if err != nil {
 		return nil, err
 	}
-	if err := m.objects.Put(ctx, key, b); err != nil {
+	if err := st.Put(ctx, key, b); err != nil {
 		return nil, objError("write metadata", loc, err)
 	}
 	m.cache.put(loc, raw)
@@ -80,11 +94,11 @@ func (m *metaFiles) write(ctx context.Context, loc string, meta table.Metadata) 
 
 // writeRaw stores a metadata file's JSON (a view's) at loc, uncompressed.
 func (m *metaFiles) writeRaw(ctx context.Context, loc string, raw []byte) error {
-	key, err := m.wh.key(loc)
+	st, key, err := m.locate(loc)
 	if err != nil {
 		return err
 	}
-	if err := m.objects.Put(ctx, key, raw); err != nil {
+	if err := st.Put(ctx, key, raw); err != nil {
 		return objError("write metadata", loc, err)
 	}
 	m.cache.put(loc, raw)
@@ -95,8 +109,8 @@ func (m *metaFiles) writeRaw(ctx context.Context, loc string, raw []byte) error 
 // Best effort: a leftover is an orphan, not an inconsistency.
 func (m *metaFiles) remove(ctx context.Context, loc string) {
 	m.cache.drop(loc)
-	if key, err := m.wh.key(loc); err == nil {
-		_ = m.objects.Delete(ctx, key)
+	if st, key, err := m.locate(loc); err == nil {
+		_ = st.Delete(ctx, key)
 	}
 }
 

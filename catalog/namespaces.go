@@ -123,8 +123,32 @@ func (s *Server) loadNamespace(w http.ResponseWriter, r *http.Request, p params)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, namespaceBody{Namespace: p.ns, Properties: rec.Properties})
+	props := maps.Clone(rec.Properties)
+	if props == nil {
+		props = map[string]string{}
+	}
+	props["location"] = s.nsLocation(rec, p.ns)
+	writeJSON(w, http.StatusOK, namespaceBody{Namespace: p.ns, Properties: props})
 	return nil
+}
+
+// nsLocation is the directory a namespace's new tables go under: its
+// "location" property, or <warehouse>/<namespace levels>. Loading a
+// namespace always answers it as the "location" property, because Trino
+// decides from it how to create a table: with a location it stages the
+// create (stage-create, nothing stored until the commit), without one it
+// creates the table at once and then refuses its own CREATE TABLE AS on
+// the now non-empty directory ("Cannot create a table on a non-empty
+// location"), leaving the table behind.
+func (s *Server) nsLocation(rec nsRecord, ns []string) string {
+	if base := rec.Properties["location"]; base != "" {
+		return strings.TrimSuffix(base, "/")
+	}
+	segs := make([]string, 0, len(ns))
+	for _, l := range ns {
+		segs = append(segs, safeSegment(l))
+	}
+	return s.wh.location(strings.Join(segs, "/"))
 }
 
 func (s *Server) namespaceExists(w http.ResponseWriter, r *http.Request, p params) error {
@@ -223,7 +247,7 @@ func (s *Server) checkNSLocation(props map[string]string) error {
 	if !ok {
 		return nil
 	}
-	if _, err := s.wh.key(strings.TrimSuffix(loc, "/")); err != nil {
+	if _, _, err := s.files.locate(strings.TrimSuffix(loc, "/")); err != nil {
 		return fmt.Errorf("namespace location: %w", err)
 	}
 	return nil

@@ -66,6 +66,11 @@ func testNamespaces(t *testing.T, f *fixture) {
 		t.Errorf("update summary = %+v", sum)
 	}
 	props, _ = cat.LoadNamespaceProperties(ctx, table.Identifier{"sales"})
+	// the default location is answered though never set (namespaces.go's nsLocation)
+	if loc := props["location"]; !strings.HasPrefix(loc, "file:///") || !strings.HasSuffix(loc, "/sales") {
+		t.Errorf("location of sales = %q, want <warehouse>/sales", loc)
+	}
+	delete(props, "location")
 	if fmt.Sprint(props) != "map[owner:bob tier:1]" {
 		t.Errorf("properties after update = %v", props)
 	}

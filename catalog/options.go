@@ -55,6 +55,26 @@ type Options struct {
 	// clients need to read and write data files, such as s3.endpoint,
 	// s3.path-style-access, s3.region or credentials. Default none.
 	TableConfig map[string]string
+	// Credentials are the storage keys (s3.access-key-id,
+	// s3.secret-access-key, s3.session-token) handed out with tables:
+	// in "storage-credentials" (beside "config") to a request with
+	// X-Iceberg-Access-Delegation: vended-credentials, and from GET
+	// .../tables/{table}/credentials; in every answer's "config" too
+	// unless VendedCredentialsOnly. Default none.
+	Credentials map[string]string
+	// VendedCredentialsOnly keeps Credentials out of the "config" of
+	// answers that did not ask for vended credentials. Default false.
+	VendedCredentialsOnly bool
+	// Outside is the warehouse's bucket from its root, through which the
+	// metadata files of tables at allowed locations outside an S3
+	// warehouse are read and written (outside.go); a local warehouse uses
+	// the node's file system. Nil: on S3, nothing outside the warehouse.
+	Outside objstore.Store
+	// AllowedLocations are the location prefixes (file:///dir or
+	// s3://bucket/prefix) a client may ask a table, or a view's metadata
+	// files, to be at outside the warehouse; any other is overridden.
+	// Default: anywhere on the warehouse's file system or in its bucket.
+	AllowedLocations []string
 	// Auth turns on bearer-token authentication. Default: off, every
 	// request is served.
 	Auth AuthOptions
@@ -151,8 +171,12 @@ func (o Options) withDefaults(objects objstore.Store) Options {
 
 // Validate checks o (after defaults), naming the first bad field.
 func (o Options) Validate() error {
-	if _, err := parseWarehouse(o.Warehouse); err != nil {
+	wh, err := parseWarehouse(o.Warehouse)
+	if err != nil {
 		return fmt.Errorf("catalog options: warehouse: %w", err)
+	}
+	if _, err := newArea(wh, o.Outside, o.AllowedLocations); err != nil {
+		return fmt.Errorf("catalog options: %w", err)
 	}
 	if o.Name == "" || strings.ContainsAny(o.Name, "/?#%") || slices.Contains(reservedNames, o.Name) {
 		return fmt.Errorf("catalog options: name %q: want one path segment other than %s", o.Name, strings.Join(reservedNames, ", "))

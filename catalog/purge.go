@@ -49,12 +49,27 @@ func (s *Server) purge(ctx context.Context, id ident, metaLoc string) {
 	}
 	var failed error
 	deleted := 0
+	tableDir := ""
+	if meta != nil {
+		tableDir = meta.Location()
+	}
 	for loc := range files {
-		key, err := s.wh.key(loc)
+		st, key, err := s.files.locate(loc)
 		if err != nil {
 			continue
 		}
-		if err := s.deleteObject(ctx, key); err != nil {
+		if st != s.objects {
+			// outside the warehouse only the table's own directory is
+			// purged: a manifest naming any other file of the node's file
+			// system or bucket must not make the server delete it
+			if !s.files.outside.within(loc, tableDir) {
+				continue
+			}
+			err = st.Delete(ctx, key)
+		} else {
+			err = s.deleteObject(ctx, key)
+		}
+		if err != nil {
 			failed = errors.Join(failed, err)
 			continue
 		}
@@ -80,7 +95,7 @@ func (s *Server) referencedFiles(ctx context.Context, meta table.Metadata, files
 	for st := range meta.PartitionStatistics() {
 		files[st.StatisticsPath] = true
 	}
-	fio := objIO{ctx: ctx, wh: s.wh, objects: s.objects}
+	fio := objIO{ctx: ctx, files: s.files}
 	var errs error
 	manifests := map[string]bool{}
 	for _, snap := range meta.Snapshots() {
@@ -150,19 +165,18 @@ func (s *Server) deleteObject(ctx context.Context, key string) error {
 // objIO is iceberg-go's read-only file IO over the warehouse's object
 // store, for reading manifest lists and manifests.
 type objIO struct {
-	ctx     context.Context
-	wh      warehouse
-	objects objstore.Store
+	ctx   context.Context
+	files *metaFiles
 }
 
 var _ icebergio.IO = objIO{}
 
 func (o objIO) Open(name string) (icebergio.File, error) {
-	key, err := o.wh.key(name)
+	st, key, err := o.files.locate(name)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
 	}
-	b, err := o.objects.Get(o.ctx, key)
+	b, err := st.Get(o.ctx, key)
 	if errors.Is(err, objstore.ErrNotFound) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 	}
@@ -173,11 +187,11 @@ func (o objIO) Open(name string) (icebergio.File, error) {
 }
 
 func (o objIO) Remove(name string) error {
-	key, err := o.wh.key(name)
+	st, key, err := o.files.locate(name)
 	if err != nil {
 		return &fs.PathError{Op: "remove", Path: name, Err: fs.ErrInvalid}
 	}
-	return o.objects.Delete(o.ctx, key)
+	return st.Delete(o.ctx, key)
 }
 
 // objFile is an object read whole into memory.

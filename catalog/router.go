@@ -61,6 +61,8 @@ func (s *Server) table() []route {
 			http.MethodPost: s.updateTable, http.MethodDelete: s.dropTable}},
 		{[]string{"namespaces", "{ns}", "tables", "{table}", "metrics"}, map[string]handlerFunc{
 			http.MethodPost: s.reportMetrics}},
+		{[]string{"namespaces", "{ns}", "tables", "{table}", "credentials"}, map[string]handlerFunc{
+			http.MethodGet: s.loadCredentials}},
 		{[]string{"tables", "rename"}, map[string]handlerFunc{
 			http.MethodPost: s.renameTable}},
 		{[]string{"transactions", "commit"}, map[string]handlerFunc{

@@ -55,6 +55,7 @@ func New(store metastore.KV, objects objstore.Store, opts Options, log *slog.Log
 	s.optsErr = opts.Validate()
 	s.wh, _ = parseWarehouse(opts.Warehouse)
 	s.files = &metaFiles{wh: s.wh, objects: objects, cache: newMetaCache(opts.MetadataCache)}
+	s.files.outside, _ = newArea(s.wh, opts.Outside, opts.AllowedLocations) // an error is optsErr's
 	s.auth = newAuthenticator(opts.Auth)
 	s.handler = s.routes()
 	return s

@@ -7,7 +7,8 @@ package catalog
 // Commits (POST .../tables/{table}) are in commit.go, renames in rename.go.
 //
 // A table is a key holding the location of its current metadata file.
-// Every location is inside the warehouse; a table created without one gets
+// Every location is inside the warehouse or allowed (outside.go); a table
+// created without one gets
 // <warehouse>/<namespace levels>/<name>-<uuid> (or <namespace location>/
 // <name>-<uuid> when the namespace has a "location" property): the uuid
 // keeps a dropped and recreated table, or a renamed one and a new one of
@@ -34,13 +35,22 @@ import (
 // loadTableResult is the spec's LoadTableResult (also CreateTableResponse).
 type loadTableResult struct {
 	// MetadataLocation is absent for a staged create: nothing is stored.
-	MetadataLocation string            `json:"metadata-location,omitempty"`
-	Metadata         json.RawMessage   `json:"metadata"`
-	Config           map[string]string `json:"config,omitempty"`
+	MetadataLocation   string              `json:"metadata-location,omitempty"`
+	Metadata           json.RawMessage     `json:"metadata"`
+	Config             map[string]string   `json:"config,omitempty"`
+	StorageCredentials []storageCredential `json:"storage-credentials,omitempty"`
 }
 
-func (s *Server) tableResult(loc string, raw []byte) loadTableResult {
-	return loadTableResult{MetadataLocation: loc, Metadata: raw, Config: s.opts.TableConfig}
+// tableResult is the answer to r about the table whose metadata file loc
+// holds raw: with the table config, and the vended credentials when r
+// asks for them (credentials.go).
+func (s *Server) tableResult(r *http.Request, loc string, raw []byte) loadTableResult {
+	vend := wantsVended(r)
+	res := loadTableResult{MetadataLocation: loc, Metadata: raw, Config: s.tableConfig(vend)}
+	if vend {
+		res.StorageCredentials = s.storageCredentials()
+	}
+	return res
 }
 
 func (s *Server) listTables(w http.ResponseWriter, r *http.Request, p params) error {
@@ -127,7 +137,7 @@ func (s *Server) createTable(w http.ResponseWriter, r *http.Request, p params) e
 		}
 		note = n
 		if req.StageCreate {
-			res = s.tableResult("", mustJSON(meta))
+			res = s.tableResult(r, "", mustJSON(meta))
 			return nil
 		}
 		loc, err := newMetadataLocation(meta, 0)
@@ -146,7 +156,7 @@ func (s *Server) createTable(w http.ResponseWriter, r *http.Request, p params) e
 			s.files.remove(ctx, loc)
 			return err
 		}
-		res = s.tableResult(loc, raw)
+		res = s.tableResult(r, loc, raw)
 		return nil
 	})
 	if err != nil {
@@ -165,7 +175,7 @@ func (s *Server) createTable(w http.ResponseWriter, r *http.Request, p params) e
 func (s *Server) newTableMetadata(req createTableRequest, nsRec nsRecord, id ident) (table.Metadata, string, error) {
 	tableUUID := uuid.New()
 	loc, note := s.placeLocation(req.Location, s.defaultLocation(nsRec, id, tableUUID))
-	if _, err := s.wh.key(loc); err != nil { // a namespace location that left the warehouse
+	if _, _, err := s.files.locate(loc); err != nil { // a namespace location not allowed
 		return nil, "", fmt.Errorf("create table %s: %w", id, err)
 	}
 	order := table.UnsortedSortOrder
@@ -181,15 +191,7 @@ func (s *Server) newTableMetadata(req createTableRequest, nsRec nsRecord, id ide
 
 // defaultLocation is where a table created without a location lives.
 func (s *Server) defaultLocation(nsRec nsRecord, id ident, u uuid.UUID) string {
-	dir := safeSegment(id.name) + "-" + u.String()
-	if base := nsRec.Properties["location"]; base != "" {
-		return strings.TrimSuffix(base, "/") + "/" + dir
-	}
-	segs := make([]string, 0, len(id.ns)+1)
-	for _, l := range id.ns {
-		segs = append(segs, safeSegment(l))
-	}
-	return s.wh.location(strings.Join(append(segs, dir), "/"))
+	return s.nsLocation(nsRec, id.ns) + "/" + safeSegment(id.name) + "-" + u.String()
 }
 
 // safeSegment makes a name a path segment every object store and engine
@@ -254,7 +256,7 @@ func (s *Server) loadTable(w http.ResponseWriter, r *http.Request, p params) err
 	if mode != "" && mode != "all" && mode != "refs" {
 		return fmt.Errorf("%w: snapshots=%q: want all or refs", ErrBadRequest, mode)
 	}
-	tag := etag(rec.MetadataLocation, mode)
+	tag := etag(rec.MetadataLocation, mode+"\x00"+strconv.FormatBool(wantsVended(r)))
 	w.Header().Set("ETag", tag)
 	if r.Header.Get("If-None-Match") == tag {
 		w.WriteHeader(http.StatusNotModified)
@@ -269,7 +271,7 @@ func (s *Server) loadTable(w http.ResponseWriter, r *http.Request, p params) err
 			return fmt.Errorf("load table %s: %w", id, err)
 		}
 	}
-	writeJSON(w, http.StatusOK, s.tableResult(rec.MetadataLocation, raw))
+	writeJSON(w, http.StatusOK, s.tableResult(r, rec.MetadataLocation, raw))
 	return nil
 }
 
@@ -404,6 +406,6 @@ func (s *Server) registerTable(w http.ResponseWriter, r *http.Request, p params)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.tableResult(req.MetadataLocation, raw))
+	writeJSON(w, http.StatusOK, s.tableResult(r, req.MetadataLocation, raw))
 	return nil
 }

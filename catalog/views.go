@@ -185,12 +185,12 @@ func (s *Server) writeView(ctx context.Context, id ident, b *view.MetadataBuilde
 		return "", nil, fmt.Errorf("view %s: %w", id, &clientError{ErrInvalidArgument, strings.TrimPrefix(err.Error(), "invalid view metadata: ")})
 	}
 	meta := res.Metadata
-	if _, err := s.wh.key(meta.Location()); err != nil {
+	if _, _, err := s.files.locate(meta.Location()); err != nil {
 		return "", nil, fmt.Errorf("view %s: %w", id, err)
 	}
 	dir := meta.Location() + "/metadata"
 	if p := strings.TrimSuffix(meta.Properties()[viewMetadataPath], "/"); p != "" {
-		if _, err := s.wh.key(p); err == nil { // outside the warehouse: the default
+		if _, _, err := s.files.locate(p); err == nil { // not allowed: the default
 			dir = p
 		}
 	}

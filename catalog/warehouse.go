@@ -17,9 +17,10 @@ import (
 
 // warehouse maps the locations engines use (URIs) to the keys of the
 // object store rooted at the warehouse, and back. Every file the server
-// reads or writes is inside it: a location outside is refused (a table's
+// reads or writes is inside it, or under an allowed location outside it
+// (Options.AllowedLocations, outside.go): any other is refused (a table's
 // requested location is overridden instead, location.go), so a client can
-// never make the server touch files the operator did not hand it.
+// never make the server touch files the operator did not allow.
 type warehouse struct {
 	// uri is the normalised warehouse URI, without a trailing slash.
 	uri string

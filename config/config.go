@@ -137,6 +137,20 @@ type Catalog struct {
 	// credential=id:secret). The node's own ingest uses the first client.
 	// Default: none (no authentication).
 	Clients []CatalogClient `yaml:"clients"`
+	// VendedCredentialsOnly, on an S3 warehouse, hands the S3 keys to
+	// engines only as vended credentials (table answers to requests with
+	// X-Iceberg-Access-Delegation: vended-credentials, and GET
+	// .../tables/{table}/credentials), not in every table answer's
+	// config. Default false (keys in both).
+	VendedCredentialsOnly bool `yaml:"vended_credentials_only"`
+	// AllowedLocations are the location prefixes (file:///dir, or
+	// s3://bucket/prefix in the warehouse's bucket) at which a client may
+	// ask a table, or a view's metadata files, to be outside the
+	// warehouse; a location elsewhere is overridden (the table goes where
+	// the server would put it, and the answer says so). Default: anywhere
+	// on the node's file system (local warehouse) or in the warehouse's
+	// bucket.
+	AllowedLocations []string `yaml:"allowed_locations"`
 }
 
 // CatalogClient is one OAuth2 client of the built-in catalog.

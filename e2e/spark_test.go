@@ -737,6 +737,7 @@ func sparkScan(t *testing.T, catalogAddr string, id icetable.Identifier) []map[s
 // commit it retries, a failure it logs and goes on from) still shows it
 // here.
 type sparkCalls struct {
+	who   string // the engine, for the messages: Spark unless set
 	url   string
 	mu    sync.Mutex
 	lines []string // "METHOD path status"
@@ -744,7 +745,7 @@ type sparkCalls struct {
 
 func sparkRecordCalls(t *testing.T, catalogAddr string) *sparkCalls {
 	t.Helper()
-	c := &sparkCalls{}
+	c := &sparkCalls{who: "Spark"}
 	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: catalogAddr})
 	proxy.ModifyResponse = func(rsp *http.Response) error {
 		c.mu.Lock()
@@ -766,7 +767,7 @@ func (c *sparkCalls) check(t *testing.T) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if testing.Verbose() {
-		t.Logf("Spark's catalog requests:\n%s", strings.Join(c.lines, "\n"))
+		t.Logf("%s's catalog requests:\n%s", c.who, strings.Join(c.lines, "\n"))
 	}
 	commits := 0
 	for _, l := range c.lines {
@@ -780,10 +781,10 @@ func (c *sparkCalls) check(t *testing.T) {
 		// Spark's commits there may meet a conflict and retry.
 		conflict := status == "409" && strings.Contains(path, "/tables/live")
 		if status >= "500" || isCommit && status != "200" && !conflict {
-			t.Errorf("Spark's catalog request %s", l)
+			t.Errorf("%s's catalog request %s", c.who, l)
 		}
 	}
 	if commits == 0 {
-		t.Errorf("no commits among Spark's catalog requests:\n%s", strings.Join(c.lines, "\n"))
+		t.Errorf("no commits among %s's catalog requests:\n%s", c.who, strings.Join(c.lines, "\n"))
 	}
 }

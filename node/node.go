@@ -200,7 +200,13 @@ func (n *Node) openObjectsAt(ctx context.Context, dir, sub string) (objstore.Sto
 	if c == nil {
 		return objstore.NewLocal(dir)
 	}
-	opts, err := s3Options(c, sub)
+	return n.openS3(ctx, c.Prefix+sub)
+}
+
+// openS3 opens data.s3's bucket under prefix (from the bucket's root).
+func (n *Node) openS3(ctx context.Context, prefix string) (objstore.Store, error) {
+	opts, err := s3Options(n.cfg.Data.S3, "")
+	opts.Prefix = prefix
 	if err != nil {
 		return nil, err
 	}
@@ -562,14 +568,24 @@ func (n *Node) startCatalog() error {
 		if c.ForcePathStyle {
 			opts.TableConfig["s3.path-style-access"] = "true"
 		}
-		// Readers need the keys too (no vended credentials yet).
+		// Readers need the keys too: vended, and in every table's config
+		// unless catalog.vended_credentials_only.
+		opts.Credentials = map[string]string{}
 		if id, err := resolve(c.AccessKeyID, "data.s3.access_key_id"); err == nil && id != "" {
-			opts.TableConfig["s3.access-key-id"] = id
+			opts.Credentials["s3.access-key-id"] = id
 		}
 		if sec, err := resolve(c.SecretAccessKey, "data.s3.secret_access_key"); err == nil && sec != "" {
-			opts.TableConfig["s3.secret-access-key"] = sec
+			opts.Credentials["s3.secret-access-key"] = sec
 		}
+		opts.VendedCredentialsOnly = n.cfg.Catalog.VendedCredentialsOnly
+		// the bucket from its root, for tables at allowed locations
+		// outside the warehouse
+		if opts.Outside, err = n.openS3(ctx, ""); err != nil {
+			return fmt.Errorf("open the catalog's bucket: %w", err)
+		}
+		n.closers = append(n.closers, opts.Outside.Close)
 	}
+	opts.AllowedLocations = n.cfg.Catalog.AllowedLocations
 	cat := catalog.New(n.Meta, wh, opts, n.log.With("component", "catalog"))
 	n.catSrv = cat
 	if n.noHTTP {
