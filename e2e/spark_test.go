@@ -27,7 +27,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	icerest "github.com/apache/iceberg-go/catalog/rest"
 	icetable "github.com/apache/iceberg-go/table"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sr"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
@@ -47,10 +49,17 @@ import (
 // commits to tables of its own (inserts, a new column, a copy-on-write
 // delete and update, properties, a sort order, a second partition spec,
 // compaction and snapshot expiry, a CREATE TABLE AS SELECT), which
-// iceberg-go reads back through the catalog and finally purges. The
-// catalog has authentication on (catalog.clients; Spark and iceberg-go
-// use OAuth2 client credentials), and Spark talks to it through a
-// recording proxy: every commit must land the first time. The Java program only prints; the judging is here.
+// iceberg-go reads back through the catalog and finally purges. The node
+// runs with http_auth required: Spark and iceberg-go log in with OAuth2
+// client credentials at the catalog's /v1/oauth/tokens, the credential
+// being the Kafka listener's SCRAM user spark and its password (the
+// writer role: creates, commits, rewrite and expiry); the purge is the
+// PLAIN user admin's (the admin role); Kafka and registry clients use
+// admin too. A second Spark catalog with a wrong secret must fail its
+// login (401). The catalog is plain HTTP here (TLS with http_auth:
+// TestPyIcebergOAuth2OverTLS). Spark talks to the catalog through a
+// recording proxy: every commit must land the first time. The Java
+// program only prints; the judging is here.
 //
 // Maven builds it into a temporary directory, offline when ~/.m2 already
 // holds everything (a cold ~/.m2 downloads about 290 MB: .ci/run fetches
@@ -72,11 +81,9 @@ func TestSpark(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := ctxTimeout(t, 10*time.Minute)
-	cfg := testConfig(t, t.TempDir())
-	cfg.Catalog.Clients = []config.CatalogClient{{ClientID: "spark", ClientSecret: config.InlineSource("s3cret")}}
-	// Tributary's own maintenance stays off: shop.live is Spark's to maintain here.
-	cfg.IcebergMaintenance.Disabled = true
+	cfg := sparkConfig(t)
 	n := startNode(t, cfg, node.Hooks{})
+	addScramUser(t, kadm.NewClient(newClient(t, n.KafkaAddr(), sparkKafkaAuth)), "spark", sparkPassword, kadm.ScramSha512)
 	produced := sparkProduce(t, n)
 	sparkWaitRecords(t, n.CatalogAddr(), icetable.Identifier{"shop", "orders"}, len(produced))
 
@@ -89,12 +96,13 @@ func TestSpark(t *testing.T) {
 	}
 	calls := sparkRecordCalls(t, n.CatalogAddr())
 	args = append(args, "io.tributary.interop.SparkCheck", "--catalog", calls.url, "--credential", sparkCredential,
-		"--read", "shop.orders", "--write", "ns.spark_made", "--maintain", "shop.live")
+		"--bad-credential", "spark:not-"+sparkPassword, "--read", "shop.orders", "--write", "ns.spark_made", "--maintain", "shop.live")
 	cmd := exec.CommandContext(ctx, java, args...)
 	cmd.Env = append(os.Environ(), "SPARK_LOCAL_IP=127.0.0.1") // the address Spark binds, without a lookup of the host name
 	res := sparkRun(t, ctx, cmd)
 
 	calls.check(t)
+	sparkCheckBadLogin(t, res, calls)
 	sparkCheckReads(t, res, produced)
 	sparkCheckSnapshots(t, res, n.CatalogAddr())
 	sparkCheckWrites(t, res, n.CatalogAddr(), len(produced)-3)
@@ -119,9 +127,9 @@ type sparkLive struct {
 func sparkStartLive(t *testing.T, ctx context.Context, n *node.Node) *sparkLive {
 	t.Helper()
 	l := &sparkLive{acks: newIcebergAcks(), stop: make(chan struct{})}
-	l.id, l.md = registerOrder(t, n.RegistryAddr(), "live-value", icebergOrderProto)
-	icebergTopic(t, n.KafkaAddr(), "live", "shop.live", 3, time.Second)
-	cl := orderProducer(t, []string{n.KafkaAddr()}, "live")
+	l.id, l.md = registerOrder(t, n.RegistryAddr(), "live-value", icebergOrderProto, sparkRegistryAuth)
+	icebergTopic(t, n.KafkaAddr(), "live", "shop.live", 3, time.Second, sparkKafkaAuth)
+	cl := orderProducer(t, []string{n.KafkaAddr()}, "live", sparkKafkaAuth)
 	l.sent = produceOrders(ctx, cl, l.acks, "live", l.id, l.md, 0, 60000, 3, 5*time.Millisecond, l.stop)
 	sparkWaitLive(t, n.CatalogAddr(), func(tbl *icetable.Table) bool { return len(tbl.Metadata().Snapshots()) > 3 })
 	return l
@@ -160,7 +168,7 @@ func (l *sparkLive) finish(t *testing.T, ctx context.Context, res sparkResults, 
 		rw, res.one(t, "maintain_expire"), res.one(t, "maintain_snapshots"))
 	stopNode(t, n)
 	n2 := startNode(t, cfg, node.Hooks{})
-	cl := orderProducer(t, []string{n2.KafkaAddr()}, "live")
+	cl := orderProducer(t, []string{n2.KafkaAddr()}, "live", sparkKafkaAuth)
 	stop := make(chan struct{})
 	sent := produceOrders(ctx, cl, l.acks, "live", l.id, l.md, first, 300, 3, time.Millisecond, stop)
 	total := first + <-sent
@@ -169,7 +177,7 @@ func (l *sparkLive) finish(t *testing.T, ctx context.Context, res sparkResults, 
 	if len(failed) > 0 || len(acked) != total {
 		t.Fatalf("shop.live: %d sent, %d acknowledged, %d failed", total, len(acked), len(failed))
 	}
-	hwm := endOffsets(t, ctx, newAdmin(t, n2.KafkaAddr()), "live")
+	hwm := endOffsets(t, ctx, kadm.NewClient(newClient(t, n2.KafkaAddr(), sparkKafkaAuth)), "live")
 	var src iceberg.OffsetsSource
 	tbl := sparkWaitLive(t, n2.CatalogAddr(), func(tbl *icetable.Table) bool {
 		off, from, err := iceberg.ReadOffsets(ctx, tbl)
@@ -191,9 +199,9 @@ var sparkOrderV2 = strings.Replace(icebergOrderProto, "oneof pay {", "string cha
 // a second version of the schema with a field more.
 func sparkProduce(t *testing.T, n *node.Node) []sparkProduced {
 	t.Helper()
-	id, md := registerOrder(t, n.RegistryAddr(), "orders-value", icebergOrderProto)
-	icebergTopic(t, n.KafkaAddr(), "orders", "shop.orders", 2, 300*time.Millisecond)
-	cl := newClient(t, n.KafkaAddr(), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
+	id, md := registerOrder(t, n.RegistryAddr(), "orders-value", icebergOrderProto, sparkRegistryAuth)
+	icebergTopic(t, n.KafkaAddr(), "orders", "shop.orders", 2, 300*time.Millisecond, sparkKafkaAuth)
+	cl := newClient(t, n.KafkaAddr(), sparkKafkaAuth, kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
 	order := func(id int, md protoreflect.MessageDescriptor, i int) sparkProduced {
 		m := richOrder(md, i)
 		if f := md.Fields().ByName("channel"); f != nil {
@@ -226,7 +234,7 @@ func sparkProduce(t *testing.T, n *node.Node) []sparkProduced {
 	}
 	produce(all)
 	sparkWaitRecords(t, n.CatalogAddr(), icetable.Identifier{"shop", "orders"}, len(all))
-	id2, md2 := registerOrder(t, n.RegistryAddr(), "orders-value", sparkOrderV2)
+	id2, md2 := registerOrder(t, n.RegistryAddr(), "orders-value", sparkOrderV2, sparkRegistryAuth)
 	var v2 []sparkProduced
 	for i := 30; i < 35; i++ {
 		v2 = append(v2, order(id2, md2, i))
@@ -565,7 +573,10 @@ func sparkCheckPurge(t *testing.T, catalogAddr string, id icetable.Identifier) {
 		}
 		return nil
 	})
-	if err := sparkCatalog(t, ctx, catalogAddr).PurgeTable(ctx, id); err != nil {
+	if err := sparkCatalogAs(t, ctx, catalogAddr, "spark:"+sparkPassword).PurgeTable(ctx, id); err == nil || !strings.Contains(err.Error(), "403") && !strings.Contains(strings.ToLower(err.Error()), "forbidden") {
+		t.Errorf("iceberg-go: purge %v as the writer spark: %v, want forbidden (a drop is the admin role's)", id, err)
+	}
+	if err := sparkCatalogAs(t, ctx, catalogAddr, "admin:"+adminPassword).PurgeTable(ctx, id); err != nil {
 		t.Fatalf("iceberg-go: purge %v: %v", id, err)
 	}
 	var left []string
@@ -651,14 +662,69 @@ func sparkMicros(v any) int64 {
 	return ts.UnixMicro()
 }
 
-// sparkCredential is the catalog's OAuth2 client in TestSpark: Spark,
-// iceberg-go and the node's ingest all authenticate with it.
-const sparkCredential = "spark:s3cret"
+// sparkPassword is the SCRAM user spark's: with http_auth, Spark and
+// iceberg-go use "spark:<password>" as OAuth2 client credentials.
+const (
+	sparkPassword   = "spark-scram-pw"
+	sparkCredential = "spark:" + sparkPassword
+)
 
-// sparkCatalog is iceberg-go's client of the built-in catalog.
+// sparkKafkaAuth and sparkRegistryAuth are the PLAIN user admin's, for
+// TestSpark's Kafka and registry clients.
+var (
+	sparkKafkaAuth    = plainOpt("admin", adminPassword)
+	sparkRegistryAuth = sr.BasicAuth("admin", adminPassword)
+)
+
+// sparkConfig is TestSpark's node: its Kafka listener takes PLAIN (admin)
+// and SCRAM (spark, which the test adds), and http_auth is required with
+// spark a writer and admin an admin. Tributary's own maintenance stays
+// off: shop.live is Spark's to maintain here.
+func sparkConfig(t *testing.T) config.Config {
+	t.Helper()
+	cfg := testConfig(t, t.TempDir())
+	cfg.Kafka.Listeners[0].Authentication = &config.Authentication{SASL: &config.SASL{
+		Plain: &config.SASLPlain{Credentials: []config.PlainCredential{{Username: "admin", Password: config.InlineSource(adminPassword)}}},
+		Scram: &config.SASLScram{},
+	}}
+	cfg.HTTPAuth.Required = true
+	cfg.HTTPAuth.Writers = []string{"User:spark"}
+	cfg.HTTPAuth.Admins = []string{"User:admin"}
+	cfg.IcebergMaintenance.Disabled = true
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// sparkCheckBadLogin: Spark's catalog bad_login, with a wrong secret,
+// failed (not listed), and the proxy saw its token request refused.
+func sparkCheckBadLogin(t *testing.T, res sparkResults, calls *sparkCalls) {
+	t.Helper()
+	got := fmt.Sprint(res.one(t, "bad_login")["error"])
+	if strings.HasPrefix(got, "listed") || got == "" {
+		t.Errorf("Spark with a wrong catalog secret: %s, want a failed login", got)
+	}
+	calls.mu.Lock()
+	defer calls.mu.Unlock()
+	if !slices.Contains(calls.lines, "POST /v1/oauth/tokens 401") {
+		t.Errorf("no refused token request among Spark's catalog requests (bad_login: %s):\n%s", got, strings.Join(calls.lines, "\n"))
+	}
+	t.Logf("Spark with a wrong catalog secret: %s", got)
+}
+
+// sparkCatalog is iceberg-go's client of the built-in catalog, logged in
+// as the writer spark.
 func sparkCatalog(t *testing.T, ctx context.Context, catalogAddr string) *icerest.Catalog {
 	t.Helper()
-	cat, err := icerest.NewCatalog(ctx, "local", "http://"+catalogAddr, icerest.WithCredential(sparkCredential))
+	return sparkCatalogAs(t, ctx, catalogAddr, sparkCredential)
+}
+
+// sparkCatalogAs is iceberg-go's client of the built-in catalog with
+// credential (user:password) as OAuth2 client credentials.
+func sparkCatalogAs(t *testing.T, ctx context.Context, catalogAddr, credential string) *icerest.Catalog {
+	t.Helper()
+	cat, err := icerest.NewCatalog(ctx, "local", "http://"+catalogAddr, icerest.WithCredential(credential))
 	if err != nil {
 		t.Fatal(err)
 	}
