@@ -9,9 +9,7 @@ import (
 
 	icetable "github.com/apache/iceberg-go/table"
 
-	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/internal/testpy"
-	"github.com/tributary-io/tributary/node"
 )
 
 // DuckDB (PyPI's duckdb, pinned to the version of the duckdb-ext-iceberg,
@@ -25,17 +23,14 @@ import (
 // the rows; the judging is here. It skips when PyPI cannot be reached.
 func TestDuckDB(t *testing.T) {
 	python := testpy.DuckDB(t)
-	cfg := testConfig(t, t.TempDir())
-	cfg.Catalog.Clients = []config.CatalogClient{{ClientID: "spark", ClientSecret: config.InlineSource("s3cret")}}
-	cfg.IcebergMaintenance.Disabled = true
-	n := startNode(t, cfg, node.Hooks{})
-	produced := sparkProduce(t, n)
-	sparkWaitRecords(t, n.CatalogAddr(), icetable.Identifier{"shop", "orders"}, len(produced))
+	n, cat, _ := sparkPlainNode(t)
+	produced := sparkProduce(t, n, cat)
+	sparkWaitRecords(t, cat, icetable.Identifier{"shop", "orders"}, len(produced))
 
-	calls := sparkRecordCalls(t, n.CatalogAddr())
+	calls := sparkRecordCalls(t, cat)
 	calls.who = "DuckDB"
 	ctx := ctxTimeout(t, 5*time.Minute)
-	cmd := exec.CommandContext(ctx, python, filepath.Join("testdata", "duckdb_check.py"), calls.url, "spark", "s3cret", "shop.orders")
+	cmd := exec.CommandContext(ctx, python, filepath.Join("testdata", "duckdb_check.py"), calls.url, "spark", sparkPassword, "shop.orders")
 	res := sparkRun(t, ctx, cmd)
 	sparkCheckReads(t, res, produced)
 
@@ -59,7 +54,7 @@ func TestDuckDB(t *testing.T) {
 	// DuckDB's own reading back (a fresh load through the catalog) the
 	// catalog's side is checked on the metadata: one append per INSERT,
 	// each on the one before.
-	meta := sparkLoad(t, n.CatalogAddr(), icetable.Identifier{"duck", "made"}).Metadata()
+	meta := sparkLoad(t, cat, icetable.Identifier{"duck", "made"}).Metadata()
 	snaps := meta.Snapshots()
 	if len(snaps) != 2 || snaps[1].ParentSnapshotID == nil || *snaps[1].ParentSnapshotID != snaps[0].SnapshotID ||
 		meta.CurrentSnapshot() == nil || meta.CurrentSnapshot().SnapshotID != snaps[1].SnapshotID {

@@ -228,9 +228,9 @@ func produceOrders(ctx context.Context, cl *kgo.Client, acks *icebergAcks, topic
 
 // orderProducer is an idempotent acks=all producer placing records by
 // hand, quick to retry and to refresh metadata across broker restarts.
-func orderProducer(t *testing.T, seeds []string, topic string) *kgo.Client {
+func orderProducer(t *testing.T, seeds []string, topic string, opts ...kgo.Opt) *kgo.Client {
 	t.Helper()
-	return clusterClient(t, seeds, loadProducerOpts(topic)...)
+	return clusterClient(t, seeds, append(loadProducerOpts(topic), opts...)...)
 }
 
 // loadTable loads ident from the REST catalog at addr; nil if it does

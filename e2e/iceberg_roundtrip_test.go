@@ -17,6 +17,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	icerest "github.com/apache/iceberg-go/catalog/rest"
 	icetable "github.com/apache/iceberg-go/table"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
 	"google.golang.org/protobuf/proto"
@@ -62,9 +63,9 @@ message Order {
 `
 
 // icebergTopic creates topic with Iceberg on, committing every interval.
-func icebergTopic(t *testing.T, addr, topic, table string, partitions int32, interval time.Duration) {
+func icebergTopic(t *testing.T, addr, topic, table string, partitions int32, interval time.Duration, opts ...kgo.Opt) {
 	t.Helper()
-	adm := newAdmin(t, addr)
+	adm := kadm.NewClient(newClient(t, addr, opts...))
 	freq := fmt.Sprint(interval.Milliseconds())
 	kind, tbl := "iceberg", table
 	resp, err := adm.CreateTopic(ctxTimeout(t, 10*time.Second), partitions, 1, map[string]*string{
@@ -76,9 +77,9 @@ func icebergTopic(t *testing.T, addr, topic, table string, partitions int32, int
 	}
 }
 
-func registerOrder(t *testing.T, registryAddr, subject, src string) (int, protoreflect.MessageDescriptor) {
+func registerOrder(t *testing.T, registryAddr, subject, src string, opts ...sr.ClientOpt) (int, protoreflect.MessageDescriptor) {
 	t.Helper()
-	cl, err := sr.NewClient(sr.URLs("http://" + registryAddr))
+	cl, err := sr.NewClient(append([]sr.ClientOpt{sr.URLs("http://" + registryAddr)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

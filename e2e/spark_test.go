@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -27,7 +28,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	icerest "github.com/apache/iceberg-go/catalog/rest"
 	icetable "github.com/apache/iceberg-go/table"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sr"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
@@ -47,10 +50,17 @@ import (
 // commits to tables of its own (inserts, a new column, a copy-on-write
 // delete and update, properties, a sort order, a second partition spec,
 // compaction and snapshot expiry, a CREATE TABLE AS SELECT), which
-// iceberg-go reads back through the catalog and finally purges. The
-// catalog has authentication on (catalog.clients; Spark and iceberg-go
-// use OAuth2 client credentials), and Spark talks to it through a
-// recording proxy: every commit must land the first time. The Java program only prints; the judging is here.
+// iceberg-go reads back through the catalog and finally purges. The node
+// runs with http_auth required: Spark and iceberg-go log in with OAuth2
+// client credentials at the catalog's /v1/oauth/tokens, the credential
+// being the Kafka listener's SCRAM user spark and its password (the
+// writer role: creates, commits, rewrite and expiry); the purge is the
+// PLAIN user admin's (the admin role); Kafka and registry clients use
+// admin too. A second Spark catalog with a wrong secret must fail its
+// login (401). The catalog is on HTTPS (a certificate of the test's CA,
+// in a trust store keytool makes for Spark). Spark talks to it through a
+// recording HTTPS proxy: every commit must land the first time. The Java
+// program only prints; the judging is here.
 //
 // Maven builds it into a temporary directory, offline when ~/.m2 already
 // holds everything (a cold ~/.m2 downloads about 290 MB: .ci/run fetches
@@ -72,33 +82,33 @@ func TestSpark(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := ctxTimeout(t, 10*time.Minute)
-	cfg := testConfig(t, t.TempDir())
-	cfg.Catalog.Clients = []config.CatalogClient{{ClientID: "spark", ClientSecret: config.InlineSource("s3cret")}}
-	// Tributary's own maintenance stays off: shop.live is Spark's to maintain here.
-	cfg.IcebergMaintenance.Disabled = true
+	cfg, ca := sparkConfig(t)
 	n := startNode(t, cfg, node.Hooks{})
-	produced := sparkProduce(t, n)
-	sparkWaitRecords(t, n.CatalogAddr(), icetable.Identifier{"shop", "orders"}, len(produced))
+	cat := newSparkCat(t, n, ca)
+	addScramUser(t, kadm.NewClient(newClient(t, n.KafkaAddr(), sparkKafkaAuth)), "spark", sparkPassword, kadm.ScramSha512)
+	produced := sparkProduce(t, n, cat)
+	sparkWaitRecords(t, cat, icetable.Identifier{"shop", "orders"}, len(produced))
 
-	live := sparkStartLive(t, ctx, n)
+	live := sparkStartLive(t, ctx, n, cat)
 
 	classpath := sparkBuild(t, ctx, mvn, project)
-	args := []string{"@" + filepath.Join(project, "jvm.options"), "-cp", classpath}
+	args := append([]string{"@" + filepath.Join(project, "jvm.options"), "-cp", classpath}, sparkTrustStore(t, java, ca)...)
 	if lvl := os.Getenv("TRIBUTARY_SPARK_LOG"); lvl != "" {
 		args = append(args, "-Dtributary.log.level="+lvl)
 	}
-	calls := sparkRecordCalls(t, n.CatalogAddr())
+	calls := sparkRecordCalls(t, cat)
 	args = append(args, "io.tributary.interop.SparkCheck", "--catalog", calls.url, "--credential", sparkCredential,
-		"--read", "shop.orders", "--write", "ns.spark_made", "--maintain", "shop.live")
+		"--bad-credential", "spark:not-"+sparkPassword, "--read", "shop.orders", "--write", "ns.spark_made", "--maintain", "shop.live")
 	cmd := exec.CommandContext(ctx, java, args...)
 	cmd.Env = append(os.Environ(), "SPARK_LOCAL_IP=127.0.0.1") // the address Spark binds, without a lookup of the host name
 	res := sparkRun(t, ctx, cmd)
 
 	calls.check(t)
+	sparkCheckBadLogin(t, res, calls)
 	sparkCheckReads(t, res, produced)
-	sparkCheckSnapshots(t, res, n.CatalogAddr())
-	sparkCheckWrites(t, res, n.CatalogAddr(), len(produced)-3)
-	live.finish(t, ctx, res, cfg, n)
+	sparkCheckSnapshots(t, res, cat)
+	sparkCheckWrites(t, res, cat, len(produced)-3)
+	live.finish(t, ctx, res, cfg, n, cat)
 }
 
 // sparkLive is the topic live (table shop.live, committed every second)
@@ -116,25 +126,25 @@ type sparkLive struct {
 	sent <-chan int
 }
 
-func sparkStartLive(t *testing.T, ctx context.Context, n *node.Node) *sparkLive {
+func sparkStartLive(t *testing.T, ctx context.Context, n *node.Node, cat sparkCat) *sparkLive {
 	t.Helper()
 	l := &sparkLive{acks: newIcebergAcks(), stop: make(chan struct{})}
-	l.id, l.md = registerOrder(t, n.RegistryAddr(), "live-value", icebergOrderProto)
-	icebergTopic(t, n.KafkaAddr(), "live", "shop.live", 3, time.Second)
-	cl := orderProducer(t, []string{n.KafkaAddr()}, "live")
+	l.id, l.md = registerOrder(t, n.RegistryAddr(), "live-value", icebergOrderProto, sparkRegistryAuth)
+	icebergTopic(t, n.KafkaAddr(), "live", "shop.live", 3, time.Second, sparkKafkaAuth)
+	cl := orderProducer(t, []string{n.KafkaAddr()}, "live", sparkKafkaAuth)
 	l.sent = produceOrders(ctx, cl, l.acks, "live", l.id, l.md, 0, 60000, 3, 5*time.Millisecond, l.stop)
-	sparkWaitLive(t, n.CatalogAddr(), func(tbl *icetable.Table) bool { return len(tbl.Metadata().Snapshots()) > 3 })
+	sparkWaitLive(t, cat, func(tbl *icetable.Table) bool { return len(tbl.Metadata().Snapshots()) > 3 })
 	return l
 }
 
 // sparkWaitLive polls shop.live (with the catalog's credential) until
 // done says so, for a minute at most, and returns it.
-func sparkWaitLive(t *testing.T, catalogAddr string, done func(*icetable.Table) bool) *icetable.Table {
+func sparkWaitLive(t *testing.T, cat sparkCat, done func(*icetable.Table) bool) *icetable.Table {
 	t.Helper()
 	id := icetable.Identifier{"shop", "live"}
-	cat := sparkCatalog(t, context.Background(), catalogAddr)
+	c := sparkCatalog(t, context.Background(), cat)
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
-		tbl, err := cat.LoadTable(context.Background(), id)
+		tbl, err := c.LoadTable(context.Background(), id)
 		if err == nil && done(tbl) {
 			return tbl
 		}
@@ -147,7 +157,7 @@ func sparkWaitLive(t *testing.T, catalogAddr string, done func(*icetable.Table) 
 // finish stops the producer, checks Spark rewrote files, restarts the
 // node on the same data, produces more, and checks shop.live holds the
 // log exactly once.
-func (l *sparkLive) finish(t *testing.T, ctx context.Context, res sparkResults, cfg config.Config, n *node.Node) {
+func (l *sparkLive) finish(t *testing.T, ctx context.Context, res sparkResults, cfg config.Config, n *node.Node, cat sparkCat) {
 	t.Helper()
 	close(l.stop)
 	first := <-l.sent
@@ -160,7 +170,7 @@ func (l *sparkLive) finish(t *testing.T, ctx context.Context, res sparkResults, 
 		rw, res.one(t, "maintain_expire"), res.one(t, "maintain_snapshots"))
 	stopNode(t, n)
 	n2 := startNode(t, cfg, node.Hooks{})
-	cl := orderProducer(t, []string{n2.KafkaAddr()}, "live")
+	cl := orderProducer(t, []string{n2.KafkaAddr()}, "live", sparkKafkaAuth)
 	stop := make(chan struct{})
 	sent := produceOrders(ctx, cl, l.acks, "live", l.id, l.md, first, 300, 3, time.Millisecond, stop)
 	total := first + <-sent
@@ -169,9 +179,9 @@ func (l *sparkLive) finish(t *testing.T, ctx context.Context, res sparkResults, 
 	if len(failed) > 0 || len(acked) != total {
 		t.Fatalf("shop.live: %d sent, %d acknowledged, %d failed", total, len(acked), len(failed))
 	}
-	hwm := endOffsets(t, ctx, newAdmin(t, n2.KafkaAddr()), "live")
+	hwm := endOffsets(t, ctx, kadm.NewClient(newClient(t, n2.KafkaAddr(), sparkKafkaAuth)), "live")
 	var src iceberg.OffsetsSource
-	tbl := sparkWaitLive(t, n2.CatalogAddr(), func(tbl *icetable.Table) bool {
+	tbl := sparkWaitLive(t, newSparkCat(t, n2, cat.ca), func(tbl *icetable.Table) bool {
 		off, from, err := iceberg.ReadOffsets(ctx, tbl)
 		src = from
 		return err == nil && fmt.Sprint(off) == fmt.Sprint(hwm)
@@ -189,11 +199,11 @@ var sparkOrderV2 = strings.Replace(icebergOrderProto, "oneof pay {", "string cha
 // (table shop.orders, committed every 300ms) and produces 30 orders and
 // 3 records that do not decode, as the round trip does, then 5 orders of
 // a second version of the schema with a field more.
-func sparkProduce(t *testing.T, n *node.Node) []sparkProduced {
+func sparkProduce(t *testing.T, n *node.Node, cat sparkCat) []sparkProduced {
 	t.Helper()
-	id, md := registerOrder(t, n.RegistryAddr(), "orders-value", icebergOrderProto)
-	icebergTopic(t, n.KafkaAddr(), "orders", "shop.orders", 2, 300*time.Millisecond)
-	cl := newClient(t, n.KafkaAddr(), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
+	id, md := registerOrder(t, n.RegistryAddr(), "orders-value", icebergOrderProto, sparkRegistryAuth)
+	icebergTopic(t, n.KafkaAddr(), "orders", "shop.orders", 2, 300*time.Millisecond, sparkKafkaAuth)
+	cl := newClient(t, n.KafkaAddr(), sparkKafkaAuth, kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
 	order := func(id int, md protoreflect.MessageDescriptor, i int) sparkProduced {
 		m := richOrder(md, i)
 		if f := md.Fields().ByName("channel"); f != nil {
@@ -225,8 +235,8 @@ func sparkProduce(t *testing.T, n *node.Node) []sparkProduced {
 		}
 	}
 	produce(all)
-	sparkWaitRecords(t, n.CatalogAddr(), icetable.Identifier{"shop", "orders"}, len(all))
-	id2, md2 := registerOrder(t, n.RegistryAddr(), "orders-value", sparkOrderV2)
+	sparkWaitRecords(t, cat, icetable.Identifier{"shop", "orders"}, len(all))
+	id2, md2 := registerOrder(t, n.RegistryAddr(), "orders-value", sparkOrderV2, sparkRegistryAuth)
 	var v2 []sparkProduced
 	for i := 30; i < 35; i++ {
 		v2 = append(v2, order(id2, md2, i))
@@ -446,10 +456,10 @@ func sparkCheckNested(t *testing.T, row map[string]any, p sparkProduced) {
 // sparkCheckSnapshots compares the snapshots Spark lists (the .snapshots
 // metadata table) with the table iceberg-go loads: same count, all
 // appends, the newest carrying the offsets ingest resumes from.
-func sparkCheckSnapshots(t *testing.T, res sparkResults, catalogAddr string) {
+func sparkCheckSnapshots(t *testing.T, res sparkResults, cat sparkCat) {
 	t.Helper()
 	snaps := res["snapshots"]
-	tbl := sparkLoad(t, catalogAddr, icetable.Identifier{"shop", "orders"})
+	tbl := sparkLoad(t, cat, icetable.Identifier{"shop", "orders"})
 	cur := tbl.CurrentSnapshot()
 	if len(snaps) == 0 || cur == nil || len(snaps) != len(tbl.Metadata().Snapshots()) {
 		t.Fatalf("snapshots: Spark lists %v; iceberg-go: current %v of %d", snaps, cur, len(tbl.Metadata().Snapshots()))
@@ -490,7 +500,7 @@ func sparkMade() []map[string]any {
 // sparkCheckWrites compares the tables Spark made, as Spark reads them
 // and as iceberg-go reads them through the catalog, with what SparkCheck
 // wrote.
-func sparkCheckWrites(t *testing.T, res sparkResults, catalogAddr string, decoded int) {
+func sparkCheckWrites(t *testing.T, res sparkResults, cat sparkCat, decoded int) {
 	t.Helper()
 	want := sparkMade()
 	if len(res["made"]) != len(want) {
@@ -517,19 +527,19 @@ func sparkCheckWrites(t *testing.T, res sparkResults, catalogAddr string, decode
 	if m := res.one(t, "maintained"); fmt.Sprint(m["rows"], "/", m["snapshots"]) != fmt.Sprint(len(want), "/1") {
 		t.Errorf("after rewrite_data_files and expire_snapshots: %v, want %d rows in 1 snapshot", m, len(want))
 	}
-	sparkCheckMadeMetadata(t, sparkLoad(t, catalogAddr, icetable.Identifier{"ns", "spark_made"}).Metadata())
+	sparkCheckMadeMetadata(t, sparkLoad(t, cat, icetable.Identifier{"ns", "spark_made"}).Metadata())
 
-	got := sparkScan(t, catalogAddr, icetable.Identifier{"ns", "spark_made"})
+	got := sparkScan(t, cat, icetable.Identifier{"ns", "spark_made"})
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("made: iceberg-go reads\n%v\nwant\n%v", got, want)
 	}
 	if c := res.one(t, "ctas"); fmt.Sprint(c["rows"]) != fmt.Sprint(decoded) {
 		t.Errorf("ctas: Spark counts %v, want %d", c, decoded)
 	}
-	if ctas := sparkScan(t, catalogAddr, icetable.Identifier{"ns", "spark_made_ctas"}); len(ctas) != decoded {
+	if ctas := sparkScan(t, cat, icetable.Identifier{"ns", "spark_made_ctas"}); len(ctas) != decoded {
 		t.Errorf("ctas: iceberg-go reads %d rows, want %d", len(ctas), decoded)
 	}
-	sparkCheckPurge(t, catalogAddr, icetable.Identifier{"ns", "spark_made"})
+	sparkCheckPurge(t, cat, icetable.Identifier{"ns", "spark_made"})
 }
 
 // sparkCheckMadeMetadata checks, as iceberg-go loads it, what Spark's
@@ -554,10 +564,10 @@ func sparkCheckMadeMetadata(t *testing.T, meta icetable.Metadata) {
 // sparkCheckPurge purges a table Spark wrote with iceberg-go and checks
 // that nothing of it is left: Spark writes through Hadoop's local file
 // system, which keeps a ".<name>.crc" beside every file.
-func sparkCheckPurge(t *testing.T, catalogAddr string, id icetable.Identifier) {
+func sparkCheckPurge(t *testing.T, cat sparkCat, id icetable.Identifier) {
 	t.Helper()
 	ctx := ctxTimeout(t, 30*time.Second)
-	dir := strings.TrimPrefix(sparkLoad(t, catalogAddr, id).Location(), "file://")
+	dir := strings.TrimPrefix(sparkLoad(t, cat, id).Location(), "file://")
 	var crcs int
 	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err == nil && strings.HasSuffix(p, ".crc") {
@@ -565,7 +575,10 @@ func sparkCheckPurge(t *testing.T, catalogAddr string, id icetable.Identifier) {
 		}
 		return nil
 	})
-	if err := sparkCatalog(t, ctx, catalogAddr).PurgeTable(ctx, id); err != nil {
+	if err := sparkCatalogAs(t, ctx, cat, "spark:"+sparkPassword).PurgeTable(ctx, id); err == nil || !strings.Contains(err.Error(), "403") && !strings.Contains(strings.ToLower(err.Error()), "forbidden") {
+		t.Errorf("iceberg-go: purge %v as the writer spark: %v, want forbidden (a drop is the admin role's)", id, err)
+	}
+	if err := sparkCatalogAs(t, ctx, cat, "admin:"+adminPassword).PurgeTable(ctx, id); err != nil {
 		t.Fatalf("iceberg-go: purge %v: %v", id, err)
 	}
 	var left []string
@@ -651,29 +664,136 @@ func sparkMicros(v any) int64 {
 	return ts.UnixMicro()
 }
 
-// sparkCredential is the catalog's OAuth2 client in TestSpark: Spark,
-// iceberg-go and the node's ingest all authenticate with it.
-const sparkCredential = "spark:s3cret"
+// sparkPassword is the SCRAM user spark's: with http_auth, Spark and
+// iceberg-go use "spark:<password>" as OAuth2 client credentials.
+const (
+	sparkPassword   = "spark-scram-pw"
+	sparkCredential = "spark:" + sparkPassword
+)
 
-// sparkCatalog is iceberg-go's client of the built-in catalog.
-func sparkCatalog(t *testing.T, ctx context.Context, catalogAddr string) *icerest.Catalog {
+// sparkKafkaAuth and sparkRegistryAuth are the PLAIN user admin's, for
+// TestSpark's Kafka and registry clients.
+var (
+	sparkKafkaAuth    = plainOpt("admin", adminPassword)
+	sparkRegistryAuth = sr.BasicAuth("admin", adminPassword)
+)
+
+// sparkConfig is TestSpark's node: its Kafka listener takes PLAIN (admin)
+// and SCRAM (spark, which the test adds), and http_auth is required with
+// spark a writer and admin an admin. Tributary's own maintenance stays
+// off: shop.live is Spark's to maintain here.
+func sparkConfig(t *testing.T) (config.Config, *testCA) {
 	t.Helper()
-	cat, err := icerest.NewCatalog(ctx, "local", "http://"+catalogAddr, icerest.WithCredential(sparkCredential))
+	ca := newTestCA(t, "spark-ca")
+	chain, key := ca.issue(t, "tributary-catalog", true)
+	dir := t.TempDir()
+	cfg := testConfig(t, t.TempDir())
+	cfg.Catalog.TLS = &config.ListenerTLS{
+		CertChain: config.FileSource(writePEM(t, dir, "catalog.crt", chain)), PrivateKey: config.FileSource(writePEM(t, dir, "catalog.key", key)),
+	}
+	cfg.Kafka.Listeners[0].Authentication = &config.Authentication{SASL: &config.SASL{
+		Plain: &config.SASLPlain{Credentials: []config.PlainCredential{{Username: "admin", Password: config.InlineSource(adminPassword)}}},
+		Scram: &config.SASLScram{},
+	}}
+	cfg.HTTPAuth.Required = true
+	cfg.HTTPAuth.Writers = []string{"User:spark"}
+	cfg.HTTPAuth.Admins = []string{"User:admin"}
+	cfg.IcebergMaintenance.Disabled = true
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return cfg, ca
+}
+
+// sparkPlainNode is TestSpark's node (sparkConfig: the same users and
+// roles, the SCRAM writer spark added) with its catalog on plain HTTP, for
+// the engines whose tests set up no trust store (Trino, DuckDB). It
+// returns the node's data dir too (the local warehouse is under it).
+func sparkPlainNode(t *testing.T) (*node.Node, sparkCat, string) {
+	t.Helper()
+	cfg, _ := sparkConfig(t)
+	cfg.Catalog.TLS = nil
+	n := startNode(t, cfg, node.Hooks{})
+	addScramUser(t, kadm.NewClient(newClient(t, n.KafkaAddr(), sparkKafkaAuth)), "spark", sparkPassword, kadm.ScramSha512)
+	return n, sparkCat{url: "http://" + n.CatalogAddr()}, cfg.DataDir
+}
+
+// sparkCat is how TestSpark's clients reach the catalog: its HTTPS URL and
+// a TLS configuration that trusts ca, which signed its certificate.
+type sparkCat struct {
+	url string
+	tls *tls.Config
+	ca  *testCA
+}
+
+func newSparkCat(t *testing.T, n *node.Node, ca *testCA) sparkCat {
+	t.Helper()
+	return sparkCat{url: "https://" + n.CatalogAddr(), tls: clientTLS(t, ca, nil, nil), ca: ca}
+}
+
+// sparkTrustStore writes ca into a PKCS12 trust store with keytool (the
+// JDK's), for Spark's -Djavax.net.ssl.trustStore, and returns the JVM
+// options that use it.
+func sparkTrustStore(t *testing.T, java string, ca *testCA) []string {
+	t.Helper()
+	keytool, err := exec.LookPath("keytool")
+	if err != nil {
+		real, _ := filepath.EvalSymlinks(java)
+		keytool = filepath.Join(filepath.Dir(real), "keytool")
+	}
+	dir := t.TempDir()
+	store := filepath.Join(dir, "trust.p12")
+	out, err := exec.Command(keytool, "-importcert", "-noprompt", "-alias", "tributary-ca", "-file", writePEM(t, dir, "ca.crt", ca.pem),
+		"-keystore", store, "-storetype", "PKCS12", "-storepass", "changeit").CombinedOutput()
+	if err != nil {
+		t.Fatalf("keytool -importcert: %v\n%s", err, out)
+	}
+	return []string{"-Djavax.net.ssl.trustStore=" + store, "-Djavax.net.ssl.trustStoreType=PKCS12", "-Djavax.net.ssl.trustStorePassword=changeit"}
+}
+
+// sparkCheckBadLogin: Spark's catalog bad_login, with a wrong secret,
+// failed its login (Iceberg's NotAuthorizedException), and the proxy saw its token request refused.
+func sparkCheckBadLogin(t *testing.T, res sparkResults, calls *sparkCalls) {
+	t.Helper()
+	got := fmt.Sprint(res.one(t, "bad_login")["error"])
+	if !strings.Contains(got, "NotAuthorizedException") {
+		t.Errorf("Spark with a wrong catalog secret: %s, want a failed login (NotAuthorizedException)", got)
+	}
+	calls.mu.Lock()
+	defer calls.mu.Unlock()
+	if !slices.Contains(calls.lines, "POST /v1/oauth/tokens 401") {
+		t.Errorf("no refused token request among Spark's catalog requests (bad_login: %s):\n%s", got, strings.Join(calls.lines, "\n"))
+	}
+	t.Logf("Spark with a wrong catalog secret: %s", got)
+}
+
+// sparkCatalog is iceberg-go's client of the built-in catalog, logged in
+// as the writer spark.
+func sparkCatalog(t *testing.T, ctx context.Context, cat sparkCat) *icerest.Catalog {
+	t.Helper()
+	return sparkCatalogAs(t, ctx, cat, sparkCredential)
+}
+
+// sparkCatalogAs is iceberg-go's client of the built-in catalog with
+// credential (user:password) as OAuth2 client credentials.
+func sparkCatalogAs(t *testing.T, ctx context.Context, cat sparkCat, credential string) *icerest.Catalog {
+	t.Helper()
+	c, err := icerest.NewCatalog(ctx, "local", cat.url, icerest.WithCredential(credential), icerest.WithTLSConfig(cat.tls))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cat
+	return c
 }
 
 // sparkWaitRecords waits until the table's current snapshot holds n
 // records.
-func sparkWaitRecords(t *testing.T, catalogAddr string, id icetable.Identifier, n int) {
+func sparkWaitRecords(t *testing.T, cat sparkCat, id icetable.Identifier, n int) {
 	t.Helper()
 	ctx := ctxTimeout(t, 30*time.Second)
-	cat := sparkCatalog(t, ctx, catalogAddr)
+	c := sparkCatalog(t, ctx, cat)
 	got := "no table"
 	for ctx.Err() == nil {
-		if tbl, err := cat.LoadTable(ctx, id); err == nil && tbl.CurrentSnapshot() != nil {
+		if tbl, err := c.LoadTable(ctx, id); err == nil && tbl.CurrentSnapshot() != nil {
 			got = tbl.CurrentSnapshot().Summary.Properties["total-records"]
 			if got == fmt.Sprint(n) {
 				return
@@ -685,10 +805,10 @@ func sparkWaitRecords(t *testing.T, catalogAddr string, id icetable.Identifier, 
 }
 
 // sparkLoad loads a table through the built-in catalog with iceberg-go.
-func sparkLoad(t *testing.T, catalogAddr string, id icetable.Identifier) *icetable.Table {
+func sparkLoad(t *testing.T, cat sparkCat, id icetable.Identifier) *icetable.Table {
 	t.Helper()
 	ctx := ctxTimeout(t, 30*time.Second)
-	tbl, err := sparkCatalog(t, ctx, catalogAddr).LoadTable(ctx, id)
+	tbl, err := sparkCatalog(t, ctx, cat).LoadTable(ctx, id)
 	if err != nil {
 		t.Fatalf("iceberg-go: load %v: %v", id, err)
 	}
@@ -697,10 +817,10 @@ func sparkLoad(t *testing.T, catalogAddr string, id icetable.Identifier) *icetab
 
 // sparkScan reads a table with iceberg-go, one map per row (rowValue's
 // Go forms), ordered by the id column.
-func sparkScan(t *testing.T, catalogAddr string, id icetable.Identifier) []map[string]any {
+func sparkScan(t *testing.T, cat sparkCat, id icetable.Identifier) []map[string]any {
 	t.Helper()
 	ctx := ctxTimeout(t, 30*time.Second)
-	tb, err := sparkLoad(t, catalogAddr, id).Scan().ToArrowTable(ctx)
+	tb, err := sparkLoad(t, cat, id).Scan().ToArrowTable(ctx)
 	if err != nil {
 		t.Fatalf("iceberg-go: scan %v: %v", id, err)
 	}
@@ -743,17 +863,38 @@ type sparkCalls struct {
 	lines []string // "METHOD path status"
 }
 
-func sparkRecordCalls(t *testing.T, catalogAddr string) *sparkCalls {
+// sparkRecordCalls starts the recording proxy: over HTTPS with a
+// certificate of the catalog's CA when the catalog has one, else over
+// plain HTTP.
+func sparkRecordCalls(t *testing.T, cat sparkCat) *sparkCalls {
 	t.Helper()
 	c := &sparkCalls{who: "Spark"}
-	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: catalogAddr})
+	target, err := url.Parse(cat.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.Transport = &http.Transport{TLSClientConfig: cat.tls}
 	proxy.ModifyResponse = func(rsp *http.Response) error {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		c.lines = append(c.lines, fmt.Sprint(rsp.Request.Method, " ", rsp.Request.URL.RequestURI(), " ", rsp.StatusCode))
 		return nil
 	}
-	srv := httptest.NewServer(proxy)
+	srv := httptest.NewUnstartedServer(proxy)
+	if cat.ca == nil {
+		srv.Start()
+		t.Cleanup(srv.Close)
+		c.url = srv.URL
+		return c
+	}
+	chain, key := cat.ca.issue(t, "spark-proxy", true)
+	cert, err := tls.X509KeyPair(chain, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	c.url = srv.URL
 	return c

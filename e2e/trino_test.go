@@ -15,9 +15,6 @@ import (
 	"time"
 
 	icetable "github.com/apache/iceberg-go/table"
-
-	"github.com/tributary-io/tributary/config"
-	"github.com/tributary-io/tributary/node"
 )
 
 // Trino 476 (io.trino:trino-server from Maven Central, interop/trino/
@@ -52,15 +49,11 @@ func TestTrino(t *testing.T) {
 	}
 	home, java := trinoInstall(t)
 	ctx := ctxTimeout(t, 8*time.Minute)
-	dataDir := t.TempDir()
-	cfg := testConfig(t, dataDir)
-	cfg.Catalog.Clients = []config.CatalogClient{{ClientID: "spark", ClientSecret: config.InlineSource("s3cret")}}
-	cfg.IcebergMaintenance.Disabled = true
-	n := startNode(t, cfg, node.Hooks{})
-	produced := sparkProduce(t, n)
-	sparkWaitRecords(t, n.CatalogAddr(), icetable.Identifier{"shop", "orders"}, len(produced))
+	n, cat, dataDir := sparkPlainNode(t)
+	produced := sparkProduce(t, n, cat)
+	sparkWaitRecords(t, cat, icetable.Identifier{"shop", "orders"}, len(produced))
 
-	calls := sparkRecordCalls(t, n.CatalogAddr())
+	calls := sparkRecordCalls(t, cat)
 	calls.who = "Trino"
 	start := time.Now()
 	tr := trinoStart(t, ctx, home, java, calls.url)
@@ -73,7 +66,7 @@ func TestTrino(t *testing.T) {
 	t.Logf("Trino reads: %.1fs", time.Since(reads).Seconds())
 
 	writes := time.Now()
-	trinoCheckWrites(t, tr, n, filepath.Join(dataDir, "warehouse"), produced)
+	trinoCheckWrites(t, tr, cat, filepath.Join(dataDir, "warehouse"), produced)
 	t.Logf("Trino writes: %.1fs", time.Since(writes).Seconds())
 	calls.check(t)
 }
@@ -480,7 +473,7 @@ func trinoCheckPruning(t *testing.T, tr *trino, tbl string) {
 // from the orders (the decoded rows), an INSERT, a DELETE, a view over the
 // result; iceberg-go reads the table back. A CREATE TABLE AS whose query
 // fails leaves nothing.
-func trinoCheckWrites(t *testing.T, tr *trino, n *node.Node, warehouse string, produced []sparkProduced) {
+func trinoCheckWrites(t *testing.T, tr *trino, cat sparkCat, warehouse string, produced []sparkProduced) {
 	t.Helper()
 	tr.must(t, `CREATE SCHEMA tributary.trino`)
 	tr.must(t, `CREATE TABLE tributary.trino.made AS
@@ -501,7 +494,7 @@ func trinoCheckWrites(t *testing.T, tr *trino, n *node.Node, warehouse string, p
 		}
 	}
 	got := map[string]string{}
-	for _, row := range sparkScan(t, n.CatalogAddr(), icetable.Identifier{"trino", "made"}) {
+	for _, row := range sparkScan(t, cat, icetable.Identifier{"trino", "made"}) {
 		got[fmt.Sprint(row["id"])] = fmt.Sprint(row["big_u64"])
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
@@ -511,20 +504,20 @@ func trinoCheckWrites(t *testing.T, tr *trino, n *node.Node, warehouse string, p
 	if fmt.Sprint(view) != fmt.Sprintf("[map[ids:%d n:%d]]", len(want)-1, len(want)-1) {
 		t.Errorf("trino.made_view: Trino counts %v, want %d rows (the orders less the two deleted)", view, len(want)-1)
 	}
-	trinoCheckFailedCTAS(t, tr, n, warehouse)
+	trinoCheckFailedCTAS(t, tr, cat, warehouse)
 }
 
 // trinoCheckFailedCTAS runs a CREATE TABLE AS whose query fails, then
 // checks that the catalog has no such table and the warehouse no
 // directory of it.
-func trinoCheckFailedCTAS(t *testing.T, tr *trino, n *node.Node, warehouse string) {
+func trinoCheckFailedCTAS(t *testing.T, tr *trino, cat sparkCat, warehouse string) {
 	t.Helper()
 	_, err := tr.query(ctxTimeout(t, time.Minute), `CREATE TABLE tributary.trino.broken AS SELECT 1 / (id - id) AS x FROM (VALUES 1) AS v(id)`)
 	if err == nil || !strings.Contains(err.Error(), "Division by zero") {
 		t.Fatalf("CREATE TABLE AS dividing by zero: %v, want Division by zero", err)
 	}
 	ctx := ctxTimeout(t, 30*time.Second)
-	if _, err := sparkCatalog(t, ctx, n.CatalogAddr()).LoadTable(ctx, icetable.Identifier{"trino", "broken"}); err == nil {
+	if _, err := sparkCatalog(t, ctx, cat).LoadTable(ctx, icetable.Identifier{"trino", "broken"}); err == nil {
 		t.Errorf("trino.broken: the failed CREATE TABLE AS left the table in the catalog")
 	}
 	left, _ := filepath.Glob(filepath.Join(warehouse, "trino", "broken*"))

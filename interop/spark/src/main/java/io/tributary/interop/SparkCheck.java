@@ -28,7 +28,7 @@ import org.apache.spark.sql.SparkSession;
  *
  * <pre>
  *   SparkCheck --catalog http://127.0.0.1:8181 [--warehouse tributary] [--credential id:secret]
- *              [--read shop.orders] [--write ns.spark_made] [--maintain shop.live]
+ *              [--bad-credential id:wrong] [--read shop.orders] [--write ns.spark_made] [--maintain shop.live]
  * </pre>
  */
 public final class SparkCheck {
@@ -65,7 +65,7 @@ public final class SparkCheck {
     for (int i = 0; i < args.length; i += 2) {
       if (!args[i].startsWith("--") || i + 1 >= args.length) {
         throw new IllegalArgumentException(
-            "usage: SparkCheck --catalog URL [--warehouse NAME] [--credential ID:SECRET] [--read NS.TABLE] [--write NS.TABLE] [--maintain NS.TABLE]");
+            "usage: SparkCheck --catalog URL [--warehouse NAME] [--credential ID:SECRET] [--bad-credential ID:SECRET] [--read NS.TABLE] [--write NS.TABLE] [--maintain NS.TABLE]");
       }
       opts.put(args[i], args[i + 1]);
     }
@@ -80,6 +80,9 @@ public final class SparkCheck {
     SparkSession spark = session(opts.get("--catalog"), opts.get("--warehouse"), opts.get("--credential"));
     System.err.printf("spark session: %.1fs%n", (System.nanoTime() - start) / 1e9);
     try {
+      if (opts.containsKey("--bad-credential")) {
+        badLogin(spark, opts.get("--catalog"), opts.get("--warehouse"), opts.get("--bad-credential"));
+      }
       if (opts.containsKey("--read")) {
         Reads.run(spark, CATALOG + "." + opts.get("--read"));
       }
@@ -99,8 +102,8 @@ public final class SparkCheck {
    * A local session with one core, no UI and no Hive, and Tributary's catalog as the Iceberg REST
    * catalog "tributary". The catalog's file IO is left to Iceberg's default (ResolvingFileIO:
    * Hadoop's local file system for file:// warehouses, S3FileIO for s3://). With a credential
-   * (a catalog with catalog.clients), the client exchanges it for a token at the catalog's
-   * /v1/oauth/tokens (OAuth2 client credentials).
+   * (catalog.clients, or with http_auth a Kafka listener's user as user:password), the client
+   * exchanges it for a token at the catalog's /v1/oauth/tokens (OAuth2 client credentials).
    */
   static SparkSession session(String uri, String warehouse, String credential) {
     String c = "spark.sql.catalog." + CATALOG;
@@ -129,6 +132,48 @@ public final class SparkCheck {
         // A topic's table changes every commit interval: load it fresh on every query.
         .config(c + ".cache-enabled", "false")
         .getOrCreate();
+  }
+
+  /**
+   * badLogin configures a second catalog, bad_login, as "tributary" but with the given (wrong)
+   * credential, and lists its namespaces: the login at /v1/oauth/tokens must fail. Printed as
+   * bad_login: the exception's class and message, or "listed" when the catalog answered.
+   */
+  static void badLogin(SparkSession spark, String uri, String warehouse, String credential) {
+    String c = "spark.sql.catalog.bad_login";
+    spark.conf().set(c, "org.apache.iceberg.spark.SparkCatalog");
+    spark.conf().set(c + ".type", "rest");
+    spark.conf().set(c + ".uri", uri);
+    spark.conf().set(c + ".warehouse", warehouse);
+    spark.conf().set(c + ".credential", credential);
+    spark.conf().set(c + ".rest.auth.type", "oauth2");
+    spark.conf().set(c + ".oauth2-server-uri", uri + "/v1/oauth/tokens");
+    String got;
+    try {
+      got = "listed " + sql(spark, "SHOW NAMESPACES IN bad_login").collectAsList();
+    } catch (RuntimeException e) {
+      Throwable root = e;
+      while (root.getCause() != null && root.getCause() != root) {
+        root = root.getCause();
+      }
+      got = root.getClass().getName() + ": " + root.getMessage();
+    }
+    System.out.println("RESULT {\"q\":\"bad_login\",\"row\":{\"error\":" + jsonString(got) + "}}");
+  }
+
+  /** jsonString quotes s as a JSON string. */
+  static String jsonString(String s) {
+    StringBuilder b = new StringBuilder("\"");
+    for (char ch : String.valueOf(s).toCharArray()) {
+      if (ch == '"' || ch == '\\') {
+        b.append('\\').append(ch);
+      } else if (ch < 0x20) {
+        b.append(String.format("\\u%04x", (int) ch));
+      } else {
+        b.append(ch);
+      }
+    }
+    return b.append('"').toString();
   }
 
   /** sql runs a statement, logging how long it took. */
