@@ -131,6 +131,11 @@ func rewriteGroup(ctx context.Context, tbl *icetable.Table, g icetable.Compactio
 	for _, task := range g.Tasks {
 		gr.OldDataFiles = append(gr.OldDataFiles, task.File)
 	}
+	// Bounds on the kafka and value columns, so filters prune (iceberg-go
+	// writes counts only for columns inside structs).
+	if gr.NewDataFiles, err = iceberg.BoundFiles(ctx, tbl, gr.NewDataFiles); err != nil {
+		return gr, fmt.Errorf("write group %s: %w", g.PartitionKey, err)
+	}
 	return gr, nil
 }
 
