@@ -133,9 +133,11 @@ func rewriteGroup(ctx context.Context, tbl *icetable.Table, g icetable.Compactio
 	}
 	// Bounds on the kafka and value columns, so filters prune (iceberg-go
 	// writes counts only for columns inside structs).
-	if gr.NewDataFiles, err = iceberg.BoundFiles(ctx, tbl, gr.NewDataFiles); err != nil {
+	bounded, err := iceberg.BoundFiles(ctx, tbl, gr.NewDataFiles)
+	if err != nil {
 		return gr, fmt.Errorf("write group %s: %w", g.PartitionKey, err)
 	}
+	gr.NewDataFiles = bounded
 	return gr, nil
 }
 
