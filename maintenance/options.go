@@ -22,6 +22,9 @@ const (
 	DefaultMinInputFiles = 2
 	// DefaultMaxGroupBytes is the default MaxGroupBytes.
 	DefaultMaxGroupBytes = 64 << 20
+	// DefaultMinManifests is the manifest count at which they are
+	// merged.
+	DefaultMinManifests = 16
 	// DefaultCommitAttempts bounds how often the rewrite commit is tried
 	// when ingest keeps committing under it.
 	DefaultCommitAttempts = 20
@@ -41,7 +44,11 @@ type Options struct {
 	// Retention, when positive, drops the table partitions whose rows
 	// are all older than it (by kafka.event_timestamp) before compacting.
 	Retention time.Duration
-	// NoCompact, NoExpire skip those steps.
+	// MinManifests: the current snapshot's manifests are merged when
+	// there are this many. Default DefaultMinManifests.
+	MinManifests int
+	// NoCompact, NoExpire skip those steps (NoCompact skips manifest
+	// merging too).
 	NoCompact, NoExpire bool
 	// ExpireOlderThan overrides the table's max snapshot age.
 	ExpireOlderThan time.Duration
@@ -81,6 +88,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxGroupBytes <= 0 {
 		o.MaxGroupBytes = DefaultMaxGroupBytes
+	}
+	if o.MinManifests <= 0 {
+		o.MinManifests = DefaultMinManifests
 	}
 	if o.CommitAttempts <= 0 {
 		o.CommitAttempts = DefaultCommitAttempts

@@ -46,8 +46,9 @@ type RunnerOptions struct {
 	Interval time.Duration
 	// CheckInterval: how often each table's small files are counted. 1m.
 	CheckInterval time.Duration
-	// SmallFiles: a table with this many data files under 75% of the
-	// target size is maintained at the next check. 64.
+	// SmallFiles: a table whose compaction plan (size-tiered: see
+	// tiered) would rewrite this many data files is maintained at the
+	// next check. DefaultSmallFiles.
 	SmallFiles int
 	// LeaseTTL of "maintenance/<catalog>/<table>". 15s.
 	LeaseTTL time.Duration
@@ -185,7 +186,8 @@ func (r *Runner) check(ctx context.Context, ref TableRef) error {
 	return r.runLeased(ctx, ref, cat, ident)
 }
 
-// count reads tbl's stats and how many of its files are small.
+// count reads tbl's stats and how many of its files a compaction would
+// rewrite now.
 func (r *Runner) count(ctx context.Context, tbl *icetable.Table) (Stats, int, error) {
 	st := Stats{Snapshots: len(tbl.Metadata().Snapshots())}
 	if tbl.CurrentSnapshot() == nil {
@@ -195,14 +197,17 @@ func (r *Runner) count(ctx context.Context, tbl *icetable.Table) (Stats, int, er
 	if err != nil {
 		return st, 0, err
 	}
-	limit := r.opts.Run.targetSize(tbl) * 3 / 4
-	small := 0
 	for _, t := range tasks {
 		st.DataFiles++
 		st.DataBytes += t.File.FileSizeBytes()
-		if t.File.FileSizeBytes() < limit {
-			small++
-		}
+	}
+	p, _, err := plan(ctx, tbl, r.opts.Run)
+	if err != nil {
+		return st, 0, err
+	}
+	small := 0
+	for _, g := range p.Groups {
+		small += len(g.Tasks)
 	}
 	return st, small, nil
 }

@@ -41,8 +41,9 @@ type run struct {
 // batch is a few runs of consecutive rows; sorted orders the runs and
 // yields each as a zero-copy slice of its batch — no row is copied here,
 // the Parquet writer reads the slices directly. When runs of one
-// partition overlap (a file another writer wrote in another order) it
-// falls back to ordering row by row (sortedRows). The caller keeps
+// partition overlap (a file another writer wrote in another order) or
+// are very short (partitions interleaved row by row) it falls back to
+// ordering row by row (sortedRows). The caller keeps
 // ownership of batches; the yielded batches are the consumer's to
 // release.
 func sorted(batches []arrow.RecordBatch, sc *arrow.Schema, mem memory.Allocator) iter.Seq2[arrow.RecordBatch, error] {
@@ -56,10 +57,17 @@ func sorted(batches []arrow.RecordBatch, sc *arrow.Schema, mem memory.Allocator)
 		}
 		return cmp.Compare(a.first, b.first)
 	})
-	for i := 1; i < len(runs); i++ {
-		if runs[i].part == runs[i-1].part && runs[i].part != noPartition && runs[i].first <= runs[i-1].last {
+	rows := 0
+	for i, r := range runs {
+		rows += r.end - r.start
+		if i > 0 && r.part == runs[i-1].part && r.part != noPartition && r.first <= runs[i-1].last {
 			return sortedRows(batches, sc, mem)
 		}
+	}
+	if len(runs)*minRunRows > rows {
+		// Partitions interleaved row by row: slices this short cost the
+		// writer more than copying the rows once.
+		return sortedRows(batches, sc, mem)
 	}
 	return func(yield func(arrow.RecordBatch, error) bool) {
 		for _, r := range runs {
@@ -69,6 +77,9 @@ func sorted(batches []arrow.RecordBatch, sc *arrow.Schema, mem memory.Allocator)
 		}
 	}
 }
+
+// minRunRows: runs shorter than this on average are copied row by row.
+const minRunRows = 64
 
 // noPartition keys rows without kafka columns: after every partition.
 const noPartition = 1<<31 - 1
