@@ -25,6 +25,12 @@ const (
 	// DefaultMinManifests is the manifest count at which they are
 	// merged.
 	DefaultMinManifests = 16
+	// DefaultCheckInterval and DefaultSmallFiles are the Runner's: with
+	// ingest committing every second, a table gets at most about
+	// DefaultSmallFiles + DefaultCheckInterval/1s small files before they
+	// are merged (config's iceberg_maintenance defaults are the same).
+	DefaultCheckInterval = 10 * time.Second
+	DefaultSmallFiles    = 8
 	// DefaultCommitAttempts bounds how often the rewrite commit is tried
 	// when ingest keeps committing under it.
 	DefaultCommitAttempts = 20

@@ -44,7 +44,8 @@ type RunnerOptions struct {
 	// Interval: a table with anything to do is maintained at least this
 	// often. 1h.
 	Interval time.Duration
-	// CheckInterval: how often each table's small files are counted. 1m.
+	// CheckInterval: how often each table's small files are counted.
+	// DefaultCheckInterval.
 	CheckInterval time.Duration
 	// SmallFiles: a table whose compaction plan (size-tiered: see
 	// tiered) would rewrite this many data files is maintained at the
@@ -104,10 +105,10 @@ func NewRunner(opts RunnerOptions) (*Runner, error) {
 		}
 	}
 	def(&opts.Interval, time.Hour)
-	def(&opts.CheckInterval, time.Minute)
+	def(&opts.CheckInterval, DefaultCheckInterval)
 	def(&opts.LeaseTTL, 15*time.Second)
 	if opts.SmallFiles <= 0 {
-		opts.SmallFiles = 64
+		opts.SmallFiles = DefaultSmallFiles
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
