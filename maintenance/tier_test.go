@@ -2,9 +2,13 @@ package maintenance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -223,4 +227,61 @@ func TestManifestsMergedWhenMany(t *testing.T) {
 	if !maps.Equal(again.Offsets(), w.next) || again.OffsetsSource() != iceberg.FromSnapshot {
 		t.Fatalf("offsets after the merge %v, want %v", again.Offsets(), w.next)
 	}
+}
+
+// TestOrphanPassRemovesCrcSideFiles: Hadoop writers leave a hidden
+// .<name>.crc beside every file they write; no metadata references them,
+// so the orphan pass must delete them (and stray files), and never a
+// file the table references.
+func TestOrphanPassRemovesCrcSideFiles(t *testing.T) {
+	ctx := context.Background()
+	cat := newCatalog(t)
+	tbl, err := iceberg.Open(ctx, cat, orders, iceberg.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWriter(t, tbl)
+	for range 3 {
+		if err := w.commit(2, 5); err != nil {
+			t.Fatal(err)
+		}
+	}
+	live := liveSet(t, ctx, cat)
+	var sides []string
+	for p := range live {
+		local := strings.TrimPrefix(p, "file://")
+		dir, name := filepath.Split(local)
+		for _, side := range []string{filepath.Join(dir, "."+name+".crc"), local + ".crc"} {
+			if err := os.WriteFile(side, []byte("crc"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			sides = append(sides, side)
+		}
+	}
+	meta := strings.TrimPrefix(tbl.Iceberg().MetadataLocation(), "file://")
+	side := filepath.Join(filepath.Dir(meta), "."+filepath.Base(meta)+".crc")
+	if err := os.WriteFile(side, []byte("crc"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sides = append(sides, side)
+	rep, err := Run(ctx, cat, orders, Options{NoCompact: true, NoExpire: true, RemoveOrphans: true, OrphanOlderThan: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(rep)
+	for _, s := range sides {
+		if _, err := os.Stat(s); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s is still there (%v)", s, err)
+		}
+	}
+	for p := range live {
+		if _, err := os.Stat(strings.TrimPrefix(p, "file://")); err != nil {
+			t.Fatalf("a live data file is gone: %v", err)
+		}
+	}
+	after, err := cat.LoadTable(ctx, orders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkComplete(t, readRows(t, after, 0), w.next)
 }
