@@ -76,6 +76,9 @@ type TableStatus struct {
 	LastError   string    `json:"last_error,omitempty"`
 	LastErrorAt time.Time `json:"last_error_at,omitzero"`
 	Runs        int64     `json:"runs"`
+	// OrphansAt is when this broker's last orphan pass started: the
+	// first run of a table sweeps, then at most one run per Interval.
+	OrphansAt time.Time `json:"orphans_at,omitzero"`
 }
 
 // Runner maintains the tables ingest writes: at every check it counts
@@ -268,11 +271,24 @@ func (r *Runner) runLeased(ctx context.Context, ref TableRef, cat icecatalog.Cat
 	r.update(ref, func(s *TableStatus) { s.Running = true })
 	opts := r.opts.Run
 	opts.Retention = ref.Retention
+	// The orphan pass lists the table's files and reads every snapshot's
+	// manifests: with runs every few seconds it would cost more than the
+	// compactions. Its window is days, so once per Interval is plenty.
+	r.mu.Lock()
+	var lastOrphans time.Time // zero: this broker never swept the table
+	if s := r.status[ref.key()]; s != nil {
+		lastOrphans = s.OrphansAt
+	}
+	r.mu.Unlock()
+	opts.RemoveOrphans = opts.RemoveOrphans && time.Since(lastOrphans) >= r.opts.Interval
 	rep, err := Run(ctx, cat, ident, opts)
 	r.update(ref, func(s *TableStatus) {
 		s.Running = false
 		s.Runs++
 		s.LastRun = &rep
+		if err == nil && opts.RemoveOrphans {
+			s.OrphansAt = rep.Started
+		}
 		if err == nil {
 			s.DataFiles, s.DataBytes, s.MeanFileBytes, s.Snapshots = rep.After.DataFiles, rep.After.DataBytes, rep.After.MeanFileSize(), rep.After.Snapshots
 			s.SmallFiles = max(0, s.SmallFiles-rep.FilesRewritten)
