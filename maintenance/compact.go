@@ -43,6 +43,9 @@ func plan(ctx context.Context, tbl *icetable.Table, opts Options) (compaction.Pl
 	if err != nil {
 		return p, target, fmt.Errorf("plan compaction: %w", err)
 	}
+	if !opts.Tiered {
+		return p, target, nil
+	}
 	groups := p.Groups[:0]
 	for _, g := range p.Groups {
 		if g, ok := tiered(g, opts.MinInputFiles); ok {

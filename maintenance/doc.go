@@ -9,8 +9,9 @@
 // (Options.TargetFileSize, else the table's write.target-file-size-bytes,
 // else 512 MiB; capped by Options.MaxGroupBytes, 64 MiB by default,
 // because a group's rows are ordered in memory) are bin-packed into groups near the target
-// (iceberg-go's compaction.Config.PlanCompaction), then each group is
-// cut down size-tiered (tiered): from its smallest file up, a file
+// (iceberg-go's compaction.Config.PlanCompaction); with Options.Tiered
+// (what a Runner sets; a one-shot tributary compact does not) each group
+// is then cut down size-tiered (tiered): from its smallest file up, a file
 // joins while it has at most twice the rows of those already taken, so a
 // file compaction wrote is rewritten only once enough new rows have come
 // to be worth it (each row is rewritten O(log) times in a partition's

@@ -45,6 +45,10 @@ type Options struct {
 	// Parquet bytes): a group's rows are held in memory, decoded, to be
 	// ordered. Default DefaultMaxGroupBytes.
 	MaxGroupBytes int64
+	// Tiered makes compaction size-tiered (see tiered): what a Runner
+	// does, run after run under ingest. Off, every small file of a
+	// partition is bin-packed, as a one-shot tributary compact wants.
+	Tiered bool
 	// MinInputFiles: a partition with fewer small files is left alone.
 	MinInputFiles int
 	// Retention, when positive, drops the table partitions whose rows

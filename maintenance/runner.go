@@ -117,6 +117,7 @@ func NewRunner(opts RunnerOptions) (*Runner, error) {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	opts.Run.Logger = opts.Logger
+	opts.Run.Tiered = true // run after run: rewrite a file only once enough new rows came
 	opts.Run = opts.Run.withDefaults()
 	return &Runner{opts: opts, status: map[TableRef]*TableStatus{}}, nil
 }

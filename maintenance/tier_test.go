@@ -130,7 +130,7 @@ func TestCompactionIsSizeTiered(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rep, err := Run(ctx, cat, orders, Options{NoExpire: true})
+	rep, err := Run(ctx, cat, orders, Options{NoExpire: true, Tiered: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestCompactionIsSizeTiered(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rep, err = Run(ctx, cat, orders, Options{NoExpire: true})
+	rep, err = Run(ctx, cat, orders, Options{NoExpire: true, Tiered: true})
 	if err != nil {
 		t.Fatal(err)
 	}
