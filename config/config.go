@@ -86,11 +86,11 @@ type IcebergMaintenance struct {
 	// anything to do. Positive. Default: 1h.
 	Interval time.Duration `yaml:"interval"`
 	// CheckInterval is how often each table's small files are counted.
-	// Positive. Default: 1m.
+	// Positive. Default: 10s.
 	CheckInterval time.Duration `yaml:"check_interval"`
-	// SmallFileThreshold: a table with this many data files under 75% of
-	// the target size is maintained at the next check. At least 2.
-	// Default: 64.
+	// SmallFileThreshold: a table whose compaction plan would rewrite
+	// this many data files (small files, size-tiered) is maintained at
+	// the next check. At least 2. Default: 8.
 	SmallFileThreshold int `yaml:"small_file_threshold"`
 	// TargetFileSize overrides the tables' write.target-file-size-bytes.
 	// Default: 0 (the table's; 256MiB on tables Tributary creates).
@@ -382,8 +382,8 @@ func Default() Config {
 		},
 		IcebergMaintenance: IcebergMaintenance{
 			Interval:           time.Hour,
-			CheckInterval:      time.Minute,
-			SmallFileThreshold: 64,
+			CheckInterval:      10 * time.Second,
+			SmallFileThreshold: 8,
 			OrphanOlderThan:    72 * time.Hour,
 		},
 		Groups: Groups{

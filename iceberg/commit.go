@@ -85,11 +85,15 @@ func (t *Table) tryCommit(ctx context.Context, rows []arrow.RecordBatch, props i
 		}
 		batches = append(batches, b)
 	}
-	rdr, err := array.NewRecordReader(dst, batches)
+	rdr, err := array.NewRecordReader(dst, batches) // checks every batch has dst's schema
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrSchema, err)
 	}
-	defer rdr.Release()
+	rdr.Release()
+	dfs, err := t.writeFiles(ctx, dst, batches)
+	if err != nil {
+		return err
+	}
 	tx := t.tbl.NewTransaction()
 	// The offsets also go in a table property, so the resume point
 	// survives another engine's maintenance expiring every snapshot of
@@ -97,8 +101,8 @@ func (t *Table) tryCommit(ctx context.Context, rows []arrow.RecordBatch, props i
 	if err := tx.SetProperties(iceberggo.Properties{PropOffsets: props[PropOffsets], PropCommitID: props[PropCommitID]}); err != nil {
 		return fmt.Errorf("set offsets property: %w", err)
 	}
-	if err := tx.Append(ctx, rdr, props); err != nil {
-		return fmt.Errorf("write data files: %w", err)
+	if err := tx.AddDataFiles(ctx, dfs, props, icetable.WithoutDuplicateCheck()); err != nil {
+		return fmt.Errorf("add data files: %w", err)
 	}
 	tbl, err := tx.Commit(ctx)
 	if err != nil {
@@ -106,6 +110,28 @@ func (t *Table) tryCommit(ctx context.Context, rows []arrow.RecordBatch, props i
 	}
 	t.set(tbl)
 	return nil
+}
+
+// writeFiles writes batches as Parquet data files of the table (as
+// Transaction.Append would), with column bounds added (WithBounds).
+// WriteRecords releases what it is given: the batches stay the caller's.
+func (t *Table) writeFiles(ctx context.Context, dst *arrow.Schema, batches []arrow.RecordBatch) ([]iceberggo.DataFile, error) {
+	recs := func(yield func(arrow.RecordBatch, error) bool) {
+		for _, b := range batches {
+			b.Retain()
+			if !yield(b, nil) {
+				return
+			}
+		}
+	}
+	var dfs []iceberggo.DataFile
+	for df, err := range icetable.WriteRecords(ctx, t.tbl, dst, recs) {
+		if err != nil {
+			return nil, fmt.Errorf("write data files: %w", err)
+		}
+		dfs = append(dfs, df)
+	}
+	return BoundFiles(ctx, t.tbl, dfs)
 }
 
 // commitID names the commit from offsets base to offsets next: the same

@@ -64,8 +64,9 @@ func propertyOffsets(tbl *icetable.Table) (map[int32]int64, bool) {
 // main branch with tributary.offsets, else the table property, else the
 // upper bounds of kafka.offset in the current snapshot's data files (read
 // from the manifests' column statistics for a file holding one Kafka
-// partition, from the file's kafka columns otherwise — today's files carry
-// no column bounds, so that is every file).
+// partition, from the file's kafka columns otherwise: files this package
+// and package maintenance write carry those bounds (WithBounds), others'
+// may not).
 // Every source is a point the table has every row before, so resuming
 // there neither loses nor duplicates a row.
 func ReadOffsets(ctx context.Context, tbl *icetable.Table) (map[int32]int64, OffsetsSource, error) {

@@ -1,9 +1,11 @@
 package maintenance
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -41,7 +43,52 @@ func plan(ctx context.Context, tbl *icetable.Table, opts Options) (compaction.Pl
 	if err != nil {
 		return p, target, fmt.Errorf("plan compaction: %w", err)
 	}
+	if !opts.Tiered {
+		return p, target, nil
+	}
+	groups := p.Groups[:0]
+	for _, g := range p.Groups {
+		if g, ok := tiered(g, opts.MinInputFiles); ok {
+			groups = append(groups, g)
+		}
+	}
+	p.Groups = groups
 	return p, target, nil
+}
+
+// tiered keeps the files of g worth rewriting now, size-tiered by rows
+// (a small file's bytes are mostly overhead, so rows measure its data):
+// from the smallest up, a file joins while it has at most twice the rows
+// of the files already taken together. A file compaction wrote stays out
+// until enough new small files add up to half its rows, so each row is
+// rewritten about log1.5(partition rows / first merge's rows) times, not
+// once per run — which a plain "every file under 75% of the target" rule
+// costs on a table ingest commits to every second: today's growing
+// compacted file would be rewritten at every run. A group with delete
+// files is kept whole.
+func tiered(g compaction.Group, minInput int) (compaction.Group, bool) {
+	if g.DeleteFileCount > 0 {
+		return g, len(g.Tasks) >= minInput
+	}
+	tasks := slices.Clone(g.Tasks)
+	slices.SortStableFunc(tasks, func(a, b icetable.FileScanTask) int {
+		return cmp.Compare(a.File.Count(), b.File.Count())
+	})
+	var rows, bytes int64
+	n := 0
+	for _, t := range tasks {
+		if n > 0 && t.File.Count() > 2*rows {
+			break
+		}
+		rows += t.File.Count()
+		bytes += t.File.FileSizeBytes()
+		n++
+	}
+	if n < max(minInput, 2) {
+		return g, false
+	}
+	g.Tasks, g.TotalSizeBytes = tasks[:n], bytes
+	return g, true
 }
 
 // compact rewrites the small files of the table; rep gets what it did.
@@ -131,6 +178,13 @@ func rewriteGroup(ctx context.Context, tbl *icetable.Table, g icetable.Compactio
 	for _, task := range g.Tasks {
 		gr.OldDataFiles = append(gr.OldDataFiles, task.File)
 	}
+	// Bounds on the kafka and value columns, so filters prune (iceberg-go
+	// writes counts only for columns inside structs).
+	bounded, err := iceberg.BoundFiles(ctx, tbl, gr.NewDataFiles)
+	if err != nil {
+		return gr, fmt.Errorf("write group %s: %w", g.PartitionKey, err)
+	}
+	gr.NewDataFiles = bounded
 	return gr, nil
 }
 

@@ -9,13 +9,32 @@
 // (Options.TargetFileSize, else the table's write.target-file-size-bytes,
 // else 512 MiB; capped by Options.MaxGroupBytes, 64 MiB by default,
 // because a group's rows are ordered in memory) are bin-packed into groups near the target
-// (iceberg-go's compaction.Config.PlanCompaction). Each group is read as
+// (iceberg-go's compaction.Config.PlanCompaction); with Options.Tiered
+// (what a Runner sets; a one-shot tributary compact does not) each group
+// is then cut down size-tiered (tiered): from its smallest file up, a file
+// joins while it has at most twice the rows of those already taken, so a
+// file compaction wrote is rewritten only once enough new rows have come
+// to be worth it (each row is rewritten O(log) times in a partition's
+// life, not at every run). Each group is read as
 // Arrow from its Parquet files, its rows put in (kafka.partition,
 // kafka.offset) order, and written back as Parquet with
 // iceberg-go's WriteRecords; the records' Protobuf is never decoded. All
 // groups are committed as one replace snapshot. The one part written
 // here rather than taken from iceberg-go is that order:
-// ExecuteCompactionGroup writes rows in the order it reads them.
+// ExecuteCompactionGroup writes rows in the order it reads them. The
+// order is made from runs (consecutive rows of one Kafka partition, as
+// ingest writes them) handed to the writer as zero-copy slices; rows are
+// copied one by one only when runs overlap or are very short.
+//
+// Files written here and by ingest carry lower and upper bounds for
+// every primitive column reached through structs (package iceberg's
+// WithBounds), so a filter on kafka.event_timestamp prunes files.
+//
+// When the current snapshot has Options.MinManifests manifests (one per
+// ingest commit), they are merged (iceberg-go's RewriteManifests): a
+// metadata-only replace snapshot, the one snapshot maintenance writes
+// without tributary.offsets (ReadOffsets walks to its parent, which has
+// the same rows).
 //
 // # Exactly once beside ingest
 //

@@ -169,14 +169,19 @@ func TestCompactWhileIngesting(t *testing.T) {
 	}
 	checkComplete(t, readRows(t, final, 0), w.next)
 	// Offsets never go back along the main branch, replace snapshots
-	// included.
+	// included. Only a manifest merge (a replace that adds and deletes no
+	// data file) may carry none: ReadOffsets walks to its parent, which
+	// has the same rows.
 	var chain []map[int32]int64
 	for s := final.CurrentSnapshot(); s != nil; {
 		v, ok := s.Summary.Properties[iceberg.PropOffsets]
-		if !ok {
-			t.Fatalf("snapshot %d (%s) carries no offsets", s.SnapshotID, s.Summary.Operation)
+		switch {
+		case ok:
+			chain = append(chain, decode(t, v))
+		case s.Summary.Operation == icetable.OpReplace && s.Summary.Properties["added-data-files"] == "" && s.Summary.Properties["deleted-data-files"] == "":
+		default:
+			t.Fatalf("snapshot %d (%s, %v) carries no offsets", s.SnapshotID, s.Summary.Operation, s.Summary.Properties)
 		}
-		chain = append(chain, decode(t, v))
 		if s.ParentSnapshotID == nil {
 			break
 		}

@@ -22,6 +22,15 @@ const (
 	DefaultMinInputFiles = 2
 	// DefaultMaxGroupBytes is the default MaxGroupBytes.
 	DefaultMaxGroupBytes = 64 << 20
+	// DefaultMinManifests is the manifest count at which they are
+	// merged.
+	DefaultMinManifests = 16
+	// DefaultCheckInterval and DefaultSmallFiles are the Runner's: with
+	// ingest committing every second, a table gets at most about
+	// DefaultSmallFiles + DefaultCheckInterval/1s small files before they
+	// are merged (config's iceberg_maintenance defaults are the same).
+	DefaultCheckInterval = 10 * time.Second
+	DefaultSmallFiles    = 8
 	// DefaultCommitAttempts bounds how often the rewrite commit is tried
 	// when ingest keeps committing under it.
 	DefaultCommitAttempts = 20
@@ -36,12 +45,20 @@ type Options struct {
 	// Parquet bytes): a group's rows are held in memory, decoded, to be
 	// ordered. Default DefaultMaxGroupBytes.
 	MaxGroupBytes int64
+	// Tiered makes compaction size-tiered (see tiered): what a Runner
+	// does, run after run under ingest. Off, every small file of a
+	// partition is bin-packed, as a one-shot tributary compact wants.
+	Tiered bool
 	// MinInputFiles: a partition with fewer small files is left alone.
 	MinInputFiles int
 	// Retention, when positive, drops the table partitions whose rows
 	// are all older than it (by kafka.event_timestamp) before compacting.
 	Retention time.Duration
-	// NoCompact, NoExpire skip those steps.
+	// MinManifests: the current snapshot's manifests are merged when
+	// there are this many. Default DefaultMinManifests.
+	MinManifests int
+	// NoCompact, NoExpire skip those steps (NoCompact skips manifest
+	// merging too).
 	NoCompact, NoExpire bool
 	// ExpireOlderThan overrides the table's max snapshot age.
 	ExpireOlderThan time.Duration
@@ -81,6 +98,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxGroupBytes <= 0 {
 		o.MaxGroupBytes = DefaultMaxGroupBytes
+	}
+	if o.MinManifests <= 0 {
+		o.MinManifests = DefaultMinManifests
 	}
 	if o.CommitAttempts <= 0 {
 		o.CommitAttempts = DefaultCommitAttempts

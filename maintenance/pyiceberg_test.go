@@ -82,3 +82,70 @@ func TestCompactedTableReadsTheSameInPyIceberg(t *testing.T) {
 		}
 	}
 }
+
+// pruneScript prints, as JSON, how many data files PyIceberg plans and
+// how many rows it reads for kafka.event_timestamp >= argv[3] (µs) on
+// table argv[2] of the REST catalog at argv[1].
+const pruneScript = `
+import json, sys
+from pyiceberg.catalog import load_catalog
+from pyiceberg.expressions import GreaterThanOrEqual
+cat = load_catalog("t", type="rest", uri=sys.argv[1])
+tbl = cat.load_table(sys.argv[2])
+scan = tbl.scan(row_filter=GreaterThanOrEqual("kafka.event_timestamp", int(sys.argv[3])))
+print(json.dumps({"files": len(list(scan.plan_files())), "rows": scan.to_arrow().num_rows}))
+`
+
+// TestPyIcebergPrunesByEventTimestamp: files ingest and compaction write
+// carry bounds on kafka.event_timestamp, so PyIceberg's planner skips the
+// files a filter on it cannot match (before, every file had counts only
+// and every filter read every file).
+func TestPyIcebergPrunesByEventTimestamp(t *testing.T) {
+	python := testpy.PyIceberg(t)
+	ctx := context.Background()
+	cat, url := newCatalogURL(t)
+	tbl, err := iceberg.Open(ctx, cat, orders, iceberg.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWriter(t, tbl)
+	for range 4 {
+		if err := w.commit(2, 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plan := func(from int64) (files, rows int) {
+		t.Helper()
+		out, err := exec.Command(python, "-c", pruneScript, url, "kafka.orders", fmt.Sprint(from)).CombinedOutput()
+		if err != nil {
+			t.Fatalf("pyiceberg: %v\n%s", err, out)
+		}
+		var got struct{ Files, Rows int }
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatalf("pyiceberg output: %v\n%s", err, out)
+		}
+		return got.Files, got.Rows
+	}
+	// The last commit holds offsets 30-39 of both partitions.
+	last := w.base + 30*1000
+	if f, r := plan(last); f != 1 || r != 20 {
+		t.Fatalf("filter on the last commit's event times: %d files planned, %d rows; want 1 file, 20 rows", f, r)
+	}
+	if f, r := plan(w.base); f != 4 || r != 80 {
+		t.Fatalf("filter matching every row: %d files, %d rows; want 4, 80", f, r)
+	}
+	rep, err := Run(ctx, cat, orders, Options{NoExpire: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.After.DataFiles != 1 {
+		t.Fatalf("compaction: %s", rep)
+	}
+	// The compacted file's bounds: every row, and nothing after them.
+	if f, r := plan(last); f != 1 || r != 20 {
+		t.Fatalf("after compaction, filter on the last event times: %d files, %d rows; want 1, 20", f, r)
+	}
+	if f, r := plan(w.base + 40*1000); f != 0 || r != 0 {
+		t.Fatalf("after compaction, filter past every row: %d files planned, %d rows; want none", f, r)
+	}
+}

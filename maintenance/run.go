@@ -55,6 +55,9 @@ type Report struct {
 	FilesWritten   int         `json:"files_written"`
 	BytesRewritten int64       `json:"bytes_rewritten"`
 	BytesWritten   int64       `json:"bytes_written"`
+	// ManifestsRewritten manifests were merged into ManifestsWritten.
+	ManifestsRewritten int `json:"manifests_rewritten,omitempty"`
+	ManifestsWritten   int `json:"manifests_written,omitempty"`
 	// FilesDropped counts the data files retention deleted (or would).
 	FilesDropped int `json:"files_dropped,omitempty"`
 	// SnapshotsExpired counts snapshots removed (or that would be).
@@ -76,6 +79,9 @@ func (r Report) String() string {
 	} else {
 		fmt.Fprintf(&b, ", %d files rewritten into %d", r.FilesRewritten, r.FilesWritten)
 	}
+	if r.ManifestsRewritten > 0 {
+		fmt.Fprintf(&b, ", %d manifests merged into %d", r.ManifestsRewritten, r.ManifestsWritten)
+	}
 	if r.FilesDropped > 0 {
 		fmt.Fprintf(&b, ", %d files dropped by retention", r.FilesDropped)
 	}
@@ -84,8 +90,8 @@ func (r Report) String() string {
 	return b.String()
 }
 
-// Run maintains one table: compaction, then snapshot expiry, then (when
-// asked) orphan removal. A failed step stops the run; what was done
+// Run maintains one table: retention (when set), compaction, manifest
+// merging, then snapshot expiry, then (when asked) orphan removal. A failed step stops the run; what was done
 // before it stays done, and a second Run picks up where it stopped.
 func Run(ctx context.Context, cat icecatalog.Catalog, ident icetable.Identifier, opts Options) (Report, error) {
 	opts = opts.withDefaults()
@@ -110,6 +116,11 @@ func Run(ctx context.Context, cat icecatalog.Catalog, ident icetable.Identifier,
 	}
 	if !opts.NoCompact {
 		if tbl, err = compact(ctx, cat, tbl, opts, &rep); err != nil {
+			return wrap(err)
+		}
+	}
+	if !opts.NoCompact {
+		if tbl, err = rewriteManifests(ctx, tbl, opts, &rep); err != nil {
 			return wrap(err)
 		}
 	}

@@ -44,10 +44,12 @@ type RunnerOptions struct {
 	// Interval: a table with anything to do is maintained at least this
 	// often. 1h.
 	Interval time.Duration
-	// CheckInterval: how often each table's small files are counted. 1m.
+	// CheckInterval: how often each table's small files are counted.
+	// DefaultCheckInterval.
 	CheckInterval time.Duration
-	// SmallFiles: a table with this many data files under 75% of the
-	// target size is maintained at the next check. 64.
+	// SmallFiles: a table whose compaction plan (size-tiered: see
+	// tiered) would rewrite this many data files is maintained at the
+	// next check. DefaultSmallFiles.
 	SmallFiles int
 	// LeaseTTL of "maintenance/<catalog>/<table>". 15s.
 	LeaseTTL time.Duration
@@ -74,6 +76,9 @@ type TableStatus struct {
 	LastError   string    `json:"last_error,omitempty"`
 	LastErrorAt time.Time `json:"last_error_at,omitzero"`
 	Runs        int64     `json:"runs"`
+	// OrphansAt is when this broker's last orphan pass started: the
+	// first run of a table sweeps, then at most one run per Interval.
+	OrphansAt time.Time `json:"orphans_at,omitzero"`
 }
 
 // Runner maintains the tables ingest writes: at every check it counts
@@ -103,15 +108,16 @@ func NewRunner(opts RunnerOptions) (*Runner, error) {
 		}
 	}
 	def(&opts.Interval, time.Hour)
-	def(&opts.CheckInterval, time.Minute)
+	def(&opts.CheckInterval, DefaultCheckInterval)
 	def(&opts.LeaseTTL, 15*time.Second)
 	if opts.SmallFiles <= 0 {
-		opts.SmallFiles = 64
+		opts.SmallFiles = DefaultSmallFiles
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	opts.Run.Logger = opts.Logger
+	opts.Run.Tiered = true // run after run: rewrite a file only once enough new rows came
 	opts.Run = opts.Run.withDefaults()
 	return &Runner{opts: opts, status: map[TableRef]*TableStatus{}}, nil
 }
@@ -185,7 +191,8 @@ func (r *Runner) check(ctx context.Context, ref TableRef) error {
 	return r.runLeased(ctx, ref, cat, ident)
 }
 
-// count reads tbl's stats and how many of its files are small.
+// count reads tbl's stats and how many of its files a compaction would
+// rewrite now.
 func (r *Runner) count(ctx context.Context, tbl *icetable.Table) (Stats, int, error) {
 	st := Stats{Snapshots: len(tbl.Metadata().Snapshots())}
 	if tbl.CurrentSnapshot() == nil {
@@ -195,14 +202,17 @@ func (r *Runner) count(ctx context.Context, tbl *icetable.Table) (Stats, int, er
 	if err != nil {
 		return st, 0, err
 	}
-	limit := r.opts.Run.targetSize(tbl) * 3 / 4
-	small := 0
 	for _, t := range tasks {
 		st.DataFiles++
 		st.DataBytes += t.File.FileSizeBytes()
-		if t.File.FileSizeBytes() < limit {
-			small++
-		}
+	}
+	p, _, err := plan(ctx, tbl, r.opts.Run)
+	if err != nil {
+		return st, 0, err
+	}
+	small := 0
+	for _, g := range p.Groups {
+		small += len(g.Tasks)
 	}
 	return st, small, nil
 }
@@ -262,11 +272,24 @@ func (r *Runner) runLeased(ctx context.Context, ref TableRef, cat icecatalog.Cat
 	r.update(ref, func(s *TableStatus) { s.Running = true })
 	opts := r.opts.Run
 	opts.Retention = ref.Retention
+	// The orphan pass lists the table's files and reads every snapshot's
+	// manifests: with runs every few seconds it would cost more than the
+	// compactions. Its window is days, so once per Interval is plenty.
+	r.mu.Lock()
+	var lastOrphans time.Time // zero: this broker never swept the table
+	if s := r.status[ref.key()]; s != nil {
+		lastOrphans = s.OrphansAt
+	}
+	r.mu.Unlock()
+	opts.RemoveOrphans = opts.RemoveOrphans && time.Since(lastOrphans) >= r.opts.Interval
 	rep, err := Run(ctx, cat, ident, opts)
 	r.update(ref, func(s *TableStatus) {
 		s.Running = false
 		s.Runs++
 		s.LastRun = &rep
+		if err == nil && opts.RemoveOrphans {
+			s.OrphansAt = rep.Started
+		}
 		if err == nil {
 			s.DataFiles, s.DataBytes, s.MeanFileBytes, s.Snapshots = rep.After.DataFiles, rep.After.DataBytes, rep.After.MeanFileSize(), rep.After.Snapshots
 			s.SmallFiles = max(0, s.SmallFiles-rep.FilesRewritten)

@@ -26,18 +26,106 @@ type rowRef struct {
 	off        int64
 }
 
+// run is rows [start, end) of one batch: one Kafka partition, offsets
+// increasing (rows without the kafka columns make runs of their own,
+// keyed last).
+type run struct {
+	batch, start, end int
+	part              int32
+	first, last       int64
+}
+
 // sorted yields the rows of batches in (kafka.partition, kafka.offset)
-// order (stable: rows without the columns keep their place at the end),
-// in batches of outRows rows. It joins each column's chunks into one
-// array, then takes rows from it by index (arrow's take kernel, which
-// handles the nested types). The caller keeps ownership of batches; the
-// yielded batches are the consumer's to release.
+// order (stable: rows without the columns keep their place at the end).
+// Ingest writes each Kafka partition's records in offset order, so a
+// batch is a few runs of consecutive rows; sorted orders the runs and
+// yields each as a zero-copy slice of its batch — no row is copied here,
+// the Parquet writer reads the slices directly. When runs of one
+// partition overlap (a file another writer wrote in another order) or
+// are very short (partitions interleaved row by row) it falls back to
+// ordering row by row (sortedRows). The caller keeps
+// ownership of batches; the yielded batches are the consumer's to
+// release.
 func sorted(batches []arrow.RecordBatch, sc *arrow.Schema, mem memory.Allocator) iter.Seq2[arrow.RecordBatch, error] {
+	var runs []run
+	for bi, b := range batches {
+		runs = appendRuns(runs, bi, b)
+	}
+	slices.SortStableFunc(runs, func(a, b run) int {
+		if c := cmp.Compare(a.part, b.part); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.first, b.first)
+	})
+	rows := 0
+	for i, r := range runs {
+		rows += r.end - r.start
+		if i > 0 && r.part == runs[i-1].part && r.part != noPartition && r.first <= runs[i-1].last {
+			return sortedRows(batches, sc, mem)
+		}
+	}
+	if len(runs)*minRunRows > rows {
+		// Partitions interleaved row by row: slices this short cost the
+		// writer more than copying the rows once.
+		return sortedRows(batches, sc, mem)
+	}
+	return func(yield func(arrow.RecordBatch, error) bool) {
+		for _, r := range runs {
+			if !yield(batches[r.batch].NewSlice(int64(r.start), int64(r.end)), nil) {
+				return
+			}
+		}
+	}
+}
+
+// minRunRows: runs shorter than this on average are copied row by row.
+const minRunRows = 64
+
+// noPartition keys rows without kafka columns: after every partition.
+const noPartition = 1<<31 - 1
+
+// appendRuns cuts batch bi into runs.
+func appendRuns(runs []run, bi int, b arrow.RecordBatch) []run {
+	n := int(b.NumRows())
+	parts, offs := kafkaColumns(b)
+	if parts == nil {
+		if n > 0 {
+			runs = append(runs, run{batch: bi, start: 0, end: n, part: noPartition, first: 1<<63 - 1, last: 1<<63 - 1})
+		}
+		return runs
+	}
+	key := func(r int) (int32, int64) {
+		if parts.IsValid(r) && offs.IsValid(r) {
+			return parts.Value(r), offs.Value(r)
+		}
+		return noPartition, 1<<63 - 1
+	}
+	for r := 0; r < n; {
+		p, o := key(r)
+		cur := run{batch: bi, start: r, part: p, first: o, last: o}
+		for r++; r < n; r++ {
+			np, no := key(r)
+			if np != p || (p != noPartition && no <= cur.last) {
+				break
+			}
+			cur.last = no
+		}
+		cur.end = r
+		runs = append(runs, cur)
+	}
+	return runs
+}
+
+// sortedRows yields the rows of batches in (kafka.partition,
+// kafka.offset) order, stable, in batches of outRows rows. It joins each
+// column's chunks into one array, then takes rows from it by index
+// (arrow's take kernel, which handles the nested types).
+func sortedRows(batches []arrow.RecordBatch, sc *arrow.Schema, mem memory.Allocator) iter.Seq2[arrow.RecordBatch, error] {
 	var refs []rowRef
 	for bi, b := range batches {
 		parts, offs := kafkaColumns(b)
 		for r := 0; r < int(b.NumRows()); r++ {
-			ref := rowRef{batch: bi, row: len(refs), part: 1<<31 - 1, off: 1<<63 - 1}
+			ref := rowRef{batch: bi, row: len(refs), part: noPartition, off: 1<<63 - 1}
 			if parts != nil && parts.IsValid(r) && offs.IsValid(r) {
 				ref.part, ref.off = parts.Value(r), offs.Value(r)
 			}

@@ -8,6 +8,13 @@
 // query's before/after ratio.
 //
 //	go run ./bench/maintenancebench [--bytes 64MiB] [--commit-records 2000]
+//
+// With --steady DURATION it measures the steady state instead: ingest
+// commits --steady-rate records every second (on --steady-history of rows
+// already compacted) while a maintenance Runner with serve's default
+// iceberg_maintenance settings keeps the table, and every --steady-sample
+// the same queries are timed on the live table and on one file of the
+// same rows, printed as ratios (then the median and worst per query).
 package main
 
 import (
@@ -24,6 +31,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -46,6 +54,7 @@ type options struct {
 	bytes         config.ByteSize
 	commitRecords int
 	dir           string
+	steady        steadyOptions
 }
 
 func main() {
@@ -57,7 +66,15 @@ func main() {
 	})
 	flag.IntVar(&o.commitRecords, "commit-records", o.commitRecords, "records per commit (one small file each)")
 	flag.StringVar(&o.dir, "dir", "", "work directory (default: a temporary one, removed)")
+	flag.DurationVar(&o.steady.dur, "steady", 0, "instead: the steady-state run, this long (ingest committing every second, maintenance on serve's defaults)")
+	flag.DurationVar(&o.steady.sample, "steady-sample", 20*time.Second, "steady state: time the queries this often")
+	flag.DurationVar(&o.steady.history, "steady-history", 30*time.Minute, "steady state: rows already in the table, in seconds of ingest")
+	flag.IntVar(&o.steady.rate, "steady-rate", 200, "steady state: records per second (three Kafka partitions)")
 	flag.Parse()
+	run := run
+	if o.steady.dur > 0 {
+		run = runSteady
+	}
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "maintenancebench:", err)
 		os.Exit(1)
@@ -84,7 +101,7 @@ func run(o options) error {
 		return err
 	}
 	ident := icetable.Identifier{"bench", "orders"}
-	tbl, err := iceberg.Open(ctx, cat, ident, iceberg.Options{})
+	tbl, err := iceberg.Open(ctx, cat, ident, iceberg.Options{Properties: benchProps()})
 	if err != nil {
 		return err
 	}
@@ -123,10 +140,13 @@ func run(o options) error {
 		return err
 	}
 	cpu, wall := benchpb.CPUTime()-cpu0, time.Since(w0)
+	pprof.StopCPUProfile() // the compaction only (a no-op when not profiling)
+	peak := peakRSS()
 	mb := float64(rep.BytesRewritten) / (1 << 20)
 	fmt.Printf("compaction: %d files (%.1f MiB) → %d files (%.1f MiB) in %s wall, %s CPU: %.1f MB/s per core, %.1f MB/s wall\n",
 		rep.FilesRewritten, mb, rep.FilesWritten, float64(rep.BytesWritten)/(1<<20), wall.Round(time.Millisecond), cpu.Round(time.Millisecond),
 		float64(rep.BytesRewritten)/1e6/cpu.Seconds(), float64(rep.BytesRewritten)/1e6/wall.Seconds())
+	fmt.Printf("peak RSS of the process so far (writing the small files, then compacting): %s\n", peak)
 
 	after, err := cat.LoadTable(ctx, ident)
 	if err != nil {
@@ -374,4 +394,30 @@ func eventRange(ctx context.Context, tbl *icetable.Table) (int64, int64, error) 
 		rec.Release()
 	}
 	return lo, hi, nil
+}
+
+// benchProps are table properties from MAINTENANCEBENCH_PROPS (k=v,k=v),
+// to try writer settings.
+func benchProps() map[string]string {
+	out := map[string]string{}
+	for _, kv := range strings.Split(os.Getenv("MAINTENANCEBENCH_PROPS"), ",") {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// peakRSS is the process's peak resident set (VmHWM), or "unknown".
+func peakRSS() string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "unknown"
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
 }
