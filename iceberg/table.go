@@ -161,6 +161,20 @@ func (t *Table) Iceberg() *icetable.Table { return t.tbl }
 // the table (partitions never committed are absent).
 func (t *Table) Offsets() map[int32]int64 { return maps.Clone(t.offsets) }
 
+// LastCommit is when the table's current snapshot was committed (by
+// ingest, maintenance or another engine), zero when it has none: what a
+// restarted broker shows as the table's last commit before its own first.
+func (t *Table) LastCommit() time.Time {
+	if t.tbl == nil {
+		return time.Time{}
+	}
+	s := t.tbl.CurrentSnapshot()
+	if s == nil {
+		return time.Time{}
+	}
+	return time.UnixMilli(s.TimestampMs)
+}
+
 // Refresh reloads the table from the catalog.
 func (t *Table) Refresh(ctx context.Context) error {
 	tbl, err := t.cat.LoadTable(ctx, t.ident)

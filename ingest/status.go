@@ -110,6 +110,17 @@ func (p *pipeline) noteCommitted(off map[int32]int64, rows int64, commit bool) {
 	p.st.behindSince = time.Time{}
 }
 
+// noteOpened takes the table's last commit time from its current
+// snapshot when this process has not committed yet, so /-/tables shows
+// it after a restart (regression: it showed none until the next commit).
+func (p *pipeline) noteOpened(last time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.st.LastCommit.IsZero() {
+		p.st.LastCommit = last
+	}
+}
+
 func (p *pipeline) setLease(held bool, buffered int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
