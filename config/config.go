@@ -28,8 +28,11 @@ type Config struct {
 	// set). Default: "./data".
 	DataDir string `yaml:"data_dir"`
 
-	Kafka        Kafka        `yaml:"kafka"`
-	Admin        Admin        `yaml:"admin"`
+	Kafka Kafka `yaml:"kafka"`
+	Admin Admin `yaml:"admin"`
+	// Logging is Bufstream's logging block (observability.log_level and
+	// log_format in the unversioned form): the broker's log on stderr.
+	Logging      Logging      `yaml:"logging"`
 	Intake       Intake       `yaml:"intake"`
 	Fetch        Fetch        `yaml:"fetch"`
 	Housekeeping Housekeeping `yaml:"housekeeping"`
@@ -214,6 +217,16 @@ type Listener struct {
 }
 
 // Admin configures the admin HTTP server (/-/status, /metrics).
+// Logging says what the broker logs (on stderr) and how.
+type Logging struct {
+	// Level is the least severe level logged: DEBUG, INFO, WARN or ERROR
+	// (any case). Default: INFO.
+	Level string `yaml:"level"`
+	// Format is TEXT (logfmt-style key=value lines) or JSON (one object a
+	// line, for log shippers); any case. Default: TEXT.
+	Format string `yaml:"format"`
+}
+
 type Admin struct {
 	// ListenAddress is the host:port to bind. Default: 127.0.0.1:9089.
 	ListenAddress string `yaml:"listen_address"`
@@ -310,7 +323,8 @@ func Default() Config {
 			MaxConnections:              10000,
 			QueuedMaxRequestBytes:       100 * MiB,
 		},
-		Admin: Admin{ListenAddress: "127.0.0.1:9089"},
+		Admin:   Admin{ListenAddress: "127.0.0.1:9089"},
+		Logging: Logging{Level: "INFO", Format: "TEXT"},
 		Intake: Intake{
 			Linger:           5 * time.Millisecond,
 			MaxBytes:         4 * MiB,
