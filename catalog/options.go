@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/tributary-io/tributary/internal/objstore"
 )
 
@@ -66,6 +68,9 @@ type Options struct {
 	// MetadataCache is how many metadata files (immutable, so never stale)
 	// are kept in memory. Default DefaultMetadataCache; -1 disables it.
 	MetadataCache int
+	// Registerer, when set, gets the catalog's metrics (observe.go).
+	// Default: none (kept but not exported).
+	Registerer prometheus.Registerer
 }
 
 // AuthOptions configure authentication. Auth is on when Clients or

@@ -38,6 +38,7 @@ type Server struct {
 	mu  sync.Mutex
 	ln  net.Listener
 	srv *http.Server
+	m   catalogMetrics
 }
 
 // New returns a server for the catalog kept in store, with its warehouse
@@ -55,6 +56,7 @@ func New(store metastore.KV, objects objstore.Store, opts Options, log *slog.Log
 	s.wh, _ = parseWarehouse(opts.Warehouse)
 	s.files = &metaFiles{wh: s.wh, objects: objects, cache: newMetaCache(opts.MetadataCache)}
 	s.auth = newAuthenticator(opts.Auth)
+	s.newMetrics(opts.Registerer)
 	s.handler = s.routes()
 	return s
 }

@@ -175,6 +175,19 @@ func (t *Table) LastCommit() time.Time {
 	return time.UnixMilli(s.TimestampMs)
 }
 
+// Added is what the current snapshot added: data files and their bytes
+// (its summary's added-data-files and added-files-size; zero when absent).
+// Right after a Commit that is the commit's own.
+func (t *Table) Added() (files, bytes int64) {
+	if t.tbl == nil || t.tbl.CurrentSnapshot() == nil || t.tbl.CurrentSnapshot().Summary == nil {
+		return 0, 0
+	}
+	props := t.tbl.CurrentSnapshot().Summary.Properties
+	files, _ = strconv.ParseInt(props["added-data-files"], 10, 64)
+	bytes, _ = strconv.ParseInt(props["added-files-size"], 10, 64)
+	return files, bytes
+}
+
 // Refresh reloads the table from the catalog.
 func (t *Table) Refresh(ctx context.Context) error {
 	tbl, err := t.cat.LoadTable(ctx, t.ident)

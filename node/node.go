@@ -337,6 +337,9 @@ func (n *Node) startIngest() error {
 	}
 	m.Start()
 	n.ingest = m
+	if err := n.Metrics.Registry.Register(m.Collector()); err != nil {
+		return fmt.Errorf("register ingest metrics: %w", err)
+	}
 	if err := n.startMaintenance(m, cats); err != nil {
 		return err
 	}
@@ -452,7 +455,7 @@ func (n *Node) startCatalog() error {
 		return fmt.Errorf("open the catalog's warehouse: %w", err)
 	}
 	n.closers = append(n.closers, wh.Close)
-	opts := catalog.Options{}
+	opts := catalog.Options{Registerer: n.Metrics.Registry}
 	clients, err := n.catalogClients()
 	if err != nil {
 		return err
@@ -504,7 +507,7 @@ func (n *Node) startRegistry() error {
 		n.log.Info("built-in schema registry off: schema_registry names an external one", "url", n.cfg.SchemaRegistry.Confluent.URL)
 		return nil
 	}
-	reg := registry.New(n.Meta, registry.Options{}, n.log.With("component", "registry"))
+	reg := registry.New(n.Meta, registry.Options{Registerer: n.Metrics.Registry}, n.log.With("component", "registry"))
 	ok, err := listenBestEffort(n.log, "schema registry", n.cfg.Registry.ListenAddress, config.DefaultRegistryAddr, reg.Listen)
 	if err != nil || !ok {
 		return err

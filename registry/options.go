@@ -3,6 +3,8 @@ package registry
 import (
 	"fmt"
 	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // DefaultAddr is where the registry listens when no address is given:
@@ -36,6 +38,10 @@ type Options struct {
 
 	// MaxReferenceDepth bounds how deep references may nest (default 64).
 	MaxReferenceDepth int
+
+	// Registerer, when set, gets the registry's metrics (metrics.go).
+	// Default: none (the metrics are kept but not exported).
+	Registerer prometheus.Registerer
 }
 
 // withDefaults returns o with every zero field set to its default.
