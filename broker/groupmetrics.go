@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tributary-io/tributary/broker/group"
 	"github.com/tributary-io/tributary/internal/metastore"
 )
 
@@ -39,29 +40,52 @@ const scrapeTimeout = 2 * time.Second
 func (c groupCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
 	defer cancel()
-	stats, err := c.s.groups.Stats(ctx)
+	gs, err := c.s.GroupStatus(ctx)
 	if err != nil {
 		ch <- prometheus.NewInvalidMetric(groupMembersDesc, err)
 		return
 	}
-	topics, err := c.s.topics.Topics(ctx)
-	if err != nil {
-		ch <- prometheus.NewInvalidMetric(groupLagDesc, err)
-		return
-	}
-	hw := map[metastore.PartitionKey]int64{}
-	for _, g := range stats {
+	for _, g := range gs {
 		ch <- prometheus.MustNewConstMetric(groupMembersDesc, prometheus.GaugeValue, float64(g.Members), g.Name, g.Kind)
 		ch <- prometheus.MustNewConstMetric(groupRebalancesDesc, prometheus.CounterValue, float64(g.Rebalances), g.Name)
-		lag, err := c.groupLag(ctx, g.Name, topics, hw)
-		if err != nil {
-			ch <- prometheus.NewInvalidMetric(groupLagDesc, err)
+		if g.LagErr != nil {
+			ch <- prometheus.NewInvalidMetric(groupLagDesc, g.LagErr)
 			continue
 		}
-		for topic, n := range lag {
+		for topic, n := range g.Lag {
 			ch <- prometheus.MustNewConstMetric(groupLagDesc, prometheus.GaugeValue, float64(n), g.Name, topic)
 		}
 	}
+}
+
+// GroupStatus is a group this broker coordinates, with its lag.
+type GroupStatus struct {
+	group.Stats
+	// Lag is, per topic, the high watermarks minus the committed offsets
+	// over the partitions the group committed; LagErr why it is missing.
+	Lag    map[string]int64
+	LagErr error
+}
+
+// GroupStatus lists the groups this broker coordinates with their
+// members and lag (what /metrics and the status page show).
+func (s *Server) GroupStatus(ctx context.Context) ([]GroupStatus, error) {
+	stats, err := s.groups.Stats(ctx)
+	if err != nil {
+		return nil, err
+	}
+	topics, err := s.topics.Topics(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c := groupCollector{s}
+	hw := map[metastore.PartitionKey]int64{}
+	out := make([]GroupStatus, len(stats))
+	for i, g := range stats {
+		out[i].Stats = g
+		out[i].Lag, out[i].LagErr = c.groupLag(ctx, g.Name, topics, hw)
+	}
+	return out, nil
 }
 
 // groupLag is a group's lag per topic; hw caches high watermarks across

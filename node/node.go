@@ -43,6 +43,7 @@ import (
 	"github.com/tributary-io/tributary/internal/metrics"
 	"github.com/tributary-io/tributary/internal/objstore"
 	"github.com/tributary-io/tributary/internal/objstore/s3store"
+	"github.com/tributary-io/tributary/internal/statuspage"
 	"github.com/tributary-io/tributary/log/housekeeping"
 	"github.com/tributary-io/tributary/log/intake"
 	"github.com/tributary-io/tributary/log/read"
@@ -296,6 +297,7 @@ func (n *Node) startServers() error {
 		}
 	})
 	n.admin = admin.New(c.Admin.ListenAddress, n.Metrics.Registry, n.readyErr)
+	n.admin.Handle("GET /{$}", statuspage.Handler(n.statusSnapshot))
 	if err := n.admin.Start(); err != nil {
 		return err
 	}

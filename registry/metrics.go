@@ -82,3 +82,32 @@ func (c subjectsCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(subjectsDesc, prometheus.GaugeValue, float64(len(subs)))
 	ch <- prometheus.MustNewConstMetric(versionsDesc, prometheus.GaugeValue, float64(versions))
 }
+
+// SubjectInfo is one subject as the admin status page lists it.
+type SubjectInfo struct {
+	Subject  string
+	Versions int    // live versions
+	Latest   int    // the latest live version
+	ID       int    // its schema id
+	Type     string // its schema type (PROTOBUF, AVRO, JSON)
+}
+
+// Subjects lists the subjects with a live version, sorted by name.
+func (s *Server) Subjects(ctx context.Context) ([]SubjectInfo, error) {
+	subs, err := s.subjects(ctx, "", liveOrAll(false))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SubjectInfo, 0, len(subs))
+	for _, sub := range subs {
+		vs := sub.rec.versions(liveOrAll(false))
+		last := vs[len(vs)-1]
+		info := SubjectInfo{Subject: sub.name, Versions: len(vs), Latest: last.Version, ID: last.ID}
+		var rec schemaRec
+		if _, err := s.kv.getJSON(ctx, keySchema(last.ID), &rec); err == nil {
+			info.Type = rec.Type
+		}
+		out = append(out, info)
+	}
+	return out, nil
+}
