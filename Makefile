@@ -127,3 +127,12 @@ bench-compare:
 .PHONY: bench-catalog
 bench-catalog:
 	$(GO) run ./bench/catalogbench
+
+# The container image, built without a container daemon (deploy/image, on
+# go-containerregistry): a static binary on an empty base, written as a
+# tarball for `docker load`, `podman load` or `crane push`.
+IMAGE_TAG ?= tributary:dev
+.PHONY: image
+image:
+	CGO_ENABLED=0 $(GO) build -o bin/tributary-linux ./cmd/tributary
+	cd deploy/image && $(GO) run . --binary ../../bin/tributary-linux --out ../../bin/tributary-image.tar --tag $(IMAGE_TAG)

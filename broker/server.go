@@ -186,6 +186,9 @@ func (s *Server) Serve(d Deps) {
 	s.groupConfigs = newGroupConfigs(d.Meta)
 	gopts.Owner, gopts.Topics, gopts.Configs = s.groupOwner, groupTopics{s.topics}, s.groupConfigs
 	s.groups = group.New(d.Meta, gopts, s.log.With("component", "groups"))
+	if err := s.m.Registry.Register(groupCollector{s}); err != nil {
+		s.log.Warn("group metrics not exported", "err", err)
+	}
 	s.m.KafkaListenerAccepting.Set(1)
 	go s.acceptLoop()
 }

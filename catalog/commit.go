@@ -134,7 +134,8 @@ type tableChange struct {
 // load) it deletes the files and starts over on the fresh metadata after
 // a jittered backoff, until it lands or Options.CommitRetryTimeout has
 // passed since the first attempt; then 409.
-func (s *Server) commit(ctx context.Context, changes []tableChange) ([]*pending, error) {
+func (s *Server) commit(ctx context.Context, changes []tableChange) (ps []*pending, err error) {
+	defer func() { s.m.commits.WithLabelValues(commitResult(err)).Inc() }()
 	keys := make([]string, len(changes))
 	for i, c := range changes {
 		keys[i] = tableKey(c.id)
@@ -170,6 +171,7 @@ func (s *Server) commit(ctx context.Context, changes []tableChange) ([]*pending,
 			return nil, fmt.Errorf("commit %s: %w", names(changes), &clientError{ErrCommitFailed,
 				fmt.Sprintf("Commit failed: %s changed concurrently (%d attempts)", tableWord(changes), attempt)})
 		}
+		s.m.conflicts.Inc()
 		s.log.Debug("catalog commit conflict, retrying", "tables", names(changes), "attempt", attempt, "err", err)
 		if err := wait.Sleep(ctx, pause); err != nil {
 			return nil, fmt.Errorf("commit %s: %w", names(changes), err)

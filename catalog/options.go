@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/tributary-io/tributary/internal/objstore"
 
 	"github.com/tributary-io/tributary/internal/httpauth"
@@ -91,6 +93,9 @@ type Options struct {
 	MetadataCache int
 	// TLS, when set, serves HTTPS only.
 	TLS *tls.Config
+	// Registerer, when set, gets the catalog's metrics (observe.go).
+	// Default: none (kept but not exported).
+	Registerer prometheus.Registerer
 }
 
 // AuthOptions configure authentication. Auth is on when Clients or

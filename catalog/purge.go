@@ -81,7 +81,11 @@ func (s *Server) purge(ctx context.Context, id ident, metaLoc string) {
 		failed = errors.Join(failed, err)
 	}
 	s.files.cache.drop(metaLoc)
-	s.log.Info("catalog purged table", "table", id.String(), "files", deleted, "took", time.Since(start), "err", failed)
+	if failed != nil {
+		s.log.Warn("catalog purged table, some files stay", "table", id.String(), "files", deleted, "took", time.Since(start), "err", failed)
+		return
+	}
+	s.log.Info("catalog purged table", "table", id.String(), "files", deleted, "took", time.Since(start))
 }
 
 // referencedFiles adds to files every file meta references.

@@ -81,7 +81,7 @@ func (s *Server) table() []route {
 // catalog routes, with or without the warehouse-name prefix, behind auth.
 func (s *Server) routes() http.Handler {
 	rts := s.table()
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.m.http.Wrap(func(r *http.Request) string { return s.endpoint(rts, r) }, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.optsErr != nil {
 			s.fail(w, r, fmt.Errorf("catalog misconfigured: %w", s.optsErr))
 			return
@@ -116,7 +116,7 @@ func (s *Server) routes() http.Handler {
 			}
 		}
 		s.fail(w, r, fmt.Errorf("%w: %s", ErrNotFound, r.URL.Path))
-	})
+	}))
 }
 
 // serve dispatches on the method and answers the handler's error.

@@ -39,6 +39,7 @@ type Server struct {
 	mu  sync.Mutex
 	ln  net.Listener
 	srv *http.Server
+	m   catalogMetrics
 }
 
 // New returns a server for the catalog kept in store, with its warehouse
@@ -57,6 +58,7 @@ func New(store metastore.KV, objects objstore.Store, opts Options, log *slog.Log
 	s.files = &metaFiles{wh: s.wh, objects: objects, cache: newMetaCache(opts.MetadataCache)}
 	s.files.outside, _ = newArea(s.wh, opts.Outside, opts.AllowedLocations) // an error is optsErr's
 	s.auth = newAuthenticator(opts.Auth)
+	s.newMetrics(opts.Registerer)
 	s.handler = s.routes()
 	return s
 }

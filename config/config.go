@@ -36,8 +36,11 @@ type Config struct {
 	// of the machine's memory, at most 512MiB. Default: 0.
 	AvailableMemoryBytes ByteSize `yaml:"available_memory_bytes"`
 
-	Kafka        Kafka        `yaml:"kafka"`
-	Admin        Admin        `yaml:"admin"`
+	Kafka Kafka `yaml:"kafka"`
+	Admin Admin `yaml:"admin"`
+	// Logging is Bufstream's logging block (observability.log_level and
+	// log_format in the unversioned form): the broker's log on stderr.
+	Logging      Logging      `yaml:"logging"`
 	Intake       Intake       `yaml:"intake"`
 	Fetch        Fetch        `yaml:"fetch"`
 	Housekeeping Housekeeping `yaml:"housekeeping"`
@@ -244,6 +247,16 @@ type Listener struct {
 }
 
 // Admin configures the admin HTTP server (/-/status, /metrics).
+// Logging says what the broker logs (on stderr) and how.
+type Logging struct {
+	// Level is the least severe level logged: DEBUG, INFO, WARN or ERROR
+	// (any case). Default: INFO.
+	Level string `yaml:"level"`
+	// Format is TEXT (logfmt-style key=value lines) or JSON (one object a
+	// line, for log shippers); any case. Default: TEXT.
+	Format string `yaml:"format"`
+}
+
 type Admin struct {
 	// ListenAddress is the host:port to bind. Default: 127.0.0.1:9089.
 	ListenAddress string `yaml:"listen_address"`
@@ -361,6 +374,7 @@ func Default() Config {
 		},
 		Admin:    Admin{ListenAddress: "127.0.0.1:9089"},
 		HTTPAuth: HTTPAuth{OpenPaths: slices.Clone(DefaultOpenPaths), Readers: []string{"*"}},
+		Logging:  Logging{Level: "INFO", Format: "TEXT"},
 		Intake: Intake{
 			Linger:           5 * time.Millisecond,
 			S3Linger:         200 * time.Millisecond,

@@ -107,6 +107,9 @@ iceberg_maintenance:
   target_file_size: 64MiB
   expire_older_than: 6h
   orphan_older_than: 0s
+logging:
+  level: debug
+  format: JSON
 `
 	cfg, err := config.Load(writeFile(t, body))
 	if err != nil {
@@ -124,9 +127,10 @@ iceberg_maintenance:
 			RequestTimeout:              5 * time.Second, IdleTimeout: 2 * time.Minute,
 			MaxConnections: 500, QueuedMaxRequestBytes: 64 * config.MiB,
 		},
-		Admin:  config.Admin{ListenAddress: "0.0.0.0:19089"},
-		Intake: config.Intake{Linger: 20 * time.Millisecond, S3Linger: 20 * time.Millisecond, MaxBytes: 8 * config.MiB, MaxBufferedBytes: config.GiB, FlushTimeout: 45 * time.Second},
-		Fetch:  config.Fetch{CacheBytes: 0},
+		Admin:   config.Admin{ListenAddress: "0.0.0.0:19089"},
+		Logging: config.Logging{Level: "debug", Format: "JSON"},
+		Intake:  config.Intake{Linger: 20 * time.Millisecond, S3Linger: 20 * time.Millisecond, MaxBytes: 8 * config.MiB, MaxBufferedBytes: config.GiB, FlushTimeout: 45 * time.Second},
+		Fetch:   config.Fetch{CacheBytes: 0},
 		Housekeeping: config.Housekeeping{
 			Interval: 90 * time.Second, SegmentTargetBytes: 16 * config.MiB, SegmentMinAge: 5 * time.Minute,
 			OrphanGrace: 2 * time.Hour, DeadObjectGrace: 10 * time.Second,
@@ -446,5 +450,36 @@ func TestAvailableMemoryBytes(t *testing.T) {
 	cfg.AvailableMemoryBytes = config.MiB
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "available_memory_bytes") {
 		t.Errorf("1MiB accepted: %v", err)
+	}
+}
+
+// TestLoggingKeys: logging.level and logging.format (v1beta1) and
+// observability.log_level and log_format (the unversioned form) set
+// Logging; a bad value is refused naming the key; the unversioned form's
+// other observability keys are refused with their reason.
+func TestLoggingKeys(t *testing.T) {
+	for body, want := range map[string]config.Logging{
+		"version: v1beta1\nlogging: {level: WARN, format: json}\n": {Level: "WARN", Format: "json"},
+		"version: v1beta1\nlogging: {level: error}\n":              {Level: "error", Format: "TEXT"},
+		"observability:\n  log_level: DEBUG\n  log_format: JSON\n": {Level: "DEBUG", Format: "JSON"},
+		"version: v1beta1\n": {Level: "INFO", Format: "TEXT"},
+	} {
+		cfg, err := config.Load(writeFile(t, body))
+		if err != nil || cfg.Logging != want {
+			t.Errorf("%q: %+v, %v; want %+v", body, cfg.Logging, err, want)
+		}
+	}
+	for body, want := range map[string]string{
+		"version: v1beta1\nlogging: {level: LOUD}\n":              "logging.level",
+		"version: v1beta1\nlogging: {format: xml}\n":              "logging.format",
+		"observability:\n  metrics: {exporter_type: OTLP_HTTP}\n": "metrics exporters are not implemented",
+	} {
+		cfg, err := config.Load(writeFile(t, body))
+		if err == nil {
+			err = cfg.Validate()
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v; want an error naming %s", body, err, want)
+		}
 	}
 }

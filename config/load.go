@@ -123,6 +123,5 @@ var unsupportedV1Beta1 = map[string]string{
 	"data_enforcement.fetch.keys.redaction":                     "field redaction is not implemented yet",
 	"data_enforcement.fetch.values.redaction":                   "field redaction is not implemented yet",
 	"metrics": "OTLP metrics export is not implemented; Prometheus metrics are served on admin.listen_address/metrics",
-	"logging": "logging configuration is not implemented yet",
 	"debug":   "the debug listener is not implemented; metrics are on admin.listen_address",
 }

@@ -26,6 +26,8 @@ import (
 //	  (bucket, prefix, region, endpoint, force_path_style,
 //	  access_key_id, secret_access_key)
 //	intake.delay_max[_bytes]      as in v1beta1
+//	observability.log_level       logging.level
+//	observability.log_format      logging.format
 //
 // storage.provider is case-insensitive; without one, S3 settings (a bucket)
 // mean S3 and none mean LOCAL_DISK; GCS, AZURE and INLINE are refused.
@@ -59,6 +61,15 @@ type v1alpha1 struct {
 
 	IcebergMaintenance IcebergMaintenance `yaml:"iceberg_maintenance"`
 	HTTPAuth           HTTPAuth           `yaml:"http_auth"`
+
+	Observability alphaObservability `yaml:"observability"`
+}
+
+// alphaObservability is the older observability block; only its log keys
+// are served (as logging.level and logging.format).
+type alphaObservability struct {
+	LogLevel  string `yaml:"log_level"`
+	LogFormat string `yaml:"log_format"`
 }
 
 // alphaIceberg is the older `iceberg: {catalogs: [...]}`.
@@ -97,21 +108,28 @@ type alphaStorage struct {
 
 // unsupportedV1Alpha1 are unversioned-form keys for features not built yet.
 var unsupportedV1Alpha1 = map[string]string{
-	"name":                                      "per-broker names are not implemented; use kafka.broker_id",
-	"etcd":                                      "etcd metadata storage is not supported; the embedded store under data_dir is used",
-	"spanner":                                   "Spanner metadata storage is not supported",
-	"in_memory":                                 "in-memory mode is not supported; the broker stores under data_dir",
-	"observability":                             "observability settings are not implemented; metrics are on admin_address/metrics",
-	"iceberg.catalogs.bigquery_metastore":       "BigQuery metastore catalogs are not supported; use a REST catalog",
-	"iceberg.catalogs.aws_glue_data_catalog":    "AWS Glue catalogs are not supported; use a REST catalog",
-	"iceberg.catalogs.biglake_metastore":        "BigLake metastore catalogs are not supported; use a REST catalog",
-	"iceberg.catalogs.rest.sigv4":               "SigV4 catalog auth is not implemented; use bearer_token or oauth2",
-	"iceberg.catalogs.rest.jwt":                 "JWT catalog auth is not implemented; use bearer_token or oauth2",
-	"iceberg.catalogs.rest.basic_auth":          "basic auth to catalogs is not implemented; use bearer_token or oauth2",
-	"data_enforcement.produce.keys.redaction":   "field redaction is not implemented yet",
-	"data_enforcement.produce.values.redaction": "field redaction is not implemented yet",
-	"data_enforcement.fetch.keys.redaction":     "field redaction is not implemented yet",
-	"data_enforcement.fetch.values.redaction":   "field redaction is not implemented yet",
+	"name":                           "per-broker names are not implemented; use kafka.broker_id",
+	"etcd":                           "etcd metadata storage is not supported; the embedded store under data_dir is used",
+	"spanner":                        "Spanner metadata storage is not supported",
+	"in_memory":                      "in-memory mode is not supported; the broker stores under data_dir",
+	"observability.metrics":          "metrics exporters are not implemented; Prometheus metrics are on admin_address/metrics",
+	"observability.metrics_exporter": "metrics exporters are not implemented; Prometheus metrics are on admin_address/metrics",
+	"observability.traces":           "tracing is not implemented",
+	"observability.trace_exporter":   "tracing is not implemented",
+	"observability.exporter":         "OTLP export is not implemented; Prometheus metrics are on admin_address/metrics",
+	"observability.debug_address":    "the debug listener is not implemented; metrics are on admin_address/metrics",
+	"observability.log_git_version":  "the version and commit are in every build: tributary version, and tributary_build_info on /metrics",
+	"observability.sensitive_information_redaction": "log redaction is not implemented; logs hold topic and group names, never record data or secrets",
+	"iceberg.catalogs.bigquery_metastore":           "BigQuery metastore catalogs are not supported; use a REST catalog",
+	"iceberg.catalogs.aws_glue_data_catalog":        "AWS Glue catalogs are not supported; use a REST catalog",
+	"iceberg.catalogs.biglake_metastore":            "BigLake metastore catalogs are not supported; use a REST catalog",
+	"iceberg.catalogs.rest.sigv4":                   "SigV4 catalog auth is not implemented; use bearer_token or oauth2",
+	"iceberg.catalogs.rest.jwt":                     "JWT catalog auth is not implemented; use bearer_token or oauth2",
+	"iceberg.catalogs.rest.basic_auth":              "basic auth to catalogs is not implemented; use bearer_token or oauth2",
+	"data_enforcement.produce.keys.redaction":       "field redaction is not implemented yet",
+	"data_enforcement.produce.values.redaction":     "field redaction is not implemented yet",
+	"data_enforcement.fetch.keys.redaction":         "field redaction is not implemented yet",
+	"data_enforcement.fetch.values.redaction":       "field redaction is not implemented yet",
 	"archive":                  "archive settings are not implemented yet",
 	"cache":                    "cache settings are not implemented; see fetch.cache_bytes",
 	"connect_address":          "inter-broker RPCs do not exist in Tributary",
@@ -147,7 +165,8 @@ func parseV1Alpha1(root *yaml.Node, cfg Config) (Config, error) {
 		Intake: cfg.Intake, Fetch: cfg.Fetch, Housekeeping: cfg.Housekeeping, Membership: cfg.Membership,
 		Groups: cfg.Groups, DataEnforcement: cfg.DataEnforcement, Iceberg: alphaIceberg{Catalogs: cfg.Iceberg},
 		Registry: cfg.Registry, Catalog: cfg.Catalog, IcebergMaintenance: cfg.IcebergMaintenance,
-		HTTPAuth: cfg.HTTPAuth,
+		HTTPAuth:      cfg.HTTPAuth,
+		Observability: alphaObservability{LogLevel: cfg.Logging.Level, LogFormat: cfg.Logging.Format},
 	}
 	if err := (decoder{unsupported: unsupportedV1Alpha1}).decode(root, reflectValue(&a), ""); err != nil {
 		if errors.Is(err, ErrUnknownKey) {
@@ -197,6 +216,7 @@ func parseV1Alpha1(root *yaml.Node, cfg Config) (Config, error) {
 	cfg.Intake, cfg.Fetch, cfg.Housekeeping, cfg.Membership, cfg.Groups = a.Intake, a.Fetch, a.Housekeeping, a.Membership, a.Groups
 	cfg.DataEnforcement, cfg.Iceberg, cfg.Registry, cfg.Catalog = a.DataEnforcement, a.Iceberg.Catalogs, a.Registry, a.Catalog
 	cfg.IcebergMaintenance, cfg.HTTPAuth = a.IcebergMaintenance, a.HTTPAuth
+	cfg.Logging = Logging{Level: a.Observability.LogLevel, Format: a.Observability.LogFormat}
 	return cfg, nil
 }
 

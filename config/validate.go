@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +36,7 @@ func (c Config) Validate() error {
 	v.check(c.DataDir != "", "data_dir", "must not be empty")
 	c.Kafka.validate(&v)
 	v.listenAddr("admin.listen_address", c.Admin.ListenAddress)
+	c.Logging.validate(&v)
 	c.Intake.validate(&v)
 	v.check(c.AvailableMemoryBytes == 0 || c.AvailableMemoryBytes >= MinAvailableMemory, "available_memory_bytes",
 		"must be 0 (detect) or at least %s, got %s", MinAvailableMemory, c.AvailableMemoryBytes)
@@ -249,4 +251,15 @@ func splitHostPort(addr string) (string, int, error) {
 		return "", 0, fmt.Errorf("port %q is not a number from 0 to 65535", p)
 	}
 	return host, int(port), nil
+}
+
+// LogLevels and LogFormats are logging.level's and logging.format's values.
+var (
+	LogLevels  = []string{"DEBUG", "INFO", "WARN", "ERROR"}
+	LogFormats = []string{"TEXT", "JSON"}
+)
+
+func (l Logging) validate(v *validator) {
+	v.check(slices.Contains(LogLevels, strings.ToUpper(l.Level)), "logging.level", "%q: want one of %s", l.Level, strings.Join(LogLevels, ", "))
+	v.check(slices.Contains(LogFormats, strings.ToUpper(l.Format)), "logging.format", "%q: want one of %s", l.Format, strings.Join(LogFormats, ", "))
 }

@@ -164,6 +164,33 @@ func (t *Table) Iceberg() *icetable.Table { return t.tbl }
 // the table (partitions never committed are absent).
 func (t *Table) Offsets() map[int32]int64 { return maps.Clone(t.offsets) }
 
+// LastCommit is when the table's current snapshot was committed (by
+// ingest, maintenance or another engine), zero when it has none: what a
+// restarted broker shows as the table's last commit before its own first.
+func (t *Table) LastCommit() time.Time {
+	if t.tbl == nil {
+		return time.Time{}
+	}
+	s := t.tbl.CurrentSnapshot()
+	if s == nil {
+		return time.Time{}
+	}
+	return time.UnixMilli(s.TimestampMs)
+}
+
+// Added is what the current snapshot added: data files and their bytes
+// (its summary's added-data-files and added-files-size; zero when absent).
+// Right after a Commit that is the commit's own.
+func (t *Table) Added() (files, bytes int64) {
+	if t.tbl == nil || t.tbl.CurrentSnapshot() == nil || t.tbl.CurrentSnapshot().Summary == nil {
+		return 0, 0
+	}
+	props := t.tbl.CurrentSnapshot().Summary.Properties
+	files, _ = strconv.ParseInt(props["added-data-files"], 10, 64)
+	bytes, _ = strconv.ParseInt(props["added-files-size"], 10, 64)
+	return files, bytes
+}
+
 // Refresh reloads the table from the catalog.
 func (t *Table) Refresh(ctx context.Context) error {
 	tbl, err := t.cat.LoadTable(ctx, t.ident)

@@ -211,7 +211,11 @@ func (m *Manager) startOne(tp metastore.Topic, tc topicconfig.Archive, cfgErr er
 	m.mu.Lock()
 	m.running[tp.Name] = r
 	m.mu.Unlock()
-	m.opts.Logger.Info("iceberg ingest: pipeline started", "topic", tp.Name, "catalog", tc.Catalog, "table", tc.Table, "interval", tc.CommitInterval, "config_err", cfgErr)
+	attrs := []any{"topic", tp.Name, "catalog", tc.Catalog, "table", tc.Table, "interval", tc.CommitInterval}
+	if cfgErr != nil {
+		attrs = append(attrs, "config_err", cfgErr)
+	}
+	m.opts.Logger.Info("iceberg ingest: pipeline started", attrs...)
 }
 
 func (m *Manager) stopOne(name string) {

@@ -212,6 +212,7 @@ func (p *pipeline) open(ctx context.Context) error {
 		p.noteHighWater(part, st.HighWater)
 	}
 	p.noteCommitted(committed, 0, false)
+	p.noteOpened(p.tbl.LastCommit())
 	p.keyConv, p.valConv = map[string]*conv{}, map[string]*conv{}
 	p.rows = iceberg.NewRowBuilder(p.m.opts.Mem)
 	return nil

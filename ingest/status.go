@@ -27,12 +27,18 @@ type TableStatus struct {
 	// everything).
 	LagSeconds float64 `json:"lag_seconds"`
 	// Buffered counts records read and not yet committed.
-	Buffered      int       `json:"buffered_records"`
-	RowsCommitted int64     `json:"rows_committed"`
-	Commits       int64     `json:"commits"`
-	LastCommit    time.Time `json:"last_commit,omitzero"`
-	LastError     string    `json:"last_error,omitempty"`
-	LastErrorAt   time.Time `json:"last_error_at,omitzero"`
+	Buffered      int   `json:"buffered_records"`
+	RowsCommitted int64 `json:"rows_committed"`
+	// FilesCommitted and BytesCommitted are the Parquet files (and their
+	// bytes) this broker's commits added.
+	FilesCommitted int64     `json:"files_committed"`
+	BytesCommitted int64     `json:"bytes_committed"`
+	Commits        int64     `json:"commits"`
+	LastCommit     time.Time `json:"last_commit,omitzero"`
+	LastError      string    `json:"last_error,omitempty"`
+	LastErrorAt    time.Time `json:"last_error_at,omitzero"`
+	// Errors counts the failures recorded as LastError since start.
+	Errors int64 `json:"errors"`
 }
 
 // Handler serves Status as JSON: {"tables": [...]}.
@@ -78,6 +84,7 @@ func (p *pipeline) setErr(err error) {
 	defer p.mu.Unlock()
 	p.st.LastError = err.Error()
 	p.st.LastErrorAt = time.Now()
+	p.st.Errors++
 }
 
 // noteHighWater records a partition's log end; the first lag seen after
@@ -97,6 +104,9 @@ func (p *pipeline) noteCommitted(off map[int32]int64, rows int64, commit bool) {
 	defer p.mu.Unlock()
 	p.st.Committed = off
 	if commit {
+		files, bytes := p.tbl.Added()
+		p.st.FilesCommitted += files
+		p.st.BytesCommitted += bytes
 		p.st.RowsCommitted += rows
 		p.st.Commits++
 		p.st.LastCommit = time.Now()
@@ -108,6 +118,17 @@ func (p *pipeline) noteCommitted(off map[int32]int64, rows int64, commit bool) {
 		}
 	}
 	p.st.behindSince = time.Time{}
+}
+
+// noteOpened takes the table's last commit time from its current
+// snapshot when this process has not committed yet, so /-/tables shows
+// it after a restart (regression: it showed none until the next commit).
+func (p *pipeline) noteOpened(last time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.st.LastCommit.IsZero() {
+		p.st.LastCommit = last
+	}
 }
 
 func (p *pipeline) setLease(held bool, buffered int) {

@@ -79,6 +79,11 @@ type TableStatus struct {
 	// OrphansAt is when this broker's last orphan pass started: the
 	// first run of a table sweeps, then at most one run per Interval.
 	OrphansAt time.Time `json:"orphans_at,omitzero"`
+
+	// checkFailed: LastError is a check's (the table could not be loaded
+	// or counted), which the next successful check clears; a run's error
+	// stays until a run succeeds.
+	checkFailed bool
 }
 
 // Runner maintains the tables ingest writes: at every check it counts
@@ -175,15 +180,20 @@ func (r *Runner) check(ctx context.Context, ref TableRef) error {
 	}
 	tbl, err := cat.LoadTable(ctx, ident)
 	if err != nil {
+		r.update(ref, func(s *TableStatus) { s.checkFailed = true })
 		return err
 	}
 	st, small, err := r.count(ctx, tbl)
 	if err != nil {
+		r.update(ref, func(s *TableStatus) { s.checkFailed = true })
 		return err
 	}
 	r.update(ref, func(s *TableStatus) {
 		s.DataFiles, s.DataBytes, s.MeanFileBytes, s.Snapshots, s.SmallFiles = st.DataFiles, st.DataBytes, st.MeanFileSize(), st.Snapshots, small
 		s.CheckedAt = time.Now()
+		if s.checkFailed {
+			s.LastError, s.LastErrorAt, s.checkFailed = "", time.Time{}, false
+		}
 	})
 	if !r.due(ref, small, st) {
 		return nil
@@ -293,7 +303,7 @@ func (r *Runner) runLeased(ctx context.Context, ref TableRef, cat icecatalog.Cat
 		if err == nil {
 			s.DataFiles, s.DataBytes, s.MeanFileBytes, s.Snapshots = rep.After.DataFiles, rep.After.DataBytes, rep.After.MeanFileSize(), rep.After.Snapshots
 			s.SmallFiles = max(0, s.SmallFiles-rep.FilesRewritten)
-			s.LastError, s.LastErrorAt = "", time.Time{}
+			s.LastError, s.LastErrorAt, s.checkFailed = "", time.Time{}, false
 		}
 	})
 	return err

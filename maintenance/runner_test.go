@@ -135,3 +135,33 @@ func TestRunnerSweepsOrphansOncePerInterval(t *testing.T) {
 		}
 	}
 }
+
+// A check that found no table yet (maintenance checks a topic's table
+// before ingest's first commit creates it) left its NoSuchTable error on
+// /-/tables and the status page after the table appeared and was counted.
+func TestRunnerClearsACheckErrorOnceTheTableLoads(t *testing.T) {
+	ctx := context.Background()
+	cat := newCatalog(t)
+	ref := TableRef{Catalog: "lake", Table: "kafka.orders"}
+	r, err := NewRunner(RunnerOptions{
+		Leases:  &failingRelease{},
+		Holder:  "broker-1",
+		Catalog: func(context.Context, string) (icecatalog.Catalog, error) { return cat, nil },
+		Tables:  func() []TableRef { return []TableRef{ref} },
+		Logger:  slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.CheckAll(ctx)
+	if st := r.Status(); len(st) != 1 || !strings.Contains(st[0].LastError, "does not exist") {
+		t.Fatalf("before the table exists: %+v; want its check error", st)
+	}
+	if _, err := iceberg.Open(ctx, cat, orders, iceberg.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	r.CheckAll(ctx)
+	if st := r.Status(); len(st) != 1 || st[0].LastError != "" || st[0].CheckedAt.IsZero() {
+		t.Fatalf("after a successful check: %+v; want no error", st)
+	}
+}

@@ -47,6 +47,7 @@ import (
 	"github.com/tributary-io/tributary/internal/metrics"
 	"github.com/tributary-io/tributary/internal/objstore"
 	"github.com/tributary-io/tributary/internal/objstore/s3store"
+	"github.com/tributary-io/tributary/internal/statuspage"
 	"github.com/tributary-io/tributary/log/housekeeping"
 	"github.com/tributary-io/tributary/log/intake"
 	"github.com/tributary-io/tributary/log/read"
@@ -382,6 +383,7 @@ func (n *Node) startServers() error {
 	}
 	n.admin.Secure(n.guard, adminTLS)
 	n.warnOpenHTTP("admin server", "admin", c.Admin.ListenAddress)
+	n.admin.Handle("GET /{$}", statuspage.Handler(n.statusSnapshot))
 	if err := n.admin.Start(); err != nil {
 		return err
 	}
@@ -417,6 +419,9 @@ func (n *Node) startIngest() error {
 	}
 	m.Start()
 	n.ingest = m
+	if err := n.Metrics.Registry.Register(m.Collector()); err != nil {
+		return fmt.Errorf("register ingest metrics: %w", err)
+	}
 	if err := n.startMaintenance(m, cats); err != nil {
 		return err
 	}
@@ -532,7 +537,7 @@ func (n *Node) startCatalog() error {
 		return fmt.Errorf("open the catalog's warehouse: %w", err)
 	}
 	n.closers = append(n.closers, wh.Close)
-	opts := catalog.Options{}
+	opts := catalog.Options{Registerer: n.Metrics.Registry}
 	if opts.TLS, err = n.httpTLS("catalog", n.cfg.Catalog.TLS); err != nil {
 		return err
 	}
@@ -623,7 +628,7 @@ func (n *Node) registryClient(cfg registryclient.Config) (*registryclient.Client
 	if err != nil {
 		return nil, err
 	}
-	n.regSrv = registry.New(n.Meta, registry.Options{Guard: n.guard, TLS: regTLS}, n.log.With("component", "registry"))
+	n.regSrv = registry.New(n.Meta, registry.Options{Guard: n.guard, TLS: regTLS, Registerer: n.Metrics.Registry}, n.log.With("component", "registry"))
 	return registryclient.New("built-in", n.regSrv.Lookup(), cfg), nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tributary-io/tributary/internal/httpauth"
 )
 
@@ -48,6 +49,10 @@ type Options struct {
 
 	// MaxReferenceDepth bounds how deep references may nest (default 64).
 	MaxReferenceDepth int
+
+	// Registerer, when set, gets the registry's metrics (metrics.go).
+	// Default: none (the metrics are kept but not exported).
+	Registerer prometheus.Registerer
 }
 
 // withDefaults returns o with every zero field set to its default.

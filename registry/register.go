@@ -155,6 +155,7 @@ func (s *Server) registerOnce(ctx context.Context, p registerPlan) (int, error) 
 	if _, err := s.kv.KVApply(ctx, ops); err != nil {
 		return 0, err
 	}
+	s.m.registered.Inc()
 	s.log.Info("registered schema", "subject", p.subject, "version", version, "id", id, "type", p.cand.typ)
 	return id, nil
 }

@@ -36,6 +36,7 @@ type Server struct {
 	// conflicts counts writes retried after losing a compare-and-swap
 	// race (for tests and logs).
 	conflicts atomic.Int64
+	m         registryMetrics
 
 	mu       sync.Mutex
 	ln       net.Listener
@@ -56,6 +57,7 @@ func New(store metastore.KV, opts Options, log *slog.Logger) *Server {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{opts: opts, log: log, kv: kv{store}, formats: defaultFormats()}
+	s.newMetrics(opts.Registerer)
 	s.handler = s.routes()
 	return s
 }
@@ -182,7 +184,7 @@ func (s *Server) routes() http.Handler {
 	h("POST /compatibility/subjects/{subject}/versions/{version}", s.handleCompatibility)
 	h("POST /compatibility/subjects/{subject}/versions", s.handleCompatibility)
 
-	return s.middleware(mux)
+	return s.instrument(mux, s.middleware(mux))
 }
 
 // middleware authenticates, bounds bodies, and answers unknown paths and

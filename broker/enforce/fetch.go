@@ -102,6 +102,7 @@ func (p *FetchPolicy) batch(ctx context.Context, k fetchKey, raw []byte) ([]byte
 	for a, n := range counts {
 		p.e.m.acted(sideFetch, action(a), n)
 	}
+	p.e.m.outcomes(p.topic, sideFetch, len(verdicts), counts, false)
 	out := raw
 	if drop != nil {
 		if out, err = rs.Filter(func(i int) bool { return !drop[i] }); err != nil {

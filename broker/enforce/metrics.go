@@ -15,9 +15,17 @@ import (
 //	    records a failed check acted on: passed_through, filtered,
 //	    dead_lettered, rejected (every record of a rejected batch that
 //	    failed a check).
+//	tributary_enforce_topic_records_total{topic, side, outcome}
+//	    every record of an enforced topic, by what became of it:
+//	    accepted (stored on produce, served on fetch; passed-through
+//	    records included), rejected (every record of a refused record
+//	    set, the good ones too: none was stored), filtered,
+//	    dead_lettered, and passed_through (failed a check, kept anyway;
+//	    also counted as accepted).
 type metrics struct {
 	checks  *prometheus.CounterVec
 	actions *prometheus.CounterVec
+	topics  *prometheus.CounterVec
 
 	// hot holds the checks counters resolved, by side, element (0 key,
 	// 1 value) and result, so a check costs one atomic add.
@@ -36,6 +44,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Namespace: "tributary", Subsystem: "enforce", Name: "records_total",
 			Help: "Records a failed check acted on, by side and action (passed_through, filtered, dead_lettered, rejected).",
 		}, []string{"side", "action"}),
+		topics: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "tributary", Subsystem: "enforce", Name: "topic_records_total",
+			Help: "Records of an enforced topic, by topic, side (produce, fetch) and outcome (accepted, rejected, filtered, dead_lettered, passed_through).",
+		}, []string{"topic", "side", "outcome"}),
 	}
 	for s := range m.hot {
 		for e, el := range []string{"key", "value"} {
@@ -45,7 +57,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.checks, m.actions} {
+		for _, c := range []prometheus.Collector{m.checks, m.actions, m.topics} {
 			if err := reg.Register(c); err != nil {
 				return nil, err
 			}
@@ -81,4 +93,23 @@ func resultOf(err error) int {
 		return 3
 	}
 	return 4
+}
+
+// outcomes records what became of a record set of topic: total records,
+// of which counts[a] failed a check and got action a; rejected means the
+// whole set was refused.
+func (m *metrics) outcomes(topic string, s side, total int, counts [actReject + 1]int, rejected bool) {
+	add := func(outcome string, n int) {
+		if n > 0 {
+			m.topics.WithLabelValues(topic, s.String(), outcome).Add(float64(n))
+		}
+	}
+	if rejected {
+		add("rejected", total)
+		return
+	}
+	add("filtered", counts[actFilter])
+	add("dead_lettered", counts[actDLQ])
+	add("passed_through", counts[actPass])
+	add("accepted", total-counts[actFilter]-counts[actDLQ])
 }

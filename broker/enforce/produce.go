@@ -70,6 +70,11 @@ func (p *ProducePolicy) Check(ctx context.Context, partition int32, data []byte,
 	if t.internal != nil {
 		p.e.warnInternal(p.topic, t.internal)
 	}
+	total := 0
+	for _, b := range batches {
+		total += int(b.NumRecords)
+	}
+	p.e.m.outcomes(p.topic, sideProduce, total, t.counts, t.counts[actReject] > 0)
 	if bad := t.counts[actReject] + t.counts[actFilter] + t.counts[actDLQ]; t.counts[actReject] > 0 {
 		p.e.m.acted(sideProduce, actReject, bad)
 		p.e.m.acted(sideProduce, actPass, t.counts[actPass])

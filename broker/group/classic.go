@@ -293,6 +293,7 @@ func (g *group) completeJoin(now time.Time) {
 	// Pending members (MEMBER_ID_REQUIRED handed out, second join not yet
 	// in) stay pending: their join starts the next rebalance.
 	g.generation++
+	g.rebalances++
 	if len(g.members) == 0 {
 		g.state, g.protocol, g.leader = stateEmpty, "", ""
 	} else {

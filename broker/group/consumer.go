@@ -290,6 +290,7 @@ func (g *group) recompute(ctx context.Context, force bool) error {
 		return nil
 	}
 	cg.Epoch++
+	g.rebalances++
 	g.generation = cg.Epoch
 	cg.Sig = sig
 	cg.Assignor = "uniform"

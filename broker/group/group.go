@@ -112,6 +112,10 @@ type group struct {
 
 	// consumer holds a KIP-848 group's state (kind consumer).
 	consumer *consumerGroup
+
+	// rebalances counts the generations (classic) or group epochs
+	// (KIP-848) this coordinator moved the group to, for metrics.
+	rebalances int64
 }
 
 func newGroup(c *Coordinator, name string) *group {

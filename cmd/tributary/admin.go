@@ -2,108 +2,164 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
 
-	"github.com/tributary-io/tributary/ingest"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-const adminUsage = `usage: tributary admin <command> [flags]
+const adminUsage = `usage: tributary admin <command> <subcommand> [flags]
 
-commands:
-  tables [--admin-addr HOST:PORT] [--json]
-           show each Iceberg topic: table, committed offsets, lag, last error
+commands (over the Kafka protocol at --bootstrap, default 127.0.0.1:9092):
+  topic create NAME [--partitions N] [--config k=v ...] [--iceberg NS.TABLE [--catalog NAME]]
+  topic alter NAME [--config k=v ...] [--delete-config k ...] [--partitions N] [--iceberg NS.TABLE [--catalog NAME]]
+  topic describe NAME       partitions, offsets and the configs set on the topic
+  topic list                every topic with its partition count
+  topic delete NAME ...
+  group list                every group with its state and protocol type
+  group describe NAME       members, assignments, committed offsets and lag
+  group reset-offsets NAME (--to-earliest | --to-latest | --to-offset N) [--topic T ...] [--dry-run]
 
-tributary admin <command> --help prints a command's flags.
+  (over the schema registry's HTTP API at --registry-url, default http://127.0.0.1:8081)
+  schema register SUBJECT --file F [--type PROTOBUF|AVRO|JSON]
+  schema list [SUBJECT]     subjects, or one subject's versions
+  schema get SUBJECT [--version N|latest] | schema get --id N
+
+  (over the admin server's /-/tables at --admin-addr, default 127.0.0.1:9089)
+  table list [--json]       each Iceberg topic: table, committed offsets, lag, last commit, last error
+  table describe NS.TABLE [--json]
+  tables                    the same as table list
+
+--iceberg NS.TABLE sets bufstream.archive.kind=ICEBERG and
+bufstream.archive.iceberg.table (and .catalog with --catalog): the topic
+becomes an Iceberg table.
+tributary admin <command> <subcommand> --help prints its flags.
 `
 
-// adminCmd runs `tributary admin <what>` against a running broker's admin
-// server. Only `tables` for now: GET /-/tables, printed as a table (or the
-// JSON with --json).
+// adminCmd runs `tributary admin <what>`: topics and groups through kadm
+// on any broker, schemas through the registry's REST API, Iceberg tables
+// through the admin server's /-/tables.
 func adminCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
+		rest := args[1:]
 		switch args[0] {
+		case "topic":
+			return subcommand(ctx, "topic", rest, topicCmds, stdout, stderr)
+		case "group":
+			return subcommand(ctx, "group", rest, groupCmds, stdout, stderr)
+		case "schema":
+			return subcommand(ctx, "schema", rest, schemaCmds, stdout, stderr)
+		case "table":
+			return subcommand(ctx, "table", rest, tableCmds, stdout, stderr)
 		case "tables":
-			return adminTables(ctx, args[1:], stdout, stderr)
+			return adminTableList(ctx, rest, stdout, stderr)
 		case "help", "-h", "-help", "--help":
 			_, err := fmt.Fprint(stdout, adminUsage)
 			return err
 		}
 	}
 	_, _ = fmt.Fprint(stderr, adminUsage) // the error is returned; a failed write to stderr has nowhere to go
-	return errors.New("usage: tributary admin tables [--admin-addr HOST:PORT] [--json]")
+	return errors.New("usage: tributary admin topic|group|schema|table <subcommand> [flags]")
 }
 
-func adminTables(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("admin tables", "[--admin-addr HOST:PORT] [--json]\n\nshows each Iceberg topic of a running broker: table, committed offsets, lag, last error")
-	addr := fs.String("admin-addr", "127.0.0.1:9089", "the broker's admin address")
-	asJSON := fs.Bool("json", false, "print the JSON as served")
-	if err := parseFlags(fs, args, stdout, stderr); err != nil {
-		return err
+// adminFunc is one `tributary admin <command> <subcommand>`.
+type adminFunc func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+
+var (
+	topicCmds = map[string]adminFunc{
+		"create": adminTopicCreate, "alter": adminTopicAlter, "describe": adminTopicDescribe,
+		"list": adminTopicList, "delete": adminTopicDelete,
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("admin tables: unexpected argument %q", fs.Arg(0))
+	groupCmds = map[string]adminFunc{
+		"list": adminGroupList, "describe": adminGroupDescribe, "reset-offsets": adminGroupReset,
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+*addr+"/-/tables", nil)
-	if err != nil {
-		return err
+	schemaCmds = map[string]adminFunc{
+		"register": adminSchemaRegister, "list": adminSchemaList, "get": adminSchemaGet,
 	}
-	rsp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("get /-/tables: %w", err)
+	tableCmds = map[string]adminFunc{
+		"list": adminTableList, "describe": adminTableDescribe,
 	}
-	defer func() { _ = rsp.Body.Close() }() // read to the end below; a close error adds nothing
-	body, err := io.ReadAll(rsp.Body)
-	if err != nil {
-		return err
+)
+
+func subcommand(ctx context.Context, cmd string, args []string, cmds map[string]adminFunc, stdout, stderr io.Writer) error {
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
 	}
-	if rsp.StatusCode != http.StatusOK {
-		return fmt.Errorf("get /-/tables: %s: %s", rsp.Status, body)
+	sort.Strings(names)
+	if len(args) > 0 {
+		if f, ok := cmds[args[0]]; ok {
+			return f(ctx, args[1:], stdout, stderr)
+		}
+		if isHelp(args[0]) {
+			_, err := fmt.Fprint(stdout, adminUsage)
+			return err
+		}
 	}
-	if *asJSON {
-		_, err := stdout.Write(body)
-		return err
-	}
-	var out struct {
-		Tables []ingest.TableStatus `json:"tables"`
-	}
-	if err := json.Unmarshal(body, &out); err != nil {
-		return fmt.Errorf("decode /-/tables: %w", err)
-	}
-	return printTables(stdout, out.Tables)
+	_, _ = fmt.Fprint(stderr, adminUsage) // as in adminCmd
+	return fmt.Errorf("usage: tributary admin %s %s", cmd, strings.Join(names, "|"))
 }
 
-func printTables(w io.Writer, ts []ingest.TableStatus) error {
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	// Every line has tab-separated cells, so tabwriter only buffers them
-	// (it writes through to w early only after a line with no tab); the
-	// one write to w is Flush's, whose error is returned.
-	_, _ = fmt.Fprintln(tw, "TOPIC\tCATALOG\tTABLE\tCOMMITTER\tCOMMITTED OFFSETS\tLAG RECORDS\tLAG SECONDS\tLAST COMMIT\tLAST ERROR")
-	for _, t := range ts {
-		parts := make([]int, 0, len(t.Committed))
-		for p := range t.Committed {
-			parts = append(parts, int(p))
-		}
-		sort.Ints(parts)
-		offs := make([]string, len(parts))
-		for i, p := range parts {
-			offs[i] = fmt.Sprintf("%d:%d", p, t.Committed[int32(p)])
-		}
-		last := "-"
-		if !t.LastCommit.IsZero() {
-			last = t.LastCommit.Format(time.RFC3339)
-		}
-		_, _ = fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\t%d\t%.1f\t%s\t%s\n", t.Topic, t.Catalog, t.Table, t.HoldsLease,
-			strings.Join(offs, ","), t.LagRecords, t.LagSeconds, last, t.LastError)
-	}
-	return tw.Flush()
+func isHelp(s string) bool {
+	return s == "help" || s == "-h" || s == "-help" || s == "--help"
 }
+
+// parseAdmin parses a subcommand's flags, which may come before or after
+// its positional arguments (`topic create t1 --partitions 3`), and checks
+// the count of positional arguments is within [min, max] (max < 0: any).
+func parseAdmin(fs *flag.FlagSet, args []string, min, max int, stdout, stderr io.Writer) ([]string, error) {
+	var pos []string
+	for {
+		if err := parseFlags(fs, args, stdout, stderr); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(pos) < min || (max >= 0 && len(pos) > max) {
+		fs.SetOutput(stderr)
+		fs.Usage()
+		return nil, fmt.Errorf("%s: want %s, got %q", fs.Name(), argCount(min, max), pos)
+	}
+	return pos, nil
+}
+
+func argCount(min, max int) string {
+	switch {
+	case min == max:
+		return fmt.Sprintf("%d argument(s)", min)
+	case max < 0:
+		return fmt.Sprintf("at least %d argument(s)", min)
+	}
+	return fmt.Sprintf("%d to %d arguments", min, max)
+}
+
+// kafkaFlags adds --bootstrap to fs; the returned function connects.
+func kafkaFlags(fs *flag.FlagSet) func() (*kadm.Client, error) {
+	bootstrap := fs.String("bootstrap", "127.0.0.1:9092", "a broker's Kafka address (comma-separated for several)")
+	return func() (*kadm.Client, error) {
+		cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(*bootstrap, ",")...))
+		if err != nil {
+			return nil, fmt.Errorf("connect to %s: %w", *bootstrap, err)
+		}
+		return kadm.NewClient(cl), nil
+	}
+}
+
+// adminTimeout bounds one admin command's requests.
+const adminTimeout = 30 * time.Second
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }

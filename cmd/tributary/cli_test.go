@@ -29,6 +29,11 @@ func TestHelpOnEveryCommandIsUsageOnStdout(t *testing.T) {
 		{"compact", "--help"}, {"compact", "-h"},
 		{"admin", "--help"}, {"admin", "-h"},
 		{"admin", "tables", "--help"}, {"admin", "tables", "-h"},
+		{"admin", "topic", "--help"}, {"admin", "topic", "create", "--help"}, {"admin", "topic", "alter", "-h"},
+		{"admin", "topic", "describe", "--help"}, {"admin", "topic", "list", "--help"}, {"admin", "topic", "delete", "--help"},
+		{"admin", "group", "list", "--help"}, {"admin", "group", "describe", "--help"}, {"admin", "group", "reset-offsets", "--help"},
+		{"admin", "schema", "register", "--help"}, {"admin", "schema", "list", "--help"}, {"admin", "schema", "get", "--help"},
+		{"admin", "table", "list", "--help"}, {"admin", "table", "describe", "--help"},
 		{"version", "--help"}, {"version", "-h"},
 	} {
 		out, errs, err := runCLI(t, args...)
@@ -60,6 +65,9 @@ func TestBadFlagIsAnErrorWithUsageOnStderr(t *testing.T) {
 		{"serve", "--kafka-adr", "x"},
 		{"compact", "--nope"},
 		{"admin", "tables", "--nope"},
+		{"admin", "topic"}, {"admin", "topic", "nope"}, {"admin", "topic", "create"},
+		{"admin", "topic", "create", "a", "b"}, {"admin", "group", "describe", "--nope"},
+		{"admin", "schema", "get", "--version"}, {"admin", "table", "describe"},
 		{"version", "--nope"},
 		{"admin"},
 		{"nonsense"},

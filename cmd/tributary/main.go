@@ -7,10 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/tributary-io/tributary/internal/logging"
 )
 
 const usage = `usage: tributary <command> [flags]
@@ -18,8 +19,8 @@ const usage = `usage: tributary <command> [flags]
 commands:
   serve    run a broker (Kafka on 127.0.0.1:9092, admin on 127.0.0.1:9089)
   version  print the version, commit and Go version (also: --version)
-  admin tables [--admin-addr HOST:PORT] [--json]
-           show each Iceberg topic: table, committed offsets, lag, last error
+  admin    topic create|alter|describe|list|delete, group list|describe|reset-offsets,
+           schema register|list|get, table list|describe (tributary admin --help)
   compact  (--table NS.TABLE ... | --all) [--config FILE] [--catalog NAME] [--catalog-url URL]
            [--target-file-size SIZE] [--dry-run] [--expire-older-than DUR] [--no-expire]
            [--remove-orphans [--orphans-older-than DUR]] [--retention DUR]
@@ -101,7 +102,10 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log, err := logging.New(cfg.Logging, stderr)
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return serve(ctx, cfg, log)

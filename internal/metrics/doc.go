@@ -9,7 +9,12 @@
 // and where a panic was recovered ("kafka_handler", "kafka_reply",
 // "ingest_pipeline"), and tributary_build_info's one series (version,
 // commit, Go version of the running binary).
-// Nothing labels by topic, partition or client, whose number is unbounded.
+// Nothing here labels by topic, partition or client. Elsewhere, series
+// computed at scrape time (ingest, groups, maintenance) and the per-topic
+// enforcement outcomes carry topic, group and table names: as many as the
+// cluster has, which its operators choose; never partitions or clients.
+// HTTPAPI labels an HTTP API's requests by route pattern, never by path.
+// docs/metrics.md lists every metric.
 //
 // ObjectStore and MetaStore wrap a store so that every call is counted and
 // timed by operation and result; they change no behaviour. A store error of

@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -212,4 +213,17 @@ func (f factory) histogramVec(name, help string, labels ...string) *prometheus.H
 	}, labels)
 	f.reg.MustRegister(h)
 	return h
+}
+
+// Value reads a counter's or gauge's current value (what a scrape would
+// show), for in-process readers such as the status page.
+func Value(m prometheus.Metric) float64 {
+	var d dto.Metric
+	if err := m.Write(&d); err != nil {
+		return 0
+	}
+	if c := d.GetCounter(); c != nil {
+		return c.GetValue()
+	}
+	return d.GetGauge().GetValue()
 }
