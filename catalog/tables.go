@@ -137,7 +137,7 @@ func (s *Server) createTable(w http.ResponseWriter, r *http.Request, p params) e
 		}
 		note = n
 		if req.StageCreate {
-			if err := s.makeStagedDirs(meta); err != nil {
+			if err := s.makeStagedDirs(meta, req.Location == "" || n != ""); err != nil {
 				return err
 			}
 			res = s.tableResult(r, "", mustJSON(meta))
