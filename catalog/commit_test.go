@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -358,5 +361,59 @@ func TestTransactionAssertsUnchangedTables(t *testing.T) {
 	after, err := cat.LoadTable(ctx, table.Identifier{"ns", "t2"})
 	if err != nil || after.MetadataLocation() != t2.MetadataLocation() {
 		t.Fatalf("t2 after the failed transaction: %v %v", after.Properties(), err)
+	}
+}
+
+// DuckDB's CREATE TABLE AS failed on a local warehouse: it stages the
+// create, then writes its data files at the answered location before
+// committing, and makes no parent directories. A staged create at a
+// location the server chose makes the table's data/ and metadata/
+// directories, with no file in them; one at a location the client named
+// (Trino's CREATE TABLE AS) makes nothing, so a failed statement of that
+// client leaves nothing behind.
+func TestStagedCreateMakesLocalDirs(t *testing.T) {
+	f := newFixture(t, nil, Options{})
+	if err := f.client(t).CreateNamespace(context.Background(), table.Identifier{"ns"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	stage := func(name, location string) string {
+		t.Helper()
+		req := map[string]any{"name": name, "schema": eventSchema(), "stage-create": true}
+		if location != "" {
+			req["location"] = location
+		}
+		status, body := f.do(t, "POST", "/v1/namespaces/ns/tables", req)
+		meta, _ := body["metadata"].(map[string]any)
+		loc, _ := meta["location"].(string)
+		if status != 200 || loc == "" {
+			t.Fatalf("stage-create %s: %d %v", name, status, body)
+		}
+		p, ok := localPath(loc)
+		if !ok {
+			t.Fatalf("stage-create %s: location %q is not local", name, loc)
+		}
+		return p
+	}
+
+	dir := stage("chosen", "")
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, p)
+		}
+		return err
+	})
+	if err != nil || len(files) != 0 {
+		t.Fatalf("staged table directory %s: %v, files %v; want it with no file", dir, err, files)
+	}
+	for _, sub := range []string{"data", "metadata"} {
+		if st, err := os.Stat(filepath.Join(dir, sub)); err != nil || !st.IsDir() {
+			t.Errorf("staged create at the server's location: no %s directory: %v", sub, err)
+		}
+	}
+
+	named := stage("named", "file://"+filepath.Join(f.dir, "ns", "named-by-client"))
+	if _, err := os.Stat(named); !os.IsNotExist(err) {
+		t.Errorf("staged create at the client's location %s: made it (%v), want nothing", named, err)
 	}
 }

@@ -137,6 +137,9 @@ func (s *Server) createTable(w http.ResponseWriter, r *http.Request, p params) e
 		}
 		note = n
 		if req.StageCreate {
+			if err := s.makeStagedDirs(meta, req.Location == "" || n != ""); err != nil {
+				return err
+			}
 			res = s.tableResult(r, "", mustJSON(meta))
 			return nil
 		}

@@ -17,9 +17,10 @@ import (
 // with OAuth2 client credentials, as docs/query.md tells users, and asks
 // what SparkCheck asks Spark of the table ingest wrote from Protobuf (the
 // records TestSpark produces); the answers are compared value by value by
-// TestSpark's checks. Then it writes through the catalog (CREATE TABLE,
-// INSERT ... SELECT, INSERT; not CREATE TABLE AS on a local warehouse, see
-// duckdb_check.py) and reads the table back. testdata/duckdb_check.py prints
+// TestSpark's checks. Then it writes through the catalog (CREATE TABLE AS,
+// which failed on a local warehouse until the catalog made a staged
+// table's directories; CREATE TABLE, INSERT ... SELECT, INSERT) and reads
+// the tables back. testdata/duckdb_check.py prints
 // the rows; the judging is here. It skips when PyPI cannot be reached.
 func TestDuckDB(t *testing.T) {
 	python := testpy.DuckDB(t)
@@ -34,19 +35,23 @@ func TestDuckDB(t *testing.T) {
 	res := sparkRun(t, ctx, cmd)
 	sparkCheckReads(t, res, produced)
 
-	want := map[string]string{"added": "18446744073709551615"}
+	ctas := map[string]string{}
 	for _, p := range produced {
 		if p.msg != nil {
 			e := expectMessage(p.msg.ProtoReflect())
-			want[e["id"].(string)] = e["big_u64"].(string)
+			ctas[e["id"].(string)] = e["big_u64"].(string)
 		}
 	}
-	got := map[string]string{}
-	for _, row := range res["made"] {
-		got[fmt.Sprint(row["id"])] = fmt.Sprint(row["big_u64"])
+	duckCheckRows(t, "duck.ctas", res["ctas"], ctas)
+	want := map[string]string{"added": "18446744073709551615"}
+	for id, v := range ctas {
+		want[id] = v
 	}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("duck.made: DuckDB reads %d rows %v\nwant %d: %v", len(got), got, len(want), want)
+	duckCheckRows(t, "duck.made", res["made"], want)
+	// The CREATE TABLE AS is one staged create committed with its append.
+	ctasMeta := sparkLoad(t, n.CatalogAddr(), icetable.Identifier{"duck", "ctas"}).Metadata()
+	if s := ctasMeta.Snapshots(); len(s) != 1 || ctasMeta.CurrentSnapshot() == nil {
+		t.Errorf("duck.ctas: snapshots %v, want one append, current", s)
 	}
 	// iceberg-go (v0.x) cannot scan what DuckDB 1.4.4 writes (its manifest
 	// list's Avro schema gives manifest_path a writer type iceberg-go's
@@ -61,4 +66,17 @@ func TestDuckDB(t *testing.T) {
 		t.Errorf("duck.made: snapshots %v, want two appends, the second current", snaps)
 	}
 	calls.check(t)
+}
+
+// duckCheckRows compares the id and big_u64 of the rows DuckDB read back
+// from a table it wrote with want (id to big_u64).
+func duckCheckRows(t *testing.T, name string, rows []map[string]any, want map[string]string) {
+	t.Helper()
+	got := map[string]string{}
+	for _, row := range rows {
+		got[fmt.Sprint(row["id"])] = fmt.Sprint(row["big_u64"])
+	}
+	if len(rows) != len(want) || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("%s: DuckDB reads %d rows %v\nwant %d: %v", name, len(rows), got, len(want), want)
+	}
 }

@@ -56,7 +56,7 @@ func TestTrino(t *testing.T) {
 	calls := sparkRecordCalls(t, cat)
 	calls.who = "Trino"
 	start := time.Now()
-	tr := trinoStart(t, ctx, home, java, calls.url)
+	tr := trinoStart(t, ctx, home, java, trinoCatalogProperties(calls.url))
 	t.Logf("Trino %s up in %.1fs", trinoVersion, time.Since(start).Seconds())
 
 	reads := time.Now()
@@ -120,10 +120,10 @@ type trino struct {
 }
 
 // trinoStart writes a single-node configuration (small heap, serial GC,
-// 127.0.0.1 only) with one catalog, tributary, for the REST catalog at
-// catalogURL, starts Trino and waits until it serves queries. It is
+// 127.0.0.1 only) with one catalog, tributary, whose properties are
+// catalogProps, starts Trino and waits until it serves queries. It is
 // killed at test end; its log is kept in the test output on failure.
-func trinoStart(t *testing.T, ctx context.Context, home, java, catalogURL string) *trino {
+func trinoStart(t *testing.T, ctx context.Context, home, java string, catalogProps []string) *trino {
 	t.Helper()
 	dir := t.TempDir()
 	addr := freeAddr(t)
@@ -149,7 +149,7 @@ func trinoStart(t *testing.T, ctx context.Context, home, java, catalogURL string
 		"catalog.config-dir=" + filepath.Join(dir, "etc", "catalog"),
 		"",
 	}, "\n"))
-	write("etc/catalog/tributary.properties", strings.Join(trinoCatalogProperties(catalogURL), "\n")+"\n")
+	write("etc/catalog/tributary.properties", strings.Join(catalogProps, "\n")+"\n")
 	cmd := exec.CommandContext(ctx, java,
 		"-Xmx1G", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:+ExitOnOutOfMemoryError",
 		"-Djdk.attach.allowAttachSelf=true",

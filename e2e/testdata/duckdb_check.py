@@ -8,8 +8,8 @@ ATTACHes the catalog with OAuth2 client credentials, asks what TestSpark's
 SparkCheck asks Spark of TABLE, and prints each answer's rows as
 'RESULT {"q": name, "row": {...}}' lines in the form TestSpark's checks read
 (binary as base64, decimals as strings, timestamps as RFC 3339), then
-writes through the catalog (CREATE TABLE, INSERT ... SELECT, INSERT) and prints that table
-back, and 'OK' last. The judging is in the Go test.
+writes through the catalog (CREATE TABLE AS; CREATE TABLE, INSERT ... SELECT,
+INSERT) and prints those tables back, and 'OK' last. The judging is in the Go test.
 """
 
 import base64
@@ -78,11 +78,14 @@ def main():
     emit(con, "pruned", f"""SELECT count(*) AS rows FROM {t} WHERE kafka.event_timestamp < TIMESTAMPTZ '2000-01-01 00:00:00+00'""")
     emit(con, "files", f"""SELECT sum(record_count) AS records, count(*) AS files FROM iceberg_metadata({t}) WHERE manifest_content = 'DATA'""")
 
-    # CREATE TABLE, then INSERT ... SELECT: DuckDB 1.4's CREATE TABLE AS
-    # stages the create and writes the data files first, into a table
-    # directory that a local warehouse does not have yet (DuckDB does not
-    # make parent directories); on S3 there are no directories to make.
+    # CREATE TABLE AS: DuckDB 1.4 stages the create and writes the data
+    # files first, into the table's directories, which the catalog makes
+    # for a staged create on a local warehouse (DuckDB does not make parent
+    # directories); then CREATE TABLE, INSERT ... SELECT, INSERT.
     con.sql("CREATE SCHEMA t.duck")
+    con.sql(f"""CREATE TABLE t.duck.ctas AS SELECT val.id AS id, val.big_u64 AS big_u64
+        FROM {t} WHERE val.__err__ IS NULL AND val.__raw__ IS NULL""")
+    emit(con, "ctas", "SELECT id, big_u64 FROM t.duck.ctas ORDER BY id")
     con.sql("CREATE TABLE t.duck.made (id VARCHAR, big_u64 DECIMAL(20, 0))")
     con.sql(f"""INSERT INTO t.duck.made SELECT val.id, val.big_u64
         FROM {t} WHERE val.__err__ IS NULL AND val.__raw__ IS NULL""")
