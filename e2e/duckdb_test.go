@@ -49,7 +49,7 @@ func TestDuckDB(t *testing.T) {
 	}
 	duckCheckRows(t, "duck.made", res["made"], want)
 	// The CREATE TABLE AS is one staged create committed with its append.
-	ctasMeta := sparkLoad(t, n.CatalogAddr(), icetable.Identifier{"duck", "ctas"}).Metadata()
+	ctasMeta := sparkLoad(t, cat, icetable.Identifier{"duck", "ctas"}).Metadata()
 	if s := ctasMeta.Snapshots(); len(s) != 1 || ctasMeta.CurrentSnapshot() == nil {
 		t.Errorf("duck.ctas: snapshots %v, want one append, current", s)
 	}

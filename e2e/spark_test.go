@@ -709,10 +709,14 @@ func sparkConfig(t *testing.T) (config.Config, *testCA) {
 // roles, the SCRAM writer spark added) with its catalog on plain HTTP, for
 // the engines whose tests set up no trust store (Trino, DuckDB). It
 // returns the node's data dir too (the local warehouse is under it).
-func sparkPlainNode(t *testing.T) (*node.Node, sparkCat, string) {
+// Each mod changes the config first (an S3 warehouse, say).
+func sparkPlainNode(t *testing.T, mods ...func(*config.Config)) (*node.Node, sparkCat, string) {
 	t.Helper()
 	cfg, _ := sparkConfig(t)
 	cfg.Catalog.TLS = nil
+	for _, mod := range mods {
+		mod(&cfg)
+	}
 	n := startNode(t, cfg, node.Hooks{})
 	addScramUser(t, kadm.NewClient(newClient(t, n.KafkaAddr(), sparkKafkaAuth)), "spark", sparkPassword, kadm.ScramSha512)
 	return n, sparkCat{url: "http://" + n.CatalogAddr()}, cfg.DataDir

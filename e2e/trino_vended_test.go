@@ -10,7 +10,6 @@ import (
 
 	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/internal/tests3"
-	"github.com/tributary-io/tributary/node"
 )
 
 // TestTrinoVendedS3: Trino 476 against a node whose warehouse is in S3
@@ -41,20 +40,18 @@ func TestTrinoVendedS3(t *testing.T) {
 	}
 	home, java := trinoInstall(t)
 	srv := tests3.NewServer(t)
-	cfg := testConfig(t, t.TempDir())
 	s3cfg, err := config.NewS3("s3://" + srv.NewBucket(t) + "/trino/")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s3cfg.Region, s3cfg.Endpoint, s3cfg.ForcePathStyle = srv.Region, srv.Endpoint, true
 	s3cfg.AccessKeyID, s3cfg.SecretAccessKey = config.InlineSource(srv.AccessKey), config.InlineSource(srv.SecretKey)
-	cfg.Data.S3 = s3cfg
-	cfg.Catalog.VendedCredentialsOnly = true
-	cfg.Catalog.Clients = []config.CatalogClient{{ClientID: "spark", ClientSecret: config.InlineSource("s3cret")}}
-	cfg.IcebergMaintenance.Disabled = true
-	n := startNode(t, cfg, node.Hooks{})
-	produced := sparkProduce(t, n)
-	sparkWaitRecords(t, n.CatalogAddr(), icetable.Identifier{"shop", "orders"}, len(produced))
+	n, cat, _ := sparkPlainNode(t, func(cfg *config.Config) {
+		cfg.Data.S3 = s3cfg
+		cfg.Catalog.VendedCredentialsOnly = true
+	})
+	produced := sparkProduce(t, n, cat)
+	sparkWaitRecords(t, cat, icetable.Identifier{"shop", "orders"}, len(produced))
 
 	ctx := ctxTimeout(t, 6*time.Minute)
 	tr := trinoStart(t, ctx, home, java, trinoVendedS3Properties("http://"+n.CatalogAddr(), srv))
@@ -78,7 +75,7 @@ func TestTrinoVendedS3(t *testing.T) {
 	if want := fmt.Sprintf("[map[rows:%d total:%d]]", orders+1, orders+2); fmt.Sprint(got) != want {
 		t.Errorf("tv.made: Trino reads back %v, want %s", got, want)
 	}
-	meta := sparkLoad(t, n.CatalogAddr(), icetable.Identifier{"tv", "made"}).Metadata()
+	meta := sparkLoad(t, cat, icetable.Identifier{"tv", "made"}).Metadata()
 	if loc := meta.Location(); len(loc) < 5 || loc[:5] != "s3://" || len(meta.Snapshots()) != 2 {
 		t.Errorf("tv.made at %s with %d snapshots, want in the S3 warehouse with two appends", loc, len(meta.Snapshots()))
 	}
