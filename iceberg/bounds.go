@@ -273,9 +273,8 @@ func rebuild(df iceberggo.DataFile, sc *iceberggo.Schema, spec iceberggo.Partiti
 	if len(upper) > 0 {
 		b.UpperBoundValues(upper)
 	}
-	if d := df.DistinctValueCounts(); len(d) > 0 {
-		b.DistinctValueCounts(d)
-	}
+	// distinct counts are not copied: no manifest version carries them
+	// (iceberg-go's DistinctValueCounts is deprecated for that reason).
 	if k := df.KeyMetadata(); len(k) > 0 {
 		b.KeyMetadata(k)
 	}
