@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/ingest"
 	"github.com/tributary-io/tributary/node"
 )
@@ -196,4 +198,49 @@ func TestAdminTablesShowLastCommitAfterRestart(t *testing.T) {
 	}
 	out = cli(t, bin, "admin", "table", "describe", "ops.events", "--admin-addr", n.AdminAddr())
 	wantLines(t, "table describe", out, `^last commit:\s+\d{4}-`, `^committed offsets:\s+0:1$`)
+}
+
+// TestAdminCLIOverSASLAndTLS: the Kafka admin commands reach a listener
+// with TLS and SASL (PLAIN as the configured admin, SCRAM-SHA-512 as a user
+// made through the admin API), the password from the environment, never
+// the command line; a wrong password and a plaintext connection fail.
+func TestAdminCLIOverSASLAndTLS(t *testing.T) {
+	bin := buildTributary(t)
+	dir := t.TempDir()
+	ca := newTestCA(t, "admin-cli-ca")
+	chain, key := ca.issue(t, "broker-1", true)
+	cfg := saslConfig(t, false)
+	cfg.Kafka.Listeners[0].TLS = &config.ListenerTLS{
+		CertChain: config.FileSource(writePEM(t, dir, "server.crt", chain)), PrivateKey: config.FileSource(writePEM(t, dir, "server.key", key)),
+	}
+	n := startNode(t, cfg, node.Hooks{})
+	caFile := writePEM(t, dir, "ca.crt", ca.pem)
+	run := func(pass string, args ...string) (string, string, error) {
+		t.Helper()
+		cmd := exec.CommandContext(ctxTimeout(t, time.Minute), bin, args...)
+		cmd.Env = append(os.Environ(), "TRIBUTARY_SASL_PASSWORD="+pass)
+		var o, e strings.Builder
+		cmd.Stdout, cmd.Stderr = &o, &e
+		err := cmd.Run()
+		return o.String(), e.String(), err
+	}
+	kafka := func(mech, user string) []string {
+		return []string{"--bootstrap", n.KafkaAddr(), "--sasl-mechanism", mech, "--sasl-user", user, "--tls-ca-file", caFile}
+	}
+	if out, errOut, err := run(adminPassword, append([]string{"admin", "topic", "create", "secured", "--partitions", "2"}, kafka("PLAIN", "admin")...)...); err != nil {
+		t.Fatalf("topic create over SASL_SSL (PLAIN): %v\n%s%s", err, out, errOut)
+	}
+	addScramUser(t, kadm.NewClient(authClient(t, n.KafkaAddr(), plainOpt("admin", adminPassword), kgo.DialTLSConfig(clientTLS(t, ca, nil, nil)))),
+		"alice", alicePassword, kadm.ScramSha512)
+	out, errOut, err := run(alicePassword, append([]string{"admin", "topic", "list"}, kafka("SCRAM-SHA-512", "alice")...)...)
+	if err != nil {
+		t.Fatalf("topic list over SASL_SSL (SCRAM-SHA-512): %v\n%s", err, errOut)
+	}
+	wantLines(t, "topic list over SASL_SSL", out, `^secured\s+2$`)
+	if _, errOut, err := run("wrong", append([]string{"admin", "topic", "list"}, kafka("SCRAM-SHA-512", "alice")...)...); err == nil || strings.Contains(errOut, "wrong") {
+		t.Errorf("a wrong password: err %v, stderr %q; want a failure that does not echo the password", err, errOut)
+	}
+	if _, _, err := run(adminPassword, "admin", "topic", "list", "--bootstrap", n.KafkaAddr(), "--sasl-mechanism", "PLAIN", "--sasl-user", "admin"); err == nil {
+		t.Error("plaintext to the TLS listener succeeded")
+	}
 }

@@ -2,21 +2,30 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
 )
 
 const adminUsage = `usage: tributary admin <command> <subcommand> [flags]
 
-commands (over the Kafka protocol at --bootstrap, default 127.0.0.1:9092):
+commands (over the Kafka protocol at --bootstrap, default 127.0.0.1:9092; with
+--sasl-mechanism PLAIN|SCRAM-SHA-256|SCRAM-SHA-512 --sasl-user U and the
+password in $TRIBUTARY_SASL_PASSWORD, and --tls [--tls-ca-file F], on a
+secured listener):
   topic create NAME [--partitions N] [--config k=v ...] [--iceberg NS.TABLE [--catalog NAME]]
   topic alter NAME [--config k=v ...] [--delete-config k ...] [--partitions N] [--iceberg NS.TABLE [--catalog NAME]]
   topic describe NAME       partitions, offsets and the configs set on the topic
@@ -143,16 +152,75 @@ func argCount(min, max int) string {
 	return fmt.Sprintf("%d to %d arguments", min, max)
 }
 
-// kafkaFlags adds --bootstrap to fs; the returned function connects.
-func kafkaFlags(fs *flag.FlagSet) func() (*kadm.Client, error) {
+// kafkaFlags adds the flags that say how to reach the brokers (address,
+// SASL, TLS) to fs, and returns how to connect once fs is parsed: a client
+// and ctx bounded by adminTimeout, and done, which closes both. The
+// password is read from an environment variable (--sasl-password-env) so
+// that it never shows in a process list.
+func kafkaFlags(fs *flag.FlagSet) func(ctx context.Context) (*kadm.Client, context.Context, func(), error) {
 	bootstrap := fs.String("bootstrap", "127.0.0.1:9092", "a broker's Kafka address (comma-separated for several)")
-	return func() (*kadm.Client, error) {
-		cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(*bootstrap, ",")...))
-		if err != nil {
-			return nil, fmt.Errorf("connect to %s: %w", *bootstrap, err)
+	mech := fs.String("sasl-mechanism", "", "SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (default: none)")
+	user := fs.String("sasl-user", "", "SASL user name")
+	passEnv := fs.String("sasl-password-env", "TRIBUTARY_SASL_PASSWORD", "environment variable holding the SASL password")
+	useTLS := fs.Bool("tls", false, "connect over TLS")
+	caFile := fs.String("tls-ca-file", "", "PEM file of the CA that signed the brokers' certificates (default: the system's; implies --tls)")
+	return func(ctx context.Context) (*kadm.Client, context.Context, func(), error) {
+		opts := []kgo.Opt{kgo.SeedBrokers(strings.Split(*bootstrap, ",")...)}
+		if *mech != "" {
+			m, err := saslMechanism(*mech, *user, os.Getenv(*passEnv))
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			opts = append(opts, kgo.SASL(m))
 		}
-		return kadm.NewClient(cl), nil
+		if *useTLS || *caFile != "" {
+			cfg, err := adminTLS(*caFile)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			opts = append(opts, kgo.DialTLSConfig(cfg))
+		}
+		cl, err := kgo.NewClient(opts...)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("connect to %s: %w", *bootstrap, err)
+		}
+		adm := kadm.NewClient(cl)
+		ctx, cancel := context.WithTimeout(ctx, adminTimeout)
+		return adm, ctx, func() { cancel(); adm.Close() }, nil
 	}
+}
+
+// saslMechanism is franz-go's mechanism for name, authenticating as user.
+func saslMechanism(name, user, pass string) (sasl.Mechanism, error) {
+	if user == "" {
+		return nil, fmt.Errorf("--sasl-mechanism %s needs --sasl-user", name)
+	}
+	switch strings.ToUpper(name) {
+	case "PLAIN":
+		return plain.Auth{User: user, Pass: pass}.AsMechanism(), nil
+	case "SCRAM-SHA-256":
+		return scram.Auth{User: user, Pass: pass}.AsSha256Mechanism(), nil
+	case "SCRAM-SHA-512":
+		return scram.Auth{User: user, Pass: pass}.AsSha512Mechanism(), nil
+	}
+	return nil, fmt.Errorf("--sasl-mechanism %q: want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", name)
+}
+
+// adminTLS trusts caFile's certificates, or the system's when it is "".
+func adminTLS(caFile string) (*tls.Config, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if caFile == "" {
+		return cfg, nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-ca-file: %w", err)
+	}
+	cfg.RootCAs = x509.NewCertPool()
+	if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("--tls-ca-file %s: no PEM certificate in it", caFile)
+	}
+	return cfg, nil
 }
 
 // adminTimeout bounds one admin command's requests.

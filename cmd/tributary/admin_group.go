@@ -16,13 +16,11 @@ func adminGroupList(ctx context.Context, args []string, stdout, stderr io.Writer
 	if _, err := parseAdmin(fs, args, 0, 0, stdout, stderr); err != nil {
 		return err
 	}
-	adm, err := connect()
+	adm, ctx, done, err := connect(ctx)
 	if err != nil {
 		return err
 	}
-	defer adm.Close()
-	ctx, cancel := context.WithTimeout(ctx, adminTimeout)
-	defer cancel()
+	defer done()
 	gs, err := adm.ListGroups(ctx)
 	if err != nil {
 		return fmt.Errorf("list groups: %w", err)
@@ -42,13 +40,11 @@ func adminGroupDescribe(ctx context.Context, args []string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	adm, err := connect()
+	adm, ctx, done, err := connect(ctx)
 	if err != nil {
 		return err
 	}
-	defer adm.Close()
-	ctx, cancel := context.WithTimeout(ctx, adminTimeout)
-	defer cancel()
+	defer done()
 	lags, err := adm.Lag(ctx, pos[0])
 	if err != nil {
 		return fmt.Errorf("describe group %s: %w", pos[0], err)
@@ -101,13 +97,11 @@ func adminGroupReset(ctx context.Context, args []string, stdout, stderr io.Write
 	if n := count(*earliest, *latest, *to >= 0); n != 1 {
 		return errors.New("admin group reset-offsets: give exactly one of --to-earliest, --to-latest, --to-offset")
 	}
-	adm, err := connect()
+	adm, ctx, done, err := connect(ctx)
 	if err != nil {
 		return err
 	}
-	defer adm.Close()
-	ctx, cancel := context.WithTimeout(ctx, adminTimeout)
-	defer cancel()
+	defer done()
 	group := pos[0]
 	if len(topics) == 0 {
 		if topics, err = committedTopics(ctx, adm, group); err != nil {

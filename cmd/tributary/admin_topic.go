@@ -74,13 +74,11 @@ func adminTopicCreate(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	adm, err := connect()
+	adm, ctx, done, err := connect(ctx)
 	if err != nil {
 		return err
 	}
-	defer adm.Close()
-	ctx, cancel := context.WithTimeout(ctx, adminTimeout)
-	defer cancel()
+	defer done()
 	rsp, err := adm.CreateTopic(ctx, int32(*parts), -1, configs, pos[0])
 	if err == nil {
 		err = rsp.Err
@@ -119,13 +117,11 @@ func adminTopicAlter(ctx context.Context, args []string, stdout, stderr io.Write
 	if len(alters) == 0 && *parts == 0 {
 		return errors.New("admin topic alter: nothing to change (give --config, --delete-config, --iceberg or --partitions)")
 	}
-	adm, err := connect()
+	adm, ctx, done, err := connect(ctx)
 	if err != nil {
 		return err
 	}
-	defer adm.Close()
-	ctx, cancel := context.WithTimeout(ctx, adminTimeout)
-	defer cancel()
+	defer done()
 	if len(alters) > 0 {
 		if err := alterTopic(ctx, adm, pos[0], alters); err != nil {
 			return err
@@ -184,13 +180,11 @@ func adminTopicList(ctx context.Context, args []string, stdout, stderr io.Writer
 	if _, err := parseAdmin(fs, args, 0, 0, stdout, stderr); err != nil {
 		return err
 	}
-	adm, err := connect()
+	adm, ctx, done, err := connect(ctx)
 	if err != nil {
 		return err
 	}
-	defer adm.Close()
-	ctx, cancel := context.WithTimeout(ctx, adminTimeout)
-	defer cancel()
+	defer done()
 	tds, err := adm.ListTopics(ctx)
 	if err != nil {
 		return fmt.Errorf("list topics: %w", err)
@@ -210,13 +204,11 @@ func adminTopicDescribe(ctx context.Context, args []string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	adm, err := connect()
+	adm, ctx, done, err := connect(ctx)
 	if err != nil {
 		return err
 	}
-	defer adm.Close()
-	ctx, cancel := context.WithTimeout(ctx, adminTimeout)
-	defer cancel()
+	defer done()
 	topic := pos[0]
 	tds, err := adm.ListTopics(ctx, topic)
 	if err != nil {
@@ -270,13 +262,11 @@ func adminTopicDelete(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	adm, err := connect()
+	adm, ctx, done, err := connect(ctx)
 	if err != nil {
 		return err
 	}
-	defer adm.Close()
-	ctx, cancel := context.WithTimeout(ctx, adminTimeout)
-	defer cancel()
+	defer done()
 	rsps, err := adm.DeleteTopics(ctx, pos...)
 	if err != nil {
 		return fmt.Errorf("delete topics: %w", err)
