@@ -203,7 +203,9 @@ func TestAdminTablesShowLastCommitAfterRestart(t *testing.T) {
 // TestAdminCLIOverSASLAndTLS: the Kafka admin commands reach a listener
 // with TLS and SASL (PLAIN as the configured admin, SCRAM-SHA-512 as a user
 // made through the admin API), the password from the environment, never
-// the command line; a wrong password and a plaintext connection fail.
+// the command line; a wrong password and a plaintext connection fail. The
+// schema commands reach a registry under http_auth over HTTPS with basic
+// auth, and without credentials get 401.
 func TestAdminCLIOverSASLAndTLS(t *testing.T) {
 	bin := buildTributary(t)
 	dir := t.TempDir()
@@ -213,12 +215,15 @@ func TestAdminCLIOverSASLAndTLS(t *testing.T) {
 	cfg.Kafka.Listeners[0].TLS = &config.ListenerTLS{
 		CertChain: config.FileSource(writePEM(t, dir, "server.crt", chain)), PrivateKey: config.FileSource(writePEM(t, dir, "server.key", key)),
 	}
+	cfg.Registry.TLS = cfg.Kafka.Listeners[0].TLS
+	cfg.HTTPAuth.Required = true
+	cfg.HTTPAuth.Writers = []string{"User:admin"}
 	n := startNode(t, cfg, node.Hooks{})
 	caFile := writePEM(t, dir, "ca.crt", ca.pem)
 	run := func(pass string, args ...string) (string, string, error) {
 		t.Helper()
 		cmd := exec.CommandContext(ctxTimeout(t, time.Minute), bin, args...)
-		cmd.Env = append(os.Environ(), "TRIBUTARY_SASL_PASSWORD="+pass)
+		cmd.Env = append(os.Environ(), "TRIBUTARY_SASL_PASSWORD="+pass, "TRIBUTARY_HTTP_PASSWORD="+pass)
 		var o, e strings.Builder
 		cmd.Stdout, cmd.Stderr = &o, &e
 		err := cmd.Run()
@@ -242,5 +247,22 @@ func TestAdminCLIOverSASLAndTLS(t *testing.T) {
 	}
 	if _, _, err := run(adminPassword, "admin", "topic", "list", "--bootstrap", n.KafkaAddr(), "--sasl-mechanism", "PLAIN", "--sasl-user", "admin"); err == nil {
 		t.Error("plaintext to the TLS listener succeeded")
+	}
+
+	proto := filepath.Join(dir, "s.proto")
+	if err := os.WriteFile(proto, []byte("syntax = \"proto3\";\npackage s;\nmessage S { string id = 1; }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reg := []string{"--registry-url", "https://" + n.RegistryAddr(), "--registry-ca-file", caFile}
+	if out, errOut, err := run(adminPassword, append([]string{"admin", "schema", "register", "s-value", "--file", proto, "--http-user", "admin"}, reg...)...); err != nil {
+		t.Fatalf("schema register over HTTPS with basic auth: %v\n%s%s", err, out, errOut)
+	}
+	out, errOut, err = run(adminPassword, append([]string{"admin", "schema", "list", "--http-user", "admin"}, reg...)...)
+	if err != nil {
+		t.Fatalf("schema list: %v\n%s", err, errOut)
+	}
+	wantLines(t, "schema list over HTTPS", out, `s-value`)
+	if _, errOut, err := run("", append([]string{"admin", "schema", "list"}, reg...)...); err == nil || !strings.Contains(errOut, "Unauthorized") {
+		t.Errorf("schema list without credentials: err %v, stderr %q; want Unauthorized (401)", err, errOut)
 	}
 }

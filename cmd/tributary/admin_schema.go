@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -12,12 +13,27 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 )
 
-// registryFlags adds --registry-url to fs; the returned function makes
-// the client.
+// registryFlags adds --registry-url to fs, and for a registry under
+// http_auth or TLS --http-user (the password in $TRIBUTARY_HTTP_PASSWORD,
+// never on the command line) and --registry-ca-file; the returned function
+// makes the client.
 func registryFlags(fs *flag.FlagSet) func() (*sr.Client, error) {
 	url := fs.String("registry-url", "http://127.0.0.1:8081", "the schema registry's URL (the built-in one, or any Confluent-compatible)")
+	user := fs.String("http-user", "", "user for HTTP basic auth (the password in $TRIBUTARY_HTTP_PASSWORD)")
+	caFile := fs.String("registry-ca-file", "", "PEM file of the CA that signed an https registry's certificate (default: the system's)")
 	return func() (*sr.Client, error) {
-		cl, err := sr.NewClient(sr.URLs(*url))
+		opts := []sr.ClientOpt{sr.URLs(*url)}
+		if *user != "" {
+			opts = append(opts, sr.BasicAuth(*user, os.Getenv("TRIBUTARY_HTTP_PASSWORD")))
+		}
+		if *caFile != "" {
+			cfg, err := adminTLS(*caFile)
+			if err != nil {
+				return nil, err
+			}
+			opts = append(opts, sr.HTTPClient(&http.Client{Transport: &http.Transport{TLSClientConfig: cfg}, Timeout: adminTimeout}))
+		}
+		cl, err := sr.NewClient(opts...)
 		if err != nil {
 			return nil, fmt.Errorf("registry client for %s: %w", *url, err)
 		}
