@@ -203,6 +203,28 @@ func (c *Converter) field(fp *fieldPlan, f *frame, i int, typ protowire.Type, b 
 	return n, nil
 }
 
+// wholeFields reports whether b is a sequence of whole fields at its top
+// level. Occurrences of a JSON-mapped field are merged by parsing their
+// concatenation, in which a field cut short at the end of one occurrence
+// could be completed by the next; proto.Unmarshal parses each occurrence
+// on its own and refuses the cut one, so each is checked here first
+// (nested values are delimited, so the top level is all that can differ).
+// Found by FuzzAppend: testdata/fuzz/FuzzAppend/3ad00b448a67916c.
+func wholeFields(b []byte) bool {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return false
+		}
+		k := protowire.ConsumeFieldValue(num, typ, b[n:])
+		if k < 0 {
+			return false
+		}
+		b = b[n+k:]
+	}
+	return true
+}
+
 // single consumes a value of a singular field into its slot.
 func (c *Converter) single(fp *fieldPlan, s *slot, b []byte) (int, error) {
 	switch fp.kind {
@@ -218,7 +240,7 @@ func (c *Converter) single(fp *fieldPlan, s *slot, b []byte) (int, error) {
 		return n, c.parse(fp.child, s.v.sub, v)
 	case kJSON:
 		v, n := consumeDelimited(fp, b)
-		if n < 0 {
+		if n < 0 || !wholeFields(v) {
 			return 0, malformedField(fp)
 		}
 		if s.set { // merging is parsing the concatenation; rare, so copy
