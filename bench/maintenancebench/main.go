@@ -91,20 +91,12 @@ func run(o options) error {
 		defer func() { _ = os.RemoveAll(d) }() // best effort: a leftover temporary directory harms nothing
 		o.dir = d
 	}
-	catURL, stop, err := serveCatalog(o.dir)
+	ident := icetable.Identifier{"bench", "orders"}
+	cat, tbl, stop, err := openBench(ctx, o.dir, ident)
 	if err != nil {
 		return err
 	}
 	defer stop()
-	cat, err := icerest.NewCatalog(ctx, "bench", catURL)
-	if err != nil {
-		return err
-	}
-	ident := icetable.Identifier{"bench", "orders"}
-	tbl, err := iceberg.Open(ctx, cat, ident, iceberg.Options{Properties: benchProps()})
-	if err != nil {
-		return err
-	}
 	fmt.Printf("maintenancebench: %d cores (GOMAXPROCS %d), writing %s of small Parquet files, %d records per commit\n",
 		runtime.NumCPU(), runtime.GOMAXPROCS(0), o.bytes, o.commitRecords)
 	t0 := time.Now()
@@ -420,4 +412,25 @@ func peakRSS() string {
 		}
 	}
 	return "unknown"
+}
+
+// openBench serves a catalog on a warehouse under dir and opens the
+// bench's table ident in it (created with benchProps); stop ends the
+// catalog.
+func openBench(ctx context.Context, dir string, ident icetable.Identifier) (*icerest.Catalog, *iceberg.Table, func(), error) {
+	catURL, stop, err := serveCatalog(dir)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cat, err := icerest.NewCatalog(ctx, "bench", catURL)
+	if err != nil {
+		stop()
+		return nil, nil, nil, err
+	}
+	tbl, err := iceberg.Open(ctx, cat, ident, iceberg.Options{Properties: benchProps()})
+	if err != nil {
+		stop()
+		return nil, nil, nil, err
+	}
+	return cat, tbl, stop, nil
 }

@@ -103,20 +103,12 @@ func runSteady(o options) error {
 		return err
 	}
 	defer func() { _ = os.RemoveAll(dir) }() // best effort: a leftover temporary directory harms nothing
-	catURL, stop, err := serveCatalog(dir)
+	ident := icetable.Identifier{"bench", "live"}
+	cat, tbl, stop, err := openBench(ctx, dir, ident)
 	if err != nil {
 		return err
 	}
 	defer stop()
-	cat, err := icerest.NewCatalog(ctx, "bench", catURL)
-	if err != nil {
-		return err
-	}
-	ident := icetable.Identifier{"bench", "live"}
-	tbl, err := iceberg.Open(ctx, cat, ident, iceberg.Options{Properties: benchProps()})
-	if err != nil {
-		return err
-	}
 	g, err := newIngester(ctx, tbl)
 	if err != nil {
 		return err
