@@ -456,3 +456,26 @@ func TestPipelineCommitsAtTheInterval(t *testing.T) {
 		}
 	})
 }
+
+// TestRecordDoesNotAllocate: once a schema id has been seen, adding a
+// record as a row allocates nothing per record (the envelope parsed into
+// reused storage, the converter of the last id and indexes kept, no
+// lookup key built); only the Arrow buffers grow, amortised to zero. It
+// allocated two per record before (a map key string, the indexes).
+func TestRecordDoesNotAllocate(t *testing.T) {
+	e := newEnv(t)
+	m, err := ingest.New(ingest.Options{
+		Meta: e.meta, Reader: e.reader, Holder: "test",
+		Catalogs: &ingest.Catalogs{LocalHandler: e.catalog},
+		Registry: registryclient.New("built-in", e.regSrc, registryclient.Config{}),
+		Logger:   discard(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &recordbatch.Record{Key: []byte("k"), Value: e.order(7), Timestamp: time.Now().UnixMilli(),
+		Headers: []recordbatch.RecordHeader{{Key: []byte("h"), Value: []byte("v")}}}
+	if n := ingest.RecordAllocs(t, m, e.topic, r, 2000); n > 0 {
+		t.Errorf("adding a framed record allocates %v times per record, want 0", n)
+	}
+}
