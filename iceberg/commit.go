@@ -113,9 +113,14 @@ func (t *Table) tryCommit(ctx context.Context, rows []arrow.RecordBatch, props i
 }
 
 // writeFiles writes batches as Parquet data files of the table (as
-// Transaction.Append would), with column bounds added (WithBounds).
+// Transaction.Append would) with the table's write properties over this
+// package's defaults (WriteView), with column bounds added (WithBounds).
 // WriteRecords releases what it is given: the batches stay the caller's.
 func (t *Table) writeFiles(ctx context.Context, dst *arrow.Schema, batches []arrow.RecordBatch) ([]iceberggo.DataFile, error) {
+	view, err := WriteView(t.tbl)
+	if err != nil {
+		return nil, err
+	}
 	recs := func(yield func(arrow.RecordBatch, error) bool) {
 		for _, b := range batches {
 			b.Retain()
@@ -125,7 +130,7 @@ func (t *Table) writeFiles(ctx context.Context, dst *arrow.Schema, batches []arr
 		}
 	}
 	var dfs []iceberggo.DataFile
-	for df, err := range icetable.WriteRecords(ctx, t.tbl, dst, recs) {
+	for df, err := range icetable.WriteRecords(ctx, view, dst, recs) {
 		if err != nil {
 			return nil, fmt.Errorf("write data files: %w", err)
 		}
