@@ -58,6 +58,17 @@
 // reloads and retries unless the table's offsets moved under it (another
 // writer), which is ErrFenced.
 //
+// # Data files
+//
+// Parquet, written by iceberg-go's writer with the table's write.parquet.*
+// properties; a key the table does not set takes this package's default
+// (WriteProperties: zstd level 1, pages of up to 4 MiB checked every
+// 100,000 rows, no dictionary on kafka.offset, kafka.batch_start and the
+// two timestamps), so tables created before those defaults, or by other
+// engines, get them too. Anything else that writes a table's data files
+// (compaction) should write them the same way: WriteView for iceberg-go's
+// writers, WriterProperties for pqarrow.
+//
 // Concurrency: a Table is used by one goroutine (the table's one
 // committer, which ingest makes sure of with a lease in the metadata store).
 package iceberg
