@@ -277,3 +277,32 @@ func TestCommitAfterSchemaChangeRewritesAndDeletesFiles(t *testing.T) {
 	checkRowsOnce(t, tbl, 6)
 	checkNoStrayFiles(t, tbl)
 }
+
+// Before: a writer whose commit was answered 503 (not applied) and that
+// then found itself fenced left its files. The 503 alone makes the files
+// maybe-referenced; the table moving past the snapshot that attempt
+// asserted is what makes them safe to delete.
+func TestCommitFencedAfterUnknownOutcomeDeletesItsFiles(t *testing.T) {
+	fail, proxyURL := newFailProxy(t, newCatalogURL(t))
+	a, b := openTwo(t, proxyURL, Options{Backoff: 10e6})
+	for i := range 3 {
+		b.add(1, int64(i), orderMsg(b.md, i))
+	}
+	berr := make(chan error, 1)
+	fail.onRefuse = func() { berr <- b.commit(map[int32]int64{1: 3}) }
+	fail.refuse.Store(1)
+	for i := range 5 {
+		a.add(0, int64(i), orderMsg(a.md, i))
+	}
+	if err := a.commit(map[int32]int64{0: 5}); !errors.Is(err, ErrFenced) {
+		t.Fatalf("err %v, want ErrFenced", err)
+	}
+	if err := <-berr; err != nil {
+		t.Fatalf("the other writer's commit: %v", err)
+	}
+	if err := b.tbl.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	checkRowsOnce(t, b.tbl.Iceberg(), 3)
+	checkNoStrayFiles(t, b.tbl.Iceberg())
+}

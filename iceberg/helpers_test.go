@@ -65,7 +65,9 @@ type failAfterCommit struct {
 	refuse    atomic.Int32 // how many commits to answer 503 unforwarded
 	conflict  atomic.Int32 // how many commits to answer 409 unforwarded
 	conflicts atomic.Int32 // 409s from the catalog
-	proxy     *httputil.ReverseProxy
+	// onRefuse, if set, runs before a refused commit is answered.
+	onRefuse func()
+	proxy    *httputil.ReverseProxy
 }
 
 func (f *failAfterCommit) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -73,6 +75,9 @@ func (f *failAfterCommit) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case isCommit && f.refuse.Load() > 0:
 		f.refuse.Add(-1)
+		if f.onRefuse != nil {
+			f.onRefuse()
+		}
 		answer(w, http.StatusServiceUnavailable, "ServiceUnavailableException")
 		return
 	case isCommit && f.conflict.Load() > 0:
