@@ -125,8 +125,10 @@ func (w *written) fits(tbl *icetable.Table) bool {
 // settle forgets the pending attempts that tbl, freshly loaded without
 // this Commit's id, shows can never apply: each asserted that the main
 // branch was at a snapshot it no longer is at, and snapshot ids are not
-// reused (a rollback of main to that very snapshot while the request is
-// still in flight is the one case not covered).
+// reused. Two cases are not covered: a rollback of main to that very
+// snapshot while the request is still in flight, and a commit that landed
+// but is no longer found (its snapshot expired and the commit-id property
+// overwritten within the seconds of the retries).
 func (w *written) settle(tbl *icetable.Table) {
 	if w == nil {
 		return
