@@ -24,16 +24,25 @@ import (
 // should call Commit again later with the same rows and next: the commit
 // id is the same, so a commit that was in fact applied is found, not
 // repeated. ErrFenced means another writer moved the table's offsets.
+//
+// The data files are written once per call: a retry commits the same
+// files again unless the table's schema or partition spec changed in
+// between (then they are written again). Files no snapshot can reference
+// (their attempts were refused, or the table moved past them) are
+// deleted when dropped; files whose commit may still land are left to
+// package maintenance's orphan sweep.
 func (t *Table) Commit(ctx context.Context, rows []arrow.RecordBatch, next map[int32]int64) error {
 	base := t.offsets
 	merged := maps.Clone(base)
 	maps.Copy(merged, next)
 	id := commitID(base, merged)
 	props := iceberggo.Properties{PropOffsets: encodeOffsets(merged), PropCommitID: id}
+	var w *written
 	var last error
 	for attempt := 0; attempt < t.opts.Attempts; attempt++ {
 		if attempt > 0 {
 			if err := wait.Sleep(ctx, t.backoff(attempt)); err != nil {
+				t.drop(w)
 				return errors.Join(last, err)
 			}
 		}
@@ -43,13 +52,35 @@ func (t *Table) Commit(ctx context.Context, rows []arrow.RecordBatch, next map[i
 				continue
 			}
 			if hasCommit(t.tbl, id) {
+				// Applied by an attempt whose answer was lost, maybe with
+				// files written before a rewrite: w's files are the
+				// committed ones unless none of its attempts is pending.
+				if w != nil && len(w.pending) == 0 {
+					t.drop(w)
+				}
 				return nil
 			}
+			w.settle(t.tbl)
 			if !maps.Equal(t.offsets, base) {
+				t.drop(w)
 				return fmt.Errorf("commit to %s: %w", t.Name(), ErrFenced)
 			}
 		}
-		err := t.tryCommit(ctx, rows, props)
+		if w != nil && !w.fits(t.tbl) {
+			t.drop(w)
+			w = nil
+		}
+		if w == nil {
+			var err error
+			if w, err = t.write(ctx, rows); err != nil {
+				last = err
+				if errors.Is(err, ErrSchema) || ctx.Err() != nil {
+					break
+				}
+				continue
+			}
+		}
+		err := t.tryCommit(ctx, w, props)
 		if err == nil {
 			return nil
 		}
@@ -57,20 +88,98 @@ func (t *Table) Commit(ctx context.Context, rows []arrow.RecordBatch, next map[i
 		// A 409 committed nothing; anything else may have (a 5xx, a lost
 		// answer): either way look at the table before trying again.
 		t.stale = true
-		if errors.Is(err, ErrSchema) || ctx.Err() != nil {
+		if ctx.Err() != nil {
 			break
 		}
 	}
+	t.drop(w)
 	if !errors.Is(last, icetable.ErrCommitFailed) && !errors.Is(last, ErrSchema) {
 		last = errors.Join(ErrUnknownState, last)
 	}
 	return fmt.Errorf("commit to %s: %w", t.Name(), last)
 }
 
-func (t *Table) tryCommit(ctx context.Context, rows []arrow.RecordBatch, props iceberggo.Properties) error {
+// written is the data files one Commit call wrote and the table they
+// were written for.
+type written struct {
+	files    []iceberggo.DataFile
+	schemaID int
+	specID   int
+	// pending holds, for each attempt to commit files whose outcome is
+	// unknown (a 5xx, a lost answer, a cancelled request), the snapshot it
+	// was based on (noSnapshot for none): such an attempt may have been
+	// applied, or may still be, until the main branch is seen elsewhere.
+	pending map[int64]bool
+}
+
+// noSnapshot stands for "no current snapshot" in written.pending
+// (snapshot ids are positive).
+const noSnapshot = -1
+
+// fits reports whether w's files can be committed to tbl as they are:
+// written under its current schema and default partition spec.
+func (w *written) fits(tbl *icetable.Table) bool {
+	return tbl.Schema().ID == w.schemaID && tbl.Metadata().DefaultPartitionSpec() == w.specID
+}
+
+// settle forgets the pending attempts that tbl, freshly loaded without
+// this Commit's id, shows can never apply: each asserted that the main
+// branch was at a snapshot it no longer is at, and snapshot ids are not
+// reused. Two cases are not covered: a rollback of main to that very
+// snapshot while the request is still in flight, and a commit that landed
+// but is no longer found (its snapshot expired and the commit-id property
+// overwritten within the seconds of the retries).
+func (w *written) settle(tbl *icetable.Table) {
+	if w == nil {
+		return
+	}
+	head := headID(tbl)
+	for id := range w.pending {
+		if id != head {
+			delete(w.pending, id)
+		}
+	}
+}
+
+// headID is the id of tbl's current snapshot, noSnapshot when it has none.
+func headID(tbl *icetable.Table) int64 {
+	if s := tbl.CurrentSnapshot(); s != nil {
+		return s.SnapshotID
+	}
+	return noSnapshot
+}
+
+// drop deletes w's files when no snapshot references them or can come
+// to (no attempt pending). Otherwise they stay: whether the commit landed
+// is unknown (the table could not be reloaded, or an attempt may still
+// apply), and deleting a file a snapshot references loses acknowledged
+// data; package maintenance's orphan sweep removes them if it did not.
+func (t *Table) drop(w *written) {
+	if w == nil || len(w.pending) > 0 {
+		return
+	}
+	t.remove(w.files)
+}
+
+// remove deletes files never committed, through the table's FileIO. Best
+// effort: a file left behind is in no snapshot, so the orphan sweep
+// deletes it later.
+func (t *Table) remove(files []iceberggo.DataFile) {
+	fs, err := t.tbl.FS(context.Background())
+	if err != nil {
+		return // as below
+	}
+	for _, df := range files {
+		_ = fs.Remove(df.FilePath()) // as above
+	}
+}
+
+// write conforms rows to the table's current schema and writes them as
+// data files.
+func (t *Table) write(ctx context.Context, rows []arrow.RecordBatch) (*written, error) {
 	dst, err := icetable.SchemaToArrowSchema(t.tbl.Schema(), nil, true, false)
 	if err != nil {
-		return fmt.Errorf("table schema to arrow: %w", err)
+		return nil, fmt.Errorf("table schema to arrow: %w", err)
 	}
 	batches := make([]arrow.RecordBatch, 0, len(rows))
 	defer func() {
@@ -81,19 +190,26 @@ func (t *Table) tryCommit(ctx context.Context, rows []arrow.RecordBatch, props i
 	for _, r := range rows {
 		b, err := conformBatch(r, dst, t.opts.Mem)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		batches = append(batches, b)
 	}
 	rdr, err := array.NewRecordReader(dst, batches) // checks every batch has dst's schema
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrSchema, err)
+		return nil, fmt.Errorf("%w: %v", ErrSchema, err)
 	}
 	rdr.Release()
 	dfs, err := t.writeFiles(ctx, dst, batches)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	return &written{files: dfs, schemaID: t.tbl.Schema().ID, specID: t.tbl.Metadata().DefaultPartitionSpec(), pending: map[int64]bool{}}, nil
+}
+
+// tryCommit commits w's files as one snapshot with props, on the table as
+// last loaded. An attempt that may have been applied is recorded in
+// w.pending.
+func (t *Table) tryCommit(ctx context.Context, w *written, props iceberggo.Properties) error {
 	tx := t.tbl.NewTransaction()
 	// The offsets also go in a table property, so the resume point
 	// survives another engine's maintenance expiring every snapshot of
@@ -101,11 +217,15 @@ func (t *Table) tryCommit(ctx context.Context, rows []arrow.RecordBatch, props i
 	if err := tx.SetProperties(iceberggo.Properties{PropOffsets: props[PropOffsets], PropCommitID: props[PropCommitID]}); err != nil {
 		return fmt.Errorf("set offsets property: %w", err)
 	}
-	if err := tx.AddDataFiles(ctx, dfs, props, icetable.WithoutDuplicateCheck()); err != nil {
+	if err := tx.AddDataFiles(ctx, w.files, props, icetable.WithoutDuplicateCheck()); err != nil {
 		return fmt.Errorf("add data files: %w", err)
 	}
+	head := headID(t.tbl)
 	tbl, err := tx.Commit(ctx)
 	if err != nil {
+		if !errors.Is(err, icetable.ErrCommitFailed) {
+			w.pending[head] = true
+		}
 		return err
 	}
 	t.set(tbl)
@@ -113,9 +233,14 @@ func (t *Table) tryCommit(ctx context.Context, rows []arrow.RecordBatch, props i
 }
 
 // writeFiles writes batches as Parquet data files of the table (as
-// Transaction.Append would), with column bounds added (WithBounds).
+// Transaction.Append would) with the table's write properties over this
+// package's defaults (WriteView), with column bounds added (WithBounds).
 // WriteRecords releases what it is given: the batches stay the caller's.
 func (t *Table) writeFiles(ctx context.Context, dst *arrow.Schema, batches []arrow.RecordBatch) ([]iceberggo.DataFile, error) {
+	view, err := WriteView(t.tbl)
+	if err != nil {
+		return nil, err
+	}
 	recs := func(yield func(arrow.RecordBatch, error) bool) {
 		for _, b := range batches {
 			b.Retain()
@@ -125,13 +250,21 @@ func (t *Table) writeFiles(ctx context.Context, dst *arrow.Schema, batches []arr
 		}
 	}
 	var dfs []iceberggo.DataFile
-	for df, err := range icetable.WriteRecords(ctx, t.tbl, dst, recs) {
+	for df, err := range icetable.WriteRecords(ctx, view, dst, recs) {
 		if err != nil {
+			// The files written so far are in no snapshot (any others in
+			// flight are left to the orphan sweep).
+			t.remove(dfs)
 			return nil, fmt.Errorf("write data files: %w", err)
 		}
 		dfs = append(dfs, df)
 	}
-	return BoundFiles(ctx, t.tbl, dfs)
+	bound, err := BoundFiles(ctx, t.tbl, dfs)
+	if err != nil {
+		t.remove(dfs)
+		return nil, err
+	}
+	return bound, nil
 }
 
 // commitID names the commit from offsets base to offsets next: the same

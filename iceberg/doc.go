@@ -58,6 +58,27 @@
 // reloads and retries unless the table's offsets moved under it (another
 // writer), which is ErrFenced.
 //
+// A retry commits the data files the first attempt wrote, not new ones:
+// Commit writes them once, and again only when the table's current schema
+// or default partition spec changed in between. Files it drops (fenced,
+// given up, re-written) are deleted through the table's FileIO only when
+// no snapshot can reference them: every attempt with them was refused
+// (409), or the table, reloaded without the commit id, has moved past the
+// snapshot each unknown-outcome attempt asserted. Otherwise (the table
+// could not be reloaded, or an attempt may still land) they stay, and
+// package maintenance's orphan sweep removes them if unreferenced.
+//
+// # Data files
+//
+// Parquet, written by iceberg-go's writer with the table's write.parquet.*
+// properties; a key the table does not set takes this package's default
+// (WriteProperties: zstd level 1, pages of up to 4 MiB checked every
+// 100,000 rows, no dictionary on kafka.offset, kafka.batch_start and the
+// two timestamps), so tables created before those defaults, or by other
+// engines, get them too. Anything else that writes a table's data files
+// (compaction) should write them the same way: WriteView for iceberg-go's
+// writers, WriterProperties for pqarrow.
+//
 // Concurrency: a Table is used by one goroutine (the table's one
 // committer, which ingest makes sure of with a lease in the metadata store).
 package iceberg

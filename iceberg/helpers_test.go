@@ -2,6 +2,7 @@ package iceberg
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -56,15 +57,46 @@ func newClient(t testing.TB, u string) *icerest.Catalog {
 
 // failAfterCommit is a reverse proxy to target that, while armed, forwards
 // a table commit (POST …/tables/{t}) and then answers 500 in its place.
+// While refuse or conflict is set it answers a commit 503 or 409 without
+// forwarding it. It counts the 409s the catalog itself answers.
 type failAfterCommit struct {
-	armed atomic.Int32 // how many commits to fail
-	hits  atomic.Int32
-	proxy *httputil.ReverseProxy
+	armed     atomic.Int32 // how many commits to fail
+	hits      atomic.Int32
+	refuse    atomic.Int32 // how many commits to answer 503 unforwarded
+	conflict  atomic.Int32 // how many commits to answer 409 unforwarded
+	conflicts atomic.Int32 // 409s from the catalog
+	// onRefuse, if set, runs before a refused commit is answered.
+	onRefuse func()
+	proxy    *httputil.ReverseProxy
 }
 
 func (f *failAfterCommit) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	isCommit := r.Method == http.MethodPost && strings.Contains(r.URL.Path, "/tables/") && !strings.HasSuffix(r.URL.Path, "/metrics")
-	if !isCommit || f.armed.Load() <= 0 {
+	switch {
+	case isCommit && f.refuse.Load() > 0:
+		f.refuse.Add(-1)
+		if f.onRefuse != nil {
+			f.onRefuse()
+		}
+		answer(w, http.StatusServiceUnavailable, "ServiceUnavailableException")
+		return
+	case isCommit && f.conflict.Load() > 0:
+		f.conflict.Add(-1)
+		answer(w, http.StatusConflict, "CommitFailedException")
+		return
+	case isCommit && f.armed.Load() <= 0:
+		rec := httptest.NewRecorder()
+		f.proxy.ServeHTTP(rec, r)
+		if rec.Code == http.StatusConflict {
+			f.conflicts.Add(1)
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		w.Write(rec.Body.Bytes())
+		return
+	case !isCommit:
 		f.proxy.ServeHTTP(w, r)
 		return
 	}
@@ -74,9 +106,14 @@ func (f *failAfterCommit) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rec.Code == http.StatusOK {
 		f.hits.Add(1)
 	}
+	answer(w, http.StatusInternalServerError, "ServerError")
+}
+
+// answer writes an Iceberg REST error response of code and type typ.
+func answer(w http.ResponseWriter, code int, typ string) {
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusInternalServerError)
-	io.WriteString(w, `{"error":{"message":"injected after commit","type":"ServerError","code":500}}`)
+	w.WriteHeader(code)
+	fmt.Fprintf(w, `{"error":{"message":"injected","type":%q,"code":%d}}`, typ, code)
 }
 
 func newFailProxy(t testing.TB, target string) (*failAfterCommit, string) {

@@ -25,7 +25,10 @@ type Options struct {
 	// An existing table keeps its spec.
 	Granularity Granularity
 	// Properties are added to a table this package creates. Defaults: zstd
-	// Parquet (level 3), 128 MiB row groups, 256 MiB files.
+	// Parquet at level 1, pages of up to 100,000 rows and 4 MiB, no
+	// dictionary for kafka.offset, kafka.batch_start and the timestamps
+	// (writeDefaults, also applied to tables that do not set them), 128
+	// MiB row groups, 256 MiB files.
 	Properties map[string]string
 	// Mem allocates conformed batches. Default memory.DefaultAllocator.
 	Mem memory.Allocator
@@ -54,8 +57,6 @@ func (o Options) withDefaults() Options {
 // defaultProperties are set on tables this package creates.
 var defaultProperties = map[string]string{
 	"format-version":                             "2",
-	"write.parquet.compression-codec":            "zstd",
-	"write.parquet.compression-level":            "3",
 	"write.parquet.row-group-size-bytes":         strconv.Itoa(128 << 20),
 	"write.target-file-size-bytes":               strconv.Itoa(256 << 20),
 	"write.metadata.metrics.default":             "truncate(16)",
@@ -111,6 +112,7 @@ func (t *Table) create(ctx context.Context) (*icetable.Table, error) {
 	}
 	props := iceberggo.Properties{}
 	maps.Copy(props, defaultProperties)
+	maps.Copy(props, writeDefaults)
 	maps.Copy(props, t.opts.Properties)
 	tbl, err := t.cat.CreateTable(ctx, t.ident, sc, icecatalog.WithPartitionSpec(&spec), icecatalog.WithProperties(props))
 	if errors.Is(err, icecatalog.ErrTableAlreadyExists) { // another broker won the race

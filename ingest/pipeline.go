@@ -17,6 +17,7 @@ import (
 	"github.com/tributary-io/tributary/internal/wait"
 	"github.com/tributary-io/tributary/log/read"
 	"github.com/tributary-io/tributary/log/recordbatch"
+	"github.com/tributary-io/tributary/schema/wire"
 	"github.com/tributary-io/tributary/topicconfig"
 )
 
@@ -28,6 +29,8 @@ type pipeline struct {
 	tc    topicconfig.Archive
 	lease string
 	log   *slog.Logger
+	// The topic's subjects (subject), built once, not per unframed record.
+	keySubject, valSubject string
 
 	mu sync.Mutex
 	st status
@@ -37,6 +40,9 @@ type pipeline struct {
 	next       map[int32]int64 // next offset to read
 	keyConv    map[string]*conv
 	valConv    map[string]*conv
+	lastKey    lastConv // the key converter last found, reused while ids repeat
+	lastVal    lastConv
+	frame      wire.Frame // resolve's envelope, its indexes' storage reused
 	rows       *iceberg.RowBuilder
 	seg        segment
 	done       []arrow.RecordBatch
@@ -53,6 +59,14 @@ type conv struct {
 	shape *iceberg.Shape
 }
 
+// lastConv is the converter found for a schema id and message indexes:
+// the next record with the same ones takes it without building a map key.
+type lastConv struct {
+	id      int
+	indexes []int
+	c       *conv
+}
+
 // segment is the run of buffered rows with the same key and val
 // converters (nil: raw); rows of the next pair start a new one.
 type segment struct {
@@ -61,7 +75,8 @@ type segment struct {
 
 func newPipeline(m *Manager, tp metastore.Topic, tc topicconfig.Archive) *pipeline {
 	p := &pipeline{m: m, topic: tp, tc: tc, lease: "iceberg/" + tc.Catalog + "/" + tc.Table,
-		log: m.opts.Logger.With("topic", tp.Name, "table", tc.Table)}
+		log:        m.opts.Logger.With("topic", tp.Name, "table", tc.Table),
+		keySubject: subject(tp.Name, true), valSubject: subject(tp.Name, false)}
 	p.st.TableStatus = TableStatus{Topic: tp.Name, Catalog: tc.Catalog, Table: tc.Table,
 		Committed: map[int32]int64{}, HighWater: map[int32]int64{}}
 	return p
@@ -227,6 +242,7 @@ func (p *pipeline) reset() {
 		}
 	}
 	p.keyConv, p.valConv, p.seg = nil, nil, segment{}
+	p.lastKey, p.lastVal = lastConv{}, lastConv{}
 	if p.rows != nil {
 		p.rows.Release()
 		p.rows = nil

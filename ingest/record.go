@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/tributary-io/tributary/arrowconv"
@@ -95,13 +96,15 @@ func (p *pipeline) resolve(ctx context.Context, b, hdr []byte, key bool) (*conv,
 	if hdr == nil && (len(b) < 5 || b[0] != wire.MagicID) {
 		return p.unframed(ctx, b, key)
 	}
-	var f wire.Frame
+	// Parsed into p.frame, whose indexes' storage is reused: f.Indexes is
+	// only valid until the next resolve.
 	var err error
 	if hdr != nil {
-		f, err = wire.ParseRecord(hdr, b)
+		err = wire.ParseRecordInto(&p.frame, hdr, b)
 	} else {
-		f, err = wire.Parse(b)
+		err = wire.ParseInto(&p.frame, b)
 	}
+	f := &p.frame
 	if err != nil {
 		return nil, iceberg.Part{Raw: b, Err: "bad envelope: " + err.Error()}, nil, nil
 	}
@@ -127,7 +130,11 @@ func (p *pipeline) resolve(ctx context.Context, b, hdr []byte, key bool) (*conv,
 // them has a schema (so they should have been), without one when it has
 // none (nothing to decode with: Bufstream's raw-only rows).
 func (p *pipeline) unframed(ctx context.Context, b []byte, key bool) (*conv, iceberg.Part, []byte, error) {
-	has, err := p.m.schemas.hasSchema(ctx, subject(p.topic.Name, key))
+	sub := p.valSubject
+	if key {
+		sub = p.keySubject
+	}
+	has, err := p.m.schemas.hasSchema(ctx, sub)
 	if err != nil {
 		return nil, iceberg.Part{}, nil, err
 	}
@@ -168,12 +175,28 @@ var (
 )
 
 // converter returns the converter for a schema id and message path,
-// mapping its message onto the table on first use.
+// mapping its message onto the table on first use. While records repeat
+// the last id and path (the usual stream) it is found without a lookup
+// key being built: no allocation per record.
 func (p *pipeline) converter(ctx context.Context, id int, indexes []int, key bool) (*conv, error) {
-	convs := p.valConv
+	convs, last := p.valConv, &p.lastVal
 	if key {
-		convs = p.keyConv
+		convs, last = p.keyConv, &p.lastKey
 	}
+	if last.c != nil && last.id == id && slices.Equal(last.indexes, indexes) {
+		return last.c, nil
+	}
+	c, err := p.newConverter(ctx, convs, id, indexes, key)
+	if err != nil {
+		return nil, err
+	}
+	last.id, last.indexes, last.c = id, append(last.indexes[:0], indexes...), c
+	return c, nil
+}
+
+// newConverter finds or builds (and keeps in convs) the converter for a
+// schema id and message path.
+func (p *pipeline) newConverter(ctx context.Context, convs map[string]*conv, id int, indexes []int, key bool) (*conv, error) {
 	k := msgKey(id, indexes)
 	if c, ok := convs[k]; ok {
 		return c, nil

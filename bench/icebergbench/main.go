@@ -46,6 +46,8 @@ import (
 
 type options struct {
 	parts          string
+	stages         string
+	tableProps     string
 	stageTime      time.Duration
 	commitRecords  int
 	rate           int
@@ -57,6 +59,8 @@ type options struct {
 func main() {
 	var o options
 	flag.StringVar(&o.parts, "parts", "throughput,freshness", "what to measure: throughput, freshness or both")
+	flag.StringVar(&o.stages, "stages", "unmarshal,arrow,parquet,ingest", "throughput: which stages run (unmarshal, arrow, parquet, ingest), with --cpuprofile to profile one alone")
+	flag.StringVar(&o.tableProps, "table-props", "", "throughput, ingest path: table properties k=v,k=v the bench table is created with, over iceberg's defaults (e.g. write.parquet.compression-codec=snappy)")
 	flag.DurationVar(&o.stageTime, "stage-time", 3*time.Second, "throughput: how long each stage runs")
 	flag.IntVar(&o.commitRecords, "commit-records", 131072, "throughput, ingest path: records per commit (about ingest's 64 MiB buffer at 400-byte records is 160k)")
 	flag.IntVar(&o.rate, "rate", 500, "freshness: records/s produced")

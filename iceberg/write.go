@@ -1,0 +1,141 @@
+package iceberg
+
+import (
+	"fmt"
+	"maps"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	iceberggo "github.com/apache/iceberg-go"
+	icetable "github.com/apache/iceberg-go/table"
+)
+
+// writeDefaults are the Parquet settings of data files for every key a
+// table does not set itself (BENCHMARKS.md, "Iceberg ingest: Parquet
+// settings", has the measurements behind them):
+//
+//   - zstd at level 1, the fastest (klauspost's SpeedFastest; the
+//     previous level 3 spent a fifth of the ingest path compressing for
+//     a few percent of size);
+//   - data pages of up to 100,000 rows and 4 MiB (Iceberg's 20,000 rows
+//     and 1 MiB): fewer, longer zstd frames, smaller files and no
+//     slower;
+//   - no dictionary for the kafka columns that are all distinct or
+//     nearly (offset, batch_start, both timestamps): the writer otherwise
+//     hashes every value into a dictionary it then drops.
+var writeDefaults = map[string]string{
+	icetable.ParquetCompressionKey:              "zstd",
+	icetable.ParquetCompressionLevelKey:         "1",
+	icetable.ParquetPageRowLimitKey:             "100000",
+	icetable.ParquetPageSizeBytesKey:            strconv.Itoa(4 << 20),
+	dictColumnKey(ColKafka, ColOffset):          "false",
+	dictColumnKey(ColKafka, ColBatchStart):      "false",
+	dictColumnKey(ColKafka, ColEventTimestamp):  "false",
+	dictColumnKey(ColKafka, ColIngestTimestamp): "false",
+}
+
+// Dictionary keys iceberg-go reads but does not export: parquet-mr's
+// table-wide switch (Iceberg Java reads it too) and the per-column
+// prefix, followed by the Parquet column path.
+const (
+	dictEnabledKey   = "parquet.enable.dictionary"
+	dictColumnPrefix = "write.parquet.dict-encoding-enabled.column"
+)
+
+// dictColumnKey is the property that turns dictionary encoding on or off
+// for the Parquet column at path (struct fields joined by dots).
+func dictColumnKey(path ...string) string {
+	return dictColumnPrefix + "." + strings.Join(path, ".")
+}
+
+// WriteProperties is what the data files of a table with props are
+// written with: props, and for each write setting props does not name,
+// this package's default. Ingest writes with them, and so should anything
+// else that writes the table's data files (compaction), so that files
+// keep one format whoever wrote them.
+func WriteProperties(props iceberggo.Properties) iceberggo.Properties {
+	out := make(iceberggo.Properties, len(props)+len(writeDefaults))
+	maps.Copy(out, writeDefaults)
+	maps.Copy(out, props)
+	return out
+}
+
+// WriteView is tbl as its data files are to be written: the same table
+// with WriteProperties as its properties, for iceberg-go's writers
+// (WriteRecords, compaction), which read the Parquet settings from the
+// table. It is never committed; tbl is unchanged.
+func WriteView(tbl *icetable.Table) (*icetable.Table, error) {
+	props := WriteProperties(tbl.Properties())
+	if maps.Equal(props, tbl.Properties()) {
+		return tbl, nil
+	}
+	b, err := icetable.MetadataBuilderFromBase(tbl.Metadata(), tbl.MetadataLocation())
+	if err != nil {
+		return nil, fmt.Errorf("write view of %s: %w", strings.Join(tbl.Identifier(), "."), err)
+	}
+	if err := b.SetProperties(props); err != nil {
+		return nil, fmt.Errorf("write view of %s: %w", strings.Join(tbl.Identifier(), "."), err)
+	}
+	meta, err := b.Build()
+	if err != nil {
+		return nil, fmt.Errorf("write view of %s: %w", strings.Join(tbl.Identifier(), "."), err)
+	}
+	return icetable.New(tbl.Identifier(), meta, tbl.MetadataLocation(), tbl.FS, nil), nil
+}
+
+// WriterProperties is WriteProperties(props) as arrow-go Parquet writer
+// properties, for code that writes data files with pqarrow itself: the
+// keys iceberg-go's writer reads (codec and level, page size and row
+// limit, dictionary page size and per-column dictionaries, row-group
+// row limit, page version), read the same way. iceberg-go also turns on
+// the cost-based dictionary fallback on every column; pqarrow writers
+// get it with parquet.WithDictionaryCostFallbackFor per column.
+func WriterProperties(props iceberggo.Properties) []parquet.WriterProperty {
+	p := WriteProperties(props)
+	version := parquet.DataPageV2
+	if p.Get(icetable.ParquetPageVersionKey, "2") == "1" {
+		version = parquet.DataPageV1
+	}
+	out := []parquet.WriterProperty{
+		parquet.WithMaxRowGroupLength(int64(p.GetInt(icetable.ParquetRowGroupLimitKey, icetable.ParquetRowGroupLimitDefault))),
+		parquet.WithDataPageSize(int64(p.GetInt(icetable.ParquetPageSizeBytesKey, icetable.ParquetPageSizeBytesDefault))),
+		parquet.WithDataPageVersion(version),
+		parquet.WithBatchSize(int64(p.GetInt(icetable.ParquetPageRowLimitKey, icetable.ParquetPageRowLimitDefault))),
+		parquet.WithDictionaryPageSizeLimit(int64(p.GetInt(icetable.ParquetDictSizeBytesKey, icetable.ParquetDictSizeBytesDefault))),
+		parquet.WithCompression(codecOf(p.Get(icetable.ParquetCompressionKey, icetable.ParquetCompressionDefault))),
+		parquet.WithCompressionLevel(p.GetInt(icetable.ParquetCompressionLevelKey, icetable.ParquetCompressionLevelDefault)),
+		parquet.WithDictionaryDefault(javaBool(p.Get(dictEnabledKey, "true"))),
+	}
+	for k, v := range p {
+		if col, ok := strings.CutPrefix(k, dictColumnPrefix+"."); ok && col != "" {
+			out = append(out, parquet.WithDictionaryFor(col, javaBool(v)))
+		}
+	}
+	return out
+}
+
+// codecOf is the Parquet codec a write.parquet.compression-codec value
+// names, as iceberg-go reads it (anything unknown: uncompressed).
+func codecOf(name string) compress.Compression {
+	switch name {
+	case "snappy":
+		return compress.Codecs.Snappy
+	case "zstd":
+		return compress.Codecs.Zstd
+	case "gzip":
+		return compress.Codecs.Gzip
+	case "brotli":
+		return compress.Codecs.Brotli
+	case "lz4":
+		return compress.Codecs.Lz4
+	case "lz4raw":
+		return compress.Codecs.Lz4Raw
+	}
+	return compress.Codecs.Uncompressed
+}
+
+// javaBool reads a boolean property as Iceberg Java and iceberg-go do
+// (Boolean.parseBoolean): only "true", in any case, is true.
+func javaBool(v string) bool { return strings.EqualFold(v, "true") }

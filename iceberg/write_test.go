@@ -1,0 +1,176 @@
+package iceberg
+
+import (
+	"context"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	iceberggo "github.com/apache/iceberg-go"
+	icecatalog "github.com/apache/iceberg-go/catalog"
+	icetable "github.com/apache/iceberg-go/table"
+)
+
+// chunkFacts is how one column chunk of a data file was written.
+type chunkFacts struct {
+	codec     compress.Compression
+	dict      bool // has a dictionary page
+	dataPages int
+}
+
+// chunkOf reads how column path (dotted) is written in the first row
+// group of the table's only data file.
+func chunkOf(t *testing.T, tbl *icetable.Table, path string) chunkFacts {
+	t.Helper()
+	ctx := context.Background()
+	tasks, err := tbl.Scan().PlanFiles(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tasks) != 1 {
+		t.Fatalf("%d data files, want 1", len(tasks))
+	}
+	fs, err := tbl.FS(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := fs.Open(tasks[0].File.FilePath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = f.Close() })
+	rdr, err := file.NewParquetReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rdr.MetaData().Schema.ColumnIndexByName(path)
+	if c < 0 {
+		t.Fatalf("no column %s in %s", path, tasks[0].File.FilePath())
+	}
+	cc, err := rdr.MetaData().RowGroup(0).ColumnChunk(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := chunkFacts{codec: cc.Compression(), dict: cc.HasDictionaryPage()}
+	pages, err := rdr.RowGroup(0).GetColumnPageReader(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for pages.Next() {
+		if pages.Page().Type() != file.PageTypeDictionaryPage {
+			out.dataPages++
+		}
+	}
+	if err := pages.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// commitRows commits n rows of orders at offsets 0..n-1 of partition 0.
+func commitRows(t *testing.T, tbl *Table, n int) {
+	t.Helper()
+	md := compileMessage(t, orderV1, "shop.v1.Order")
+	w := newWriter(t, tbl, md)
+	payload := orderMsg(md, 1)
+	for i := range n {
+		w.add(0, int64(i), payload)
+	}
+	if err := w.commit(map[int32]int64{0: int64(n)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDataFilesUseWriteDefaults: data files are written with this
+// package's Parquet settings (zstd level 1, pages of up to 4 MiB checked
+// every 100,000 rows, no dictionary on kafka.offset) also on a table
+// created before them (by another writer: none of the keys set), where
+// iceberg-go's own defaults used to apply (1 MiB pages: 150,000 offsets
+// took two); a table that sets a key itself keeps its value.
+func TestDataFilesUseWriteDefaults(t *testing.T) {
+	const rows = 150_000 // 1.2 MB of offsets: over 1 MiB, under 4
+	ctx := context.Background()
+	cat := newClient(t, newCatalogURL(t))
+
+	// A table with none of the write keys, as an older version of this
+	// package or another engine created it.
+	ident := icetable.Identifier{"kafka", "older"}
+	if err := cat.CreateNamespace(ctx, ident[:1], nil); err != nil {
+		t.Fatal(err)
+	}
+	sc := baseSchema()
+	spec, err := partitionSpec(sc, Daily)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cat.CreateTable(ctx, ident, sc, icecatalog.WithPartitionSpec(&spec)); err != nil {
+		t.Fatal(err)
+	}
+	older, err := Open(ctx, cat, ident, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range writeDefaults {
+		if _, ok := older.Iceberg().Properties()[k]; ok {
+			t.Fatalf("the older table has %s set", k)
+		}
+	}
+	commitRows(t, older, rows)
+	got := chunkOf(t, older.Iceberg(), "kafka.offset")
+	if got.codec != compress.Codecs.Zstd || got.dict || got.dataPages != 1 {
+		t.Errorf("kafka.offset of a table without write keys: %+v, want zstd, no dictionary, 1 data page", got)
+	}
+	if got := chunkOf(t, older.Iceberg(), "val.id"); !got.dict {
+		t.Errorf("val.id (one value) of a table without write keys: %+v, want a dictionary", got)
+	}
+
+	// A table of ours that chose otherwise.
+	own, err := Open(ctx, cat, icetable.Identifier{"kafka", "own"}, Options{Properties: map[string]string{
+		icetable.ParquetCompressionKey:   "snappy",
+		icetable.ParquetPageSizeBytesKey: "262144",
+		icetable.ParquetPageRowLimitKey:  "10000",
+		dictEnabledKey:                   "false",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	commitRows(t, own, rows)
+	got = chunkOf(t, own.Iceberg(), "kafka.offset")
+	if got.codec != compress.Codecs.Snappy || got.dataPages < 4 {
+		t.Errorf("kafka.offset of a table asking for snappy and 256 KiB pages checked every 10,000 rows: %+v", got)
+	}
+	if got := chunkOf(t, own.Iceberg(), "val.id"); got.dict {
+		t.Errorf("val.id of a table with dictionaries off: %+v", got)
+	}
+}
+
+// TestWriterProperties: the pqarrow form of the write properties says
+// what WriteView makes iceberg-go write, defaults and a table's own keys
+// alike.
+func TestWriterProperties(t *testing.T) {
+	wp := parquet.NewWriterProperties(WriterProperties(nil)...)
+	if wp.CompressionFor("kafka.offset") != compress.Codecs.Zstd || wp.CompressionLevelFor("kafka.offset") != 1 {
+		t.Errorf("default codec %v level %d, want zstd 1", wp.CompressionFor("kafka.offset"), wp.CompressionLevelFor("kafka.offset"))
+	}
+	if wp.WriteBatchSize() != 100_000 || wp.DataPageSize() != 4<<20 || wp.DataPageVersion() != parquet.DataPageV2 {
+		t.Errorf("default pages: %d rows, %d bytes, version %v", wp.WriteBatchSize(), wp.DataPageSize(), wp.DataPageVersion())
+	}
+	for _, c := range []string{"kafka.offset", "kafka.batch_start", "kafka.event_timestamp", "kafka.ingest_timestamp"} {
+		if wp.DictionaryEnabledFor(c) {
+			t.Errorf("default: dictionary on for %s", c)
+		}
+	}
+	if !wp.DictionaryEnabledFor("kafka.partition") || !wp.DictionaryEnabledFor("val.id") {
+		t.Error("default: dictionary off for kafka.partition or val.id")
+	}
+	wp = parquet.NewWriterProperties(WriterProperties(iceberggo.Properties{
+		icetable.ParquetCompressionKey: "snappy", dictEnabledKey: "false", dictColumnKey(ColKafka, ColOffset): "TRUE",
+		icetable.ParquetRowGroupLimitKey: "5000",
+	})...)
+	if wp.CompressionFor("val.id") != compress.Codecs.Snappy || wp.DictionaryEnabledFor("val.id") ||
+		!wp.DictionaryEnabledFor("kafka.offset") || wp.MaxRowGroupLength() != 5000 {
+		t.Errorf("a table's keys not honoured: codec %v, dictionary val.id %v kafka.offset %v, row group %d",
+			wp.CompressionFor("val.id"), wp.DictionaryEnabledFor("val.id"), wp.DictionaryEnabledFor("kafka.offset"), wp.MaxRowGroupLength())
+	}
+}
