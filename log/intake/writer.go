@@ -16,8 +16,12 @@ import (
 
 // Config tunes the write path.
 type Config struct {
-	// Linger is how long the first buffered batch waits for company before
-	// a flush (default 5ms).
+	// Linger is how long the first part buffered in an idle writer waits
+	// for company before a flush. 0 is group commit: an idle writer
+	// flushes a part at once, and parts arriving while a flush is in
+	// flight gather until it ends and then go out together in the next
+	// one, so a light load pays one flush per produce and a heavy load
+	// batches by itself (doc.go). Default 0.
 	Linger time.Duration
 	// MaxBytes flushes early once this much is buffered (default 4 MiB).
 	MaxBytes int
@@ -31,8 +35,8 @@ type Config struct {
 }
 
 func (c *Config) defaults() {
-	if c.Linger <= 0 {
-		c.Linger = 5 * time.Millisecond
+	if c.Linger < 0 {
+		c.Linger = 0
 	}
 	if c.MaxBytes <= 0 {
 		c.MaxBytes = 4 << 20
