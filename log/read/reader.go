@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/tributary-io/tributary/internal/metastore"
@@ -103,9 +104,10 @@ func (r *Reader) read(ctx context.Context, pk metastore.PartitionKey, offset int
 		if err != nil {
 			return Result{}, err // the store's error names the partition and offset
 		}
-		if out == nil && (offset < st.LogStart || offset > st.HighWater) {
+		if len(out) == 0 && (offset < st.LogStart || offset > st.HighWater) {
 			return Result{State: st}, fmt.Errorf("%w: %d not in [%d, %d]", ErrOffsetOutOfRange, offset, st.LogStart, st.HighWater)
 		}
+		out = growFor(out, entries, maxBytes)
 		var full bool
 		var n int
 		out, next, n, full, err = r.appendEntries(ctx, out, entries, offset, maxBytes, strict)
@@ -117,6 +119,23 @@ func (r *Reader) read(ctx context.Context, pk metastore.PartitionKey, offset int
 			return Result{Records: out, NumRecords: records, State: st}, nil
 		}
 	}
+}
+
+// growFor makes room in out, once, for what the entries can add within
+// maxBytes (the first batch of a read is whole, KIP-74, so the first
+// entry counts whole): growing by append as batches arrive copied a 1 MiB
+// read about five times over (BenchmarkReadCold: 6.2 MB allocated per
+// 1 MiB read).
+func growFor(out []byte, entries []metastore.IndexEntry, maxBytes int) []byte {
+	var need int64
+	for _, e := range entries {
+		need += e.Size
+	}
+	room := int64(maxBytes - len(out))
+	if len(out) == 0 && len(entries) > 0 {
+		room = max(room, entries[0].Size)
+	}
+	return slices.Grow(out, int(max(min(need, room), 0)))
 }
 
 // appendEntries appends the batches of entries at or past offset to out,
