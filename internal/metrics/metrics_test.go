@@ -29,17 +29,30 @@ func TestObjectStoreCallShowsInRegistry(t *testing.T) {
 	if _, err := s.Get(t.Context(), "missing"); !errors.Is(err, objstore.ErrNotFound) {
 		t.Fatalf("get missing through the wrapper: %v, want ErrNotFound", err)
 	}
+	// The wrapper reads into the caller's buffer when the store does, and
+	// counts it as a ranged read; over any other store it does not.
+	rr, ok := s.(objstore.RangeReader)
+	if !ok {
+		t.Fatal("the wrapper of a RangeReader is not one")
+	}
+	if buf := make([]byte, 1); rr.ReadRange(t.Context(), "intake/1", 0, buf) != nil || string(buf) != "x" {
+		t.Fatalf("read range through the wrapper: %q", buf)
+	}
+	if _, ok := metrics.ObjectStore(metrics.New(), objstore.NewFaulty(local)).(objstore.RangeReader); ok {
+		t.Fatal("the wrapper of a store that is no RangeReader claims to be one")
+	}
 	want := `
 # HELP tributary_objstore_operations_total Object store calls, by operation and result.
 # TYPE tributary_objstore_operations_total counter
 tributary_objstore_operations_total{op="get",result="error"} 1
+tributary_objstore_operations_total{op="get_range",result="ok"} 1
 tributary_objstore_operations_total{op="put",result="ok"} 1
 `
 	if err := testutil.GatherAndCompare(m.Registry, strings.NewReader(want), "tributary_objstore_operations_total"); err != nil {
 		t.Fatal(err)
 	}
-	if n := testutil.CollectAndCount(m.ObjectStoreLatency); n != 2 {
-		t.Fatalf("latency series: %d, want 2", n)
+	if n := testutil.CollectAndCount(m.ObjectStoreLatency); n != 3 {
+		t.Fatalf("latency series: %d, want 3", n)
 	}
 }
 

@@ -10,9 +10,29 @@ import (
 // ObjectStore wraps store so that every call is counted and timed in
 // m.ObjectStoreOps and m.ObjectStoreLatency, labelled with the objstore.Op
 // name ("put", "get", "get_range", "delete", "list") and the result. Close
-// is passed through unmeasured.
+// is passed through unmeasured. The wrapper is an objstore.RangeReader
+// exactly when store is one (its reads count as "get_range").
 func ObjectStore(m *Metrics, store objstore.Store) objstore.Store {
-	return &objectStore{m: m, inner: store}
+	s := &objectStore{m: m, inner: store}
+	if rr, ok := store.(objstore.RangeReader); ok {
+		return &rangeObjectStore{objectStore: s, rr: rr}
+	}
+	return s
+}
+
+// rangeObjectStore is objectStore over a RangeReader.
+type rangeObjectStore struct {
+	*objectStore
+	rr objstore.RangeReader
+}
+
+var _ objstore.RangeReader = (*rangeObjectStore)(nil)
+
+func (s *rangeObjectStore) ReadRange(ctx context.Context, key string, off int64, dst []byte) error {
+	start := time.Now()
+	err := s.rr.ReadRange(ctx, key, off, dst)
+	s.done(objstore.OpGetRange, start, err)
+	return err
 }
 
 type objectStore struct {

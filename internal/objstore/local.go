@@ -180,6 +180,34 @@ func (l *Local) Get(ctx context.Context, key string) ([]byte, error) {
 
 // GetRange returns exactly n bytes at off.
 func (l *Local) GetRange(ctx context.Context, key string, off, n int64) ([]byte, error) {
+	f, err := l.openRange(ctx, key, off, n)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = f.Close() }() // read-only file: nothing to flush
+	data := make([]byte, n)
+	if err := readAt(f, key, off, data); err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+var _ RangeReader = (*Local)(nil)
+
+// ReadRange fills dst with the len(dst) bytes at off (RangeReader): the
+// bytes go from the page cache straight into dst.
+func (l *Local) ReadRange(ctx context.Context, key string, off int64, dst []byte) error {
+	f, err := l.openRange(ctx, key, off, int64(len(dst)))
+	if err != nil {
+		return err
+	}
+	defer func() { _ = f.Close() }() // read-only file: nothing to flush
+	return readAt(f, key, off, dst)
+}
+
+// openRange opens key's file for a read of [off, off+n), checked to be
+// inside the object.
+func (l *Local) openRange(ctx context.Context, key string, off, n int64) (*os.File, error) {
 	if err := ValidateKey(key); err != nil {
 		return nil, fmt.Errorf("get range %s: %w", key, err)
 	}
@@ -190,15 +218,18 @@ func (l *Local) GetRange(ctx context.Context, key string, off, n int64) ([]byte,
 	if err != nil {
 		return nil, fmt.Errorf("get range %s: %w", key, err)
 	}
-	defer func() { _ = f.Close() }() // read-only file: nothing to flush
 	if off < 0 || n < 0 || off > size || n > size-off {
+		_ = f.Close() // read-only file: nothing to flush
 		return nil, fmt.Errorf("get range %s [%d, +%d) of %d bytes: %w", key, off, n, size, ErrRangeInvalid)
 	}
-	data := make([]byte, n)
-	if _, err := f.ReadAt(data, off); err != nil && !(errors.Is(err, io.EOF) && n == 0) {
-		return nil, fmt.Errorf("get range %s: %w", key, err)
+	return f, nil
+}
+
+func readAt(f *os.File, key string, off int64, dst []byte) error {
+	if _, err := f.ReadAt(dst, off); err != nil && !(errors.Is(err, io.EOF) && len(dst) == 0) {
+		return fmt.Errorf("get range %s: %w", key, err)
 	}
-	return data, nil
+	return nil
 }
 
 // open opens the object's file and returns its size; a missing file or a

@@ -34,6 +34,19 @@ type Store interface {
 	Close() error
 }
 
+// RangeReader is a Store that reads a range into the caller's buffer
+// (Local: one pread straight into it), where GetRange allocates and
+// zeroes a buffer of its own. The read path reads cold ranges of such a
+// store into the fetch response and leaves caching them to the operating
+// system's page cache. Wrappers (metrics) implement it exactly when the
+// store they wrap does.
+type RangeReader interface {
+	// ReadRange fills dst with the len(dst) bytes at off, with GetRange's
+	// errors: ErrNotFound for a missing key, ErrRangeInvalid when
+	// [off, off+len(dst)) is not inside the object.
+	ReadRange(ctx context.Context, key string, off int64, dst []byte) error
+}
+
 // ObjectInfo describes one stored object.
 type ObjectInfo struct {
 	Key      string

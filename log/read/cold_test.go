@@ -1,7 +1,9 @@
 package read_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -99,5 +101,69 @@ func TestReadAllocatesItsResultOnce(t *testing.T) {
 	}
 	if got, limit := after.TotalAlloc-before.TotalAlloc, uint64(5*len(res.Records)/2); got > limit {
 		t.Fatalf("a read of %d bytes allocated %d bytes, want at most %d (the result and its file reads)", len(res.Records), got, limit)
+	}
+}
+
+// TestReadIntoTheResultReadsAsRangedReads: reads straight into the result
+// (a RangeReader: the local store) give byte for byte what ranged reads
+// through the cache give, for every offset, budget and strictness, on
+// entries of several batches each, some side by side in one object: the
+// batches before the offset and past the budget are dropped in place and
+// the kept ones moved down with their base offsets patched.
+func TestReadIntoTheResultReadsAsRangedReads(t *testing.T) {
+	e := newEnv(t)
+	local := e.local
+	w := intake.NewWriter(intake.Config{}, local, e.meta, intake.Hooks{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	batch := func(n int) []byte {
+		recs := make([]recordbatch.NewRecord, n)
+		for i := range recs {
+			recs[i] = recordbatch.NewRecord{Value: fmt.Appendf(nil, "value %d of %d", i, n), Timestamp: 1_700_000_000_000}
+		}
+		return recordbatch.Build(recs)
+	}
+	part := func(sizes ...int) intake.Part {
+		var data []byte
+		total := 0
+		for _, n := range sizes {
+			data = append(data, batch(n)...)
+			total += n
+		}
+		return intake.Part{Partition: e.pk, Data: data, NumRecords: int32(total), MaxTimestamp: 1_700_000_000_000,
+			ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1}
+	}
+	// One flush of two parts side by side in one object, then two flushes
+	// of one part: entries of 3, 2, 1 and 2 batches; 17 records.
+	for _, parts := range [][]intake.Part{{part(2, 3, 1), part(2, 2)}, {part(4)}, {part(1, 2)}} {
+		p, err := w.Submit(t.Context(), parts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range p.Wait(t.Context()) {
+			if r.Err != nil {
+				t.Fatal(r.Err)
+			}
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ranged, direct := e.reader(0), read.NewReader(read.Config{}, e.meta, local)
+	for offset := int64(0); offset <= 17; offset++ {
+		for _, maxBytes := range []int{1, 100, 150, 300, 1 << 20} {
+			for _, strict := range []bool{false, true} {
+				want, werr := ranged.Read(t.Context(), e.pk, offset, maxBytes, strict)
+				got, gerr := direct.Read(t.Context(), e.pk, offset, maxBytes, strict)
+				if werr != nil || gerr != nil {
+					t.Fatalf("offset %d, %d bytes, strict %v: %v, %v", offset, maxBytes, strict, werr, gerr)
+				}
+				if !bytes.Equal(got.Records, want.Records) || got.NumRecords != want.NumRecords {
+					t.Fatalf("offset %d, %d bytes, strict %v: read into the result %v (%d records), ranged reads %v (%d records)",
+						offset, maxBytes, strict, batches(t, got), got.NumRecords, batches(t, want), want.NumRecords)
+				}
+			}
+		}
+	}
+	if res, err := direct.Read(t.Context(), e.pk, 4, 1<<20, false); err != nil || fmt.Sprint(batches(t, res)) != "[[2 3] [5 1] [6 2] [8 2] [10 4] [14 1] [15 2]]" {
+		t.Fatalf("read at 4: %v, %v", batches(t, res), err)
 	}
 }

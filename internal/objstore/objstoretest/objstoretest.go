@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore func(t *testing.T) objstore.Store) {
 		{"GetMissing", testGetMissing},
 		{"GetRange", testGetRange},
 		{"GetRangeInvalid", testGetRangeInvalid},
+		{"ReadRange", testReadRange},
 		{"Delete", testDelete},
 		{"DeleteMissing", testDeleteMissing},
 		{"ListPrefix", testListPrefix},
@@ -194,6 +195,34 @@ func testGetRangeInvalid(t *testing.T, s objstore.Store) {
 		if _, err := s.GetRange(t.Context(), "r", c.off, c.n); !errors.Is(err, objstore.ErrRangeInvalid) {
 			t.Errorf("get range [%d, +%d) of 100 bytes: %v, want ErrRangeInvalid", c.off, c.n, err)
 		}
+	}
+}
+
+// testReadRange: a store that is a RangeReader reads what GetRange reads
+// into the caller's buffer, with the same errors.
+func testReadRange(t *testing.T, s objstore.Store) {
+	rr, ok := s.(objstore.RangeReader)
+	if !ok {
+		t.Skip("not a RangeReader")
+	}
+	data := randBytes(6, 1000)
+	put(t, s, "r", data)
+	for _, c := range []struct{ off, n int64 }{{0, 1000}, {0, 1}, {999, 1}, {100, 250}, {0, 0}, {1000, 0}} {
+		got := make([]byte, c.n)
+		if err := rr.ReadRange(t.Context(), "r", c.off, got); err != nil {
+			t.Fatalf("read range [%d, +%d): %v", c.off, c.n, err)
+		}
+		if !bytes.Equal(got, data[c.off:c.off+c.n]) {
+			t.Fatalf("read range [%d, +%d): wrong contents", c.off, c.n)
+		}
+	}
+	for _, c := range []struct{ off, n int64 }{{0, 1001}, {1, 1000}, {1000, 1}, {1001, 0}, {-1, 10}} {
+		if err := rr.ReadRange(t.Context(), "r", c.off, make([]byte, c.n)); !errors.Is(err, objstore.ErrRangeInvalid) {
+			t.Errorf("read range [%d, +%d) of 1000 bytes: %v, want ErrRangeInvalid", c.off, c.n, err)
+		}
+	}
+	if err := rr.ReadRange(t.Context(), "missing", 0, make([]byte, 1)); !errors.Is(err, objstore.ErrNotFound) {
+		t.Errorf("read range of a missing key: %v, want ErrNotFound", err)
 	}
 }
 
