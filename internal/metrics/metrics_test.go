@@ -41,6 +41,12 @@ func TestObjectStoreCallShowsInRegistry(t *testing.T) {
 	if _, ok := metrics.ObjectStore(metrics.New(), objstore.NewFaulty(local)).(objstore.RangeReader); ok {
 		t.Fatal("the wrapper of a store that is no RangeReader claims to be one")
 	}
+	if _, ok := s.(objstore.Preparer); !ok {
+		t.Fatal("the wrapper of the local store is no Preparer")
+	}
+	if _, ok := metrics.ObjectStore(metrics.New(), objstore.NewFaulty(local)).(objstore.Preparer); ok {
+		t.Fatal("the wrapper of a store that is no Preparer claims to be one")
+	}
 	want := `
 # HELP tributary_objstore_operations_total Object store calls, by operation and result.
 # TYPE tributary_objstore_operations_total counter

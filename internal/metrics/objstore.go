@@ -11,13 +11,35 @@ import (
 // m.ObjectStoreOps and m.ObjectStoreLatency, labelled with the objstore.Op
 // name ("put", "get", "get_range", "delete", "list") and the result. Close
 // is passed through unmeasured. The wrapper is an objstore.RangeReader
-// exactly when store is one (its reads count as "get_range").
+// when store is one (its reads count as "get_range"), and a RangeReader
+// and objstore.Preparer when store is both, as the local store is
+// (Prepare counts as "put").
 func ObjectStore(m *Metrics, store objstore.Store) objstore.Store {
 	s := &objectStore{m: m, inner: store}
-	if rr, ok := store.(objstore.RangeReader); ok {
+	rr, isRR := store.(objstore.RangeReader)
+	p, isP := store.(objstore.Preparer)
+	switch {
+	case isRR && isP:
+		return &localObjectStore{rangeObjectStore: &rangeObjectStore{objectStore: s, rr: rr}, p: p}
+	case isRR:
 		return &rangeObjectStore{objectStore: s, rr: rr}
 	}
 	return s
+}
+
+// localObjectStore is objectStore over a RangeReader and Preparer.
+type localObjectStore struct {
+	*rangeObjectStore
+	p objstore.Preparer
+}
+
+var _ objstore.Preparer = (*localObjectStore)(nil)
+
+func (s *localObjectStore) Prepare(ctx context.Context, key string) error {
+	start := time.Now()
+	err := s.p.Prepare(ctx, key)
+	s.done(objstore.OpPut, start, err)
+	return err
 }
 
 // rangeObjectStore is objectStore over a RangeReader.

@@ -47,6 +47,21 @@ type RangeReader interface {
 	ReadRange(ctx context.Context, key string, off int64, dst []byte) error
 }
 
+// Preparer is a Store that can make a new key's name durable ahead of its
+// Put (Local: the file is created and its directory fsynced beforehand),
+// so that the Put itself needs one fsync, of the data, instead of two
+// (the data, then the directory entry of its rename). Until its Put
+// returns, a prepared key is not an object: List omits it and a Get may
+// find it empty or partial, so only keys nobody reads before their Put
+// returns are prepared (intake objects, read only once indexed). A Put
+// of a prepared key is durable when it returns nil, like any Put. A
+// prepared key that will not be Put is given up with Delete. A crash
+// leaves prepared keys as empty objects, which nothing references
+// (housekeeping's orphan sweep deletes them).
+type Preparer interface {
+	Prepare(ctx context.Context, key string) error
+}
+
 // ObjectInfo describes one stored object.
 type ObjectInfo struct {
 	Key      string

@@ -33,6 +33,7 @@ func Run(t *testing.T, newStore func(t *testing.T) objstore.Store) {
 		{"GetRange", testGetRange},
 		{"GetRangeInvalid", testGetRangeInvalid},
 		{"ReadRange", testReadRange},
+		{"Prepare", testPrepare},
 		{"Delete", testDelete},
 		{"DeleteMissing", testDeleteMissing},
 		{"ListPrefix", testListPrefix},
@@ -224,6 +225,43 @@ func testReadRange(t *testing.T, s objstore.Store) {
 	if err := rr.ReadRange(t.Context(), "missing", 0, make([]byte, 1)); !errors.Is(err, objstore.ErrNotFound) {
 		t.Errorf("read range of a missing key: %v, want ErrNotFound", err)
 	}
+}
+
+// testPrepare: a prepared key is no object until its Put (List omits
+// it), its Put stores the data like any Put, and Delete gives up a
+// prepared key that will not be Put; preparing a key twice fails.
+func testPrepare(t *testing.T, s objstore.Store) {
+	p, ok := s.(objstore.Preparer)
+	if !ok {
+		t.Skip("not a Preparer")
+	}
+	for _, key := range []string{"intake/a", "intake/b", "new/dir/c"} {
+		if err := p.Prepare(t.Context(), key); err != nil {
+			t.Fatalf("prepare %s: %v", key, err)
+		}
+	}
+	if err := p.Prepare(t.Context(), "intake/a"); err == nil {
+		t.Fatal("preparing a prepared key again succeeded")
+	}
+	if infos := list(t, s, ""); len(infos) != 0 {
+		t.Fatalf("list of prepared keys only: %v, want none", keysOf(infos))
+	}
+	data := randBytes(7, 3000)
+	put(t, s, "intake/a", data)
+	put(t, s, "new/dir/c", []byte("c"))
+	mustGet(t, s, "intake/a", data)
+	mustGet(t, s, "new/dir/c", []byte("c"))
+	if got := keysOf(list(t, s, "")); fmt.Sprint(got) != "[intake/a new/dir/c]" {
+		t.Fatalf("list after two Puts: %v, want [intake/a new/dir/c]", got)
+	}
+	if err := s.Delete(t.Context(), "intake/b"); err != nil {
+		t.Fatalf("give up a prepared key: %v", err)
+	}
+	if _, err := s.Get(t.Context(), "intake/b"); !errors.Is(err, objstore.ErrNotFound) {
+		t.Fatalf("get of a prepared key given up: %v, want ErrNotFound", err)
+	}
+	put(t, s, "intake/a", []byte("replaced")) // a Put after the prepared one is an ordinary replace
+	mustGet(t, s, "intake/a", []byte("replaced"))
 }
 
 func testDelete(t *testing.T, s objstore.Store) {
