@@ -97,11 +97,21 @@ func BenchmarkIntakeRoundTrips(b *testing.B) {
 // submit per millisecond of six 3.4 KiB parts, as a producer at 20,000
 // 1 KiB records/s over six partitions) on real stores with every fsync on,
 // for 2 s per b.N; reports the p50 and p99 of Submit to acknowledgement
-// for the old fixed 5 ms linger and for group commit (Linger 0).
+// for the old fixed 5 ms linger with a temp file and rename per object
+// (two fsyncs), group commit (Linger 0) with the same, and group commit
+// writing into prepared objects (one fsync per object, the default).
 func BenchmarkIntakePacedLatency(b *testing.B) {
-	for _, linger := range []time.Duration{5 * time.Millisecond, 0} {
-		b.Run("linger="+linger.String(), func(b *testing.B) {
-			w, pks := pacedWriter(b, linger)
+	for _, c := range []struct {
+		name     string
+		linger   time.Duration
+		prepared bool
+	}{
+		{"linger=5ms,rename", 5 * time.Millisecond, false},
+		{"group,rename", 0, false},
+		{"group,prepared", 0, true},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			w, pks := pacedWriter(b, c.linger, c.prepared)
 			var lat []time.Duration
 			for range b.N {
 				lat = append(lat, pacedRun(b, w, pks, 2*time.Second)...)
@@ -113,7 +123,12 @@ func BenchmarkIntakePacedLatency(b *testing.B) {
 	}
 }
 
-func pacedWriter(b *testing.B, linger time.Duration) (*Writer, []metastore.PartitionKey) {
+// plainStore hides the optional interfaces of the store it embeds
+// (objstore.Preparer): every Put is a temp file, fsync, rename and
+// directory fsync.
+type plainStore struct{ objstore.Store }
+
+func pacedWriter(b *testing.B, linger time.Duration, prepared bool) (*Writer, []metastore.PartitionKey) {
 	b.Helper()
 	dir := b.TempDir()
 	meta, err := boltstore.Open(filepath.Join(dir, "meta.db"), boltstore.Options{})
@@ -128,7 +143,11 @@ func pacedWriter(b *testing.B, linger time.Duration) (*Writer, []metastore.Parti
 	if err != nil {
 		b.Fatal(err)
 	}
-	w := NewWriter(Config{Linger: linger}, local, meta, Hooks{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	var obj objstore.Store = plainStore{local}
+	if prepared {
+		obj = local
+	}
+	w := NewWriter(Config{Linger: linger}, obj, meta, Hooks{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	b.Cleanup(func() {
 		_ = w.Close()     // always nil
 		_ = meta.Close()  // a benchmark store going away
