@@ -357,7 +357,9 @@ func (w *Writer) prepareNext() {
 	defer cancel()
 	key := w.objectKey()
 	if err := w.prep.Prepare(ctx, key); err != nil {
-		w.log.Warn("prepare intake object", "object", key, "err", err)
+		// Debug: the flush that follows writes the usual way, and if the
+		// store is failing, that write fails and is logged.
+		w.log.Debug("prepare intake object", "object", key, "err", err)
 		return
 	}
 	w.next = key
