@@ -20,6 +20,13 @@
 // an idle writer waits that long for company (on S3, where each flush is
 // a billed PUT).
 //
+// Prepared objects: when the object store can prepare keys
+// (objstore.Preparer: the local disk), the flusher prepares the key of
+// the next flush's object while the current flush is indexed, so that
+// flush's object write is one fsync instead of two; the key prepared for
+// a flush that never comes is deleted when the writer closes (a crash
+// leaves it as an empty orphan for housekeeping).
+//
 // Pipelining: once half of MaxBufferedBytes is gathered (producers are
 // about to be held back), the object write of flush N+1 runs while flush
 // N is being indexed (on S3 + Postgres each is a network round trip), so
