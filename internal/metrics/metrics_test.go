@@ -47,6 +47,13 @@ func TestObjectStoreCallShowsInRegistry(t *testing.T) {
 	if _, ok := metrics.ObjectStore(metrics.New(), objstore.NewFaulty(local)).(objstore.Preparer); ok {
 		t.Fatal("the wrapper of a store that is no Preparer claims to be one")
 	}
+	prepOnly := metrics.ObjectStore(metrics.New(), preparerOnly{objstore.NewFaulty(local), local})
+	if _, ok := prepOnly.(objstore.Preparer); !ok {
+		t.Fatal("the wrapper of a Preparer that is no RangeReader is no Preparer")
+	}
+	if _, ok := prepOnly.(objstore.RangeReader); ok {
+		t.Fatal("the wrapper of a Preparer that is no RangeReader claims to be one")
+	}
 	want := `
 # HELP tributary_objstore_operations_total Object store calls, by operation and result.
 # TYPE tributary_objstore_operations_total counter
@@ -249,3 +256,12 @@ func (nopMeta) KVList(context.Context, string, string, int) ([]metastore.KVEntry
 func (nopMeta) KVApply(context.Context, []metastore.KVOp) ([]metastore.KVEntry, error) {
 	return nil, nil
 }
+
+// preparerOnly is a store that prepares keys and does not read into the
+// caller's buffer (the local store under a test wrapper).
+type preparerOnly struct {
+	objstore.Store
+	p objstore.Preparer
+}
+
+func (s preparerOnly) Prepare(ctx context.Context, key string) error { return s.p.Prepare(ctx, key) }

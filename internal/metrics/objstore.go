@@ -11,9 +11,9 @@ import (
 // m.ObjectStoreOps and m.ObjectStoreLatency, labelled with the objstore.Op
 // name ("put", "get", "get_range", "delete", "list") and the result. Close
 // is passed through unmeasured. The wrapper is an objstore.RangeReader
-// when store is one (its reads count as "get_range"), and a RangeReader
-// and objstore.Preparer when store is both, as the local store is
-// (Prepare counts as "put").
+// when store is one (its reads count as "get_range"), and an
+// objstore.Preparer when store is one (Prepare counts as "put"): the
+// local store is both.
 func ObjectStore(m *Metrics, store objstore.Store) objstore.Store {
 	s := &objectStore{m: m, inner: store}
 	rr, isRR := store.(objstore.RangeReader)
@@ -23,8 +23,24 @@ func ObjectStore(m *Metrics, store objstore.Store) objstore.Store {
 		return &localObjectStore{rangeObjectStore: &rangeObjectStore{objectStore: s, rr: rr}, p: p}
 	case isRR:
 		return &rangeObjectStore{objectStore: s, rr: rr}
+	case isP:
+		return &prepObjectStore{objectStore: s, p: p}
 	}
 	return s
+}
+
+// prepObjectStore is objectStore over a Preparer that is no RangeReader
+// (the local store under a test wrapper).
+type prepObjectStore struct {
+	*objectStore
+	p objstore.Preparer
+}
+
+func (s *prepObjectStore) Prepare(ctx context.Context, key string) error {
+	start := time.Now()
+	err := s.p.Prepare(ctx, key)
+	s.done(objstore.OpPut, start, err)
+	return err
 }
 
 // localObjectStore is objectStore over a RangeReader and Preparer.
