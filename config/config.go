@@ -276,7 +276,7 @@ type Intake struct {
 	// group commit: with no flush in flight a produce is flushed at once,
 	// and produces arriving during a flush go out together in the next
 	// one as soon as it ends, so a light load pays one object write and
-	// one index commit (four fsyncs) per produce and a heavy load batches
+	// one index commit (three fsyncs) per produce and a heavy load batches
 	// by itself. Default: 0.
 	Linger time.Duration `yaml:"delay_max"`
 	// S3Linger is the linger when the log is in S3 (data.s3), where each
