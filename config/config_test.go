@@ -413,8 +413,8 @@ func TestParseByteSize(t *testing.T) {
 	}
 }
 
-// TestLingerPerBackend: the log on local disk lingers 5ms and on S3 200ms
-// by default; s3_delay_max sets the S3 one alone, and delay_max without it
+// TestLingerPerBackend: the log on local disk does not linger (group
+// commit) and on S3 lingers 200ms by default; s3_delay_max sets the S3 one alone, and delay_max without it
 // sets both (a Bufstream file has only delay_max).
 func TestLingerPerBackend(t *testing.T) {
 	s3 := config.Data{S3: &config.S3{URI: "s3://b/p/"}}
@@ -422,9 +422,9 @@ func TestLingerPerBackend(t *testing.T) {
 		yaml        string
 		local, onS3 time.Duration
 	}{
-		{"version: v1beta1\n", 5 * time.Millisecond, 200 * time.Millisecond},
+		{"version: v1beta1\n", 0, 200 * time.Millisecond},
 		{"version: v1beta1\nintake: {delay_max: 50ms}\n", 50 * time.Millisecond, 50 * time.Millisecond},
-		{"version: v1beta1\nintake: {s3_delay_max: 1s}\n", 5 * time.Millisecond, time.Second},
+		{"version: v1beta1\nintake: {s3_delay_max: 1s}\n", 0, time.Second},
 		{"version: v1beta1\nintake: {delay_max: 1ms, s3_delay_max: 0s}\n", time.Millisecond, 0},
 	} {
 		cfg := mustParse(t, c.yaml)

@@ -36,7 +36,23 @@ func wrapCrashHook(obj objstore.Store) (objstore.Store, error) {
 	if err != nil || n < 1 {
 		return nil, fmt.Errorf("%s=%q: want a positive integer", CrashAfterPutEnv, v)
 	}
-	return &crashAfterPut{Store: obj, after: n}, nil
+	c := &crashAfterPut{Store: obj, after: n}
+	if p, ok := obj.(objstore.Preparer); ok {
+		// The local store prepares intake objects: keep that, so the crash
+		// test runs the write path as shipped.
+		return &preparingCrashAfterPut{crashAfterPut: c, p: p}, nil
+	}
+	return c, nil
+}
+
+// preparingCrashAfterPut is crashAfterPut over a store that prepares keys.
+type preparingCrashAfterPut struct {
+	*crashAfterPut
+	p objstore.Preparer
+}
+
+func (c *preparingCrashAfterPut) Prepare(ctx context.Context, key string) error {
+	return c.p.Prepare(ctx, key)
 }
 
 // crashAfterPut is the CrashAfterPutEnv hook.

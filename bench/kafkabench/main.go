@@ -54,7 +54,7 @@ func main() {
 	flag.IntVar(&o.records, "records", 300_000, "records to produce")
 	flag.IntVar(&o.size, "size", 1024, "record value size in bytes")
 	flag.IntVar(&o.partitions, "partitions", 6, "partitions of the topic")
-	flag.DurationVar(&o.linger, "linger", 5*time.Millisecond, "in-process node: intake linger")
+	flag.DurationVar(&o.linger, "linger", 0, "in-process node: intake linger (0: group commit, the local-disk default)")
 	flag.IntVar(&o.flushBytes, "flush-bytes", 4<<20, "in-process node: intake flush size")
 	flag.IntVar(&o.latRate, "latency-rate", 5000, "records/s of the paced latency run (0 skips it)")
 	flag.IntVar(&o.latRecords, "latency-records", 20_000, "records of the paced latency run")

@@ -29,17 +29,43 @@ func TestObjectStoreCallShowsInRegistry(t *testing.T) {
 	if _, err := s.Get(t.Context(), "missing"); !errors.Is(err, objstore.ErrNotFound) {
 		t.Fatalf("get missing through the wrapper: %v, want ErrNotFound", err)
 	}
+	// The wrapper reads into the caller's buffer when the store does, and
+	// counts it as a ranged read; over any other store it does not.
+	rr, ok := s.(objstore.RangeReader)
+	if !ok {
+		t.Fatal("the wrapper of a RangeReader is not one")
+	}
+	if buf := make([]byte, 1); rr.ReadRange(t.Context(), "intake/1", 0, buf) != nil || string(buf) != "x" {
+		t.Fatalf("read range through the wrapper: %q", buf)
+	}
+	if _, ok := metrics.ObjectStore(metrics.New(), objstore.NewFaulty(local)).(objstore.RangeReader); ok {
+		t.Fatal("the wrapper of a store that is no RangeReader claims to be one")
+	}
+	if _, ok := s.(objstore.Preparer); !ok {
+		t.Fatal("the wrapper of the local store is no Preparer")
+	}
+	if _, ok := metrics.ObjectStore(metrics.New(), objstore.NewFaulty(local)).(objstore.Preparer); ok {
+		t.Fatal("the wrapper of a store that is no Preparer claims to be one")
+	}
+	prepOnly := metrics.ObjectStore(metrics.New(), preparerOnly{objstore.NewFaulty(local), local})
+	if _, ok := prepOnly.(objstore.Preparer); !ok {
+		t.Fatal("the wrapper of a Preparer that is no RangeReader is no Preparer")
+	}
+	if _, ok := prepOnly.(objstore.RangeReader); ok {
+		t.Fatal("the wrapper of a Preparer that is no RangeReader claims to be one")
+	}
 	want := `
 # HELP tributary_objstore_operations_total Object store calls, by operation and result.
 # TYPE tributary_objstore_operations_total counter
 tributary_objstore_operations_total{op="get",result="error"} 1
+tributary_objstore_operations_total{op="get_range",result="ok"} 1
 tributary_objstore_operations_total{op="put",result="ok"} 1
 `
 	if err := testutil.GatherAndCompare(m.Registry, strings.NewReader(want), "tributary_objstore_operations_total"); err != nil {
 		t.Fatal(err)
 	}
-	if n := testutil.CollectAndCount(m.ObjectStoreLatency); n != 2 {
-		t.Fatalf("latency series: %d, want 2", n)
+	if n := testutil.CollectAndCount(m.ObjectStoreLatency); n != 3 {
+		t.Fatalf("latency series: %d, want 3", n)
 	}
 }
 
@@ -230,3 +256,12 @@ func (nopMeta) KVList(context.Context, string, string, int) ([]metastore.KVEntry
 func (nopMeta) KVApply(context.Context, []metastore.KVOp) ([]metastore.KVEntry, error) {
 	return nil, nil
 }
+
+// preparerOnly is a store that prepares keys and does not read into the
+// caller's buffer (the local store under a test wrapper).
+type preparerOnly struct {
+	objstore.Store
+	p objstore.Preparer
+}
+
+func (s preparerOnly) Prepare(ctx context.Context, key string) error { return s.p.Prepare(ctx, key) }

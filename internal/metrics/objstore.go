@@ -10,9 +10,67 @@ import (
 // ObjectStore wraps store so that every call is counted and timed in
 // m.ObjectStoreOps and m.ObjectStoreLatency, labelled with the objstore.Op
 // name ("put", "get", "get_range", "delete", "list") and the result. Close
-// is passed through unmeasured.
+// is passed through unmeasured. The wrapper is an objstore.RangeReader
+// when store is one (its reads count as "get_range"), and an
+// objstore.Preparer when store is one (Prepare counts as "put"): the
+// local store is both.
 func ObjectStore(m *Metrics, store objstore.Store) objstore.Store {
-	return &objectStore{m: m, inner: store}
+	s := &objectStore{m: m, inner: store}
+	rr, isRR := store.(objstore.RangeReader)
+	p, isP := store.(objstore.Preparer)
+	switch {
+	case isRR && isP:
+		return &localObjectStore{rangeObjectStore: &rangeObjectStore{objectStore: s, rr: rr}, p: p}
+	case isRR:
+		return &rangeObjectStore{objectStore: s, rr: rr}
+	case isP:
+		return &prepObjectStore{objectStore: s, p: p}
+	}
+	return s
+}
+
+// prepObjectStore is objectStore over a Preparer that is no RangeReader
+// (the local store under a test wrapper).
+type prepObjectStore struct {
+	*objectStore
+	p objstore.Preparer
+}
+
+func (s *prepObjectStore) Prepare(ctx context.Context, key string) error {
+	start := time.Now()
+	err := s.p.Prepare(ctx, key)
+	s.done(objstore.OpPut, start, err)
+	return err
+}
+
+// localObjectStore is objectStore over a RangeReader and Preparer.
+type localObjectStore struct {
+	*rangeObjectStore
+	p objstore.Preparer
+}
+
+var _ objstore.Preparer = (*localObjectStore)(nil)
+
+func (s *localObjectStore) Prepare(ctx context.Context, key string) error {
+	start := time.Now()
+	err := s.p.Prepare(ctx, key)
+	s.done(objstore.OpPut, start, err)
+	return err
+}
+
+// rangeObjectStore is objectStore over a RangeReader.
+type rangeObjectStore struct {
+	*objectStore
+	rr objstore.RangeReader
+}
+
+var _ objstore.RangeReader = (*rangeObjectStore)(nil)
+
+func (s *rangeObjectStore) ReadRange(ctx context.Context, key string, off int64, dst []byte) error {
+	start := time.Now()
+	err := s.rr.ReadRange(ctx, key, off, dst)
+	s.done(objstore.OpGetRange, start, err)
+	return err
 }
 
 type objectStore struct {

@@ -34,6 +34,34 @@ type Store interface {
 	Close() error
 }
 
+// RangeReader is a Store that reads a range into the caller's buffer
+// (Local: one pread straight into it), where GetRange allocates and
+// zeroes a buffer of its own. The read path reads cold ranges of such a
+// store into the fetch response and leaves caching them to the operating
+// system's page cache. Wrappers (metrics) implement it exactly when the
+// store they wrap does.
+type RangeReader interface {
+	// ReadRange fills dst with the len(dst) bytes at off, with GetRange's
+	// errors: ErrNotFound for a missing key, ErrRangeInvalid when
+	// [off, off+len(dst)) is not inside the object.
+	ReadRange(ctx context.Context, key string, off int64, dst []byte) error
+}
+
+// Preparer is a Store that can make a new key's name durable ahead of its
+// Put (Local: the file is created and its directory fsynced beforehand),
+// so that the Put itself needs one fsync, of the data, instead of two
+// (the data, then the directory entry of its rename). Until its Put
+// returns, a prepared key is not an object: List omits it and a Get may
+// find it empty or partial, so only keys nobody reads before their Put
+// returns are prepared (intake objects, read only once indexed). A Put
+// of a prepared key is durable when it returns nil, like any Put. A
+// prepared key that will not be Put is given up with Delete. A crash
+// leaves prepared keys as empty objects, which nothing references
+// (housekeeping's orphan sweep deletes them).
+type Preparer interface {
+	Prepare(ctx context.Context, key string) error
+}
+
 // ObjectInfo describes one stored object.
 type ObjectInfo struct {
 	Key      string

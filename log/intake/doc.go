@@ -11,6 +11,22 @@
 // the metadata store in the order their requests arrived (which idempotent
 // sequence checks need).
 //
+// Group commit: with Linger 0 (the local-disk default) an idle writer
+// flushes a part at once, and parts arriving while a flush is in flight
+// wait for it to end and then go out together in the next flush: a light
+// load pays one object write and one index commit per produce, not a
+// linger on top, and a heavy load batches by itself, a flush gathering
+// what arrived during the previous one. With Linger > 0 the first part of
+// an idle writer waits that long for company (on S3, where each flush is
+// a billed PUT).
+//
+// Prepared objects: when the object store can prepare keys
+// (objstore.Preparer: the local disk), the flusher prepares the key of
+// the next flush's object while the current flush is indexed, so that
+// flush's object write is one fsync instead of two; the key prepared for
+// a flush that never comes is deleted when the writer closes (a crash
+// leaves it as an empty orphan for housekeeping).
+//
 // Pipelining: once half of MaxBufferedBytes is gathered (producers are
 // about to be held back), the object write of flush N+1 runs while flush
 // N is being indexed (on S3 + Postgres each is a network round trip), so

@@ -24,7 +24,7 @@ type job struct {
 // the write of the next flush overlaps this one's commit.
 func (w *Writer) write(batch []*Pending, size int) *job {
 	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.FlushTimeout)
-	j := &job{ctx: ctx, cancel: cancel, batch: batch, size: size, key: w.objectKey()}
+	j := &job{ctx: ctx, cancel: cancel, batch: batch, size: size, key: w.takeKey()}
 	j.data, j.appends = layout(batch)
 	if err := w.obj.Put(ctx, j.key, j.data); err != nil {
 		j.err = fmt.Errorf("%w: write intake object %s: %v", ErrStorage, j.key, err)

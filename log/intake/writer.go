@@ -16,8 +16,12 @@ import (
 
 // Config tunes the write path.
 type Config struct {
-	// Linger is how long the first buffered batch waits for company before
-	// a flush (default 5ms).
+	// Linger is how long the first part buffered in an idle writer waits
+	// for company before a flush. 0 is group commit: an idle writer
+	// flushes a part at once, and parts arriving while a flush is in
+	// flight gather until it ends and then go out together in the next
+	// one, so a light load pays one flush per produce and a heavy load
+	// batches by itself (doc.go). Default 0.
 	Linger time.Duration
 	// MaxBytes flushes early once this much is buffered (default 4 MiB).
 	MaxBytes int
@@ -31,8 +35,8 @@ type Config struct {
 }
 
 func (c *Config) defaults() {
-	if c.Linger <= 0 {
-		c.Linger = 5 * time.Millisecond
+	if c.Linger < 0 {
+		c.Linger = 0
 	}
 	if c.MaxBytes <= 0 {
 		c.MaxBytes = 4 << 20
@@ -88,9 +92,13 @@ type Hooks struct {
 type Writer struct {
 	cfg   Config
 	obj   objstore.Store
+	prep  objstore.Preparer // obj, when it can prepare keys; else nil
 	meta  metastore.Store
 	hooks Hooks
 	log   *slog.Logger
+	// next is a key prepared for the next flush's object, or "". Only the
+	// flusher goroutine touches it.
+	next string
 
 	mu       sync.Mutex
 	space    *sync.Cond // signalled when buffered bytes drop
@@ -120,6 +128,7 @@ func NewWriter(cfg Config, obj objstore.Store, meta metastore.Store, hooks Hooks
 	cfg.defaults()
 	w := &Writer{cfg: cfg, obj: obj, meta: meta, hooks: hooks, log: log,
 		kick: make(chan struct{}, 1), commits: make(chan *job), commitDone: make(chan struct{}, 1), done: make(chan struct{})}
+	w.prep, _ = obj.(objstore.Preparer)
 	w.space = sync.NewCond(&w.mu)
 	committed := make(chan struct{})
 	go w.runCommits(committed)
@@ -277,11 +286,13 @@ func (w *Writer) overlapAt() int {
 // gathers and writes the next (Pipelining in doc.go).
 func (w *Writer) run(committed <-chan struct{}) {
 	defer close(w.done)
+	defer w.giveUpPrepared()
 	defer func() { <-committed }()
 	defer close(w.commits)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	var sent int64
+	w.prepareNext()
 	for {
 		<-w.kick
 		w.mu.Lock()
@@ -306,6 +317,7 @@ func (w *Writer) run(committed <-chan struct{}) {
 		if len(batch) > 0 {
 			w.commits <- w.write(batch, size)
 			sent++
+			w.prepareNext() // while that flush is indexed
 		}
 		if closed {
 			w.mu.Lock()
@@ -320,6 +332,51 @@ func (w *Writer) run(committed <-chan struct{}) {
 			}
 		}
 	}
+}
+
+// takeKey returns the key for the next object: the prepared one, or a
+// new one when none is.
+func (w *Writer) takeKey() string {
+	key := w.next
+	w.next = ""
+	if key == "" {
+		key = w.objectKey()
+	}
+	return key
+}
+
+// prepareNext prepares the key of the next flush's object, when the store
+// can (objstore.Preparer): that flush's object write then needs one fsync
+// instead of two. A failure only leaves the next flush without a prepared
+// key.
+func (w *Writer) prepareNext() {
+	if w.prep == nil || w.next != "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.FlushTimeout)
+	defer cancel()
+	key := w.objectKey()
+	if err := w.prep.Prepare(ctx, key); err != nil {
+		// Debug: the flush that follows writes the usual way, and if the
+		// store is failing, that write fails and is logged.
+		w.log.Debug("prepare intake object", "object", key, "err", err)
+		return
+	}
+	w.next = key
+}
+
+// giveUpPrepared deletes the prepared key no flush will use, as the
+// flusher exits.
+func (w *Writer) giveUpPrepared() {
+	if w.next == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.FlushTimeout)
+	defer cancel()
+	if err := w.obj.Delete(ctx, w.next); err != nil {
+		w.log.Warn("delete unused prepared intake object; housekeeping deletes it later", "object", w.next, "err", err)
+	}
+	w.next = ""
 }
 
 // objectKey names a new intake object: time-ordered, unique per broker.

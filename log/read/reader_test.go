@@ -21,9 +21,10 @@ import (
 // object store behind the fault-injecting wrapper) and reads with readers
 // made by newReader.
 type env struct {
-	meta metastore.Store
-	obj  *objstore.Faulty
-	pk   metastore.PartitionKey
+	meta  metastore.Store
+	obj   *objstore.Faulty
+	local *objstore.Local // under obj
+	pk    metastore.PartitionKey
 }
 
 func newEnv(t *testing.T) *env {
@@ -43,7 +44,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{meta: meta, obj: objstore.NewFaulty(local), pk: metastore.PartitionKey{Topic: tp.ID}}
+	return &env{meta: meta, obj: objstore.NewFaulty(local), local: local, pk: metastore.PartitionKey{Topic: tp.ID}}
 }
 
 func (e *env) reader(cacheBytes int64) *read.Reader {

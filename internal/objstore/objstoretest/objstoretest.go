@@ -32,6 +32,8 @@ func Run(t *testing.T, newStore func(t *testing.T) objstore.Store) {
 		{"GetMissing", testGetMissing},
 		{"GetRange", testGetRange},
 		{"GetRangeInvalid", testGetRangeInvalid},
+		{"ReadRange", testReadRange},
+		{"Prepare", testPrepare},
 		{"Delete", testDelete},
 		{"DeleteMissing", testDeleteMissing},
 		{"ListPrefix", testListPrefix},
@@ -195,6 +197,71 @@ func testGetRangeInvalid(t *testing.T, s objstore.Store) {
 			t.Errorf("get range [%d, +%d) of 100 bytes: %v, want ErrRangeInvalid", c.off, c.n, err)
 		}
 	}
+}
+
+// testReadRange: a store that is a RangeReader reads what GetRange reads
+// into the caller's buffer, with the same errors.
+func testReadRange(t *testing.T, s objstore.Store) {
+	rr, ok := s.(objstore.RangeReader)
+	if !ok {
+		t.Skip("not a RangeReader")
+	}
+	data := randBytes(6, 1000)
+	put(t, s, "r", data)
+	for _, c := range []struct{ off, n int64 }{{0, 1000}, {0, 1}, {999, 1}, {100, 250}, {0, 0}, {1000, 0}} {
+		got := make([]byte, c.n)
+		if err := rr.ReadRange(t.Context(), "r", c.off, got); err != nil {
+			t.Fatalf("read range [%d, +%d): %v", c.off, c.n, err)
+		}
+		if !bytes.Equal(got, data[c.off:c.off+c.n]) {
+			t.Fatalf("read range [%d, +%d): wrong contents", c.off, c.n)
+		}
+	}
+	for _, c := range []struct{ off, n int64 }{{0, 1001}, {1, 1000}, {1000, 1}, {1001, 0}, {-1, 10}} {
+		if err := rr.ReadRange(t.Context(), "r", c.off, make([]byte, c.n)); !errors.Is(err, objstore.ErrRangeInvalid) {
+			t.Errorf("read range [%d, +%d) of 1000 bytes: %v, want ErrRangeInvalid", c.off, c.n, err)
+		}
+	}
+	if err := rr.ReadRange(t.Context(), "missing", 0, make([]byte, 1)); !errors.Is(err, objstore.ErrNotFound) {
+		t.Errorf("read range of a missing key: %v, want ErrNotFound", err)
+	}
+}
+
+// testPrepare: a prepared key is no object until its Put (List omits
+// it), its Put stores the data like any Put, and Delete gives up a
+// prepared key that will not be Put; preparing a key twice fails.
+func testPrepare(t *testing.T, s objstore.Store) {
+	p, ok := s.(objstore.Preparer)
+	if !ok {
+		t.Skip("not a Preparer")
+	}
+	for _, key := range []string{"intake/a", "intake/b", "new/dir/c"} {
+		if err := p.Prepare(t.Context(), key); err != nil {
+			t.Fatalf("prepare %s: %v", key, err)
+		}
+	}
+	if err := p.Prepare(t.Context(), "intake/a"); err == nil {
+		t.Fatal("preparing a prepared key again succeeded")
+	}
+	if infos := list(t, s, ""); len(infos) != 0 {
+		t.Fatalf("list of prepared keys only: %v, want none", keysOf(infos))
+	}
+	data := randBytes(7, 3000)
+	put(t, s, "intake/a", data)
+	put(t, s, "new/dir/c", []byte("c"))
+	mustGet(t, s, "intake/a", data)
+	mustGet(t, s, "new/dir/c", []byte("c"))
+	if got := keysOf(list(t, s, "")); fmt.Sprint(got) != "[intake/a new/dir/c]" {
+		t.Fatalf("list after two Puts: %v, want [intake/a new/dir/c]", got)
+	}
+	if err := s.Delete(t.Context(), "intake/b"); err != nil {
+		t.Fatalf("give up a prepared key: %v", err)
+	}
+	if _, err := s.Get(t.Context(), "intake/b"); !errors.Is(err, objstore.ErrNotFound) {
+		t.Fatalf("get of a prepared key given up: %v, want ErrNotFound", err)
+	}
+	put(t, s, "intake/a", []byte("replaced")) // a Put after the prepared one is an ordinary replace
+	mustGet(t, s, "intake/a", []byte("replaced"))
 }
 
 func testDelete(t *testing.T, s objstore.Store) {
