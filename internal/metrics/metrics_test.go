@@ -203,8 +203,8 @@ func (nopMeta) RegisterBroker(context.Context, int32, metastore.BrokerInfo, time
 func (nopMeta) Heartbeat(context.Context, int32, string, time.Duration) ([]metastore.BrokerInfo, error) {
 	return nil, nil
 }
-func (nopMeta) DeregisterBroker(context.Context, int32, string) error         { return nil }
-func (nopMeta) LiveBrokers(context.Context) ([]metastore.BrokerInfo, error)   { return nil, nil }
+func (nopMeta) DeregisterBroker(context.Context, int32, string) error       { return nil }
+func (nopMeta) LiveBrokers(context.Context) ([]metastore.BrokerInfo, error) { return nil, nil }
 func (nopMeta) AcquireLease(context.Context, string, string, time.Duration) (bool, error) {
 	return false, nil
 }
