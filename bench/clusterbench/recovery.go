@@ -64,8 +64,11 @@ func (e *env) recoveryRound(ctx context.Context) (recovery, error) {
 	}
 	var bs []*broker
 	defer func() {
-		for _, b := range bs {
+		for i, b := range bs {
 			b.stop()
+			if e.o.keep { // the brokers' logs, for a round gone wrong
+				_ = os.WriteFile(filepath.Join(e.root, fmt.Sprintf("broker-recovery-%d.log", i)), b.out.Bytes(), 0o644)
+			}
 		}
 	}()
 	for i := range rec.brokers {
