@@ -3,7 +3,8 @@
 // one metadata store, with no consensus of their own.
 //
 // Each broker registers (claiming a node ID), then heartbeats every
-// HeartbeatInterval; a registration not renewed within SessionTimeout
+// HeartbeatInterval, each beat one store call that renews the
+// registration and returns the live set; a registration not renewed within SessionTimeout
 // lapses, and the broker drops out of every other broker's Metadata answers
 // at their next refresh. Leadership is derived, not elected: every broker
 // computes the same leader for a partition from the same live set (Leader),
