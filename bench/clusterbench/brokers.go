@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -36,13 +37,24 @@ func startBroker(bin, cfg, dataDir string) (*broker, error) {
 	b.cmd = exec.Command(bin, "serve", "--config", cfg, "--data-dir", dataDir, "--kafka-addr", b.kafka, "--admin-addr", b.admin)
 	b.cmd.Stdout, b.cmd.Stderr = &b.out, &b.out
 	b.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := b.cmd.Start(); err != nil {
-		return nil, err
-	}
+	// Linux sends the parent-death signal when the thread that forked the
+	// child exits, not the process. The broker is forked from a thread
+	// locked to this goroutine, which lives until the broker exits: forked
+	// from any thread, it was SIGKILLed silently whenever the runtime
+	// retired that thread (testpg's restarts retire theirs).
+	started := make(chan error)
 	go func() {
-		_ = b.cmd.Wait() // its exit status does not matter: done is what stop and start wait for
+		runtime.LockOSThread() // never unlocked: the thread ends with the broker
+		err := b.cmd.Start()
+		started <- err
+		if err == nil {
+			_ = b.cmd.Wait() // its exit status does not matter: done is what stop and start wait for
+		}
 		close(b.done)
 	}()
+	if err := <-started; err != nil {
+		return nil, err
+	}
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
@@ -64,12 +76,20 @@ func startBroker(bin, cfg, dataDir string) (*broker, error) {
 }
 
 // stop sends SIGTERM (drain, deregister, close the Postgres connections)
-// and waits, killing it after 30s.
+// and waits; a broker still running after 30s gets SIGQUIT, so that the Go
+// runtime writes every goroutine's stack to its log (--keep keeps it),
+// and is killed 5s later.
 func (b *broker) stop() {
 	_ = b.cmd.Process.Signal(syscall.SIGTERM) // fails only if it has exited: done is then closed
 	select {
 	case <-b.done:
+		return
 	case <-time.After(30 * time.Second):
+	}
+	_ = b.cmd.Process.Signal(syscall.SIGQUIT) // as above
+	select {
+	case <-b.done:
+	case <-time.After(5 * time.Second):
 		_ = b.cmd.Process.Kill() // fails only if it has exited meanwhile
 		<-b.done
 	}

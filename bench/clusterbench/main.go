@@ -23,6 +23,12 @@
 // is killed with SIGKILL and the time until a produce to every partition
 // is acknowledged through the others is printed.
 //
+// A last round (recovery.go; --restarts, --outage, --recovery-brokers,
+// --idle-for) counts the Postgres statements idle brokers send per second
+// (heartbeats among them), then restarts Postgres and versitygw under
+// load, five times each by default, and prints min/median/max from the
+// store answering again to the first acknowledgement.
+//
 // Costs per MB produced, per phase: S3 PUTs and metadata-store appends
 // (the brokers' own counters, tributary_objstore_operations_total{op="put"}
 // and tributary_metastore_operations_total{op="append"}) and Postgres write
@@ -38,6 +44,7 @@
 //
 //	go run ./bench/clusterbench                       # 1, 2 and 3 brokers
 //	go run ./bench/clusterbench --brokers 3 --records 100000
+//	go run ./bench/clusterbench --brokers= --restarts 5  # the recovery round alone
 package main
 
 import (
@@ -68,6 +75,11 @@ type options struct {
 	pacedFor   time.Duration
 	keep       bool
 	set        string
+	// the recovery round (recovery.go)
+	restarts        int
+	outage          time.Duration
+	recoveryBrokers int
+	idleFor         time.Duration
 }
 
 func main() {
@@ -81,8 +93,15 @@ func main() {
 	flag.DurationVar(&o.pacedFor, "paced-for", 5*time.Second, "length of the paced phase")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (server logs)")
 	flag.StringVar(&o.set, "set", "", "yaml appended to the brokers' config (top-level keys), e.g. 'intake: {s3_delay_max: 5ms}'")
+	flag.IntVar(&o.restarts, "restarts", 5, "recovery round: restarts of Postgres and of versitygw each under load (0 skips)")
+	flag.DurationVar(&o.outage, "outage", 2*time.Second, "recovery round: how long each store stays down")
+	flag.IntVar(&o.recoveryBrokers, "recovery-brokers", 2, "recovery round: brokers")
+	flag.DurationVar(&o.idleFor, "idle-for", 10*time.Second, "recovery round: idle time over which Postgres statements are counted (0 skips)")
 	flag.Parse()
 	for _, f := range strings.Split(*brokers, ",") {
+		if *brokers == "" {
+			break // --brokers= : the recovery round alone
+		}
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 1 {
 			fmt.Fprintf(os.Stderr, "clusterbench: --brokers: %q is not a broker count\n", f)
@@ -143,7 +162,21 @@ func run(o options) error {
 		rows = append(rows, r)
 		fmt.Fprintf(os.Stderr, "  %d broker(s) done\n", n)
 	}
-	return printTable(os.Stdout, o, rows)
+	if len(rows) > 0 {
+		if err := printTable(os.Stdout, o, rows); err != nil {
+			return err
+		}
+	}
+	if o.recoveryBrokers < 1 || (o.restarts <= 0 && o.idleFor <= 0) {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	rec, err := e.recoveryRound(ctx)
+	if err != nil {
+		return fmt.Errorf("recovery round: %w", err)
+	}
+	return printRecovery(os.Stdout, rec)
 }
 
 // row is one round's figures.

@@ -3,7 +3,8 @@
 // one metadata store, with no consensus of their own.
 //
 // Each broker registers (claiming a node ID), then heartbeats every
-// HeartbeatInterval; a registration not renewed within SessionTimeout
+// HeartbeatInterval, each beat one store call that renews the
+// registration and returns the live set; a registration not renewed within SessionTimeout
 // lapses, and the broker drops out of every other broker's Metadata answers
 // at their next refresh. Leadership is derived, not elected: every broker
 // computes the same leader for a partition from the same live set (Leader),
@@ -187,11 +188,14 @@ func (m *Membership) Run(ctx context.Context) {
 	}
 }
 
+// beat renews the registration and publishes the live set the store
+// returned with it: one statement a beat on Postgres. Only a lapsed
+// registration costs more (register again, then read the live set).
 func (m *Membership) beat(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.SessionTimeout/2)
 	defer cancel()
 	self := m.Self()
-	err := m.store.Heartbeat(ctx, self.NodeID, self.Instance, m.cfg.SessionTimeout)
+	live, err := m.store.Heartbeat(ctx, self.NodeID, self.Instance, m.cfg.SessionTimeout)
 	if errors.Is(err, metastore.ErrConflict) {
 		m.log.Warn("broker registration lapsed; registering again", "node_id", self.NodeID)
 		got, rerr := m.store.RegisterBroker(ctx, self.NodeID, self, m.cfg.SessionTimeout)
@@ -202,21 +206,29 @@ func (m *Membership) beat(ctx context.Context) error {
 			return fmt.Errorf("re-register: %w", rerr)
 		}
 		m.self.Store(&got)
-		err = nil
+		return m.refresh(ctx)
 	}
 	if err != nil {
 		return fmt.Errorf("heartbeat: %w", err)
 	}
-	return m.refresh(ctx)
+	m.publish(live)
+	return nil
 }
 
-// refresh re-reads the live set, keeping this broker in it even when the
-// store is briefly unreachable (this broker knows it is alive).
+// refresh re-reads the live set and publishes it.
 func (m *Membership) refresh(ctx context.Context) error {
 	live, err := m.store.LiveBrokers(ctx)
 	if err != nil {
 		return fmt.Errorf("list live brokers: %w", err)
 	}
+	m.publish(live)
+	return nil
+}
+
+// publish swaps in a live set read from the store, keeping this broker in
+// it even when its own registration was read as lapsed (this broker knows
+// it is alive).
+func (m *Membership) publish(live []metastore.BrokerInfo) {
 	self := m.Self()
 	found := false
 	for _, b := range live {
@@ -227,7 +239,6 @@ func (m *Membership) refresh(ctx context.Context) error {
 		sort.Slice(live, func(i, j int) bool { return live[i].NodeID < live[j].NodeID })
 	}
 	m.live.Store(&live)
-	return nil
 }
 
 // Probe dials every registered peer each ProbeInterval until ctx ends, and

@@ -3,7 +3,9 @@ package membership
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -132,5 +134,50 @@ func TestLapsedRegistrationReRegisters(t *testing.T) {
 	}
 	if err := a.beat(context.Background()); err != nil {
 		t.Fatalf("heartbeat after re-registering: %v", err)
+	}
+}
+
+// countingStore counts the Cluster calls that reach the store.
+type countingStore struct {
+	metastore.Store
+	calls map[string]int
+}
+
+func (c *countingStore) Heartbeat(ctx context.Context, nodeID int32, instance string, ttl time.Duration) ([]metastore.BrokerInfo, error) {
+	c.calls["Heartbeat"]++
+	return c.Store.Heartbeat(ctx, nodeID, instance, ttl)
+}
+
+func (c *countingStore) LiveBrokers(ctx context.Context) ([]metastore.BrokerInfo, error) {
+	c.calls["LiveBrokers"]++
+	return c.Store.LiveBrokers(ctx)
+}
+
+func (c *countingStore) RegisterBroker(ctx context.Context, want int32, b metastore.BrokerInfo, ttl time.Duration) (metastore.BrokerInfo, error) {
+	c.calls["RegisterBroker"]++
+	return c.Store.RegisterBroker(ctx, want, b, ttl)
+}
+
+// TestHeartbeatIsOneStoreCall: a beat renews the registration and learns
+// the live set in one call to the store (one SQL statement on Postgres),
+// where it used to be a Heartbeat and then a LiveBrokers: two statements
+// per broker every heartbeat interval.
+func TestHeartbeatIsOneStoreCall(t *testing.T) {
+	s := openStore(t)
+	cs := &countingStore{Store: s, calls: map[string]int{}}
+	a := join(t, cs, -1, 1001)
+	b := join(t, s, -1, 1002) // joins after a read the live set
+	clear(cs.calls)
+	const beats = 10
+	for range beats {
+		if err := a.beat(t.Context()); err != nil {
+			t.Fatalf("beat: %v", err)
+		}
+	}
+	if want := map[string]int{"Heartbeat": beats}; !maps.Equal(cs.calls, want) {
+		t.Fatalf("%d beats made the store calls %v, want %v", beats, cs.calls, want)
+	}
+	if !slices.ContainsFunc(a.Live(), func(x metastore.BrokerInfo) bool { return x.Instance == b.Self().Instance }) {
+		t.Fatalf("after its beats a's live set %v lacks b, which joined after a", a.Live())
 	}
 }

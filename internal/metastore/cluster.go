@@ -32,9 +32,12 @@ type BrokerInfo struct {
 //     claims the lowest ID no live broker holds, except that an instance
 //     already registered keeps its ID. Registering again with the same
 //     Instance renews. The registration lives for ttl.
-//   - Heartbeat renews for ttl; ErrConflict when the registration lapsed and
-//     another instance took the ID, or was deregistered (the caller must
-//     register again). A lapsed registration nobody took is renewed.
+//   - Heartbeat renews for ttl and returns the live set as LiveBrokers
+//     would, with the renewed registration in it, read in the same call
+//     (one statement on Postgres, so a beat costs one round trip);
+//     ErrConflict when the registration lapsed and another instance took
+//     the ID, or was deregistered (the caller must register again). A
+//     lapsed registration nobody took is renewed.
 //   - DeregisterBroker removes the registration if instance holds it, and
 //     is a no-op otherwise (a broker shutting down after its ID was taken
 //     must not remove the new holder).
@@ -53,7 +56,7 @@ type BrokerInfo struct {
 // already proves that no other broker can hold them.
 type Cluster interface {
 	RegisterBroker(ctx context.Context, want int32, b BrokerInfo, ttl time.Duration) (BrokerInfo, error)
-	Heartbeat(ctx context.Context, nodeID int32, instance string, ttl time.Duration) error
+	Heartbeat(ctx context.Context, nodeID int32, instance string, ttl time.Duration) ([]BrokerInfo, error)
 	DeregisterBroker(ctx context.Context, nodeID int32, instance string) error
 	LiveBrokers(ctx context.Context) ([]BrokerInfo, error)
 

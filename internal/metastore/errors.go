@@ -25,4 +25,10 @@ var (
 	// ErrUnavailable wraps failures of the store itself (I/O, connection);
 	// callers treat them as retriable.
 	ErrUnavailable = errors.New("metastore: unavailable")
+	// ErrNotApplied accompanies ErrUnavailable on a write that certainly
+	// took no effect: the store was not reached, or rolled the write back
+	// before its commit was sent. Running the write again is safe, even
+	// one that is not idempotent. An ErrUnavailable without it may have
+	// taken effect (a commit whose answer was lost).
+	ErrNotApplied = errors.New("metastore: not applied")
 )

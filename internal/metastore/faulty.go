@@ -299,11 +299,8 @@ func (f *Faulty) RegisterBroker(ctx context.Context, want int32, b BrokerInfo, t
 	return call(f, ctx, MethodRegisterBroker, func() (BrokerInfo, error) { return f.inner.RegisterBroker(ctx, want, b, ttl) })
 }
 
-func (f *Faulty) Heartbeat(ctx context.Context, nodeID int32, instance string, ttl time.Duration) error {
-	_, err := call(f, ctx, MethodHeartbeat, func() (struct{}, error) {
-		return none(f.inner.Heartbeat(ctx, nodeID, instance, ttl))
-	})
-	return err
+func (f *Faulty) Heartbeat(ctx context.Context, nodeID int32, instance string, ttl time.Duration) ([]BrokerInfo, error) {
+	return call(f, ctx, MethodHeartbeat, func() ([]BrokerInfo, error) { return f.inner.Heartbeat(ctx, nodeID, instance, ttl) })
 }
 
 func (f *Faulty) DeregisterBroker(ctx context.Context, nodeID int32, instance string) error {

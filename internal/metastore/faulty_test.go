@@ -144,7 +144,7 @@ func TestFaultyCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.FailAfterNext(metastore.MethodHeartbeat, 1, metastore.ErrUnavailable)
-	if err := f.Heartbeat(t.Context(), 0, "i", time.Hour); !errors.Is(err, metastore.ErrUnavailable) {
+	if _, err := f.Heartbeat(t.Context(), 0, "i", time.Hour); !errors.Is(err, metastore.ErrUnavailable) {
 		t.Fatalf("Heartbeat: err = %v", err)
 	}
 	live, err := f.LiveBrokers(t.Context())

@@ -131,8 +131,8 @@ func (s *metaStore) RegisterBroker(ctx context.Context, want int32, b metastore.
 	})
 }
 
-func (s *metaStore) Heartbeat(ctx context.Context, nodeID int32, instance string, ttl time.Duration) error {
-	return timedErr(s, "heartbeat", func() error { return s.inner.Heartbeat(ctx, nodeID, instance, ttl) })
+func (s *metaStore) Heartbeat(ctx context.Context, nodeID int32, instance string, ttl time.Duration) ([]metastore.BrokerInfo, error) {
+	return timed(s, "heartbeat", func() ([]metastore.BrokerInfo, error) { return s.inner.Heartbeat(ctx, nodeID, instance, ttl) })
 }
 
 func (s *metaStore) DeregisterBroker(ctx context.Context, nodeID int32, instance string) error {

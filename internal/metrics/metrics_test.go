@@ -226,9 +226,11 @@ func (nopMeta) Close() error                                                    
 func (nopMeta) RegisterBroker(context.Context, int32, metastore.BrokerInfo, time.Duration) (metastore.BrokerInfo, error) {
 	return metastore.BrokerInfo{}, nil
 }
-func (nopMeta) Heartbeat(context.Context, int32, string, time.Duration) error { return nil }
-func (nopMeta) DeregisterBroker(context.Context, int32, string) error         { return nil }
-func (nopMeta) LiveBrokers(context.Context) ([]metastore.BrokerInfo, error)   { return nil, nil }
+func (nopMeta) Heartbeat(context.Context, int32, string, time.Duration) ([]metastore.BrokerInfo, error) {
+	return nil, nil
+}
+func (nopMeta) DeregisterBroker(context.Context, int32, string) error       { return nil }
+func (nopMeta) LiveBrokers(context.Context) ([]metastore.BrokerInfo, error) { return nil, nil }
 func (nopMeta) AcquireLease(context.Context, string, string, time.Duration) (bool, error) {
 	return false, nil
 }

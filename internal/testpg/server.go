@@ -177,6 +177,11 @@ func (s *Server) start() error {
 		"-c", "fsync=on", "-c", "synchronous_commit=on", "-c", "full_page_writes=on",
 		"-c", "max_connections=200", "-c", "shared_buffers=32MB",
 		"-c", "log_min_messages=warning")
+	if s.hasStatStatements() {
+		// Loaded (not created) so that a program can count the
+		// statements brokers send (CREATE EXTENSION pg_stat_statements).
+		cmd.Args = append(cmd.Args, "-c", "shared_preload_libraries=pg_stat_statements")
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// Immediate shutdown if the test process dies first; a process group
 	// of its own so that ^C reaches the tests, which then stop it.
@@ -210,6 +215,13 @@ func (s *Server) start() error {
 	}
 	s.proc = p
 	return nil
+}
+
+// hasStatStatements reports whether the server's installation has the
+// pg_stat_statements module (Debian's postgresql package ships it).
+func (s *Server) hasStatStatements() bool {
+	_, err := os.Stat(filepath.Join(filepath.Dir(s.bin), "lib", "pg_stat_statements.so"))
+	return err == nil
 }
 
 // waitReady polls until the server accepts a connection, or exits.
@@ -390,6 +402,20 @@ func childrenOf(pid int) ([]int, error) {
 	}
 	return out, nil
 }
+
+// Down stops the server, for a program (tests take Stop and Crash): a
+// fast shutdown, or with crash an immediate one (recovery from the WAL at
+// the next start). Calls fail until Up.
+func (s *Server) Down(crash bool) error {
+	if crash {
+		return s.stop(syscall.SIGQUIT)
+	}
+	return s.stop(syscall.SIGINT)
+}
+
+// Up starts a server stopped by Down again, on the same port and data,
+// and returns once it accepts connections.
+func (s *Server) Up() error { return s.start() }
 
 // Restart is Stop then Start.
 func (s *Server) Restart(tb testing.TB) {

@@ -202,6 +202,28 @@ func (s Server) Start(tb testing.TB) {
 	}
 }
 
+// Down kills a server from Launch, for a program (tests take Stop):
+// connections are refused until Up.
+func (s Server) Down() error {
+	if s.p == nil || s.shared {
+		return errors.New("tests3: Down needs a server of its own")
+	}
+	s.p.stop()
+	return nil
+}
+
+// Up starts a server stopped by Down again, on the same address and
+// directory, and returns once it answers.
+func (s Server) Up() error {
+	if s.p == nil || s.shared {
+		return errors.New("tests3: Up needs a server of its own")
+	}
+	if err := s.p.start(); err != nil {
+		return fmt.Errorf("tests3: restart server: %w", err)
+	}
+	return nil
+}
+
 // Pause freezes s (SIGSTOP): connections are accepted by the kernel but
 // nothing answers, the way a hung server or a black-holed network looks.
 // Resume undoes it; a Pause left in place ends with the test's cleanup.

@@ -38,6 +38,15 @@
 // starting a third. Nothing is acknowledged before its own object is
 // written and its own index commit is done.
 //
+// Outages: while the object store is out (objstore.ErrUnavailable) or the
+// metadata store is and the commit certainly did not apply
+// (metastore.ErrNotApplied), the flush tries again, 10ms doubling to a
+// 100ms cap, until FlushTimeout or Close (retry.go): acknowledgements
+// resume within one backoff of the store answering again instead of
+// after each client's own retry backoff. A produce whose timeout ends
+// first is answered REQUEST_TIMED_OUT; its flush may still commit, and the
+// client's retry is then deduplicated (idempotent producers).
+//
 // Failure: if the object write or the metadata commit fails, every batch of
 // that flush fails with ErrStorage and nothing of it is visible: an object
 // written but never indexed is an orphan that housekeeping deletes later.

@@ -3,6 +3,7 @@ package intake
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/tributary-io/tributary/internal/metastore"
 )
@@ -26,7 +27,10 @@ func (w *Writer) write(batch []*Pending, size int) *job {
 	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.FlushTimeout)
 	j := &job{ctx: ctx, cancel: cancel, batch: batch, size: size, key: w.takeKey()}
 	j.data, j.appends = layout(batch)
-	if err := w.obj.Put(ctx, j.key, j.data); err != nil {
+	start := time.Now()
+	n, err := untilAnswered(ctx, w.closing, putAgain, func() error { return w.obj.Put(ctx, j.key, j.data) })
+	w.recovered("object", j.key, n, err, start)
+	if err != nil {
 		j.err = fmt.Errorf("%w: write intake object %s: %v", ErrStorage, j.key, err)
 	}
 	return j
@@ -125,7 +129,13 @@ func layout(batch []*Pending) ([]byte, []metastore.AppendBatch) {
 // index commits the flush's index entries (its object is written): only
 // then is anything acknowledged.
 func (w *Writer) index(j *job) ([]Result, error) {
-	results, err := w.meta.Append(j.ctx, metastore.ObjectRef{Key: j.key, Size: int64(len(j.data))}, j.appends)
+	var results []Result
+	start := time.Now()
+	n, err := untilAnswered(j.ctx, w.closing, appendAgain, func() (err error) {
+		results, err = w.meta.Append(j.ctx, metastore.ObjectRef{Key: j.key, Size: int64(len(j.data))}, j.appends)
+		return err
+	})
+	w.recovered("metadata", j.key, n, err, start)
 	if err != nil {
 		return nil, fmt.Errorf("%w: index intake object %s: %v", ErrStorage, j.key, err)
 	}

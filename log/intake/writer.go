@@ -107,6 +107,7 @@ type Writer struct {
 	firstAt  time.Time // when the oldest buffered part arrived
 	inFlight int64     // bytes buffered plus bytes being flushed
 	closed   bool
+	closing  chan struct{} // closed by Close: a flush stops waiting for a store that is out
 	kick     chan struct{} // wakes the flusher
 	commits  chan *job     // flusher → committer, unbuffered: one commit overlaps one write
 	// committedN counts the jobs the committer finished; commitDone
@@ -127,7 +128,7 @@ type Pending struct {
 func NewWriter(cfg Config, obj objstore.Store, meta metastore.Store, hooks Hooks, log *slog.Logger) *Writer {
 	cfg.defaults()
 	w := &Writer{cfg: cfg, obj: obj, meta: meta, hooks: hooks, log: log,
-		kick: make(chan struct{}, 1), commits: make(chan *job), commitDone: make(chan struct{}, 1), done: make(chan struct{})}
+		closing: make(chan struct{}), kick: make(chan struct{}, 1), commits: make(chan *job), commitDone: make(chan struct{}, 1), done: make(chan struct{})}
 	w.prep, _ = obj.(objstore.Preparer)
 	w.space = sync.NewCond(&w.mu)
 	committed := make(chan struct{})
@@ -224,6 +225,7 @@ func (w *Writer) Close() error {
 		return nil
 	}
 	w.closed = true
+	close(w.closing)
 	w.space.Broadcast()
 	w.mu.Unlock()
 	select {

@@ -88,28 +88,30 @@ func (c *cluster) freeID(instance string, now time.Time) int32 {
 	}
 }
 
-// Heartbeat renews instance's registration of nodeID.
-func (s *Store) Heartbeat(ctx context.Context, nodeID int32, instance string, ttl time.Duration) error {
+// Heartbeat renews instance's registration of nodeID and returns the live
+// set, under one hold of the lock.
+func (s *Store) Heartbeat(ctx context.Context, nodeID int32, instance string, ttl time.Duration) ([]metastore.BrokerInfo, error) {
 	if err := metastore.ValidateBroker(nodeID, instance); err != nil {
-		return err
+		return nil, err
 	}
 	if err := metastore.ValidateTTL(ttl); err != nil {
-		return err
+		return nil, err
 	}
 	if err := s.ready(ctx); err != nil {
-		return fmt.Errorf("heartbeat of broker %d: %w", nodeID, err)
+		return nil, fmt.Errorf("heartbeat of broker %d: %w", nodeID, err)
 	}
 	c := s.cluster
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	cur, ok := c.brokers[nodeID]
 	if !ok || cur.Instance != instance {
-		return fmt.Errorf("heartbeat of broker %d instance %s: registration lost: %w",
+		return nil, fmt.Errorf("heartbeat of broker %d instance %s: registration lost: %w",
 			nodeID, instance, metastore.ErrConflict)
 	}
-	cur.Expires = expiry(time.Now(), ttl)
+	now := time.Now()
+	cur.Expires = expiry(now, ttl)
 	c.brokers[nodeID] = cur
-	return nil
+	return c.live(now), nil
 }
 
 // DeregisterBroker removes nodeID's registration if instance holds it.
@@ -137,14 +139,19 @@ func (s *Store) LiveBrokers(ctx context.Context) ([]metastore.BrokerInfo, error)
 	c := s.cluster
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	now := time.Now()
+	return c.live(time.Now()), nil
+}
+
+// live lists the registrations unexpired at now, by node ID; c.mu must be
+// held.
+func (c *cluster) live(now time.Time) []metastore.BrokerInfo {
 	var out []metastore.BrokerInfo
 	for _, id := range slices.Sorted(maps.Keys(c.brokers)) {
 		if b := c.brokers[id]; live(b.Expires, now) {
 			out = append(out, b)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // AcquireLease grants or renews name for holder unless another holds it.

@@ -153,24 +153,40 @@ func testBrokerExpiry(t *testing.T, h *harness) {
 	h.checkLive(t, map[int32]string{0: "keeper"})
 
 	h.register(t, 5, "new", longTTL) // reclaimed after expiry
-	mustErr(t, h.s.Heartbeat(ctx, 5, "old", longTTL), metastore.ErrConflict)
+	mustErr(t, heartbeatErr(h.s.Heartbeat(ctx, 5, "old", longTTL)), metastore.ErrConflict)
 	if got := h.register(t, -1, "other", longTTL); got.NodeID != 1 {
 		t.Fatalf("RegisterBroker(-1, other) gave node %d, want the lapsed 1", got.NodeID)
 	}
-	mustErr(t, h.s.Heartbeat(ctx, 1, "short", longTTL), metastore.ErrConflict)
+	mustErr(t, heartbeatErr(h.s.Heartbeat(ctx, 1, "short", longTTL)), metastore.ErrConflict)
 	h.checkLive(t, map[int32]string{0: "keeper", 1: "other", 5: "new"})
+}
+
+// heartbeatErr is Heartbeat's error, for mustErr.
+func heartbeatErr(_ []metastore.BrokerInfo, err error) error { return err }
+
+// beat heartbeats and checks that the live set it returned is LiveBrokers'
+// right after (no other registration changes meanwhile), the renewed
+// registration with its new expiry included.
+func (h *harness) beat(t *testing.T, nodeID int32, instance string, ttl time.Duration) []metastore.BrokerInfo {
+	t.Helper()
+	got, err := h.s.Heartbeat(t.Context(), nodeID, instance, ttl)
+	if err != nil {
+		t.Fatalf("Heartbeat(%d, %s): %v", nodeID, instance, err)
+	}
+	if want := h.live(t); !slices.Equal(got, want) {
+		t.Fatalf("Heartbeat(%d, %s) returned live set %+v; LiveBrokers then: %+v", nodeID, instance, got, want)
+	}
+	return got
 }
 
 func testHeartbeat(t *testing.T, h *harness) {
 	ctx := t.Context()
+	other := h.register(t, 7, "z", longTTL)
 	b := h.register(t, 2, "a", shortTTL)
 	before := time.Now()
-	if err := h.s.Heartbeat(ctx, 2, "a", longTTL); err != nil {
-		t.Fatalf("Heartbeat: %v", err)
-	}
-	got := h.live(t)
-	if len(got) != 1 || !got[0].Expires.After(b.Expires) || got[0].Expires.Before(before.Add(longTTL-time.Second)) {
-		t.Fatalf("after Heartbeat for %v LiveBrokers = %+v (registered %+v)", longTTL, got, b)
+	got := h.beat(t, 2, "a", longTTL)
+	if len(got) != 2 || got[1] != other || !got[0].Expires.After(b.Expires) || got[0].Expires.Before(before.Add(longTTL-time.Second)) {
+		t.Fatalf("Heartbeat for %v returned %+v (registered %+v and %+v)", longTTL, got, b, other)
 	}
 	b.Expires = got[0].Expires
 	if got[0] != b {
@@ -178,21 +194,23 @@ func testHeartbeat(t *testing.T, h *harness) {
 	}
 	// Still live after the first ttl would have lapsed.
 	time.Sleep(2 * shortTTL)
-	h.checkLive(t, map[int32]string{2: "a"})
+	h.checkLive(t, map[int32]string{2: "a", 7: "z"})
 
-	mustErr(t, h.s.Heartbeat(ctx, 2, "b", longTTL), metastore.ErrConflict)
-	mustErr(t, h.s.Heartbeat(ctx, 3, "a", longTTL), metastore.ErrConflict)
-	mustErr(t, h.s.Heartbeat(ctx, 2, "a", 0), metastore.ErrInvalidRequest)
-	mustErr(t, h.s.Heartbeat(ctx, 2, "", longTTL), metastore.ErrInvalidRequest)
-	mustErr(t, h.s.Heartbeat(ctx, -1, "a", longTTL), metastore.ErrInvalidRequest)
+	mustErr(t, heartbeatErr(h.s.Heartbeat(ctx, 2, "b", longTTL)), metastore.ErrConflict)
+	mustErr(t, heartbeatErr(h.s.Heartbeat(ctx, 3, "a", longTTL)), metastore.ErrConflict)
+	mustErr(t, heartbeatErr(h.s.Heartbeat(ctx, 2, "a", 0)), metastore.ErrInvalidRequest)
+	mustErr(t, heartbeatErr(h.s.Heartbeat(ctx, 2, "", longTTL)), metastore.ErrInvalidRequest)
+	mustErr(t, heartbeatErr(h.s.Heartbeat(ctx, -1, "a", longTTL)), metastore.ErrInvalidRequest)
 
-	// A lapsed registration nobody took is renewed.
+	// A lapsed registration nobody took is renewed, and is in the live set
+	// the heartbeat returns though it was not live when the beat began.
 	h.register(t, 4, "c", shortTTL)
 	h.waitLapsed(t, 4)
-	if err := h.s.Heartbeat(ctx, 4, "c", longTTL); err != nil {
-		t.Fatalf("Heartbeat of a lapsed registration nobody took: %v", err)
+	got = h.beat(t, 4, "c", longTTL)
+	if len(got) != 3 || got[1].NodeID != 4 || got[1].Instance != "c" {
+		t.Fatalf("Heartbeat of a lapsed registration nobody took returned %+v, want nodes 2, 4 (c), 7", got)
 	}
-	h.checkLive(t, map[int32]string{2: "a", 4: "c"})
+	h.checkLive(t, map[int32]string{2: "a", 4: "c", 7: "z"})
 }
 
 func testDeregisterBroker(t *testing.T, h *harness) {
@@ -207,7 +225,7 @@ func testDeregisterBroker(t *testing.T, h *harness) {
 		t.Fatalf("DeregisterBroker: %v", err)
 	}
 	h.checkLive(t, map[int32]string{1: "b"})
-	mustErr(t, h.s.Heartbeat(ctx, 0, "a", longTTL), metastore.ErrConflict)
+	mustErr(t, heartbeatErr(h.s.Heartbeat(ctx, 0, "a", longTTL)), metastore.ErrConflict)
 	if err := h.s.DeregisterBroker(ctx, 0, "a"); err != nil {
 		t.Fatalf("DeregisterBroker again: %v", err)
 	}

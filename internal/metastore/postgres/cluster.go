@@ -55,25 +55,37 @@ func claim(row pgx.Row, b *metastore.BrokerInfo) error {
 	return err
 }
 
-// Heartbeat renews instance's registration of nodeID.
-func (s *Store) Heartbeat(ctx context.Context, nodeID int32, instance string, ttl time.Duration) error {
+// Heartbeat renews instance's registration of nodeID and reads the live
+// set, in one statement.
+func (s *Store) Heartbeat(ctx context.Context, nodeID int32, instance string, ttl time.Duration) ([]metastore.BrokerInfo, error) {
 	if err := metastore.ValidateBroker(nodeID, instance); err != nil {
-		return err
+		return nil, err
 	}
 	if err := metastore.ValidateTTL(ttl); err != nil {
-		return err
+		return nil, err
 	}
+	var live []metastore.BrokerInfo
 	err := s.retry(ctx, func() error {
-		tag, err := s.pool.Exec(ctx, sqlBrokerHeartbeat, nodeID, instance, micros(ttl))
-		if err == nil && tag.RowsAffected() == 0 {
+		var renewed bool
+		live, renewed = nil, false
+		rows, _ := s.pool.Query(ctx, sqlBrokerHeartbeat, nodeID, instance, micros(ttl))
+		var b metastore.BrokerInfo
+		var mine bool
+		_, err := pgx.ForEachRow(rows, []any{&b.NodeID, &b.Instance, &b.Host, &b.Port, &b.Rack, &b.Expires, &mine}, func() error {
+			b.Expires = b.Expires.UTC()
+			live = append(live, b)
+			renewed = renewed || mine
+			return nil
+		})
+		if err == nil && !renewed {
 			return fmt.Errorf("registration lost: %w", metastore.ErrConflict)
 		}
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("heartbeat of broker %d instance %s: %w", nodeID, instance, err)
+		return nil, fmt.Errorf("heartbeat of broker %d instance %s: %w", nodeID, instance, err)
 	}
-	return nil
+	return live, nil
 }
 
 // DeregisterBroker removes nodeID's registration if instance holds it.

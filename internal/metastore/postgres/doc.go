@@ -77,5 +77,11 @@
 // the store only when it certainly did not commit (Postgres rolled it
 // back, or nothing reached the server). A lost connection resets the
 // pool, so a restarted server costs one failed call, not one per pooled
-// connection.
+// connection. A transaction's unavailable failure that certainly did not
+// commit (anything but a COMMIT without an answer, or a broken invariant)
+// also wraps metastore.ErrNotApplied: the log's writer then runs the
+// Append again itself while the server is out.
+//
+// A broker's heartbeat is one statement (broker_heartbeat.sql: the
+// renewal and the live set together).
 package postgres

@@ -66,6 +66,11 @@ func TestPostgresRestart(t *testing.T) {
 				t.Fatalf("round %d call %d took %v to fail", round, i, d)
 			}
 		}
+		// An Append that failed with the server down never reached it: the
+		// store says so, so the log's writer may run it again.
+		if _, err := appendOne(t.Context(), s, pk, "down", seq); !errors.Is(err, metastore.ErrNotApplied) {
+			t.Fatalf("round %d: Append with the server down: %v, want ErrNotApplied", round, err)
+		}
 		// A context shorter than the retries bounds the call.
 		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Millisecond)
 		start := time.Now()

@@ -100,7 +100,27 @@ const maxAttempts = 5
 // may succeed if tried again. Rule outcomes from fn roll back and pass
 // through; failures of the database are classified. A COMMIT that got no
 // answer is errCommitUnknown and never run again: it may have committed.
+//
+// A failure that left the database as it was (the transaction never
+// reached COMMIT, or COMMIT was answered with a rollback) and may pass by
+// itself is marked metastore.ErrNotApplied beside ErrUnavailable, so a
+// caller may run the write again (the log's writer does, while Postgres
+// restarts).
 func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return notApplied(s.txOnce(ctx, fn))
+}
+
+// notApplied marks an unavailable failure of tx that certainly did not
+// commit: any but a COMMIT without an answer and a broken invariant.
+func notApplied(err error) error {
+	if !errors.Is(err, metastore.ErrUnavailable) || errors.Is(err, errCommitUnknown) || errors.Is(err, errCorrupt) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", metastore.ErrNotApplied, err)
+}
+
+// txOnce is tx without the ErrNotApplied mark.
+func (s *Store) txOnce(ctx context.Context, fn func(pgx.Tx) error) error {
 	return s.retry(ctx, func() error {
 		tx, err := s.pool.Begin(ctx)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -40,6 +41,8 @@ type ClientOptions struct {
 	// MaxAttempts is how often a request is tried on a retriable error.
 	// Default DefaultMaxAttempts.
 	MaxAttempts int
+	// MaxBackoff caps the jittered backoff between attempts. Default 2s.
+	MaxBackoff time.Duration
 }
 
 // Client is an S3 client built by NewClient.
@@ -64,9 +67,12 @@ func NewClient(ctx context.Context, o ClientOptions) (*Client, error) {
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = DefaultMaxAttempts
 	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = maxBackoff
+	}
 	c := &Client{Retryer: retry.NewStandard(func(so *retry.StandardOptions) {
 		so.MaxAttempts = o.MaxAttempts
-		so.MaxBackoff = maxBackoff
+		so.MaxBackoff = o.MaxBackoff
 	})}
 	load := []func(*config.LoadOptions) error{
 		config.WithDefaultRegion(DefaultRegion),

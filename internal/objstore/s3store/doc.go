@@ -13,7 +13,8 @@
 //
 // Retries and errors: the SDK's standard retryer tries a request up to
 // Options.MaxAttempts times on network errors, 5xx answers and throttling,
-// with jittered backoff capped at 2s, and gives up early when its retry
+// with jittered backoff capped at Options.MaxBackoff (100ms by default:
+// the log's writer retries a failed flush itself), and gives up early when its retry
 // quota (shared by all requests of a Store) runs dry during an outage.
 // Options.Timeout bounds each operation, attempts and backoff included.
 // Errors name the operation and object ("put s3://bucket/prefix/key: …")

@@ -22,7 +22,9 @@ import (
 // never reuses a key. Any other error (access denied, no such
 // bucket, a bad request) will fail again the same way until someone
 // changes the configuration.
-var ErrUnavailable = errors.New("objstore/s3: unavailable")
+// It is objstore.ErrUnavailable, so the log's writer can tell such
+// failures apart without knowing the backend.
+var ErrUnavailable = objstore.ErrUnavailable
 
 // IsUnavailable reports whether err is a failure that may pass by itself
 // (ErrUnavailable).

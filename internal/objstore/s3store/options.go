@@ -26,8 +26,16 @@ const (
 )
 
 // maxBackoff caps the SDK's jittered exponential backoff between attempts
-// (its default, 20s, would spend most of a Timeout asleep).
+// (its default, 20s, would spend most of a Timeout asleep) for a client
+// that sets no MaxBackoff.
 const maxBackoff = 2 * time.Second
+
+// DefaultMaxBackoff caps the backoff of the log's store (Options): its
+// writer retries a failed flush itself while the server is out, so the
+// SDK's sleeps only add to the time from the server answering again to
+// the first acknowledgement (a 2s cap let one failed PUT sleep up to 2s
+// past the recovery).
+const DefaultMaxBackoff = 100 * time.Millisecond
 
 // dialTimeout bounds a TCP connect, so an unreachable endpoint costs one
 // attempt a few seconds, not the whole Timeout.
@@ -69,12 +77,15 @@ type Options struct {
 	// with a retriable error (network, 5xx, throttling). Default
 	// DefaultMaxAttempts; 1 disables retries.
 	MaxAttempts int
+	// MaxBackoff caps the jittered backoff between attempts. Default
+	// DefaultMaxBackoff.
+	MaxBackoff time.Duration
 }
 
 // Client is the part of o that NewClient builds the SDK client from.
 func (o Options) Client() ClientOptions {
 	return ClientOptions{Region: o.Region, Endpoint: o.Endpoint, ForcePathStyle: o.ForcePathStyle,
-		AccessKeyID: o.AccessKeyID, SecretAccessKey: o.SecretAccessKey, MaxAttempts: o.MaxAttempts}
+		AccessKeyID: o.AccessKeyID, SecretAccessKey: o.SecretAccessKey, MaxAttempts: o.MaxAttempts, MaxBackoff: o.MaxBackoff}
 }
 
 // Validate checks o, naming the first bad field.
@@ -100,6 +111,9 @@ func (o Options) Validate() error {
 	if o.MaxAttempts < 0 {
 		return fmt.Errorf("s3 options: max attempts %d: negative", o.MaxAttempts)
 	}
+	if o.MaxBackoff < 0 {
+		return fmt.Errorf("s3 options: max backoff %v: negative", o.MaxBackoff)
+	}
 	return nil
 }
 
@@ -110,6 +124,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxAttempts == 0 {
 		o.MaxAttempts = DefaultMaxAttempts
+	}
+	if o.MaxBackoff == 0 {
+		o.MaxBackoff = DefaultMaxBackoff
 	}
 	if o.Prefix != "" && !strings.HasSuffix(o.Prefix, "/") {
 		o.Prefix += "/"
