@@ -56,7 +56,7 @@ func New(store metastore.KV, objects objstore.Store, opts Options, log *slog.Log
 	s.optsErr = opts.Validate()
 	s.wh, _ = parseWarehouse(opts.Warehouse)
 	s.files = &metaFiles{wh: s.wh, objects: objects, cache: newMetaCache(opts.MetadataCache)}
-	s.files.outside, _ = newArea(s.wh, opts.Outside, opts.AllowedLocations) // an error is optsErr's
+	s.files.outside, _ = newAreas(s.wh, opts.Outside, opts.AllowedLocations) // an error is optsErr's
 	s.auth = newAuthenticator(opts.Auth)
 	s.newMetrics(opts.Registerer)
 	s.handler = s.routes()

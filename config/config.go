@@ -146,13 +146,14 @@ type Catalog struct {
 	// .../tables/{table}/credentials), not in every table answer's
 	// config. Default false (keys in both).
 	VendedCredentialsOnly bool `yaml:"vended_credentials_only"`
-	// AllowedLocations are the location prefixes (file:///dir, or
-	// s3://bucket/prefix in the warehouse's bucket) at which a client may
-	// ask a table, or a view's metadata files, to be outside the
-	// warehouse; a location elsewhere is overridden (the table goes where
-	// the server would put it, and the answer says so). Default: anywhere
-	// on the node's file system (local warehouse) or in the warehouse's
-	// bucket.
+	// AllowedLocations are the location prefixes (file:///dir on the
+	// node's file system, or s3://bucket/prefix in the warehouse's bucket)
+	// at which a client may ask a table, or a view's metadata files, to be
+	// outside the warehouse; a location elsewhere is overridden (the table
+	// goes where the server would put it, and the answer says so). An S3
+	// warehouse may list file:///dir prefixes too (in a cluster, only a
+	// directory every broker mounts). Default: anywhere on the node's file
+	// system (local warehouse) or in the warehouse's bucket.
 	AllowedLocations []string `yaml:"allowed_locations"`
 }
 
