@@ -64,6 +64,11 @@ type Options struct {
 	// .../tables/{table}/credentials; in every answer's "config" too
 	// unless VendedCredentialsOnly. Default none.
 	Credentials map[string]string
+	// STS, with a RoleARN, makes the vended credentials short-lived ones
+	// from an STS AssumeRole scoped to each table's location (sts.go)
+	// instead of Credentials, which are then never handed out. Default
+	// nil: the static Credentials.
+	STS *STSOptions
 	// VendedCredentialsOnly keeps Credentials out of the "config" of
 	// answers that did not ask for vended credentials. Default false.
 	VendedCredentialsOnly bool

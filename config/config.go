@@ -155,6 +155,26 @@ type Catalog struct {
 	// directory every broker mounts). Default: anywhere on the node's file
 	// system (local warehouse) or in the warehouse's bucket.
 	AllowedLocations []string `yaml:"allowed_locations"`
+	// STS, on an S3 warehouse, makes the vended credentials short-lived
+	// ones: the catalog calls STS AssumeRole (with data.s3's keys) for
+	// the role, with a session policy allowing only the table's
+	// location, and vends the session's keys and s3.session-token (which
+	// Trino requires). data.s3's own keys are then never handed out.
+	// Nil: the static keys of data.s3 are vended.
+	STS *CatalogSTS `yaml:"sts"`
+}
+
+// CatalogSTS is where and how the catalog gets short-lived credentials.
+type CatalogSTS struct {
+	// RoleARN is the role assumed (arn:aws:iam::<account>:role/<name>).
+	// Required.
+	RoleARN string `yaml:"role_arn"`
+	// Endpoint is the STS endpoint URL (an S3 service's own STS, such as
+	// SeaweedFS's at its S3 address). Empty: AWS STS in data.s3.region.
+	Endpoint string `yaml:"endpoint"`
+	// Duration is the credentials' life; a table's are minted again when
+	// a quarter of it is left. Default 1h.
+	Duration time.Duration `yaml:"duration"`
 }
 
 // CatalogClient is one OAuth2 client of the built-in catalog.
