@@ -9,11 +9,14 @@ package catalog
 // Options.Credentials). GET /v1/{prefix}/namespaces/{namespace}/tables/
 // {table}/credentials (spec operation loadCredentials) answers the same
 // list, so a client can refresh them. The keys are the static ones of the
-// server's own S3 configuration: no short-lived keys are minted (no STS).
-// Without the header the keys are in "config" too, unless
-// Options.VendedCredentialsOnly.
+// server's own S3 configuration, for the whole warehouse; or, with
+// Options.STS, an STS session's scoped to the table's location, with a
+// session token (sts.go). Without the header the static keys are in
+// "config" too, unless Options.VendedCredentialsOnly or Options.STS.
 
 import (
+	"context"
+	"fmt"
 	"maps"
 	"net/http"
 	"strings"
@@ -41,28 +44,52 @@ func wantsVended(r *http.Request) bool {
 	return false
 }
 
-// tableConfig is a table answer's "config": Options.TableConfig, and the
-// keys when vended or when they are not kept for vending only.
-func (s *Server) tableConfig(vended bool) map[string]string {
-	if len(s.opts.Credentials) == 0 || (!vended && s.opts.VendedCredentialsOnly) {
+// vended returns the credentials handed out with the table at loc, to a
+// request that asked for them: STS's for it (sts.go), or
+// Options.Credentials.
+func (s *Server) vended(ctx context.Context, loc string) (map[string]string, error) {
+	if s.sts != nil {
+		creds, err := s.sts.vend(ctx, loc)
+		if err != nil {
+			return nil, fmt.Errorf("%w: vend credentials: %v", ErrUnavailable, err)
+		}
+		return creds, nil
+	}
+	return s.opts.Credentials, nil
+}
+
+// tableConfig is a table answer's "config": Options.TableConfig and the
+// vended credentials; for an answer that did not ask for them (nil),
+// Options.Credentials unless they are kept for vending only (or STS
+// mints the vended ones: the static keys are never handed out then).
+func (s *Server) tableConfig(vended map[string]string) map[string]string {
+	if vended == nil && !s.opts.VendedCredentialsOnly && s.sts == nil {
+		vended = s.opts.Credentials
+	}
+	if len(vended) == 0 {
 		return s.opts.TableConfig
 	}
 	out := maps.Clone(s.opts.TableConfig)
 	if out == nil {
 		out = map[string]string{}
 	}
-	maps.Copy(out, s.opts.Credentials)
+	maps.Copy(out, vended)
 	return out
 }
 
-// storageCredentials is the warehouse's one credential, or none when the
-// server has no keys to hand out (a local warehouse, or S3 keys from the
-// environment).
-func (s *Server) storageCredentials() []storageCredential {
-	if len(s.opts.Credentials) == 0 {
+// storageCredentials is the one credential vended with the table at loc:
+// for the warehouse (static keys) or the table's own location (STS's,
+// scoped to it); none when there are no keys to hand out (a local
+// warehouse, or S3 keys from the environment).
+func (s *Server) storageCredentials(loc string, vended map[string]string) []storageCredential {
+	if len(vended) == 0 {
 		return nil
 	}
-	return []storageCredential{{Prefix: s.wh.uri, Config: s.tableConfig(true)}}
+	prefix := s.wh.uri
+	if s.sts != nil {
+		prefix = loc
+	}
+	return []storageCredential{{Prefix: prefix, Config: s.tableConfig(vended)}}
 }
 
 // loadCredentials answers a LoadCredentialsResponse for an existing table.
@@ -71,10 +98,19 @@ func (s *Server) loadCredentials(w http.ResponseWriter, r *http.Request, p param
 	if err := checkIdent(id); err != nil {
 		return err
 	}
-	if _, _, err := s.getTable(r.Context(), id); err != nil {
+	rec, _, err := s.getTable(r.Context(), id)
+	if err != nil {
 		return err
 	}
-	creds := s.storageCredentials()
+	meta, _, err := s.files.load(r.Context(), rec.MetadataLocation)
+	if err != nil {
+		return fmt.Errorf("load credentials %s: %w", id, err)
+	}
+	vended, err := s.vended(r.Context(), meta.Location())
+	if err != nil {
+		return fmt.Errorf("load credentials %s: %w", id, err)
+	}
+	creds := s.storageCredentials(meta.Location(), vended)
 	if creds == nil {
 		creds = []storageCredential{}
 	}

@@ -30,7 +30,9 @@
 // location, a commit's set-location, a view's write.metadata.path) is
 // overridden, not refused, and the answer's Warning header says so
 // (location.go). With X-Iceberg-Access-Delegation: vended-credentials a
-// table answer carries the storage credentials (credentials.go).
+// table answer carries the storage credentials (credentials.go): the
+// static keys, or with Options.STS an STS session's keys scoped to the
+// table's location (sts.go).
 //
 // Commits (commit.go) write a new metadata file, then compare-and-swap the
 // table's key: a conflict is retried on fresh metadata, with jittered

@@ -17,7 +17,7 @@ import (
 type metaFiles struct {
 	wh      warehouse
 	objects objstore.Store
-	outside *area // nil: nothing outside the warehouse (outside.go)
+	outside areas // none: nothing outside the warehouse (outside.go)
 	cache   *metaCache
 }
 
@@ -28,8 +28,8 @@ func (m *metaFiles) locate(loc string) (objstore.Store, string, error) {
 	if err == nil {
 		return m.objects, key, nil
 	}
-	if k, ok := m.outside.key(loc); ok {
-		return m.outside.store, k, nil
+	if st, k, ok := m.outside.key(loc); ok {
+		return st, k, nil
 	}
 	return nil, "", err
 }

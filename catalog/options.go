@@ -64,6 +64,11 @@ type Options struct {
 	// .../tables/{table}/credentials; in every answer's "config" too
 	// unless VendedCredentialsOnly. Default none.
 	Credentials map[string]string
+	// STS, with a RoleARN, makes the vended credentials short-lived ones
+	// from an STS AssumeRole scoped to each table's location (sts.go)
+	// instead of Credentials, which are then never handed out. Default
+	// nil: the static Credentials.
+	STS *STSOptions
 	// VendedCredentialsOnly keeps Credentials out of the "config" of
 	// answers that did not ask for vended credentials. Default false.
 	VendedCredentialsOnly bool
@@ -72,10 +77,12 @@ type Options struct {
 	// warehouse are read and written (outside.go); a local warehouse uses
 	// the node's file system. Nil: on S3, nothing outside the warehouse.
 	Outside objstore.Store
-	// AllowedLocations are the location prefixes (file:///dir or
-	// s3://bucket/prefix) a client may ask a table, or a view's metadata
-	// files, to be at outside the warehouse; any other is overridden.
-	// Default: anywhere on the warehouse's file system or in its bucket.
+	// AllowedLocations are the location prefixes (file:///dir on the
+	// node's file system, whatever the warehouse, or s3://bucket/prefix in
+	// the warehouse's bucket) a client may ask a table, or a view's
+	// metadata files, to be at outside the warehouse; any other is
+	// overridden. Default: anywhere on the warehouse's file system or in
+	// its bucket.
 	AllowedLocations []string
 	// Auth turns on bearer-token authentication. Default: off, every
 	// request is served.
@@ -180,7 +187,7 @@ func (o Options) Validate() error {
 	if err != nil {
 		return fmt.Errorf("catalog options: warehouse: %w", err)
 	}
-	if _, err := newArea(wh, o.Outside, o.AllowedLocations); err != nil {
+	if _, err := newAreas(wh, o.Outside, o.AllowedLocations); err != nil {
 		return fmt.Errorf("catalog options: %w", err)
 	}
 	if o.Name == "" || strings.ContainsAny(o.Name, "/?#%") || slices.Contains(reservedNames, o.Name) {

@@ -5,10 +5,14 @@ package catalog
 // (write.metadata.path) to be somewhere else; the server takes such a
 // location when it is under one of Options.AllowedLocations, and reads and
 // writes its metadata files there through a second store: the node's file
-// system (for a local warehouse) or the warehouse's bucket from its root
-// (Options.Outside, for S3). By default every location of that file system
-// or bucket is allowed. A location that is not allowed is overridden, as
-// before (location.go).
+// system for a file:// prefix, or the warehouse's bucket from its root
+// (Options.Outside) for one of the warehouse's own scheme. By default
+// every location of the warehouse's file system (local warehouse) or
+// bucket (S3) is allowed. An S3 warehouse may allow file:// prefixes too
+// (views whose metadata a client asks for on a local path: the server is
+// the only reader of a view's metadata files); in a cluster such a
+// directory must be one every broker mounts. A location that is not
+// allowed is overridden, as before (location.go).
 
 import (
 	"context"
@@ -23,42 +27,82 @@ import (
 	"github.com/tributary-io/tributary/internal/objstore"
 )
 
-// area is where locations outside the warehouse may be: the root of its
-// store ("/" or "bucket") and the allowed prefixes below it, as paths
-// without a scheme.
+// area is one store where locations outside the warehouse may be: the
+// node's file system (scheme "file", root "/") or the warehouse's bucket
+// (root "bucket/"), and the allowed prefixes below it, as paths without a
+// scheme.
 type area struct {
 	scheme  string
 	store   objstore.Store
 	allowed []string // cleaned, each ending in "/"
 }
 
-// newArea returns the area of a warehouse: the node's file system for a
-// local one, outside's bucket for another (none without outside). A prefix
-// in allowed that is not of the warehouse's scheme (or bucket) is an error.
-func newArea(wh warehouse, outside objstore.Store, allowed []string) (*area, error) {
-	a := &area{scheme: wh.scheme, store: outside}
+// areas are the places outside the warehouse that locations may be, at
+// most one per store.
+type areas []*area
+
+// newAreas returns the areas of a warehouse. Without allowed: the node's
+// file system for a local warehouse, outside's bucket for another (none
+// without outside). An allowed prefix is file:///dir (the node's file
+// system, whatever the warehouse) or of the warehouse's scheme and in its
+// bucket; any other is an error.
+func newAreas(wh warehouse, outside objstore.Store, allowed []string) (areas, error) {
+	files := &area{scheme: "file", store: osFiles{}}
+	bucket := &area{scheme: wh.scheme, store: outside}
 	root := "/"
 	if wh.scheme == "file" {
-		a.store = osFiles{}
+		bucket = files
 	} else {
 		root, _, _ = strings.Cut(wh.root, "/")
 		root += "/"
 	}
-	if a.store == nil {
-		return nil, nil
-	}
 	if len(allowed) == 0 {
-		a.allowed = []string{root}
-		return a, nil
+		if bucket.store == nil {
+			return nil, nil
+		}
+		bucket.allowed = []string{root}
+		return areas{bucket}, nil
 	}
 	for _, p := range allowed {
-		rel, ok := a.path(p)
-		if !ok || !strings.HasPrefix(rel+"/", root) {
-			return nil, fmt.Errorf("allowed location %q: not in the warehouse's %s", p, strings.TrimSuffix(wh.scheme+"://"+root, "/"))
+		if rel, ok := files.path(p); ok {
+			files.allowed = append(files.allowed, strings.TrimSuffix(rel, "/")+"/")
+			continue
 		}
-		a.allowed = append(a.allowed, strings.TrimSuffix(rel, "/")+"/")
+		rel, ok := bucket.path(p)
+		if !ok || !strings.HasPrefix(rel+"/", root) {
+			return nil, fmt.Errorf("allowed location %q: neither file:///dir nor in the warehouse's %s", p, strings.TrimSuffix(wh.scheme+"://"+root, "/"))
+		}
+		bucket.allowed = append(bucket.allowed, strings.TrimSuffix(rel, "/")+"/")
 	}
-	return a, nil
+	var as areas
+	for _, a := range []*area{files, bucket} {
+		if len(a.allowed) > 0 && a.store != nil && (len(as) == 0 || as[0] != a) {
+			as = append(as, a)
+		}
+	}
+	return as, nil
+}
+
+// key returns the store and key of loc when it is under an allowed prefix
+// of one of the areas.
+func (as areas) key(loc string) (objstore.Store, string, bool) {
+	for _, a := range as {
+		if k, ok := a.key(loc); ok {
+			return a.store, k, true
+		}
+	}
+	return nil, "", false
+}
+
+// within reports whether loc is below the directory location dir, both
+// in one area.
+func (as areas) within(loc, dir string) bool {
+	for _, a := range as {
+		if a.within(loc, dir) {
+			return true
+		}
+	}
+	return false
 }
 
 // path returns loc without its scheme ("/abs/path" or "bucket/key"), or

@@ -34,6 +34,8 @@ type Server struct {
 	handler http.Handler
 	// locks queue this server's commits per table.
 	locks tableLocks
+	// sts mints vended credentials (Options.STS); nil: the static ones.
+	sts *stsVendor
 
 	// mu guards ln and srv.
 	mu  sync.Mutex
@@ -56,7 +58,8 @@ func New(store metastore.KV, objects objstore.Store, opts Options, log *slog.Log
 	s.optsErr = opts.Validate()
 	s.wh, _ = parseWarehouse(opts.Warehouse)
 	s.files = &metaFiles{wh: s.wh, objects: objects, cache: newMetaCache(opts.MetadataCache)}
-	s.files.outside, _ = newArea(s.wh, opts.Outside, opts.AllowedLocations) // an error is optsErr's
+	s.files.outside, _ = newAreas(s.wh, opts.Outside, opts.AllowedLocations) // an error is optsErr's
+	s.sts = newSTSVendor(opts.STS)
 	s.auth = newAuthenticator(opts.Auth)
 	s.newMetrics(opts.Registerer)
 	s.handler = s.routes()

@@ -44,13 +44,23 @@ type loadTableResult struct {
 // tableResult is the answer to r about the table whose metadata file loc
 // holds raw: with the table config, and the vended credentials when r
 // asks for them (credentials.go).
-func (s *Server) tableResult(r *http.Request, loc string, raw []byte) loadTableResult {
-	vend := wantsVended(r)
-	res := loadTableResult{MetadataLocation: loc, Metadata: raw, Config: s.tableConfig(vend)}
-	if vend {
-		res.StorageCredentials = s.storageCredentials()
+func (s *Server) tableResult(r *http.Request, loc string, raw []byte) (loadTableResult, error) {
+	res := loadTableResult{MetadataLocation: loc, Metadata: raw, Config: s.tableConfig(nil)}
+	if !wantsVended(r) {
+		return res, nil
 	}
-	return res
+	var meta struct {
+		Location string `json:"location"`
+	}
+	if err := json.Unmarshal(raw, &meta); err != nil {
+		return res, fmt.Errorf("read table location: %w", err)
+	}
+	creds, err := s.vended(r.Context(), meta.Location)
+	if err != nil {
+		return res, err
+	}
+	res.Config, res.StorageCredentials = s.tableConfig(creds), s.storageCredentials(meta.Location, creds)
+	return res, nil
 }
 
 func (s *Server) listTables(w http.ResponseWriter, r *http.Request, p params) error {
@@ -116,8 +126,9 @@ func (s *Server) createTable(w http.ResponseWriter, r *http.Request, p params) e
 		return fmt.Errorf("%w: create table %s: no schema", ErrBadRequest, id)
 	}
 	ctx := r.Context()
-	var res loadTableResult
-	var note string // a requested location overridden
+	var resLoc string // the metadata file's location ("" for a staged create)
+	var resRaw []byte // its JSON
+	var note string   // a requested location overridden
 	err := retryConflicts("create table", func() error {
 		nsRec, nsEntry, err := s.getNamespace(ctx, id.ns)
 		if err != nil {
@@ -140,7 +151,7 @@ func (s *Server) createTable(w http.ResponseWriter, r *http.Request, p params) e
 			if err := s.makeStagedDirs(meta, req.Location == "" || n != ""); err != nil {
 				return err
 			}
-			res = s.tableResult(r, "", mustJSON(meta))
+			resLoc, resRaw = "", mustJSON(meta)
 			return nil
 		}
 		loc, err := newMetadataLocation(meta, 0)
@@ -159,9 +170,13 @@ func (s *Server) createTable(w http.ResponseWriter, r *http.Request, p params) e
 			s.files.remove(ctx, loc)
 			return err
 		}
-		res = s.tableResult(r, loc, raw)
+		resLoc, resRaw = loc, raw
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	res, err := s.tableResult(r, resLoc, resRaw)
 	if err != nil {
 		return err
 	}
@@ -274,7 +289,11 @@ func (s *Server) loadTable(w http.ResponseWriter, r *http.Request, p params) err
 			return fmt.Errorf("load table %s: %w", id, err)
 		}
 	}
-	writeJSON(w, http.StatusOK, s.tableResult(r, rec.MetadataLocation, raw))
+	res, err := s.tableResult(r, rec.MetadataLocation, raw)
+	if err != nil {
+		return fmt.Errorf("load table %s: %w", id, err)
+	}
+	writeJSON(w, http.StatusOK, res)
 	return nil
 }
 
@@ -409,6 +428,10 @@ func (s *Server) registerTable(w http.ResponseWriter, r *http.Request, p params)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.tableResult(r, req.MetadataLocation, raw))
+	res, err := s.tableResult(r, req.MetadataLocation, raw)
+	if err != nil {
+		return fmt.Errorf("register table %s: %w", id, err)
+	}
+	writeJSON(w, http.StatusOK, res)
 	return nil
 }

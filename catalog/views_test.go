@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/apache/iceberg-go/table"
 	"github.com/apache/iceberg-go/view"
 	"github.com/google/uuid"
+	"github.com/tributary-io/tributary/internal/objstore"
 )
 
 // TestViewLifecycle: views through iceberg-go's REST client, which finds
@@ -122,5 +124,79 @@ func TestViewLifecycle(t *testing.T) {
 	}
 	if status, body := f.do(t, "DELETE", "/v1/namespaces/other", nil); status != 204 {
 		t.Errorf("drop the emptied namespace: %d %v", status, body)
+	}
+}
+
+// TestViewMetadataOnLocalPathWithS3Warehouse: an S3 warehouse that lists
+// a file:// prefix in AllowedLocations takes a view's write.metadata.path
+// there (the RCK's createViewWithCustomMetadataLocation asks for a
+// directory of its own machine): the metadata file is written on the
+// node's file system under the path asked for, the answer names it, and
+// the view loads and takes a new version there. A path not allowed is
+// still overridden (the view's own metadata directory in the bucket).
+// Before, a file:// allowed location on an S3 warehouse was refused as
+// configuration, so that test failed on S3.
+func TestViewMetadataOnLocalPathWithS3Warehouse(t *testing.T) {
+	warehouse, err := objstore.NewLocal(t.TempDir()) // stands in for s3://b/wh
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket, err := objstore.NewLocal(t.TempDir()) // the bucket from its root
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := t.TempDir()
+	f := newFixtureOn(t, newBolt(t), warehouse, Options{Warehouse: "s3://b/wh", Outside: bucket,
+		AllowedLocations: []string{"s3://b/", "file://" + local + "/"}})
+	ctx := context.Background()
+	cat := f.client(t)
+	if err := cat.CreateNamespace(ctx, table.Identifier{"ns"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	schema := iceberg.NewSchema(0, iceberg.NestedField{ID: 1, Name: "id", Type: iceberg.PrimitiveTypes.Int64})
+	v1, err := view.NewVersionFromSQL(1, 0, "SELECT 1 AS id", table.Identifier{"ns"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	custom := "file:" + local + "/custom-location" // java.nio's form of a file URI, as the RCK sends it
+	created, err := cat.CreateView(ctx, table.Identifier{"ns", "v"}, v1, schema,
+		icecat.WithViewProperties(iceberg.Properties{viewMetadataPath: custom}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(created.MetadataLocation(), custom+"/00000-") || created.Properties()[viewMetadataPath] != custom {
+		t.Errorf("view metadata at %s, properties %v; want under %s", created.MetadataLocation(), created.Properties(), custom)
+	}
+	if files, _ := filepath.Glob(filepath.Join(local, "custom-location", "00000-*.metadata.json")); len(files) != 1 {
+		t.Errorf("metadata files in %s: %v, want one", local, files)
+	}
+	v2, err := view.NewVersionFromSQL(2, 0, "SELECT 2 AS id", table.Identifier{"ns"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cat.UpdateView(ctx, table.Identifier{"ns", "v"}, nil,
+		[]view.Update{view.NewAddViewVersionUpdate(v2), view.NewSetCurrentVersionUpdate(-1)}); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := cat.LoadView(ctx, table.Identifier{"ns", "v"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(loaded.MetadataLocation(), custom+"/00001-") || loaded.CurrentVersion().VersionID != 2 {
+		t.Errorf("replaced view: metadata %s, version %d", loaded.MetadataLocation(), loaded.CurrentVersion().VersionID)
+	}
+
+	// a path outside every allowed prefix: the view's own directory
+	other := "file://" + t.TempDir() + "/x"
+	w, err := cat.CreateView(ctx, table.Identifier{"ns", "w"}, v1, schema,
+		icecat.WithViewProperties(iceberg.Properties{viewMetadataPath: other}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(w.MetadataLocation(), "s3://b/wh/ns/w-") {
+		t.Errorf("view asking for %s: metadata at %s, want in the warehouse", other, w.MetadataLocation())
+	}
+	if err := (Options{Warehouse: "s3://b/wh", AllowedLocations: []string{"s3://other/x"}}).Validate(); err == nil {
+		t.Error("an allowed location in another bucket validated")
 	}
 }

@@ -146,14 +146,35 @@ type Catalog struct {
 	// .../tables/{table}/credentials), not in every table answer's
 	// config. Default false (keys in both).
 	VendedCredentialsOnly bool `yaml:"vended_credentials_only"`
-	// AllowedLocations are the location prefixes (file:///dir, or
-	// s3://bucket/prefix in the warehouse's bucket) at which a client may
-	// ask a table, or a view's metadata files, to be outside the
-	// warehouse; a location elsewhere is overridden (the table goes where
-	// the server would put it, and the answer says so). Default: anywhere
-	// on the node's file system (local warehouse) or in the warehouse's
-	// bucket.
+	// AllowedLocations are the location prefixes (file:///dir on the
+	// node's file system, or s3://bucket/prefix in the warehouse's bucket)
+	// at which a client may ask a table, or a view's metadata files, to be
+	// outside the warehouse; a location elsewhere is overridden (the table
+	// goes where the server would put it, and the answer says so). An S3
+	// warehouse may list file:///dir prefixes too (in a cluster, only a
+	// directory every broker mounts). Default: anywhere on the node's file
+	// system (local warehouse) or in the warehouse's bucket.
 	AllowedLocations []string `yaml:"allowed_locations"`
+	// STS, on an S3 warehouse, makes the vended credentials short-lived
+	// ones: the catalog calls STS AssumeRole (with data.s3's keys) for
+	// the role, with a session policy allowing only the table's
+	// location, and vends the session's keys and s3.session-token (which
+	// Trino requires). data.s3's own keys are then never handed out.
+	// Nil: the static keys of data.s3 are vended.
+	STS *CatalogSTS `yaml:"sts"`
+}
+
+// CatalogSTS is where and how the catalog gets short-lived credentials.
+type CatalogSTS struct {
+	// RoleARN is the role assumed (arn:aws:iam::<account>:role/<name>).
+	// Required.
+	RoleARN string `yaml:"role_arn"`
+	// Endpoint is the STS endpoint URL (an S3 service's own STS, such as
+	// SeaweedFS's at its S3 address). Empty: AWS STS in data.s3.region.
+	Endpoint string `yaml:"endpoint"`
+	// Duration is the credentials' life; a table's are minted again when
+	// a quarter of it is left. Default 1h.
+	Duration time.Duration `yaml:"duration"`
 }
 
 // CatalogClient is one OAuth2 client of the built-in catalog.

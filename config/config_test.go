@@ -291,6 +291,7 @@ func TestValidateNamesEveryKey(t *testing.T) {
 	cfg.Membership = config.Membership{HeartbeatInterval: 0, SessionTimeout: -1}
 	cfg.IcebergMaintenance = config.IcebergMaintenance{Interval: 0, CheckInterval: -1, SmallFileThreshold: 1,
 		TargetFileSize: -1, ExpireOlderThan: -1, OrphanOlderThan: time.Minute}
+	cfg.Catalog.STS = &config.CatalogSTS{RoleARN: "TributaryTables", Duration: time.Minute} // and no data.s3
 	err := cfg.Validate()
 	if !errors.Is(err, config.ErrInvalidValue) {
 		t.Fatalf("validate: %v, want ErrInvalidValue", err)
@@ -306,6 +307,7 @@ func TestValidateNamesEveryKey(t *testing.T) {
 		"membership.heartbeat_interval", "membership.session_timeout",
 		"iceberg_maintenance.interval", "iceberg_maintenance.check_interval", "iceberg_maintenance.small_file_threshold",
 		"iceberg_maintenance.target_file_size", "iceberg_maintenance.expire_older_than", "iceberg_maintenance.orphan_older_than",
+		"catalog.sts", "catalog.sts.role_arn", "catalog.sts.duration",
 	} {
 		if !strings.Contains(err.Error(), `"`+key+`"`) {
 			t.Errorf("validate does not name %q:\n%v", key, err)

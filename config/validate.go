@@ -61,6 +61,12 @@ func (c Config) Validate() error {
 		ids[cl.ClientID] = true
 		v.check(!cl.ClientSecret.IsZero(), key+".client_secret", "is required")
 	}
+	if st := c.Catalog.STS; st != nil {
+		v.check(strings.HasPrefix(st.RoleARN, "arn:"), "catalog.sts.role_arn", "must be a role ARN (arn:aws:iam::<account>:role/<name>), got %q", st.RoleARN)
+		v.check(c.Data.S3 != nil, "catalog.sts", "needs an S3 warehouse (data.s3)")
+		v.check(st.Duration == 0 || st.Duration >= 15*time.Minute && st.Duration <= 12*time.Hour, "catalog.sts.duration",
+			"must be between 15m and 12h (STS's bounds), got %s", st.Duration)
+	}
 	c.validateSchemas(&v)
 	c.HTTPAuth.validate(&v)
 	c.Admin.TLS.validate(&v, "admin")

@@ -24,29 +24,18 @@ import (
 // (TestIcebergRCKS3, versitygw). JUnit's console launcher runs each class
 // against a fresh node, with rck.local=false (no reference server of its
 // own) and the catalog's URI; the test reads JUnit's XML reports, prints
-// the counts and fails on any failed test that is not in rckKnownFailuresS3 (S3; none on a local warehouse), and on any test
-// in it that now passes (so the list only shrinks). Tests the
+// the counts and fails on any failed test that is not in the known
+// failures (none now, on either warehouse), and on any test in them that
+// now passes (so the list only shrinks). Tests the
 // RCK itself skips (an assumption about a feature the catalog does not
 // declare, such as nested namespaces) are counted, not failed.
 
-// Why a test is allowed to fail for now.
-const (
-	// The view asks for its metadata files (write.metadata.path) in a
-	// temporary directory of the RCK's machine: with a local warehouse
-	// that is the node's file system, where every location is allowed by
-	// default (catalog/outside.go), but with an S3 warehouse it is outside
-	// the bucket, so the server keeps them in the view's own metadata
-	// directory, and the test wants the path it asked for.
-	rckMetadataOutside = "write.metadata.path on the client's file system is not in an S3 warehouse's bucket"
-)
-
-// rckKnownFailuresS3 are the RCK tests that fail today on an S3
-// warehouse, each with the reason (none fails on a local one); the key is
-// "Catalog.<method>" (RESTCompatibilityKitCatalogTests) or "View.<method>"
+// rckKnownFailuresS3 are the RCK tests allowed to fail on an S3
+// warehouse, each with the reason; none now (there were never any on a
+// local one). The key is "Catalog.<method>"
+// (RESTCompatibilityKitCatalogTests) or "View.<method>"
 // (RESTCompatibilityKitViewCatalogTests).
-var rckKnownFailuresS3 = map[string]string{
-	"View.createViewWithCustomMetadataLocation": rckMetadataOutside,
-}
+var rckKnownFailuresS3 = map[string]string{}
 
 // rckClasses are the RCK's test classes, by the prefix of their keys.
 var rckClasses = map[string]string{
@@ -56,7 +45,7 @@ var rckClasses = map[string]string{
 
 func TestIcebergRCK(t *testing.T) {
 	mvn, java := javaTools(t)
-	runRCK(t, mvn, java, "local warehouse", nil, func() *node.Node {
+	runRCK(t, mvn, java, "local warehouse", rckTmpDir(t), nil, func() *node.Node {
 		return startNode(t, testConfig(t, t.TempDir()), node.Hooks{})
 	})
 }
@@ -64,13 +53,21 @@ func TestIcebergRCK(t *testing.T) {
 // TestIcebergRCKS3 is the RCK against a node whose warehouse is in S3
 // (versitygw): the RCK's client writes manifests there with Iceberg's
 // S3FileIO (iceberg-aws), configured from the endpoint, region, path style
-// and keys the catalog hands out with each table.
+// and keys the catalog hands out with each table. The view tests ask for
+// view locations and metadata files (write.metadata.path) in a JUnit
+// temporary directory of the RCK's machine, a file: URI: the node allows
+// the bucket and that directory (catalog.allowed_locations; the JVM's
+// java.io.tmpdir is set so the directory is known), as an operator whose
+// engines keep view metadata on a shared mount would.
 func TestIcebergRCKS3(t *testing.T) {
 	mvn, java := javaTools(t)
 	srv := tests3.NewServer(t)
-	runRCK(t, mvn, java, "S3 warehouse", rckKnownFailuresS3, func() *node.Node {
+	tmp := rckTmpDir(t)
+	runRCK(t, mvn, java, "S3 warehouse", tmp, rckKnownFailuresS3, func() *node.Node {
 		cfg := testConfig(t, t.TempDir())
-		s3cfg, err := config.NewS3("s3://" + srv.NewBucket(t) + "/rck/")
+		bucket := srv.NewBucket(t)
+		cfg.Catalog.AllowedLocations = []string{"s3://" + bucket + "/", "file://" + tmp + "/"}
+		s3cfg, err := config.NewS3("s3://" + bucket + "/rck/")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,7 +82,7 @@ func TestIcebergRCKS3(t *testing.T) {
 // start (each class asserts, before its first test, that the catalog
 // holds none of its test namespaces, which the other class's last test
 // may leave) and checks the report against the known failures.
-func runRCK(t *testing.T, mvn, java, what string, known map[string]string, start func() *node.Node) {
+func runRCK(t *testing.T, mvn, java, what, tmp string, known map[string]string, start func() *node.Node) {
 	t.Helper()
 	ctx := ctxTimeout(t, 10*time.Minute)
 	cp := mavenClasspath(t, ctx, mvn, "rck") // the RCK's test runtime classpath
@@ -94,6 +91,7 @@ func runRCK(t *testing.T, mvn, java, what string, known map[string]string, start
 		n := start()
 		reports := t.TempDir()
 		cmd := exec.CommandContext(ctx, java,
+			"-Djava.io.tmpdir="+tmp, // JUnit's @TempDir directories
 			"-Drck.local=false",
 			// what the catalog declares: a table needs its namespace created
 			// first; a requested location outside the warehouse is overridden
@@ -139,6 +137,18 @@ func runRCK(t *testing.T, mvn, java, what string, known map[string]string, start
 			t.Errorf("RCK test %s among the known failures did not run", name)
 		}
 	}
+}
+
+// rckTmpDir is a directory for the RCK JVM's java.io.tmpdir (where
+// JUnit's @TempDir directories go), resolved through symlinks as the JVM
+// names it.
+func rckTmpDir(t *testing.T) string {
+	t.Helper()
+	d, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
 
 // rckResult is the outcome of each RCK test by key, with the failure's

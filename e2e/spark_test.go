@@ -37,6 +37,7 @@ import (
 
 	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/iceberg"
+	"github.com/tributary-io/tributary/internal/tests3"
 	"github.com/tributary-io/tributary/node"
 	"github.com/tributary-io/tributary/schema/protobuf"
 	"github.com/tributary-io/tributary/schema/wire"
@@ -50,7 +51,12 @@ import (
 // commits to tables of its own (inserts, a new column, a copy-on-write
 // delete and update, properties, a sort order, a second partition spec,
 // compaction and snapshot expiry, a CREATE TABLE AS SELECT), which
-// iceberg-go reads back through the catalog and finally purges. The node
+// iceberg-go reads back through the catalog and finally purges. In the
+// same Spark session a second catalog, on a second node whose warehouse
+// is in S3 with vended credentials only, configured with nothing but its
+// URI, the OAuth2 credential and X-Iceberg-Access-Delegation:
+// vended-credentials, reads the same Protobuf table there (compared value
+// by value) and writes a row (sparkVended). The node
 // runs with http_auth required: Spark and iceberg-go log in with OAuth2
 // client credentials at the catalog's /v1/oauth/tokens, the credential
 // being the Kafka listener's SCRAM user spark and its password (the
@@ -90,6 +96,7 @@ func TestSpark(t *testing.T) {
 	sparkWaitRecords(t, cat, icetable.Identifier{"shop", "orders"}, len(produced))
 
 	live := sparkStartLive(t, ctx, n, cat)
+	vended := sparkStartVended(t)
 
 	classpath := sparkBuild(t, ctx, mvn, project)
 	args := append([]string{"@" + filepath.Join(project, "jvm.options"), "-cp", classpath}, sparkTrustStore(t, java, ca)...)
@@ -98,7 +105,8 @@ func TestSpark(t *testing.T) {
 	}
 	calls := sparkRecordCalls(t, cat)
 	args = append(args, "io.tributary.interop.SparkCheck", "--catalog", calls.url, "--credential", sparkCredential,
-		"--bad-credential", "spark:not-"+sparkPassword, "--read", "shop.orders", "--write", "ns.spark_made", "--maintain", "shop.live")
+		"--bad-credential", "spark:not-"+sparkPassword, "--read", "shop.orders", "--write", "ns.spark_made", "--maintain", "shop.live",
+		"--s3-catalog", vended.cat.url, "--s3-read", "shop.orders", "--s3-write", "tv.spark_vended")
 	cmd := exec.CommandContext(ctx, java, args...)
 	cmd.Env = append(os.Environ(), "SPARK_LOCAL_IP=127.0.0.1") // the address Spark binds, without a lookup of the host name
 	res := sparkRun(t, ctx, cmd)
@@ -109,6 +117,67 @@ func TestSpark(t *testing.T) {
 	sparkCheckSnapshots(t, res, cat)
 	sparkCheckWrites(t, res, cat, len(produced)-3)
 	live.finish(t, ctx, res, cfg, n, cat)
+	vended.check(t, res)
+}
+
+// sparkVended is a second node whose warehouse is in S3 (versitygw) with
+// catalog.vended_credentials_only, holding shop.orders as sparkProduce
+// makes it. SparkCheck's catalog tributary_s3 on it is configured with the
+// URI, the OAuth2 credential and X-Iceberg-Access-Delegation:
+// vended-credentials only (interop/spark VendedS3): the S3 keys reach
+// Spark in the tables' storage-credentials or not at all.
+type sparkVended struct {
+	cat      sparkCat
+	produced []sparkProduced
+}
+
+func sparkStartVended(t *testing.T) *sparkVended {
+	t.Helper()
+	srv := tests3.NewServer(t)
+	s3cfg, err := config.NewS3("s3://" + srv.NewBucket(t) + "/spark/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s3cfg.Region, s3cfg.Endpoint, s3cfg.ForcePathStyle = srv.Region, srv.Endpoint, true
+	s3cfg.AccessKeyID, s3cfg.SecretAccessKey = config.InlineSource(srv.AccessKey), config.InlineSource(srv.SecretKey)
+	n, cat, _ := sparkPlainNode(t, func(cfg *config.Config) {
+		cfg.Data.S3 = s3cfg
+		cfg.Catalog.VendedCredentialsOnly = true
+	})
+	v := &sparkVended{cat: cat, produced: sparkProduce(t, n, cat)}
+	sparkWaitRecords(t, cat, icetable.Identifier{"shop", "orders"}, len(v.produced))
+	return v
+}
+
+// check compares what Spark read through vended credentials (the s3_
+// rows) with what was produced, value by value as for the local
+// warehouse, and the table Spark wrote with what iceberg-go reads of it.
+func (v *sparkVended) check(t *testing.T, res sparkResults) {
+	t.Helper()
+	s3 := res.prefixed("s3_")
+	sparkCheckReads(t, s3, v.produced)
+	if made := s3.one(t, "made"); fmt.Sprint(made) != "map[id:42 name:vended]" {
+		t.Errorf("tv.spark_vended: Spark reads back %v, want id 42, name vended", made)
+	}
+	id := icetable.Identifier{"tv", "spark_vended"}
+	if loc := sparkLoad(t, v.cat, id).Location(); !strings.HasPrefix(loc, "s3://") {
+		t.Errorf("tv.spark_vended at %s, want in the S3 warehouse", loc)
+	}
+	if got := sparkScan(t, v.cat, id); fmt.Sprint(got) != "[map[id:42 name:vended]]" {
+		t.Errorf("tv.spark_vended: iceberg-go reads %v, want Spark's one row", got)
+	}
+}
+
+// prefixed returns the results whose query names start with p, by the
+// rest of the name.
+func (r sparkResults) prefixed(p string) sparkResults {
+	out := sparkResults{}
+	for q, rows := range r {
+		if rest, ok := strings.CutPrefix(q, p); ok {
+			out[rest] = rows
+		}
+	}
+	return out
 }
 
 // sparkLive is the topic live (table shop.live, committed every second)

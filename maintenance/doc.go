@@ -69,6 +69,14 @@
 // are older than the window (3 days by default), Hadoop .crc side files
 // included (nothing references them).
 //
+// # Tables iceberg-go cannot read
+//
+// A table whose current snapshot's manifest list iceberg-go cannot decode
+// (DuckDB 1.4 writes every field as a nullable union: unreadable.go) is
+// ErrUnreadableManifests from Run; a Runner marks it skipped, with the
+// reason in TableStatus.Skipped, and tries again only when the table's
+// current snapshot changes.
+//
 // Concurrency: Run is safe to call for different tables at once; one
 // table should have one runner at a time (Runner makes sure of that with
 // a metadata-store lease).

@@ -33,7 +33,7 @@ func TableStats(ctx context.Context, tbl *icetable.Table) (Stats, error) {
 	}
 	tasks, err := tbl.Scan().PlanFiles(ctx)
 	if err != nil {
-		return st, fmt.Errorf("list data files: %w", err)
+		return st, fmt.Errorf("list data files: %w", unreadable(tbl, err))
 	}
 	for _, t := range tasks {
 		st.DataFiles++

@@ -80,6 +80,12 @@ type TableStatus struct {
 	// first run of a table sweeps, then at most one run per Interval.
 	OrphansAt time.Time `json:"orphans_at,omitzero"`
 
+	// Skipped says why the table is not maintained (its manifests are
+	// ErrUnreadableManifests), until its current snapshot changes.
+	Skipped string `json:"skipped,omitempty"`
+	// skippedSnapshot is the current snapshot when Skipped was set.
+	skippedSnapshot int64
+
 	// checkFailed: LastError is a check's (the table could not be loaded
 	// or counted), which the next successful check clears; a run's error
 	// stays until a run succeeds.
@@ -183,7 +189,14 @@ func (r *Runner) check(ctx context.Context, ref TableRef) error {
 		r.update(ref, func(s *TableStatus) { s.checkFailed = true })
 		return err
 	}
+	if r.skipping(ref, tbl) {
+		return nil
+	}
 	st, small, err := r.count(ctx, tbl)
+	if errors.Is(err, ErrUnreadableManifests) {
+		r.skip(ref, tbl, err)
+		return nil
+	}
 	if err != nil {
 		r.update(ref, func(s *TableStatus) { s.checkFailed = true })
 		return err
@@ -191,6 +204,7 @@ func (r *Runner) check(ctx context.Context, ref TableRef) error {
 	r.update(ref, func(s *TableStatus) {
 		s.DataFiles, s.DataBytes, s.MeanFileBytes, s.Snapshots, s.SmallFiles = st.DataFiles, st.DataBytes, st.MeanFileSize(), st.Snapshots, small
 		s.CheckedAt = time.Now()
+		s.Skipped, s.skippedSnapshot = "", 0
 		if s.checkFailed {
 			s.LastError, s.LastErrorAt, s.checkFailed = "", time.Time{}, false
 		}
@@ -199,6 +213,32 @@ func (r *Runner) check(ctx context.Context, ref TableRef) error {
 		return nil
 	}
 	return r.runLeased(ctx, ref, cat, ident)
+}
+
+// skipping reports whether ref was skipped (ErrUnreadableManifests) at
+// tbl's current snapshot: nothing changed since, so there is nothing to
+// try again.
+func (r *Runner) skipping(ref TableRef, tbl *icetable.Table) bool {
+	cur := tbl.CurrentSnapshot()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.status[ref.key()]
+	return cur != nil && s != nil && s.Skipped != "" && s.skippedSnapshot == cur.SnapshotID
+}
+
+// skip marks ref as not maintained at tbl's current snapshot, saying why
+// in its status and once in the log.
+func (r *Runner) skip(ref TableRef, tbl *icetable.Table, err error) {
+	var snap int64
+	if cur := tbl.CurrentSnapshot(); cur != nil {
+		snap = cur.SnapshotID
+	}
+	why := "not maintained until its current snapshot changes: " + err.Error()
+	r.update(ref, func(s *TableStatus) {
+		s.Skipped, s.skippedSnapshot, s.CheckedAt = why, snap, time.Now()
+		s.LastError, s.LastErrorAt, s.checkFailed = "", time.Time{}, false
+	})
+	r.opts.Logger.Warn("maintenance: table skipped", "catalog", ref.Catalog, "table", ref.Table, "snapshot", snap, "why", why)
 }
 
 // count reads tbl's stats and how many of its files a compaction would
@@ -210,7 +250,7 @@ func (r *Runner) count(ctx context.Context, tbl *icetable.Table) (Stats, int, er
 	}
 	tasks, err := tbl.Scan().PlanFiles(ctx)
 	if err != nil {
-		return st, 0, err
+		return st, 0, unreadable(tbl, err)
 	}
 	for _, t := range tasks {
 		st.DataFiles++
@@ -218,7 +258,7 @@ func (r *Runner) count(ctx context.Context, tbl *icetable.Table) (Stats, int, er
 	}
 	p, _, err := plan(ctx, tbl, r.opts.Run)
 	if err != nil {
-		return st, 0, err
+		return st, 0, unreadable(tbl, err)
 	}
 	small := 0
 	for _, g := range p.Groups {

@@ -583,6 +583,11 @@ func (n *Node) startCatalog() error {
 			opts.Credentials["s3.secret-access-key"] = sec
 		}
 		opts.VendedCredentialsOnly = n.cfg.Catalog.VendedCredentialsOnly
+		if st := n.cfg.Catalog.STS; st != nil {
+			// short-lived keys per table, from STS called with data.s3's
+			opts.STS = &catalog.STSOptions{RoleARN: st.RoleARN, Endpoint: st.Endpoint, Region: c.Region, Duration: st.Duration,
+				AccessKeyID: opts.Credentials["s3.access-key-id"], SecretAccessKey: opts.Credentials["s3.secret-access-key"]}
+		}
 		// the bucket from its root, for tables at allowed locations
 		// outside the warehouse
 		if opts.Outside, err = n.openS3(ctx, ""); err != nil {

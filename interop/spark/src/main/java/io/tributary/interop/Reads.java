@@ -7,7 +7,8 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * Queries of a table Tributary's ingest wrote (Bufstream's layout: key, val, headers, kafka), as
- * an analyst would write them. Each query's rows are printed under its name:
+ * an analyst would write them. Each query's rows are printed under its name (after a prefix, for a
+ * second catalog's table):
  *
  * <ul>
  *   <li>count: rows, and distinct (kafka.partition, kafka.offset) pairs;
@@ -24,28 +25,32 @@ final class Reads {
   private Reads() {}
 
   static void run(SparkSession spark, String t) {
-    emit("count", sql(spark, "SELECT count(*) AS rows, count(DISTINCT kafka.partition, kafka.offset) AS distinct_offsets FROM " + t));
+    run(spark, t, "");
+  }
+
+  static void run(SparkSession spark, String t, String p) {
+    emit(p + "count", sql(spark, "SELECT count(*) AS rows, count(DISTINCT kafka.partition, kafka.offset) AS distinct_offsets FROM " + t));
     emit(
-        "rows",
+        p + "rows",
         sql(
             spark,
             "SELECT kafka.partition AS partition, kafka.offset AS offset, kafka.event_timestamp AS event_timestamp,"
                 + " key, val, headers FROM " + t + " ORDER BY partition, offset"));
     emit(
-        "nested",
+        p + "nested",
         sql(
             spark,
             "SELECT kafka.partition AS partition, kafka.offset AS offset, val.id AS id, val.big_u64 AS big_u64,"
                 + " val.money.currency AS currency, val.created AS created, val.lines[0].sku AS first_sku,"
                 + " val.counters['c1'] AS c1, headers[0].key AS header_key, CAST(headers[0].value AS STRING) AS header_value"
                 + " FROM " + t + " WHERE val.__err__ IS NULL AND val.__raw__ IS NULL ORDER BY partition, offset"));
-    emit("point", sql(spark, "SELECT kafka.partition AS partition, kafka.offset AS offset FROM " + t + " WHERE val.id = 'order-7'"));
-    emit("pruned", sql(spark, "SELECT count(*) AS rows FROM " + t + " WHERE kafka.event_timestamp < TIMESTAMP '2000-01-01 00:00:00Z'"));
+    emit(p + "point", sql(spark, "SELECT kafka.partition AS partition, kafka.offset AS offset FROM " + t + " WHERE val.id = 'order-7'"));
+    emit(p + "pruned", sql(spark, "SELECT count(*) AS rows FROM " + t + " WHERE kafka.event_timestamp < TIMESTAMP '2000-01-01 00:00:00Z'"));
     emit(
-        "snapshots",
+        p + "snapshots",
         sql(
             spark,
             "SELECT snapshot_id, operation, summary['tributary.offsets'] AS offsets FROM " + t + ".snapshots ORDER BY committed_at"));
-    emit("files", sql(spark, "SELECT sum(record_count) AS records, count(*) AS files FROM " + t + ".files"));
+    emit(p + "files", sql(spark, "SELECT sum(record_count) AS records, count(*) AS files FROM " + t + ".files"));
   }
 }

@@ -20,7 +20,9 @@ import org.apache.spark.sql.SparkSession;
  * own and commits to it (inserts, schema evolution, a copy-on-write delete and update), and creates
  * a second one with CREATE TABLE AS SELECT (a staged create); with {@code --maintain ns.table} it
  * runs rewrite_data_files and expire_snapshots(retain_last => 1) on a table ingest is writing
- * (Maintain). It does not judge the answers: each
+ * (Maintain); with {@code --s3-catalog URL} it does reads ({@code --s3-read}) and a write ({@code
+ * --s3-write}) through a second catalog on an S3 warehouse, with vended credentials only (VendedS3).
+ * It does not judge the answers: each
  * result row is printed as one line {@code RESULT {"q":"<query>","row":{...}}} (Spark's JSON of the
  * row, nulls included, timestamps to the microsecond in UTC) for the caller to compare with what it
  * produced (e2e/spark_test.go). The last line is {@code OK}; any exception prints {@code FAIL: ...}
@@ -29,6 +31,7 @@ import org.apache.spark.sql.SparkSession;
  * <pre>
  *   SparkCheck --catalog http://127.0.0.1:8181 [--warehouse tributary] [--credential id:secret]
  *              [--bad-credential id:wrong] [--read shop.orders] [--write ns.spark_made] [--maintain shop.live]
+ *              [--s3-catalog http://127.0.0.1:8182 [--s3-read shop.orders] [--s3-write tv.spark_vended]]
  * </pre>
  */
 public final class SparkCheck {
@@ -65,7 +68,8 @@ public final class SparkCheck {
     for (int i = 0; i < args.length; i += 2) {
       if (!args[i].startsWith("--") || i + 1 >= args.length) {
         throw new IllegalArgumentException(
-            "usage: SparkCheck --catalog URL [--warehouse NAME] [--credential ID:SECRET] [--bad-credential ID:SECRET] [--read NS.TABLE] [--write NS.TABLE] [--maintain NS.TABLE]");
+            "usage: SparkCheck --catalog URL [--warehouse NAME] [--credential ID:SECRET] [--bad-credential ID:SECRET] [--read NS.TABLE] [--write NS.TABLE] [--maintain NS.TABLE]"
+                + " [--s3-catalog URL [--s3-read NS.TABLE] [--s3-write NS.TABLE]]");
       }
       opts.put(args[i], args[i + 1]);
     }
@@ -91,6 +95,9 @@ public final class SparkCheck {
       }
       if (opts.containsKey("--maintain")) {
         Maintain.run(spark, CATALOG, opts.get("--maintain"));
+      }
+      if (opts.containsKey("--s3-catalog")) {
+        VendedS3.run(spark, opts.get("--s3-catalog"), opts.get("--credential"), opts.get("--s3-read"), opts.get("--s3-write"));
       }
     } finally {
       spark.stop();
