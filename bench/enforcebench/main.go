@@ -167,7 +167,7 @@ func perRecord(ctx context.Context, regURL string, values [][]byte) ([2]float64,
 		recs = append(recs, recordbatch.NewRecord{Value: values[i], Timestamp: time.Now().UnixMilli()})
 	}
 	batch := recordbatch.Build(recs)
-	batches, err := recordbatch.Validate(batch, recordbatch.ValidateOptions{})
+	batches, opened, err := recordbatch.ValidateOpen(batch, recordbatch.ValidateOptions{})
 	if err != nil {
 		return costs, err
 	}
@@ -177,17 +177,17 @@ func perRecord(ctx context.Context, regURL string, values [][]byte) ([2]float64,
 		topic   string
 		configs map[string]string
 	}{
-		{"open batch + envelope + codec lookup + parse (Verify)", "parsed", nil},
+		{"read records + envelope + codec lookup + parse (Verify)", "parsed", nil},
 		{"... + decode and protovalidate", "validated", map[string]string{topicconfig.ValidateMode: "reject"}},
 	} {
 		p := enf.Produce(c.topic, topicconfig.Parse(c.configs).Validation)
-		if res, err := p.Check(ctx, 0, batch, batches); err != nil || res.Rejected {
+		if res, err := p.CheckOpen(ctx, 0, batch, batches, opened); err != nil || res.Rejected {
 			return costs, fmt.Errorf("%s: %v %v", c.topic, err, res.Message)
 		}
 		const iters = 300
 		start := time.Now()
 		for range iters {
-			if _, err := p.Check(ctx, 0, batch, batches); err != nil {
+			if _, err := p.CheckOpen(ctx, 0, batch, batches, opened); err != nil {
 				return costs, fmt.Errorf("%s: %w", c.topic, err)
 			}
 		}

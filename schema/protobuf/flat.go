@@ -150,21 +150,42 @@ func flatFieldOf(fd protoreflect.FieldDescriptor, built map[protoreflect.FullNam
 }
 
 // flatDecoder decodes one payload; str is the payload as a string, for
-// string fields to slice.
+// string fields to slice. Messages and their field slots are carved from
+// chunks (msgs, vals) rather than allocated one by one; a chunk is never
+// grown in place, so what was carved stays put.
 type flatDecoder struct {
 	buf   []byte
 	str   string
 	depth int
+	msgs  []flatMsg
+	vals  []protoreflect.Value
 }
 
 // decodeFlat decodes a payload Verify accepted.
 func (t *flatType) decodeFlat(payload []byte) (*flatMsg, error) {
 	d := &flatDecoder{buf: payload, str: string(payload), depth: protowire.DefaultRecursionLimit}
-	m := newFlat(t)
+	m := d.newMsg(t)
 	if err := d.message(m, 0, len(payload)); err != nil {
 		return nil, err
 	}
 	return m, nil
+}
+
+// newMsg is an empty message of type t, carved from d's chunks.
+func (d *flatDecoder) newMsg(t *flatType) *flatMsg {
+	if len(d.msgs) == cap(d.msgs) {
+		d.msgs = make([]flatMsg, 0, 8)
+	}
+	d.msgs = append(d.msgs, flatMsg{t: t})
+	m := &d.msgs[len(d.msgs)-1]
+	n := len(t.fields)
+	if cap(d.vals)-len(d.vals) < n {
+		d.vals = make([]protoreflect.Value, 0, max(n, 64))
+	}
+	at := len(d.vals)
+	d.vals = d.vals[:at+n]
+	m.v = d.vals[at : at+n : at+n]
+	return m
 }
 
 func newFlat(t *flatType) *flatMsg {
@@ -220,7 +241,7 @@ func (d *flatDecoder) field(m *flatMsg, i int, wtyp protowire.Type, lo, hi int) 
 			if wtyp != protowire.BytesType {
 				return 0, errWrongWire
 			}
-			sub := newFlat(f.msg)
+			sub := d.newMsg(f.msg)
 			n, err := d.sub(sub, lo, hi)
 			if err == nil {
 				l.vals = append(l.vals, protoreflect.ValueOfMessage(sub))
@@ -238,7 +259,7 @@ func (d *flatDecoder) field(m *flatMsg, i int, wtyp protowire.Type, lo, hi int) 
 		}
 		sub, _ := m.v[i].Interface().(*flatMsg)
 		if sub == nil {
-			sub = newFlat(f.msg)
+			sub = d.newMsg(f.msg)
 		}
 		n, err := d.sub(sub, lo, hi)
 		if err == nil {
@@ -301,7 +322,7 @@ func (d *flatDecoder) mapEntry(m *flatMsg, f *flatField, wtyp protowire.Type, lo
 	var sub *flatMsg
 	kf, vf := f.entry[0], f.entry[1]
 	if vf.kind == protoreflect.MessageKind {
-		sub = newFlat(vf.msg)
+		sub = d.newMsg(vf.msg)
 		val = protoreflect.ValueOfMessage(sub)
 	}
 	for p, end := lo+n, lo+n+int(l); p < end; {
