@@ -179,11 +179,15 @@ func (c *Codec) checkFlat(payload []byte) (ok bool, err error) {
 			ok, err = false, nil
 		}
 	}()
-	m, derr := c.flat.decodeFlat(payload)
+	d := flatDecoders.Get().(*flatDecoder)
+	m, derr := d.decode(c.flat, payload)
 	if derr != nil {
+		d.release()
 		return false, nil
 	}
-	return true, c.Validate(m)
+	err = c.Validate(m) // a *ValidationError holds strings, nothing of m
+	d.release()
+	return true, err
 }
 
 // probe validates an empty message once so that rules which cannot be

@@ -3,6 +3,7 @@ package protobuf
 import (
 	"errors"
 	"math"
+	"sync"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -19,8 +20,10 @@ import (
 // the two to proto.Equal and to the same Check verdict.
 //
 // Strings are substrings of one copy of the payload, bytes alias the
-// payload: a flatMsg lives only inside Check, which reads the payload and
-// drops the message before it returns.
+// payload, and messages and their field slots come from a pooled
+// decoder's chunks: a flatMsg lives only inside Check, which reads the
+// payload, validates, keeps nothing of the message but the violations'
+// text, and returns the decoder.
 //
 // Types whose decode depends on more than this handles (groups, closed
 // enums, whose unknown numbers become unknown fields; extensions, required
@@ -161,9 +164,14 @@ type flatDecoder struct {
 	vals  []protoreflect.Value
 }
 
-// decodeFlat decodes a payload Verify accepted.
+// decodeFlat decodes a payload Verify accepted, into chunks of its own.
 func (t *flatType) decodeFlat(payload []byte) (*flatMsg, error) {
-	d := &flatDecoder{buf: payload, str: string(payload), depth: protowire.DefaultRecursionLimit}
+	return new(flatDecoder).decode(t, payload)
+}
+
+// decode decodes payload as a t with d's chunks.
+func (d *flatDecoder) decode(t *flatType, payload []byte) (*flatMsg, error) {
+	d.buf, d.str, d.depth = payload, string(payload), protowire.DefaultRecursionLimit
 	m := d.newMsg(t)
 	if err := d.message(m, 0, len(payload)); err != nil {
 		return nil, err
@@ -171,16 +179,31 @@ func (t *flatType) decodeFlat(payload []byte) (*flatMsg, error) {
 	return m, nil
 }
 
+// flatDecoders lends decoders to Check, whose message does not outlive
+// the call: their chunks are reused, and grow to fit the messages seen.
+var flatDecoders = sync.Pool{New: func() any { return new(flatDecoder) }}
+
+// release clears what d carved (the slots must read as unset again, and
+// hold no payload) and returns it to the pool. Nothing d decoded may be
+// used after.
+func (d *flatDecoder) release() {
+	clear(d.msgs)
+	clear(d.vals)
+	d.msgs, d.vals = d.msgs[:0], d.vals[:0]
+	d.buf, d.str = nil, ""
+	flatDecoders.Put(d)
+}
+
 // newMsg is an empty message of type t, carved from d's chunks.
 func (d *flatDecoder) newMsg(t *flatType) *flatMsg {
 	if len(d.msgs) == cap(d.msgs) {
-		d.msgs = make([]flatMsg, 0, 8)
+		d.msgs = make([]flatMsg, 0, max(8, 2*cap(d.msgs)))
 	}
 	d.msgs = append(d.msgs, flatMsg{t: t})
 	m := &d.msgs[len(d.msgs)-1]
 	n := len(t.fields)
 	if cap(d.vals)-len(d.vals) < n {
-		d.vals = make([]protoreflect.Value, 0, max(n, 64))
+		d.vals = make([]protoreflect.Value, 0, max(n, 64, 2*cap(d.vals)))
 	}
 	at := len(d.vals)
 	d.vals = d.vals[:at+n]
