@@ -62,6 +62,7 @@ func (cs *checks) span(ctx context.Context, recs []recordbatch.Record, verdicts 
 		if cs.skip != nil && cs.skip(&recs[i]) {
 			continue
 		}
-		verdicts[i] = c.record(ctx, &recs[i], cs.keys, cs.values, cs.m, cs.side)
+		verdicts[i] = c.record(ctx, &recs[i], cs.keys, cs.values)
 	}
+	cs.m.flush(cs.side, &c.counts)
 }
