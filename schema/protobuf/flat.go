@@ -49,7 +49,17 @@ type flatField struct {
 	entry   [2]*flatField // a map's key and value fields
 	oneof   protoreflect.OneofDescriptor
 	members []int32 // the other fields of a real oneof, by index
+	set     setRule // how a stored value counts as present (isSet)
 }
+
+// setRule is isSet's decision for a field, made once.
+type setRule uint8
+
+const (
+	setAlways   setRule = iota // presence: stored is set
+	setNonEmpty                // a list or map: set when not empty
+	setNonZero                 // implicit presence: set when not the zero value
+)
 
 // errFlat means the flat decoder met something it does not handle; Check
 // then decodes with dynamicpb. Verify has accepted the bytes, so it is a
@@ -129,6 +139,12 @@ func flatFieldOf(fd protoreflect.FieldDescriptor, built map[protoreflect.FullNam
 		return flatField{}, false
 	}
 	f := flatField{fd: fd, kind: fd.Kind(), wire: wireTypeOf(fd.Kind()), list: fd.IsList(), oneof: fd.ContainingOneof()}
+	switch {
+	case fd.IsMap() || fd.IsList():
+		f.set = setNonEmpty
+	case fd.ContainingOneof() == nil && !fd.HasPresence() && !fd.IsExtension():
+		f.set = setNonZero
+	}
 	f.packed = f.list && f.wire != protowire.BytesType
 	if fd.IsMap() {
 		k, ok := flatFieldOf(fd.MapKey(), built)
@@ -524,22 +540,42 @@ func (m *flatMsg) mutate() {
 	}
 }
 
-// slot is fd's index in m, -1 if fd is not a field of m's type.
+// slot is fd's index in m, -1 if fd is not a field of m's type. The
+// descriptor the type was built from is found by its index at once.
 func (m *flatMsg) slot(fd protoreflect.FieldDescriptor) int {
-	if fd.IsExtension() {
-		return -1
-	}
 	i := fd.Index()
-	if i >= len(m.t.fields) || m.t.fields[i].fd.Number() != fd.Number() {
+	if i < len(m.t.fields) && m.t.fields[i].fd == fd {
+		return i
+	}
+	if fd.IsExtension() || i >= len(m.t.fields) || m.t.fields[i].fd.Number() != fd.Number() {
 		return -1
 	}
 	return i
 }
 
+// has reports whether slot i holds a value that counts as set.
+func (m *flatMsg) has(i int) bool {
+	v := m.v[i]
+	if !v.IsValid() {
+		return false
+	}
+	switch m.t.fields[i].set {
+	case setAlways:
+		return true
+	case setNonEmpty:
+		if l, ok := v.Interface().(*flatList); ok {
+			return len(l.vals) > 0
+		}
+		if mp, ok := v.Interface().(*flatMap); ok {
+			return len(mp.m) > 0
+		}
+	}
+	return isSet(m.t.fields[i].fd, v)
+}
+
 func (m *flatMsg) Range(f func(protoreflect.FieldDescriptor, protoreflect.Value) bool) {
 	for i, v := range m.v {
-		fd := m.t.fields[i].fd
-		if v.IsValid() && isSet(fd, v) && !f(fd, v) {
+		if m.has(i) && !f(m.t.fields[i].fd, v) {
 			return
 		}
 	}
@@ -547,7 +583,7 @@ func (m *flatMsg) Range(f func(protoreflect.FieldDescriptor, protoreflect.Value)
 
 func (m *flatMsg) Has(fd protoreflect.FieldDescriptor) bool {
 	i := m.slot(fd)
-	return i >= 0 && !m.ro && m.v[i].IsValid() && isSet(fd, m.v[i])
+	return i >= 0 && !m.ro && m.has(i)
 }
 
 func (m *flatMsg) Clear(fd protoreflect.FieldDescriptor) {
