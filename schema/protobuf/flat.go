@@ -407,7 +407,7 @@ func (d *flatDecoder) mapEntry(m *flatMsg, f *flatField, wtyp protowire.Type, lo
 	if !val.IsValid() {
 		val = vf.fd.Default()
 	}
-	m.mutableMap(f.fd.Index()).m[key.Interface()] = val
+	m.mutableMap(f.fd.Index()).put(key.MapKey(), val)
 	return n + int(l), nil
 }
 
@@ -516,7 +516,7 @@ func (m *flatMsg) mutableMap(i int) *flatMap {
 	if mp, ok := m.v[i].Interface().(*flatMap); ok {
 		return mp
 	}
-	mp := &flatMap{f: &m.t.fields[i], m: map[any]protoreflect.Value{}}
+	mp := &flatMap{f: &m.t.fields[i]}
 	m.set(i, protoreflect.ValueOfMap(mp))
 	return mp
 }
@@ -567,7 +567,7 @@ func (m *flatMsg) has(i int) bool {
 			return len(l.vals) > 0
 		}
 		if mp, ok := v.Interface().(*flatMap); ok {
-			return len(mp.m) > 0
+			return len(mp.ents) > 0
 		}
 	}
 	return isSet(m.t.fields[i].fd, v)
@@ -663,7 +663,7 @@ func (m *flatMsg) NewField(fd protoreflect.FieldDescriptor) protoreflect.Value {
 	f := &m.t.fields[i]
 	switch {
 	case fd.IsMap():
-		return protoreflect.ValueOfMap(&flatMap{f: f, m: map[any]protoreflect.Value{}})
+		return protoreflect.ValueOfMap(&flatMap{f: f})
 	case fd.IsList():
 		return protoreflect.ValueOfList(&flatList{f: f})
 	case fd.Message() != nil:
@@ -759,37 +759,118 @@ func newScalar(fd protoreflect.FieldDescriptor) protoreflect.Value {
 	return fd.Default()
 }
 
-// flatMap is a map field's entries, keyed by the key's Go value.
+// flatMap is a map field's entries in the order they were first set (a
+// map's order is unspecified; dynamicpb's is Go's random one). Small maps
+// are searched in order; from mapIndexMin entries on, an index by the
+// key's Go value finds them.
 type flatMap struct {
-	f  *flatField
-	m  map[any]protoreflect.Value
-	ro bool
+	f     *flatField
+	ents  []mapEntry
+	index map[any]int // position in ents, once there are mapIndexMin
+	ro    bool
 }
 
-func (mp *flatMap) Len() int { return len(mp.m) }
+type mapEntry struct {
+	k protoreflect.MapKey
+	v protoreflect.Value
+}
+
+const mapIndexMin = 16
+
+// find is k's position, -1 if absent.
+func (mp *flatMap) find(k protoreflect.MapKey) int {
+	if mp.index != nil {
+		if i, ok := mp.index[k.Interface()]; ok {
+			return i
+		}
+		return -1
+	}
+	for i := range mp.ents {
+		if sameKey(mp.ents[i].k, k) {
+			return i
+		}
+	}
+	return -1
+}
+
+// sameKey compares two keys of one map (bool, integer or string).
+func sameKey(a, b protoreflect.MapKey) bool {
+	switch x := a.Interface().(type) {
+	case string:
+		return x == b.String()
+	case bool:
+		return x == b.Bool()
+	case int32, int64:
+		return a.Int() == b.Int()
+	}
+	return a.Uint() == b.Uint()
+}
+
+// put sets k to v.
+func (mp *flatMap) put(k protoreflect.MapKey, v protoreflect.Value) {
+	if i := mp.find(k); i >= 0 {
+		mp.ents[i].v = v
+		return
+	}
+	if mp.ents == nil {
+		mp.ents = make([]mapEntry, 0, 4)
+	}
+	mp.ents = append(mp.ents, mapEntry{k, v})
+	switch n := len(mp.ents); {
+	case mp.index != nil:
+		mp.index[k.Interface()] = n - 1
+	case n >= mapIndexMin:
+		mp.reindex()
+	}
+}
+
+// reindex rebuilds the index, or drops it when the map is small again.
+func (mp *flatMap) reindex() {
+	mp.index = nil
+	if len(mp.ents) < mapIndexMin {
+		return
+	}
+	mp.index = make(map[any]int, 2*len(mp.ents))
+	for i, e := range mp.ents {
+		mp.index[e.k.Interface()] = i
+	}
+}
+
+func (mp *flatMap) Len() int { return len(mp.ents) }
 func (mp *flatMap) Range(f func(protoreflect.MapKey, protoreflect.Value) bool) {
-	for k, v := range mp.m {
-		if !f(protoreflect.ValueOf(k).MapKey(), v) {
+	for _, e := range mp.ents {
+		if !f(e.k, e.v) {
 			return
 		}
 	}
 }
-func (mp *flatMap) Has(k protoreflect.MapKey) bool { _, ok := mp.m[k.Interface()]; return ok }
-func (mp *flatMap) Clear(k protoreflect.MapKey)    { mp.mutate(); delete(mp.m, k.Interface()) }
+func (mp *flatMap) Has(k protoreflect.MapKey) bool { return mp.find(k) >= 0 }
+func (mp *flatMap) Clear(k protoreflect.MapKey) {
+	mp.mutate()
+	if i := mp.find(k); i >= 0 {
+		mp.ents = append(mp.ents[:i], mp.ents[i+1:]...)
+		if mp.index != nil {
+			mp.reindex()
+		}
+	}
+}
 func (mp *flatMap) Get(k protoreflect.MapKey) protoreflect.Value {
-	return mp.m[k.Interface()] // the invalid Value when absent
+	if i := mp.find(k); i >= 0 {
+		return mp.ents[i].v
+	}
+	return protoreflect.Value{} // absent
 }
 func (mp *flatMap) Set(k protoreflect.MapKey, v protoreflect.Value) {
 	mp.mutate()
-	mp.m[k.Interface()] = v
+	mp.put(k, v)
 }
 func (mp *flatMap) Mutable(k protoreflect.MapKey) protoreflect.Value {
 	mp.mutate()
-	if v, ok := mp.m[k.Interface()]; ok {
-		return v
+	if i := mp.find(k); i >= 0 {
+		return mp.ents[i].v
 	}
 	v := mp.NewValue()
-	mp.m[k.Interface()] = v
+	mp.put(k, v)
 	return v
 }
 func (mp *flatMap) NewValue() protoreflect.Value {

@@ -3,6 +3,7 @@ package protobuf
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -53,8 +54,20 @@ func flatSeeds(tb testing.TB, cs []*Codec) [][2][]byte {
 		{{2}, slices.Concat(sink, sink)},
 		{{2}, slices.Concat(sink, encodeText(tb, cs[2], `ochild { s: "x" }`), encodeText(tb, cs[2], `ou: 0`), encodeText(tb, cs[2], `m_si { key: "k" value: 2 } m_is { key: -1 value { i32: 3 } } child { i64: 4 }`))},
 		{{2}, slices.Concat(tag(1, protowire.BytesType), []byte{0})},
+		{{2}, encodeText(tb, cs[2], manyEntries)}, // past mapIndexMin
+		{{2}, slices.Concat(encodeText(tb, cs[2], manyEntries), encodeText(tb, cs[2], `m_si { key: "k7" value: -7 } m_si { key: "new" value: 1 }`))},
 	}
 }
+
+// manyEntries is a Sink whose maps have more entries than a flatMap
+// searches in order.
+var manyEntries = func() string {
+	var b strings.Builder
+	for i := range 2 * mapIndexMin {
+		fmt.Fprintf(&b, `m_si { key: "k%d" value: %d } m_is { key: %d value { i32: %d } } m_ue { key: %d value: E_ONE } `, i, i, -i, i, i)
+	}
+	return b.String()
+}()
 
 // checkFlatAgrees decodes payload with dynamicpb (proto.Unmarshal) and as
 // a flat message: when the first accepts it, the second must too, and
