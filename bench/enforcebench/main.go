@@ -30,8 +30,9 @@
 // (schema/protobuf's Codec.Verify); validation scans the same way, then
 // decodes into a flat message (fields in a slice by index, strings and
 // bytes sliced from the payload, chunks reused: about 2 µs for the order)
-// and runs protovalidate, which is now most of the cost: about 3 µs for
-// the order, a third of it the e-mail and UUID regular expressions. On a
+// and runs protovalidate, which is now most of the cost: about 3.5 µs
+// for the order, a third of it the e-mail and UUID regular expressions
+// (BENCHMARKS.md has the figures before and after). On a
 // machine with few cores that CPU is taken from the same cores the
 // produce path uses, so the throughput ratio is about (log cost) / (log
 // cost + enforcement cost) per byte.
