@@ -6,7 +6,6 @@ import (
 	"sync"
 
 	"buf.build/go/protovalidate"
-	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
@@ -171,9 +170,6 @@ func (c *Codec) Check(payload []byte) error {
 // with dynamicpb. A panic (a bug of the flat message or of what reads it)
 // is that fallback too, not the process's end.
 func (c *Codec) checkFlat(payload []byte) (ok bool, err error) {
-	if verifyMessage(payload, c.scan, protowire.DefaultRecursionLimit) != nil {
-		return false, nil
-	}
 	defer func() {
 		if p := recover(); p != nil {
 			ok, err = false, nil

@@ -4,19 +4,25 @@ import (
 	"errors"
 	"math"
 	"sync"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
-// The fast path of Check: a payload that Verify accepted is decoded into
-// flatMsg, a read-mostly protoreflect.Message whose fields sit in a slice
+// The fast path of Check: a payload is decoded into flatMsg, a
+// read-mostly protoreflect.Message whose fields sit in a slice
 // by field index (dynamicpb keeps a map per message and builds each value
 // through reflection's Set/Mutable: two thirds of a validated record's
 // cost). protovalidate and its CEL programs read a message only through
 // protoreflect, so they see the same fields, the same presence and the
-// same defaults as in the dynamicpb message Decode builds; FuzzFlat holds
-// the two to proto.Equal and to the same Check verdict.
+// same defaults as in the dynamicpb message Decode builds. The decoder
+// checks what proto.Unmarshal and Verify check (wire format, field
+// numbers, UTF-8, depth) and declines whatever they would refuse:
+// Check then decodes with dynamicpb, for its verdict and error text.
+// FuzzFlat holds the flat decoder to proto.Unmarshal both ways (it
+// accepts exactly what Unmarshal accepts, into a proto.Equal message) and
+// to the same Check verdict.
 //
 // Strings are substrings of one copy of the payload, bytes alias the
 // payload, and messages and their field slots come from a pooled
@@ -43,6 +49,7 @@ type flatField struct {
 	kind    protoreflect.Kind
 	wire    protowire.Type // of one value
 	list    bool
+	utf8    bool          // a string that must be valid UTF-8
 	packed  bool          // a repeated scalar: may also come as a packed run
 	msg     *flatType     // message values (for a map: of its values)
 	entry   [2]*flatField // a map's key and value fields
@@ -60,9 +67,8 @@ const (
 	setNonZero                 // implicit presence: set when not the zero value
 )
 
-// errFlat means the flat decoder met something it does not handle; Check
-// then decodes with dynamicpb. Verify has accepted the bytes, so it is a
-// safety net, not an expected path.
+// errFlat means the flat decoder declines the payload: malformed, or
+// something it does not handle. Check then decodes with dynamicpb.
 var errFlat = errors.New("flat decode declined")
 
 // flatFor returns md's flatType, nil when some type md reaches is one the
@@ -145,6 +151,7 @@ func flatFieldOf(fd protoreflect.FieldDescriptor, built map[protoreflect.FullNam
 		f.set = setNonZero
 	}
 	f.packed = f.list && f.wire != protowire.BytesType
+	f.utf8 = f.kind == protoreflect.StringKind && enforceUTF8(fd)
 	if fd.IsMap() {
 		k, ok := flatFieldOf(fd.MapKey(), built)
 		if !ok {
@@ -179,7 +186,7 @@ type flatDecoder struct {
 	vals  []protoreflect.Value
 }
 
-// decodeFlat decodes a payload Verify accepted, into chunks of its own.
+// decodeFlat decodes a payload into chunks of its own.
 func (t *flatType) decodeFlat(payload []byte) (*flatMsg, error) {
 	return new(flatDecoder).decode(t, payload)
 }
@@ -238,7 +245,7 @@ func (d *flatDecoder) message(m *flatMsg, lo, hi int) error {
 	defer func() { d.depth++ }()
 	for lo < hi {
 		num, wtyp, n := protowire.ConsumeTag(d.buf[lo:hi])
-		if n < 0 {
+		if n < 0 || num > protowire.MaxValidNumber {
 			return errFlat
 		}
 		start := lo
@@ -365,7 +372,7 @@ func (d *flatDecoder) mapEntry(m *flatMsg, f *flatField, wtyp protowire.Type, lo
 	}
 	for p, end := lo+n, lo+n+int(l); p < end; {
 		num, et, tn := protowire.ConsumeTag(d.buf[p:end])
-		if tn < 0 {
+		if tn < 0 || num > protowire.MaxValidNumber {
 			return 0, errFlat
 		}
 		p += tn
@@ -455,6 +462,9 @@ func (d *flatDecoder) scalar(f *flatField, wtyp protowire.Type, lo, hi int) (pro
 		}
 		from, to := lo+n, lo+n+int(l)
 		if f.kind == protoreflect.StringKind {
+			if f.utf8 && !utf8.ValidString(d.str[from:to]) {
+				return protoreflect.Value{}, 0, errFlat
+			}
 			return protoreflect.ValueOfString(d.str[from:to]), n + int(l), nil
 		}
 		return protoreflect.ValueOfBytes(d.buf[from:to:to]), n + int(l), nil
