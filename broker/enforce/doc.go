@@ -133,10 +133,10 @@
 //
 // What that comes to (bench/enforcebench, a ~20-field order event of
 // ~360 bytes, 2 cores, CPU time of the whole run per record, December
-// 2026; BENCHMARKS.md): a produce path that spends 2.0-2.3µs per record
-// end to end spends 2.8-3.0µs with a parse check (CPU ratio 0.71-0.78)
-// and 9.1-9.4µs with validation (0.22-0.25), of which Codec.Check is
-// about 6µs (protovalidate's rules 3.5, e-mail and UUID checks their
+// 2026; BENCHMARKS.md): a produce path that spends 2.1-2.2µs per record
+// end to end spends 2.9-3.1µs with a parse check (CPU ratio 0.69-0.74)
+// and 8.3-8.7µs with validation (0.25-0.26), of which Codec.Check is
+// about 5.5µs (protovalidate's rules 3.5, e-mail and UUID checks their
 // largest part; the flat decode about 2, where dynamicpb took 15). The
 // cost is per record: larger records lose less per byte.
 //
