@@ -52,6 +52,7 @@ FUZZ_TARGETS := \
 	./internal/metastore:FuzzDecodeSeqBatches \
 	./schema/wire:FuzzParse \
 	./schema/protobuf:FuzzCheck \
+	./schema/protobuf:FuzzFlat \
 	./schema/protobuf:FuzzDescriptorText \
 	./topicconfig:FuzzParse \
 	./arrowconv:FuzzAppend \

@@ -110,14 +110,24 @@ func (s *Server) prepareProduce(op *kmsg.ProduceResponseTopicPartition, version 
 	if st.LogAppendTime {
 		opts.TimestampType = recordbatch.LogAppendTime
 	}
-	batches, err := recordbatch.Validate(rp.Records, opts)
+	// A topic under enforcement keeps the records validation
+	// decompressed, for the checks to read: one decompression per batch.
+	pol := s.enforce.Produce(t.Name, st.Validation)
+	var batches []recordbatch.Batch
+	var opened []*recordbatch.Records
+	var err error
+	if pol != nil {
+		batches, opened, err = recordbatch.ValidateOpen(rp.Records, opts)
+	} else {
+		batches, err = recordbatch.Validate(rp.Records, opts)
+	}
 	if err != nil {
 		fillRecordError(op, err)
 		return intake.Part{}, 0, false
 	}
 	data := rp.Records
-	if pol := s.enforce.Produce(t.Name, st.Validation); pol != nil {
-		if data, batches, err = s.enforceProduce(op, pol, t, rp, batches, now, dlq); err != nil {
+	if pol != nil {
+		if data, batches, err = s.enforceProduce(op, pol, t, rp, batches, opened, now, dlq); err != nil {
 			return intake.Part{}, 0, false
 		}
 	}
@@ -157,7 +167,7 @@ func (s *Server) prepareProduce(op *kmsg.ProduceResponseTopicPartition, version 
 // validated record set: the record set to store and its batches, or an
 // error once the response partition is filled (a rejected batch, a
 // dead-letter topic that cannot be had).
-func (s *Server) enforceProduce(op *kmsg.ProduceResponseTopicPartition, pol *enforce.ProducePolicy, t metastore.Topic, rp kmsg.ProduceRequestTopicPartition, batches []recordbatch.Batch, now time.Time, dlq *[]intake.Part) ([]byte, []recordbatch.Batch, error) {
+func (s *Server) enforceProduce(op *kmsg.ProduceResponseTopicPartition, pol *enforce.ProducePolicy, t metastore.Topic, rp kmsg.ProduceRequestTopicPartition, batches []recordbatch.Batch, opened []*recordbatch.Records, now time.Time, dlq *[]intake.Part) ([]byte, []recordbatch.Batch, error) {
 	for _, b := range batches {
 		if b.Transactional { // refused below: no dead letters for it
 			return rp.Records, batches, nil
@@ -165,7 +175,7 @@ func (s *Server) enforceProduce(op *kmsg.ProduceResponseTopicPartition, pol *enf
 	}
 	ctx, cancel := s.requestContext()
 	defer cancel()
-	res, err := pol.Check(ctx, rp.Partition, rp.Records, batches)
+	res, err := pol.CheckOpen(ctx, rp.Partition, rp.Records, batches, opened)
 	if err != nil {
 		fillRecordError(op, err)
 		return nil, nil, err

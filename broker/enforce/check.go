@@ -24,6 +24,8 @@ type checker struct {
 	lastIndexes []int
 	lastCodec   *protobuf.Codec
 	lastSubject string // the subject lastID was found in, "" if none yet
+
+	counts checkCounts // the checks made, for metrics.flush
 }
 
 // verdict is what the checks of one record decided.
@@ -33,8 +35,8 @@ type verdict struct {
 }
 
 // record checks r's key and value against keys and values (nil: not
-// checked) and returns the stronger verdict. m counts every check.
-func (c *checker) record(ctx context.Context, r *recordbatch.Record, keys, values *element, m *metrics, s side) verdict {
+// checked) and returns the stronger verdict. c.counts counts every check.
+func (c *checker) record(ctx context.Context, r *recordbatch.Record, keys, values *element) verdict {
 	var v verdict
 	for _, el := range [2]*element{keys, values} {
 		if el == nil {
@@ -45,7 +47,7 @@ func (c *checker) record(ctx context.Context, r *recordbatch.Record, keys, value
 			data = r.Key
 		}
 		err := c.element(ctx, el, data, schemaHeader(r.Headers, el.isKey))
-		m.checked(s, el, err)
+		c.counts.checked(el, err)
 		if err == nil {
 			continue
 		}

@@ -66,12 +66,27 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	return m, nil
 }
 
-func (m *metrics) checked(s side, el *element, err error) {
+// checkCounts is a span's checks by element (0 key, 1 value) and result,
+// added to the counters once (flush) rather than one atomic add per record.
+type checkCounts [2][len(results)]int
+
+func (c *checkCounts) checked(el *element, err error) {
 	e := 1
 	if el.isKey {
 		e = 0
 	}
-	m.hot[s][e][resultOf(err)].Inc()
+	c[e][resultOf(err)]++
+}
+
+// flush adds c to the checks counters of side s.
+func (m *metrics) flush(s side, c *checkCounts) {
+	for e := range c {
+		for r, n := range c[e] {
+			if n > 0 {
+				m.hot[s][e][r].Add(float64(n))
+			}
+		}
+	}
 }
 
 func (m *metrics) acted(s side, a action, n int) {

@@ -58,12 +58,26 @@ func (p *ProducePolicy) Topic() string { return p.topic }
 // not be read (it wraps a *recordbatch.Error; Validate's acceptance makes
 // it a bug); policy failures are in the result, never errors.
 func (p *ProducePolicy) Check(ctx context.Context, partition int32, data []byte, batches []recordbatch.Batch) (ProduceResult, error) {
+	return p.CheckOpen(ctx, partition, data, batches, nil)
+}
+
+// CheckOpen is Check on batches that recordbatch.ValidateOpen also opened
+// (opened[i] is batches[i]'s records, already decompressed): the produce
+// path's call, which decompresses each batch once. A nil opened is Check:
+// each batch is opened here.
+func (p *ProducePolicy) CheckOpen(ctx context.Context, partition int32, data []byte, batches []recordbatch.Batch, opened []*recordbatch.Records) (ProduceResult, error) {
 	res := ProduceResult{Data: data, Batches: batches}
+	if opened != nil && len(opened) != len(batches) {
+		return res, fmt.Errorf("enforce: %d batches, %d opened", len(batches), len(opened))
+	}
 	t := &tally{}
 	rebuilt := make([][]byte, len(batches)) // nil: batch unchanged
 	for bi, b := range batches {
-		var err error
-		if rebuilt[bi], err = p.batch(ctx, partition, data[b.Offset:b.Offset+b.Len], t); err != nil {
+		rs, err := openOne(data[b.Offset:b.Offset+b.Len], opened, bi)
+		if err == nil {
+			rebuilt[bi], err = p.batch(ctx, partition, rs, t)
+		}
+		if err != nil {
 			return res, fmt.Errorf("enforce: batch %d: %w", bi, err)
 		}
 	}
@@ -109,11 +123,7 @@ type tally struct {
 // batch checks one batch into t and returns it rebuilt without the
 // records to drop, or nil when none is (or the record set is refused
 // anyway).
-func (p *ProducePolicy) batch(ctx context.Context, partition int32, raw []byte, t *tally) ([]byte, error) {
-	rs, err := recordbatch.OpenBatch(raw)
-	if err != nil {
-		return nil, err
-	}
+func (p *ProducePolicy) batch(ctx context.Context, partition int32, rs *recordbatch.Records, t *tally) ([]byte, error) {
 	cs := &checks{reg: p.reg, keys: p.keys, values: p.values, m: p.e.m, side: sideProduce}
 	recs, verdicts, err := cs.run(ctx, rs)
 	if err != nil {
@@ -150,6 +160,15 @@ func (p *ProducePolicy) batch(ctx context.Context, partition int32, raw []byte, 
 	return rs.Filter(func(i int) bool { return !drop[i] })
 }
 
+// openOne is batch i opened: opened[i] when the caller has it, else raw
+// decompressed here.
+func openOne(raw []byte, opened []*recordbatch.Records, i int) (*recordbatch.Records, error) {
+	if opened != nil {
+		return opened[i], nil
+	}
+	return recordbatch.OpenBatch(raw)
+}
+
 // rejectMessage is the partition's error_message for a rejected batch.
 func rejectMessage(errs []recordbatch.RecordError, n int) string {
 	if n == 1 {
@@ -170,7 +189,15 @@ func reassemble(data []byte, batches []recordbatch.Batch, rebuilt [][]byte) ([]b
 	if !changed {
 		return data, batches, nil
 	}
-	var out []byte
+	size := 0
+	for i, b := range batches {
+		if rebuilt[i] != nil {
+			size += len(rebuilt[i])
+		} else {
+			size += b.Len
+		}
+	}
+	out := make([]byte, 0, size)
 	nb := make([]recordbatch.Batch, len(batches))
 	for i, b := range batches {
 		raw := data[b.Offset : b.Offset+b.Len]

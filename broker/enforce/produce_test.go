@@ -3,6 +3,7 @@ package enforce
 import (
 	"bytes"
 	"context"
+	rtmetrics "runtime/metrics"
 	"strings"
 	"testing"
 
@@ -259,4 +260,63 @@ func TestLargeBatchVerdictsInOrder(t *testing.T) {
 			t.Fatalf("record %d kept=%v", i, kept)
 		}
 	}
+}
+
+// TestProduceCheckReadsTheValidatedRecords: with the batches
+// recordbatch.ValidateOpen opened, a check decompresses nothing again and
+// copies no record's headers. It used to OpenBatch every batch after
+// Validate had decompressed it (a second decompression of each compressed
+// produce) and clone each record's headers.
+func TestProduceCheckReadsTheValidatedRecords(t *testing.T) {
+	e := newEnv(t).register()
+	enf := e.enforcer([]config.Policy{policy(all, config.Element{OnParseError: config.RejectBatch, OnNoSchema: config.RejectBatch})}, nil, nil)
+	recs := make([]rec, 1000)
+	hs := []kmsg.Header{{Key: "trace", Value: []byte("0123456789abcdef")}, {Key: "source", Value: []byte("web")}}
+	for i := range recs {
+		recs[i] = rec{value: e.cartValue(goodCart), headers: hs}
+	}
+	data, _ := produced(t, kgo.GzipCompression(), -1, 0, recs...)
+	batches, opened, err := recordbatch.ValidateOpen(data, recordbatch.ValidateOptions{Now: 1_700_000_000_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := enf.Produce("orders", topicconfig.Validation{})
+	check := func() {
+		res, err := p.CheckOpen(ctx, 0, data, batches, opened)
+		if err != nil || res.Rejected || &res.Data[0] != &data[0] {
+			t.Fatalf("CheckOpen: rejected %v (%s), %v", res.Rejected, res.Message, err)
+		}
+	}
+	check() // the codec is cached from here on
+	if n := testing.AllocsPerRun(5, check); n > 100 {
+		t.Errorf("CheckOpen of %d records with headers: %v allocations, want a few per batch", len(recs), n)
+	}
+	rs, err := recordbatch.OpenBatch(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := rs.Collect(nil)
+	size := 0
+	for _, r := range raw {
+		size += len(r.Raw)
+	}
+	reopen := func() {
+		if _, err := p.Check(ctx, 0, data, batches); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, m := allocatedBytes(check), allocatedBytes(reopen); n+uint64(size) > m {
+		t.Errorf("CheckOpen allocated %d bytes, Check (which decompresses) %d, for %d bytes of records: CheckOpen decompressed again?", n, m, size)
+	}
+}
+
+// allocatedBytes is how many heap bytes fn allocated (process-wide: the
+// package's tests do not run in parallel).
+func allocatedBytes(fn func()) uint64 {
+	s := []rtmetrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	rtmetrics.Read(s)
+	before := s[0].Value.Uint64()
+	fn()
+	rtmetrics.Read(s)
+	return s[0].Value.Uint64() - before
 }

@@ -3,7 +3,6 @@ package enforce
 import (
 	"context"
 	"runtime"
-	"slices"
 	"sync"
 
 	"github.com/tributary-io/tributary/log/recordbatch"
@@ -27,17 +26,12 @@ type checks struct {
 	skip func(r *recordbatch.Record) bool
 }
 
-// run checks every record of rs and returns the records (headers copied;
-// keys and values still alias rs) and a verdict for each. Large batches
-// are split among up to GOMAXPROCS goroutines, each with its own checker.
+// run checks every record of rs and returns the records (keys, values
+// and headers alias rs; Records.Collect) and a verdict for each. Large
+// batches are split among up to GOMAXPROCS goroutines, each with its own
+// checker.
 func (cs *checks) run(ctx context.Context, rs *recordbatch.Records) ([]recordbatch.Record, []verdict, error) {
-	recs := make([]recordbatch.Record, 0, min(max(rs.Header.NumRecords, 0), 1<<16))
-	err := rs.Each(func(r *recordbatch.Record) bool {
-		c := *r
-		c.Headers = slices.Clone(r.Headers) // Each reuses them
-		recs = append(recs, c)
-		return true
-	})
+	recs, err := rs.Collect(make([]recordbatch.Record, 0, min(max(rs.Header.NumRecords, 0), 1<<16)))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -68,6 +62,7 @@ func (cs *checks) span(ctx context.Context, recs []recordbatch.Record, verdicts 
 		if cs.skip != nil && cs.skip(&recs[i]) {
 			continue
 		}
-		verdicts[i] = c.record(ctx, &recs[i], cs.keys, cs.values, cs.m, cs.side)
+		verdicts[i] = c.record(ctx, &recs[i], cs.keys, cs.values)
 	}
+	cs.m.flush(cs.side, &c.counts)
 }

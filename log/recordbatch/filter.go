@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/twmb/franz-go/pkg/kbin"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -24,17 +25,20 @@ import (
 // A batch that keeps nothing has no record bytes and no compression
 // codec (Kafka's writeEmptyHeader): readers decompress nothing.
 // partitionLeaderEpoch is copied as it is.
+//
+// The kept records are gathered in one buffer sized for all of them, and
+// their headers are skipped, not collected.
 func (rs *Records) Filter(keep func(index int) bool) ([]byte, error) {
-	var kept []byte
+	kept := make([]byte, 0, len(rs.recs))
 	n := int32(0)
 	maxTS := int64(-1)
-	err := rs.Each(func(r *Record) bool {
+	err := eachRecord(rs.recs, &rs.Header, false, func(r *Record) error {
 		if keep(r.Index) {
 			kept = append(kept, r.Raw...)
 			n++
 			maxTS = max(maxTS, r.Timestamp)
 		}
-		return true
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -126,19 +130,23 @@ func Build(recs []NewRecord) []byte {
 	for _, r := range recs {
 		first, maxTS = min(first, r.Timestamp), max(maxTS, r.Timestamp)
 	}
-	var body []byte
+	var body, enc []byte
+	var hs []kmsg.Header
 	for i, nr := range recs {
+		hs = hs[:0]
+		for _, h := range nr.Headers {
+			hs = append(hs, kmsg.Header{Key: string(h.Key), Value: h.Value})
+		}
 		r := kmsg.Record{
 			TimestampDelta64: nr.Timestamp - first, OffsetDelta: int32(i),
-			Key: nr.Key, Value: nr.Value, Headers: make([]kmsg.Header, len(nr.Headers)),
-		}
-		for j, h := range nr.Headers {
-			r.Headers[j] = kmsg.Header{Key: string(h.Key), Value: h.Value}
+			Key: nr.Key, Value: nr.Value, Headers: hs,
 		}
 		// The length prefix counts what follows it: encode once with a
-		// zero length (one byte) to learn it.
-		r.Length = int32(len(r.AppendTo(nil)) - 1)
-		body = r.AppendTo(body)
+		// zero length (one byte, 0), then write the real prefix and the
+		// rest of that encoding.
+		enc = r.AppendTo(enc[:0])
+		body = kbin.AppendVarint(body, int32(len(enc)-1))
+		body = append(body, enc[1:]...)
 	}
 	rb := kmsg.RecordBatch{
 		Length: int32(minBatchLength + len(body)), PartitionLeaderEpoch: -1, Magic: 2,

@@ -69,7 +69,9 @@ func seeds(tb testing.TB) [][]byte {
 // FuzzValidate. Invariants: Validate never panics and, with a 1 MiB
 // decompression bound, never allocates more than a few times that bound
 // (plus a small multiple of the input); its errors are *Error. When it
-// accepts: the batches tile the input; franz-go's consumer decodes the
+// accepts: the batches tile the input; ValidateOpen returns the same
+// batches, opened, and Records.Collect on each reads what OpenBatch and
+// Each read; franz-go's consumer decodes the
 // same records (count, offsets, timestamps) after PatchRecordSet stamps
 // them; and Validate accepts the patched set again with identical batches.
 func FuzzValidate(f *testing.F) {
@@ -92,6 +94,7 @@ func FuzzValidate(f *testing.F) {
 			return
 		}
 		checkTiling(t, data, batches)
+		checkOpened(t, data, batches)
 
 		patched := bytes.Clone(data)
 		next, err := PatchRecordSet(patched, int64(base))
@@ -319,5 +322,33 @@ func sameRecord(t *testing.T, i int, got Record, want *kmsg.Record, ts int64) {
 	}
 	if !same {
 		t.Fatalf("record %d: Records.Each read %+v, kmsg %+v (timestamp %d)", i, got, want, ts)
+	}
+}
+
+// checkOpened: ValidateOpen agrees with Validate, and the records it
+// hands on (decompressed once) are those OpenBatch would read.
+func checkOpened(t *testing.T, data []byte, batches []Batch) {
+	t.Helper()
+	got, opened, err := ValidateOpen(data, fuzzOpts)
+	if err != nil || !reflect.DeepEqual(got, batches) || len(opened) != len(batches) {
+		t.Fatalf("ValidateOpen = %+v, %d opened, %v; Validate gave %+v", got, len(opened), err, batches)
+	}
+	for i, b := range batches {
+		recs, err := opened[i].Collect(nil)
+		if err != nil {
+			t.Fatalf("batch %d: Collect of a batch Validate accepted: %v", i, err)
+		}
+		want := eachRecords(t, data[b.Offset:b.Offset+b.Len])
+		if len(recs) != len(want) {
+			t.Fatalf("batch %d: Collect read %d records, Each %d", i, len(recs), len(want))
+		}
+		for j := range want {
+			if len(want[j].Headers) == 0 {
+				want[j].Headers = nil // Collect leaves no headers nil
+			}
+			if !reflect.DeepEqual(recs[j], want[j]) {
+				t.Fatalf("batch %d record %d: Collect %+v, Each %+v", i, j, recs[j], want[j])
+			}
+		}
 	}
 }

@@ -83,3 +83,27 @@ func (rs *Records) Each(fn func(r *Record) bool) error {
 		return nil
 	})
 }
+
+// Collect appends every record of the batch to dst, in order, and returns
+// it: the records Each yields, each its own Record, for a caller that
+// keeps them all (schema enforcement checks them in parallel, then drops
+// some). The headers of all records share backing arrays that grow with
+// the headers read, rather than one slice per record; keys, values, header
+// fields and Raw alias the batch as in Each. A record that does not parse
+// is an *Error, as in Each, and dst comes back as far as it got.
+func (rs *Records) Collect(dst []Record) ([]Record, error) {
+	var hs []RecordHeader
+	err := eachRecord(rs.recs, &rs.Header, true, func(r *Record) error {
+		c := *r
+		if len(r.Headers) == 0 {
+			c.Headers = nil
+		} else {
+			from := len(hs)
+			hs = append(hs, r.Headers...)
+			c.Headers = hs[from:len(hs):len(hs)]
+		}
+		dst = append(dst, c)
+		return nil
+	})
+	return dst, err
+}

@@ -3,6 +3,7 @@ package recordbatch
 import (
 	"bytes"
 	"errors"
+	"strconv"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kbin"
@@ -322,5 +323,80 @@ func checkFiltered(t *testing.T, rs *Records, out []byte, keep func(int) bool) {
 		if recs := fetchDecode(t, out); len(recs) != len(want) {
 			t.Fatalf("franz-go reads %d filtered records, want %d", len(recs), len(want))
 		}
+	}
+}
+
+// TestValidateOpenDecompressesOnce: the records ValidateOpen hands on
+// are the ones it decompressed, and reading them (Collect, Filter) does
+// not decompress again. Enforcement used to OpenBatch each batch after
+// Validate, a second decompression of every compressed produce.
+func TestValidateOpenDecompressesOnce(t *testing.T) {
+	recs := sampleRecords(200, 512)
+	data := buildBatch(t, kgo.GzipCompression(), recs, nil)
+	raw := len(encodeRecords(recs))
+	batches, opened, err := ValidateOpen(data, ValidateOptions{Now: baseTS})
+	if err != nil || len(opened) != 1 || len(batches) != 1 {
+		t.Fatalf("ValidateOpen: %d batches, %d opened, %v", len(batches), len(opened), err)
+	}
+	var got []Record
+	if n := allocated(func() { got, err = opened[0].Collect(make([]Record, 0, 200)) }); err != nil || n >= uint64(raw)/4 {
+		t.Fatalf("Collect allocated %d bytes for %d bytes of records (err %v): it decompressed again", n, raw, err)
+	}
+	if len(got) != len(recs) || !bytes.Equal(got[7].Value, recs[7].Value) {
+		t.Fatalf("Collect read %d records", len(got))
+	}
+	if n := allocated(func() { _, err = OpenBatch(data) }); err != nil || n < uint64(raw) {
+		t.Fatalf("OpenBatch allocated %d bytes for %d bytes of records: the check above proves nothing", n, raw)
+	}
+}
+
+// TestCollectHeadersAreTheirOwn: Each reuses one headers slice; Collect
+// keeps every record's headers apart, without a slice per record.
+func TestCollectHeadersAreTheirOwn(t *testing.T) {
+	recs := sampleRecords(300, 16)
+	for i := range recs {
+		recs[i].Headers = []kmsg.Header{{Key: "i", Value: []byte(strconv.Itoa(i))}, {Key: "n", Value: nil}}
+	}
+	rs, err := OpenBatch(buildBatch(t, kgo.NoCompression(), recs, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []Record
+	dst := make([]Record, 0, len(recs))
+	if n := testing.AllocsPerRun(5, func() { got, err = rs.Collect(dst[:0]) }); err != nil || n > 20 {
+		t.Fatalf("Collect of %d records with headers: %v allocations (err %v), want a few per batch", len(recs), n, err)
+	}
+	for i, r := range got {
+		if len(r.Headers) != 2 || string(r.Headers[0].Value) != strconv.Itoa(i) || r.Headers[1].Value != nil {
+			t.Fatalf("record %d headers %q", i, r.Headers)
+		}
+	}
+}
+
+// TestFilterAllocatesPerBatch: Filter used to grow its buffer record by
+// record and collect every record's headers it then ignored.
+func TestFilterAllocatesPerBatch(t *testing.T) {
+	recs := sampleRecords(1000, 64)
+	for i := range recs {
+		recs[i].Headers = []kmsg.Header{{Key: "h", Value: []byte("v")}}
+	}
+	rs, err := OpenBatch(buildBatch(t, kgo.NoCompression(), recs, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(5, func() { _, err = rs.Filter(func(i int) bool { return i%3 != 0 }) }); err != nil || n > 3 {
+		t.Fatalf("Filter of 1000 records: %v allocations (err %v), want at most 3", n, err)
+	}
+}
+
+// TestBuildEncodesEachRecordOnce: Build used to encode every record twice
+// (once to learn its length), allocating for each.
+func TestBuildEncodesEachRecordOnce(t *testing.T) {
+	in := make([]NewRecord, 500)
+	for i := range in {
+		in[i] = NewRecord{Key: []byte("k"), Value: bytes.Repeat([]byte{'v'}, 100), Timestamp: baseTS + int64(i)}
+	}
+	if n := testing.AllocsPerRun(5, func() { Build(in) }); n > 40 {
+		t.Fatalf("Build of %d records: %v allocations, want O(log n)", len(in), n)
 	}
 }

@@ -67,37 +67,55 @@ func newBatch(h *Header, off int) Batch {
 // A failure is an *Error (errors.Is it against ErrCorrupt and the other
 // kinds); an error of any other type means opts is invalid.
 func Validate(data []byte, opts ValidateOptions) ([]Batch, error) {
+	batches, _, err := validate(data, opts, false)
+	return batches, err
+}
+
+// ValidateOpen is Validate that also hands on each batch opened for
+// reading its records (Records.Each, Collect, Filter), decompressed by
+// the validation itself: the produce path's schema enforcement reads
+// every record next, and a batch is decompressed once. An uncompressed
+// batch's Records alias data.
+func ValidateOpen(data []byte, opts ValidateOptions) ([]Batch, []*Records, error) {
+	return validate(data, opts, true)
+}
+
+func validate(data []byte, opts ValidateOptions, open bool) ([]Batch, []*Records, error) {
 	if err := opts.Validate(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	o := opts.withDefaults()
 	dec, err := decompressorFor(o.MaxDecompressedBytes)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(data) == 0 {
-		return nil, batchErr(ErrInvalidRecord, ErrEmptyRecordSet, "no record batch for the partition")
+		return nil, nil, batchErr(ErrInvalidRecord, ErrEmptyRecordSet, "no record batch for the partition")
 	}
 	v := validator{opts: &o, dec: dec}
 	var batches []Batch
+	var opened []*Records
 	var rb kmsg.RecordBatch
 	for off := 0; off < len(data); {
 		i := len(batches)
 		raw, err := frame(data[off:], &rb)
 		if err != nil {
-			return nil, inBatch(err, i)
+			return nil, nil, inBatch(err, i)
 		}
 		if i > 0 && !o.AllowMultipleBatches {
-			return nil, inBatch(batchErr(ErrInvalidRecord, nil, "more than one record batch for the partition"), i)
+			return nil, nil, inBatch(batchErr(ErrInvalidRecord, nil, "more than one record batch for the partition"), i)
 		}
-		b, err := v.batch(raw, &rb, off)
+		b, recs, err := v.batch(raw, &rb, off)
 		if err != nil {
-			return nil, inBatch(err, i)
+			return nil, nil, inBatch(err, i)
 		}
 		batches = append(batches, b)
+		if open {
+			opened = append(opened, &Records{Header: headerOf(&rb), recs: recs})
+		}
 		off += len(raw)
 	}
-	return batches, nil
+	return batches, opened, nil
 }
 
 // validator checks batches against one set of options.
@@ -106,23 +124,24 @@ type validator struct {
 	dec  kgo.Decompressor
 }
 
-func (v *validator) batch(raw []byte, rb *kmsg.RecordBatch, off int) (Batch, error) {
+// batch validates one batch and returns it and its records, decompressed.
+func (v *validator) batch(raw []byte, rb *kmsg.RecordBatch, off int) (Batch, []byte, error) {
 	h := headerOf(rb)
 	if err := v.envelope(raw, &h); err != nil {
-		return Batch{}, err
+		return Batch{}, nil, err
 	}
 	if err := v.header(&h); err != nil {
-		return Batch{}, err
+		return Batch{}, nil, err
 	}
 	recs, err := recordBytes(&h, rb.Records, v.dec)
 	if err != nil {
-		return Batch{}, err
+		return Batch{}, nil, err
 	}
 	b := newBatch(&h, off)
 	if err := v.records(recs, &h, &b); err != nil {
-		return Batch{}, err
+		return Batch{}, nil, err
 	}
-	return b, nil
+	return b, recs, nil
 }
 
 // envelope runs UnifiedLog.analyzeAndValidateRecords' checks, in its

@@ -104,7 +104,13 @@
 // [uint64.gt]"). When no type the message reaches carries rules, Check is
 // [Codec.Verify]: a scan of the wire format that gives proto.Unmarshal's
 // verdict without building the message or allocating (FuzzCheck holds the
-// two to the same verdict). [Codec.Decode] serves readers such as the
+// two to the same verdict). When rules must run, a payload Verify accepts
+// is decoded into a flat message (flat.go: fields in a slice by index,
+// strings and bytes sliced from the payload, no reflection-driven Set)
+// instead of a dynamicpb one, unless the types need what it does not
+// handle (groups, closed enums, extensions, required fields); FuzzFlat
+// holds it to proto.Equal with dynamicpb's message and to the same
+// verdict. [Codec.Decode] serves readers such as the
 // Iceberg ingest. [CheckRules] tells the registry whether a schema's rules
 // can be evaluated at all. [Cache] maps schema ids to Schemas through a
 // [Loader], bounded (least recently used out), loading each id once however
