@@ -76,6 +76,13 @@ type TableStatus struct {
 	LastError   string    `json:"last_error,omitempty"`
 	LastErrorAt time.Time `json:"last_error_at,omitzero"`
 	Runs        int64     `json:"runs"`
+	// The totals of this broker's runs: data files and bytes compaction
+	// read and rewrote, and what it wrote (their ratio to the bytes
+	// ingest adds is the write amplification maintenance costs).
+	FilesRewrittenTotal int64 `json:"files_rewritten_total"`
+	FilesWrittenTotal   int64 `json:"files_written_total"`
+	BytesRewrittenTotal int64 `json:"bytes_rewritten_total"`
+	BytesWrittenTotal   int64 `json:"bytes_written_total"`
 	// OrphansAt is when this broker's last orphan pass started: the
 	// first run of a table sweeps, then at most one run per Interval.
 	OrphansAt time.Time `json:"orphans_at,omitzero"`
@@ -296,6 +303,10 @@ func (r *Runner) runLeased(ctx context.Context, ref TableRef, cat icecatalog.Cat
 	r.update(ref, func(s *TableStatus) {
 		s.Running = false
 		s.Runs++
+		s.FilesRewrittenTotal += int64(rep.FilesRewritten)
+		s.FilesWrittenTotal += int64(rep.FilesWritten)
+		s.BytesRewrittenTotal += rep.BytesRewritten
+		s.BytesWrittenTotal += rep.BytesWritten
 		s.LastRun = &rep
 		if err == nil && opts.RemoveOrphans {
 			s.OrphansAt = rep.Started
