@@ -30,11 +30,16 @@
 // every primitive column reached through structs (package iceberg's
 // WithBounds), so a filter on kafka.event_timestamp prunes files.
 //
-// When the current snapshot has Options.MinManifests manifests (one per
-// ingest commit), they are merged (iceberg-go's RewriteManifests): a
-// metadata-only replace snapshot, the one snapshot maintenance writes
-// without tributary.offsets (ReadOffsets walks to its parent, which has
-// the same rows).
+// When the current snapshot has Options.MinManifests small manifests
+// (under half commit.manifest.target-size-bytes; one per ingest commit),
+// they are merged (iceberg-go's RewriteManifests; larger manifests are
+// left alone): a metadata-only replace snapshot, the one snapshot
+// maintenance writes without tributary.offsets (ReadOffsets walks to its
+// parent, which has the same rows).
+//
+// A Runner checks every table every CheckInterval: it loads the table's
+// metadata and, only when something committed since its last check,
+// counts the files a compaction would rewrite (reading the manifests).
 //
 // # Exactly once beside ingest
 //

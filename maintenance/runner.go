@@ -91,6 +91,10 @@ type TableStatus struct {
 	// or counted), which the next successful check clears; a run's error
 	// stays until a run succeeds.
 	checkFailed bool
+	// counted is the snapshot the figures above were counted on: a check
+	// that finds the table still at it does not count again (counting
+	// reads every manifest, and checks come every few seconds).
+	counted *int64
 }
 
 // Runner maintains the tables ingest writes: at every check it counts
@@ -190,14 +194,20 @@ func (r *Runner) check(ctx context.Context, ref TableRef) error {
 		r.update(ref, func(s *TableStatus) { s.checkFailed = true })
 		return err
 	}
-	st, small, err := r.count(ctx, tbl)
-	if err != nil {
-		r.update(ref, func(s *TableStatus) { s.checkFailed = true })
-		return err
+	st, small, ok := r.counted(ref, tbl)
+	if !ok {
+		if st, small, err = r.count(ctx, tbl); err != nil {
+			r.update(ref, func(s *TableStatus) { s.checkFailed = true })
+			return err
+		}
 	}
 	r.update(ref, func(s *TableStatus) {
 		s.DataFiles, s.DataBytes, s.MeanFileBytes, s.Snapshots, s.SmallFiles = st.DataFiles, st.DataBytes, st.MeanFileSize(), st.Snapshots, small
 		s.CheckedAt = time.Now()
+		s.counted = nil
+		if snap := tbl.CurrentSnapshot(); snap != nil {
+			s.counted = &snap.SnapshotID
+		}
 		if s.checkFailed {
 			s.LastError, s.LastErrorAt, s.checkFailed = "", time.Time{}, false
 		}
@@ -208,9 +218,30 @@ func (r *Runner) check(ctx context.Context, ref TableRef) error {
 	return r.runLeased(ctx, ref, cat, ident)
 }
 
+// counted returns ref's figures as the last check counted them when tbl
+// is still at the snapshot they were counted on (ok), so a check of a
+// table nothing committed to since reads no manifest.
+func (r *Runner) counted(ref TableRef, tbl *icetable.Table) (st Stats, small int, ok bool) {
+	snap := tbl.CurrentSnapshot()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.status[ref.key()]
+	if snap == nil || s == nil || s.counted == nil || *s.counted != snap.SnapshotID || s.checkFailed {
+		return Stats{}, 0, false
+	}
+	return Stats{DataFiles: s.DataFiles, DataBytes: s.DataBytes, Snapshots: len(tbl.Metadata().Snapshots())}, s.SmallFiles, true
+}
+
+// testCounting, when set by a test, is called each time a check counts a
+// table's files.
+var testCounting func()
+
 // count reads tbl's stats and how many of its files a compaction would
 // rewrite now.
 func (r *Runner) count(ctx context.Context, tbl *icetable.Table) (Stats, int, error) {
+	if testCounting != nil {
+		testCounting()
+	}
 	st := Stats{Snapshots: len(tbl.Metadata().Snapshots())}
 	if tbl.CurrentSnapshot() == nil {
 		return st, 0, nil

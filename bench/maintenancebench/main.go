@@ -19,8 +19,8 @@
 // metadata.json size) and the write amplification maintenance cost. The
 // steady run times the queries in DuckDB and PyIceberg (queries.py, in a
 // virtualenv under the user cache dir or $MAINTENANCEBENCH_VENV, filled
-// from PyPI on first use) and in iceberg-go: one warming run, then the
-// median of --steady-runs.
+// from PyPI on first use) and, with --steady-iceberg-go, in iceberg-go:
+// one warming run, then the median of --steady-runs.
 package main
 
 import (
@@ -76,7 +76,8 @@ func main() {
 	flag.DurationVar(&o.steady.dur, "steady", 0, "instead: the steady-state run, this long (ingest committing every second, maintenance on serve's defaults)")
 	flag.DurationVar(&o.steady.sample, "steady-sample", 20*time.Second, "steady state: time the queries this often")
 	flag.DurationVar(&o.steady.history, "steady-history", 30*time.Minute, "steady state: rows already in the table, in seconds of ingest")
-	flag.IntVar(&o.steady.runs, "steady-runs", 5, "steady state: timed runs of each query per sample and engine (after one that warms); the median is kept")
+	flag.BoolVar(&o.steady.icebergGo, "steady-iceberg-go", false, "steady state: time the queries in iceberg-go too (slow: it reads every column to filter)")
+	flag.IntVar(&o.steady.runs, "steady-runs", 3, "steady state: timed runs of each query per sample and engine (after one that warms); the median is kept")
 	flag.IntVar(&o.steady.rate, "steady-rate", 200, "steady state: records per second (three Kafka partitions)")
 	flag.Parse()
 	run := run

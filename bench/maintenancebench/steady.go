@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -41,7 +43,8 @@ import (
 type steadyOptions struct {
 	dur, sample, history time.Duration
 	rate                 int
-	runs                 int // timed runs of each query per sample (the median is kept)
+	runs                 int  // timed runs of each query per sample (the median is kept)
+	icebergGo            bool // time iceberg-go too (slow: its filter reads every column)
 }
 
 // ingester commits orders the way ingest does (package iceberg), three
@@ -215,7 +218,7 @@ func runSteady(o options) error {
 			return fmt.Errorf("ingest: %w", err)
 		case <-time.After(so.sample):
 		}
-		s, err := sampleSteady(ctx, cat, ident, py, so.runs, n)
+		s, err := sampleSteady(ctx, cat, ident, py, so, n)
 		if err != nil {
 			cancel()
 			return err
@@ -243,13 +246,14 @@ func runSteady(o options) error {
 	if logs.Len() > 0 {
 		fmt.Print("maintenance warnings:\n", logs.String())
 	}
-	printRatioSummary(samples)
+	printRatioSummary(samples, so)
 	return nil
 }
 
 // engines are the query engines the steady run times, in the order
-// printed: DuckDB and PyIceberg (queries.py) and iceberg-go (in process).
-var engines = []string{"DuckDB", "PyIceberg", "iceberg-go"}
+// printed: DuckDB and PyIceberg (queries.py) and, with
+// --steady-iceberg-go, iceberg-go (in process).
+var engines = []string{"DuckDB", "PyIceberg"}
 
 // sample is one sample's ratios (live over one file) by engine and query,
 // and the live table's shape.
@@ -262,7 +266,7 @@ type sample struct {
 // its rows in every engine, and prints them. Both tables are pinned (the
 // metadata file loaded), so they hold the same rows while ingest goes on;
 // every engine's result must be the same on both.
-func sampleSteady(ctx context.Context, cat *icerest.Catalog, ident icetable.Identifier, py *pyEngines, runs, n int) (sample, error) {
+func sampleSteady(ctx context.Context, cat *icerest.Catalog, ident icetable.Identifier, py *pyEngines, so steadyOptions, n int) (sample, error) {
 	live, err := cat.LoadTable(ctx, ident)
 	if err != nil {
 		return sample{}, err
@@ -283,22 +287,31 @@ func sampleSteady(ctx context.Context, cat *icerest.Catalog, ident icetable.Iden
 	s := sample{ratios: map[string][]float64{}, shape: sh}
 	got := map[string][2][]query{} // engine: live, one
 	for i, t := range []*icetable.Table{live, one} {
-		ans, err := py.query(t.MetadataLocation(), cut, runs)
+		loc, err := pinMetadata(t, py.dir, fmt.Sprintf("%d-%d", n, i))
 		if err != nil {
 			return s, err
 		}
-		ig, err := timeQueries(ctx, t, cut, runs+1, func(took []time.Duration) time.Duration { return median(took[1:]) }) // the first run warms
+		ans, err := py.query(loc, cut, so.runs)
 		if err != nil {
 			return s, err
 		}
-		for e, qs := range map[string][]query{"DuckDB": fromEngine(ans.DuckDB), "PyIceberg": fromEngine(ans.PyIceberg), "iceberg-go": ig} {
+		byEngine := map[string][]query{"DuckDB": fromEngine(ans.DuckDB), "PyIceberg": fromEngine(ans.PyIceberg)}
+		if so.icebergGo {
+			// The first run warms.
+			ig, err := timeQueries(ctx, t, cut, so.runs+1, func(took []time.Duration) time.Duration { return median(took[1:]) })
+			if err != nil {
+				return s, err
+			}
+			byEngine["iceberg-go"] = ig
+		}
+		for e, qs := range byEngine {
 			pair := got[e]
 			pair[i] = qs
 			got[e] = pair
 		}
 	}
 	fmt.Printf("  sample %2d: %s\n", n, sh)
-	for _, e := range engines {
+	for _, e := range steadyEngines(so) {
 		ql, qo := got[e][0], got[e][1]
 		var parts []string
 		for i := range ql {
@@ -312,6 +325,24 @@ func sampleSteady(ctx context.Context, cat *icerest.Catalog, ident icetable.Iden
 		fmt.Printf("    %-10s %s\n", e, strings.Join(parts, "; "))
 	}
 	return s, nil
+}
+
+// pinMetadata writes tbl's metadata (as loaded) to a file of its own
+// under dir and returns its location: the catalog deletes a table's
+// metadata files past write.metadata.previous-versions-max, which a
+// table ingest and maintenance commit to every second reaches within a
+// sample. The snapshots' manifest lists and files stay (expiry keeps the
+// run's snapshots).
+func pinMetadata(tbl *icetable.Table, dir, name string) (string, error) {
+	b, err := json.Marshal(tbl.Metadata())
+	if err != nil {
+		return "", fmt.Errorf("pin metadata: %w", err)
+	}
+	p := filepath.Join(dir, "pinned-"+name+".metadata.json")
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		return "", fmt.Errorf("pin metadata: %w", err)
+	}
+	return "file://" + p, nil
 }
 
 // fromEngine turns queries.py's answers into queries.
@@ -428,9 +459,17 @@ func oneFileCopy(ctx context.Context, cat *icerest.Catalog, tbl *icetable.Table,
 	return out, drop, nil
 }
 
-func printRatioSummary(samples []sample) {
+// steadyEngines are the engines so times.
+func steadyEngines(so steadyOptions) []string {
+	if so.icebergGo {
+		return append(slices.Clone(engines), "iceberg-go")
+	}
+	return engines
+}
+
+func printRatioSummary(samples []sample, so steadyOptions) {
 	fmt.Println("steady state, live table / one file (median, worst over the samples):")
-	for _, e := range engines {
+	for _, e := range steadyEngines(so) {
 		for q := range 3 {
 			var rs []float64
 			for _, s := range samples {
