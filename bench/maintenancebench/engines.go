@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,11 +36,14 @@ type pyEngines struct {
 	dir string
 }
 
-// engineQuery is one query's median time and result in one engine.
+// engineQuery is one query's times (live and one file alternated) and
+// results in one engine.
 type engineQuery struct {
-	Name    string   `json:"name"`
-	MedianS float64  `json:"median_s"`
-	Result  []string `json:"result"`
+	Name  string    `json:"name"`
+	LiveS []float64 `json:"live_s"`
+	OneS  []float64 `json:"one_s"`
+	Live  []string  `json:"live"`
+	One   []string  `json:"one"`
 }
 
 type engineAnswer struct {
@@ -122,9 +126,10 @@ func startEngines(ctx context.Context) (*pyEngines, error) {
 	return &pyEngines{cmd: cmd, in: in, out: sc, dir: dir}, nil
 }
 
-// query times the queries on the table whose metadata file is loc.
-func (e *pyEngines) query(loc string, cutMicros int64, runs int) (engineAnswer, error) {
-	req, err := json.Marshal(map[string]any{"metadata": loc, "cut_us": cutMicros, "runs": runs})
+// query times the queries on the live table and the one-file copy (their
+// metadata files).
+func (e *pyEngines) query(live, one string, cutMicros int64, runs int) (engineAnswer, error) {
+	req, err := json.Marshal(map[string]any{"live": live, "one": one, "cut_us": cutMicros, "runs": runs})
 	if err != nil {
 		return engineAnswer{}, err
 	}
@@ -139,10 +144,15 @@ func (e *pyEngines) query(loc string, cutMicros int64, runs int) (engineAnswer, 
 		return ans, fmt.Errorf("queries.py answer %q: %w", e.out.Text(), err)
 	}
 	if ans.Error != "" {
-		return ans, fmt.Errorf("queries.py on %s: %s", loc, ans.Error)
+		return ans, fmt.Errorf("queries.py on %s: %s", live, ans.Error)
 	}
 	if len(ans.DuckDB) != 3 || len(ans.PyIceberg) != 3 {
-		return ans, fmt.Errorf("queries.py on %s: %d DuckDB and %d PyIceberg answers, want 3 each", loc, len(ans.DuckDB), len(ans.PyIceberg))
+		return ans, fmt.Errorf("queries.py on %s: %d DuckDB and %d PyIceberg answers, want 3 each", live, len(ans.DuckDB), len(ans.PyIceberg))
+	}
+	for _, q := range append(slices.Clone(ans.DuckDB), ans.PyIceberg...) {
+		if len(q.LiveS) != runs || len(q.OneS) != runs {
+			return ans, fmt.Errorf("queries.py on %s: %s: %d and %d times, want %d", live, q.Name, len(q.LiveS), len(q.OneS), runs)
+		}
 	}
 	return ans, nil
 }

@@ -2,23 +2,23 @@
 
 Usage: queries.py   (then one JSON request a line on stdin)
 
-A request is {"metadata": LOCATION, "cut_us": N, "runs": R}: the table at
-the metadata file LOCATION (a snapshot pinned by the Go side, so the live
-table and its one-file copy hold the same rows), and the event-time cut
-of the filter query in microseconds. For each engine and query, the query
-runs once untimed (the engine warms: DuckDB's first query pays loading
-its extensions, PyIceberg's its imports and the file system) and then R
-times; the answer is one JSON line
-{"duckdb": [{"name", "median_s", "result"}, ...], "pyiceberg": [...]}
-with the median time and the query's result (to compare live and one
-file). DuckDB reads the table with iceberg_scan on the metadata file, its
-extensions from the duckdb-ext-* wheels (nothing is downloaded);
-PyIceberg with StaticTable.from_metadata and pyarrow.
+A request is {"live": LOCATION, "one": LOCATION, "cut_us": N, "runs": R}:
+the live table and its one-file copy, each at a metadata file the Go side
+pinned (so both hold the same rows), and the event-time cut of the filter
+query in microseconds. For each engine and query, the query runs once
+untimed on each table (the engine warms: DuckDB's first query pays
+loading its extensions, PyIceberg's its imports and the file system),
+then R times on each, alternating live and one file so the machine's
+load swings hit both alike; the answer is one JSON line
+{"duckdb": [{"name", "live_s": [...], "one_s": [...], "live", "one"}, ...],
+"pyiceberg": [...]} with the times and each table's result (the Go side
+compares them). DuckDB reads a table with iceberg_scan on the metadata
+file, its extensions from the duckdb-ext-* wheels (nothing is
+downloaded); PyIceberg with StaticTable.from_metadata and pyarrow.
 """
 
 import json
 import os
-import statistics
 import sys
 import time
 from urllib.parse import urlparse
@@ -71,31 +71,36 @@ def pyiceberg_queries(loc, cut_us):
         return StaticTable.from_metadata(loc)
 
     def count():
-        return (table().scan(selected_fields=("kafka",)).to_arrow().num_rows,)
+        return (table().scan(selected_fields=("kafka.offset",)).to_arrow().num_rows,)
 
     def filtered():
         got = table().scan(row_filter=GreaterThanOrEqual("kafka.event_timestamp", cut_us),
-                           selected_fields=("kafka", "val")).to_arrow()
+                           selected_fields=("kafka.event_timestamp", "val.total.units")).to_arrow()
         return (got.num_rows, py_sum(got, "val.total.units"))
 
     def nested():
-        return (py_sum(table().scan(selected_fields=("val",)).to_arrow(), "val.total.units"),)
+        return (py_sum(table().scan(selected_fields=("val.total.units",)).to_arrow(), "val.total.units"),)
 
     return [("count(*)", count), ("filter on event_timestamp", filtered), ("sum(val.total.units)", nested)]
 
 
-def timed(queries, runs):
+def paired(live, one, runs):
+    """Times each query alternately on the live table and on the one
+    file (the machine's load swings hit both alike): one warming run of
+    each, then runs pairs."""
     out = []
-    for name, q in queries:
-        res = q()  # warm
-        took = []
+    for (name, ql), (_, qo) in zip(live, one):
+        res = (ql(), qo())  # warm
+        tl, to = [], []
         for _ in range(runs):
-            t0 = time.perf_counter()
-            r = q()
-            took.append(time.perf_counter() - t0)
-            if r != res:
-                raise RuntimeError(f"{name}: {r} then {res} on the same snapshot")
-        out.append({"name": name, "median_s": statistics.median(took), "result": [str(x) for x in res]})
+            for q, took, want in ((ql, tl, res[0]), (qo, to, res[1])):
+                t0 = time.perf_counter()
+                r = q()
+                took.append(time.perf_counter() - t0)
+                if r != want:
+                    raise RuntimeError(f"{name}: {r} then {want} on the same snapshot")
+        out.append({"name": name, "live_s": tl, "one_s": to,
+                    "live": [str(x) for x in res[0]], "one": [str(x) for x in res[1]]})
     return out
 
 
@@ -105,10 +110,10 @@ def main():
         if not line.strip():
             continue
         req = json.loads(line)
-        loc, cut, runs = req["metadata"], int(req["cut_us"]), int(req.get("runs", 5))
+        live, one, cut, runs = req["live"], req["one"], int(req["cut_us"]), int(req.get("runs", 5))
         try:
-            ans = {"duckdb": timed(duck_queries(con, loc, cut), runs),
-                   "pyiceberg": timed(pyiceberg_queries(loc, cut), runs)}
+            ans = {"duckdb": paired(duck_queries(con, live, cut), duck_queries(con, one, cut), runs),
+                   "pyiceberg": paired(pyiceberg_queries(live, cut), pyiceberg_queries(one, cut), runs)}
         except Exception as e:  # the Go side reports it and stops
             ans = {"error": f"{type(e).__name__}: {e}"}
         print(json.dumps(ans), flush=True)

@@ -230,6 +230,11 @@ func runSteady(o options) error {
 		return fmt.Errorf("ingest: %w", err)
 	}
 	r.Stop()
+	if end, err := cat.LoadTable(ctx, ident); err == nil {
+		if sh, err := tableShape(ctx, end); err == nil {
+			fmt.Printf("live table at the end: %s\n", sh)
+		}
+	}
 	ingested := g.added.Load() - addedBefore
 	for _, s := range r.Status() {
 		if s.LastRun != nil {
@@ -285,46 +290,92 @@ func sampleSteady(ctx context.Context, cat *icerest.Catalog, ident icetable.Iden
 		return sample{}, err
 	}
 	s := sample{ratios: map[string][]float64{}, shape: sh}
-	got := map[string][2][]query{} // engine: live, one
+	var locs [2]string
 	for i, t := range []*icetable.Table{live, one} {
-		loc, err := pinMetadata(t, py.dir, fmt.Sprintf("%d-%d", n, i))
-		if err != nil {
+		if locs[i], err = pinMetadata(t, py.dir, fmt.Sprintf("%d-%d", n, i)); err != nil {
 			return s, err
 		}
-		ans, err := py.query(loc, cut, so.runs)
-		if err != nil {
+	}
+	ans, err := py.query(locs[0], locs[1], cut, so.runs)
+	if err != nil {
+		return s, err
+	}
+	got := map[string][]timing{"DuckDB": fromEngine(ans.DuckDB), "PyIceberg": fromEngine(ans.PyIceberg)}
+	if so.icebergGo {
+		if got["iceberg-go"], err = icebergGoTimings(ctx, live, one, cut, so.runs); err != nil {
 			return s, err
-		}
-		byEngine := map[string][]query{"DuckDB": fromEngine(ans.DuckDB), "PyIceberg": fromEngine(ans.PyIceberg)}
-		if so.icebergGo {
-			// The first run warms.
-			ig, err := timeQueries(ctx, t, cut, so.runs+1, func(took []time.Duration) time.Duration { return median(took[1:]) })
-			if err != nil {
-				return s, err
-			}
-			byEngine["iceberg-go"] = ig
-		}
-		for e, qs := range byEngine {
-			pair := got[e]
-			pair[i] = qs
-			got[e] = pair
 		}
 	}
 	fmt.Printf("  sample %2d: %s\n", n, sh)
 	for _, e := range steadyEngines(so) {
-		ql, qo := got[e][0], got[e][1]
 		var parts []string
-		for i := range ql {
-			if fmt.Sprint(ql[i].result) != fmt.Sprint(qo[i].result) {
-				return s, fmt.Errorf("sample %d: %s: %s: %v live, %v on one file", n, e, ql[i].name, ql[i].result, qo[i].result)
+		for i, q := range got[e] {
+			if q.live != q.one {
+				return s, fmt.Errorf("sample %d: %s: %s: %v live, %v on one file", n, e, q.name, q.live, q.one)
 			}
-			r := ql[i].took.Seconds() / qo[i].took.Seconds()
-			s.ratios[e] = append(s.ratios[e], r)
-			parts = append(parts, fmt.Sprintf("%s %s/%s=%.2fx", shortName(i), ql[i].took.Round(100*time.Microsecond), qo[i].took.Round(100*time.Microsecond), r))
+			s.ratios[e] = append(s.ratios[e], q.ratio)
+			parts = append(parts, fmt.Sprintf("%s %s/%s=%.2fx", shortName(i), q.tLive.Round(100*time.Microsecond), q.tOne.Round(100*time.Microsecond), q.ratio))
 		}
 		fmt.Printf("    %-10s %s\n", e, strings.Join(parts, "; "))
 	}
 	return s, nil
+}
+
+// timing is one query's figures in one engine at one sample: the median
+// times on the live table and the one file, the median of the ratios of
+// runs taken in turn (live, one file), and each table's result.
+type timing struct {
+	name        string
+	tLive, tOne time.Duration
+	ratio       float64
+	live, one   string
+}
+
+func newTiming(name string, live, one []float64, rl, ro any) timing {
+	ratios := make([]float64, len(live))
+	for i := range live {
+		ratios[i] = live[i] / one[i]
+	}
+	med := func(v []float64) float64 {
+		v = slices.Clone(v)
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	return timing{name: name, tLive: time.Duration(med(live) * float64(time.Second)), tOne: time.Duration(med(one) * float64(time.Second)),
+		ratio: med(ratios), live: fmt.Sprint(rl), one: fmt.Sprint(ro)}
+}
+
+// icebergGoTimings times the queries in iceberg-go, in process: a warming
+// run, then runs pairs (live, one file).
+func icebergGoTimings(ctx context.Context, live, one *icetable.Table, cut int64, runs int) ([]timing, error) {
+	var tl, to [][]float64
+	var rl, ro []any
+	for r := range runs + 1 {
+		for i, t := range []*icetable.Table{live, one} {
+			qs, err := timeQueries(ctx, t, cut, 1, median)
+			if err != nil {
+				return nil, err
+			}
+			if r == 0 { // warming
+				continue
+			}
+			for q := range qs {
+				if r == 1 && i == 0 {
+					tl, to, rl, ro = append(tl, nil), append(to, nil), append(rl, qs[q].result), append(ro, nil)
+				}
+				if i == 0 {
+					tl[q] = append(tl[q], qs[q].took.Seconds())
+				} else {
+					to[q], ro[q] = append(to[q], qs[q].took.Seconds()), qs[q].result
+				}
+			}
+		}
+	}
+	out := make([]timing, len(tl))
+	for q := range tl {
+		out[q] = newTiming(shortName(q), tl[q], to[q], rl[q], ro[q])
+	}
+	return out, nil
 }
 
 // pinMetadata writes tbl's metadata (as loaded) to a file of its own
@@ -345,11 +396,11 @@ func pinMetadata(tbl *icetable.Table, dir, name string) (string, error) {
 	return "file://" + p, nil
 }
 
-// fromEngine turns queries.py's answers into queries.
-func fromEngine(qs []engineQuery) []query {
-	out := make([]query, len(qs))
+// fromEngine turns queries.py's answers into timings.
+func fromEngine(qs []engineQuery) []timing {
+	out := make([]timing, len(qs))
 	for i, q := range qs {
-		out[i] = query{name: q.Name, took: time.Duration(q.MedianS * float64(time.Second)), result: q.Result}
+		out[i] = newTiming(q.Name, q.LiveS, q.OneS, q.Live, q.One)
 	}
 	return out
 }
@@ -363,11 +414,12 @@ type shape struct {
 	snapshots                      int
 	metadataBytes                  int64 // the metadata.json
 	listBytes                      int64 // the current snapshot's manifest list
+	fileRows                       []int64
 }
 
 func (s shape) String() string {
-	return fmt.Sprintf("%d rows, %d data files, %d delete files, %d+%d manifests (data+delete; list %d B), %d snapshots, metadata.json %.0f KiB",
-		s.rows, s.dataFiles, s.deleteFiles, s.dataManifests, s.deleteManifests, s.listBytes, s.snapshots, float64(s.metadataBytes)/1024)
+	return fmt.Sprintf("%d rows, %d data files %v rows, %d delete files, %d+%d manifests (data+delete; list %d B), %d snapshots, metadata.json %.0f KiB",
+		s.rows, s.dataFiles, s.fileRows, s.deleteFiles, s.dataManifests, s.deleteManifests, s.listBytes, s.snapshots, float64(s.metadataBytes)/1024)
 }
 
 // tableShape reads tbl's shape from its metadata and manifest list.
@@ -383,6 +435,15 @@ func tableShape(ctx context.Context, tbl *icetable.Table) (shape, error) {
 		return sh, nil
 	}
 	sh.listBytes = fileSize(snap.ManifestList)
+	tasks, err := tbl.Scan().PlanFiles(ctx)
+	if err != nil {
+		return sh, err
+	}
+	for _, t := range tasks {
+		sh.fileRows = append(sh.fileRows, t.File.Count())
+	}
+	slices.Sort(sh.fileRows)
+	slices.Reverse(sh.fileRows)
 	ms, err := snap.Manifests(fs)
 	if err != nil {
 		return sh, err
