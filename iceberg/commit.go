@@ -49,7 +49,10 @@ func (t *Table) Commit(ctx context.Context, rows []arrow.RecordBatch, next map[i
 				return fmt.Errorf("commit to %s: %w", t.Name(), ErrFenced)
 			}
 		}
+		gate := CommitGate(t.tbl.Location())
+		gate.Lock()
 		err := t.tryCommit(ctx, rows, props)
+		gate.Unlock()
 		if err == nil {
 			return nil
 		}
