@@ -47,7 +47,11 @@
 // replaces files in, and its commit asserts that the main branch still
 // points at that snapshot; when ingest committed in between, the commit
 // fails cleanly and is retried on the new head (the rewritten files are
-// kept, only the commit is redone) with the new head's offsets. So every
+// kept, only the commit is redone) with the new head's offsets. Each
+// attempt (load the head, stage, commit) holds the table's
+// iceberg.CommitGate, which ingest's commits in the same process also
+// take: ingest committing every second would otherwise win every race
+// against a staging that takes longer than that. So every
 // snapshot on the main branch carries offsets that match its rows, and
 // ingest (package iceberg's ReadOffsets) never resumes from a stale
 // point. A rewrite that gives up deletes the files it wrote; one killed
