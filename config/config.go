@@ -88,12 +88,13 @@ type IcebergMaintenance struct {
 	// Interval: a table is maintained at least this often when it has
 	// anything to do. Positive. Default: 1h.
 	Interval time.Duration `yaml:"interval"`
-	// CheckInterval is how often each table's small files are counted.
-	// Positive. Default: 10s.
+	// CheckInterval is how often each table is checked: its metadata
+	// read and, when something committed since the last check, its
+	// small files counted. Positive. Default: 2s.
 	CheckInterval time.Duration `yaml:"check_interval"`
 	// SmallFileThreshold: a table whose compaction plan would rewrite
 	// this many data files (small files, size-tiered) is maintained at
-	// the next check. At least 2. Default: 8.
+	// the next check. At least 2. Default: 4.
 	SmallFileThreshold int `yaml:"small_file_threshold"`
 	// TargetFileSize overrides the tables' write.target-file-size-bytes.
 	// Default: 0 (the table's; 256MiB on tables Tributary creates).
@@ -421,8 +422,8 @@ func Default() Config {
 		},
 		IcebergMaintenance: IcebergMaintenance{
 			Interval:           time.Hour,
-			CheckInterval:      10 * time.Second,
-			SmallFileThreshold: 8,
+			CheckInterval:      2 * time.Second,
+			SmallFileThreshold: 4,
 			OrphanOlderThan:    72 * time.Hour,
 		},
 		Groups: Groups{

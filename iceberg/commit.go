@@ -80,7 +80,10 @@ func (t *Table) Commit(ctx context.Context, rows []arrow.RecordBatch, next map[i
 				continue
 			}
 		}
+		gate := CommitGate(t.tbl.Location())
+		gate.Lock()
 		err := t.tryCommit(ctx, w, props)
+		gate.Unlock()
 		if err == nil {
 			return nil
 		}

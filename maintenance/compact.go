@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -128,7 +129,7 @@ func compact(ctx context.Context, cat icecatalog.Catalog, tbl *icetable.Table, o
 			opts.Progress(prog)
 		}
 	}
-	out, err := commitRewrite(ctx, cat, tbl.Identifier(), results, opts)
+	out, err := commitRewrite(ctx, cat, tbl.Identifier(), tbl.Location(), results, opts)
 	if errors.Is(err, errCleanFailure) {
 		return fail(err)
 	}
@@ -192,6 +193,10 @@ func rewriteGroup(ctx context.Context, tbl *icetable.Table, g icetable.Compactio
 // or an expiry and committing it.
 var testBeforeCommit func()
 
+// testNoGate, set by a test, makes the rewrite commit ignore the table's
+// commit gate, as a writer in another process meets it.
+var testNoGate bool
+
 // errCleanFailure: the rewrite was not committed and certainly will not
 // be; the files it wrote can go.
 var errCleanFailure = errors.New("rewrite not committed")
@@ -199,8 +204,10 @@ var errCleanFailure = errors.New("rewrite not committed")
 // commitRewrite commits results as one replace snapshot on the main
 // branch's current head, carrying that head's offsets and asserting the
 // head did not move; when it did (ingest committed), it reloads and
-// tries again on the new head, up to opts.CommitAttempts times.
-func commitRewrite(ctx context.Context, cat icecatalog.Catalog, ident icetable.Identifier, results []icetable.CompactionGroupResult, opts Options) (*icetable.Table, error) {
+// tries again on the new head, up to opts.CommitAttempts times. Each
+// attempt holds the table's iceberg.CommitGate (loc is the table's
+// location), so ingest in this process cannot move the head under it.
+func commitRewrite(ctx context.Context, cat icecatalog.Catalog, ident icetable.Identifier, loc string, results []icetable.CompactionGroupResult, opts Options) (*icetable.Table, error) {
 	var last error
 	// ambiguous: an attempt failed in a way that may have applied it
 	// (a 5xx, a lost answer, a cancelled request): its files must stay
@@ -218,12 +225,19 @@ func commitRewrite(ctx context.Context, cat icecatalog.Catalog, ident icetable.I
 				return giveUp(errors.Join(last, err))
 			}
 		}
+		gate := iceberg.CommitGate(loc)
+		if testNoGate {
+			gate = &sync.Mutex{}
+		}
+		gate.Lock()
 		head, err := cat.LoadTable(ctx, ident)
 		if err != nil {
+			gate.Unlock()
 			last = fmt.Errorf("load table: %w", err)
 			continue
 		}
 		out, err := tryCommitRewrite(ctx, head, results)
+		gate.Unlock()
 		switch {
 		case err == nil:
 			return out, nil

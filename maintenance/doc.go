@@ -30,11 +30,16 @@
 // every primitive column reached through structs (package iceberg's
 // WithBounds), so a filter on kafka.event_timestamp prunes files.
 //
-// When the current snapshot has Options.MinManifests manifests (one per
-// ingest commit), they are merged (iceberg-go's RewriteManifests): a
-// metadata-only replace snapshot, the one snapshot maintenance writes
-// without tributary.offsets (ReadOffsets walks to its parent, which has
-// the same rows).
+// When the current snapshot has Options.MinManifests small manifests
+// (under half commit.manifest.target-size-bytes; one per ingest commit),
+// they are merged (iceberg-go's RewriteManifests; larger manifests are
+// left alone): a metadata-only replace snapshot, the one snapshot
+// maintenance writes without tributary.offsets (ReadOffsets walks to its
+// parent, which has the same rows).
+//
+// A Runner checks every table every CheckInterval: it loads the table's
+// metadata and, only when something committed since its last check,
+// counts the files a compaction would rewrite (reading the manifests).
 //
 // # Exactly once beside ingest
 //
@@ -42,7 +47,11 @@
 // replaces files in, and its commit asserts that the main branch still
 // points at that snapshot; when ingest committed in between, the commit
 // fails cleanly and is retried on the new head (the rewritten files are
-// kept, only the commit is redone) with the new head's offsets. So every
+// kept, only the commit is redone) with the new head's offsets. Each
+// attempt (load the head, stage, commit) holds the table's
+// iceberg.CommitGate, which ingest's commits in the same process also
+// take: ingest committing every second would otherwise win every race
+// against a staging that takes longer than that. So every
 // snapshot on the main branch carries offsets that match its rows, and
 // ingest (package iceberg's ReadOffsets) never resumes from a stale
 // point. A rewrite that gives up deletes the files it wrote; one killed

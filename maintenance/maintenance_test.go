@@ -293,6 +293,8 @@ func TestCompactCommitRacesIngest(t *testing.T) {
 		}
 	}
 	races := 0
+	testNoGate = true // ingest in another process: the commits race
+	t.Cleanup(func() { testNoGate = false })
 	testBeforeCommit = func() {
 		if races < 2 {
 			races++
@@ -302,7 +304,9 @@ func TestCompactCommitRacesIngest(t *testing.T) {
 		}
 	}
 	t.Cleanup(func() { testBeforeCommit = nil })
-	rep, err := Run(ctx, cat, orders, Options{NoExpire: true})
+	// No manifest merge after the rewrite: its replace snapshot (which
+	// carries no offsets of its own) would be the head looked at below.
+	rep, err := Run(ctx, cat, orders, Options{NoExpire: true, MinManifests: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,6 +406,69 @@ func TestCompactCommitAnswerLost(t *testing.T) {
 		t.Fatalf("%d replace snapshots, want 1", replaces)
 	}
 	checkComplete(t, readRows(t, after, 0), w.next)
+}
+
+// TestCompactCommitsBesideFastIngest: ingest in the same process commits
+// as fast as it can while a rewrite's staging takes longer than the time
+// between two of its commits. Each commit attempt of the rewrite used to
+// find the head moved and lost every time ("rewrite not committed"
+// after all its attempts: the steady-state bench's table grew to 120
+// files); the table's commit gate holds ingest off for one attempt, so
+// the rewrite lands, ingest keeps committing, and no row is lost.
+func TestCompactCommitsBesideFastIngest(t *testing.T) {
+	ctx := context.Background()
+	cat := newCatalog(t)
+	tbl, err := iceberg.Open(ctx, cat, orders, iceberg.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWriter(t, tbl)
+	for range 8 {
+		if err := w.commit(2, 3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop := make(chan struct{})
+	done := make(chan int)
+	go func() {
+		n := 0
+		defer func() { done <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if err := w.commit(2, 3); err != nil {
+				t.Error(err)
+				return
+			}
+			n++
+		}
+	}()
+	testBeforeCommit = func() { time.Sleep(300 * time.Millisecond) } // slower than an ingest commit
+	t.Cleanup(func() { testBeforeCommit = nil })
+	rep, err := Run(ctx, cat, orders, Options{NoExpire: true, MinManifests: 1000, CommitAttempts: 3})
+	close(stop)
+	ingested := <-done
+	if err != nil {
+		t.Fatalf("run beside ingest (%d commits meanwhile): %v", ingested, err)
+	}
+	if rep.Groups == 0 || ingested == 0 {
+		t.Fatalf("report %s, %d ingest commits meanwhile: want a rewrite beside ingest", rep, ingested)
+	}
+	after, err := cat.LoadTable(ctx, orders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkComplete(t, readRows(t, after, 0), w.next)
+	reopened, err := iceberg.Open(ctx, cat, orders, iceberg.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(reopened.Offsets(), w.next) {
+		t.Fatalf("resume point %v, want %v", reopened.Offsets(), w.next)
+	}
 }
 
 // TestExpireRetriesWhenIngestCommits: ingest commits between expiry's

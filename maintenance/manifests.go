@@ -5,10 +5,16 @@ import (
 	"errors"
 	"fmt"
 
+	iceberggo "github.com/apache/iceberg-go"
 	icetable "github.com/apache/iceberg-go/table"
 )
 
-// manifestCount is the number of manifests of tbl's current snapshot.
+// manifestCount is the number of manifests of tbl's current snapshot
+// that are small: under half the manifest target size
+// (commit.manifest.target-size-bytes), as one ingest commit's is. A
+// merged manifest stays small, and is merged again, until it holds half
+// a target of entries; then it is left alone, so a large table's
+// manifests are not rewritten run after run.
 func manifestCount(ctx context.Context, tbl *icetable.Table) (int, error) {
 	s := tbl.CurrentSnapshot()
 	if s == nil {
@@ -22,13 +28,30 @@ func manifestCount(ctx context.Context, tbl *icetable.Table) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("list manifests: %w", err)
 	}
-	return len(ms), nil
+	small := smallManifest(tbl)
+	n := 0
+	for _, m := range ms {
+		if small(m) {
+			n++
+		}
+	}
+	return n, nil
 }
 
-// rewriteManifests merges the current snapshot's manifests into
-// target-sized ones (iceberg-go's RewriteManifests, a metadata-only
-// replace snapshot) when there are at least opts.MinManifests of them:
-// every ingest commit adds one, and a query plans by reading them all.
+// smallManifest reports whether a manifest of tbl is small (see
+// manifestCount).
+func smallManifest(tbl *icetable.Table) func(iceberggo.ManifestFile) bool {
+	target := tbl.Properties().GetInt64(icetable.ManifestTargetSizeBytesKey, icetable.ManifestTargetSizeBytesDefault)
+	return func(m iceberggo.ManifestFile) bool {
+		return m.ManifestContent() == iceberggo.ManifestContentData && m.Length() < target/2
+	}
+}
+
+// rewriteManifests merges the current snapshot's small manifests (see
+// manifestCount) into target-sized ones (iceberg-go's RewriteManifests, a
+// metadata-only replace snapshot) when there are at least
+// opts.MinManifests of them: every ingest commit adds one, and every
+// query reads them all to plan.
 // It is pinned to the head it read; when ingest commits first the
 // rewrite is skipped (nothing lost: the next run does it). The snapshot
 // carries no tributary.offsets of its own: ReadOffsets walks to its
@@ -42,7 +65,7 @@ func rewriteManifests(ctx context.Context, tbl *icetable.Table, opts Options, re
 	if err := tx.AssertRefSnapshotID(icetable.MainBranch); err != nil {
 		return tbl, fmt.Errorf("pin main: %w", err)
 	}
-	res, err := tx.RewriteManifests(ctx)
+	res, err := tx.RewriteManifests(ctx, icetable.WithRewriteManifestPredicate(smallManifest(tbl)))
 	if err != nil {
 		return tbl, fmt.Errorf("rewrite manifests: %w", err)
 	}

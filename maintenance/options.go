@@ -22,15 +22,19 @@ const (
 	DefaultMinInputFiles = 2
 	// DefaultMaxGroupBytes is the default MaxGroupBytes.
 	DefaultMaxGroupBytes = 64 << 20
-	// DefaultMinManifests is the manifest count at which they are
-	// merged.
-	DefaultMinManifests = 16
+	// DefaultMinManifests is the count of small manifests at which they
+	// are merged: every ingest commit adds one, and every query reads
+	// them all (DuckDB and PyIceberg pay a few ms each: the steady-state
+	// bench, BENCHMARKS.md). Merging rewrites metadata only.
+	DefaultMinManifests = 4
 	// DefaultCheckInterval and DefaultSmallFiles are the Runner's: with
 	// ingest committing every second, a table gets at most about
 	// DefaultSmallFiles + DefaultCheckInterval/1s small files before they
-	// are merged (config's iceberg_maintenance defaults are the same).
-	DefaultCheckInterval = 10 * time.Second
-	DefaultSmallFiles    = 8
+	// are merged (config's iceberg_maintenance defaults are the same). A
+	// check of a table nothing committed to since the last one reads its
+	// metadata only.
+	DefaultCheckInterval = 2 * time.Second
+	DefaultSmallFiles    = 4
 	// DefaultCommitAttempts bounds how often the rewrite commit is tried
 	// when ingest keeps committing under it.
 	DefaultCommitAttempts = 20

@@ -76,6 +76,13 @@ type TableStatus struct {
 	LastError   string    `json:"last_error,omitempty"`
 	LastErrorAt time.Time `json:"last_error_at,omitzero"`
 	Runs        int64     `json:"runs"`
+	// The totals of this broker's runs: data files and bytes compaction
+	// read and rewrote, and what it wrote (their ratio to the bytes
+	// ingest adds is the write amplification maintenance costs).
+	FilesRewrittenTotal int64 `json:"files_rewritten_total"`
+	FilesWrittenTotal   int64 `json:"files_written_total"`
+	BytesRewrittenTotal int64 `json:"bytes_rewritten_total"`
+	BytesWrittenTotal   int64 `json:"bytes_written_total"`
 	// OrphansAt is when this broker's last orphan pass started: the
 	// first run of a table sweeps, then at most one run per Interval.
 	OrphansAt time.Time `json:"orphans_at,omitzero"`
@@ -90,6 +97,10 @@ type TableStatus struct {
 	// or counted), which the next successful check clears; a run's error
 	// stays until a run succeeds.
 	checkFailed bool
+	// counted is the snapshot the figures above were counted on: a check
+	// that finds the table still at it does not count again (counting
+	// reads every manifest, and checks come every few seconds).
+	counted *int64
 }
 
 // Runner maintains the tables ingest writes: at every check it counts
@@ -192,19 +203,26 @@ func (r *Runner) check(ctx context.Context, ref TableRef) error {
 	if r.skipping(ref, tbl) {
 		return nil
 	}
-	st, small, err := r.count(ctx, tbl)
-	if errors.Is(err, ErrUnreadableManifests) {
-		r.skip(ref, tbl, err)
-		return nil
-	}
-	if err != nil {
-		r.update(ref, func(s *TableStatus) { s.checkFailed = true })
-		return err
+	st, small, ok := r.counted(ref, tbl)
+	if !ok {
+		st, small, err = r.count(ctx, tbl)
+		if errors.Is(err, ErrUnreadableManifests) {
+			r.skip(ref, tbl, err)
+			return nil
+		}
+		if err != nil {
+			r.update(ref, func(s *TableStatus) { s.checkFailed = true })
+			return err
+		}
 	}
 	r.update(ref, func(s *TableStatus) {
 		s.DataFiles, s.DataBytes, s.MeanFileBytes, s.Snapshots, s.SmallFiles = st.DataFiles, st.DataBytes, st.MeanFileSize(), st.Snapshots, small
 		s.CheckedAt = time.Now()
 		s.Skipped, s.skippedSnapshot = "", 0
+		s.counted = nil
+		if snap := tbl.CurrentSnapshot(); snap != nil {
+			s.counted = &snap.SnapshotID
+		}
 		if s.checkFailed {
 			s.LastError, s.LastErrorAt, s.checkFailed = "", time.Time{}, false
 		}
@@ -241,9 +259,30 @@ func (r *Runner) skip(ref TableRef, tbl *icetable.Table, err error) {
 	r.opts.Logger.Warn("maintenance: table skipped", "catalog", ref.Catalog, "table", ref.Table, "snapshot", snap, "why", why)
 }
 
+// counted returns ref's figures as the last check counted them when tbl
+// is still at the snapshot they were counted on (ok), so a check of a
+// table nothing committed to since reads no manifest.
+func (r *Runner) counted(ref TableRef, tbl *icetable.Table) (st Stats, small int, ok bool) {
+	snap := tbl.CurrentSnapshot()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.status[ref.key()]
+	if snap == nil || s == nil || s.counted == nil || *s.counted != snap.SnapshotID || s.checkFailed {
+		return Stats{}, 0, false
+	}
+	return Stats{DataFiles: s.DataFiles, DataBytes: s.DataBytes, Snapshots: len(tbl.Metadata().Snapshots())}, s.SmallFiles, true
+}
+
+// testCounting, when set by a test, is called each time a check counts a
+// table's files.
+var testCounting func()
+
 // count reads tbl's stats and how many of its files a compaction would
 // rewrite now.
 func (r *Runner) count(ctx context.Context, tbl *icetable.Table) (Stats, int, error) {
+	if testCounting != nil {
+		testCounting()
+	}
 	st := Stats{Snapshots: len(tbl.Metadata().Snapshots())}
 	if tbl.CurrentSnapshot() == nil {
 		return st, 0, nil
@@ -336,6 +375,10 @@ func (r *Runner) runLeased(ctx context.Context, ref TableRef, cat icecatalog.Cat
 	r.update(ref, func(s *TableStatus) {
 		s.Running = false
 		s.Runs++
+		s.FilesRewrittenTotal += int64(rep.FilesRewritten)
+		s.FilesWrittenTotal += int64(rep.FilesWritten)
+		s.BytesRewrittenTotal += rep.BytesRewritten
+		s.BytesWrittenTotal += rep.BytesWritten
 		s.LastRun = &rep
 		if err == nil && opts.RemoveOrphans {
 			s.OrphansAt = rep.Started

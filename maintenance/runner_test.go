@@ -165,3 +165,81 @@ func TestRunnerClearsACheckErrorOnceTheTableLoads(t *testing.T) {
 		t.Fatalf("after a successful check: %+v; want no error", st)
 	}
 }
+
+// Checks come every CheckInterval (2 s by default since the steady-state
+// bench: a table ingest commits to every second needs compaction within
+// seconds), and counting a table's small files reads all its manifests.
+// A check of a table still at the snapshot the last check counted reuses
+// that count; a commit makes the next check count again; the totals of
+// what runs rewrote add up over runs.
+func TestRunnerCountsOnlyATableThatMoved(t *testing.T) {
+	ctx := context.Background()
+	cat := newCatalog(t)
+	tbl, err := iceberg.Open(ctx, cat, orders, iceberg.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWriter(t, tbl)
+	var counts atomic.Int32
+	testCounting = func() { counts.Add(1) }
+	t.Cleanup(func() { testCounting = nil })
+	ref := TableRef{Catalog: "lake", Table: "kafka.orders"}
+	r, err := NewRunner(RunnerOptions{
+		Leases: grantAll{}, Holder: "broker-1",
+		Catalog: func(context.Context, string) (icecatalog.Catalog, error) { return cat, nil },
+		Tables:  func() []TableRef { return []TableRef{ref} },
+		// Never due: the checks alone are counted.
+		Interval: time.Hour, SmallFiles: 1000,
+		Run: Options{NoExpire: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.started = time.Now() // as Start sets it: Interval counts from there
+	if err := w.commit(1, 3); err != nil {
+		t.Fatal(err)
+	}
+	check := func(wantCounts int32, wantFiles int) {
+		t.Helper()
+		r.CheckAll(ctx)
+		st := r.Status()
+		if len(st) != 1 || st[0].DataFiles != wantFiles || st[0].LastError != "" {
+			t.Fatalf("status %+v, want %d data files, no error", st, wantFiles)
+		}
+		if n := counts.Load(); n != wantCounts {
+			t.Fatalf("%d counts, want %d", n, wantCounts)
+		}
+	}
+	check(1, 1)
+	check(1, 1) // unchanged: the count is reused
+	check(1, 1)
+	if err := w.commit(1, 3); err != nil {
+		t.Fatal(err)
+	}
+	check(2, 2) // moved: counted again
+
+	// Totals: two runs, each rewriting what ingest added since.
+	r.opts.SmallFiles = 2
+	var want Report
+	for range 2 {
+		for range 3 {
+			if err := w.commit(1, 3); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r.CheckAll(ctx)
+		st := r.Status()
+		if len(st) != 1 || st[0].LastRun == nil || st[0].LastRun.FilesRewritten == 0 {
+			t.Fatalf("status %+v, want a run that compacted", st)
+		}
+		want.FilesRewritten += st[0].LastRun.FilesRewritten
+		want.BytesRewritten += st[0].LastRun.BytesRewritten
+		want.FilesWritten += st[0].LastRun.FilesWritten
+		want.BytesWritten += st[0].LastRun.BytesWritten
+	}
+	st := r.Status()[0]
+	if st.Runs != 2 || st.FilesRewrittenTotal != int64(want.FilesRewritten) || st.BytesRewrittenTotal != want.BytesRewritten ||
+		st.FilesWrittenTotal != int64(want.FilesWritten) || st.BytesWrittenTotal != want.BytesWritten {
+		t.Fatalf("totals %+v, want the sum of two runs %+v", st, want)
+	}
+}

@@ -14,7 +14,13 @@
 // already compacted) while a maintenance Runner with serve's default
 // iceberg_maintenance settings keeps the table, and every --steady-sample
 // the same queries are timed on the live table and on one file of the
-// same rows, printed as ratios (then the median and worst per query).
+// same rows, printed as ratios (then the median and worst per engine and
+// query), with the live table's shape (data files, manifests, snapshots,
+// metadata.json size) and the write amplification maintenance cost. The
+// steady run times the queries in DuckDB and PyIceberg (queries.py, in a
+// virtualenv under the user cache dir or $MAINTENANCEBENCH_VENV, filled
+// from PyPI on first use) and, with --steady-iceberg-go, in iceberg-go:
+// one warming run, then the median of --steady-runs.
 package main
 
 import (
@@ -30,6 +36,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -69,6 +76,8 @@ func main() {
 	flag.DurationVar(&o.steady.dur, "steady", 0, "instead: the steady-state run, this long (ingest committing every second, maintenance on serve's defaults)")
 	flag.DurationVar(&o.steady.sample, "steady-sample", 20*time.Second, "steady state: time the queries this often")
 	flag.DurationVar(&o.steady.history, "steady-history", 30*time.Minute, "steady state: rows already in the table, in seconds of ingest")
+	flag.BoolVar(&o.steady.icebergGo, "steady-iceberg-go", false, "steady state: time the queries in iceberg-go too (slow: it reads every column to filter)")
+	flag.IntVar(&o.steady.runs, "steady-runs", 3, "steady state: timed runs of each query per sample and engine (after one that warms); the median is kept")
 	flag.IntVar(&o.steady.rate, "steady-rate", 200, "steady state: records per second (three Kafka partitions)")
 	flag.Parse()
 	run := run
@@ -245,12 +254,26 @@ type query struct {
 
 // runQueries times each query three times and keeps the best.
 func runQueries(ctx context.Context, tbl *icetable.Table) ([]query, error) {
-	// The last tenth of event time.
-	lo, hi, err := eventRange(ctx, tbl)
+	cut, err := lastTenth(ctx, tbl)
 	if err != nil {
 		return nil, err
 	}
-	cut := hi - (hi-lo)/10
+	return timeQueries(ctx, tbl, cut, 3, func(took []time.Duration) time.Duration { return slices.Min(took) })
+}
+
+// lastTenth is where the last tenth of tbl's event time starts (µs), the
+// filter query's cut.
+func lastTenth(ctx context.Context, tbl *icetable.Table) (int64, error) {
+	lo, hi, err := eventRange(ctx, tbl)
+	if err != nil {
+		return 0, err
+	}
+	return hi - (hi-lo)/10, nil
+}
+
+// timeQueries runs each query runs times and keeps pick of the times (the
+// best, the median).
+func timeQueries(ctx context.Context, tbl *icetable.Table, cut int64, runs int, pick func([]time.Duration) time.Duration) ([]query, error) {
 	qs := []struct {
 		name string
 		run  func() (any, error)
@@ -268,19 +291,26 @@ func runQueries(ctx context.Context, tbl *icetable.Table) ([]query, error) {
 	}
 	var out []query
 	for _, q := range qs {
-		best := time.Duration(1 << 62)
+		var took []time.Duration
 		var res any
-		for range 3 {
+		for range runs {
 			t := time.Now()
 			r, err := q.run()
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", q.name, err)
 			}
-			best, res = min(best, time.Since(t)), r
+			took, res = append(took, time.Since(t)), r
 		}
-		out = append(out, query{q.name, best, res})
+		out = append(out, query{q.name, pick(took), res})
 	}
 	return out, nil
+}
+
+// median is the median of took (the upper one of an even count).
+func median(took []time.Duration) time.Duration {
+	s := slices.Clone(took)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 // sumColumn scans one column (a dotted path) with an optional row filter

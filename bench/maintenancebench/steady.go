@@ -1,17 +1,26 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"log"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	iceberggo "github.com/apache/iceberg-go"
 	icecatalog "github.com/apache/iceberg-go/catalog"
 	icerest "github.com/apache/iceberg-go/catalog/rest"
 	icetable "github.com/apache/iceberg-go/table"
@@ -34,6 +43,8 @@ import (
 type steadyOptions struct {
 	dur, sample, history time.Duration
 	rate                 int
+	runs                 int  // timed runs of each query per sample (the median is kept)
+	icebergGo            bool // time iceberg-go too (slow: its filter reads every column)
 }
 
 // ingester commits orders the way ingest does (package iceberg), three
@@ -46,6 +57,9 @@ type ingester struct {
 	recs  [][]byte
 	next  map[int32]int64
 	i     int
+	// added is the data file bytes the commits added (atomic: the bench
+	// reads it while ingest runs).
+	added atomic.Int64
 }
 
 func newIngester(ctx context.Context, tbl *iceberg.Table) (*ingester, error) {
@@ -93,11 +107,29 @@ func (g *ingester) commit(ctx context.Context, n int, ts int64) error {
 		return err
 	}
 	g.next = next
+	if snap := g.tbl.Iceberg().CurrentSnapshot(); snap != nil {
+		n, _ := strconv.ParseInt(snap.Summary.Properties["added-files-size"], 10, 64)
+		g.added.Add(n)
+	}
 	return nil
+}
+
+// quietLog drops iceberg-go's warnings that a previous metadata file it
+// meant to delete is gone: the catalog deleted it first (it keeps
+// write.metadata.previous-versions-max itself), every commit of the run.
+type quietLog struct{ w io.Writer }
+
+func (q quietLog) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte("Failed to delete old metadata file")) {
+		return len(p), nil
+	}
+	return q.w.Write(p)
 }
 
 func runSteady(o options) error {
 	ctx := context.Background()
+	log.SetOutput(quietLog{os.Stderr})
+	defer log.SetOutput(os.Stderr)
 	dir, err := os.MkdirTemp("", "maintenancebench-steady")
 	if err != nil {
 		return err
@@ -150,6 +182,12 @@ func runSteady(o options) error {
 	if err != nil {
 		return err
 	}
+	py, err := startEngines(ctx)
+	if err != nil {
+		return err
+	}
+	defer py.stop()
+	addedBefore := g.added.Load() // the history's: compacted before the runner starts
 	r.Start()
 	defer r.Stop()
 
@@ -171,7 +209,7 @@ func runSteady(o options) error {
 			}
 		}
 	}()
-	var ratios [][]float64
+	var samples []sample
 	deadline := time.Now().Add(so.dur)
 	for n := 0; time.Now().Before(deadline); n++ {
 		select {
@@ -180,22 +218,32 @@ func runSteady(o options) error {
 			return fmt.Errorf("ingest: %w", err)
 		case <-time.After(so.sample):
 		}
-		rs, err := sampleSteady(ctx, cat, ident, n)
+		s, err := sampleSteady(ctx, cat, ident, py, so, n)
 		if err != nil {
 			cancel()
 			return err
 		}
-		ratios = append(ratios, rs)
+		samples = append(samples, s)
 	}
 	cancel()
 	if err := <-ingestErr; err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
 	r.Stop()
+	if end, err := cat.LoadTable(ctx, ident); err == nil {
+		if sh, err := tableShape(ctx, end); err == nil {
+			fmt.Printf("live table at the end: %s\n", sh)
+		}
+	}
+	ingested := g.added.Load() - addedBefore
 	for _, s := range r.Status() {
 		if s.LastRun != nil {
 			fmt.Printf("maintenance: %d runs, last: %s\n", s.Runs, s.LastRun)
 		}
+		fmt.Printf("write amplification: ingest added %.1f MiB of data files; maintenance read and rewrote %.1f MiB into %.1f MiB: "+
+			"%.2f bytes rewritten per byte ingested (%d files rewritten into %d)\n",
+			float64(ingested)/(1<<20), float64(s.BytesRewrittenTotal)/(1<<20), float64(s.BytesWrittenTotal)/(1<<20),
+			float64(s.BytesRewrittenTotal)/float64(max(1, ingested)), s.FilesRewrittenTotal, s.FilesWrittenTotal)
 		if s.LastError != "" {
 			fmt.Printf("maintenance: last error %s\n", s.LastError)
 		}
@@ -203,47 +251,228 @@ func runSteady(o options) error {
 	if logs.Len() > 0 {
 		fmt.Print("maintenance warnings:\n", logs.String())
 	}
-	printRatioSummary(ratios)
+	printRatioSummary(samples, so)
 	return nil
 }
 
+// engines are the query engines the steady run times, in the order
+// printed: DuckDB and PyIceberg (queries.py) and, with
+// --steady-iceberg-go, iceberg-go (in process).
+var engines = []string{"DuckDB", "PyIceberg"}
+
+// sample is one sample's ratios (live over one file) by engine and query,
+// and the live table's shape.
+type sample struct {
+	ratios map[string][]float64
+	shape  shape
+}
+
 // sampleSteady times the queries on the live table and on one file of
-// its rows, and prints them; it returns the ratios.
-func sampleSteady(ctx context.Context, cat *icerest.Catalog, ident icetable.Identifier, n int) ([]float64, error) {
+// its rows in every engine, and prints them. Both tables are pinned (the
+// metadata file loaded), so they hold the same rows while ingest goes on;
+// every engine's result must be the same on both.
+func sampleSteady(ctx context.Context, cat *icerest.Catalog, ident icetable.Identifier, py *pyEngines, so steadyOptions, n int) (sample, error) {
 	live, err := cat.LoadTable(ctx, ident)
 	if err != nil {
-		return nil, err
+		return sample{}, err
 	}
-	lst, err := maintenance.TableStats(ctx, live)
+	sh, err := tableShape(ctx, live)
 	if err != nil {
-		return nil, err
+		return sample{}, err
 	}
 	one, drop, err := oneFileCopy(ctx, cat, live, n)
 	if err != nil {
-		return nil, err
+		return sample{}, err
 	}
 	defer drop()
-	ql, err := runQueries(ctx, live)
+	cut, err := lastTenth(ctx, live)
 	if err != nil {
-		return nil, err
+		return sample{}, err
 	}
-	qo, err := runQueries(ctx, one)
-	if err != nil {
-		return nil, err
-	}
-	var out []float64
-	var parts []string
-	for i := range ql {
-		if ql[i].result != qo[i].result {
-			return nil, fmt.Errorf("sample %d: %s: %v live, %v on one file", n, ql[i].name, ql[i].result, qo[i].result)
+	s := sample{ratios: map[string][]float64{}, shape: sh}
+	var locs [2]string
+	for i, t := range []*icetable.Table{live, one} {
+		if locs[i], err = pinMetadata(t, py.dir, fmt.Sprintf("%d-%d", n, i)); err != nil {
+			return s, err
 		}
-		r := ql[i].took.Seconds() / qo[i].took.Seconds()
-		out = append(out, r)
-		parts = append(parts, fmt.Sprintf("%s %s/%s=%.2fx", ql[i].name, ql[i].took.Round(100*time.Microsecond), qo[i].took.Round(100*time.Microsecond), r))
 	}
-	fmt.Printf("  sample %2d: %d rows in %d files (mean %.0f KiB): %s\n", n, ql[0].result, lst.DataFiles,
-		float64(lst.MeanFileSize())/1024, strings.Join(parts, "; "))
+	ans, err := py.query(locs[0], locs[1], cut, so.runs)
+	if err != nil {
+		return s, err
+	}
+	got := map[string][]timing{"DuckDB": fromEngine(ans.DuckDB), "PyIceberg": fromEngine(ans.PyIceberg)}
+	if so.icebergGo {
+		if got["iceberg-go"], err = icebergGoTimings(ctx, live, one, cut, so.runs); err != nil {
+			return s, err
+		}
+	}
+	fmt.Printf("  sample %2d: %s\n", n, sh)
+	for _, e := range steadyEngines(so) {
+		var parts []string
+		for i, q := range got[e] {
+			if q.live != q.one {
+				return s, fmt.Errorf("sample %d: %s: %s: %v live, %v on one file", n, e, q.name, q.live, q.one)
+			}
+			s.ratios[e] = append(s.ratios[e], q.ratio)
+			parts = append(parts, fmt.Sprintf("%s %s/%s=%.2fx", shortName(i), q.tLive.Round(100*time.Microsecond), q.tOne.Round(100*time.Microsecond), q.ratio))
+		}
+		fmt.Printf("    %-10s %s\n", e, strings.Join(parts, "; "))
+	}
+	return s, nil
+}
+
+// timing is one query's figures in one engine at one sample: the median
+// times on the live table and the one file, the median of the ratios of
+// runs taken in turn (live, one file), and each table's result.
+type timing struct {
+	name        string
+	tLive, tOne time.Duration
+	ratio       float64
+	live, one   string
+}
+
+func newTiming(name string, live, one []float64, rl, ro any) timing {
+	ratios := make([]float64, len(live))
+	for i := range live {
+		ratios[i] = live[i] / one[i]
+	}
+	med := func(v []float64) float64 {
+		v = slices.Clone(v)
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	return timing{name: name, tLive: time.Duration(med(live) * float64(time.Second)), tOne: time.Duration(med(one) * float64(time.Second)),
+		ratio: med(ratios), live: fmt.Sprint(rl), one: fmt.Sprint(ro)}
+}
+
+// icebergGoTimings times the queries in iceberg-go, in process: a warming
+// run, then runs pairs (live, one file).
+func icebergGoTimings(ctx context.Context, live, one *icetable.Table, cut int64, runs int) ([]timing, error) {
+	var tl, to [][]float64
+	var rl, ro []any
+	for r := range runs + 1 {
+		for i, t := range []*icetable.Table{live, one} {
+			qs, err := timeQueries(ctx, t, cut, 1, median)
+			if err != nil {
+				return nil, err
+			}
+			if r == 0 { // warming
+				continue
+			}
+			for q := range qs {
+				if r == 1 && i == 0 {
+					tl, to, rl, ro = append(tl, nil), append(to, nil), append(rl, qs[q].result), append(ro, nil)
+				}
+				if i == 0 {
+					tl[q] = append(tl[q], qs[q].took.Seconds())
+				} else {
+					to[q], ro[q] = append(to[q], qs[q].took.Seconds()), qs[q].result
+				}
+			}
+		}
+	}
+	out := make([]timing, len(tl))
+	for q := range tl {
+		out[q] = newTiming(shortName(q), tl[q], to[q], rl[q], ro[q])
+	}
 	return out, nil
+}
+
+// pinMetadata writes tbl's metadata (as loaded) to a file of its own
+// under dir and returns its location: the catalog deletes a table's
+// metadata files past write.metadata.previous-versions-max, which a
+// table ingest and maintenance commit to every second reaches within a
+// sample. The snapshots' manifest lists and files stay (expiry keeps the
+// run's snapshots).
+func pinMetadata(tbl *icetable.Table, dir, name string) (string, error) {
+	b, err := json.Marshal(tbl.Metadata())
+	if err != nil {
+		return "", fmt.Errorf("pin metadata: %w", err)
+	}
+	p := filepath.Join(dir, "pinned-"+name+".metadata.json")
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		return "", fmt.Errorf("pin metadata: %w", err)
+	}
+	return "file://" + p, nil
+}
+
+// fromEngine turns queries.py's answers into timings.
+func fromEngine(qs []engineQuery) []timing {
+	out := make([]timing, len(qs))
+	for i, q := range qs {
+		out[i] = newTiming(q.Name, q.LiveS, q.OneS, q.Live, q.One)
+	}
+	return out
+}
+
+func shortName(i int) string { return []string{"count", "filter", "nested sum"}[i] }
+
+// shape is what a query engine pays for in a table besides its rows.
+type shape struct {
+	rows, dataFiles, deleteFiles   int64
+	dataManifests, deleteManifests int
+	snapshots                      int
+	metadataBytes                  int64 // the metadata.json
+	listBytes                      int64 // the current snapshot's manifest list
+	fileRows                       []int64
+}
+
+func (s shape) String() string {
+	return fmt.Sprintf("%d rows, %d data files %v rows, %d delete files, %d+%d manifests (data+delete; list %d B), %d snapshots, metadata.json %.0f KiB",
+		s.rows, s.dataFiles, s.fileRows, s.deleteFiles, s.dataManifests, s.deleteManifests, s.listBytes, s.snapshots, float64(s.metadataBytes)/1024)
+}
+
+// tableShape reads tbl's shape from its metadata and manifest list.
+func tableShape(ctx context.Context, tbl *icetable.Table) (shape, error) {
+	sh := shape{snapshots: len(tbl.Metadata().Snapshots())}
+	fs, err := tbl.FS(ctx)
+	if err != nil {
+		return sh, err
+	}
+	sh.metadataBytes = fileSize(tbl.MetadataLocation())
+	snap := tbl.CurrentSnapshot()
+	if snap == nil {
+		return sh, nil
+	}
+	sh.listBytes = fileSize(snap.ManifestList)
+	tasks, err := tbl.Scan().PlanFiles(ctx)
+	if err != nil {
+		return sh, err
+	}
+	for _, t := range tasks {
+		sh.fileRows = append(sh.fileRows, t.File.Count())
+	}
+	slices.Sort(sh.fileRows)
+	slices.Reverse(sh.fileRows)
+	ms, err := snap.Manifests(fs)
+	if err != nil {
+		return sh, err
+	}
+	for _, m := range ms {
+		live := int64(m.AddedDataFiles()) + int64(m.ExistingDataFiles())
+		if m.ManifestContent() == iceberggo.ManifestContentDeletes {
+			sh.deleteManifests++
+			sh.deleteFiles += live
+			continue
+		}
+		sh.dataManifests++
+		sh.dataFiles += live
+		sh.rows += m.AddedRows() + m.ExistingRows()
+	}
+	return sh, nil
+}
+
+// fileSize is the size of a local (file://) file, or -1.
+func fileSize(loc string) int64 {
+	u, err := url.Parse(loc)
+	if err != nil || (u.Scheme != "file" && u.Scheme != "") {
+		return -1
+	}
+	fi, err := os.Stat(u.Path)
+	if err != nil {
+		return -1
+	}
+	return fi.Size()
 }
 
 // oneFileCopy writes the rows of tbl's current snapshot to a new table as
@@ -291,20 +520,44 @@ func oneFileCopy(ctx context.Context, cat *icerest.Catalog, tbl *icetable.Table,
 	return out, drop, nil
 }
 
-func printRatioSummary(ratios [][]float64) {
-	names := []string{"count(*)", "filter on event_timestamp", "sum(val.total.units)"}
-	fmt.Println("steady state, live table / one file (median, worst over the samples):")
-	for q, name := range names {
-		var rs []float64
-		for _, s := range ratios {
-			if q < len(s) {
-				rs = append(rs, s[q])
-			}
-		}
-		if len(rs) == 0 {
-			continue
-		}
-		sort.Float64s(rs)
-		fmt.Printf("  %-28s median %.2fx, worst %.2fx over %d samples\n", name, rs[len(rs)/2], rs[len(rs)-1], len(rs))
+// steadyEngines are the engines so times.
+func steadyEngines(so steadyOptions) []string {
+	if so.icebergGo {
+		return append(slices.Clone(engines), "iceberg-go")
 	}
+	return engines
+}
+
+func printRatioSummary(samples []sample, so steadyOptions) {
+	fmt.Println("steady state, live table / one file (median, worst over the samples):")
+	for _, e := range steadyEngines(so) {
+		for q := range 3 {
+			var rs []float64
+			for _, s := range samples {
+				if q < len(s.ratios[e]) {
+					rs = append(rs, s.ratios[e][q])
+				}
+			}
+			if len(rs) == 0 {
+				continue
+			}
+			sort.Float64s(rs)
+			fmt.Printf("  %-10s %-12s median %.2fx, worst %.2fx over %d samples\n", e, shortName(q), rs[len(rs)/2], rs[len(rs)-1], len(rs))
+		}
+	}
+	var files, manifests, snaps, meta []float64
+	for _, s := range samples {
+		files = append(files, float64(s.shape.dataFiles))
+		manifests = append(manifests, float64(s.shape.dataManifests+s.shape.deleteManifests))
+		snaps = append(snaps, float64(s.shape.snapshots))
+		meta = append(meta, float64(s.shape.metadataBytes)/1024)
+	}
+	mm := func(v []float64) string {
+		if len(v) == 0 {
+			return "-"
+		}
+		sort.Float64s(v)
+		return fmt.Sprintf("median %.0f, max %.0f", v[len(v)/2], v[len(v)-1])
+	}
+	fmt.Printf("  live table: data files %s; manifests %s; snapshots %s; metadata.json KiB %s\n", mm(files), mm(manifests), mm(snaps), mm(meta))
 }
