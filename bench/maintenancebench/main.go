@@ -27,8 +27,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -54,6 +56,7 @@ type options struct {
 	bytes         config.ByteSize
 	commitRecords int
 	dir           string
+	pristine      string
 	steady        steadyOptions
 }
 
@@ -66,6 +69,7 @@ func main() {
 	})
 	flag.IntVar(&o.commitRecords, "commit-records", o.commitRecords, "records per commit (one small file each)")
 	flag.StringVar(&o.dir, "dir", "", "work directory (default: a temporary one, removed)")
+	flag.StringVar(&o.pristine, "pristine", "", "with --dir: a copy of the table before compaction is kept here, and reused (not written again) when it exists")
 	flag.DurationVar(&o.steady.dur, "steady", 0, "instead: the steady-state run, this long (ingest committing every second, maintenance on serve's defaults)")
 	flag.DurationVar(&o.steady.sample, "steady-sample", 20*time.Second, "steady state: time the queries this often")
 	flag.DurationVar(&o.steady.history, "steady-history", 30*time.Minute, "steady state: rows already in the table, in seconds of ingest")
@@ -92,6 +96,12 @@ func run(o options) error {
 		o.dir = d
 	}
 	ident := icetable.Identifier{"bench", "orders"}
+	reuse := o.pristine != "" && exists(o.pristine)
+	if reuse {
+		if err := copyDir(o.pristine, o.dir); err != nil {
+			return err
+		}
+	}
 	cat, tbl, stop, err := openBench(ctx, o.dir, ident)
 	if err != nil {
 		return err
@@ -99,13 +109,20 @@ func run(o options) error {
 	defer stop()
 	fmt.Printf("maintenancebench: %d cores (GOMAXPROCS %d), writing %s of small Parquet files, %d records per commit\n",
 		runtime.NumCPU(), runtime.GOMAXPROCS(0), o.bytes, o.commitRecords)
-	t0 := time.Now()
-	files, bytes, rows, err := writeSmallFiles(ctx, tbl, o)
-	if err != nil {
-		return err
+	if !reuse {
+		t0 := time.Now()
+		files, bytes, rows, err := writeSmallFiles(ctx, tbl, o)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("wrote %d files, %.1f MiB, %d rows (mean file %.0f KiB) in %s\n", files, float64(bytes)/(1<<20), rows,
+			float64(bytes)/float64(files)/1024, time.Since(t0).Round(time.Millisecond))
+		if o.pristine != "" {
+			if err := copyDir(o.dir, o.pristine); err != nil {
+				return err
+			}
+		}
 	}
-	fmt.Printf("wrote %d files, %.1f MiB, %d rows (mean file %.0f KiB) in %s\n", files, float64(bytes)/(1<<20), rows,
-		float64(bytes)/float64(files)/1024, time.Since(t0).Round(time.Millisecond))
 
 	before, err := cat.LoadTable(ctx, ident)
 	if err != nil {
@@ -126,6 +143,7 @@ func run(o options) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	resetPeakRSS()
 	cpu0, w0 := benchpb.CPUTime(), time.Now()
 	rep, err := maintenance.Run(ctx, cat, ident, maintenance.Options{NoExpire: true})
 	if err != nil {
@@ -138,7 +156,7 @@ func run(o options) error {
 	fmt.Printf("compaction: %d files (%.1f MiB) → %d files (%.1f MiB) in %s wall, %s CPU: %.1f MB/s per core, %.1f MB/s wall\n",
 		rep.FilesRewritten, mb, rep.FilesWritten, float64(rep.BytesWritten)/(1<<20), wall.Round(time.Millisecond), cpu.Round(time.Millisecond),
 		float64(rep.BytesRewritten)/1e6/cpu.Seconds(), float64(rep.BytesRewritten)/1e6/wall.Seconds())
-	fmt.Printf("peak RSS of the process so far (writing the small files, then compacting): %s\n", peak)
+	fmt.Printf("peak RSS during compaction: %s\n", peak)
 
 	after, err := cat.LoadTable(ctx, ident)
 	if err != nil {
@@ -398,6 +416,32 @@ func benchProps() map[string]string {
 		}
 	}
 	return out
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// copyDir replaces dst by a copy of src (cp -a: the table's paths are
+// absolute, so a pristine copy is restored to the --dir it was made in).
+func copyDir(src, dst string) error {
+	if err := os.RemoveAll(dst); err != nil {
+		return err
+	}
+	if out, err := exec.Command("cp", "-a", src, dst).CombinedOutput(); err != nil {
+		return fmt.Errorf("cp -a %s %s: %w: %s", src, dst, err, out)
+	}
+	return nil
+}
+
+// resetPeakRSS returns freed memory to the system and resets the peak
+// resident set (VmHWM), so peakRSS measures what follows only.
+func resetPeakRSS() {
+	debug.FreeOSMemory()
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		fmt.Fprintln(os.Stderr, "maintenancebench: peak RSS not reset:", err)
+	}
 }
 
 // peakRSS is the process's peak resident set (VmHWM), or "unknown".
