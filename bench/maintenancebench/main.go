@@ -57,6 +57,7 @@ type options struct {
 	commitRecords int
 	dir           string
 	pristine      string
+	noQueries     bool
 	steady        steadyOptions
 }
 
@@ -69,6 +70,7 @@ func main() {
 	})
 	flag.IntVar(&o.commitRecords, "commit-records", o.commitRecords, "records per commit (one small file each)")
 	flag.StringVar(&o.dir, "dir", "", "work directory (default: a temporary one, removed)")
+	flag.BoolVar(&o.noQueries, "no-queries", false, "time the compaction only, not the queries before and after")
 	flag.StringVar(&o.pristine, "pristine", "", "with --dir: a copy of the table before compaction is kept here, and reused (not written again) when it exists")
 	flag.DurationVar(&o.steady.dur, "steady", 0, "instead: the steady-state run, this long (ingest committing every second, maintenance on serve's defaults)")
 	flag.DurationVar(&o.steady.sample, "steady-sample", 20*time.Second, "steady state: time the queries this often")
@@ -128,9 +130,11 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	qb, err := runQueries(ctx, before)
-	if err != nil {
-		return err
+	var qb []query
+	if !o.noQueries {
+		if qb, err = runQueries(ctx, before); err != nil {
+			return err
+		}
 	}
 
 	if prof := os.Getenv("MAINTENANCEBENCH_CPUPROFILE"); prof != "" {
@@ -144,12 +148,14 @@ func run(o options) error {
 		defer pprof.StopCPUProfile()
 	}
 	resetPeakRSS()
+	stopHeap := heapAtPeak(os.Getenv("MAINTENANCEBENCH_MEMPROFILE"))
 	cpu0, w0 := benchpb.CPUTime(), time.Now()
 	rep, err := maintenance.Run(ctx, cat, ident, maintenance.Options{NoExpire: true})
 	if err != nil {
 		return err
 	}
 	cpu, wall := benchpb.CPUTime()-cpu0, time.Since(w0)
+	stopHeap()
 	pprof.StopCPUProfile() // the compaction only (a no-op when not profiling)
 	peak := peakRSS()
 	mb := float64(rep.BytesRewritten) / (1 << 20)
@@ -157,6 +163,9 @@ func run(o options) error {
 		rep.FilesRewritten, mb, rep.FilesWritten, float64(rep.BytesWritten)/(1<<20), wall.Round(time.Millisecond), cpu.Round(time.Millisecond),
 		float64(rep.BytesRewritten)/1e6/cpu.Seconds(), float64(rep.BytesRewritten)/1e6/wall.Seconds())
 	fmt.Printf("peak RSS during compaction: %s\n", peak)
+	if o.noQueries {
+		return nil
+	}
 
 	after, err := cat.LoadTable(ctx, ident)
 	if err != nil {
@@ -433,6 +442,39 @@ func copyDir(src, dst string) error {
 		return fmt.Errorf("cp -a %s %s: %w: %s", src, dst, err, out)
 	}
 	return nil
+}
+
+// heapAtPeak, when path is set, writes a heap profile to it each time
+// the live heap reaches a new high (checked every 200 ms) until stop.
+func heapAtPeak(path string) (stop func()) {
+	if path == "" {
+		return func() {}
+	}
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		var high uint64
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			if ms.HeapAlloc <= high {
+				continue
+			}
+			high = ms.HeapAlloc
+			if f, err := os.Create(path); err == nil {
+				_ = pprof.WriteHeapProfile(f) // a bench aid: a failed profile shows as an empty file
+				_ = f.Close()
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 // resetPeakRSS returns freed memory to the system and resets the peak
