@@ -149,31 +149,26 @@ func compact(ctx context.Context, cat icecatalog.Catalog, tbl *icetable.Table, o
 }
 
 // rewriteGroup reads a group's files, orders their rows and writes them
-// as files near target. It commits nothing.
+// as files near target: streamed when the group allows (streamable),
+// else in memory, chunk by chunk. It commits nothing; on error the
+// result names the files written so far (for removeWritten).
 func rewriteGroup(ctx context.Context, tbl *icetable.Table, g icetable.CompactionTaskGroup, target int64, opts Options) (icetable.CompactionGroupResult, error) {
 	gr := icetable.CompactionGroupResult{PartitionKey: g.PartitionKey, BytesBefore: g.TotalSizeBytes}
-	sc, recs, err := tbl.Scan().ReadTasks(ctx, g.Tasks)
+	var err error
+	if streamable(tbl, g) {
+		gr.NewDataFiles, err = rewriteStreamed(ctx, tbl, g.Tasks, target)
+		if errors.Is(err, errOutOfOrder) {
+			opts.Logger.Info("maintenance: group rewritten in memory", "partition", g.PartitionKey, "reason", err)
+			removeFiles(ctx, tbl, gr.NewDataFiles)
+			gr.NewDataFiles, err = rewriteInMemory(ctx, tbl, g.Tasks, min(target, opts.MaxGroupBytes), opts)
+		}
+	} else {
+		gr.NewDataFiles, err = rewriteInMemory(ctx, tbl, g.Tasks, min(target, opts.MaxGroupBytes), opts)
+	}
 	if err != nil {
-		return gr, fmt.Errorf("read group %s: %w", g.PartitionKey, err)
+		return gr, fmt.Errorf("rewrite group %s: %w", g.PartitionKey, err)
 	}
-	var batches []arrow.RecordBatch
-	defer func() {
-		for _, b := range batches {
-			b.Release()
-		}
-	}()
-	for rec, err := range recs {
-		if err != nil {
-			return gr, fmt.Errorf("read group %s: %w", g.PartitionKey, err)
-		}
-		batches = append(batches, rec)
-	}
-	for df, err := range icetable.WriteRecords(ctx, tbl, sc, sorted(batches, sc, opts.Mem),
-		icetable.WithClusteredWrite(), icetable.WithTargetFileSize(target)) {
-		if err != nil {
-			return gr, fmt.Errorf("write group %s: %w", g.PartitionKey, err)
-		}
-		gr.NewDataFiles = append(gr.NewDataFiles, df)
+	for _, df := range gr.NewDataFiles {
 		gr.BytesAfter += df.FileSizeBytes()
 	}
 	for _, task := range g.Tasks {
@@ -187,6 +182,62 @@ func rewriteGroup(ctx context.Context, tbl *icetable.Table, g icetable.Compactio
 	}
 	gr.NewDataFiles = bounded
 	return gr, nil
+}
+
+// rewriteInMemory rewrites tasks in chunks of at most
+// Options.MaxGroupBytes of Parquet, each decoded whole, its rows ordered
+// (sorted) and written as files near target. It returns the files
+// written, also on error.
+func rewriteInMemory(ctx context.Context, tbl *icetable.Table, tasks []icetable.FileScanTask, target int64, opts Options) ([]iceberggo.DataFile, error) {
+	wt, err := writerTable(tbl)
+	if err != nil {
+		return nil, err
+	}
+	var files []iceberggo.DataFile
+	for len(tasks) > 0 {
+		n, bytes := 0, int64(0)
+		for n < len(tasks) && (n == 0 || bytes+tasks[n].File.FileSizeBytes() <= opts.MaxGroupBytes) {
+			bytes += tasks[n].File.FileSizeBytes()
+			n++
+		}
+		written, err := rewriteChunk(ctx, tbl, wt, tasks[:n], target, opts)
+		files = append(files, written...)
+		if err != nil {
+			return files, err
+		}
+		tasks = tasks[n:]
+	}
+	return files, nil
+}
+
+// rewriteChunk decodes tasks whole, orders their rows and writes them
+// with wt's writer settings.
+func rewriteChunk(ctx context.Context, tbl, wt *icetable.Table, tasks []icetable.FileScanTask, target int64, opts Options) ([]iceberggo.DataFile, error) {
+	sc, recs, err := tbl.Scan().ReadTasks(ctx, tasks)
+	if err != nil {
+		return nil, fmt.Errorf("read: %w", err)
+	}
+	var batches []arrow.RecordBatch
+	defer func() {
+		for _, b := range batches {
+			b.Release()
+		}
+	}()
+	for rec, err := range recs {
+		if err != nil {
+			return nil, fmt.Errorf("read: %w", err)
+		}
+		batches = append(batches, rec)
+	}
+	var files []iceberggo.DataFile
+	for df, err := range icetable.WriteRecords(ctx, wt, sc, sorted(batches, sc, opts.Mem),
+		icetable.WithClusteredWrite(), icetable.WithTargetFileSize(target)) {
+		if err != nil {
+			return files, fmt.Errorf("write: %w", err)
+		}
+		files = append(files, df)
+	}
+	return files, nil
 }
 
 // testBeforeCommit, when set by a test, runs between staging a rewrite
@@ -337,15 +388,20 @@ func liveFiles(ctx context.Context, tbl *icetable.Table) (map[string]bool, error
 
 // removeWritten deletes the files of results that were never committed.
 func removeWritten(ctx context.Context, tbl *icetable.Table, results []icetable.CompactionGroupResult) {
+	for _, gr := range results {
+		removeFiles(ctx, tbl, gr.NewDataFiles)
+	}
+}
+
+// removeFiles deletes files that were never committed.
+func removeFiles(ctx context.Context, tbl *icetable.Table, files []iceberggo.DataFile) {
 	fs, err := tbl.FS(ctx)
 	if err != nil {
 		return // as below: orphan removal deletes what is left
 	}
-	for _, gr := range results {
-		for _, df := range gr.NewDataFiles {
-			// Best effort on a failed run: a file left behind is never in a
-			// snapshot, so orphan removal deletes it later.
-			_ = fs.Remove(df.FilePath())
-		}
+	for _, df := range files {
+		// Best effort on a failed run: a file left behind is never in a
+		// snapshot, so orphan removal deletes it later.
+		_ = fs.Remove(df.FilePath())
 	}
 }

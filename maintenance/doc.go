@@ -7,8 +7,7 @@
 //
 // Per table partition, data files smaller than 75% of the target size
 // (Options.TargetFileSize, else the table's write.target-file-size-bytes,
-// else 512 MiB; capped by Options.MaxGroupBytes, 64 MiB by default,
-// because a group's rows are ordered in memory) are bin-packed into groups near the target
+// else 512 MiB) are bin-packed into groups near the target
 // (iceberg-go's compaction.Config.PlanCompaction); with Options.Tiered
 // (what a Runner sets; a one-shot tributary compact does not) each group
 // is then cut down size-tiered (tiered): from its smallest file up, a file
@@ -18,7 +17,15 @@
 // life, not at every run). Each group is read as
 // Arrow from its Parquet files, its rows put in (kafka.partition,
 // kafka.offset) order, and written back as Parquet with
-// iceberg-go's WriteRecords; the records' Protobuf is never decoded. All
+// iceberg-go's WriteRecords; the records' Protobuf is never decoded. A
+// group of at most 16 Kafka partitions with at least 32 MiB of input
+// each is streamed: its files are read in commit order and each Kafka
+// partition's rows go to a writer of its own, so each output file holds
+// one Kafka partition in offset order and memory is bounded by the open
+// writers (16 MiB row groups), not by the group. Any other group — or a
+// streamed one whose offsets go back from one file to the next, which
+// is then started again — is rewritten in memory, in chunks of at most
+// Options.MaxGroupBytes of Parquet, each decoded whole and ordered. All
 // groups are committed as one replace snapshot. The one part written
 // here rather than taken from iceberg-go is that order:
 // ExecuteCompactionGroup writes rows in the order it reads them. The

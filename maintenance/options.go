@@ -45,9 +45,9 @@ const (
 type Options struct {
 	// TargetFileSize overrides the table's write.target-file-size-bytes.
 	TargetFileSize int64
-	// MaxGroupBytes caps the target (and so a rewrite group's input
-	// Parquet bytes): a group's rows are held in memory, decoded, to be
-	// ordered. Default DefaultMaxGroupBytes.
+	// MaxGroupBytes caps the Parquet bytes of a chunk rewritten in
+	// memory (decoded whole to be ordered) and so its output files; a
+	// streamed group has no cap. Default DefaultMaxGroupBytes.
 	MaxGroupBytes int64
 	// Tiered makes compaction size-tiered (see tiered): what a Runner
 	// does, run after run under ingest. Off, every small file of a
@@ -119,14 +119,12 @@ func (o Options) withDefaults() Options {
 }
 
 // targetSize is the output file size for tbl: the option, else the
-// table's property, capped by MaxGroupBytes.
+// table's property (MaxGroupBytes caps it for chunks rewritten in
+// memory only).
 func (o Options) targetSize(tbl *icetable.Table) int64 {
 	t := o.TargetFileSize
 	if t <= 0 {
 		t = tbl.Properties().GetInt64(icetable.WriteTargetFileSizeBytesKey, icetable.WriteTargetFileSizeBytesDefault)
-	}
-	if o.MaxGroupBytes > 0 && t > o.MaxGroupBytes {
-		t = o.MaxGroupBytes
 	}
 	return t
 }

@@ -30,9 +30,18 @@ print(json.dumps(rows))
 
 // TestCompactedTableReadsTheSameInPyIceberg: PyIceberg reads the same
 // rows from the table before compaction (a hundred small files) and after
-// (one file), and they are the rows written.
+// (one file, or one per Kafka partition when the group is streamed), and
+// they are the rows written.
 func TestCompactedTableReadsTheSameInPyIceberg(t *testing.T) {
 	python := testpy.PyIceberg(t)
+	t.Run("in memory", func(t *testing.T) { compactedReadsTheSameInPyIceberg(t, python) })
+	t.Run("streamed", func(t *testing.T) {
+		streamSmallGroups(t)
+		compactedReadsTheSameInPyIceberg(t, python)
+	})
+}
+
+func compactedReadsTheSameInPyIceberg(t *testing.T, python string) {
 	ctx := context.Background()
 	cat, url := newCatalogURL(t)
 	tbl, err := iceberg.Open(ctx, cat, orders, iceberg.Options{})

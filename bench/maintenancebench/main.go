@@ -33,8 +33,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -61,6 +63,8 @@ type options struct {
 	bytes         config.ByteSize
 	commitRecords int
 	dir           string
+	pristine      string
+	noQueries     bool
 	steady        steadyOptions
 }
 
@@ -73,6 +77,8 @@ func main() {
 	})
 	flag.IntVar(&o.commitRecords, "commit-records", o.commitRecords, "records per commit (one small file each)")
 	flag.StringVar(&o.dir, "dir", "", "work directory (default: a temporary one, removed)")
+	flag.BoolVar(&o.noQueries, "no-queries", false, "time the compaction only, not the queries before and after")
+	flag.StringVar(&o.pristine, "pristine", "", "with --dir: a copy of the table before compaction is kept here, and reused (not written again) when it exists")
 	flag.DurationVar(&o.steady.dur, "steady", 0, "instead: the steady-state run, this long (ingest committing every second, maintenance on serve's defaults)")
 	flag.DurationVar(&o.steady.sample, "steady-sample", 20*time.Second, "steady state: time the queries this often")
 	flag.DurationVar(&o.steady.history, "steady-history", 30*time.Minute, "steady state: rows already in the table, in seconds of ingest")
@@ -101,6 +107,12 @@ func run(o options) error {
 		o.dir = d
 	}
 	ident := icetable.Identifier{"bench", "orders"}
+	reuse := o.pristine != "" && exists(o.pristine)
+	if reuse {
+		if err := copyDir(o.pristine, o.dir); err != nil {
+			return err
+		}
+	}
 	cat, tbl, stop, err := openBench(ctx, o.dir, ident)
 	if err != nil {
 		return err
@@ -108,21 +120,30 @@ func run(o options) error {
 	defer stop()
 	fmt.Printf("maintenancebench: %d cores (GOMAXPROCS %d), writing %s of small Parquet files, %d records per commit\n",
 		runtime.NumCPU(), runtime.GOMAXPROCS(0), o.bytes, o.commitRecords)
-	t0 := time.Now()
-	files, bytes, rows, err := writeSmallFiles(ctx, tbl, o)
-	if err != nil {
-		return err
+	if !reuse {
+		t0 := time.Now()
+		files, bytes, rows, err := writeSmallFiles(ctx, tbl, o)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("wrote %d files, %.1f MiB, %d rows (mean file %.0f KiB) in %s\n", files, float64(bytes)/(1<<20), rows,
+			float64(bytes)/float64(files)/1024, time.Since(t0).Round(time.Millisecond))
+		if o.pristine != "" {
+			if err := copyDir(o.dir, o.pristine); err != nil {
+				return err
+			}
+		}
 	}
-	fmt.Printf("wrote %d files, %.1f MiB, %d rows (mean file %.0f KiB) in %s\n", files, float64(bytes)/(1<<20), rows,
-		float64(bytes)/float64(files)/1024, time.Since(t0).Round(time.Millisecond))
 
 	before, err := cat.LoadTable(ctx, ident)
 	if err != nil {
 		return err
 	}
-	qb, err := runQueries(ctx, before)
-	if err != nil {
-		return err
+	var qb []query
+	if !o.noQueries {
+		if qb, err = runQueries(ctx, before); err != nil {
+			return err
+		}
 	}
 
 	if prof := os.Getenv("MAINTENANCEBENCH_CPUPROFILE"); prof != "" {
@@ -135,19 +156,25 @@ func run(o options) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	resetPeakRSS()
+	stopHeap := heapAtPeak(os.Getenv("MAINTENANCEBENCH_MEMPROFILE"))
 	cpu0, w0 := benchpb.CPUTime(), time.Now()
 	rep, err := maintenance.Run(ctx, cat, ident, maintenance.Options{NoExpire: true})
 	if err != nil {
 		return err
 	}
 	cpu, wall := benchpb.CPUTime()-cpu0, time.Since(w0)
+	stopHeap()
 	pprof.StopCPUProfile() // the compaction only (a no-op when not profiling)
 	peak := peakRSS()
 	mb := float64(rep.BytesRewritten) / (1 << 20)
 	fmt.Printf("compaction: %d files (%.1f MiB) → %d files (%.1f MiB) in %s wall, %s CPU: %.1f MB/s per core, %.1f MB/s wall\n",
 		rep.FilesRewritten, mb, rep.FilesWritten, float64(rep.BytesWritten)/(1<<20), wall.Round(time.Millisecond), cpu.Round(time.Millisecond),
 		float64(rep.BytesRewritten)/1e6/cpu.Seconds(), float64(rep.BytesRewritten)/1e6/wall.Seconds())
-	fmt.Printf("peak RSS of the process so far (writing the small files, then compacting): %s\n", peak)
+	fmt.Printf("peak RSS during compaction: %s\n", peak)
+	if o.noQueries {
+		return nil
+	}
 
 	after, err := cat.LoadTable(ctx, ident)
 	if err != nil {
@@ -428,6 +455,65 @@ func benchProps() map[string]string {
 		}
 	}
 	return out
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// copyDir replaces dst by a copy of src (cp -a: the table's paths are
+// absolute, so a pristine copy is restored to the --dir it was made in).
+func copyDir(src, dst string) error {
+	if err := os.RemoveAll(dst); err != nil {
+		return err
+	}
+	if out, err := exec.Command("cp", "-a", src, dst).CombinedOutput(); err != nil {
+		return fmt.Errorf("cp -a %s %s: %w: %s", src, dst, err, out)
+	}
+	return nil
+}
+
+// heapAtPeak, when path is set, writes a heap profile to it each time
+// the live heap reaches a new high (checked every 200 ms) until stop.
+func heapAtPeak(path string) (stop func()) {
+	if path == "" {
+		return func() {}
+	}
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		var high uint64
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			if ms.HeapAlloc <= high {
+				continue
+			}
+			high = ms.HeapAlloc
+			if f, err := os.Create(path); err == nil {
+				_ = pprof.WriteHeapProfile(f) // a bench aid: a failed profile shows as an empty file
+				_ = f.Close()
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+// resetPeakRSS returns freed memory to the system and resets the peak
+// resident set (VmHWM), so peakRSS measures what follows only.
+func resetPeakRSS() {
+	debug.FreeOSMemory()
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		fmt.Fprintln(os.Stderr, "maintenancebench: peak RSS not reset:", err)
+	}
 }
 
 // peakRSS is the process's peak resident set (VmHWM), or "unknown".
