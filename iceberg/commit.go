@@ -81,9 +81,9 @@ func (t *Table) Commit(ctx context.Context, rows []arrow.RecordBatch, next map[i
 			}
 		}
 		gate := CommitGate(t.tbl.Location())
-		gate.Lock()
+		gate.RLock()
 		err := t.tryCommit(ctx, w, props)
-		gate.Unlock()
+		gate.RUnlock()
 		if err == nil {
 			return nil
 		}

@@ -278,7 +278,7 @@ func commitRewrite(ctx context.Context, cat icecatalog.Catalog, ident icetable.I
 		}
 		gate := iceberg.CommitGate(loc)
 		if testNoGate {
-			gate = &sync.Mutex{}
+			gate = &sync.RWMutex{}
 		}
 		gate.Lock()
 		head, err := cat.LoadTable(ctx, ident)
