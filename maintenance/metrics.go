@@ -16,11 +16,15 @@ var (
 	descExpired   = prometheus.NewDesc("tributary_iceberg_maintenance_last_snapshots_expired", "Snapshots the last maintenance expired.", labels, nil)
 	descOrphans   = prometheus.NewDesc("tributary_iceberg_maintenance_last_orphans_removed", "Orphan files the last maintenance removed.", labels, nil)
 	descRuns      = prometheus.NewDesc("tributary_iceberg_maintenance_runs_total", "Maintenance runs by this broker.", labels, nil)
+	// Bytes compaction read and wrote: over the bytes ingest adds, the
+	// write amplification of maintenance.
+	descBytesRewritten = prometheus.NewDesc("tributary_iceberg_maintenance_bytes_rewritten_total", "Bytes of data files this broker's maintenance rewrote (read and replaced).", labels, nil)
+	descBytesWritten   = prometheus.NewDesc("tributary_iceberg_maintenance_bytes_written_total", "Bytes of data files this broker's maintenance wrote.", labels, nil)
 )
 
 // Describe implements prometheus.Collector.
 func (r *Runner) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descFiles, descMean, descSmall, descSnapshots, descLastRun, descRewritten, descWritten, descExpired, descOrphans, descRuns} {
+	for _, d := range []*prometheus.Desc{descFiles, descMean, descSmall, descSnapshots, descLastRun, descRewritten, descWritten, descExpired, descOrphans, descRuns, descBytesRewritten, descBytesWritten} {
 		ch <- d
 	}
 }
@@ -35,7 +39,12 @@ func (r *Runner) Collect(ch chan<- prometheus.Metric) {
 		g(descMean, float64(s.MeanFileBytes))
 		g(descSmall, float64(s.SmallFiles))
 		g(descSnapshots, float64(s.Snapshots))
-		ch <- prometheus.MustNewConstMetric(descRuns, prometheus.CounterValue, float64(s.Runs), s.Catalog, s.Table)
+		c := func(d *prometheus.Desc, v float64) {
+			ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, s.Catalog, s.Table)
+		}
+		c(descRuns, float64(s.Runs))
+		c(descBytesRewritten, float64(s.BytesRewrittenTotal))
+		c(descBytesWritten, float64(s.BytesWrittenTotal))
 		if lr := s.LastRun; lr != nil {
 			g(descLastRun, float64(lr.Started.UnixMilli())/1000)
 			g(descRewritten, float64(lr.FilesRewritten))

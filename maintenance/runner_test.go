@@ -13,6 +13,7 @@ import (
 	"time"
 
 	icecatalog "github.com/apache/iceberg-go/catalog"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/tributary-io/tributary/iceberg"
 )
@@ -241,5 +242,18 @@ func TestRunnerCountsOnlyATableThatMoved(t *testing.T) {
 	if st.Runs != 2 || st.FilesRewrittenTotal != int64(want.FilesRewritten) || st.BytesRewrittenTotal != want.BytesRewritten ||
 		st.FilesWrittenTotal != int64(want.FilesWritten) || st.BytesWrittenTotal != want.BytesWritten {
 		t.Fatalf("totals %+v, want the sum of two runs %+v", st, want)
+	}
+	// And as counters on /metrics.
+	for name, c := range map[string]struct {
+		help string
+		v    int64
+	}{
+		"tributary_iceberg_maintenance_bytes_rewritten_total": {"Bytes of data files this broker's maintenance rewrote (read and replaced).", want.BytesRewritten},
+		"tributary_iceberg_maintenance_bytes_written_total":   {"Bytes of data files this broker's maintenance wrote.", want.BytesWritten},
+	} {
+		exp := fmt.Sprintf("# HELP %s %s\n# TYPE %s counter\n%s{catalog=%q,table=%q} %d\n", name, c.help, name, name, st.Catalog, st.Table, c.v)
+		if err := testutil.CollectAndCompare(r, strings.NewReader(exp), name); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
