@@ -107,19 +107,35 @@ func TestIcebergCluster(t *testing.T) {
 		t.Errorf("%d samples of /-/tables had more than one broker holding the table's lease", overlaps)
 	}
 
-	// One table, in the bucket, whichever broker's catalog is asked.
+	// One table, in the bucket, whichever broker's catalog is asked. The
+	// table's maintenance may commit between two loads (it checks every
+	// 2s), so the brokers are asked again until one round agrees.
+	var disagree []string
 	var location string
-	for _, b := range bs {
-		tbl := loadTable(t, b.Catalog, ident)
-		if tbl == nil {
-			t.Fatalf("broker %d's catalog does not load the table", b.Index)
+	for round := 0; round < 20; round++ {
+		disagree, location = disagree[:0], ""
+		for _, b := range bs {
+			tbl := loadTable(t, b.Catalog, ident)
+			if tbl == nil {
+				t.Fatalf("broker %d's catalog does not load the table", b.Index)
+			}
+			if !strings.HasPrefix(tbl.Location(), "s3://"+c.Bucket+"/") {
+				t.Fatalf("broker %d: table at %s, want s3://%s/…", b.Index, tbl.Location(), c.Bucket)
+			}
+			if location == "" {
+				location = tbl.MetadataLocation()
+			}
+			if tbl.MetadataLocation() != location {
+				disagree = append(disagree, fmt.Sprintf("broker %d: metadata %s, broker %d: %s", b.Index, tbl.MetadataLocation(), bs[0].Index, location))
+			}
 		}
-		if location == "" {
-			location = tbl.MetadataLocation()
+		if len(disagree) == 0 {
+			break
 		}
-		if tbl.MetadataLocation() != location || !strings.HasPrefix(tbl.Location(), "s3://"+c.Bucket+"/") {
-			t.Errorf("broker %d: table at %s (metadata %s), want s3://%s/… and %s", b.Index, tbl.Location(), tbl.MetadataLocation(), c.Bucket, location)
-		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	if len(disagree) > 0 {
+		t.Errorf("the brokers' catalogs never agreed on the table's metadata in 20 rounds: %v", disagree)
 	}
 	reader := bs[2]
 	rows := checkExactlyOnce(t, scanOrderRows(t, reader.Catalog, ident), acked, hwm)
