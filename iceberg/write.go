@@ -67,7 +67,13 @@ func WriteProperties(props iceberggo.Properties) iceberggo.Properties {
 // (WriteRecords, compaction), which read the Parquet settings from the
 // table. It is never committed; tbl is unchanged.
 func WriteView(tbl *icetable.Table) (*icetable.Table, error) {
-	props := WriteProperties(tbl.Properties())
+	return PropertiesView(tbl, WriteProperties(tbl.Properties()))
+}
+
+// PropertiesView is tbl with props as its properties (tbl itself when
+// they are the same), for writers that take their settings from the
+// table. It is never committed; tbl is unchanged.
+func PropertiesView(tbl *icetable.Table, props iceberggo.Properties) (*icetable.Table, error) {
 	if maps.Equal(props, tbl.Properties()) {
 		return tbl, nil
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"sync"
@@ -57,8 +56,8 @@ const compactionRowGroupBytes = 16 << 20
 // 13% bigger files than level 3; a table that sets its level keeps it.
 func compactionProperties(props iceberggo.Properties) iceberggo.Properties {
 	out := iceberg.WriteProperties(props)
-	if out.GetInt("write.parquet.row-group-size-bytes", 128<<20) > compactionRowGroupBytes {
-		out["write.parquet.row-group-size-bytes"] = strconv.Itoa(compactionRowGroupBytes)
+	if out.GetInt(icetable.ParquetRowGroupSizeBytesKey, icetable.ParquetRowGroupSizeBytesDefault) > compactionRowGroupBytes {
+		out[icetable.ParquetRowGroupSizeBytesKey] = strconv.Itoa(compactionRowGroupBytes)
 	}
 	return out
 }
@@ -67,22 +66,7 @@ func compactionProperties(props iceberggo.Properties) iceberggo.Properties {
 // WriteRecords (which takes its writer settings from the table's
 // properties); it is never committed.
 func writerTable(tbl *icetable.Table) (*icetable.Table, error) {
-	props := compactionProperties(tbl.Properties())
-	if maps.Equal(props, tbl.Properties()) {
-		return tbl, nil
-	}
-	b, err := icetable.MetadataBuilderFromBase(tbl.Metadata(), tbl.MetadataLocation())
-	if err != nil {
-		return nil, fmt.Errorf("writer properties: %w", err)
-	}
-	if err := b.SetProperties(props); err != nil {
-		return nil, fmt.Errorf("writer properties: %w", err)
-	}
-	md, err := b.Build()
-	if err != nil {
-		return nil, fmt.Errorf("writer properties: %w", err)
-	}
-	return icetable.New(tbl.Identifier(), md, tbl.MetadataLocation(), tbl.FS, nil), nil
+	return iceberg.PropertiesView(tbl, compactionProperties(tbl.Properties()))
 }
 
 // kafkaPartitions estimates how many Kafka partitions tasks hold, from
