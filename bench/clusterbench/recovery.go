@@ -106,21 +106,23 @@ func (e *env) recoveryRound(ctx context.Context) (recovery, error) {
 		up:    e.s3.Up,
 		probe: func(ctx context.Context) error { return s3Answers(ctx, e.s3.Client(), bucket) },
 	}
-	for i := range e.o.restarts {
-		d, err := l.outage(ctx, pg, i, e.o.outage)
-		if err != nil {
-			return rec, fmt.Errorf("postgres restart %d: %w", i+1, err)
+	restarts := func(name string, k outageKind) ([]time.Duration, error) {
+		var ds []time.Duration
+		for i := range e.o.restarts {
+			d, err := l.outage(ctx, k, i, e.o.outage)
+			if err != nil {
+				return ds, fmt.Errorf("%s restart %d: %w", name, i+1, err)
+			}
+			ds = append(ds, d)
+			fmt.Fprintf(os.Stderr, "  %s restart %d: first ack %v after it answered\n", name, i+1, d.Round(time.Millisecond))
 		}
-		rec.pg = append(rec.pg, d)
-		fmt.Fprintf(os.Stderr, "  postgres restart %d: first ack %v after it answered\n", i+1, d.Round(time.Millisecond))
+		return ds, nil
 	}
-	for i := range e.o.restarts {
-		d, err := l.outage(ctx, s3k, i, e.o.outage)
-		if err != nil {
-			return rec, fmt.Errorf("s3 restart %d: %w", i+1, err)
-		}
-		rec.s3 = append(rec.s3, d)
-		fmt.Fprintf(os.Stderr, "  s3 restart %d: first ack %v after it answered\n", i+1, d.Round(time.Millisecond))
+	if rec.pg, err = restarts("postgres", pg); err != nil {
+		return rec, err
+	}
+	if rec.s3, err = restarts("s3", s3k); err != nil {
+		return rec, err
 	}
 	rec.failed = l.stop()
 	if l.firstErr != nil {
