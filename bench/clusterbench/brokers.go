@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/tributary-io/tributary/internal/freeport"
 )
 
 // broker is one `tributary serve` process of the cluster under test.
@@ -27,13 +29,11 @@ type broker struct {
 // and waits until /-/status answers 200.
 func startBroker(bin, cfg, dataDir string) (*broker, error) {
 	b := &broker{done: make(chan struct{})}
-	var err error
-	if b.kafka, err = freeAddr(); err != nil {
+	addrs, err := freeport.Addrs(2)
+	if err != nil {
 		return nil, err
 	}
-	if b.admin, err = freeAddr(); err != nil {
-		return nil, err
-	}
+	b.kafka, b.admin = addrs[0], addrs[1]
 	b.cmd = exec.Command(bin, "serve", "--config", cfg, "--data-dir", dataDir, "--kafka-addr", b.kafka, "--admin-addr", b.admin)
 	b.cmd.Stdout, b.cmd.Stderr = &b.out, &b.out
 	b.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

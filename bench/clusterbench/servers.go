@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"net"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -34,14 +33,4 @@ func (e *env) query(ctx context.Context, db, sql string, args ...any) (int64, er
 // read it after the brokers have stopped.
 func (e *env) xactCommit(ctx context.Context, db string) (int64, error) {
 	return e.query(ctx, "postgres", "SELECT xact_commit FROM pg_stat_database WHERE datname = $1", db)
-}
-
-// freeAddr returns a 127.0.0.1 address whose port was free a moment ago.
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer func() { _ = l.Close() }() // only its port was wanted
-	return l.Addr().String(), nil
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,6 +15,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/tributary-io/tributary/internal/freeport"
 )
 
 // errNotReady: a broker did not answer within its start bound.
@@ -60,19 +61,6 @@ func moduleRoot(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("finding go.mod (%q): %w", gomod, err)
 	}
 	return filepath.Dir(gomod), nil
-}
-
-// freeAddr is a 127.0.0.1 address whose port was free a moment ago.
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("finding a free port: %w", err)
-	}
-	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil {
-		return "", fmt.Errorf("releasing a free port: %w", err)
-	}
-	return addr, nil
 }
 
 // kafkaClasspath resolves interop/kafkabroker's runtime classpath (the
@@ -122,14 +110,11 @@ var kafkaJVM = []string{"-Xmx1g", "-Xms1g", "-XX:+UseG1GC", "-XX:MaxGCPauseMilli
 
 // startKafka formats storage in tmp and starts the broker.
 func startKafka(ctx context.Context, java, cp, tmp string, partitions int) (*broker, error) {
-	addr, err := freeAddr()
+	addrs, err := freeport.Addrs(2)
 	if err != nil {
 		return nil, err
 	}
-	controller, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
+	addr, controller := addrs[0], addrs[1]
 	dir := filepath.Join(tmp, "kafka")
 	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
 		return nil, fmt.Errorf("making kafka's data dir: %w", err)
@@ -171,14 +156,11 @@ func buildTributary(ctx context.Context, root, dir string) (string, error) {
 // startTributary runs `bin serve` with embedded defaults on a temporary
 // data directory and free ports, and waits for /-/status and the Kafka API.
 func startTributary(ctx context.Context, bin, tmp string) (*broker, error) {
-	addr, err := freeAddr()
+	addrs, err := freeport.Addrs(2)
 	if err != nil {
 		return nil, err
 	}
-	admin, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
+	addr, admin := addrs[0], addrs[1]
 	data := filepath.Join(tmp, "tributary-data")
 	b, err := start("tributary", addr, exec.Command(bin, "serve", "--data-dir", data,
 		"--kafka-addr", addr, "--admin-addr", admin,

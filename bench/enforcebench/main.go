@@ -59,6 +59,7 @@ import (
 
 	"github.com/tributary-io/tributary/broker/enforce"
 	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/internal/freeport"
 	"github.com/tributary-io/tributary/log/recordbatch"
 	"github.com/tributary-io/tributary/node"
 	"github.com/tributary-io/tributary/topicconfig"
@@ -102,7 +103,7 @@ func main() {
 var topics = []string{"plain", "parsed", "validated"}
 
 func run(o options) error {
-	regAddr, err := freeAddr()
+	regAddr, err := freeport.Addr()
 	if err != nil {
 		return err
 	}
@@ -249,15 +250,6 @@ data_enforcement:
 	cfg.Intake.Linger = o.linger
 	n, err := node.Start(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), node.Hooks{})
 	return n, dir, err
-}
-
-func freeAddr() (string, error) {
-	ln, err := netListen()
-	if err != nil {
-		return "", err
-	}
-	defer func() { _ = ln.Close() }() // only its port was wanted
-	return ln.Addr().String(), nil
 }
 
 func createTopics(ctx context.Context, addr string, o options) error {

@@ -27,7 +27,6 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -41,6 +40,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/tributary-io/tributary/internal/freeport"
 )
 
 type options struct {
@@ -360,12 +361,9 @@ func startBroker(bin, dir, extra string) (*broker, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	addrs := make([]string, 4)
-	for i := range addrs {
-		var err error
-		if addrs[i], err = freeAddr(); err != nil {
-			return nil, err
-		}
+	addrs, err := freeport.Addrs(4)
+	if err != nil {
+		return nil, err
 	}
 	b := &broker{kafka: addrs[0], admin: addrs[1], done: make(chan struct{})}
 	cfg := fmt.Sprintf("version: v1beta1\nregistry: {listen_address: %q}\ncatalog: {listen_address: %q}\niceberg_maintenance: {disabled: true}\n%s\n",
@@ -413,14 +411,4 @@ func (b *broker) stop() {
 		_ = b.cmd.Process.Kill() // fails only if it has exited meanwhile
 		<-b.done
 	}
-}
-
-// freeAddr returns a 127.0.0.1 address whose port was free a moment ago.
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer func() { _ = l.Close() }() // only its port was wanted
-	return l.Addr().String(), nil
 }

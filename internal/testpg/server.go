@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +18,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/tributary-io/tributary/internal/freeport"
 )
 
 const (
@@ -141,7 +142,7 @@ func (s *Server) initdb() error {
 func (s *Server) startOnFreePort() error {
 	var err error
 	for range 3 {
-		if s.port, err = freePort(); err != nil {
+		if s.port, err = freeport.Port(); err != nil {
 			return err
 		}
 		if err = s.start(); err == nil || !bytes.Contains(s.logTail(), []byte("could not bind")) {
@@ -149,15 +150,6 @@ func (s *Server) startOnFreePort() error {
 		}
 	}
 	return err
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("testpg: find a free port: %w", err)
-	}
-	defer func() { _ = l.Close() }() // only its port was wanted
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // start runs the postmaster and waits until it accepts connections.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/tributary-io/tributary/internal/freeport"
 )
 
 // readyTimeout bounds how long a starting server may take to answer HTTP.
@@ -64,7 +65,7 @@ func newProc(bin, dir string) (*proc, error) {
 func (p *proc) startFresh() error {
 	var err error
 	for range 3 {
-		if p.addr, err = freeAddr(); err != nil {
+		if p.addr, err = freeport.Addr(); err != nil {
 			return err
 		}
 		if err = p.start(); err == nil || !strings.Contains(err.Error(), "address already in use") {
@@ -218,16 +219,6 @@ func waitReady(addr string, exited <-chan struct{}) error {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// freeAddr returns a 127.0.0.1 address whose port was free a moment ago.
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer func() { _ = l.Close() }() // only its port was wanted
-	return l.Addr().String(), nil
 }
 
 // spawnReqs carries commands to the spawner goroutine.

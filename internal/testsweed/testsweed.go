@@ -17,7 +17,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -31,6 +30,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/tributary-io/tributary/internal/freeport"
 )
 
 // Version is the SeaweedFS commit these tests run (its Go module has no
@@ -90,7 +91,14 @@ func Start(t testing.TB) Server {
 			"trustPolicy": map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{
 				"Effect": "Allow", "Principal": map[string]any{"AWS": "*"}, "Action": []string{"sts:AssumeRole"}}}}}},
 	})
-	ports := freePorts(t, 8)
+	nums, err := freeport.Ports(8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ports := make([]string, len(nums))
+	for i, p := range nums {
+		ports[i] = strconv.Itoa(p)
+	}
 	s3port := ports[6]
 	args := []string{"server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-dir=" + filepath.Join(dir, "data"),
 		"-master.port=" + ports[0], "-master.port.grpc=" + ports[1], "-master.telemetry=false", "-master.volumeSizeLimitMB=64",
@@ -176,25 +184,6 @@ func (s Server) waitReady(exited <-chan struct{}) error {
 		time.Sleep(200 * time.Millisecond)
 	}
 	return fmt.Errorf("S3 gateway %s not ready after 2m: %v", s.Endpoint, last)
-}
-
-// freePorts returns n distinct 127.0.0.1 ports that were free a moment ago.
-func freePorts(t testing.TB, n int) []string {
-	t.Helper()
-	var ls []net.Listener
-	var out []string
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		out = append(out, strconv.Itoa(l.Addr().(*net.TCPAddr).Port))
-	}
-	for _, l := range ls {
-		_ = l.Close() // only the ports were wanted
-	}
-	return out
 }
 
 func writeJSON(t testing.TB, path string, v any) {
