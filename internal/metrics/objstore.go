@@ -20,43 +20,46 @@ func ObjectStore(m *Metrics, store objstore.Store) objstore.Store {
 	p, isP := store.(objstore.Preparer)
 	switch {
 	case isRR && isP:
-		return &localObjectStore{rangeObjectStore: &rangeObjectStore{objectStore: s, rr: rr}, p: p}
+		return &localObjectStore{rangeObjectStore: &rangeObjectStore{objectStore: s, rr: rr}, preparer: preparer{s, p}}
 	case isRR:
 		return &rangeObjectStore{objectStore: s, rr: rr}
 	case isP:
-		return &prepObjectStore{objectStore: s, p: p}
+		return &prepObjectStore{objectStore: s, preparer: preparer{s, p}}
 	}
 	return s
+}
+
+// preparer counts an objstore.Preparer's Prepare as a "put" of store.
+type preparer struct {
+	store *objectStore
+	p     objstore.Preparer
+}
+
+func (s preparer) Prepare(ctx context.Context, key string) error {
+	start := time.Now()
+	err := s.p.Prepare(ctx, key)
+	s.store.done(objstore.OpPut, start, err)
+	return err
 }
 
 // prepObjectStore is objectStore over a Preparer that is no RangeReader
 // (the local store under a test wrapper).
 type prepObjectStore struct {
 	*objectStore
-	p objstore.Preparer
-}
-
-func (s *prepObjectStore) Prepare(ctx context.Context, key string) error {
-	start := time.Now()
-	err := s.p.Prepare(ctx, key)
-	s.done(objstore.OpPut, start, err)
-	return err
+	preparer
 }
 
 // localObjectStore is objectStore over a RangeReader and Preparer.
 type localObjectStore struct {
 	*rangeObjectStore
-	p objstore.Preparer
+	preparer
 }
 
-var _ objstore.Preparer = (*localObjectStore)(nil)
-
-func (s *localObjectStore) Prepare(ctx context.Context, key string) error {
-	start := time.Now()
-	err := s.p.Prepare(ctx, key)
-	s.done(objstore.OpPut, start, err)
-	return err
-}
+var (
+	_ objstore.Preparer    = (*prepObjectStore)(nil)
+	_ objstore.Preparer    = (*localObjectStore)(nil)
+	_ objstore.RangeReader = (*localObjectStore)(nil)
+)
 
 // rangeObjectStore is objectStore over a RangeReader.
 type rangeObjectStore struct {
