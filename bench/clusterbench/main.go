@@ -1,6 +1,8 @@
 // Command clusterbench measures Tributary in cluster mode on this machine:
 // 1, 2 and 3 broker processes (`tributary serve`, built from this module)
-// on one Postgres and one S3 server (versitygw), both started here.
+// on one Postgres and one S3 server (versitygw), both started here, after
+// one broker on local disk and the embedded store (--local), whose MB/s the
+// cluster rows are divided by ("÷ local").
 //
 // Each round gets a fresh database and bucket, starts its brokers, creates
 // a topic of 6 partitions and runs franz-go producers (idempotent,
@@ -42,7 +44,7 @@
 // clients share the CPUs: more brokers show the cost of each broker, not
 // scale-out. The output says so.
 //
-//	go run ./bench/clusterbench                       # 1, 2 and 3 brokers
+//	go run ./bench/clusterbench                       # one local-disk broker, then 1, 2 and 3 on Postgres + S3
 //	go run ./bench/clusterbench --brokers 3 --records 100000
 //	go run ./bench/clusterbench --brokers= --restarts 5  # the recovery round alone
 package main
@@ -75,6 +77,7 @@ type options struct {
 	pacedFor   time.Duration
 	keep       bool
 	set        string
+	local      bool
 	// the recovery round (recovery.go)
 	restarts        int
 	outage          time.Duration
@@ -91,6 +94,7 @@ func main() {
 	flag.IntVar(&o.producers, "producers", 6, "producer clients, spread evenly over the brokers")
 	flag.IntVar(&o.pacedRate, "paced-rate", 1000, "records/s in all in the paced phase (0 skips it)")
 	flag.DurationVar(&o.pacedFor, "paced-for", 5*time.Second, "length of the paced phase")
+	flag.BoolVar(&o.local, "local", true, "first a round of one broker on local disk and the embedded store, the figure the cluster rows are divided by")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (server logs)")
 	flag.StringVar(&o.set, "set", "", "yaml appended to the brokers' config (top-level keys), e.g. 'intake: {s3_delay_max: 5ms}'")
 	flag.IntVar(&o.restarts, "restarts", 5, "recovery round: restarts of Postgres and of versitygw each under load (0 skips)")
@@ -154,8 +158,16 @@ func run(o options) error {
 	fmt.Printf("clusterbench: config extra %q; %d KiB records, acks=all, idempotent, %d partitions, %d producers spread over the brokers; "+
 		"Postgres (fsync on) and versitygw on this machine; %d cores\n", o.set, o.size/1024, o.partitions, o.producers, runtime.NumCPU())
 	var rows []row
+	if o.local && len(o.brokers) > 0 {
+		r, err := e.round(1, true)
+		if err != nil {
+			return fmt.Errorf("local disk: %w", err)
+		}
+		rows = append(rows, r)
+		fmt.Fprintln(os.Stderr, "  1 broker on local disk done")
+	}
 	for _, n := range o.brokers {
-		r, err := e.round(n)
+		r, err := e.round(n, false)
 		if err != nil {
 			return fmt.Errorf("%d brokers: %w", n, err)
 		}
@@ -182,6 +194,7 @@ func run(o options) error {
 // row is one round's figures.
 type row struct {
 	brokers      int
+	local        bool // one broker on local disk and the embedded store
 	thru, paced  phase
 	failover     time.Duration // 0: not measured (fewer than 3 brokers)
 	xactCommit   int64         // over the whole round
@@ -199,24 +212,31 @@ type phase struct {
 func (p phase) perMB(v float64) float64 { return v / (float64(p.bytes) / (1 << 20)) }
 
 // round measures n brokers on a fresh database and bucket.
-func (e *env) round(n int) (row, error) {
-	r := row{brokers: n}
+func (e *env) round(n int, local bool) (row, error) {
+	r := row{brokers: n, local: local}
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	db, bucket := fmt.Sprintf("bench_%d", n), fmt.Sprintf("bench-%d", n)
-	if _, err := e.query(ctx, "postgres", "CREATE DATABASE "+db); err != nil {
-		return r, fmt.Errorf("create database: %w", err)
+	name, db, bucket := fmt.Sprintf("cluster-%d", n), fmt.Sprintf("bench_%d", n), fmt.Sprintf("bench-%d", n)
+	yaml := e.o.set + "\n" // local: embedded defaults (data directory, bbolt)
+	var xact0 int64
+	if local {
+		name = "local"
+	} else {
+		if _, err := e.query(ctx, "postgres", "CREATE DATABASE "+db); err != nil {
+			return r, fmt.Errorf("create database: %w", err)
+		}
+		if err := e.s3.CreateBucket(ctx, bucket); err != nil {
+			return r, fmt.Errorf("create bucket: %w", err)
+		}
+		yaml = e.s3.BufstreamYAML(e.pg.DSN(db), bucket) + yaml
+		var err error
+		if xact0, err = e.xactCommit(ctx, db); err != nil {
+			return r, err
+		}
 	}
-	if err := e.s3.CreateBucket(ctx, bucket); err != nil {
-		return r, fmt.Errorf("create bucket: %w", err)
-	}
-	xact0, err := e.xactCommit(ctx, db)
-	if err != nil {
-		return r, err
-	}
-	cfg := filepath.Join(e.root, fmt.Sprintf("cluster-%d.yaml", n))
-	if err := os.WriteFile(cfg, []byte(e.s3.BufstreamYAML(e.pg.DSN(db), bucket)+e.o.set+"\n"), 0o600); err != nil {
+	cfg := filepath.Join(e.root, name+".yaml")
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		return r, err
 	}
 	var bs []*broker
@@ -226,7 +246,7 @@ func (e *env) round(n int) (row, error) {
 		}
 	}()
 	for i := range n {
-		b, err := startBroker(e.bin, cfg, filepath.Join(e.root, fmt.Sprintf("data-%d-%d", n, i)))
+		b, err := startBroker(e.bin, cfg, filepath.Join(e.root, fmt.Sprintf("data-%s-%d", name, i)))
 		if err != nil {
 			return r, err
 		}
@@ -239,11 +259,15 @@ func (e *env) round(n int) (row, error) {
 		b.stop() // backends publish their statistics as they exit
 	}
 	bs = nil
+	r.roundElapsed = time.Since(start)
+	if local {
+		return r, nil
+	}
 	xact1, err := e.xactCommit(ctx, db)
 	if err != nil {
 		return r, err
 	}
-	r.xactCommit, r.roundElapsed = xact1-xact0, time.Since(start)
+	r.xactCommit = xact1 - xact0
 	return r, nil
 }
 

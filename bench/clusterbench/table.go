@@ -29,11 +29,15 @@ func printTable(w io.Writer, o options, rows []row) error {
 	}
 	pf(w, "\nthroughput: %d records back to back\n", o.records)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	pf(tw, "brokers\tMB/s\trecords/s\tp50\tp99\tS3 PUT/MB\tappends/MB\tPG write xacts/MB\tPG xact_commit/MB (round)\t\n")
+	pf(tw, "brokers\tMB/s\t÷ local\trecords/s\tp50\tp99\tS3 PUT/MB\tappends/MB\tPG write xacts/MB\tPG xact_commit/MB (round)\t\n")
+	var localMBps float64
 	for _, r := range rows {
 		t := r.thru
-		pf(tw, "%d\t%.1f\t%.0f\t%v\t%v\t%.2f\t%.2f\t%.2f\t%.2f\t\n",
-			r.brokers, t.mbps(), float64(t.records)/t.elapsed.Seconds(), t.p50, t.p99,
+		if r.local {
+			localMBps = t.mbps()
+		}
+		pf(tw, "%s\t%.1f\t%s\t%.0f\t%v\t%v\t%.2f\t%.2f\t%.2f\t%.2f\t\n",
+			r.label(), t.mbps(), ratio(t.mbps(), localMBps), float64(t.records)/t.elapsed.Seconds(), t.p50, t.p99,
 			t.perMB(t.puts), t.perMB(t.appends), t.perMB(float64(t.writeXacts)), float64(r.xactCommit)/r.mb)
 	}
 	flush(tw)
@@ -44,10 +48,14 @@ func printTable(w io.Writer, o options, rows []row) error {
 		for _, r := range rows {
 			p := r.paced
 			putsPerSec := p.puts / p.elapsed.Seconds() / float64(r.brokers)
-			pf(tw, "%d\t%.1f\t%.0f\t%v\t%v\t%.2f\t%.2f\t%.2f\t%.1f\t%.2f\t\n",
-				r.brokers, p.mbps(), float64(p.records)/p.elapsed.Seconds(), p.p50, p.p99,
+			cost := fmt.Sprintf("%.2f", putsPerSec*86400*s3PutPrice)
+			if r.local {
+				cost = "-" // local object writes cost no request fee
+			}
+			pf(tw, "%s\t%.1f\t%.0f\t%v\t%v\t%.2f\t%.2f\t%.2f\t%.1f\t%s\t\n",
+				r.label(), p.mbps(), float64(p.records)/p.elapsed.Seconds(), p.p50, p.p99,
 				p.perMB(p.puts), p.perMB(p.appends), p.perMB(float64(p.writeXacts)),
-				putsPerSec, putsPerSec*86400*s3PutPrice)
+				putsPerSec, cost)
 		}
 		flush(tw)
 	}
@@ -60,6 +68,8 @@ func printTable(w io.Writer, o options, rows []row) error {
 	pf(w, `
 Latency: from the Produce call to the acknowledgement, per record (back to back, that includes time in the
   client's buffer). %d producers, each pinned to one broker, spread evenly.
+÷ local: MB/s over that of one broker on local disk and the embedded store (the "local" row: no Postgres, no S3;
+  its PUTs are local object writes).
 S3 PUT/MB and appends/MB: the brokers' /metrics; $/day per broker: PUT/s × 86,400 × $0.005/1,000 (S3 Standard PUTs); PG write xacts/MB: transaction IDs consumed in the phase;
   PG xact_commit/MB: pg_stat_database over the whole round (start-up, heartbeats, warm-up, both phases,
   read-only transactions, shut-down) per MB of the round.
@@ -67,4 +77,20 @@ S3 PUT/MB and appends/MB: the brokers' /metrics; $/day per broker: PUT/s × 86,4
 	pf(w, "Note: this machine has %d cores, shared by every broker, Postgres, versitygw and the clients: "+
 		"the rows show the cost per broker, not scale-out.\n", runtime.NumCPU())
 	return err
+}
+
+// label names a row: its broker count, or "1 local".
+func (r row) label() string {
+	if r.local {
+		return "1 local"
+	}
+	return fmt.Sprint(r.brokers)
+}
+
+// ratio is a/b as "0.42×", or "" without a b.
+func ratio(a, b float64) string {
+	if b <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.2f×", a/b)
 }
