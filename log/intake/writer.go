@@ -122,6 +122,37 @@ type Pending struct {
 	parts   []Part
 	results []Result
 	done    chan struct{}
+	// submitted is when Submit queued the parts; stages is set before
+	// done is closed.
+	submitted time.Time
+	stages    Stages
+}
+
+// Stages is where a flushed Pending's time went, from Submit to its
+// acknowledgement, for the produce stage histogram (docs/metrics.md).
+// The four add up to the time from Submit to done.
+type Stages struct {
+	// Queue is from Submit to its flush taking the buffer: the wait for
+	// the flush in flight (group commit) or the linger.
+	Queue time.Duration
+	// Object is the object write, its fsync included (layout too).
+	Object time.Duration
+	// Index is from the object being durable to the index commit being
+	// done, the wait for the committer included.
+	Index time.Duration
+	// Done is when the results were set.
+	Done time.Time
+}
+
+// Stages returns where the time of a completed Pending went; zero before
+// done (Wait returned its results).
+func (p *Pending) Stages() Stages {
+	select {
+	case <-p.done:
+		return p.stages
+	default:
+		return Stages{}
+	}
 }
 
 // NewWriter starts the flusher goroutine; Close stops it.
@@ -140,7 +171,7 @@ func NewWriter(cfg Config, obj objstore.Store, meta metastore.Store, hooks Hooks
 // Submit queues parts for the next flush, in call order. It blocks while the
 // buffer is full, until ctx is done.
 func (w *Writer) Submit(ctx context.Context, parts []Part) (*Pending, error) {
-	p := &Pending{parts: parts, results: make([]Result, len(parts)), done: make(chan struct{})}
+	p := &Pending{parts: parts, results: make([]Result, len(parts)), done: make(chan struct{}), submitted: time.Now()}
 	size := 0
 	for _, pt := range parts {
 		size += len(pt.Data)
