@@ -18,10 +18,11 @@ import (
 type Config struct {
 	// Linger is how long the first part buffered in an idle writer waits
 	// for company before a flush. 0 is group commit: an idle writer
-	// flushes a part at once, and parts arriving while a flush is in
-	// flight gather until it ends and then go out together in the next
-	// one, so a light load pays one flush per produce and a heavy load
-	// batches by itself (doc.go). Default 0.
+	// flushes a part at once, the object write of the next flush starts
+	// as soon as parts wait, while the previous flush is indexed, and
+	// parts arriving meanwhile gather into the flush after, so a light
+	// load pays one flush per produce and a heavy load batches by itself
+	// (doc.go). Default 0.
 	Linger time.Duration
 	// MaxBytes flushes early once this much is buffered (default 4 MiB).
 	MaxBytes int
@@ -286,7 +287,7 @@ func (w *Writer) runCommits(exited chan<- struct{}) {
 	}
 }
 
-// awaitCommit waits until the committer has finished the sent jobs,
+// awaitCommit (Linger > 0 only) waits until the committer has finished the sent jobs,
 // unless the gathered bytes reach the overlap threshold or the writer
 // closes first: below it a flush grows while the previous one commits
 // (fewer, larger objects and transactions), at it producers are about to
@@ -341,7 +342,9 @@ func (w *Writer) run(committed <-chan struct{}) {
 				timer.Stop()
 			}
 		}
-		w.awaitCommit(sent)
+		if w.cfg.Linger > 0 {
+			w.awaitCommit(sent)
+		}
 		w.mu.Lock()
 		batch, size := w.buf, w.bufBytes
 		w.buf, w.bufBytes = nil, 0
