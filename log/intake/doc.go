@@ -26,11 +26,13 @@
 // that long for company (on S3, where each flush is a billed PUT).
 //
 // Prepared objects: when the object store can prepare keys
-// (objstore.Preparer: the local disk), the flusher prepares the key of
-// the next flush's object while the current flush is indexed, so that
-// flush's object write is one fsync instead of two; the key prepared for
-// a flush that never comes is deleted when the writer closes (a crash
-// leaves it as an empty orphan for housekeeping).
+// (objstore.Preparer: the local disk), a preparer goroutine keeps two
+// keys prepared ahead (prepare.go), so that a flush's object write is one
+// fsync instead of two and the flusher never waits for a Prepare's own
+// fsyncs between two flushes (it waits only for a Prepare in progress
+// when none is ready, no longer than writing the usual way); keys
+// prepared for flushes that never come are deleted when the writer closes
+// (a crash leaves them as empty orphans for housekeeping).
 //
 // Pipelining: the object write of flush N+1 runs while flush N is being
 // indexed (on S3 + Postgres each is a network round trip), so throughput

@@ -97,9 +97,12 @@ type Writer struct {
 	meta  metastore.Store
 	hooks Hooks
 	log   *slog.Logger
-	// next is a key prepared for the next flush's object, or "". Only the
-	// flusher goroutine touches it.
-	next string
+	// ready carries keys prepared ahead by the preparer goroutine ("" when
+	// a Prepare failed), when prep is set (prepare.go); stopPrep stops it
+	// and prepExited is closed when it has.
+	ready      chan string
+	stopPrep   chan struct{}
+	prepExited chan struct{}
 
 	mu       sync.Mutex
 	space    *sync.Cond // signalled when buffered bytes drop
@@ -163,6 +166,7 @@ func NewWriter(cfg Config, obj objstore.Store, meta metastore.Store, hooks Hooks
 		closing: make(chan struct{}), kick: make(chan struct{}, 1), commits: make(chan *job), commitDone: make(chan struct{}, 1), done: make(chan struct{})}
 	w.prep, _ = obj.(objstore.Preparer)
 	w.space = sync.NewCond(&w.mu)
+	w.startPreparer()
 	committed := make(chan struct{})
 	go w.runCommits(committed)
 	go w.run(committed)
@@ -320,13 +324,12 @@ func (w *Writer) overlapAt() int {
 // gathers and writes the next (Pipelining in doc.go).
 func (w *Writer) run(committed <-chan struct{}) {
 	defer close(w.done)
-	defer w.giveUpPrepared()
+	defer w.stopPreparer()
 	defer func() { <-committed }()
 	defer close(w.commits)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	var sent int64
-	w.prepareNext()
 	for {
 		<-w.kick
 		w.mu.Lock()
@@ -353,7 +356,6 @@ func (w *Writer) run(committed <-chan struct{}) {
 		if len(batch) > 0 {
 			w.commits <- w.write(batch, size)
 			sent++
-			w.prepareNext() // while that flush is indexed
 		}
 		if closed {
 			w.mu.Lock()
@@ -368,51 +370,6 @@ func (w *Writer) run(committed <-chan struct{}) {
 			}
 		}
 	}
-}
-
-// takeKey returns the key for the next object: the prepared one, or a
-// new one when none is.
-func (w *Writer) takeKey() string {
-	key := w.next
-	w.next = ""
-	if key == "" {
-		key = w.objectKey()
-	}
-	return key
-}
-
-// prepareNext prepares the key of the next flush's object, when the store
-// can (objstore.Preparer): that flush's object write then needs one fsync
-// instead of two. A failure only leaves the next flush without a prepared
-// key.
-func (w *Writer) prepareNext() {
-	if w.prep == nil || w.next != "" {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.FlushTimeout)
-	defer cancel()
-	key := w.objectKey()
-	if err := w.prep.Prepare(ctx, key); err != nil {
-		// Debug: the flush that follows writes the usual way, and if the
-		// store is failing, that write fails and is logged.
-		w.log.Debug("prepare intake object", "object", key, "err", err)
-		return
-	}
-	w.next = key
-}
-
-// giveUpPrepared deletes the prepared key no flush will use, as the
-// flusher exits.
-func (w *Writer) giveUpPrepared() {
-	if w.next == "" {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.FlushTimeout)
-	defer cancel()
-	if err := w.obj.Delete(ctx, w.next); err != nil {
-		w.log.Warn("delete unused prepared intake object; housekeeping deletes it later", "object", w.next, "err", err)
-	}
-	w.next = ""
 }
 
 // objectKey names a new intake object: time-ordered, unique per broker.
