@@ -40,6 +40,7 @@ import (
 
 	"github.com/tributary-io/tributary/broker/enforce"
 	"github.com/tributary-io/tributary/internal/metastore"
+	"github.com/tributary-io/tributary/internal/metrics"
 	"github.com/tributary-io/tributary/log/intake"
 	"github.com/tributary-io/tributary/log/recordbatch"
 	"github.com/tributary-io/tributary/topicconfig"
@@ -296,6 +297,7 @@ func (s *Server) submitProduce(req *kmsg.ProduceRequest, resp *kmsg.ProduceRespo
 			ctx, cancel := context.WithTimeout(context.Background(), timeout-time.Since(start))
 			results = pending.Wait(ctx)
 			cancel()
+			s.observeStages(pending.Stages())
 		}
 		for _, pp := range track {
 			if pp.part < 0 {
@@ -318,6 +320,18 @@ func (s *Server) submitProduce(req *kmsg.ProduceRequest, resp *kmsg.ProduceRespo
 		s.m.ProduceLatency.Observe(time.Since(start).Seconds())
 		return resp
 	}), nil
+}
+
+// observeStages records where a flushed produce's time went; a produce
+// whose flush had not ended when its wait did has no stages.
+func (s *Server) observeStages(st intake.Stages) {
+	if st.Done.IsZero() {
+		return
+	}
+	s.m.ProduceStages.WithLabelValues(metrics.ProduceStageQueue).Observe(st.Queue.Seconds())
+	s.m.ProduceStages.WithLabelValues(metrics.ProduceStageObject).Observe(st.Object.Seconds())
+	s.m.ProduceStages.WithLabelValues(metrics.ProduceStageIndex).Observe(st.Index.Seconds())
+	s.m.ProduceStages.WithLabelValues(metrics.ProduceStageReply).Observe(time.Since(st.Done).Seconds())
 }
 
 // produceResultCode maps a flush outcome to a Kafka code.

@@ -49,6 +49,10 @@ func TestAdminEndpoints(t *testing.T) {
 	}{
 		{`tributary_produce_records_total`, 20},
 		{`tributary_produce_latency_seconds_count`, 1},
+		{`tributary_produce_stage_seconds_count{stage="queue"}`, 1},
+		{`tributary_produce_stage_seconds_count{stage="object_write"}`, 1},
+		{`tributary_produce_stage_seconds_count{stage="index_commit"}`, 1},
+		{`tributary_produce_stage_seconds_count{stage="reply"}`, 1},
 		{`tributary_fetch_records_total`, 20},
 		{`tributary_fetch_latency_seconds_count`, 1},
 		{`tributary_kafka_requests_total{api="Produce"}`, 1},

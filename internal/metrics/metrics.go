@@ -22,6 +22,20 @@ var LatencyBuckets = []float64{
 	0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 }
 
+// Stage label values of ProduceStages, in the order a produce goes
+// through them: queue (from the intake Submit to its flush taking the
+// buffer: the wait for the flush in flight, or the linger), object_write
+// (the intake object written and fsynced), index_commit (its index entries
+// committed, the wait for the committer included), reply (from the commit
+// to the response being built, the wait behind earlier responses of the
+// connection included).
+const (
+	ProduceStageQueue  = "queue"
+	ProduceStageObject = "object_write"
+	ProduceStageIndex  = "index_commit"
+	ProduceStageReply  = "reply"
+)
+
 // Result label values of store operations.
 const (
 	ResultOK    = "ok"
@@ -40,6 +54,9 @@ type Metrics struct {
 	ProduceRecords  prometheus.Counter
 	ProduceBytes    prometheus.Counter
 	ProduceLatency  prometheus.Histogram
+	// ProduceStages splits a flushed produce's time by stage (label
+	// "stage", ProduceStage*): where the ack path's time goes.
+	ProduceStages *prometheus.HistogramVec // stage
 
 	// Fetch: requests, records and bytes returned, and the time to answer
 	// (long-poll waiting included).
@@ -104,6 +121,7 @@ func New() *Metrics {
 		ProduceRecords:  f.counter("produce_records_total", "Records accepted by Produce."),
 		ProduceBytes:    f.counter("produce_bytes_total", "Record-batch bytes accepted by Produce."),
 		ProduceLatency:  f.histogram("produce_latency_seconds", "Time from a Produce request's arrival to its response."),
+		ProduceStages:   f.histogramVec("produce_stage_seconds", "Time of a flushed Produce request in each stage of the write path: queue, object_write, index_commit, reply.", "stage"),
 
 		FetchRequests: f.counter("fetch_requests_total", "Fetch requests handled."),
 		FetchRecords:  f.counter("fetch_records_total", "Records returned by Fetch."),

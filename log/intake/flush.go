@@ -18,6 +18,9 @@ type job struct {
 	data    []byte
 	appends []metastore.AppendBatch
 	err     error // the object write's failure, if any
+	// taken and written are when the flusher took the buffer and when
+	// the object write ended (Stages).
+	taken, written time.Time
 }
 
 // write lays out batch as one intake object and writes it. It is called
@@ -25,11 +28,11 @@ type job struct {
 // the write of the next flush overlaps this one's commit.
 func (w *Writer) write(batch []*Pending, size int) *job {
 	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.FlushTimeout)
-	j := &job{ctx: ctx, cancel: cancel, batch: batch, size: size, key: w.takeKey()}
+	j := &job{ctx: ctx, cancel: cancel, batch: batch, size: size, key: w.takeKey(), taken: time.Now()}
 	j.data, j.appends = layout(batch)
-	start := time.Now()
 	n, err := untilAnswered(ctx, w.closing, putAgain, func() error { return w.obj.Put(ctx, j.key, j.data) })
-	w.recovered("object", j.key, n, err, start)
+	j.written = time.Now()
+	w.recovered("object", j.key, n, err, j.taken)
 	if err != nil {
 		j.err = fmt.Errorf("%w: write intake object %s: %v", ErrStorage, j.key, err)
 	}
@@ -53,8 +56,8 @@ func (w *Writer) commit(j *job) {
 			for i := range p.results {
 				p.results[i].Err = err
 			}
-			close(p.done)
 		}
+		j.complete()
 		return
 	}
 	var committed []Committed
@@ -80,7 +83,14 @@ func (w *Writer) commit(j *job) {
 	if w.hooks.OnCommit != nil && len(committed) > 0 {
 		w.hooks.OnCommit(committed)
 	}
+	j.complete()
+}
+
+// complete records each Pending's stages and releases its waiters.
+func (j *job) complete() {
+	now := time.Now()
 	for _, p := range j.batch {
+		p.stages = Stages{Queue: j.taken.Sub(p.submitted), Object: j.written.Sub(j.taken), Index: now.Sub(j.written), Done: now}
 		close(p.done)
 	}
 }

@@ -99,7 +99,9 @@ func BenchmarkIntakeRoundTrips(b *testing.B) {
 // for 2 s per b.N; reports the p50 and p99 of Submit to acknowledgement
 // for the old fixed 5 ms linger with a temp file and rename per object
 // (two fsyncs), group commit (Linger 0) with the same, and group commit
-// writing into prepared objects (one fsync per object, the default).
+// writing into prepared objects (one fsync per object, the default); and
+// the p50, p99 and max of each stage (Pending.Stages: queue, object,
+// index).
 func BenchmarkIntakePacedLatency(b *testing.B) {
 	for _, c := range []struct {
 		name     string
@@ -112,13 +114,21 @@ func BenchmarkIntakePacedLatency(b *testing.B) {
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			w, pks := pacedWriter(b, c.linger, c.prepared)
-			var lat []time.Duration
+			var lat [4][]time.Duration // total, queue, object, index
 			for range b.N {
-				lat = append(lat, pacedRun(b, w, pks, 2*time.Second)...)
+				for _, s := range pacedRun(b, w, pks, 2*time.Second) {
+					for i, d := range s {
+						lat[i] = append(lat[i], d)
+					}
+				}
 			}
-			slices.Sort(lat)
-			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
-			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+			for i, name := range []string{"", "queue-", "object-", "index-"} {
+				slices.Sort(lat[i])
+				l := lat[i]
+				b.ReportMetric(float64(l[len(l)/2].Microseconds())/1000, name+"p50-ms")
+				b.ReportMetric(float64(l[len(l)*99/100].Microseconds())/1000, name+"p99-ms")
+				b.ReportMetric(float64(l[len(l)-1].Microseconds())/1000, name+"max-ms")
+			}
 		})
 	}
 }
@@ -161,12 +171,13 @@ func pacedWriter(b *testing.B, linger time.Duration, prepared bool) (*Writer, []
 }
 
 // pacedRun submits one request a millisecond for d and returns each
-// request's latency from Submit to acknowledgement.
-func pacedRun(b *testing.B, w *Writer, pks []metastore.PartitionKey, d time.Duration) []time.Duration {
+// request's latency from Submit to acknowledgement, then its queue,
+// object and index stages (Pending.Stages).
+func pacedRun(b *testing.B, w *Writer, pks []metastore.PartitionKey, d time.Duration) [][4]time.Duration {
 	b.Helper()
 	data := make([]byte, 3400)
 	var mu sync.Mutex
-	var lat []time.Duration
+	var lat [][4]time.Duration
 	var wg sync.WaitGroup
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
@@ -184,8 +195,9 @@ func pacedRun(b *testing.B, w *Writer, pks []metastore.PartitionKey, d time.Dura
 			if r := p.Wait(context.Background()); r[0].Err != nil {
 				b.Error(r[0].Err)
 			}
+			total, st := time.Since(start), p.Stages()
 			mu.Lock()
-			lat = append(lat, time.Since(start))
+			lat = append(lat, [4]time.Duration{total, st.Queue, st.Object, st.Index})
 			mu.Unlock()
 		})
 	}

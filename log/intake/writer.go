@@ -18,10 +18,11 @@ import (
 type Config struct {
 	// Linger is how long the first part buffered in an idle writer waits
 	// for company before a flush. 0 is group commit: an idle writer
-	// flushes a part at once, and parts arriving while a flush is in
-	// flight gather until it ends and then go out together in the next
-	// one, so a light load pays one flush per produce and a heavy load
-	// batches by itself (doc.go). Default 0.
+	// flushes a part at once, the object write of the next flush starts
+	// as soon as parts wait, while the previous flush is indexed, and
+	// parts arriving meanwhile gather into the flush after, so a light
+	// load pays one flush per produce and a heavy load batches by itself
+	// (doc.go). Default 0.
 	Linger time.Duration
 	// MaxBytes flushes early once this much is buffered (default 4 MiB).
 	MaxBytes int
@@ -96,9 +97,12 @@ type Writer struct {
 	meta  metastore.Store
 	hooks Hooks
 	log   *slog.Logger
-	// next is a key prepared for the next flush's object, or "". Only the
-	// flusher goroutine touches it.
-	next string
+	// ready carries keys prepared ahead by the preparer goroutine ("" when
+	// a Prepare failed), when prep is set (prepare.go); stopPrep stops it
+	// and prepExited is closed when it has.
+	ready      chan string
+	stopPrep   chan struct{}
+	prepExited chan struct{}
 
 	mu       sync.Mutex
 	space    *sync.Cond // signalled when buffered bytes drop
@@ -122,6 +126,37 @@ type Pending struct {
 	parts   []Part
 	results []Result
 	done    chan struct{}
+	// submitted is when Submit queued the parts; stages is set before
+	// done is closed.
+	submitted time.Time
+	stages    Stages
+}
+
+// Stages is where a flushed Pending's time went, from Submit to its
+// acknowledgement, for the produce stage histogram (docs/metrics.md).
+// The four add up to the time from Submit to done.
+type Stages struct {
+	// Queue is from Submit to its flush taking the buffer: the wait for
+	// the flush in flight (group commit) or the linger.
+	Queue time.Duration
+	// Object is the object write, its fsync included (layout too).
+	Object time.Duration
+	// Index is from the object being durable to the index commit being
+	// done, the wait for the committer included.
+	Index time.Duration
+	// Done is when the results were set.
+	Done time.Time
+}
+
+// Stages returns where the time of a completed Pending went; zero before
+// done (Wait returned its results).
+func (p *Pending) Stages() Stages {
+	select {
+	case <-p.done:
+		return p.stages
+	default:
+		return Stages{}
+	}
 }
 
 // NewWriter starts the flusher goroutine; Close stops it.
@@ -131,6 +166,7 @@ func NewWriter(cfg Config, obj objstore.Store, meta metastore.Store, hooks Hooks
 		closing: make(chan struct{}), kick: make(chan struct{}, 1), commits: make(chan *job), commitDone: make(chan struct{}, 1), done: make(chan struct{})}
 	w.prep, _ = obj.(objstore.Preparer)
 	w.space = sync.NewCond(&w.mu)
+	w.startPreparer()
 	committed := make(chan struct{})
 	go w.runCommits(committed)
 	go w.run(committed)
@@ -140,7 +176,7 @@ func NewWriter(cfg Config, obj objstore.Store, meta metastore.Store, hooks Hooks
 // Submit queues parts for the next flush, in call order. It blocks while the
 // buffer is full, until ctx is done.
 func (w *Writer) Submit(ctx context.Context, parts []Part) (*Pending, error) {
-	p := &Pending{parts: parts, results: make([]Result, len(parts)), done: make(chan struct{})}
+	p := &Pending{parts: parts, results: make([]Result, len(parts)), done: make(chan struct{}), submitted: time.Now()}
 	size := 0
 	for _, pt := range parts {
 		size += len(pt.Data)
@@ -255,7 +291,7 @@ func (w *Writer) runCommits(exited chan<- struct{}) {
 	}
 }
 
-// awaitCommit waits until the committer has finished the sent jobs,
+// awaitCommit (Linger > 0 only) waits until the committer has finished the sent jobs,
 // unless the gathered bytes reach the overlap threshold or the writer
 // closes first: below it a flush grows while the previous one commits
 // (fewer, larger objects and transactions), at it producers are about to
@@ -288,13 +324,12 @@ func (w *Writer) overlapAt() int {
 // gathers and writes the next (Pipelining in doc.go).
 func (w *Writer) run(committed <-chan struct{}) {
 	defer close(w.done)
-	defer w.giveUpPrepared()
+	defer w.stopPreparer()
 	defer func() { <-committed }()
 	defer close(w.commits)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	var sent int64
-	w.prepareNext()
 	for {
 		<-w.kick
 		w.mu.Lock()
@@ -310,7 +345,9 @@ func (w *Writer) run(committed <-chan struct{}) {
 				timer.Stop()
 			}
 		}
-		w.awaitCommit(sent)
+		if w.cfg.Linger > 0 {
+			w.awaitCommit(sent)
+		}
 		w.mu.Lock()
 		batch, size := w.buf, w.bufBytes
 		w.buf, w.bufBytes = nil, 0
@@ -319,7 +356,6 @@ func (w *Writer) run(committed <-chan struct{}) {
 		if len(batch) > 0 {
 			w.commits <- w.write(batch, size)
 			sent++
-			w.prepareNext() // while that flush is indexed
 		}
 		if closed {
 			w.mu.Lock()
@@ -334,51 +370,6 @@ func (w *Writer) run(committed <-chan struct{}) {
 			}
 		}
 	}
-}
-
-// takeKey returns the key for the next object: the prepared one, or a
-// new one when none is.
-func (w *Writer) takeKey() string {
-	key := w.next
-	w.next = ""
-	if key == "" {
-		key = w.objectKey()
-	}
-	return key
-}
-
-// prepareNext prepares the key of the next flush's object, when the store
-// can (objstore.Preparer): that flush's object write then needs one fsync
-// instead of two. A failure only leaves the next flush without a prepared
-// key.
-func (w *Writer) prepareNext() {
-	if w.prep == nil || w.next != "" {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.FlushTimeout)
-	defer cancel()
-	key := w.objectKey()
-	if err := w.prep.Prepare(ctx, key); err != nil {
-		// Debug: the flush that follows writes the usual way, and if the
-		// store is failing, that write fails and is logged.
-		w.log.Debug("prepare intake object", "object", key, "err", err)
-		return
-	}
-	w.next = key
-}
-
-// giveUpPrepared deletes the prepared key no flush will use, as the
-// flusher exits.
-func (w *Writer) giveUpPrepared() {
-	if w.next == "" {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.FlushTimeout)
-	defer cancel()
-	if err := w.obj.Delete(ctx, w.next); err != nil {
-		w.log.Warn("delete unused prepared intake object; housekeeping deletes it later", "object", w.next, "err", err)
-	}
-	w.next = ""
 }
 
 // objectKey names a new intake object: time-ordered, unique per broker.
