@@ -19,16 +19,23 @@ import (
 //   - zstd at level 1, the fastest (klauspost's SpeedFastest; the
 //     previous level 3 spent a fifth of the ingest path compressing for
 //     a few percent of size);
-//   - data pages of up to 100,000 rows and 4 MiB (Iceberg's 20,000 rows
-//     and 1 MiB): fewer, longer zstd frames, smaller files and no
-//     slower;
+//   - data pages of up to 4 MiB (Iceberg's 1 MiB): fewer, longer zstd
+//     frames, smaller files and no slower;
+//   - write.parquet.page-row-limit at Iceberg's 20,000, never more:
+//     arrow-go reads it as its write batch, the number of rows after
+//     which it checks a column's page size and whether its dictionary
+//     pays. Ingest hands the writer one batch per commit, so at the
+//     100,000 this package once set, every all-distinct column (ids,
+//     names, signatures) was hashed into a dictionary for 100,000 rows
+//     before the writer dropped it: a third of the ingest path's CPU
+//     (BENCHMARKS.md, 2026-12-08);
 //   - no dictionary for the kafka columns that are all distinct or
 //     nearly (offset, batch_start, both timestamps): the writer otherwise
 //     hashes every value into a dictionary it then drops.
 var writeDefaults = map[string]string{
 	icetable.ParquetCompressionKey:              "zstd",
 	icetable.ParquetCompressionLevelKey:         "1",
-	icetable.ParquetPageRowLimitKey:             "100000",
+	icetable.ParquetPageRowLimitKey:             "20000",
 	icetable.ParquetPageSizeBytesKey:            strconv.Itoa(4 << 20),
 	dictColumnKey(ColKafka, ColOffset):          "false",
 	dictColumnKey(ColKafka, ColBatchStart):      "false",

@@ -84,7 +84,7 @@ func commitRows(t *testing.T, tbl *Table, n int) {
 
 // TestDataFilesUseWriteDefaults: data files are written with this
 // package's Parquet settings (zstd level 1, pages of up to 4 MiB checked
-// every 100,000 rows, no dictionary on kafka.offset) also on a table
+// every 20,000 rows, no dictionary on kafka.offset) also on a table
 // created before them (by another writer: none of the keys set), where
 // iceberg-go's own defaults used to apply (1 MiB pages: 150,000 offsets
 // took two); a table that sets a key itself keeps its value.
@@ -153,7 +153,7 @@ func TestWriterProperties(t *testing.T) {
 	if wp.CompressionFor("kafka.offset") != compress.Codecs.Zstd || wp.CompressionLevelFor("kafka.offset") != 1 {
 		t.Errorf("default codec %v level %d, want zstd 1", wp.CompressionFor("kafka.offset"), wp.CompressionLevelFor("kafka.offset"))
 	}
-	if wp.WriteBatchSize() != 100_000 || wp.DataPageSize() != 4<<20 || wp.DataPageVersion() != parquet.DataPageV2 {
+	if wp.WriteBatchSize() != 20_000 || wp.DataPageSize() != 4<<20 || wp.DataPageVersion() != parquet.DataPageV2 {
 		t.Errorf("default pages: %d rows, %d bytes, version %v", wp.WriteBatchSize(), wp.DataPageSize(), wp.DataPageVersion())
 	}
 	for _, c := range []string{"kafka.offset", "kafka.batch_start", "kafka.event_timestamp", "kafka.ingest_timestamp"} {
@@ -172,5 +172,42 @@ func TestWriterProperties(t *testing.T) {
 		!wp.DictionaryEnabledFor("kafka.offset") || wp.MaxRowGroupLength() != 5000 {
 		t.Errorf("a table's keys not honoured: codec %v, dictionary val.id %v kafka.offset %v, row group %d",
 			wp.CompressionFor("val.id"), wp.DictionaryEnabledFor("val.id"), wp.DictionaryEnabledFor("kafka.offset"), wp.MaxRowGroupLength())
+	}
+}
+
+// TestDistinctColumnDropsItsDictionaryWithinPageRowLimit: a commit's rows
+// reach the writer as one batch, and the writer decides whether a
+// column's dictionary pays after each page-row-limit rows of it. At the
+// 100,000 rows this package used to set, every all-distinct column of a
+// commit was hashed into a dictionary for 100,000 rows before it was
+// dropped (a third of the ingest path's CPU). The decision is seen here
+// through a column distinct over its first 20,000 rows and constant
+// after: decided on 20,000 rows it has no dictionary; decided on
+// 100,000 (20,001 distinct values among them) it kept one.
+func TestDistinctColumnDropsItsDictionaryWithinPageRowLimit(t *testing.T) {
+	const distinct, rows = 20_000, 120_000
+	ctx := context.Background()
+	tbl, err := Open(ctx, newClient(t, newCatalogURL(t)), icetable.Identifier{"kafka", "distinct"}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := compileMessage(t, orderV1, "shop.v1.Order")
+	w := newWriter(t, tbl, md)
+	same := orderMsg(md, 0)
+	for i := range rows {
+		p := same
+		if i < distinct {
+			p = orderMsg(md, i)
+		}
+		w.add(0, int64(i), p)
+	}
+	if err := w.commit(map[int32]int64{0: rows}); err != nil {
+		t.Fatal(err)
+	}
+	if got := chunkOf(t, tbl.Iceberg(), "val.id"); got.dict {
+		t.Errorf("val.id, distinct over its first %d rows: %+v, want no dictionary", distinct, got)
+	}
+	if got := chunkOf(t, tbl.Iceberg(), "val.ship_to.city"); !got.dict {
+		t.Errorf("val.ship_to.city (one value): %+v, want a dictionary", got)
 	}
 }
