@@ -92,10 +92,11 @@ func withCostFallback(b *testing.B, sc *arrow.Schema, props []parquet.WriterProp
 
 // BenchmarkDataFileSettings writes the same 131,072 distinct bench orders
 // in the table's layout, one batch, as one Parquet file per iteration
-// under Parquet settings
-// iceberg-go can be given (table properties) and ones it cannot
-// (statistics and encodings per column): what each would save, per CPU
-// second of the process, and the bytes per record it costs.
+// under Parquet settings iceberg-go can be given (table properties) and
+// ones it cannot (statistics and encodings per column), and what ingest
+// writes (the defaults with no dictionary on columns that start all
+// distinct): what each would save, per CPU second of the process, and
+// the bytes per record it costs.
 func BenchmarkDataFileSettings(b *testing.B) {
 	const n = 131072
 	batches, sc, mean := layoutBatches(b, n)
@@ -121,6 +122,7 @@ func BenchmarkDataFileSettings(b *testing.B) {
 		{"old-defaults", WriterProperties(oldProps)},
 		{"page-row-limit-100000", WriterProperties(iceberggo.Properties{icetable.ParquetPageRowLimitKey: "100000"})},
 		{"new-defaults", WriterProperties(nil)},
+		{"new-defaults-sampled-dictionaries", WriterProperties(distinctColumns(batches[0], WriteProperties(nil)))},
 		{"new-no-dictionaries", WriterProperties(iceberggo.Properties{dictEnabledKey: "false"})},
 		{"new-stats-only-kafka", statsOnlyKafka()},
 		{"new-stats-only-kafka-delta", func() []parquet.WriterProperty {

@@ -2,6 +2,7 @@ package iceberg
 
 import (
 	"context"
+	"maps"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/parquet"
@@ -209,5 +210,81 @@ func TestDistinctColumnDropsItsDictionaryWithinPageRowLimit(t *testing.T) {
 	}
 	if got := chunkOf(t, tbl.Iceberg(), "val.ship_to.city"); !got.dict {
 		t.Errorf("val.ship_to.city (one value): %+v, want a dictionary", got)
+	}
+}
+
+// TestDistinctColumns: the columns whose first values are nearly all
+// distinct are the ones written without a dictionary, through structs,
+// lists and maps; a column the table sets itself, one too repetitive,
+// and one all null are left to the writer, and nothing is when the
+// table turns dictionaries off.
+func TestDistinctColumns(t *testing.T) {
+	ctx := context.Background()
+	tbl, err := Open(ctx, newClient(t, newCatalogURL(t)), icetable.Identifier{"kafka", "sampled"}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := compileMessage(t, orderV1, "shop.v1.Order")
+	w := newWriter(t, tbl, md)
+	for i := range 5000 {
+		w.add(0, int64(i), orderMsg(md, i))
+	}
+	w.cut()
+	t.Cleanup(func() { w.done[0].Release() })
+	got := distinctColumns(w.done[0], WriteProperties(tbl.Iceberg().Properties()))
+	want := iceberggo.Properties{}
+	for _, c := range []string{"key.__raw__", "val.id", "val.qty", "val.attrs.key_value.value", "headers.list.element.value"} {
+		want[dictColumnPrefix+"."+c] = "false"
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("distinctColumns = %v, want %v", got, want)
+	}
+	// kafka.offset is distinct but the table's write properties set it
+	// (off); val.tags is half "a"; val.ship_to.city, val.attrs' keys and
+	// kafka.partition have one value; val.__raw__ is all null.
+	if got := distinctColumns(w.done[0], WriteProperties(iceberggo.Properties{dictEnabledKey: "false"})); len(got) != 0 {
+		t.Errorf("dictionaries off for the table: distinctColumns = %v, want none", got)
+	}
+}
+
+// TestDistinctColumnWrittenWithoutHashing: a column distinct over its
+// first 5,000 rows and constant after is written without a dictionary;
+// the writer alone, deciding on its first 20,000 rows (5,001 values),
+// kept one. A table that asks for the column's dictionary keeps it.
+func TestDistinctColumnWrittenWithoutHashing(t *testing.T) {
+	const distinct, rows = 5_000, 15_000
+	ctx := context.Background()
+	cat := newClient(t, newCatalogURL(t))
+	md := compileMessage(t, orderV1, "shop.v1.Order")
+	same := orderMsg(md, 0)
+	commit := func(name string, props map[string]string) *Table {
+		t.Helper()
+		tbl, err := Open(ctx, cat, icetable.Identifier{"kafka", name}, Options{Properties: props})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := newWriter(t, tbl, md)
+		for i := range rows {
+			p := same
+			if i < distinct {
+				p = orderMsg(md, i)
+			}
+			w.add(0, int64(i), p)
+		}
+		if err := w.commit(map[int32]int64{0: rows}); err != nil {
+			t.Fatal(err)
+		}
+		return tbl
+	}
+	tbl := commit("sampled", nil)
+	if got := chunkOf(t, tbl.Iceberg(), "val.id"); got.dict {
+		t.Errorf("val.id, distinct over its first %d rows: %+v, want no dictionary", distinct, got)
+	}
+	if got := chunkOf(t, tbl.Iceberg(), "val.ship_to.city"); !got.dict {
+		t.Errorf("val.ship_to.city (one value): %+v, want a dictionary", got)
+	}
+	tbl = commit("asked", map[string]string{dictColumnKey(ColVal, "id"): "true"})
+	if got := chunkOf(t, tbl.Iceberg(), "val.id"); !got.dict {
+		t.Errorf("val.id of a table asking for its dictionary: %+v, want one", got)
 	}
 }
