@@ -5,6 +5,7 @@ import (
 	"maps"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
@@ -184,11 +185,14 @@ func TestWriterProperties(t *testing.T) {
 // dropped (a third of the ingest path's CPU). The decision is seen here
 // through a column distinct over its first 20,000 rows and constant
 // after: decided on 20,000 rows it has no dictionary; decided on
-// 100,000 (20,001 distinct values among them) it kept one.
+// 100,000 (20,001 distinct values among them) it kept one. The table
+// asks for the column's dictionary, so that the writer decides, not
+// ingest's sample (TestDistinctColumnWrittenWithoutHashing).
 func TestDistinctColumnDropsItsDictionaryWithinPageRowLimit(t *testing.T) {
 	const distinct, rows = 20_000, 120_000
 	ctx := context.Background()
-	tbl, err := Open(ctx, newClient(t, newCatalogURL(t)), icetable.Identifier{"kafka", "distinct"}, Options{})
+	tbl, err := Open(ctx, newClient(t, newCatalogURL(t)), icetable.Identifier{"kafka", "distinct"},
+		Options{Properties: map[string]string{dictColumnKey(ColVal, "id"): "true"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,6 +283,14 @@ func TestDistinctColumnWrittenWithoutHashing(t *testing.T) {
 	tbl := commit("sampled", nil)
 	if got := chunkOf(t, tbl.Iceberg(), "val.id"); got.dict {
 		t.Errorf("val.id, distinct over its first %d rows: %+v, want no dictionary", distinct, got)
+	}
+	ids := column(t, scanAll(t, tbl.Iceberg()), "val.id").(*array.String)
+	seen := map[string]int{}
+	for i := range ids.Len() {
+		seen[ids.Value(i)]++
+	}
+	if ids.Len() != rows || len(seen) != distinct || seen["o0"] != rows-distinct+1 {
+		t.Errorf("read back %d ids, %d distinct, o0 %d times; want %d, %d, %d", ids.Len(), len(seen), seen["o0"], rows, distinct, rows-distinct+1)
 	}
 	if got := chunkOf(t, tbl.Iceberg(), "val.ship_to.city"); !got.dict {
 		t.Errorf("val.ship_to.city (one value): %+v, want a dictionary", got)
