@@ -225,10 +225,10 @@ func parquetStage(md protoreflect.MessageDescriptor, recs [][]byte) (stage, erro
 // and every commitRecords commit the batches as one snapshot through the
 // built-in catalog (conform to the table schema, Parquet with the
 // table's properties, manifests, the REST commit). Rows are cut into a
-// batch every batchRows records, or, when batchRows is 0, only at the
+// batch every cutEvery records, or, when cutEvery is 0, only at the
 // commit, as ingest does (it cuts only there and where a record's schema
 // changes): one batch of commitRecords rows.
-func ingestStage(ctx context.Context, catalogAddr string, md protoreflect.MessageDescriptor, recs [][]byte, commitRecords, batchRows int, tableProps string) (stage, error) {
+func ingestStage(ctx context.Context, catalogAddr string, md protoreflect.MessageDescriptor, recs [][]byte, commitRecords, cutEvery int, tableProps string) (stage, error) {
 	cat, err := icerest.NewCatalog(ctx, "bench", "http://"+catalogAddr)
 	if err != nil {
 		return stage{}, err
@@ -306,7 +306,7 @@ func ingestStage(ctx context.Context, catalogAddr string, md protoreflect.Messag
 		}
 		meta = iceberg.Meta{Offset: int64(i), EventTimestamp: now, IngestTimestamp: now, BatchStart: int64(i)}
 		rows.Append(&meta, iceberg.Part{Raw: key}, iceberg.Part{Prefix: b[:len(b)-len(f.Payload)]})
-		if batchRows > 0 && c.Len() == batchRows {
+		if cutEvery > 0 && c.Len() == cutEvery {
 			if err := cut(); err != nil {
 				return err
 			}
