@@ -237,10 +237,15 @@ func (t *Table) tryCommit(ctx context.Context, w *written, props iceberggo.Prope
 
 // writeFiles writes batches as Parquet data files of the table (as
 // Transaction.Append would) with the table's write properties over this
-// package's defaults (WriteView), with column bounds added (WithBounds).
+// package's defaults and no dictionary for columns that start all
+// distinct (writeViewFor), with column bounds added (WithBounds).
 // WriteRecords releases what it is given: the batches stay the caller's.
 func (t *Table) writeFiles(ctx context.Context, dst *arrow.Schema, batches []arrow.RecordBatch) ([]iceberggo.DataFile, error) {
-	view, err := WriteView(t.tbl)
+	var first arrow.RecordBatch
+	if len(batches) > 0 {
+		first = batches[0]
+	}
+	view, err := writeViewFor(t.tbl, first)
 	if err != nil {
 		return nil, err
 	}

@@ -73,11 +73,14 @@
 // Parquet, written by iceberg-go's writer with the table's write.parquet.*
 // properties; a key the table does not set takes this package's default
 // (WriteProperties: zstd level 1, pages of up to 4 MiB checked every
-// 100,000 rows, no dictionary on kafka.offset, kafka.batch_start and the
+// 20,000 rows, no dictionary on kafka.offset, kafka.batch_start and the
 // two timestamps), so tables created before those defaults, or by other
 // engines, get them too. Anything else that writes a table's data files
 // (compaction) should write them the same way: WriteView for iceberg-go's
-// writers, WriterProperties for pqarrow.
+// writers, WriterProperties for pqarrow. A commit's files also have no
+// dictionary on the columns whose first 4,096 values in the commit are
+// at least 90% distinct, unless the table sets that column's key: a
+// per-commit choice of encoding, not a property of the table.
 //
 // Concurrency: a Table is used by one goroutine (the table's one
 // committer, which ingest makes sure of with a lease in the metadata store).

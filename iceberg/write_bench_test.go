@@ -16,9 +16,10 @@ import (
 	"github.com/tributary-io/tributary/internal/benchpb"
 )
 
-// layoutBatches is n bench orders as the ingest path hands them to the
-// writer: arrowconv's columns in the table's layout, conformed to the
-// table's Arrow schema, in batches of 4096 rows.
+// layoutBatches is n distinct bench orders as the ingest path hands them
+// to the writer: arrowconv's columns in the table's layout, conformed to
+// the table's Arrow schema, in one batch (ingest cuts a batch only at a
+// commit or a schema change).
 func layoutBatches(b *testing.B, n int) ([]arrow.RecordBatch, *arrow.Schema, int) {
 	b.Helper()
 	ctx := context.Background()
@@ -41,7 +42,7 @@ func layoutBatches(b *testing.B, n int) ([]arrow.RecordBatch, *arrow.Schema, int
 	}
 	rows := NewRowBuilder(nil)
 	defer rows.Release()
-	recs, mean := benchpb.Orders(32768)
+	recs, mean := benchpb.Orders(n)
 	var out []arrow.RecordBatch
 	cut := func() {
 		vals := conv.NewRecordBatch()
@@ -64,13 +65,8 @@ func layoutBatches(b *testing.B, n int) ([]arrow.RecordBatch, *arrow.Schema, int
 		}
 		rows.Append(&Meta{Offset: int64(i), EventTimestamp: now + int64(i), IngestTimestamp: now + int64(i), BatchStart: int64(i)},
 			Part{Raw: []byte("customer-key")}, Part{Prefix: []byte{0, 0, 0, 0, 1, 0}})
-		if conv.Len() == 4096 {
-			cut()
-		}
 	}
-	if conv.Len() > 0 {
-		cut()
-	}
+	cut()
 	b.Cleanup(func() {
 		for _, r := range out {
 			r.Release()
@@ -94,11 +90,13 @@ func withCostFallback(b *testing.B, sc *arrow.Schema, props []parquet.WriterProp
 	return out
 }
 
-// BenchmarkDataFileSettings writes the same 131,072 bench orders in the
-// table's layout as one Parquet file per iteration under Parquet settings
-// iceberg-go can be given (table properties) and ones it cannot
-// (statistics and encodings per column): what each would save, per CPU
-// second of the process, and the bytes per record it costs.
+// BenchmarkDataFileSettings writes the same 131,072 distinct bench orders
+// in the table's layout, one batch, as one Parquet file per iteration
+// under Parquet settings iceberg-go can be given (table properties) and
+// ones it cannot (statistics and encodings per column), and what ingest
+// writes (the defaults with no dictionary on columns that start all
+// distinct): what each would save, per CPU second of the process, and
+// the bytes per record it costs.
 func BenchmarkDataFileSettings(b *testing.B) {
 	const n = 131072
 	batches, sc, mean := layoutBatches(b, n)
@@ -122,7 +120,9 @@ func BenchmarkDataFileSettings(b *testing.B) {
 		props []parquet.WriterProperty
 	}{
 		{"old-defaults", WriterProperties(oldProps)},
+		{"page-row-limit-100000", WriterProperties(iceberggo.Properties{icetable.ParquetPageRowLimitKey: "100000"})},
 		{"new-defaults", WriterProperties(nil)},
+		{"new-defaults-sampled-dictionaries", WriterProperties(distinctColumns(batches[0], WriteProperties(nil)))},
 		{"new-no-dictionaries", WriterProperties(iceberggo.Properties{dictEnabledKey: "false"})},
 		{"new-stats-only-kafka", statsOnlyKafka()},
 		{"new-stats-only-kafka-delta", func() []parquet.WriterProperty {
@@ -133,6 +133,9 @@ func BenchmarkDataFileSettings(b *testing.B) {
 			return out
 		}()},
 		{"new-uncompressed", WriterProperties(iceberggo.Properties{icetable.ParquetCompressionKey: "uncompressed"})},
+		{"floor-uncompressed-no-dictionaries-no-stats", append(WriterProperties(iceberggo.Properties{
+			icetable.ParquetCompressionKey: "uncompressed", dictEnabledKey: "false",
+		}), parquet.WithStats(false))},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {

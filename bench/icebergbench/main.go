@@ -50,6 +50,7 @@ type options struct {
 	tableProps     string
 	stageTime      time.Duration
 	commitRecords  int
+	batchRows      int
 	rate           int
 	commits1s      int
 	defaultCommits int
@@ -63,6 +64,7 @@ func main() {
 	flag.StringVar(&o.tableProps, "table-props", "", "throughput, ingest path: table properties k=v,k=v the bench table is created with, over iceberg's defaults (e.g. write.parquet.compression-codec=snappy)")
 	flag.DurationVar(&o.stageTime, "stage-time", 3*time.Second, "throughput: how long each stage runs")
 	flag.IntVar(&o.commitRecords, "commit-records", 131072, "throughput, ingest path: records per commit (about ingest's 64 MiB buffer at 400-byte records is 160k)")
+	flag.IntVar(&o.batchRows, "batch-rows", 0, "throughput, ingest path: rows per Arrow batch handed to the writer; 0 cuts only at the commit, as ingest does (one batch per commit)")
 	flag.IntVar(&o.rate, "rate", 500, "freshness: records/s produced")
 	flag.IntVar(&o.commits1s, "commits", 20, "freshness at a 1 s interval: data commits to measure over")
 	flag.IntVar(&o.defaultCommits, "default-commits", 3, "freshness at the default interval: data commits to measure over (0 skips it)")
