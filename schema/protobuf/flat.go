@@ -244,8 +244,12 @@ func (d *flatDecoder) message(m *flatMsg, lo, hi int) error {
 	}
 	defer func() { d.depth++ }()
 	for lo < hi {
-		num, wtyp, n := protowire.ConsumeTag(d.buf[lo:hi])
-		if n < 0 || num > protowire.MaxValidNumber {
+		var num protowire.Number
+		var wtyp protowire.Type
+		n := 1
+		if t := d.buf[lo]; t < 0x80 && t >= 1<<3 { // a one-byte tag, decoded here (consumeTag)
+			num, wtyp = protowire.Number(t>>3), protowire.Type(t&7)
+		} else if num, wtyp, n = consumeTag(d.buf[lo:hi]); n < 0 || num > protowire.MaxValidNumber {
 			return errFlat
 		}
 		start := lo
@@ -321,7 +325,7 @@ func (d *flatDecoder) field(m *flatMsg, i int, wtyp protowire.Type, lo, hi int) 
 
 // sub decodes a length-delimited message at buf[lo] into sub.
 func (d *flatDecoder) sub(sub *flatMsg, lo, hi int) (int, error) {
-	l, n := protowire.ConsumeVarint(d.buf[lo:hi])
+	l, n := consumeVarint(d.buf[lo:hi])
 	if n < 0 || l > uint64(hi-lo-n) {
 		return 0, errFlat
 	}
@@ -371,7 +375,7 @@ func (d *flatDecoder) mapEntry(m *flatMsg, f *flatField, wtyp protowire.Type, lo
 		val = protoreflect.ValueOfMessage(sub)
 	}
 	for p, end := lo+n, lo+n+int(l); p < end; {
-		num, et, tn := protowire.ConsumeTag(d.buf[p:end])
+		num, et, tn := consumeTag(d.buf[p:end])
 		if tn < 0 || num > protowire.MaxValidNumber {
 			return 0, errFlat
 		}
@@ -426,7 +430,7 @@ func (d *flatDecoder) scalar(f *flatField, wtyp protowire.Type, lo, hi int) (pro
 	b := d.buf[lo:hi]
 	switch wtyp {
 	case protowire.VarintType:
-		v, n := protowire.ConsumeVarint(b)
+		v, n := consumeVarint(b)
 		if n < 0 {
 			return protoreflect.Value{}, 0, errFlat
 		}
@@ -456,7 +460,7 @@ func (d *flatDecoder) scalar(f *flatField, wtyp protowire.Type, lo, hi int) (pro
 		}
 		return protoreflect.ValueOfUint64(v), n, nil
 	case protowire.BytesType:
-		l, n := protowire.ConsumeVarint(b)
+		l, n := consumeVarint(b)
 		if n < 0 || l > uint64(len(b)-n) {
 			return protoreflect.Value{}, 0, errFlat
 		}

@@ -1,9 +1,11 @@
 package protobuf
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -66,6 +68,39 @@ func FuzzCheck(f *testing.F) {
 		m2, derr := c.Decode(again)
 		if derr != nil || !proto.Equal(m, m2) {
 			t.Fatalf("re-encoded message decodes to %v, %v", m2, derr)
+		}
+	})
+}
+
+// FuzzWireFast holds the inlinable fronts (wirefast.go) to protowire's
+// consumers, whose results they must equal for every input.
+func FuzzWireFast(f *testing.F) {
+	for _, s := range [][]byte{nil, {0}, {7}, {8}, {0x7f}, {0x80}, {0x80, 1}, {3, 'a', 'b', 'c'}, {3, 'a'}, {0x0a, 0x02, 'h', 'i'}, {0xff, 0xff, 0xff, 0xff, 0x0f}} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		n1, t1, l1 := consumeTag(b)
+		n2, t2, l2 := protowire.ConsumeTag(b)
+		if n1 != n2 || t1 != t2 || l1 != l2 {
+			t.Errorf("consumeTag(%x) = %d %d %d, protowire %d %d %d", b, n1, t1, l1, n2, t2, l2)
+		}
+		v1, m1 := consumeVarint(b)
+		v2, m2 := protowire.ConsumeVarint(b)
+		if v1 != v2 || m1 != m2 {
+			t.Errorf("consumeVarint(%x) = %d %d, protowire %d %d", b, v1, m1, v2, m2)
+		}
+		s1, k1 := consumeBytes(b)
+		s2, k2 := protowire.ConsumeBytes(b)
+		if !bytes.Equal(s1, s2) || (s1 == nil) != (s2 == nil) || k1 != k2 {
+			t.Errorf("consumeBytes(%x) = %x %d, protowire %x %d", b, s1, k1, s2, k2)
+		}
+		for typ := protowire.VarintType; typ <= protowire.Fixed32Type; typ++ {
+			if typ == protowire.StartGroupType || typ == protowire.EndGroupType {
+				continue
+			}
+			if a, w := skipScalar(1, typ, b), protowire.ConsumeFieldValue(1, typ, b); a != w && (a >= 0 || w >= 0) {
+				t.Errorf("skipScalar(%d, %x) = %d, protowire %d", typ, b, a, w)
+			}
 		}
 	})
 }

@@ -137,14 +137,23 @@ func verifyMessage(b []byte, m *scanMsg, depth int) error {
 		return errDepth
 	}
 	for len(b) > 0 {
-		num, wtyp, n := protowire.ConsumeTag(b)
-		if n < 0 || num > protowire.MaxValidNumber {
+		var num protowire.Number
+		var wtyp protowire.Type
+		n := 1
+		if t := b[0]; t < 0x80 && t >= 1<<3 { // a one-byte tag, decoded here (consumeTag)
+			num, wtyp = protowire.Number(t>>3), protowire.Type(t&7)
+		} else if num, wtyp, n = consumeTag(b); n < 0 || num > protowire.MaxValidNumber {
 			return errWire
 		}
 		b = b[n:]
 		err := errWrongWire
 		if f := m.field(num); f != nil {
 			switch {
+			case wtyp == f.wire && f.shape == shapeScalar:
+				if n = skipScalar(num, wtyp, b); n < 0 {
+					return errWire
+				}
+				err = nil
 			case f.shape == shapeMap:
 				n, err = verifyMapEntry(b, wtyp, f, depth)
 			case f.packable && wtyp == protowire.BytesType:
@@ -173,7 +182,7 @@ func verifyValue(b []byte, wtyp protowire.Type, f *scanField, depth int) (int, e
 	}
 	switch f.shape {
 	case shapeString:
-		v, n := protowire.ConsumeBytes(b)
+		v, n := consumeBytes(b)
 		if n < 0 {
 			return 0, errWire
 		}
@@ -182,7 +191,7 @@ func verifyValue(b []byte, wtyp protowire.Type, f *scanField, depth int) (int, e
 		}
 		return n, nil
 	case shapeMessage:
-		v, n := protowire.ConsumeBytes(b)
+		v, n := consumeBytes(b)
 		if n < 0 {
 			return 0, errWire
 		}
