@@ -64,6 +64,11 @@ func (s *Schema) CodecFor(md protoreflect.MessageDescriptor) (*Codec, error) {
 		plan:      planFor(md),
 		scan:      scanner{}.message(md),
 	}
+	if c.plan.rules {
+		if c.fast = fastRulesFor(md); c.fast != nil {
+			c.vopts = []protovalidate.ValidationOption{protovalidate.WithFilter(c.fast)}
+		}
+	}
 	if c.plan.rules && !c.plan.decodeToVerify {
 		c.flat = flatFor(md)
 	}
@@ -94,6 +99,8 @@ type Codec struct {
 	plan      plan
 	scan      *scanMsg
 	flat      *flatType // nil: Check decodes with dynamicpb (flat.go)
+	fast      *fastRules                       // fast paths of some string rules (fastrules.go), nil if none
+	vopts     []protovalidate.ValidationOption // for Validate: fast's filter
 }
 
 // New returns an empty message of the codec's type (dynamicpb).
@@ -130,7 +137,7 @@ func unmarshalGuarded(payload []byte, m proto.Message) (err error) {
 // Validate runs the protovalidate rules of m's message (m must be of the
 // codec's type). Broken rules are a *ValidationError.
 func (c *Codec) Validate(m proto.Message) error {
-	err := c.validator.Validate(m)
+	err := c.validator.Validate(m, c.vopts...)
 	if err == nil {
 		return nil
 	}
