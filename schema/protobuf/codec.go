@@ -98,7 +98,7 @@ type Codec struct {
 	validator protovalidate.Validator
 	plan      plan
 	scan      *scanMsg
-	flat      *flatType // nil: Check decodes with dynamicpb (flat.go)
+	flat      *flatType                        // nil: Check decodes with dynamicpb (flat.go)
 	fast      *fastRules                       // fast paths of some string rules (fastrules.go), nil if none
 	vopts     []protovalidate.ValidationOption // for Validate: fast's filter
 }
