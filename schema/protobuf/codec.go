@@ -188,8 +188,14 @@ func (c *Codec) checkFlat(payload []byte) (ok bool, err error) {
 		d.release()
 		return false, nil
 	}
-	err = c.Validate(m) // a *ValidationError holds strings, nothing of m
+	err = c.Validate(m) // a *ValidationError holds copies, nothing of m
 	d.release()
+	if ve := (*ValidationError)(nil); err != nil && !errors.As(err, &ve) {
+		// Another error (ErrRules: a rule that could not be evaluated)
+		// may wrap values of m, which alias payload: Check's dynamicpb
+		// path, whose message owns its strings, reports it.
+		return false, nil
+	}
 	return true, err
 }
 
