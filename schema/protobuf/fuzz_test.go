@@ -24,7 +24,8 @@ func fuzzCodecs(f *testing.F) []*Codec {
 
 // FuzzCheck feeds arbitrary payloads to several codecs. Nothing panics;
 // Verify and Check fail with ErrDecode exactly when proto.Unmarshal fails;
-// Check otherwise agrees with Validate of the decoded message; a decoded
+// Check otherwise agrees with Validate of the decoded message, and with
+// protovalidate alone (no fast paths for string rules); a decoded
 // message re-encodes to bytes that decode to an equal message.
 //
 // The corpus keeps testdata/fuzz/FuzzCheck/80f08653b752593d, a 10-byte cart
@@ -60,6 +61,12 @@ func FuzzCheck(f *testing.F) {
 		}
 		if verr := c.Validate(m); (verr == nil) != (err == nil) || (err != nil && err.Error() != verr.Error()) {
 			t.Fatalf("Check: %v; Validate: %v", err, verr)
+		}
+		// And protovalidate alone, without the fast paths of fastrules.go.
+		plain := *c
+		plain.vopts = nil
+		if verr := plain.Validate(m); (verr == nil) != (err == nil) || (err != nil && err.Error() != verr.Error()) {
+			t.Fatalf("Check: %v; protovalidate alone: %v", err, verr)
 		}
 		again, merr := proto.Marshal(m)
 		if merr != nil {
