@@ -79,7 +79,7 @@ func FuzzCheck(f *testing.F) {
 	})
 }
 
-// FuzzWireFast holds the inlinable fronts (wirefast.go) to protowire's
+// FuzzWireFast holds the fronts of wirefast.go to protowire's
 // consumers, whose results they must equal for every input.
 func FuzzWireFast(f *testing.F) {
 	for _, s := range [][]byte{nil, {0}, {7}, {8}, {0x7f}, {0x80}, {0x80, 1}, {3, 'a', 'b', 'c'}, {3, 'a'}, {0x0a, 0x02, 'h', 'i'}, {0xff, 0xff, 0xff, 0xff, 0x0f}} {
@@ -100,14 +100,6 @@ func FuzzWireFast(f *testing.F) {
 		s2, k2 := protowire.ConsumeBytes(b)
 		if !bytes.Equal(s1, s2) || (s1 == nil) != (s2 == nil) || k1 != k2 {
 			t.Errorf("consumeBytes(%x) = %x %d, protowire %x %d", b, s1, k1, s2, k2)
-		}
-		for typ := protowire.VarintType; typ <= protowire.Fixed32Type; typ++ {
-			if typ == protowire.StartGroupType || typ == protowire.EndGroupType {
-				continue
-			}
-			if a, w := skipScalar(1, typ, b), protowire.ConsumeFieldValue(1, typ, b); a != w && (a >= 0 || w >= 0) {
-				t.Errorf("skipScalar(%d, %x) = %d, protowire %d", typ, b, a, w)
-			}
 		}
 	})
 }

@@ -146,14 +146,20 @@ func verifyMessage(b []byte, m *scanMsg, depth int) error {
 			return errWire
 		}
 		b = b[n:]
+		f := m.field(num)
+		if f != nil && wtyp == f.wire && f.shape <= shapeMessage {
+			// The common case: a value of the field's own wire type, not
+			// a group nor a map entry.
+			var err error
+			if n, err = verifyPlain(b, wtyp, f, depth); err != nil {
+				return err
+			}
+			b = b[n:]
+			continue
+		}
 		err := errWrongWire
-		if f := m.field(num); f != nil {
+		if f != nil {
 			switch {
-			case wtyp == f.wire && f.shape == shapeScalar:
-				if n = skipScalar(num, wtyp, b); n < 0 {
-					return errWire
-				}
-				err = nil
 			case f.shape == shapeMap:
 				n, err = verifyMapEntry(b, wtyp, f, depth)
 			case f.packable && wtyp == protowire.BytesType:
@@ -172,6 +178,49 @@ func verifyMessage(b []byte, m *scanMsg, depth int) error {
 		b = b[n:]
 	}
 	return nil
+}
+
+// verifyPlain scans a value of f's wire type of a scalar, string or
+// message field, as verifyValue does; one-byte lengths and varints are
+// decoded inline.
+func verifyPlain(b []byte, wtyp protowire.Type, f *scanField, depth int) (int, error) {
+	switch wtyp {
+	case protowire.VarintType:
+		if len(b) > 0 && b[0] < 0x80 {
+			return 1, nil
+		}
+		if _, n := protowire.ConsumeVarint(b); n >= 0 {
+			return n, nil
+		}
+		return 0, errWire
+	case protowire.BytesType:
+		var l uint64
+		n := 1
+		if len(b) > 0 && b[0] < 0x80 {
+			l = uint64(b[0])
+		} else if l, n = protowire.ConsumeVarint(b); n < 0 {
+			return 0, errWire
+		}
+		if l > uint64(len(b)-n) {
+			return 0, errWire
+		}
+		v := b[n : n+int(l)]
+		switch f.shape {
+		case shapeString:
+			if f.utf8 && !utf8.Valid(v) {
+				return 0, errUTF8
+			}
+		case shapeMessage:
+			if err := verifyMessage(v, f.msg, depth); err != nil {
+				return 0, err
+			}
+		}
+		return n + int(l), nil
+	}
+	if n := protowire.ConsumeFieldValue(f.num, wtyp, b); n >= 0 {
+		return n, nil
+	}
+	return 0, errWire
 }
 
 // verifyValue scans one value of a field; a wire type other than the

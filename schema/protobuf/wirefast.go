@@ -2,13 +2,13 @@ package protobuf
 
 import "google.golang.org/protobuf/encoding/protowire"
 
-// Inlinable fronts for protowire's consumers, with the same results: the
-// one-byte case (most tags, lengths and small integers) is decided here,
-// and anything longer or malformed goes to protowire (through a call that
-// is not inlined, so that these stay small enough to be). They save a call
-// per tag and per value in Verify's scan and the flat decoder, which is
-// much of what a scan of a small message costs. FuzzWireFast holds them
-// to protowire.
+// Fronts for protowire's consumers, with the same results: the one-byte
+// case (most tags, lengths and small integers) is decided here, anything
+// longer or malformed goes to protowire through a call that is not
+// inlined (protowire's unrolled varint decoder is large). The hottest
+// loops (Verify's scan, the flat decoder's message loop) also decode a
+// one-byte tag inline before calling these. FuzzWireFast holds them to
+// protowire.
 
 // consumeTag is protowire.ConsumeTag.
 func consumeTag(b []byte) (protowire.Number, protowire.Type, int) {
@@ -42,17 +42,3 @@ func slowVarint(b []byte) (uint64, int) { return protowire.ConsumeVarint(b) }
 
 //go:noinline
 func slowBytes(b []byte) ([]byte, int) { return protowire.ConsumeBytes(b) }
-
-// skipScalar is protowire.ConsumeFieldValue for a value of wire type
-// wtyp: its length, or a negative number if it is malformed.
-func skipScalar(num protowire.Number, wtyp protowire.Type, b []byte) int {
-	switch wtyp {
-	case protowire.VarintType:
-		_, n := consumeVarint(b)
-		return n
-	case protowire.BytesType:
-		_, n := consumeBytes(b)
-		return n
-	}
-	return protowire.ConsumeFieldValue(num, wtyp, b)
-}
