@@ -48,6 +48,53 @@ var (
 type scanMsg struct {
 	dense  []*scanField // by field number, for numbers below len(dense)
 	sparse map[protowire.Number]*scanField
+	// tags decides a value by its one-byte tag (fields 1 to 15) when it
+	// is of its field's own wire type and a scalar, string or message:
+	// most of a message's values, scanned without looking at the field.
+	tags [0x80]tagAction
+}
+
+// tagAction is what verifyMessage does with a value after a one-byte tag.
+type tagAction struct {
+	kind tagKind
+	msg  *scanMsg // tagMessage
+}
+
+type tagKind uint8
+
+const (
+	tagOther   tagKind = iota // anything else: look at the field
+	tagVarint                 // skip a varint
+	tagFixed32                // skip 4 bytes
+	tagFixed64                // skip 8 bytes
+	tagBytes                  // skip a length-delimited value
+	tagString                 // a length-delimited value that must be UTF-8
+	tagMessage                // a length-delimited message: scan it
+)
+
+// tagActions fills m.tags from m's fields.
+func (m *scanMsg) tagActions() {
+	for t := 1 << 3; t < 0x80; t++ {
+		f := m.field(protowire.Number(t >> 3))
+		if f == nil || protowire.Type(t&7) != f.wire {
+			continue
+		}
+		a := &m.tags[t]
+		switch {
+		case f.shape == shapeMessage:
+			a.kind, a.msg = tagMessage, f.msg
+		case f.shape == shapeString && f.utf8:
+			a.kind = tagString
+		case f.shape == shapeString || (f.shape == shapeScalar && f.wire == protowire.BytesType):
+			a.kind = tagBytes
+		case f.shape == shapeScalar && f.wire == protowire.VarintType:
+			a.kind = tagVarint
+		case f.shape == shapeScalar && f.wire == protowire.Fixed32Type:
+			a.kind = tagFixed32
+		case f.shape == shapeScalar && f.wire == protowire.Fixed64Type:
+			a.kind = tagFixed64
+		}
+	}
 }
 
 // scanField is one field: its wire type and how to check its values.
@@ -107,6 +154,7 @@ func (sc scanner) message(md protoreflect.MessageDescriptor) *scanMsg {
 			m.sparse[f.num] = f
 		}
 	}
+	m.tagActions()
 	return m
 }
 
@@ -137,6 +185,30 @@ func verifyMessage(b []byte, m *scanMsg, depth int) error {
 		return errDepth
 	}
 	for len(b) > 0 {
+		if t := b[0]; t < 0x80 && m.tags[t].kind != tagOther {
+			a := &m.tags[t]
+			// The two commonest cases without a call: a one-byte varint,
+			// and a short string or bytes.
+			if len(b) > 1 && b[1] < 0x80 {
+				if a.kind == tagVarint {
+					b = b[2:]
+					continue
+				}
+				if l := int(b[1]); (a.kind == tagBytes || a.kind == tagString) && l <= len(b)-2 {
+					if a.kind == tagString && !utf8.Valid(b[2:2+l]) {
+						return errUTF8
+					}
+					b = b[2+l:]
+					continue
+				}
+			}
+			n, err := verifyTagged(b[1:], a, depth)
+			if err != nil {
+				return err
+			}
+			b = b[1+n:]
+			continue
+		}
 		var num protowire.Number
 		var wtyp protowire.Type
 		n := 1
@@ -178,6 +250,53 @@ func verifyMessage(b []byte, m *scanMsg, depth int) error {
 		b = b[n:]
 	}
 	return nil
+}
+
+// verifyTagged scans the value b starts with as a says (not tagOther), as
+// verifyPlain would, and returns its length.
+func verifyTagged(b []byte, a *tagAction, depth int) (int, error) {
+	switch a.kind {
+	case tagVarint:
+		if len(b) > 0 && b[0] < 0x80 {
+			return 1, nil
+		}
+		if _, n := protowire.ConsumeVarint(b); n >= 0 {
+			return n, nil
+		}
+		return 0, errWire
+	case tagFixed32:
+		if len(b) < 4 {
+			return 0, errWire
+		}
+		return 4, nil
+	case tagFixed64:
+		if len(b) < 8 {
+			return 0, errWire
+		}
+		return 8, nil
+	}
+	var l uint64
+	n := 1
+	if len(b) > 0 && b[0] < 0x80 {
+		l = uint64(b[0])
+	} else if l, n = protowire.ConsumeVarint(b); n < 0 {
+		return 0, errWire
+	}
+	if l > uint64(len(b)-n) {
+		return 0, errWire
+	}
+	v := b[n : n+int(l)]
+	switch a.kind {
+	case tagString:
+		if !utf8.Valid(v) {
+			return 0, errUTF8
+		}
+	case tagMessage:
+		if err := verifyMessage(v, a.msg, depth); err != nil {
+			return 0, err
+		}
+	}
+	return n + int(l), nil
 }
 
 // verifyPlain scans a value of f's wire type of a scalar, string or
