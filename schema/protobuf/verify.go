@@ -70,6 +70,7 @@ const (
 	tagBytes                  // skip a length-delimited value
 	tagString                 // a length-delimited value that must be UTF-8
 	tagMessage                // a length-delimited message: scan it
+	tagMapEntry               // a map entry: scan it as a message, depth checked first
 )
 
 // tagActions fills m.tags from m's fields.
@@ -83,6 +84,8 @@ func (m *scanMsg) tagActions() {
 		switch {
 		case f.shape == shapeMessage:
 			a.kind, a.msg = tagMessage, f.msg
+		case f.shape == shapeMap:
+			a.kind, a.msg = tagMapEntry, f.msg
 		case f.shape == shapeString && f.utf8:
 			a.kind = tagString
 		case f.shape == shapeString || (f.shape == shapeScalar && f.wire == protowire.BytesType):
@@ -163,6 +166,9 @@ func (sc scanner) field(fd protoreflect.FieldDescriptor) *scanField {
 	switch {
 	case fd.IsMap():
 		f.shape, f.key, f.val = shapeMap, sc.field(fd.MapKey()), sc.field(fd.MapValue())
+		// An entry scans as a message of its key and value fields.
+		f.msg = &scanMsg{dense: []*scanField{nil, f.key, f.val}}
+		f.msg.tagActions()
 		return f
 	case fd.Kind() == protoreflect.StringKind:
 		f.shape, f.utf8 = shapeString, enforceUTF8(fd)
@@ -275,6 +281,9 @@ func verifyTagged(b []byte, a *tagAction, depth int) (int, error) {
 		}
 		return 8, nil
 	}
+	if a.kind == tagMapEntry && depth-1 < 0 { // as verifyMapEntry
+		return 0, errDepth
+	}
 	var l uint64
 	n := 1
 	if len(b) > 0 && b[0] < 0x80 {
@@ -291,7 +300,7 @@ func verifyTagged(b []byte, a *tagAction, depth int) (int, error) {
 		if !utf8.Valid(v) {
 			return 0, errUTF8
 		}
-	case tagMessage:
+	case tagMessage, tagMapEntry:
 		if err := verifyMessage(v, a.msg, depth); err != nil {
 			return 0, err
 		}
@@ -393,42 +402,20 @@ func verifyPacked(b []byte, f *scanField) (int, error) {
 	return n, nil
 }
 
-// verifyMapEntry scans one map entry: a message of key (1) and value (2),
-// spending one level of depth, and another for a message value.
+// verifyMapEntry scans one map entry: a message of key (1) and value (2)
+// (f.msg), spending one level of depth, and another for a message value.
 func verifyMapEntry(b []byte, wtyp protowire.Type, f *scanField, depth int) (int, error) {
-	if depth--; depth < 0 {
+	if depth-1 < 0 {
 		return 0, errDepth
 	}
 	if wtyp != protowire.BytesType {
 		return 0, errWrongWire
 	}
-	entry, n := protowire.ConsumeBytes(b)
+	entry, n := consumeBytes(b)
 	if n < 0 {
 		return 0, errWire
 	}
-	for len(entry) > 0 {
-		num, wtyp, m := protowire.ConsumeTag(entry)
-		if m < 0 || num > protowire.MaxValidNumber {
-			return 0, errWire
-		}
-		entry = entry[m:]
-		err := errWrongWire
-		switch num {
-		case 1:
-			m, err = verifyValue(entry, wtyp, f.key, depth)
-		case 2:
-			m, err = verifyValue(entry, wtyp, f.val, depth)
-		}
-		if err == errWrongWire {
-			if m = protowire.ConsumeFieldValue(num, wtyp, entry); m < 0 {
-				return 0, errWire
-			}
-		} else if err != nil {
-			return 0, err
-		}
-		entry = entry[m:]
-	}
-	return n, nil
+	return n, verifyMessage(entry, f.msg, depth)
 }
 
 func wireTypeOf(k protoreflect.Kind) protowire.Type {
