@@ -63,14 +63,14 @@ type tagAction struct {
 type tagKind uint8
 
 const (
-	tagOther   tagKind = iota // anything else: look at the field
-	tagVarint                 // skip a varint
-	tagFixed32                // skip 4 bytes
-	tagFixed64                // skip 8 bytes
-	tagBytes                  // skip a length-delimited value
-	tagString                 // a length-delimited value that must be UTF-8
-	tagMessage                // a length-delimited message: scan it
-	tagMapEntry               // a map entry: scan it as a message, depth checked first
+	tagOther    tagKind = iota // anything else: look at the field
+	tagVarint                  // skip a varint
+	tagFixed32                 // skip 4 bytes
+	tagFixed64                 // skip 8 bytes
+	tagBytes                   // skip a length-delimited value
+	tagString                  // a length-delimited value that must be UTF-8
+	tagMessage                 // a length-delimited message: scan it
+	tagMapEntry                // a map entry: scan it as a message, depth checked first
 )
 
 // tagActions fills m.tags from m's fields.
