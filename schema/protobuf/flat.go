@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math"
 	"sync"
-	"unicode/utf8"
 	"unsafe"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -520,7 +519,7 @@ func (d *flatDecoder) scalar(f *flatField, wtyp protowire.Type, lo, hi int) (pro
 		}
 		from, to := lo+n, lo+n+int(l)
 		if f.kind == protoreflect.StringKind {
-			if f.utf8 && !utf8.ValidString(d.str[from:to]) {
+			if f.utf8 && !validUTF8(d.buf[from:to]) {
 				return protoreflect.Value{}, 0, errFlat
 			}
 			return protoreflect.ValueOfString(d.str[from:to]), n + int(l), nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"testing"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -100,6 +101,18 @@ func FuzzWireFast(f *testing.F) {
 		s2, k2 := protowire.ConsumeBytes(b)
 		if !bytes.Equal(s1, s2) || (s1 == nil) != (s2 == nil) || k1 != k2 {
 			t.Errorf("consumeBytes(%x) = %x %d, protowire %x %d", b, s1, k1, s2, k2)
+		}
+	})
+}
+
+// FuzzValidUTF8 holds validUTF8 to utf8.Valid.
+func FuzzValidUTF8(f *testing.F) {
+	for _, s := range []string{"", "a", "abcdefgh", "abcdefghi", "é", "abcdefgé", "abcdefghé", "\xff", "abcdefgh\xffabcdefgh", "\xed\xa0\x80"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := validUTF8(b), utf8.Valid(b); got != want {
+			t.Errorf("validUTF8(%q) = %v, utf8.Valid says %v", b, got, want)
 		}
 	})
 }

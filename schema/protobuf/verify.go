@@ -3,7 +3,6 @@ package protobuf
 import (
 	"errors"
 	"fmt"
-	"unicode/utf8"
 
 	"buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -201,7 +200,7 @@ func verifyMessage(b []byte, m *scanMsg, depth int) error {
 					continue
 				}
 				if l := int(b[1]); (a.kind == tagBytes || a.kind == tagString) && l <= len(b)-2 {
-					if a.kind == tagString && !utf8.Valid(b[2:2+l]) {
+					if a.kind == tagString && !validUTF8(b[2:2+l]) {
 						return errUTF8
 					}
 					b = b[2+l:]
@@ -297,7 +296,7 @@ func verifyTagged(b []byte, a *tagAction, depth int) (int, error) {
 	v := b[n : n+int(l)]
 	switch a.kind {
 	case tagString:
-		if !utf8.Valid(v) {
+		if !validUTF8(v) {
 			return 0, errUTF8
 		}
 	case tagMessage, tagMapEntry:
@@ -335,7 +334,7 @@ func verifyPlain(b []byte, wtyp protowire.Type, f *scanField, depth int) (int, e
 		v := b[n : n+int(l)]
 		switch f.shape {
 		case shapeString:
-			if f.utf8 && !utf8.Valid(v) {
+			if f.utf8 && !validUTF8(v) {
 				return 0, errUTF8
 			}
 		case shapeMessage:
@@ -363,7 +362,7 @@ func verifyValue(b []byte, wtyp protowire.Type, f *scanField, depth int) (int, e
 		if n < 0 {
 			return 0, errWire
 		}
-		if f.utf8 && !utf8.Valid(v) {
+		if f.utf8 && !validUTF8(v) {
 			return 0, errUTF8
 		}
 		return n, nil
