@@ -186,3 +186,19 @@ message Echo {
 		t.Errorf("error after the payload changed: %q, before: %q", got, want)
 	}
 }
+
+// TestCheckOrderAllocatesNoMessage: the flat decoder used to allocate a
+// list or map per field, the value slices they grew and a copy of the
+// payload for every record (8 allocations for the order, and the garbage
+// collection they cost was a tenth of Check); its lists and maps are now
+// reused and its strings alias the payload. What is left is
+// protovalidate's own (its per-call options).
+func TestCheckOrderAllocatesNoMessage(t *testing.T) {
+	c, payload := orderPayload(t)
+	if err := c.Check(payload); err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(200, func() { _ = c.Check(payload) }); n > 4 {
+		t.Fatalf("Check of the order: %v allocations, want at most 4", n)
+	}
+}
