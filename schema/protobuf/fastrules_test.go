@@ -113,7 +113,9 @@ func errText(err error) string {
 
 func FuzzEmailUUID(f *testing.F) {
 	for _, s := range []string{"", "a@b", "a@b.c", "@", "a@-b", "a@b-", "a@b..c", "é@x", "a@" + strings.Repeat("x", 64),
-		"123e4567-e89b-12d3-a456-426614174000", "123e4567-e89b-12d3-a456-42661417400g", "a@b\n"} {
+		"123e4567-e89b-12d3-a456-426614174000", "123e4567-e89b-12d3-a456-42661417400g", "a@b\n",
+		"a@b-c.d", ".a.@b", "a@1.2.3", "a@b.c.d.e", "a@" + strings.Repeat("x", 63), "a@x-" + strings.Repeat("y", 61) + "z.com", "a@@b", "a@b@c",
+		"123e4567-e89b-12d3-a456-4266141740000", "123e4567_e89b-12d3-a456-426614174000"} {
 		f.Add(s)
 	}
 	email, uuid := regexp.MustCompile(emailPattern), regexp.MustCompile(uuidPattern)
