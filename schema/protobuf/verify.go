@@ -48,15 +48,16 @@ type scanMsg struct {
 	dense  []*scanField // by field number, for numbers below len(dense)
 	sparse map[protowire.Number]*scanField
 	// tags decides a value by its one-byte tag (fields 1 to 15) when it
-	// is of its field's own wire type and a scalar, string or message:
-	// most of a message's values, scanned without looking at the field.
+	// is of its field's own wire type and a scalar, string, message or
+	// map entry: most of a message's values, scanned without looking at
+	// the field (its act).
 	tags [0x80]tagAction
 }
 
 // tagAction is what verifyMessage does with a value after a one-byte tag.
 type tagAction struct {
 	kind tagKind
-	msg  *scanMsg // tagMessage
+	msg  *scanMsg // tagMessage, tagMapEntry
 }
 
 type tagKind uint8
@@ -75,28 +76,32 @@ const (
 // tagActions fills m.tags from m's fields.
 func (m *scanMsg) tagActions() {
 	for t := 1 << 3; t < 0x80; t++ {
-		f := m.field(protowire.Number(t >> 3))
-		if f == nil || protowire.Type(t&7) != f.wire {
-			continue
-		}
-		a := &m.tags[t]
-		switch {
-		case f.shape == shapeMessage:
-			a.kind, a.msg = tagMessage, f.msg
-		case f.shape == shapeMap:
-			a.kind, a.msg = tagMapEntry, f.msg
-		case f.shape == shapeString && f.utf8:
-			a.kind = tagString
-		case f.shape == shapeString || (f.shape == shapeScalar && f.wire == protowire.BytesType):
-			a.kind = tagBytes
-		case f.shape == shapeScalar && f.wire == protowire.VarintType:
-			a.kind = tagVarint
-		case f.shape == shapeScalar && f.wire == protowire.Fixed32Type:
-			a.kind = tagFixed32
-		case f.shape == shapeScalar && f.wire == protowire.Fixed64Type:
-			a.kind = tagFixed64
+		if f := m.field(protowire.Number(t >> 3)); f != nil && protowire.Type(t&7) == f.wire {
+			m.tags[t] = f.act
 		}
 	}
+}
+
+// actionOf is what a value of f's own wire type takes: tagOther for
+// groups and for what verifyValue and verifyPacked handle.
+func actionOf(f *scanField) tagAction {
+	switch {
+	case f.shape == shapeMessage:
+		return tagAction{kind: tagMessage, msg: f.msg}
+	case f.shape == shapeMap:
+		return tagAction{kind: tagMapEntry, msg: f.msg}
+	case f.shape == shapeString && f.utf8:
+		return tagAction{kind: tagString}
+	case f.shape == shapeString || (f.shape == shapeScalar && f.wire == protowire.BytesType):
+		return tagAction{kind: tagBytes}
+	case f.shape == shapeScalar && f.wire == protowire.VarintType:
+		return tagAction{kind: tagVarint}
+	case f.shape == shapeScalar && f.wire == protowire.Fixed32Type:
+		return tagAction{kind: tagFixed32}
+	case f.shape == shapeScalar && f.wire == protowire.Fixed64Type:
+		return tagAction{kind: tagFixed64}
+	}
+	return tagAction{}
 }
 
 // scanField is one field: its wire type and how to check its values.
@@ -104,11 +109,10 @@ type scanField struct {
 	num      protowire.Number
 	wire     protowire.Type // of one value
 	shape    fieldShape
-	utf8     bool     // a string that must be valid UTF-8
-	packable bool     // a repeated scalar, which may also come as a packed run
-	msg      *scanMsg // message and group values
-	key      *scanField
-	val      *scanField // map entries
+	utf8     bool      // a string that must be valid UTF-8
+	packable bool      // a repeated scalar, which may also come as a packed run
+	msg      *scanMsg  // message and group values; a map's entries
+	act      tagAction // for a value of wire type wire
 }
 
 type fieldShape uint8
@@ -164,10 +168,10 @@ func (sc scanner) field(fd protoreflect.FieldDescriptor) *scanField {
 	f := &scanField{num: fd.Number(), wire: wireTypeOf(fd.Kind())}
 	switch {
 	case fd.IsMap():
-		f.shape, f.key, f.val = shapeMap, sc.field(fd.MapKey()), sc.field(fd.MapValue())
 		// An entry scans as a message of its key and value fields.
-		f.msg = &scanMsg{dense: []*scanField{nil, f.key, f.val}}
+		f.shape, f.msg = shapeMap, &scanMsg{dense: []*scanField{nil, sc.field(fd.MapKey()), sc.field(fd.MapValue())}}
 		f.msg.tagActions()
+		f.act = actionOf(f)
 		return f
 	case fd.Kind() == protoreflect.StringKind:
 		f.shape, f.utf8 = shapeString, enforceUTF8(fd)
@@ -179,6 +183,7 @@ func (sc scanner) field(fd protoreflect.FieldDescriptor) *scanField {
 	if fd.IsList() && f.wire != protowire.BytesType && f.wire != protowire.StartGroupType {
 		f.packable = true
 	}
+	f.act = actionOf(f)
 	return f
 }
 
@@ -224,11 +229,9 @@ func verifyMessage(b []byte, m *scanMsg, depth int) error {
 		}
 		b = b[n:]
 		f := m.field(num)
-		if f != nil && wtyp == f.wire && f.shape <= shapeMessage {
-			// The common case: a value of the field's own wire type, not
-			// a group nor a map entry.
+		if f != nil && wtyp == f.wire && f.act.kind != tagOther {
 			var err error
-			if n, err = verifyPlain(b, wtyp, f, depth); err != nil {
+			if n, err = verifyTagged(b, &f.act, depth); err != nil {
 				return err
 			}
 			b = b[n:]
@@ -258,7 +261,7 @@ func verifyMessage(b []byte, m *scanMsg, depth int) error {
 }
 
 // verifyTagged scans the value b starts with as a says (not tagOther), as
-// verifyPlain would, and returns its length.
+// verifyValue or verifyMapEntry would, and returns its length.
 func verifyTagged(b []byte, a *tagAction, depth int) (int, error) {
 	switch a.kind {
 	case tagVarint:
@@ -305,49 +308,6 @@ func verifyTagged(b []byte, a *tagAction, depth int) (int, error) {
 		}
 	}
 	return n + int(l), nil
-}
-
-// verifyPlain scans a value of f's wire type of a scalar, string or
-// message field, as verifyValue does; one-byte lengths and varints are
-// decoded inline.
-func verifyPlain(b []byte, wtyp protowire.Type, f *scanField, depth int) (int, error) {
-	switch wtyp {
-	case protowire.VarintType:
-		if len(b) > 0 && b[0] < 0x80 {
-			return 1, nil
-		}
-		if _, n := protowire.ConsumeVarint(b); n >= 0 {
-			return n, nil
-		}
-		return 0, errWire
-	case protowire.BytesType:
-		var l uint64
-		n := 1
-		if len(b) > 0 && b[0] < 0x80 {
-			l = uint64(b[0])
-		} else if l, n = protowire.ConsumeVarint(b); n < 0 {
-			return 0, errWire
-		}
-		if l > uint64(len(b)-n) {
-			return 0, errWire
-		}
-		v := b[n : n+int(l)]
-		switch f.shape {
-		case shapeString:
-			if f.utf8 && !validUTF8(v) {
-				return 0, errUTF8
-			}
-		case shapeMessage:
-			if err := verifyMessage(v, f.msg, depth); err != nil {
-				return 0, err
-			}
-		}
-		return n + int(l), nil
-	}
-	if n := protowire.ConsumeFieldValue(f.num, wtyp, b); n >= 0 {
-		return n, nil
-	}
-	return 0, errWire
 }
 
 // verifyValue scans one value of a field; a wire type other than the
