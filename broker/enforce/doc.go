@@ -139,9 +139,9 @@
 // What that comes to (bench/enforcebench, a ~20-field order event of
 // ~360 bytes, 2 cores, CPU time of the whole run per record, December
 // 2026; BENCHMARKS.md): a produce path that spends about 2.1µs per record
-// end to end spends 2.3-2.6µs with a parse check (CPU ratio 0.85-0.87;
+// end to end spends 2.3-2.6µs with a parse check (CPU ratio 0.82-0.90;
 // the enforcer's part about 0.3µs, the scan of the order 0.22) and
-// 6.5-6.7µs with validation (0.30-0.33), of which Codec.Check is about
+// 6.3-6.7µs with validation (0.30-0.35), of which Codec.Check is about
 // 3.5µs (protovalidate's rules most of it, the flat decode about 1).
 // The cost is per record: larger records lose less per byte.
 //
