@@ -117,28 +117,33 @@
 // With no policy for a topic, nothing: one map lookup per produced
 // partition. With one, each batch is decompressed once, by the produce
 // path's validation, which hands the records on (recordbatch.ValidateOpen,
-// ProducePolicy.CheckOpen; Check opens the batches itself); the records
-// are collected with their headers in shared arrays (no copy per record),
-// each element's envelope parsed without allocating, its codec found in
-// two map lookups (the last codec is reused while ids repeat); without
-// validation the payload is scanned against its descriptor without being
-// built (schema/protobuf's Codec.Verify, allocation-free), with it decoded
-// into a flat message and checked by protovalidate (Codec.Check).
-// Compiled schemas are rebuilt as runtime descriptors, which messages
-// read faster. A batch's records are checked by up to GOMAXPROCS
-// goroutines (it would otherwise all fall on its connection's reader),
-// each counting its checks and adding them to the metrics once. A batch
-// that loses records is rebuilt once (recordbatch.Records.Filter).
-// Fetch outcomes are cached per stored batch (Config.FetchCacheBytes).
+// ProducePolicy.CheckOpen; Check opens the batches itself). Without
+// validation the records are read in one pass (Records.Each: nothing is
+// collected, only failures are remembered), each element's envelope
+// parsed without allocating, its codec found in two map lookups (the
+// last codec is reused while ids repeat), and the payload scanned against
+// its descriptor without being built (schema/protobuf's Codec.Verify,
+// allocation-free, a table per message type for one-byte tags). With
+// validation the records are collected (headers in shared arrays, no copy
+// per record) and checked by up to GOMAXPROCS goroutines (it would
+// otherwise all fall on the connection's reader), each counting its checks
+// and adding them to the metrics once; each is decoded into a flat
+// message (strings alias the record, lists and maps reused from the last
+// record) and checked by protovalidate (Codec.Check), fields whose only
+// rule is string.email or string.uuid checked without its regular
+// expressions when valid. Compiled schemas are rebuilt as runtime
+// descriptors, which messages read faster. A batch that loses records is
+// rebuilt once (recordbatch.Records.Filter). Fetch outcomes are cached per
+// stored batch (Config.FetchCacheBytes).
 //
 // What that comes to (bench/enforcebench, a ~20-field order event of
 // ~360 bytes, 2 cores, CPU time of the whole run per record, December
-// 2026; BENCHMARKS.md): a produce path that spends 2.1-2.2µs per record
-// end to end spends 2.9-3.1µs with a parse check (CPU ratio 0.69-0.74)
-// and 8.3-8.7µs with validation (0.25-0.26), of which Codec.Check is
-// about 5.5µs (protovalidate's rules 3.5, e-mail and UUID checks their
-// largest part; the flat decode about 2, where dynamicpb took 15). The
-// cost is per record: larger records lose less per byte.
+// 2026; BENCHMARKS.md): a produce path that spends about 2.1µs per record
+// end to end spends 2.3-2.6µs with a parse check (CPU ratio 0.82-0.90;
+// the enforcer's part about 0.3µs, the scan of the order 0.22) and
+// 6.3-6.7µs with validation (0.30-0.35), of which Codec.Check is about
+// 3.5µs (protovalidate's rules most of it, the flat decode about 1).
+// The cost is per record: larger records lose less per byte.
 //
 // # Metrics
 //

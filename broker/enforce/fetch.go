@@ -76,33 +76,29 @@ func (p *FetchPolicy) batch(ctx context.Context, k fetchKey, raw []byte) ([]byte
 	}
 	cs := &checks{reg: p.reg, keys: p.keys, values: p.values, m: p.e.m, side: sideFetch,
 		skip: func(r *recordbatch.Record) bool { return deadLetter(r.Headers, p.topic) }}
-	_, verdicts, err := cs.run(ctx, rs)
-	if err != nil {
-		return raw, false
-	}
 	var drop []bool
 	var counts [actReject + 1]int
 	var internal error
-	for i, v := range verdicts {
-		if v.err == nil {
-			continue
-		}
+	n, err := cs.run(ctx, rs, func(r *recordbatch.Record, v verdict) {
 		if errors.Is(v.err, ErrInternal) {
 			internal = v.err
 		}
 		counts[v.act]++
 		if v.act == actPass {
-			continue
+			return
 		}
 		if drop == nil {
-			drop = make([]bool, len(verdicts))
+			drop = make([]bool, max(rs.Header.NumRecords, 0))
 		}
-		drop[i] = true
+		drop[r.Index] = true
+	})
+	if err != nil {
+		return raw, false
 	}
 	for a, n := range counts {
 		p.e.m.acted(sideFetch, action(a), n)
 	}
-	p.e.m.outcomes(p.topic, sideFetch, len(verdicts), counts, false)
+	p.e.m.outcomes(p.topic, sideFetch, n, counts, false)
 	out := raw
 	if drop != nil {
 		if out, err = rs.Filter(func(i int) bool { return !drop[i] }); err != nil {

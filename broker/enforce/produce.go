@@ -125,34 +125,29 @@ type tally struct {
 // anyway).
 func (p *ProducePolicy) batch(ctx context.Context, partition int32, rs *recordbatch.Records, t *tally) ([]byte, error) {
 	cs := &checks{reg: p.reg, keys: p.keys, values: p.values, m: p.e.m, side: sideProduce}
-	recs, verdicts, err := cs.run(ctx, rs)
-	if err != nil {
-		return nil, err
-	}
 	var drop []bool
-	for i, v := range verdicts {
-		if v.err == nil {
-			continue
-		}
-		r := &recs[i]
+	_, err := cs.run(ctx, rs, func(r *recordbatch.Record, v verdict) {
 		if errors.Is(v.err, ErrInternal) {
 			t.internal = v.err
 		}
 		t.counts[v.act]++
 		if v.act == actPass {
 			p.e.log.Debug("record failed schema enforcement, passed through", "topic", p.topic, "partition", partition, "record", r.Index, "err", v.err)
-			continue
+			return
 		}
 		if len(t.errs) < maxRecordErrors {
 			t.errs = append(t.errs, recordbatch.RecordError{Index: r.Index, Message: v.err.Error()})
 		}
 		if drop == nil {
-			drop = make([]bool, len(recs))
+			drop = make([]bool, max(rs.Header.NumRecords, 0))
 		}
-		drop[i] = true
+		drop[r.Index] = true
 		if v.act == actDLQ {
 			t.dlq = append(t.dlq, dlqRecord(r, p.topic, partition, v.err))
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	if drop == nil || t.counts[actReject] > 0 {
 		return nil, nil

@@ -64,6 +64,11 @@ func (s *Schema) CodecFor(md protoreflect.MessageDescriptor) (*Codec, error) {
 		plan:      planFor(md),
 		scan:      scanner{}.message(md),
 	}
+	if c.plan.rules {
+		if c.fast = fastRulesFor(md); c.fast != nil {
+			c.vopts = []protovalidate.ValidationOption{protovalidate.WithFilter(c.fast)}
+		}
+	}
 	if c.plan.rules && !c.plan.decodeToVerify {
 		c.flat = flatFor(md)
 	}
@@ -93,7 +98,9 @@ type Codec struct {
 	validator protovalidate.Validator
 	plan      plan
 	scan      *scanMsg
-	flat      *flatType // nil: Check decodes with dynamicpb (flat.go)
+	flat      *flatType                        // nil: Check decodes with dynamicpb (flat.go)
+	fast      *fastRules                       // fast paths of some string rules (fastrules.go), nil if none
+	vopts     []protovalidate.ValidationOption // for Validate: fast's filter
 }
 
 // New returns an empty message of the codec's type (dynamicpb).
@@ -130,7 +137,7 @@ func unmarshalGuarded(payload []byte, m proto.Message) (err error) {
 // Validate runs the protovalidate rules of m's message (m must be of the
 // codec's type). Broken rules are a *ValidationError.
 func (c *Codec) Validate(m proto.Message) error {
-	err := c.validator.Validate(m)
+	err := c.validator.Validate(m, c.vopts...)
 	if err == nil {
 		return nil
 	}
@@ -181,8 +188,14 @@ func (c *Codec) checkFlat(payload []byte) (ok bool, err error) {
 		d.release()
 		return false, nil
 	}
-	err = c.Validate(m) // a *ValidationError holds strings, nothing of m
+	err = c.Validate(m) // a *ValidationError holds copies, nothing of m
 	d.release()
+	if ve := (*ValidationError)(nil); err != nil && !errors.As(err, &ve) {
+		// Another error (ErrRules: a rule that could not be evaluated)
+		// may wrap values of m, which alias payload: Check's dynamicpb
+		// path, whose message owns its strings, reports it.
+		return false, nil
+	}
 	return true, err
 }
 

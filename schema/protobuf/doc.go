@@ -110,7 +110,11 @@
 // instead of a dynamicpb one, unless the types need what it does not
 // handle (groups, closed enums, extensions, required fields); FuzzFlat
 // holds it to proto.Equal with dynamicpb's message and to the same
-// verdict. [Codec.Decode] serves readers such as the
+// verdict. Fields whose only rule is string.email or string.uuid are
+// checked first by a plain scan equivalent to protovalidate's expression
+// (fastrules.go): a value that passes skips protovalidate's check of the
+// field, any other gets it, so violations are protovalidate's own.
+// [Codec.Decode] serves readers such as the
 // Iceberg ingest. [CheckRules] tells the registry whether a schema's rules
 // can be evaluated at all. [Cache] maps schema ids to Schemas through a
 // [Loader], bounded (least recently used out), loading each id once however

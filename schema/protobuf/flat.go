@@ -1,10 +1,11 @@
 package protobuf
 
 import (
+	"bytes"
 	"errors"
 	"math"
 	"sync"
-	"unicode/utf8"
+	"unsafe"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -184,16 +185,29 @@ type flatDecoder struct {
 	depth int
 	msgs  []flatMsg
 	vals  []protoreflect.Value
+	// The lists and maps of earlier decodes, handed out again in order
+	// (their value slices keep their capacity): a stream of records of
+	// one type decodes without allocating once the decoder has grown.
+	lists  []*flatList
+	maps   []*flatMap
+	nlists int
+	nmaps  int
 }
 
-// decodeFlat decodes a payload into chunks of its own.
+// decodeFlat decodes a copy of payload into chunks of its own: the
+// message may outlive the call, and payload may change after it.
 func (t *flatType) decodeFlat(payload []byte) (*flatMsg, error) {
-	return new(flatDecoder).decode(t, payload)
+	return new(flatDecoder).decode(t, bytes.Clone(payload))
 }
 
-// decode decodes payload as a t with d's chunks.
+// decode decodes payload as a t with d's chunks. The message's strings
+// alias payload (unsafe.String: copying the payload cost a tenth of a
+// validated record's time, most of it in garbage collection), so payload
+// must not change while the message is in use, and nothing read from the
+// message may be kept past it without a copy: Check keeps only the text of
+// a ValidationError's violations, which validationError copies.
 func (d *flatDecoder) decode(t *flatType, payload []byte) (*flatMsg, error) {
-	d.buf, d.str, d.depth = payload, string(payload), protowire.DefaultRecursionLimit
+	d.buf, d.str, d.depth = payload, unsafe.String(unsafe.SliceData(payload), len(payload)), protowire.DefaultRecursionLimit
 	m := d.newMsg(t)
 	if err := d.message(m, 0, len(payload)); err != nil {
 		return nil, err
@@ -212,6 +226,15 @@ func (d *flatDecoder) release() {
 	clear(d.msgs)
 	clear(d.vals)
 	d.msgs, d.vals = d.msgs[:0], d.vals[:0]
+	for _, l := range d.lists[:d.nlists] {
+		clear(l.vals)
+		*l = flatList{vals: l.vals[:0]}
+	}
+	for _, mp := range d.maps[:d.nmaps] {
+		clear(mp.ents)
+		*mp = flatMap{ents: mp.ents[:0]}
+	}
+	d.nlists, d.nmaps = 0, 0
 	d.buf, d.str = nil, ""
 	flatDecoders.Put(d)
 }
@@ -233,6 +256,36 @@ func (d *flatDecoder) newMsg(t *flatType) *flatMsg {
 	return m
 }
 
+// list is m's list field i, made (from d's) if m has none yet.
+func (d *flatDecoder) list(m *flatMsg, i int) *flatList {
+	if l, ok := m.v[i].Interface().(*flatList); ok {
+		return l
+	}
+	if d.nlists == len(d.lists) {
+		d.lists = append(d.lists, &flatList{})
+	}
+	l := d.lists[d.nlists]
+	d.nlists++
+	l.f = &m.t.fields[i]
+	m.v[i] = protoreflect.ValueOfList(l)
+	return l
+}
+
+// mapOf is m's map field i, made (from d's) if m has none yet.
+func (d *flatDecoder) mapOf(m *flatMsg, i int) *flatMap {
+	if mp, ok := m.v[i].Interface().(*flatMap); ok {
+		return mp
+	}
+	if d.nmaps == len(d.maps) {
+		d.maps = append(d.maps, &flatMap{})
+	}
+	mp := d.maps[d.nmaps]
+	d.nmaps++
+	mp.f = &m.t.fields[i]
+	m.set(i, protoreflect.ValueOfMap(mp))
+	return mp
+}
+
 func newFlat(t *flatType) *flatMsg {
 	return &flatMsg{t: t, v: make([]protoreflect.Value, len(t.fields))}
 }
@@ -244,8 +297,12 @@ func (d *flatDecoder) message(m *flatMsg, lo, hi int) error {
 	}
 	defer func() { d.depth++ }()
 	for lo < hi {
-		num, wtyp, n := protowire.ConsumeTag(d.buf[lo:hi])
-		if n < 0 || num > protowire.MaxValidNumber {
+		var num protowire.Number
+		var wtyp protowire.Type
+		n := 1
+		if t := d.buf[lo]; t < 0x80 && t >= 1<<3 { // a one-byte tag, decoded here (consumeTag)
+			num, wtyp = protowire.Number(t>>3), protowire.Type(t&7)
+		} else if num, wtyp, n = consumeTag(d.buf[lo:hi]); n < 0 || num > protowire.MaxValidNumber {
 			return errFlat
 		}
 		start := lo
@@ -281,7 +338,7 @@ func (d *flatDecoder) field(m *flatMsg, i int, wtyp protowire.Type, lo, hi int) 
 	case f.list && f.packed && wtyp == protowire.BytesType:
 		return d.packed(m, f, lo, hi)
 	case f.list:
-		l := m.mutableList(i)
+		l := d.list(m, i)
 		if f.kind == protoreflect.MessageKind {
 			if wtyp != protowire.BytesType {
 				return 0, errWrongWire
@@ -321,7 +378,7 @@ func (d *flatDecoder) field(m *flatMsg, i int, wtyp protowire.Type, lo, hi int) 
 
 // sub decodes a length-delimited message at buf[lo] into sub.
 func (d *flatDecoder) sub(sub *flatMsg, lo, hi int) (int, error) {
-	l, n := protowire.ConsumeVarint(d.buf[lo:hi])
+	l, n := consumeVarint(d.buf[lo:hi])
 	if n < 0 || l > uint64(hi-lo-n) {
 		return 0, errFlat
 	}
@@ -334,7 +391,7 @@ func (d *flatDecoder) packed(m *flatMsg, f *flatField, lo, hi int) (int, error) 
 	if n < 0 || l > uint64(hi-lo-n) {
 		return 0, errFlat
 	}
-	list := m.mutableList(f.fd.Index())
+	list := d.list(m, f.fd.Index())
 	for p, end := lo+n, lo+n+int(l); p < end; {
 		v, used, err := d.scalar(f, f.wire, p, end)
 		if err != nil {
@@ -371,7 +428,7 @@ func (d *flatDecoder) mapEntry(m *flatMsg, f *flatField, wtyp protowire.Type, lo
 		val = protoreflect.ValueOfMessage(sub)
 	}
 	for p, end := lo+n, lo+n+int(l); p < end; {
-		num, et, tn := protowire.ConsumeTag(d.buf[p:end])
+		num, et, tn := consumeTag(d.buf[p:end])
 		if tn < 0 || num > protowire.MaxValidNumber {
 			return 0, errFlat
 		}
@@ -413,7 +470,7 @@ func (d *flatDecoder) mapEntry(m *flatMsg, f *flatField, wtyp protowire.Type, lo
 	if !val.IsValid() {
 		val = vf.fd.Default()
 	}
-	m.mutableMap(f.fd.Index()).put(key.MapKey(), val)
+	d.mapOf(m, f.fd.Index()).put(key.MapKey(), val)
 	return n + int(l), nil
 }
 
@@ -426,7 +483,7 @@ func (d *flatDecoder) scalar(f *flatField, wtyp protowire.Type, lo, hi int) (pro
 	b := d.buf[lo:hi]
 	switch wtyp {
 	case protowire.VarintType:
-		v, n := protowire.ConsumeVarint(b)
+		v, n := consumeVarint(b)
 		if n < 0 {
 			return protoreflect.Value{}, 0, errFlat
 		}
@@ -456,13 +513,13 @@ func (d *flatDecoder) scalar(f *flatField, wtyp protowire.Type, lo, hi int) (pro
 		}
 		return protoreflect.ValueOfUint64(v), n, nil
 	case protowire.BytesType:
-		l, n := protowire.ConsumeVarint(b)
+		l, n := consumeVarint(b)
 		if n < 0 || l > uint64(len(b)-n) {
 			return protoreflect.Value{}, 0, errFlat
 		}
 		from, to := lo+n, lo+n+int(l)
 		if f.kind == protoreflect.StringKind {
-			if f.utf8 && !utf8.ValidString(d.str[from:to]) {
+			if f.utf8 && !validUTF8(d.buf[from:to]) {
 				return protoreflect.Value{}, 0, errFlat
 			}
 			return protoreflect.ValueOfString(d.str[from:to]), n + int(l), nil

@@ -64,10 +64,13 @@ func validationError(ve *protovalidate.ValidationError) *ValidationError {
 		if msg == "" {
 			msg = "rule " + rule + " not satisfied"
 		}
+		// Copies: a rule's message (a CEL expression's result) may be a
+		// string of the message validated, which Check's flat message
+		// reads from the record's bytes without copying them.
 		out.Violations[i] = Violation{
-			Field:   protovalidate.FieldPathString(p.GetField()),
-			Rule:    rule,
-			Message: msg,
+			Field:   strings.Clone(protovalidate.FieldPathString(p.GetField())),
+			Rule:    strings.Clone(rule),
+			Message: strings.Clone(msg),
 		}
 	}
 	return out

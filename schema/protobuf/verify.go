@@ -3,7 +3,6 @@ package protobuf
 import (
 	"errors"
 	"fmt"
-	"unicode/utf8"
 
 	"buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -48,6 +47,61 @@ var (
 type scanMsg struct {
 	dense  []*scanField // by field number, for numbers below len(dense)
 	sparse map[protowire.Number]*scanField
+	// tags decides a value by its one-byte tag (fields 1 to 15) when it
+	// is of its field's own wire type and a scalar, string, message or
+	// map entry: most of a message's values, scanned without looking at
+	// the field (its act).
+	tags [0x80]tagAction
+}
+
+// tagAction is what verifyMessage does with a value after a one-byte tag.
+type tagAction struct {
+	kind tagKind
+	msg  *scanMsg // tagMessage, tagMapEntry
+}
+
+type tagKind uint8
+
+const (
+	tagOther    tagKind = iota // anything else: look at the field
+	tagVarint                  // skip a varint
+	tagFixed32                 // skip 4 bytes
+	tagFixed64                 // skip 8 bytes
+	tagBytes                   // skip a length-delimited value
+	tagString                  // a length-delimited value that must be UTF-8
+	tagMessage                 // a length-delimited message: scan it
+	tagMapEntry                // a map entry: scan it as a message, depth checked first
+)
+
+// tagActions fills m.tags from m's fields.
+func (m *scanMsg) tagActions() {
+	for t := 1 << 3; t < 0x80; t++ {
+		if f := m.field(protowire.Number(t >> 3)); f != nil && protowire.Type(t&7) == f.wire {
+			m.tags[t] = f.act
+		}
+	}
+}
+
+// actionOf is what a value of f's own wire type takes: tagOther for
+// groups and for what verifyValue and verifyPacked handle.
+func actionOf(f *scanField) tagAction {
+	switch {
+	case f.shape == shapeMessage:
+		return tagAction{kind: tagMessage, msg: f.msg}
+	case f.shape == shapeMap:
+		return tagAction{kind: tagMapEntry, msg: f.msg}
+	case f.shape == shapeString && f.utf8:
+		return tagAction{kind: tagString}
+	case f.shape == shapeString || (f.shape == shapeScalar && f.wire == protowire.BytesType):
+		return tagAction{kind: tagBytes}
+	case f.shape == shapeScalar && f.wire == protowire.VarintType:
+		return tagAction{kind: tagVarint}
+	case f.shape == shapeScalar && f.wire == protowire.Fixed32Type:
+		return tagAction{kind: tagFixed32}
+	case f.shape == shapeScalar && f.wire == protowire.Fixed64Type:
+		return tagAction{kind: tagFixed64}
+	}
+	return tagAction{}
 }
 
 // scanField is one field: its wire type and how to check its values.
@@ -55,11 +109,10 @@ type scanField struct {
 	num      protowire.Number
 	wire     protowire.Type // of one value
 	shape    fieldShape
-	utf8     bool     // a string that must be valid UTF-8
-	packable bool     // a repeated scalar, which may also come as a packed run
-	msg      *scanMsg // message and group values
-	key      *scanField
-	val      *scanField // map entries
+	utf8     bool      // a string that must be valid UTF-8
+	packable bool      // a repeated scalar, which may also come as a packed run
+	msg      *scanMsg  // message and group values; a map's entries
+	act      tagAction // for a value of wire type wire
 }
 
 type fieldShape uint8
@@ -107,6 +160,7 @@ func (sc scanner) message(md protoreflect.MessageDescriptor) *scanMsg {
 			m.sparse[f.num] = f
 		}
 	}
+	m.tagActions()
 	return m
 }
 
@@ -114,7 +168,10 @@ func (sc scanner) field(fd protoreflect.FieldDescriptor) *scanField {
 	f := &scanField{num: fd.Number(), wire: wireTypeOf(fd.Kind())}
 	switch {
 	case fd.IsMap():
-		f.shape, f.key, f.val = shapeMap, sc.field(fd.MapKey()), sc.field(fd.MapValue())
+		// An entry scans as a message of its key and value fields.
+		f.shape, f.msg = shapeMap, &scanMsg{dense: []*scanField{nil, sc.field(fd.MapKey()), sc.field(fd.MapValue())}}
+		f.msg.tagActions()
+		f.act = actionOf(f)
 		return f
 	case fd.Kind() == protoreflect.StringKind:
 		f.shape, f.utf8 = shapeString, enforceUTF8(fd)
@@ -126,6 +183,7 @@ func (sc scanner) field(fd protoreflect.FieldDescriptor) *scanField {
 	if fd.IsList() && f.wire != protowire.BytesType && f.wire != protowire.StartGroupType {
 		f.packable = true
 	}
+	f.act = actionOf(f)
 	return f
 }
 
@@ -137,13 +195,50 @@ func verifyMessage(b []byte, m *scanMsg, depth int) error {
 		return errDepth
 	}
 	for len(b) > 0 {
-		num, wtyp, n := protowire.ConsumeTag(b)
-		if n < 0 || num > protowire.MaxValidNumber {
+		if t := b[0]; t < 0x80 && m.tags[t].kind != tagOther {
+			a := &m.tags[t]
+			// The two commonest cases without a call: a one-byte varint,
+			// and a short string or bytes.
+			if len(b) > 1 && b[1] < 0x80 {
+				if a.kind == tagVarint {
+					b = b[2:]
+					continue
+				}
+				if l := int(b[1]); (a.kind == tagBytes || a.kind == tagString) && l <= len(b)-2 {
+					if a.kind == tagString && !validUTF8(b[2:2+l]) {
+						return errUTF8
+					}
+					b = b[2+l:]
+					continue
+				}
+			}
+			n, err := verifyTagged(b[1:], a, depth)
+			if err != nil {
+				return err
+			}
+			b = b[1+n:]
+			continue
+		}
+		var num protowire.Number
+		var wtyp protowire.Type
+		n := 1
+		if t := b[0]; t < 0x80 && t >= 1<<3 { // a one-byte tag, decoded here (consumeTag)
+			num, wtyp = protowire.Number(t>>3), protowire.Type(t&7)
+		} else if num, wtyp, n = consumeTag(b); n < 0 || num > protowire.MaxValidNumber {
 			return errWire
 		}
 		b = b[n:]
+		f := m.field(num)
+		if f != nil && wtyp == f.wire && f.act.kind != tagOther {
+			var err error
+			if n, err = verifyTagged(b, &f.act, depth); err != nil {
+				return err
+			}
+			b = b[n:]
+			continue
+		}
 		err := errWrongWire
-		if f := m.field(num); f != nil {
+		if f != nil {
 			switch {
 			case f.shape == shapeMap:
 				n, err = verifyMapEntry(b, wtyp, f, depth)
@@ -165,6 +260,56 @@ func verifyMessage(b []byte, m *scanMsg, depth int) error {
 	return nil
 }
 
+// verifyTagged scans the value b starts with as a says (not tagOther), as
+// verifyValue or verifyMapEntry would, and returns its length.
+func verifyTagged(b []byte, a *tagAction, depth int) (int, error) {
+	switch a.kind {
+	case tagVarint:
+		if len(b) > 0 && b[0] < 0x80 {
+			return 1, nil
+		}
+		if _, n := protowire.ConsumeVarint(b); n >= 0 {
+			return n, nil
+		}
+		return 0, errWire
+	case tagFixed32:
+		if len(b) < 4 {
+			return 0, errWire
+		}
+		return 4, nil
+	case tagFixed64:
+		if len(b) < 8 {
+			return 0, errWire
+		}
+		return 8, nil
+	}
+	if a.kind == tagMapEntry && depth-1 < 0 { // as verifyMapEntry
+		return 0, errDepth
+	}
+	var l uint64
+	n := 1
+	if len(b) > 0 && b[0] < 0x80 {
+		l = uint64(b[0])
+	} else if l, n = protowire.ConsumeVarint(b); n < 0 {
+		return 0, errWire
+	}
+	if l > uint64(len(b)-n) {
+		return 0, errWire
+	}
+	v := b[n : n+int(l)]
+	switch a.kind {
+	case tagString:
+		if !validUTF8(v) {
+			return 0, errUTF8
+		}
+	case tagMessage, tagMapEntry:
+		if err := verifyMessage(v, a.msg, depth); err != nil {
+			return 0, err
+		}
+	}
+	return n + int(l), nil
+}
+
 // verifyValue scans one value of a field; a wire type other than the
 // field's is errWrongWire.
 func verifyValue(b []byte, wtyp protowire.Type, f *scanField, depth int) (int, error) {
@@ -173,16 +318,16 @@ func verifyValue(b []byte, wtyp protowire.Type, f *scanField, depth int) (int, e
 	}
 	switch f.shape {
 	case shapeString:
-		v, n := protowire.ConsumeBytes(b)
+		v, n := consumeBytes(b)
 		if n < 0 {
 			return 0, errWire
 		}
-		if f.utf8 && !utf8.Valid(v) {
+		if f.utf8 && !validUTF8(v) {
 			return 0, errUTF8
 		}
 		return n, nil
 	case shapeMessage:
-		v, n := protowire.ConsumeBytes(b)
+		v, n := consumeBytes(b)
 		if n < 0 {
 			return 0, errWire
 		}
@@ -216,42 +361,20 @@ func verifyPacked(b []byte, f *scanField) (int, error) {
 	return n, nil
 }
 
-// verifyMapEntry scans one map entry: a message of key (1) and value (2),
-// spending one level of depth, and another for a message value.
+// verifyMapEntry scans one map entry: a message of key (1) and value (2)
+// (f.msg), spending one level of depth, and another for a message value.
 func verifyMapEntry(b []byte, wtyp protowire.Type, f *scanField, depth int) (int, error) {
-	if depth--; depth < 0 {
+	if depth-1 < 0 {
 		return 0, errDepth
 	}
 	if wtyp != protowire.BytesType {
 		return 0, errWrongWire
 	}
-	entry, n := protowire.ConsumeBytes(b)
+	entry, n := consumeBytes(b)
 	if n < 0 {
 		return 0, errWire
 	}
-	for len(entry) > 0 {
-		num, wtyp, m := protowire.ConsumeTag(entry)
-		if m < 0 || num > protowire.MaxValidNumber {
-			return 0, errWire
-		}
-		entry = entry[m:]
-		err := errWrongWire
-		switch num {
-		case 1:
-			m, err = verifyValue(entry, wtyp, f.key, depth)
-		case 2:
-			m, err = verifyValue(entry, wtyp, f.val, depth)
-		}
-		if err == errWrongWire {
-			if m = protowire.ConsumeFieldValue(num, wtyp, entry); m < 0 {
-				return 0, errWire
-			}
-		} else if err != nil {
-			return 0, err
-		}
-		entry = entry[m:]
-	}
-	return n, nil
+	return n, verifyMessage(entry, f.msg, depth)
 }
 
 func wireTypeOf(k protoreflect.Kind) protowire.Type {
