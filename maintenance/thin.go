@@ -1,0 +1,197 @@
+package maintenance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/apache/iceberg-go"
+	icecatalog "github.com/apache/iceberg-go/catalog"
+	icetable "github.com/apache/iceberg-go/table"
+
+	ticeberg "github.com/tributary-io/tributary/iceberg"
+	"github.com/tributary-io/tributary/internal/wait"
+)
+
+// Table properties of history thinning (Tributary's own: Iceberg has
+// none). Values are milliseconds, as history.expire.max-snapshot-age-ms.
+const (
+	// PropThinAfter: snapshots younger than this are all kept.
+	PropThinAfter = "tributary.history.thin-after-ms"
+	// PropThinInterval: of the older ones, one per interval of this
+	// length is kept (the newest of each); 0 turns thinning off.
+	PropThinInterval = "tributary.history.thin-interval-ms"
+)
+
+// thinning is what thin keeps: every snapshot younger than after, and
+// one per interval before that.
+type thinning struct {
+	after, interval time.Duration
+}
+
+// thinningFor resolves the options over tbl's properties and the
+// defaults; ok is false when thinning is off.
+func thinningFor(props iceberg.Properties, opts Options) (th thinning, ok bool) {
+	th.after = opts.ThinAfter
+	if th.after == 0 {
+		th.after = time.Duration(props.GetInt64(PropThinAfter, DefaultThinAfter.Milliseconds())) * time.Millisecond
+	}
+	th.interval = opts.ThinInterval
+	if th.interval == 0 {
+		th.interval = time.Duration(props.GetInt64(PropThinInterval, DefaultThinInterval.Milliseconds())) * time.Millisecond
+	}
+	return th, th.after >= 0 && th.interval > 0
+}
+
+// thinPlan returns the snapshots thinning removes from md at now: those
+// older than th.after that are not the newest snapshot of their interval
+// (intervals are aligned on the epoch, so the one kept in an interval
+// stays the same from run to run). Never removed: the snapshot of every
+// branch and tag, the ancestors of a branch other than main, the first
+// history.expire.min-snapshots-to-keep ancestors of every branch, and the
+// main branch's ancestors down to the newest one carrying
+// tributary.offsets (ingest's resume point). Candidates are main's
+// ancestors, and the snapshots Tributary wrote (they carry
+// tributary.offsets) that no ref reaches any more: a thinned history
+// breaks the parent chain, so the kept old snapshots are reached no other
+// way. Snapshots nothing reaches that Tributary did not write (a staged
+// write-audit-publish snapshot, a rolled-back one) are left to age
+// expiry.
+func thinPlan(md icetable.Metadata, now time.Time, th thinning) []int64 {
+	lookup := md.SnapshotByID
+	keep := map[int64]bool{}
+	reached := map[int64]bool{}   // from any ref
+	otherBr := map[int64]bool{}   // ancestors of branches other than main
+	candidate := map[int64]bool{} // main's ancestors
+	defMin := md.Properties().GetInt(icetable.MinSnapshotsToKeepKey, icetable.MinSnapshotsToKeepDefault)
+	for name, ref := range md.Refs() {
+		keep[ref.SnapshotID] = true
+		reached[ref.SnapshotID] = true
+		if ref.SnapshotRefType != icetable.BranchRef {
+			continue
+		}
+		minKeep := defMin
+		if ref.MinSnapshotsToKeep != nil {
+			minKeep = *ref.MinSnapshotsToKeep
+		}
+		resumeFound := false
+		for i, s := range icetable.AncestorsOf(ref.SnapshotID, lookup) {
+			reached[s.SnapshotID] = true
+			if i < minKeep {
+				keep[s.SnapshotID] = true
+			}
+			if name != icetable.MainBranch {
+				otherBr[s.SnapshotID] = true
+				continue
+			}
+			candidate[s.SnapshotID] = true
+			if !resumeFound {
+				keep[s.SnapshotID] = true
+				resumeFound = hasOffsets(&s)
+			}
+		}
+	}
+	snaps := md.Snapshots()
+	for i := range snaps {
+		if s := &snaps[i]; !reached[s.SnapshotID] && hasOffsets(s) {
+			candidate[s.SnapshotID] = true
+		}
+	}
+	intervalMs := th.interval.Milliseconds()
+	newest := map[int64]*icetable.Snapshot{}
+	for i := range snaps {
+		s := &snaps[i]
+		b := s.TimestampMs / intervalMs
+		if n := newest[b]; n == nil || s.TimestampMs > n.TimestampMs ||
+			(s.TimestampMs == n.TimestampMs && s.SequenceNumber > n.SequenceNumber) {
+			newest[b] = s
+		}
+	}
+	cutoff := now.Add(-th.after).UnixMilli()
+	var out []int64
+	for i := range snaps {
+		s := &snaps[i]
+		switch {
+		case !candidate[s.SnapshotID] || keep[s.SnapshotID] || otherBr[s.SnapshotID]:
+		case s.TimestampMs >= cutoff:
+		case newest[s.TimestampMs/intervalMs] == s:
+		default:
+			out = append(out, s.SnapshotID)
+		}
+	}
+	return out
+}
+
+// hasOffsets reports whether s carries tributary.offsets.
+func hasOffsets(s *icetable.Snapshot) bool {
+	if s.Summary == nil {
+		return false
+	}
+	_, ok := s.Summary.Properties[ticeberg.PropOffsets]
+	return ok
+}
+
+// thin removes the snapshots thinPlan names, in one commit of a
+// remove-snapshots update that asserts every ref where it was, then
+// deletes the files only they referenced (the update's post-commit step,
+// the one ExpireSnapshots runs). A commit that meets another is redone
+// on the reloaded table.
+func thin(ctx context.Context, cat icecatalog.Catalog, tbl *icetable.Table, opts Options, rep *Report) (*icetable.Table, error) {
+	var err error
+	for attempt := range 5 {
+		if attempt > 0 {
+			if err := wait.Sleep(ctx, time.Duration(100<<attempt)*time.Millisecond); err != nil {
+				return tbl, err
+			}
+			fresh, lerr := cat.LoadTable(ctx, tbl.Identifier())
+			if lerr != nil {
+				return tbl, fmt.Errorf("thin snapshots: %w", lerr)
+			}
+			tbl = fresh
+		}
+		var out *icetable.Table
+		out, err = thinOnce(ctx, cat, tbl, opts, rep)
+		if err == nil || !errors.Is(err, icetable.ErrCommitFailed) {
+			return out, err
+		}
+	}
+	return tbl, err
+}
+
+func thinOnce(ctx context.Context, cat icecatalog.Catalog, tbl *icetable.Table, opts Options, rep *Report) (*icetable.Table, error) {
+	md := tbl.Metadata()
+	th, ok := thinningFor(md.Properties(), opts)
+	if !ok || md.Properties().GetBool(icetable.GCEnabledKey, true) == false {
+		return tbl, nil
+	}
+	ids := thinPlan(md, time.Now(), th)
+	if opts.DryRun || len(ids) == 0 || len(ids) < opts.ThinBatch {
+		if opts.DryRun {
+			rep.SnapshotsThinned = len(ids)
+		}
+		return tbl, nil
+	}
+	reqs := []icetable.Requirement{icetable.AssertTableUUID(md.TableUUID())}
+	for name, ref := range md.Refs() {
+		reqs = append(reqs, icetable.AssertRefSnapshotID(name, &ref.SnapshotID))
+	}
+	upd := icetable.NewRemoveSnapshotsUpdate(ids, true)
+	if testBeforeCommit != nil {
+		testBeforeCommit()
+	}
+	if _, _, err := cat.CommitTable(ctx, tbl.Identifier(), reqs, []icetable.Update{upd}); err != nil {
+		return tbl, fmt.Errorf("thin snapshots: %w", err)
+	}
+	rep.SnapshotsThinned = len(ids)
+	// The table as committed, or newer: the post-commit step keeps every
+	// file a snapshot of it references.
+	post, err := cat.LoadTable(ctx, tbl.Identifier())
+	if err != nil {
+		return tbl, fmt.Errorf("thin snapshots: reload: %w", err)
+	}
+	if err := upd.PostCommit(ctx, tbl, post); err != nil {
+		return post, fmt.Errorf("thin snapshots: delete their files: %w", err)
+	}
+	return post, nil
+}
