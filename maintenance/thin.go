@@ -58,20 +58,24 @@ func thinningFor(props iceberg.Properties, opts Options) (th thinning, ok bool) 
 // way. Snapshots nothing reaches that Tributary did not write (a staged
 // write-audit-publish snapshot, a rolled-back one) are left to age
 // expiry.
-func thinPlan(md icetable.Metadata, now time.Time, th thinning) []int64 {
-	lookup := md.SnapshotByID
+func thinPlan(h history, now time.Time, th thinning) []int64 {
+	snaps := h.snaps
+	byID := make(map[int64]*icetable.Snapshot, len(snaps))
+	for i := range snaps {
+		byID[snaps[i].SnapshotID] = &snaps[i]
+	}
+	lookup := func(id int64) *icetable.Snapshot { return byID[id] }
 	keep := map[int64]bool{}
 	reached := map[int64]bool{}   // from any ref
 	otherBr := map[int64]bool{}   // ancestors of branches other than main
 	candidate := map[int64]bool{} // main's ancestors
-	defMin := md.Properties().GetInt(icetable.MinSnapshotsToKeepKey, icetable.MinSnapshotsToKeepDefault)
-	for name, ref := range md.Refs() {
+	for name, ref := range h.refs {
 		keep[ref.SnapshotID] = true
 		reached[ref.SnapshotID] = true
 		if ref.SnapshotRefType != icetable.BranchRef {
 			continue
 		}
-		minKeep := defMin
+		minKeep := h.minKeep
 		if ref.MinSnapshotsToKeep != nil {
 			minKeep = *ref.MinSnapshotsToKeep
 		}
@@ -92,7 +96,6 @@ func thinPlan(md icetable.Metadata, now time.Time, th thinning) []int64 {
 			}
 		}
 	}
-	snaps := md.Snapshots()
 	for i := range snaps {
 		if s := &snaps[i]; !reached[s.SnapshotID] && hasOffsets(s) {
 			candidate[s.SnapshotID] = true
@@ -121,6 +124,23 @@ func thinPlan(md icetable.Metadata, now time.Time, th thinning) []int64 {
 		}
 	}
 	return out
+}
+
+// history is what thinPlan reads of a table's metadata.
+type history struct {
+	snaps []icetable.Snapshot
+	refs  map[string]icetable.SnapshotRef
+	// minKeep is the table's history.expire.min-snapshots-to-keep.
+	minKeep int
+}
+
+func historyOf(md icetable.Metadata) history {
+	h := history{snaps: md.Snapshots(), refs: map[string]icetable.SnapshotRef{},
+		minKeep: md.Properties().GetInt(icetable.MinSnapshotsToKeepKey, icetable.MinSnapshotsToKeepDefault)}
+	for name, ref := range md.Refs() {
+		h.refs[name] = ref
+	}
+	return h
 }
 
 // hasOffsets reports whether s carries tributary.offsets.
@@ -162,10 +182,10 @@ func thin(ctx context.Context, cat icecatalog.Catalog, tbl *icetable.Table, opts
 func thinOnce(ctx context.Context, cat icecatalog.Catalog, tbl *icetable.Table, opts Options, rep *Report) (*icetable.Table, error) {
 	md := tbl.Metadata()
 	th, ok := thinningFor(md.Properties(), opts)
-	if !ok || md.Properties().GetBool(icetable.GCEnabledKey, true) == false {
+	if !ok || !md.Properties().GetBool(icetable.GCEnabledKey, true) {
 		return tbl, nil
 	}
-	ids := thinPlan(md, time.Now(), th)
+	ids := thinPlan(historyOf(md), time.Now(), th)
 	if opts.DryRun || len(ids) == 0 || len(ids) < opts.ThinBatch {
 		if opts.DryRun {
 			rep.SnapshotsThinned = len(ids)

@@ -2,9 +2,11 @@ package maintenance
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +15,8 @@ import (
 	icetable "github.com/apache/iceberg-go/table"
 
 	"github.com/tributary-io/tributary/iceberg"
+	"github.com/tributary-io/tributary/internal/synthhist"
+	"github.com/tributary-io/tributary/internal/testpy"
 )
 
 // dataFiles is the set of data file paths snapshot snap of tbl reads.
@@ -169,4 +173,199 @@ func refSnapshot(t testing.TB, md icetable.Metadata, name string) int64 {
 	}
 	t.Fatalf("no ref %s", name)
 	return 0
+}
+
+// TestMetadataGrowsWithOneSnapshotPerSecondForADay: ingest commits once a
+// second and a Runner keeps the table; before thinning a day kept every
+// snapshot (86,400, tens of MB of metadata.json rewritten at every
+// commit). Simulated for 25 hours (thinPlan every 20 s, with the Runner's
+// batch, and age expiry at 24 h): the history never holds more than the
+// full-resolution window, one snapshot per interval before it and a
+// batch, and at the end it holds exactly every snapshot of the window
+// and the newest of every interval of the rest of the day.
+func TestMetadataGrowsWithOneSnapshotPerSecondForADay(t *testing.T) {
+	th := thinning{after: DefaultThinAfter, interval: DefaultThinInterval}
+	day := DefaultExpireAge
+	t0 := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	h := history{minKeep: 1}
+	bound := int(th.after/time.Second) + int(day/th.interval) + 1 + DefaultThinBatch
+	most := 0
+	for i := range int64(25 * 3600) {
+		now := t0.Add(time.Duration(i) * time.Second)
+		s := icetable.Snapshot{SnapshotID: i + 1, SequenceNumber: i + 1, TimestampMs: now.UnixMilli(),
+			Summary: &icetable.Summary{Operation: icetable.OpAppend, Properties: map[string]string{iceberg.PropOffsets: `{"0":1}`}}}
+		if i > 0 {
+			p := i
+			s.ParentSnapshotID = &p
+		}
+		h.snaps = append(h.snaps, s)
+		h.refs = map[string]icetable.SnapshotRef{icetable.MainBranch: {SnapshotID: s.SnapshotID, SnapshotRefType: icetable.BranchRef}}
+		if i%20 != 0 {
+			continue
+		}
+		// Age expiry: what ExpireSnapshots removes (the main branch's
+		// unbroken chain is younger than a day from the first thinning on).
+		cut := now.Add(-day).UnixMilli()
+		h.snaps = slices.DeleteFunc(h.snaps, func(s icetable.Snapshot) bool { return s.TimestampMs < cut })
+		if ids := thinPlan(h, now, th); len(ids) >= DefaultThinBatch {
+			gone := map[int64]bool{}
+			for _, id := range ids {
+				gone[id] = true
+			}
+			h.snaps = slices.DeleteFunc(h.snaps, func(s icetable.Snapshot) bool { return gone[s.SnapshotID] })
+		}
+		most = max(most, len(h.snaps))
+	}
+	if most > bound {
+		t.Fatalf("the history reached %d snapshots, want at most %d", most, bound)
+	}
+	// The end state, thinned once more without a batch.
+	now := time.UnixMilli(h.snaps[len(h.snaps)-1].TimestampMs)
+	gone := map[int64]bool{}
+	for _, id := range thinPlan(h, now, th) {
+		gone[id] = true
+	}
+	h.snaps = slices.DeleteFunc(h.snaps, func(s icetable.Snapshot) bool { return gone[s.SnapshotID] })
+	window, perInterval := 0, map[int64]int{}
+	for _, s := range h.snaps {
+		if s.TimestampMs >= now.Add(-th.after).UnixMilli() {
+			window++
+		} else {
+			perInterval[s.TimestampMs/th.interval.Milliseconds()]++
+		}
+	}
+	if window != int(th.after/time.Second)+1 {
+		t.Fatalf("%d snapshots in the last %s, want every one", window, th.after)
+	}
+	for b, n := range perInterval {
+		if n != 1 {
+			t.Fatalf("interval %d keeps %d snapshots, want 1", b, n)
+		}
+	}
+	if want := int((day - th.after) / th.interval); len(perInterval) < want {
+		t.Fatalf("%d intervals keep a snapshot, want %d", len(perInterval), want)
+	}
+	t.Logf("a day of 1 s commits: at most %d snapshots, %d at the end (%d in the window)", most, len(h.snaps), window)
+}
+
+// TestThinnedHistoryReadsAndTimeTravels: half an hour of one-second snapshots
+// (synthesised, each reading the first commit's rows) and three real
+// commits, thinned with the defaults: the full-resolution window and one
+// snapshot per interval before it are kept, metadata.json shrinks, the
+// head reads every row, a kept old snapshot reads the first commit's
+// rows in iceberg-go and PyIceberg (time travel by id), the snapshot log
+// names kept snapshots only, and ingest resumes where it was.
+func TestThinnedHistoryReadsAndTimeTravels(t *testing.T) {
+	python := testpy.PyIceberg(t)
+	ctx := context.Background()
+	cat, url := newCatalogURL(t)
+	tbl, err := iceberg.Open(ctx, cat, orders, iceberg.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := newWriter(t, tbl).commit(2, 3); err != nil {
+		t.Fatal(err)
+	}
+	first := byPosition(readRows(t, tbl.Iceberg(), 0))
+	const n = 1800
+	grown, err := synthhist.Grow(ctx, cat, orders, n, time.Second, time.Now().Add(-time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := fileSize(t, grown.MetadataLocation())
+	tbl, err = iceberg.Open(ctx, cat, orders, iceberg.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWriter(t, tbl)
+	for range 3 {
+		if err := w.commit(2, 3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pre := tbl.Iceberg().Metadata()
+	start := time.Now()
+	rep, err := Run(ctx, cat, orders, Options{NoCompact: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := time.Now()
+	t.Log(rep)
+	after, err := cat.LoadTable(ctx, orders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := after.Metadata()
+	kept := len(md.Snapshots())
+	// Every snapshot of the window is kept, and the newest of each
+	// interval before it.
+	ivl := DefaultThinInterval.Milliseconds()
+	newest := map[int64]int64{}
+	for _, s := range pre.Snapshots() {
+		newest[s.TimestampMs/ivl] = max(newest[s.TimestampMs/ivl], s.TimestampMs)
+	}
+	for _, s := range pre.Snapshots() {
+		in := md.SnapshotByID(s.SnapshotID) != nil
+		switch {
+		case s.TimestampMs >= end.Add(-DefaultThinAfter).UnixMilli() && !in:
+			t.Fatalf("snapshot %d, %s old, of the window was thinned", s.SnapshotID, time.Since(time.UnixMilli(s.TimestampMs)))
+		case s.TimestampMs >= start.Add(-DefaultThinAfter).UnixMilli():
+		case in != (newest[s.TimestampMs/ivl] == s.TimestampMs):
+			t.Fatalf("snapshot %d, %s old, kept %v; the newest of its interval? %v", s.SnapshotID,
+				time.Since(time.UnixMilli(s.TimestampMs)), in, !in)
+		}
+	}
+	if rep.SnapshotsThinned != len(pre.Snapshots())-kept || kept > int(DefaultThinAfter/time.Second)+3+int(n*time.Second/DefaultThinInterval)+1 {
+		t.Fatalf("thinned %d of %d, kept %d", rep.SnapshotsThinned, len(pre.Snapshots()), kept)
+	}
+	if sz := fileSize(t, after.MetadataLocation()); sz*5 > before {
+		t.Fatalf("metadata.json %d B after thinning, %d B before", sz, before)
+	}
+	checkSnapshotLog(t, md)
+	checkComplete(t, readRows(t, after, 0), w.next)
+	var old *icetable.Snapshot
+	for _, s := range md.Snapshots() {
+		if old == nil || s.TimestampMs < old.TimestampMs {
+			old = &s
+		}
+	}
+	if age := time.Since(time.UnixMilli(old.TimestampMs)); age < 2*DefaultThinAfter {
+		t.Fatalf("the oldest kept snapshot is %s old, want one well before the window", age)
+	}
+	if got := byPosition(readRows(t, after, old.SnapshotID)); !slices.Equal(got, first) {
+		t.Fatalf("snapshot %d (kept, %s old) reads %d rows, want the first commit's %d", old.SnapshotID,
+			time.Since(time.UnixMilli(old.TimestampMs)).Round(time.Second), len(got), len(first))
+	}
+	out, err := exec.Command(python, "-c", scanScript, url, "kafka.orders", fmt.Sprint(old.SnapshotID)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("pyiceberg scan of snapshot %d: %v\n%s", old.SnapshotID, err, out)
+	}
+	var rows [][]any
+	if err := json.Unmarshal(out, &rows); err != nil {
+		t.Fatalf("pyiceberg output: %v\n%s", err, out)
+	}
+	if len(rows) != len(first) {
+		t.Fatalf("pyiceberg reads %d rows at snapshot %d, want %d", len(rows), old.SnapshotID, len(first))
+	}
+	for i, r := range rows {
+		if p, o := int32(r[0].(float64)), int64(r[1].(float64)); p != first[i].part || o != first[i].off {
+			t.Fatalf("pyiceberg row %d at %d/%d, want %d/%d", i, p, o, first[i].part, first[i].off)
+		}
+	}
+	reopened, err := iceberg.Open(ctx, cat, orders, iceberg.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(reopened.Offsets(), w.next) {
+		t.Fatalf("resume point %v, want %v", reopened.Offsets(), w.next)
+	}
+}
+
+func fileSize(t testing.TB, loc string) int64 {
+	t.Helper()
+	st, err := os.Stat(strings.TrimPrefix(loc, "file://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Size()
 }
