@@ -369,3 +369,79 @@ func fileSize(t testing.TB, loc string) int64 {
 	}
 	return st.Size()
 }
+
+// TestThinPlanKeepsResumePointBranchesAndMinSnapshots: thinning never
+// takes the main branch's snapshots down to the newest with
+// tributary.offsets (here behind a manifest merge, which carries none,
+// and older than the window), the first min-snapshots-to-keep of a
+// branch, another branch's history, or a tag; of the rest, the newest of
+// each interval stays.
+func TestThinPlanKeepsResumePointBranchesAndMinSnapshots(t *testing.T) {
+	const min = 60_000
+	t0 := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC).UnixMilli()
+	var h history
+	add := func(id, parent int64, at int64, offsets bool) {
+		s := icetable.Snapshot{SnapshotID: id, SequenceNumber: id, TimestampMs: t0 + at*min, Summary: &icetable.Summary{Operation: icetable.OpAppend}}
+		if parent != 0 {
+			s.ParentSnapshotID = &parent
+		}
+		if offsets {
+			s.Summary.Properties = map[string]string{iceberg.PropOffsets: "{}"}
+		}
+		h.snaps = append(h.snaps, s)
+	}
+	// main: 1..20 a minute apart, then 21 (a manifest merge, no offsets)
+	// and 22 (no offsets either, say another engine's), both old too.
+	for i := int64(1); i <= 20; i++ {
+		add(i, i-1, i, true)
+	}
+	add(21, 20, 21, false)
+	add(22, 21, 22, false)
+	// branch "b" forked at 5: 31, 32.
+	add(31, 5, 6, false)
+	add(32, 31, 7, false)
+	h.refs = map[string]icetable.SnapshotRef{
+		icetable.MainBranch: {SnapshotID: 22, SnapshotRefType: icetable.BranchRef},
+		"b":                 {SnapshotID: 32, SnapshotRefType: icetable.BranchRef},
+		"t":                 {SnapshotID: 8, SnapshotRefType: icetable.TagRef},
+	}
+	h.minKeep = 1
+	now := time.UnixMilli(t0 + 60*min)
+	th := thinning{after: 10 * time.Minute, interval: 10 * time.Minute}
+	plan := func() []int64 {
+		ids := thinPlan(h, now, th)
+		slices.Sort(ids)
+		return ids
+	}
+	// Intervals [0,10) [10,20) [20,30) minutes: newest 9, 19, and 22
+	// (the head). Kept besides: 20 (resume point), 21, 22, tag 8, branch
+	// b's 31, 32 and its ancestors 1-5.
+	want := []int64{6, 7, 10, 11, 12, 13, 14, 15, 16, 17, 18}
+	if got := plan(); !slices.Equal(got, want) {
+		t.Fatalf("thinned %v, want %v", got, want)
+	}
+	// min-snapshots-to-keep 5 on main keeps 18-22; the branch's own
+	// setting wins over the table's.
+	h.minKeep = 5
+	want = []int64{6, 7, 10, 11, 12, 13, 14, 15, 16, 17}
+	if got := plan(); !slices.Equal(got, want) {
+		t.Fatalf("min-snapshots-to-keep 5: thinned %v, want %v", got, want)
+	}
+	two := 2
+	main := h.refs[icetable.MainBranch]
+	main.MinSnapshotsToKeep = &two
+	h.refs[icetable.MainBranch] = main
+	want = []int64{6, 7, 10, 11, 12, 13, 14, 15, 16, 17, 18}
+	if got := plan(); !slices.Equal(got, want) {
+		t.Fatalf("main's min-snapshots-to-keep 2: thinned %v, want %v", got, want)
+	}
+	// A snapshot is never thinned inside the window.
+	now = time.UnixMilli(t0 + 19*min + min/2)
+	h.minKeep = 1
+	main.MinSnapshotsToKeep = nil
+	h.refs[icetable.MainBranch] = main
+	want = []int64{6, 7}
+	if got := plan(); !slices.Equal(got, want) {
+		t.Fatalf("window from minute 9.5: thinned %v, want %v", got, want)
+	}
+}
