@@ -96,7 +96,7 @@ func (r Report) String() string {
 }
 
 // Run maintains one table: retention (when set), compaction, manifest
-// merging, then snapshot expiry and thinning, then (when asked) orphan removal. A failed step stops the run; what was done
+// merging, then history thinning and snapshot expiry, then (when asked) orphan removal. A failed step stops the run; what was done
 // before it stays done, and a second Run picks up where it stopped.
 func Run(ctx context.Context, cat icecatalog.Catalog, ident icetable.Identifier, opts Options) (Report, error) {
 	opts = opts.withDefaults()
@@ -130,10 +130,12 @@ func Run(ctx context.Context, cat icecatalog.Catalog, ident icetable.Identifier,
 		}
 	}
 	if !opts.NoExpire {
-		if tbl, err = expire(ctx, cat, tbl, opts, &rep); err != nil {
+		// Thinning first: expiry's file cleanup reads every snapshot
+		// it keeps.
+		if tbl, err = thin(ctx, cat, tbl, opts, &rep); err != nil {
 			return wrap(err)
 		}
-		if tbl, err = thin(ctx, cat, tbl, opts, &rep); err != nil {
+		if tbl, err = expire(ctx, cat, tbl, opts, &rep); err != nil {
 			return wrap(err)
 		}
 	}

@@ -22,6 +22,14 @@ const (
 	// PropThinInterval: of the older ones, one per interval of this
 	// length is kept (the newest of each); 0 turns thinning off.
 	PropThinInterval = "tributary.history.thin-interval-ms"
+	// TagThinned is the tag every thinning commit sets on the newest
+	// snapshot it keeps before the window. Thinning breaks the parent
+	// chain; a table with one ref would have Java's core ExpireSnapshots
+	// clean files incrementally, which takes a kept snapshot the head
+	// no longer reaches for a rolled-back commit and deletes the files
+	// it added, though later snapshots still read them. With a second
+	// ref Java cleans by reachability, as iceberg-go does.
+	TagThinned = "tributary-thinned"
 )
 
 // thinning is what thin keeps: every snapshot younger than after, and
@@ -126,6 +134,27 @@ func thinPlan(h history, now time.Time, th thinning) []int64 {
 	return out
 }
 
+// thinTagTarget is the snapshot TagThinned goes to when ids are
+// removed: the newest one kept that is older than cutoff (there is none
+// when thinning kept no older snapshot, and then no gap either).
+func thinTagTarget(snaps []icetable.Snapshot, ids []int64, cutoff time.Time) (int64, bool) {
+	gone := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		gone[id] = true
+	}
+	var best *icetable.Snapshot
+	for i := range snaps {
+		s := &snaps[i]
+		if !gone[s.SnapshotID] && s.TimestampMs < cutoff.UnixMilli() && (best == nil || s.TimestampMs > best.TimestampMs) {
+			best = s
+		}
+	}
+	if best == nil {
+		return 0, false
+	}
+	return best.SnapshotID, true
+}
+
 // history is what thinPlan reads of a table's metadata.
 type history struct {
 	snaps []icetable.Snapshot
@@ -185,7 +214,8 @@ func thinOnce(ctx context.Context, cat icecatalog.Catalog, tbl *icetable.Table, 
 	if !ok || !md.Properties().GetBool(icetable.GCEnabledKey, true) {
 		return tbl, nil
 	}
-	ids := thinPlan(historyOf(md), time.Now(), th)
+	now := time.Now()
+	ids := thinPlan(historyOf(md), now, th)
 	if opts.DryRun || len(ids) == 0 || len(ids) < opts.ThinBatch {
 		if opts.DryRun {
 			rep.SnapshotsThinned = len(ids)
@@ -193,14 +223,23 @@ func thinOnce(ctx context.Context, cat icecatalog.Catalog, tbl *icetable.Table, 
 		return tbl, nil
 	}
 	reqs := []icetable.Requirement{icetable.AssertTableUUID(md.TableUUID())}
+	tagged := false
 	for name, ref := range md.Refs() {
 		reqs = append(reqs, icetable.AssertRefSnapshotID(name, &ref.SnapshotID))
+		tagged = tagged || name == TagThinned
+	}
+	if !tagged {
+		reqs = append(reqs, icetable.AssertRefSnapshotID(TagThinned, nil))
 	}
 	upd := icetable.NewRemoveSnapshotsUpdate(ids, true)
+	updates := []icetable.Update{upd}
+	if target, ok := thinTagTarget(md.Snapshots(), ids, now.Add(-th.after)); ok {
+		updates = append(updates, icetable.NewSetSnapshotRefUpdate(TagThinned, target, icetable.TagRef, 0, 0, 0))
+	}
 	if testBeforeCommit != nil {
 		testBeforeCommit()
 	}
-	if _, _, err := cat.CommitTable(ctx, tbl.Identifier(), reqs, []icetable.Update{upd}); err != nil {
+	if _, _, err := cat.CommitTable(ctx, tbl.Identifier(), reqs, updates); err != nil {
 		return tbl, fmt.Errorf("thin snapshots: %w", err)
 	}
 	rep.SnapshotsThinned = len(ids)

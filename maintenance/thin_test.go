@@ -132,6 +132,9 @@ func TestThinDeletesFilesOnlyThinnedSnapshotsReferenced(t *testing.T) {
 		t.Fatalf("thinned %d, expired %d of %d: %s", rep.SnapshotsThinned, rep.SnapshotsExpired, n, rep)
 	}
 	checkSnapshotLog(t, after.Metadata())
+	if tag := refSnapshot(t, after.Metadata(), TagThinned); tag != tagged.SnapshotID && tag != head {
+		t.Fatalf("%s on %d, want a kept snapshot", TagThinned, tag)
+	}
 	gone := 0
 	for f := range smallFiles {
 		switch {
@@ -322,6 +325,17 @@ func TestThinnedHistoryReadsAndTimeTravels(t *testing.T) {
 		t.Fatalf("metadata.json %d B after thinning, %d B before", sz, before)
 	}
 	checkSnapshotLog(t, md)
+	// The tag that keeps Java's cleanup off the incremental path: on the
+	// newest snapshot kept before the window.
+	tag := md.SnapshotByID(refSnapshot(t, md, TagThinned))
+	if tag == nil || tag.TimestampMs >= end.Add(-DefaultThinAfter).UnixMilli() {
+		t.Fatalf("%s on %v, want a kept snapshot older than the window", TagThinned, tag)
+	}
+	for _, s := range md.Snapshots() {
+		if s.TimestampMs < start.Add(-DefaultThinAfter).UnixMilli() && s.TimestampMs > tag.TimestampMs {
+			t.Fatalf("%s on %d, but %d is newer and also before the window", TagThinned, tag.SnapshotID, s.SnapshotID)
+		}
+	}
 	checkComplete(t, readRows(t, after, 0), w.next)
 	var old *icetable.Snapshot
 	for _, s := range md.Snapshots() {

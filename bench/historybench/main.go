@@ -12,12 +12,17 @@
 // list, registered in the catalog; a day of real one-second commits
 // would take a day. Each size is measured without thinning (a day of
 // history under history.expire.max-snapshot-age-ms alone), and, for
-// --day (86400 by default), again after one maintenance run with the
-// default thinning (package maintenance, thin.go): the steady state of a
-// day of one-second commits.
+// "a day, thinned (steady)" is the history thinning keeps of a day of
+// one-second commits (package maintenance, thin.go; its defaults or
+// --thin-after, --thin-interval): the newest snapshot of each interval,
+// then every second of the window. With --day N (86400 by default), N
+// one-second snapshots are thinned at once by one maintenance run (a
+// table that had a day of history before thinning), timed, and measured
+// again.
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -74,25 +79,57 @@ func run(sizes string, day, commits int, dir string) error {
 		defer os.RemoveAll(d)
 		dir = d
 	}
-	fmt.Printf("%-28s %10s %14s %12s %12s\n", "history", "snapshots", "metadata.json", "commit p50", "load p50")
+	fmt.Printf("%-30s %10s %14s %12s %12s\n", "history", "snapshots", "metadata.json", "commit p50", "load p50")
 	for _, s := range strings.Split(sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil {
 			return fmt.Errorf("--snapshots: %w", err)
 		}
-		if err := measure(filepath.Join(dir, "n"+s), n, commits, false); err != nil {
+		if err := measure(filepath.Join(dir, "n"+s), oneSecond(n), fmt.Sprintf("%d × 1 s, no thinning", n), commits, false); err != nil {
 			return err
 		}
 	}
+	if err := measure(filepath.Join(dir, "steady"), steadyDay(), "a day, thinned (steady)", commits, false); err != nil {
+		return err
+	}
 	if day > 0 {
-		return measure(filepath.Join(dir, "thinned"), day, commits, true)
+		return measure(filepath.Join(dir, "thinned"), oneSecond(day), fmt.Sprintf("%d × 1 s, thinned once", day), commits, true)
 	}
 	return nil
 }
 
+// oneSecond is n snapshot times a second apart, ending now.
+func oneSecond(n int) func() []time.Time {
+	return func() []time.Time {
+		end, out := time.Now(), make([]time.Time, n)
+		for i := range out {
+			out[i] = end.Add(-time.Duration(n-1-i) * time.Second)
+		}
+		return out
+	}
+}
+
+// steadyDay is the history thinning keeps of a day of one-second commits
+// with thinOpts (else the defaults): the newest snapshot of each interval
+// of the day before the window, then one a second.
+func steadyDay() func() []time.Time {
+	after, ivl := cmp.Or(thinOpts.ThinAfter, maintenance.DefaultThinAfter), cmp.Or(thinOpts.ThinInterval, maintenance.DefaultThinInterval)
+	return func() []time.Time {
+		now := time.Now().Truncate(time.Second)
+		var out []time.Time
+		for t := now.Add(-maintenance.DefaultExpireAge).Truncate(ivl).Add(ivl); t.Before(now.Add(-after)); t = t.Add(ivl) {
+			out = append(out, t.Add(-time.Second))
+		}
+		for t := now.Add(-after); !t.After(now); t = t.Add(time.Second) {
+			out = append(out, t)
+		}
+		return out
+	}
+}
+
 // measure grows a table's history to n snapshots (thinned with the
 // defaults when thinned), then times commits and loads.
-func measure(dir string, n, commits int, thinned bool) error {
+func measure(dir string, times func() []time.Time, label string, commits int, thinned bool) error {
 	ctx := context.Background()
 	url, stop, err := serveCatalog(dir)
 	if err != nil {
@@ -115,17 +152,15 @@ func measure(dir string, n, commits int, thinned bool) error {
 	if err := w.commit(ctx); err != nil {
 		return err
 	}
-	if _, err := synthhist.Grow(ctx, cat, ident, n, time.Second, time.Now()); err != nil {
+	if _, err := synthhist.GrowAt(ctx, cat, ident, times()); err != nil {
 		return err
 	}
-	label := fmt.Sprintf("%d × 1 s, no thinning", n)
 	if thinned {
 		t0 := time.Now()
 		rep, err := maintenance.Run(ctx, cat, ident, thinOpts)
 		if err != nil {
 			return err
 		}
-		label = fmt.Sprintf("%d × 1 s, thinned", n)
 		fmt.Printf("# thinning run: %d snapshots thinned, %d expired, took %s\n",
 			rep.SnapshotsThinned, rep.SnapshotsExpired, time.Since(t0).Round(time.Millisecond))
 	}
@@ -154,7 +189,7 @@ func measure(dir string, n, commits int, thinned bool) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%-28s %10d %14s %12s %12s\n", label, len(it.Metadata().Snapshots()), mib(size),
+	fmt.Printf("%-30s %10d %14s %12s %12s\n", label, len(it.Metadata().Snapshots()), mib(size),
 		median(took).Round(100*time.Microsecond), median(loads).Round(100*time.Microsecond))
 	return nil
 }

@@ -39,6 +39,16 @@ type Registrar interface {
 // Grow gives the table ident n snapshots, step apart, the newest at end
 // (see the package doc), and returns the table as the catalog serves it.
 func Grow(ctx context.Context, cat Registrar, ident icetable.Identifier, n int, step time.Duration, end time.Time) (*icetable.Table, error) {
+	times := make([]time.Time, n)
+	for i := range n {
+		times[i] = end.Add(-time.Duration(n-1-i) * step)
+	}
+	return GrowAt(ctx, cat, ident, times)
+}
+
+// GrowAt is Grow with a snapshot at each of times (oldest first).
+func GrowAt(ctx context.Context, cat Registrar, ident icetable.Identifier, times []time.Time) (*icetable.Table, error) {
+	n := len(times)
 	tbl, err := cat.LoadTable(ctx, ident)
 	if err != nil {
 		return nil, fmt.Errorf("load table: %w", err)
@@ -80,7 +90,7 @@ func Grow(ctx context.Context, cat Registrar, ident icetable.Identifier, n int, 
 			s.ParentSnapshotID = &p
 		}
 		s.SequenceNumber = cur.SequenceNumber + int64(i)
-		s.TimestampMs = end.Add(-time.Duration(n-1-i) * step).UnixMilli()
+		s.TimestampMs = times[i].UnixMilli()
 		s.ManifestList = fmt.Sprintf("%ssnap-synth-%d.avro", dir, s.SnapshotID)
 		if err := wfs.WriteFile(s.ManifestList, list); err != nil {
 			return nil, fmt.Errorf("grow history: write manifest list: %w", err)
