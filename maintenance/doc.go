@@ -108,8 +108,17 @@
 // through the catalog, asserting every ref where it was (what
 // ExpireSnapshots asserts), and the files only they referenced are
 // deleted by that update's post-commit step, the one ExpireSnapshots
-// runs: a file any kept snapshot references is never deleted. A Runner
-// thins once 60 snapshots can go (Options.ThinBatch), not at every run.
+// runs: a file any kept snapshot references is never deleted. The same
+// commit sets the tag tributary-thinned on the newest snapshot kept
+// before the window: with a second ref, Java's core ExpireSnapshots
+// cleans files by reachability; on a table with one ref it cleans
+// incrementally, which takes a kept snapshot the head no longer reaches
+// through parents for a rolled-back commit and deletes the files it
+// added, though the head still reads them (Spark's expire_snapshots
+// action, Trino and iceberg-go clean by reachability anyway). A Runner
+// thins once 60 snapshots can go (Options.ThinBatch), not at every run;
+// thinning runs before expiry, whose file cleanup reads the manifest list
+// of every snapshot it keeps.
 //
 // The catalog prunes the snapshot log as Java's TableMetadata and the
 // spec do: entries before the newest removed snapshot go. So time travel
