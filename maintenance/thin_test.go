@@ -459,3 +459,42 @@ func TestThinPlanKeepsResumePointBranchesAndMinSnapshots(t *testing.T) {
 		t.Fatalf("window from minute 9.5: thinned %v, want %v", got, want)
 	}
 }
+
+// TestThinWaitsForABatch: fewer thinnable snapshots than ThinBatch (a
+// Runner's 60) wait for a later run instead of costing a metadata
+// rewrite each; then they go in one commit.
+func TestThinWaitsForABatch(t *testing.T) {
+	ctx := context.Background()
+	cat := newCatalog(t)
+	tbl, err := iceberg.Open(ctx, cat, orders, iceberg.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWriter(t, tbl)
+	for range 6 {
+		if err := w.commit(2, 3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(5 * time.Millisecond)
+	opts := Options{NoCompact: true, ThinAfter: time.Millisecond, ThinInterval: 1 << 50, ThinBatch: 6}
+	rep, err := Run(ctx, cat, orders, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.SnapshotsThinned != 0 || rep.After.Snapshots != 6 {
+		t.Fatalf("5 thinnable snapshots, a batch of 6: %s", rep)
+	}
+	opts.ThinBatch = 5
+	if rep, err = Run(ctx, cat, orders, opts); err != nil {
+		t.Fatal(err)
+	}
+	if rep.SnapshotsThinned != 5 || rep.After.Snapshots != 1 {
+		t.Fatalf("5 thinnable snapshots, a batch of 5: %s", rep)
+	}
+	after, err := cat.LoadTable(ctx, orders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkComplete(t, readRows(t, after, 0), w.next)
+}
