@@ -184,8 +184,10 @@ func hasOffsets(s *icetable.Snapshot) bool {
 // thin removes the snapshots thinPlan names, in one commit of a
 // remove-snapshots update that asserts every ref where it was, then
 // deletes the files only they referenced (the update's post-commit step,
-// the one ExpireSnapshots runs). A commit that meets another is redone
-// on the reloaded table.
+// the one ExpireSnapshots runs). Each attempt (load, plan, commit) holds
+// the table's iceberg.CommitGate, as a rewrite's does, so ingest in this
+// process cannot move the head under it; a commit that meets another
+// writer is redone on the reloaded table.
 func thin(ctx context.Context, cat icecatalog.Catalog, tbl *icetable.Table, opts Options, rep *Report) (*icetable.Table, error) {
 	var err error
 	for attempt := range 5 {
@@ -193,26 +195,38 @@ func thin(ctx context.Context, cat icecatalog.Catalog, tbl *icetable.Table, opts
 			if err := wait.Sleep(ctx, time.Duration(100<<attempt)*time.Millisecond); err != nil {
 				return tbl, err
 			}
-			fresh, lerr := cat.LoadTable(ctx, tbl.Identifier())
-			if lerr != nil {
-				return tbl, fmt.Errorf("thin snapshots: %w", lerr)
-			}
-			tbl = fresh
 		}
-		var out *icetable.Table
-		out, err = thinOnce(ctx, cat, tbl, opts, rep)
-		if err == nil || !errors.Is(err, icetable.ErrCommitFailed) {
-			return out, err
+		gate := ticeberg.CommitGate(tbl.Location())
+		gate.Lock()
+		var pre *icetable.Table
+		var upd icetable.Update
+		pre, upd, err = thinOnce(ctx, cat, tbl.Identifier(), opts, rep)
+		gate.Unlock()
+		if err == nil && upd == nil {
+			return pre, nil
+		}
+		if err == nil {
+			return postThin(ctx, cat, pre, upd)
+		}
+		if !errors.Is(err, icetable.ErrCommitFailed) {
+			return tbl, err
 		}
 	}
 	return tbl, err
 }
 
-func thinOnce(ctx context.Context, cat icecatalog.Catalog, tbl *icetable.Table, opts Options, rep *Report) (*icetable.Table, error) {
+// thinOnce loads the table, plans and commits; upd is the committed
+// update (nil when nothing was committed) and pre the table it was
+// planned on.
+func thinOnce(ctx context.Context, cat icecatalog.Catalog, ident icetable.Identifier, opts Options, rep *Report) (pre *icetable.Table, upd icetable.Update, err error) {
+	tbl, err := cat.LoadTable(ctx, ident)
+	if err != nil {
+		return nil, nil, fmt.Errorf("thin snapshots: %w", err)
+	}
 	md := tbl.Metadata()
 	th, ok := thinningFor(md.Properties(), opts)
 	if !ok || !md.Properties().GetBool(icetable.GCEnabledKey, true) {
-		return tbl, nil
+		return tbl, nil, nil
 	}
 	now := time.Now()
 	ids := thinPlan(historyOf(md), now, th)
@@ -220,7 +234,7 @@ func thinOnce(ctx context.Context, cat icecatalog.Catalog, tbl *icetable.Table, 
 		if opts.DryRun {
 			rep.SnapshotsThinned = len(ids)
 		}
-		return tbl, nil
+		return tbl, nil, nil
 	}
 	reqs := []icetable.Requirement{icetable.AssertTableUUID(md.TableUUID())}
 	tagged := false
@@ -231,7 +245,7 @@ func thinOnce(ctx context.Context, cat icecatalog.Catalog, tbl *icetable.Table, 
 	if !tagged {
 		reqs = append(reqs, icetable.AssertRefSnapshotID(TagThinned, nil))
 	}
-	upd := icetable.NewRemoveSnapshotsUpdate(ids, true)
+	upd = icetable.NewRemoveSnapshotsUpdate(ids, true)
 	updates := []icetable.Update{upd}
 	if target, ok := thinTagTarget(md.Snapshots(), ids, now.Add(-th.after)); ok {
 		updates = append(updates, icetable.NewSetSnapshotRefUpdate(TagThinned, target, icetable.TagRef, 0, 0, 0))
@@ -239,17 +253,22 @@ func thinOnce(ctx context.Context, cat icecatalog.Catalog, tbl *icetable.Table, 
 	if testBeforeCommit != nil {
 		testBeforeCommit()
 	}
-	if _, _, err := cat.CommitTable(ctx, tbl.Identifier(), reqs, updates); err != nil {
-		return tbl, fmt.Errorf("thin snapshots: %w", err)
+	if _, _, err := cat.CommitTable(ctx, ident, reqs, updates); err != nil {
+		return tbl, nil, fmt.Errorf("thin snapshots: %w", err)
 	}
 	rep.SnapshotsThinned = len(ids)
-	// The table as committed, or newer: the post-commit step keeps every
-	// file a snapshot of it references.
-	post, err := cat.LoadTable(ctx, tbl.Identifier())
+	return tbl, upd, nil
+}
+
+// postThin deletes the files only the snapshots upd removed from pre
+// referenced, against the table as committed or newer: a file any of its
+// snapshots references is kept.
+func postThin(ctx context.Context, cat icecatalog.Catalog, pre *icetable.Table, upd icetable.Update) (*icetable.Table, error) {
+	post, err := cat.LoadTable(ctx, pre.Identifier())
 	if err != nil {
-		return tbl, fmt.Errorf("thin snapshots: reload: %w", err)
+		return pre, fmt.Errorf("thin snapshots: reload: %w", err)
 	}
-	if err := upd.PostCommit(ctx, tbl, post); err != nil {
+	if err := upd.PostCommit(ctx, pre, post); err != nil {
 		return post, fmt.Errorf("thin snapshots: delete their files: %w", err)
 	}
 	return post, nil
