@@ -108,7 +108,8 @@
 // expiry. iceberg-go's ExpireSnapshots takes no snapshot ids, so the
 // thinned ones are removed by one remove-snapshots update committed
 // through the catalog, asserting every ref where it was (what
-// ExpireSnapshots asserts), and the files only they referenced are
+// ExpireSnapshots asserts; the attempt holds the table's
+// iceberg.CommitGate, as a rewrite's does), and the files only they referenced are
 // deleted by that update's post-commit step, the one ExpireSnapshots
 // runs: a file any kept snapshot references is never deleted. The same
 // commit sets the tag tributary-thinned on the newest snapshot kept
