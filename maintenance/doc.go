@@ -114,11 +114,13 @@
 // runs: a file any kept snapshot references is never deleted. The same
 // commit sets the tag tributary-thinned on the newest snapshot kept
 // before the window: with a second ref, Java's core ExpireSnapshots
-// cleans files by reachability; on a table with one ref it cleans
-// incrementally, which takes a kept snapshot the head no longer reaches
-// through parents for a rolled-back commit and deletes the files it
-// added, though the head still reads them (Spark's expire_snapshots
-// action, Trino and iceberg-go clean by reachability anyway). A Runner
+// cleans files by reachability; before Iceberg 1.10 it cleans a table
+// with one ref incrementally, which takes a kept snapshot the head no
+// longer reaches through parents for a rolled-back commit and deletes
+// the files it added, though the head still reads them
+// (apache/iceberg#13568; TestJavaExpiryOfAThinnedTableKeepsLiveFiles
+// shows it with 1.9.2). Iceberg 1.10 falls back to reachability itself;
+// Spark's expire_snapshots action, Trino and iceberg-go always do. A Runner
 // thins once 60 snapshots can go (Options.ThinBatch), not at every run;
 // thinning runs before expiry, whose file cleanup reads the manifest list
 // of every snapshot it keeps.
