@@ -103,6 +103,17 @@ type IcebergMaintenance struct {
 	// history.expire.max-snapshot-age-ms. Default: 0 (the table's, else
 	// 24h).
 	ExpireOlderThan time.Duration `yaml:"expire_older_than"`
+	// ThinAfter overrides the tables' tributary.history.thin-after-ms:
+	// of the history expiry keeps, every snapshot younger than this is
+	// kept, and one per ThinInterval before (a day of one-second commits
+	// is then ~400 snapshots, not 86,400). Default: 0 (the table's, else
+	// 5m).
+	ThinAfter time.Duration `yaml:"thin_after"`
+	// ThinInterval overrides the tables'
+	// tributary.history.thin-interval-ms: one snapshot per interval of
+	// this length is kept before ThinAfter. Negative turns thinning off.
+	// Default: 0 (the table's, else 15m).
+	ThinInterval time.Duration `yaml:"thin_interval"`
 	// OrphanOlderThan is the orphan-removal safety window: files no
 	// metadata references are deleted once older than this. 0 turns
 	// orphan removal off; else at least 1h. Default: 72h.

@@ -131,6 +131,7 @@ func (m IcebergMaintenance) validate(v *validator) {
 	v.check(m.SmallFileThreshold >= 2, "iceberg_maintenance.small_file_threshold", "must be at least 2, got %d", m.SmallFileThreshold)
 	v.check(m.TargetFileSize >= 0, "iceberg_maintenance.target_file_size", "must not be negative, got %d", m.TargetFileSize)
 	v.check(m.ExpireOlderThan >= 0, "iceberg_maintenance.expire_older_than", "must not be negative, got %s", m.ExpireOlderThan)
+	v.check(m.ThinAfter >= 0, "iceberg_maintenance.thin_after", "must not be negative, got %s", m.ThinAfter)
 	v.check(m.OrphanOlderThan == 0 || m.OrphanOlderThan >= time.Hour, "iceberg_maintenance.orphan_older_than",
 		"must be 0 (off) or at least 1h so a commit in flight never loses its files, got %s", m.OrphanOlderThan)
 }

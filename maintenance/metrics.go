@@ -49,7 +49,7 @@ func (r *Runner) Collect(ch chan<- prometheus.Metric) {
 			g(descLastRun, float64(lr.Started.UnixMilli())/1000)
 			g(descRewritten, float64(lr.FilesRewritten))
 			g(descWritten, float64(lr.FilesWritten))
-			g(descExpired, float64(lr.SnapshotsExpired))
+			g(descExpired, float64(lr.SnapshotsExpired+lr.SnapshotsThinned))
 			g(descOrphans, float64(lr.OrphansRemoved))
 		}
 	}

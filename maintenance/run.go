@@ -61,7 +61,9 @@ type Report struct {
 	// FilesDropped counts the data files retention deleted (or would).
 	FilesDropped int `json:"files_dropped,omitempty"`
 	// SnapshotsExpired counts snapshots removed (or that would be).
-	SnapshotsExpired int           `json:"snapshots_expired"`
+	SnapshotsExpired int `json:"snapshots_expired"`
+	// SnapshotsThinned counts snapshots thinning removed (or would).
+	SnapshotsThinned int           `json:"snapshots_thinned,omitempty"`
 	OrphansFound     int           `json:"orphans_found"`
 	OrphansRemoved   int           `json:"orphans_removed"`
 	OrphanBytes      int64         `json:"orphan_bytes"`
@@ -85,13 +87,16 @@ func (r Report) String() string {
 	if r.FilesDropped > 0 {
 		fmt.Fprintf(&b, ", %d files dropped by retention", r.FilesDropped)
 	}
+	if r.SnapshotsThinned > 0 {
+		fmt.Fprintf(&b, ", snapshots thinned %d", r.SnapshotsThinned)
+	}
 	fmt.Fprintf(&b, ", snapshots expired %d (%d→%d), orphans removed %d of %d (%d B), took %s",
 		r.SnapshotsExpired, r.Before.Snapshots, r.After.Snapshots, r.OrphansRemoved, r.OrphansFound, r.OrphanBytes, r.Duration.Round(time.Millisecond))
 	return b.String()
 }
 
 // Run maintains one table: retention (when set), compaction, manifest
-// merging, then snapshot expiry, then (when asked) orphan removal. A failed step stops the run; what was done
+// merging, then history thinning and snapshot expiry, then (when asked) orphan removal. A failed step stops the run; what was done
 // before it stays done, and a second Run picks up where it stopped.
 func Run(ctx context.Context, cat icecatalog.Catalog, ident icetable.Identifier, opts Options) (Report, error) {
 	opts = opts.withDefaults()
@@ -125,6 +130,11 @@ func Run(ctx context.Context, cat icecatalog.Catalog, ident icetable.Identifier,
 		}
 	}
 	if !opts.NoExpire {
+		// Thinning first: expiry's file cleanup reads every snapshot
+		// it keeps.
+		if tbl, err = thin(ctx, cat, tbl, opts, &rep); err != nil {
+			return wrap(err)
+		}
 		if tbl, err = expire(ctx, cat, tbl, opts, &rep); err != nil {
 			return wrap(err)
 		}

@@ -140,6 +140,9 @@ func NewRunner(opts RunnerOptions) (*Runner, error) {
 	}
 	opts.Run.Logger = opts.Logger
 	opts.Run.Tiered = true // run after run: rewrite a file only once enough new rows came
+	if opts.Run.ThinBatch <= 0 {
+		opts.Run.ThinBatch = DefaultThinBatch // a thinning commit once a minute, not every run
+	}
 	opts.Run = opts.Run.withDefaults()
 	return &Runner{opts: opts, status: map[TableRef]*TableStatus{}}, nil
 }

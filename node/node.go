@@ -442,6 +442,7 @@ func (n *Node) startMaintenance(m *ingest.Manager, cats *ingest.Catalogs) error 
 		Tables:   func() []maintenance.TableRef { return n.ingestTables(m) },
 		Interval: mc.Interval, CheckInterval: mc.CheckInterval, SmallFiles: mc.SmallFileThreshold,
 		Run: maintenance.Options{TargetFileSize: int64(mc.TargetFileSize), ExpireOlderThan: mc.ExpireOlderThan,
+			ThinAfter: mc.ThinAfter, ThinInterval: mc.ThinInterval,
 			RemoveOrphans: mc.OrphanOlderThan > 0, OrphanOlderThan: mc.OrphanOlderThan},
 		Logger: n.log.With("component", "maintenance"),
 	})

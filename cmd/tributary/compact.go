@@ -148,7 +148,7 @@ func addReport(total *maintenance.Report, r maintenance.Report) {
 	total.FilesRewritten += r.FilesRewritten
 	total.FilesWritten += r.FilesWritten
 	total.FilesDropped += r.FilesDropped
-	total.SnapshotsExpired += r.SnapshotsExpired
+	total.SnapshotsExpired += r.SnapshotsExpired + r.SnapshotsThinned
 	total.OrphansRemoved += r.OrphansRemoved
 	total.OrphanBytes += r.OrphanBytes
 }
@@ -163,7 +163,7 @@ func printPlan(w io.Writer, r maintenance.Report) error {
 			return err
 		}
 	}
-	_, err := fmt.Fprintf(w, "  drop %d files by retention; expire %d snapshots; %d orphan files (%d B) found\n", r.FilesDropped, r.SnapshotsExpired, r.OrphansFound, r.OrphanBytes)
+	_, err := fmt.Fprintf(w, "  drop %d files by retention; expire %d snapshots (%d of them thinned); %d orphan files (%d B) found\n", r.FilesDropped, r.SnapshotsExpired+r.SnapshotsThinned, r.SnapshotsThinned, r.OrphansFound, r.OrphanBytes)
 	return err
 }
 
