@@ -61,7 +61,11 @@ FUZZ_TARGETS := \
 	./catalog:FuzzCheckReport \
 	./registry:FuzzSubjectKey \
 	./config:FuzzParse \
-	./broker/auth:FuzzOAuthBearer
+	./broker/auth:FuzzOAuthBearer \
+	./broker/enforce:FuzzParseFrame \
+	./schema/protobuf:FuzzWireFast \
+	./schema/protobuf:FuzzValidUTF8 \
+	./schema/protobuf:FuzzEmailUUID
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
