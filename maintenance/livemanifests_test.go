@@ -112,3 +112,48 @@ func TestIngestCommitLeavesOneManifestAfterCompaction(t *testing.T) {
 		t.Fatalf("offsets after the merged commit %v, want %v", again.Offsets(), w.next)
 	}
 }
+
+// Regression: a table no commit followed after a compaction kept the
+// compaction's manifest of DELETED entries (and the compacted file's
+// beside the old one) for good: under MinManifests small manifests
+// are never merged. The next run merges them, dropping the dead one, and
+// the table reads the same.
+func TestIdleTableLosesCompactionsDeletedManifest(t *testing.T) {
+	ctx := context.Background()
+	cat := newCatalog(t)
+	tbl, err := iceberg.Open(ctx, cat, orders, iceberg.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWriter(t, tbl)
+	for range 6 {
+		if err := w.commit(2, 5); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opts := Options{MinInputFiles: 2, NoExpire: true}
+	if rep, err := Run(ctx, cat, orders, opts); err != nil || rep.Groups == 0 || rep.ManifestsRewritten != 0 {
+		t.Fatalf("first run: %s, %v: want the files compacted and the manifests left to ingest's next commit", rep, err)
+	}
+	before, ms := currentManifests(t, ctx, cat)
+	if !slices.ContainsFunc(ms, dead) || len(ms) >= DefaultMinManifests {
+		t.Fatalf("after compaction: %d manifests, dead among them %v: want a dead one, fewer than %d", len(ms), slices.ContainsFunc(ms, dead), DefaultMinManifests)
+	}
+	wantRows := byPosition(readRows(t, before, 0))
+	rep, err := Run(ctx, cat, orders, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, ms := currentManifests(t, ctx, cat)
+	if len(ms) != 1 || dead(ms[0]) || rep.Groups != 0 {
+		t.Fatalf("second run %s: %d manifests (dead: %v), want 1 live and no file rewritten", rep, len(ms), slices.ContainsFunc(ms, dead))
+	}
+	if got := byPosition(readRows(t, after, 0)); !slices.Equal(got, wantRows) {
+		t.Fatalf("%d rows after the merge, %d before", len(got), len(wantRows))
+	}
+	checkComplete(t, wantRows, w.next)
+	// A third run finds nothing to do.
+	if rep, err := Run(ctx, cat, orders, opts); err != nil || rep.ManifestsRewritten != 0 {
+		t.Fatalf("third run: %s, %v: want nothing merged", rep, err)
+	}
+}
