@@ -59,11 +59,12 @@
 // writer), which is ErrFenced.
 //
 // Tables created here merge their small manifests at every commit
-// (commit.manifest-merge.enabled, min-count 2, 256 KiB manifests): the
-// current snapshot has one manifest, and no entry an earlier snapshot
-// deleted, whatever maintenance did before (a fast append would carry
-// every manifest forward, a compaction's manifest of deleted entries too,
-// and query engines read them all at every query).
+// (commit.manifest-merge.enabled, min-count 2, 256 KiB manifests): after
+// a commit the current snapshot has one small manifest (beside any that
+// grew past 256 KiB, which are left alone) and no entry an earlier
+// snapshot deleted (a fast append would carry every manifest forward, a
+// compaction's manifest of deleted entries too, and query engines read
+// them all at every query).
 //
 // A retry commits the data files the first attempt wrote, not new ones:
 // Commit writes them once, and again only when the table's current schema
