@@ -58,6 +58,14 @@
 // reloads and retries unless the table's offsets moved under it (another
 // writer), which is ErrFenced.
 //
+// Tables created here merge their small manifests at every commit
+// (commit.manifest-merge.enabled, min-count 2, 256 KiB manifests): after
+// a commit the current snapshot has one small manifest (beside any that
+// grew past 256 KiB, which are left alone) and no entry an earlier
+// snapshot deleted (a fast append would carry every manifest forward, a
+// compaction's manifest of deleted entries too, and query engines read
+// them all at every query).
+//
 // A retry commits the data files the first attempt wrote, not new ones:
 // Commit writes them once, and again only when the table's current schema
 // or default partition spec changed in between. Files it drops (fenced,

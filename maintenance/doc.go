@@ -38,7 +38,9 @@
 // WithBounds), so a filter on kafka.event_timestamp prunes files.
 //
 // When the current snapshot has Options.MinManifests small manifests
-// (under half commit.manifest.target-size-bytes; one per ingest commit),
+// (under half commit.manifest.target-size-bytes; one per ingest commit on
+// a table that does not merge at commit), or a dead one (only DELETED
+// entries) that this run's compaction did not just leave,
 // they are merged (iceberg-go's RewriteManifests; larger manifests are
 // left alone): a metadata-only replace snapshot, the one snapshot
 // maintenance writes without tributary.offsets (ReadOffsets walks to its

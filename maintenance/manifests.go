@@ -16,26 +16,35 @@ import (
 // a target of entries; then it is left alone, so a large table's
 // manifests are not rewritten run after run.
 func manifestCount(ctx context.Context, tbl *icetable.Table) (int, error) {
+	n, _, err := manifestCounts(ctx, tbl)
+	return n, err
+}
+
+// manifestCounts is manifestCount and how many of the small manifests
+// are dead: they hold no live file, only entries a snapshot deleted.
+func manifestCounts(ctx context.Context, tbl *icetable.Table) (small, dead int, err error) {
 	s := tbl.CurrentSnapshot()
 	if s == nil {
-		return 0, nil
+		return 0, 0, nil
 	}
 	fs, err := tbl.FS(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("table file system: %w", err)
+		return 0, 0, fmt.Errorf("table file system: %w", err)
 	}
 	ms, err := s.Manifests(fs)
 	if err != nil {
-		return 0, fmt.Errorf("list manifests: %w", err)
+		return 0, 0, fmt.Errorf("list manifests: %w", err)
 	}
-	small := smallManifest(tbl)
-	n := 0
+	isSmall := smallManifest(tbl)
 	for _, m := range ms {
-		if small(m) {
-			n++
+		if isSmall(m) {
+			small++
+			if m.AddedDataFiles() == 0 && m.ExistingDataFiles() == 0 {
+				dead++
+			}
 		}
 	}
-	return n, nil
+	return small, dead, nil
 }
 
 // smallManifest reports whether a manifest of tbl is small (see
@@ -50,15 +59,22 @@ func smallManifest(tbl *icetable.Table) func(iceberggo.ManifestFile) bool {
 // rewriteManifests merges the current snapshot's small manifests (see
 // manifestCount) into target-sized ones (iceberg-go's RewriteManifests, a
 // metadata-only replace snapshot) when there are at least
-// opts.MinManifests of them: every ingest commit adds one, and every
-// query reads them all to plan.
+// opts.MinManifests of them: every ingest commit adds one (on a table
+// that does not merge at commit), and every query reads them all to plan.
+// A dead manifest (only DELETED entries, as each compaction's replace
+// snapshot has) is dropped by the merge; one left by an earlier run is
+// reason enough to merge (a table no commit followed keeps it otherwise,
+// and DuckDB reads its entries at every query), one this run's
+// compaction just left is not: the next ingest commit on a table created
+// by package iceberg merges it away without a snapshot of its own.
 // It is pinned to the head it read; when ingest commits first the
 // rewrite is skipped (nothing lost: the next run does it). The snapshot
 // carries no tributary.offsets of its own: ReadOffsets walks to its
 // parent, whose rows it has.
 func rewriteManifests(ctx context.Context, tbl *icetable.Table, opts Options, rep *Report) (*icetable.Table, error) {
-	n, err := manifestCount(ctx, tbl)
-	if err != nil || n < opts.MinManifests || opts.DryRun {
+	n, dead, err := manifestCounts(ctx, tbl)
+	due := n >= opts.MinManifests || (dead > 0 && rep.Groups == 0)
+	if err != nil || !due || opts.DryRun {
 		return tbl, err // a dry run stages nothing: staging writes manifests
 	}
 	tx := tbl.NewTransaction()

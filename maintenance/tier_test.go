@@ -182,10 +182,14 @@ func liveSet(t *testing.T, ctx context.Context, cat *icerest.Catalog) map[string
 // TestManifestsMergedWhenMany: every ingest commit adds a manifest and a
 // query reads them all to plan; a run that has nothing to compact still
 // merges them once there are MinManifests, and the table reads the same.
+// noCommitMerge makes a table whose commits do not merge manifests (as
+// another engine's fast appends): one manifest per ingest commit.
+var noCommitMerge = map[string]string{icetable.ManifestMergeEnabledKey: "false"}
+
 func TestManifestsMergedWhenMany(t *testing.T) {
 	ctx := context.Background()
 	cat := newCatalog(t)
-	tbl, err := iceberg.Open(ctx, cat, orders, iceberg.Options{})
+	tbl, err := iceberg.Open(ctx, cat, orders, iceberg.Options{Properties: noCommitMerge})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +242,7 @@ func TestManifestsMergedWhenMany(t *testing.T) {
 func TestManifestMergeLeavesLargeManifests(t *testing.T) {
 	ctx := context.Background()
 	cat := newCatalog(t)
-	tbl, err := iceberg.Open(ctx, cat, orders, iceberg.Options{})
+	tbl, err := iceberg.Open(ctx, cat, orders, iceberg.Options{Properties: noCommitMerge})
 	if err != nil {
 		t.Fatal(err)
 	}

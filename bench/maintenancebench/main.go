@@ -85,6 +85,7 @@ func main() {
 	flag.BoolVar(&o.steady.icebergGo, "steady-iceberg-go", false, "steady state: time the queries in iceberg-go too (slow: it reads every column to filter)")
 	flag.IntVar(&o.steady.runs, "steady-runs", 3, "steady state: timed runs of each query per sample and engine (after one that warms); the median is kept")
 	flag.IntVar(&o.steady.rate, "steady-rate", 200, "steady state: records per second (three Kafka partitions)")
+	flag.IntVar(&o.steady.smallFiles, "steady-small-files", 0, "steady state: the maintenance runner's small_file_threshold (default serve's)")
 	flag.Parse()
 	run := run
 	if o.steady.dur > 0 {

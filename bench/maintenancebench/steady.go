@@ -45,6 +45,7 @@ type steadyOptions struct {
 	rate                 int
 	runs                 int  // timed runs of each query per sample (the median is kept)
 	icebergGo            bool // time iceberg-go too (slow: its filter reads every column)
+	smallFiles           int  // the runner's small_file_threshold when > 0 (else serve's default)
 }
 
 // ingester commits orders the way ingest does (package iceberg), three
@@ -160,6 +161,9 @@ func runSteady(o options) error {
 		}
 	}
 	mc := config.Default().IcebergMaintenance
+	if so.smallFiles > 0 {
+		mc.SmallFileThreshold = so.smallFiles
+	}
 	fmt.Printf("steady state: ingest commits %d records/s every second for %s on %s of history; maintenance on serve's defaults "+
 		"(check_interval %s, small_file_threshold %d, interval %s, target %s); queries every %s, live table vs one file of the same rows\n",
 		so.rate, so.dur, so.history, mc.CheckInterval, mc.SmallFileThreshold, mc.Interval, "the table's", so.sample)
