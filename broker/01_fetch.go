@@ -134,7 +134,7 @@ func (s *Server) serveFetch(req *kmsg.FetchRequest, parts []fetchPart, start tim
 		total, records, failed := s.readFetch(req, parts, only)
 		wait := time.Until(deadline)
 		if total >= int(req.MinBytes) || failed || watch == nil || wait <= 0 {
-			s.countFetched(total, records)
+			s.countFetched(parts, total, records)
 			return
 		}
 		timer := time.NewTimer(wait)
@@ -144,20 +144,29 @@ func (s *Server) serveFetch(req *kmsg.FetchRequest, parts []fetchPart, start tim
 			only = watch.Changed()
 		case <-timer.C:
 			total, records, _ := s.readFetch(req, parts, watch.Changed())
-			s.countFetched(total, records)
+			s.countFetched(parts, total, records)
 			return
 		case <-s.drain: // shutting down: answer now, do not hold the drain for MaxWait
 			timer.Stop()
 			total, records, _ := s.readFetch(req, parts, watch.Changed())
-			s.countFetched(total, records)
+			s.countFetched(parts, total, records)
 			return
 		}
 	}
 }
 
-func (s *Server) countFetched(bytes, records int) {
+// countFetched counts what a response returned: bytes, records and the
+// partitions that carry records.
+func (s *Server) countFetched(parts []fetchPart, bytes, records int) {
 	s.m.FetchBytes.Add(float64(bytes))
 	s.m.FetchRecords.Add(float64(records))
+	with := 0
+	for i := range parts {
+		if len(parts[i].resp.RecordBatches) > 0 {
+			with++
+		}
+	}
+	s.m.FetchPartitions.Add(float64(with))
 }
 
 // readFetch fills the resolved partitions (with only set, re-reads just

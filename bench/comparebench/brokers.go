@@ -25,7 +25,10 @@ var errNotReady = errors.New("broker not ready")
 type broker struct {
 	name   string
 	addr   string // Kafka listener, 127.0.0.1:port
-	cmd    *exec.Cmd
+	// metrics is the broker's Prometheus endpoint (Tributary's admin
+	// /metrics); empty for Kafka.
+	metrics string
+	cmd     *exec.Cmd
 	out    *syncBuffer
 	exited chan struct{}
 }
@@ -194,6 +197,7 @@ func startTributary(ctx context.Context, bin, tmp string) (*broker, error) {
 		b.stop()
 		return nil, err
 	}
+	b.metrics = "http://" + admin + "/metrics"
 	return b, nil
 }
 

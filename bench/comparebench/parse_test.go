@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -35,7 +36,7 @@ func TestParseConsumePerfReadsFetchFigures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (consumeResult{Records: 200000, MBPerSec: 45.1485, MsgPerS: 46232.0851}); r != want {
+	if want := (consumeResult{Records: 200000, FetchTimeMs: 4326, MBPerSec: 45.1485, MsgPerS: 46232.0851}); r != want {
 		t.Fatalf("got %+v, want %+v", r, want)
 	}
 	if _, err := parseConsumePerf("start.time, end.time\n1, 2\n"); !errors.Is(err, errToolOutput) {
@@ -78,5 +79,61 @@ func TestCPUSecondsOfThisProcessGrows(t *testing.T) {
 	}
 	if after <= before {
 		t.Fatalf("CPU seconds did not grow over a busy loop: %v then %v", before, after)
+	}
+}
+
+// metricsOut is the tail of ConsumerPerformance --print-metrics as Kafka
+// 4.4's ToolsUtils.printMetrics writes it: client-wide lines and per-topic
+// lines whose figures differ, so taking a topic line shows.
+const metricsOut = `Metric Name                                                                                   Value
+consumer-fetch-manager-metrics:fetch-latency-avg:{client-id=perf-consumer-client}           : 7.125
+consumer-fetch-manager-metrics:fetch-size-avg:{client-id=perf-consumer-client, topic=t}     : 1.000
+consumer-fetch-manager-metrics:fetch-size-avg:{client-id=perf-consumer-client}              : 1048576.500
+consumer-fetch-manager-metrics:fetch-total:{client-id=perf-consumer-client}                 : 312.000
+consumer-fetch-manager-metrics:records-per-request-avg:{client-id=perf-consumer-client, topic=t} : 2.000
+consumer-fetch-manager-metrics:records-per-request-avg:{client-id=perf-consumer-client}     : 640.250
+consumer-fetch-manager-metrics:fetch-rate:{client-id=perf-consumer-client}                  : 9.000
+`
+
+func TestParseFetchShapeTakesClientWideLines(t *testing.T) {
+	f, err := parseFetchShape(consumerOut + metricsOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (fetchShape{Requests: 312, SizeAvg: 1048576.5, LatencyAvg: 7.125, RecordsPerRequest: 640.25}); f != want {
+		t.Fatalf("got %+v, want %+v", f, want)
+	}
+	if _, err := parseFetchShape(consumerOut); !errors.Is(err, errToolOutput) {
+		t.Fatalf("no metrics dump: err %v, want errToolOutput", err)
+	}
+}
+
+func TestParseServedReadsTheFetchCounters(t *testing.T) {
+	exp := `# HELP tributary_fetch_bytes_total Record-batch bytes returned by Fetch.
+# TYPE tributary_fetch_bytes_total counter
+tributary_fetch_bytes_total 6.291456e+06
+tributary_fetch_latency_seconds_bucket{le="0.001"} 3
+tributary_fetch_latency_seconds_sum 0.012
+tributary_fetch_latency_seconds_count 6
+tributary_fetch_partitions_total 12
+tributary_fetch_records_total 6144
+tributary_fetch_requests_total 6
+`
+	s, err := parseServed(strings.NewReader(exp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (servedFetches{Requests: 6, Bytes: 6291456, Partitions: 12, LatencySum: 0.012}); s != want {
+		t.Fatalf("got %+v, want %+v", s, want)
+	}
+	if got := s.perPartition(); got != 524288 {
+		t.Fatalf("per partition %v, want 524288", got)
+	}
+	old, err := parseServed(strings.NewReader(strings.ReplaceAll(exp, "tributary_fetch_partitions_total 12\n", "")))
+	if err != nil || old.Partitions != 0 || old.perPartition() != 0 || old.Requests != 6 {
+		t.Fatalf("a build without the partitions counter: got %+v, %v", old, err)
+	}
+	if _, err := parseServed(strings.NewReader("tributary_fetch_requests_total 6\n")); !errors.Is(err, errToolOutput) {
+		t.Fatalf("counters missing: err %v, want errToolOutput", err)
 	}
 }

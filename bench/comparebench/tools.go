@@ -26,25 +26,48 @@ type produceResult struct {
 }
 
 // consumeResult is ConsumerPerformance's data line (fetch.* figures:
-// the group's rebalance time left out, as the tool does).
+// the group's rebalance time left out, as the tool does) and the fetch
+// shape from its --print-metrics dump.
 type consumeResult struct {
-	Records  int64
-	MBPerSec float64
-	MsgPerS  float64
+	Records     int64
+	MBPerSec    float64
+	MsgPerS     float64
+	FetchTimeMs float64 // fetch.time.ms: the measured window
+	Fetch       fetchShape
+}
+
+// fetchShape is the Java consumer's own view of its fetches
+// (consumer-fetch-manager-metrics, client-wide): the same figures for
+// either broker, since Kafka's JMX is out of reach here.
+type fetchShape struct {
+	Requests          float64 // fetch-total: fetch responses received
+	SizeAvg           float64 // fetch-size-avg: bytes per fetch response
+	LatencyAvg        float64 // fetch-latency-avg: ms from request to response
+	RecordsPerRequest float64 // records-per-request-avg
+}
+
+// toolRun is one tool JVM's output and what it cost: its own CPU (user
+// plus system, every thread, from the kernel's accounting at exit: the
+// utime+stime /proc/<pid>/stat shows, read when the process is reaped)
+// and the wall-clock from start to exit, JVM start-up included.
+type toolRun struct {
+	out  string
+	cpu  float64 // seconds
+	wall float64 // seconds
 }
 
 // producePerf runs ProducerPerformance: records of size bytes to topic at
 // rate records/s (-1: as fast as it goes), acks=all.
-func producePerf(ctx context.Context, java, cp, addr, topic string, records, size, rate int) (produceResult, string, error) {
+func producePerf(ctx context.Context, java, cp, addr, topic string, records, size, rate int) (produceResult, toolRun, error) {
 	args := append(append([]string{}, toolJVM...), "-cp", cp, "org.apache.kafka.tools.ProducerPerformance",
 		"--topic", topic, "--num-records", strconv.Itoa(records), "--record-size", strconv.Itoa(size),
 		"--throughput", strconv.Itoa(rate), "--producer-props", "acks=all", "bootstrap.servers="+addr)
-	out, err := runTool(ctx, java, args)
+	run, err := runTool(ctx, java, args)
 	if err != nil {
-		return produceResult{}, out, err
+		return produceResult{}, run, err
 	}
-	r, err := parseProducePerf(out)
-	return r, out, err
+	r, err := parseProducePerf(run.out)
+	return r, run, err
 }
 
 // produceLine: "N records sent, R records/sec (M MB/sec), A ms avg
@@ -70,24 +93,62 @@ func parseProducePerf(out string) (produceResult, error) {
 }
 
 // consumePerf runs ConsumerPerformance for records records of topic from
-// the earliest offset, in a fresh group.
-func consumePerf(ctx context.Context, java, cp, addr, topic string, records int) (consumeResult, string, error) {
+// the earliest offset, in a fresh group, with its metrics printed at the
+// end (they are read once the data is in; they cost nothing during it).
+func consumePerf(ctx context.Context, java, cp, addr, topic string, records int) (consumeResult, toolRun, error) {
 	args := append(append([]string{}, toolJVM...), "-cp", cp, "org.apache.kafka.tools.ConsumerPerformance",
-		"--bootstrap-server", addr, "--topic", topic, "--num-records", strconv.Itoa(records), "--timeout", "30000")
-	out, err := runTool(ctx, java, args)
+		"--bootstrap-server", addr, "--topic", topic, "--num-records", strconv.Itoa(records), "--timeout", "30000",
+		"--print-metrics")
+	run, err := runTool(ctx, java, args)
 	if err != nil {
-		return consumeResult{}, out, err
+		return consumeResult{}, run, err
 	}
-	r, err := parseConsumePerf(out)
+	r, err := parseConsumePerf(run.out)
 	if err == nil && r.Records < int64(records) {
 		err = fmt.Errorf("consumed %d of %d records: %w", r.Records, records, errToolOutput)
 	}
-	return r, out, err
+	if err == nil {
+		r.Fetch, err = parseFetchShape(run.out)
+	}
+	return r, run, err
+}
+
+// fetchMetric is a client-wide line of ToolsUtils.printMetrics:
+// "group:name:{client-id=...}   : value" (per-topic lines carry a topic
+// tag too and do not match).
+var fetchMetric = regexp.MustCompile(`(?m)^consumer-fetch-manager-metrics:([a-z-]+):\{client-id=[^,}]*\}\s*:\s*(\S+)\s*$`)
+
+// parseFetchShape reads fetch-total, fetch-size-avg, fetch-latency-avg and
+// records-per-request-avg from the metrics dump; each must be there.
+func parseFetchShape(out string) (fetchShape, error) {
+	var f fetchShape
+	want := map[string]*float64{
+		"fetch-total": &f.Requests, "fetch-size-avg": &f.SizeAvg,
+		"fetch-latency-avg": &f.LatencyAvg, "records-per-request-avg": &f.RecordsPerRequest,
+	}
+	seen := 0
+	for _, m := range fetchMetric.FindAllStringSubmatch(out, -1) {
+		dst, ok := want[m[1]]
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(m[2], 64)
+		if err != nil {
+			return fetchShape{}, fmt.Errorf("parsing %s: %w", m[1], err)
+		}
+		*dst = v
+		delete(want, m[1])
+		seen++
+	}
+	if len(want) > 0 {
+		return fetchShape{}, fmt.Errorf("metrics dump lacks %d of the fetch figures (%d found): %w", len(want), seen, errToolOutput)
+	}
+	return f, nil
 }
 
 // parseConsumePerf reads the line after the "start.time, end.time, ..."
-// header: fields 4 (data.consumed.in.nMsg), 8 (fetch.MB.sec) and 9
-// (fetch.nMsg.sec).
+// header: fields 4 (data.consumed.in.nMsg), 7 (fetch.time.ms), 8
+// (fetch.MB.sec) and 9 (fetch.nMsg.sec).
 func parseConsumePerf(out string) (consumeResult, error) {
 	lines := strings.Split(out, "\n")
 	for i, l := range lines {
@@ -99,10 +160,11 @@ func parseConsumePerf(out string) (consumeResult, error) {
 			return consumeResult{}, fmt.Errorf("ConsumerPerformance line %q: %w", lines[i+1], errToolOutput)
 		}
 		var r consumeResult
-		var errs [3]error
+		var errs [4]error
 		r.Records, errs[0] = strconv.ParseInt(f[4], 10, 64)
-		r.MBPerSec, errs[1] = strconv.ParseFloat(f[8], 64)
-		r.MsgPerS, errs[2] = strconv.ParseFloat(f[9], 64)
+		r.FetchTimeMs, errs[1] = strconv.ParseFloat(f[7], 64)
+		r.MBPerSec, errs[2] = strconv.ParseFloat(f[8], 64)
+		r.MsgPerS, errs[3] = strconv.ParseFloat(f[9], 64)
 		if err := errors.Join(errs[:]...); err != nil {
 			return consumeResult{}, fmt.Errorf("parsing ConsumerPerformance line: %w", err)
 		}
@@ -111,13 +173,19 @@ func parseConsumePerf(out string) (consumeResult, error) {
 	return consumeResult{}, fmt.Errorf("no ConsumerPerformance header: %w", errToolOutput)
 }
 
-// runTool runs java with args and returns its combined output.
-func runTool(ctx context.Context, java string, args []string) (string, error) {
+// runTool runs java with args and returns its combined output, CPU and
+// wall-clock.
+func runTool(ctx context.Context, java string, args []string) (toolRun, error) {
 	cmd := exec.CommandContext(ctx, java, args...)
 	cmd.WaitDelay = 10 * time.Second
+	start := time.Now()
 	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return string(out), fmt.Errorf("running %s: %w", args[len(toolJVM)+2], err)
+	run := toolRun{out: string(out), wall: time.Since(start).Seconds()}
+	if ps := cmd.ProcessState; ps != nil {
+		run.cpu = (ps.UserTime() + ps.SystemTime()).Seconds()
 	}
-	return string(out), nil
+	if err != nil {
+		return run, fmt.Errorf("running %s: %w", args[len(toolJVM)+2], err)
+	}
+	return run, nil
 }
