@@ -23,14 +23,14 @@ var errNotReady = errors.New("broker not ready")
 
 // broker is one child broker process.
 type broker struct {
-	name   string
-	addr   string // Kafka listener, 127.0.0.1:port
+	name string
+	addr string // Kafka listener, 127.0.0.1:port
 	// metrics is the broker's Prometheus endpoint (Tributary's admin
 	// /metrics); empty for Kafka.
 	metrics string
 	cmd     *exec.Cmd
-	out    *syncBuffer
-	exited chan struct{}
+	out     *syncBuffer
+	exited  chan struct{}
 }
 
 func (b *broker) pid() int { return b.cmd.Process.Pid }

@@ -95,9 +95,13 @@ func clientRows(what string, gib float64, costs func(*measured) []cost) []row {
 		{name: what + " wall-clock (JVM start incl.)", unit: "s", format: "%.1f",
 			value: func(m *measured) float64 { return meanOf(costs(m), func(c cost) float64 { return c.Wall }) }},
 		{name: what + " cores busy: broker", unit: "cores", format: "%.2f",
-			value: func(m *measured) float64 { return meanOf(costs(m), func(c cost) float64 { return perWall(c.Broker, c) }) }},
+			value: func(m *measured) float64 {
+				return meanOf(costs(m), func(c cost) float64 { return perWall(c.Broker, c) })
+			}},
 		{name: what + " cores busy: client", unit: "cores", format: "%.2f",
-			value: func(m *measured) float64 { return meanOf(costs(m), func(c cost) float64 { return perWall(c.Client, c) }) }},
+			value: func(m *measured) float64 {
+				return meanOf(costs(m), func(c cost) float64 { return perWall(c.Client, c) })
+			}},
 	}
 }
 
