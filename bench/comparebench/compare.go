@@ -38,6 +38,10 @@ type measured struct {
 // by the machine, Client near Wall by the client's own thread.
 type cost struct {
 	Broker, Client, Wall float64 // seconds
+	// Window is the CPU of the tool's measured window alone (WindowOK
+	// false when it could not be placed).
+	Window   windowCPU
+	WindowOK bool
 }
 
 // results of a comparison, in target order.
@@ -159,7 +163,7 @@ func (r runner) warmup(ctx context.Context, t target) error {
 		return err
 	}
 	_, err := r.timed(ctx, t, "warm-up produce", func(ctx context.Context) (toolRun, error) {
-		_, run, err := producePerf(ctx, r.java, r.cp, t.b.addr, topic, r.o.Warmup, r.o.Size, -1)
+		_, run, err := producePerf(ctx, r.java, r.cp, t.b.addr, topic, r.o.Warmup, r.o.Size, -1, t.b.pid())
 		return run, err
 	})
 	return err
@@ -175,15 +179,15 @@ func (r runner) round(ctx context.Context, t target, round int, m *measured) err
 	pc, err := r.timed(ctx, t, "produce", func(ctx context.Context) (toolRun, error) {
 		var run toolRun
 		var err error
-		p, run, err = producePerf(ctx, r.java, r.cp, t.b.addr, topic, r.o.Records, r.o.Size, -1)
+		p, run, err = producePerf(ctx, r.java, r.cp, t.b.addr, topic, r.o.Records, r.o.Size, -1, t.b.pid())
 		return run, err
 	})
 	if err != nil {
 		return err
 	}
 	m.Produce, m.ProduceCost = append(m.Produce, p), append(m.ProduceCost, pc)
-	printf(r.log, "round %d %-11s produce %8.1f MB/s  p50 %4.0f ms  p99 %5.0f ms  CPU broker %.1f s client %.1f s over %.1f s\n",
-		round, t.Name, p.MBPerSec, p.P50, p.P99, pc.Broker, pc.Client, pc.Wall)
+	printf(r.log, "round %d %-11s produce %8.1f MB/s  p50 %4.0f ms  p99 %5.0f ms  CPU broker %.1f s client %.1f s over %.1f s%s\n",
+		round, t.Name, p.MBPerSec, p.P50, p.P99, pc.Broker, pc.Client, pc.Wall, pc.describeWindow())
 
 	var c consumeResult
 	before, err := t.b.servedFetches(ctx)
@@ -193,7 +197,7 @@ func (r runner) round(ctx context.Context, t target, round int, m *measured) err
 	cc, err := r.timed(ctx, t, "consume", func(ctx context.Context) (toolRun, error) {
 		var run toolRun
 		var err error
-		c, run, err = consumePerf(ctx, r.java, r.cp, t.b.addr, topic, r.o.Records)
+		c, run, err = consumePerf(ctx, r.java, r.cp, t.b.addr, topic, r.o.Records, t.b.pid())
 		return run, err
 	})
 	if err != nil {
@@ -206,8 +210,8 @@ func (r runner) round(ctx context.Context, t target, round int, m *measured) err
 	served := after.minus(before)
 	m.Consume, m.ConsumeCost = append(m.Consume, c), append(m.ConsumeCost, cc)
 	m.ConsumeServed = append(m.ConsumeServed, served)
-	printf(r.log, "round %d %-11s consume %8.1f MB/s  CPU broker %.1f s client %.1f s over %.1f s  fetches %.0f of %.0f KiB in %.1f ms (client)%s\n",
-		round, t.Name, c.MBPerSec, cc.Broker, cc.Client, cc.Wall, c.Fetch.Requests, c.Fetch.SizeAvg/1024, c.Fetch.LatencyAvg, served.describe())
+	printf(r.log, "round %d %-11s consume %8.1f MB/s  CPU broker %.1f s client %.1f s over %.1f s%s  fetches %.0f of %.0f KiB in %.1f ms (client)%s\n",
+		round, t.Name, c.MBPerSec, cc.Broker, cc.Client, cc.Wall, cc.describeWindow(), c.Fetch.Requests, c.Fetch.SizeAvg/1024, c.Fetch.LatencyAvg, served.describe())
 
 	if r.o.PacedRate <= 0 {
 		return nil
@@ -220,7 +224,7 @@ func (r runner) round(ctx context.Context, t target, round int, m *measured) err
 	_, err = r.timed(ctx, t, "paced produce", func(ctx context.Context) (toolRun, error) {
 		var run toolRun
 		var err error
-		p, run, err = producePerf(ctx, r.java, r.cp, t.b.addr, paced, n, r.o.Size, r.o.PacedRate)
+		p, run, err = producePerf(ctx, r.java, r.cp, t.b.addr, paced, n, r.o.Size, r.o.PacedRate, t.b.pid())
 		return run, err
 	})
 	if err != nil {
@@ -229,6 +233,16 @@ func (r runner) round(ctx context.Context, t target, round int, m *measured) err
 	m.Paced = append(m.Paced, p)
 	printf(r.log, "round %d %-11s paced   %8.0f rec/s p50 %4.0f ms  p99 %5.0f ms\n", round, t.Name, p.RecordsPerSec, p.P50, p.P99)
 	return nil
+}
+
+// describeWindow is the progress line's part for the measured window.
+func (c cost) describeWindow() string {
+	if !c.WindowOK {
+		return "; window not placed"
+	}
+	w := c.Window
+	return fmt.Sprintf("; in the %.2f s measured: broker %.2f, client %.2f cores, busiest client thread %.0f%%",
+		w.Seconds, w.Broker/w.Seconds, w.Client/w.Seconds, 100*w.Busiest/w.Seconds)
 }
 
 // timed runs one tool within the run timeout and returns the broker's CPU
@@ -252,5 +266,5 @@ func (r runner) timed(ctx context.Context, t target, what string, run func(conte
 	if err != nil {
 		return cost{}, err
 	}
-	return cost{Broker: after - before, Client: tr.cpu, Wall: tr.wall}, nil
+	return cost{Broker: after - before, Client: tr.cpu, Wall: tr.wall, Window: tr.window, WindowOK: tr.windowOK}, nil
 }

@@ -71,6 +71,11 @@ func TestCompareSmoke(t *testing.T) {
 				t.Errorf("%s: client CPU %v s over %v s wall: not the tool's", name, c.Client, c.Wall)
 			}
 		}
+		for _, c := range []cost{m.ProduceCost[0], m.ConsumeCost[0]} {
+			if w := c.Window; !c.WindowOK || w.Seconds <= 0 || w.Client <= 0 || w.Busiest > w.Client {
+				t.Errorf("%s: measured window %+v (placed %v): not sampled", name, w, c.WindowOK)
+			}
+		}
 		if f := m.Consume[0].Fetch; f.Requests < 1 || f.SizeAvg <= 0 || f.RecordsPerRequest <= 0 {
 			t.Errorf("%s: fetch shape %+v: not read from the consumer's metrics", name, f)
 		}
@@ -82,7 +87,7 @@ func TestCompareSmoke(t *testing.T) {
 	var table bytes.Buffer
 	res.print(&table)
 	t.Logf("table:\n%s", table.String())
-	for _, want := range []string{"produce", "consume", "produce p50 at 2k/s", "produce p99 at 2k/s", "broker peak RSS", "trib/kafka-fsync", "consume cores busy: client", "bytes per fetch response (client)", "bytes per partition per response (broker)", "≥1.2× kafka", "≤256 MiB"} {
+	for _, want := range []string{"produce", "consume", "produce p50 at 2k/s", "produce p99 at 2k/s", "broker peak RSS", "trib/kafka-fsync", "consume window: busiest client thread", "bytes per fetch response (client)", "bytes per partition per response (broker)", "≥1.2× kafka", "≤256 MiB"} {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("table lacks %q", want)
 		}

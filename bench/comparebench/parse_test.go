@@ -2,8 +2,10 @@ package main
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Output lines as Kafka 4.4's tools print them.
@@ -36,6 +38,7 @@ func TestParseConsumePerfReadsFetchFigures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.End = time.Time{} // TestParseConsumePerfReadsTheEndOfItsWindow
 	if want := (consumeResult{Records: 200000, FetchTimeMs: 4326, MBPerSec: 45.1485, MsgPerS: 46232.0851}); r != want {
 		t.Fatalf("got %+v, want %+v", r, want)
 	}
@@ -135,5 +138,60 @@ tributary_fetch_requests_total 6
 	}
 	if _, err := parseServed(strings.NewReader("tributary_fetch_requests_total 6\n")); !errors.Is(err, errToolOutput) {
 		t.Fatalf("counters missing: err %v, want errToolOutput", err)
+	}
+}
+
+func TestParseConsumePerfReadsTheEndOfItsWindow(t *testing.T) {
+	r, err := parseConsumePerf(consumerOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 12, 7, 18, 29, 45, 62e6, time.Local); !r.End.Equal(want) {
+		t.Fatalf("end %v, want %v", r.End, want)
+	}
+}
+
+// TestInWindowTakesTheSamplesAroundTheWindow: CPU counts from the last
+// sample at or before the window's start to the first at or after its
+// end, the busiest thread is the one whose CPU grew most there (a thread
+// born inside counts from 0), and a window the samples do not cover is
+// not placed.
+func TestInWindowTakesTheSamplesAroundTheWindow(t *testing.T) {
+	t0 := time.Date(2026, 12, 8, 0, 0, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	samples := []sample{
+		{at: at(0), client: 1, broker: 10, threads: map[int]float64{1: 0.5, 2: 0.5}},
+		{at: at(100), client: 1.2, broker: 10.1, threads: map[int]float64{1: 0.6, 2: 0.6}},
+		{at: at(600), client: 1.9, broker: 10.3, threads: map[int]float64{1: 1.05, 2: 0.65, 3: 0.2}},
+		{at: at(700), client: 2.0, broker: 10.4, threads: map[int]float64{1: 1.1, 2: 0.7, 3: 0.2}},
+	}
+	w, ok := inWindow(samples, at(150), at(550))
+	if !ok {
+		t.Fatal("window not placed")
+	}
+	want := windowCPU{Seconds: 0.5, Client: 0.7, Busiest: 0.45, Broker: 0.2}
+	if math.Abs(w.Seconds-want.Seconds) > 1e-9 || math.Abs(w.Client-want.Client) > 1e-9 ||
+		math.Abs(w.Busiest-want.Busiest) > 1e-9 || math.Abs(w.Broker-want.Broker) > 1e-9 {
+		t.Fatalf("got %+v, want %+v", w, want)
+	}
+	if _, ok := inWindow(samples, at(150), at(800)); ok {
+		t.Fatal("a window ending after the last sample was placed")
+	}
+	if _, ok := inWindow(samples, at(-50), at(550)); ok {
+		t.Fatal("a window starting before the first sample was placed")
+	}
+}
+
+func TestStampedWriterTimesEachWrite(t *testing.T) {
+	var w stampedWriter
+	_, _ = w.Write([]byte("abc"))
+	mid := time.Now()
+	time.Sleep(2 * time.Millisecond)
+	_, _ = w.Write([]byte("defg"))
+	first, ok1 := w.printedAt(2)
+	second, ok2 := w.printedAt(3)
+	_, ok3 := w.printedAt(7)
+	if !ok1 || !ok2 || ok3 || first.After(mid) || !second.After(mid) || w.String() != "abcdefg" {
+		t.Fatalf("offset 2 at %v (%v), 3 at %v (%v), 7 placed %v, mid %v, text %q", first, ok1, second, ok2, ok3, mid, w.String())
 	}
 }

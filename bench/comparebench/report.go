@@ -84,32 +84,36 @@ func (res *results) rows() []row {
 
 func costBroker(c cost) float64 { return c.Broker }
 
-// clientRows are the client's side of a run: its CPU per GiB, the run's
-// wall-clock, and the cores broker and client kept busy over it (their
-// sum near 2 on this machine: bound by the machine; client near 1: by
-// the client's thread).
+// clientRows are the client's side of a run: its CPU per GiB and the
+// run's wall-clock (JVM start-up and group join included), then the
+// cores broker and client kept busy in the tool's measured window alone,
+// and the client's busiest thread: broker+client near 2 on this machine
+// means bound by the machine; the busiest thread near 1, by that thread.
 func clientRows(what string, gib float64, costs func(*measured) []cost) []row {
 	return []row{
 		{name: what + " client CPU", unit: "s/GiB", format: "%.1f",
 			value: func(m *measured) float64 { return meanOf(costs(m), func(c cost) float64 { return c.Client }) / gib }},
 		{name: what + " wall-clock (JVM start incl.)", unit: "s", format: "%.1f",
 			value: func(m *measured) float64 { return meanOf(costs(m), func(c cost) float64 { return c.Wall }) }},
-		{name: what + " cores busy: broker", unit: "cores", format: "%.2f",
-			value: func(m *measured) float64 {
-				return meanOf(costs(m), func(c cost) float64 { return perWall(c.Broker, c) })
-			}},
-		{name: what + " cores busy: client", unit: "cores", format: "%.2f",
-			value: func(m *measured) float64 {
-				return meanOf(costs(m), func(c cost) float64 { return perWall(c.Client, c) })
-			}},
+		{name: what + " window: broker", unit: "cores", format: "%.2f",
+			value: func(m *measured) float64 { return windowMean(costs(m), func(w windowCPU) float64 { return w.Broker }) }},
+		{name: what + " window: client", unit: "cores", format: "%.2f",
+			value: func(m *measured) float64 { return windowMean(costs(m), func(w windowCPU) float64 { return w.Client }) }},
+		{name: what + " window: busiest client thread", unit: "cores", format: "%.2f",
+			value: func(m *measured) float64 { return windowMean(costs(m), func(w windowCPU) float64 { return w.Busiest }) }},
 	}
 }
 
-func perWall(cpu float64, c cost) float64 {
-	if c.Wall <= 0 {
-		return 0
+// windowMean is the mean, over the runs whose window was placed, of f's
+// CPU seconds per second of the window: cores.
+func windowMean(cs []cost, f func(windowCPU) float64) float64 {
+	var v []float64
+	for _, c := range cs {
+		if c.WindowOK {
+			v = append(v, f(c.Window)/c.Window.Seconds)
+		}
 	}
-	return cpu / c.Wall
+	return mean(v)
 }
 
 // fetchRows are the consume run's fetch shape: the Java consumer's own

@@ -32,7 +32,8 @@ type consumeResult struct {
 	Records     int64
 	MBPerSec    float64
 	MsgPerS     float64
-	FetchTimeMs float64 // fetch.time.ms: the measured window
+	FetchTimeMs float64   // fetch.time.ms: the measured window, ending at End
+	End         time.Time // end.time; zero if it did not parse
 	Fetch       fetchShape
 }
 
@@ -54,19 +55,34 @@ type toolRun struct {
 	out  string
 	cpu  float64 // seconds
 	wall float64 // seconds
+	// window is the CPU of the tool's measured window alone (ok false:
+	// the samples or the output did not place it).
+	window   windowCPU
+	windowOK bool
+
+	printed *stampedWriter // the output with arrival times
+	samples []sample
 }
 
 // producePerf runs ProducerPerformance: records of size bytes to topic at
 // rate records/s (-1: as fast as it goes), acks=all.
-func producePerf(ctx context.Context, java, cp, addr, topic string, records, size, rate int) (produceResult, toolRun, error) {
+func producePerf(ctx context.Context, java, cp, addr, topic string, records, size, rate, brokerPID int) (produceResult, toolRun, error) {
 	args := append(append([]string{}, toolJVM...), "-cp", cp, "org.apache.kafka.tools.ProducerPerformance",
 		"--topic", topic, "--num-records", strconv.Itoa(records), "--record-size", strconv.Itoa(size),
 		"--throughput", strconv.Itoa(rate), "--producer-props", "acks=all", "bootstrap.servers="+addr)
-	run, err := runTool(ctx, java, args)
+	run, err := runTool(ctx, java, args, brokerPID)
 	if err != nil {
 		return produceResult{}, run, err
 	}
 	r, err := parseProducePerf(run.out)
+	// The summary is printed as the run ends; its rate says how long the
+	// run was.
+	if loc := produceLine.FindStringIndex(run.out); err == nil && loc != nil && r.RecordsPerSec > 0 {
+		if end, ok := run.printed.printedAt(loc[0]); ok {
+			from := end.Add(-time.Duration(float64(r.Records) / r.RecordsPerSec * float64(time.Second)))
+			run.window, run.windowOK = inWindow(run.samples, from, end)
+		}
+	}
 	return r, run, err
 }
 
@@ -95,11 +111,11 @@ func parseProducePerf(out string) (produceResult, error) {
 // consumePerf runs ConsumerPerformance for records records of topic from
 // the earliest offset, in a fresh group, with its metrics printed at the
 // end (they are read once the data is in; they cost nothing during it).
-func consumePerf(ctx context.Context, java, cp, addr, topic string, records int) (consumeResult, toolRun, error) {
+func consumePerf(ctx context.Context, java, cp, addr, topic string, records, brokerPID int) (consumeResult, toolRun, error) {
 	args := append(append([]string{}, toolJVM...), "-cp", cp, "org.apache.kafka.tools.ConsumerPerformance",
 		"--bootstrap-server", addr, "--topic", topic, "--num-records", strconv.Itoa(records), "--timeout", "30000",
 		"--print-metrics")
-	run, err := runTool(ctx, java, args)
+	run, err := runTool(ctx, java, args, brokerPID)
 	if err != nil {
 		return consumeResult{}, run, err
 	}
@@ -109,6 +125,10 @@ func consumePerf(ctx context.Context, java, cp, addr, topic string, records int)
 	}
 	if err == nil {
 		r.Fetch, err = parseFetchShape(run.out)
+	}
+	if err == nil && !r.End.IsZero() {
+		from := r.End.Add(-time.Duration(r.FetchTimeMs * float64(time.Millisecond)))
+		run.window, run.windowOK = inWindow(run.samples, from, r.End)
 	}
 	return r, run, err
 }
@@ -146,6 +166,25 @@ func parseFetchShape(out string) (fetchShape, error) {
 	return f, nil
 }
 
+// parseToolTime reads ConsumerPerformance's "yyyy-MM-dd HH:mm:ss:SSS"
+// (milliseconds after a colon, which Go's layouts cannot say).
+func parseToolTime(s string) (time.Time, error) {
+	i := strings.LastIndexByte(s, ':')
+	if i < 0 {
+		return time.Time{}, fmt.Errorf("tool time %q: %w", s, errToolOutput)
+	}
+	secs, ms := s[:i], s[i+1:]
+	t, err := time.ParseInLocation("2006-01-02 15:04:05", secs, time.Local)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("parsing tool time %q: %w", s, err)
+	}
+	n, err := strconv.Atoi(ms)
+	if err != nil || len(ms) != 3 {
+		return time.Time{}, fmt.Errorf("milliseconds of tool time %q: %w", s, errToolOutput)
+	}
+	return t.Add(time.Duration(n) * time.Millisecond), nil
+}
+
 // parseConsumePerf reads the line after the "start.time, end.time, ..."
 // header: fields 4 (data.consumed.in.nMsg), 7 (fetch.time.ms), 8
 // (fetch.MB.sec) and 9 (fetch.nMsg.sec).
@@ -168,19 +207,30 @@ func parseConsumePerf(out string) (consumeResult, error) {
 		if err := errors.Join(errs[:]...); err != nil {
 			return consumeResult{}, fmt.Errorf("parsing ConsumerPerformance line: %w", err)
 		}
+		// The JVM prints local time, as Go reads it here; a line that
+		// does not parse only loses the window's CPU figures.
+		if end, err := parseToolTime(f[1]); err == nil {
+			r.End = end
+		}
 		return r, nil
 	}
 	return consumeResult{}, fmt.Errorf("no ConsumerPerformance header: %w", errToolOutput)
 }
 
-// runTool runs java with args and returns its combined output, CPU and
-// wall-clock.
-func runTool(ctx context.Context, java string, args []string) (toolRun, error) {
+// runTool runs java with args and returns its combined output, its CPU
+// and wall-clock, and samples of its CPU and brokerPID's over the run.
+func runTool(ctx context.Context, java string, args []string, brokerPID int) (toolRun, error) {
 	cmd := exec.CommandContext(ctx, java, args...)
 	cmd.WaitDelay = 10 * time.Second
+	printed := &stampedWriter{}
+	cmd.Stdout, cmd.Stderr = printed, printed
 	start := time.Now()
-	out, err := cmd.CombinedOutput()
-	run := toolRun{out: string(out), wall: time.Since(start).Seconds()}
+	if err := cmd.Start(); err != nil {
+		return toolRun{printed: printed}, fmt.Errorf("starting %s: %w", args[len(toolJVM)+2], err)
+	}
+	smp := startSampler(cmd.Process.Pid, brokerPID)
+	err := cmd.Wait()
+	run := toolRun{out: printed.String(), wall: time.Since(start).Seconds(), printed: printed, samples: smp.finish()}
 	if ps := cmd.ProcessState; ps != nil {
 		run.cpu = (ps.UserTime() + ps.SystemTime()).Seconds()
 	}
