@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"math"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -164,6 +165,8 @@ func TestInWindowTakesTheSamplesAroundTheWindow(t *testing.T) {
 		{at: at(100), client: 1.2, broker: 10.1, threads: map[int]float64{1: 0.6, 2: 0.6}},
 		{at: at(600), client: 1.9, broker: 10.3, threads: map[int]float64{1: 1.05, 2: 0.65, 3: 0.2}},
 		{at: at(700), client: 2.0, broker: 10.4, threads: map[int]float64{1: 1.1, 2: 0.7, 3: 0.2}},
+		// Thread 1 ended (the JVM exiting): its CPU is its last reading.
+		{at: at(800), client: 2.1, broker: 10.5, threads: map[int]float64{2: 0.75}},
 	}
 	w, ok := inWindow(samples, at(150), at(550))
 	if !ok {
@@ -174,7 +177,10 @@ func TestInWindowTakesTheSamplesAroundTheWindow(t *testing.T) {
 		math.Abs(w.Busiest-want.Busiest) > 1e-9 || math.Abs(w.Broker-want.Broker) > 1e-9 {
 		t.Fatalf("got %+v, want %+v", w, want)
 	}
-	if _, ok := inWindow(samples, at(150), at(800)); ok {
+	if w, _ := inWindow(samples, at(150), at(750)); math.Abs(w.Busiest-0.5) > 1e-9 {
+		t.Fatalf("with thread 1 gone at the end: busiest %v, want 0.5 (its last reading)", w.Busiest)
+	}
+	if _, ok := inWindow(samples, at(150), at(900)); ok {
 		t.Fatal("a window ending after the last sample was placed")
 	}
 	if _, ok := inWindow(samples, at(-50), at(550)); ok {
@@ -193,5 +199,35 @@ func TestStampedWriterTimesEachWrite(t *testing.T) {
 	_, ok3 := w.printedAt(7)
 	if !ok1 || !ok2 || ok3 || first.After(mid) || !second.After(mid) || w.String() != "abcdefg" {
 		t.Fatalf("offset 2 at %v (%v), 3 at %v (%v), 7 placed %v, mid %v, text %q", first, ok1, second, ok2, ok3, mid, w.String())
+	}
+}
+
+// TestSampleSeesTheBusyThread: a thread spinning between two samples of
+// this process shows as the busiest, with about the CPU it burned.
+func TestSampleSeesTheBusyThread(t *testing.T) {
+	pid := osGetpid()
+	a, err := takeSample(pid, pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		spin(300_000_000)
+		close(done)
+	}()
+	<-done
+	b, err := takeSample(pid, pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, ok := inWindow([]sample{a, b}, a.at, b.at)
+	if !ok {
+		t.Fatal("window not placed")
+	}
+	t.Logf("%+v", w)
+	if w.Busiest < 0.5*w.Client || w.Client <= 0 || w.Busiest > w.Client {
+		t.Fatalf("busiest thread %v s of %v s for the process: a thread's CPU not read", w.Busiest, w.Client)
 	}
 }

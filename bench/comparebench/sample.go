@@ -125,7 +125,15 @@ func inWindow(samples []sample, from, to time.Time) (windowCPU, bool) {
 	}
 	a, b := samples[first], samples[last]
 	w := windowCPU{Seconds: b.at.Sub(a.at).Seconds(), Client: b.client - a.client, Broker: b.broker - a.broker}
-	for tid, end := range b.threads {
+	// A thread's CPU at the end is its last reading up to b: one that
+	// ended in the window (or as the JVM exits, before b) is gone from b.
+	latest := map[int]float64{}
+	for _, sm := range samples[first : last+1] {
+		for tid, cpu := range sm.threads {
+			latest[tid] = cpu
+		}
+	}
+	for tid, end := range latest {
 		w.Busiest = max(w.Busiest, end-a.threads[tid]) // a thread born in the window started at 0
 	}
 	return w, true
