@@ -380,7 +380,7 @@ func (l *Local) Delete(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("delete %s: %w", key, err)
 	}
-	l.takePending(key) // a prepared key given up
+	l.takePending(key)        // a prepared key given up
 	defer l.files.forget(key) // after the removal: see fileCache
 	p := l.path(key)
 	if fi, err := os.Stat(p); err == nil && fi.IsDir() {
