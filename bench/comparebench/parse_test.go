@@ -227,7 +227,9 @@ func TestSampleSeesTheBusyThread(t *testing.T) {
 		t.Fatal("window not placed")
 	}
 	t.Logf("%+v", w)
-	if w.Busiest < 0.5*w.Client || w.Client <= 0 || w.Busiest > w.Client {
+	// Threads are read just before the process total, in 10 ms ticks: a
+	// thread may show a tick more than the process a moment later.
+	if w.Busiest < 0.5*w.Client || w.Client <= 0 || w.Busiest > w.Client+0.05 {
 		t.Fatalf("busiest thread %v s of %v s for the process: a thread's CPU not read", w.Busiest, w.Client)
 	}
 }
