@@ -233,3 +233,25 @@ func TestSampleSeesTheBusyThread(t *testing.T) {
 		t.Fatalf("busiest thread %v s of %v s for the process: a thread's CPU not read", w.Busiest, w.Client)
 	}
 }
+
+// TestCeilingFromCPUPerGiB: 4 CPU seconds per GiB on one core is 1/4
+// GiB/s, 268 MB/s; a run whose window was not placed counts for nothing.
+func TestCeilingFromCPUPerGiB(t *testing.T) {
+	cs := []cost{
+		{Window: windowCPU{Seconds: 2, Client: 1.5, Busiest: 1, Broker: 0.5}, WindowOK: true},
+		{Window: windowCPU{Seconds: 9, Client: 99, Busiest: 99, Broker: 99}},
+	}
+	perGiB := windowPerGiB(cs, 0.25, func(w windowCPU) float64 { return w.Busiest })
+	if perGiB != 4 {
+		t.Fatalf("busiest thread %v s/GiB, want 4", perGiB)
+	}
+	if got := ceiling(1, perGiB); math.Abs(got-268.435456) > 1e-6 {
+		t.Fatalf("ceiling %v MB/s, want 268.4", got)
+	}
+	if got := ceiling(2, windowPerGiB(cs, 0.25, func(w windowCPU) float64 { return w.Client + w.Broker })); math.Abs(got-268.435456) > 1e-6 {
+		t.Fatalf("two cores at 8 s/GiB: %v MB/s, want 268.4", got)
+	}
+	if ceiling(2, 0) != 0 {
+		t.Fatal("a ceiling from nothing measured")
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"text/tabwriter"
 )
@@ -89,6 +90,10 @@ func costBroker(c cost) float64 { return c.Broker }
 // cores broker and client kept busy in the tool's measured window alone,
 // and the client's busiest thread: broker+client near 2 on this machine
 // means bound by the machine; the busiest thread near 1, by that thread.
+// On a shared machine those depend on the neighbours; the window's CPU
+// per GiB does not much, so the two ceilings derived from it say which
+// limit a quiet machine would meet first: every core spent on client and
+// broker, or the client's busiest thread on one core.
 func clientRows(what string, gib float64, costs func(*measured) []cost) []row {
 	return []row{
 		{name: what + " client CPU", unit: "s/GiB", format: "%.1f",
@@ -101,7 +106,42 @@ func clientRows(what string, gib float64, costs func(*measured) []cost) []row {
 			value: func(m *measured) float64 { return windowMean(costs(m), func(w windowCPU) float64 { return w.Client }) }},
 		{name: what + " window: busiest client thread", unit: "cores", format: "%.2f",
 			value: func(m *measured) float64 { return windowMean(costs(m), func(w windowCPU) float64 { return w.Busiest }) }},
+		{name: what + " window CPU: client + broker", unit: "s/GiB", format: "%.1f",
+			value: func(m *measured) float64 {
+				return windowPerGiB(costs(m), gib, func(w windowCPU) float64 { return w.Client + w.Broker })
+			}},
+		{name: what + " ceiling: all cores on client + broker", unit: "MB/s", format: "%.0f",
+			value: func(m *measured) float64 {
+				return ceiling(float64(runtime.NumCPU()), windowPerGiB(costs(m), gib, func(w windowCPU) float64 { return w.Client + w.Broker }))
+			}},
+		{name: what + " ceiling: busiest client thread on a core", unit: "MB/s", format: "%.0f",
+			value: func(m *measured) float64 {
+				return ceiling(1, windowPerGiB(costs(m), gib, func(w windowCPU) float64 { return w.Busiest }))
+			}},
 	}
+}
+
+// windowPerGiB is the mean, over the runs whose window was placed, of
+// f's CPU seconds per GiB the run moved: a cost per byte, which holds on
+// a busy machine where cores busy and MB/s do not.
+func windowPerGiB(cs []cost, gib float64, f func(windowCPU) float64) float64 {
+	var v []float64
+	for _, c := range cs {
+		if c.WindowOK {
+			v = append(v, f(c.Window)/gib)
+		}
+	}
+	return mean(v)
+}
+
+// ceiling is the MB/s at which cores would be spent at perGiB CPU
+// seconds per GiB: the most the run could do on a quiet machine if that
+// CPU were the only limit (0 when nothing was measured).
+func ceiling(cores, perGiB float64) float64 {
+	if perGiB <= 0 {
+		return 0
+	}
+	return cores / perGiB * (1 << 30) / 1e6
 }
 
 // windowMean is the mean, over the runs whose window was placed, of f's
