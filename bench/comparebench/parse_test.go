@@ -180,8 +180,11 @@ func TestInWindowTakesTheSamplesAroundTheWindow(t *testing.T) {
 	if w, _ := inWindow(samples, at(150), at(750)); math.Abs(w.Busiest-0.5) > 1e-9 {
 		t.Fatalf("with thread 1 gone at the end: busiest %v, want 0.5 (its last reading)", w.Busiest)
 	}
-	if _, ok := inWindow(samples, at(150), at(900)); ok {
-		t.Fatal("a window ending after the last sample was placed")
+	if w, ok := inWindow(samples, at(150), at(880)); !ok || math.Abs(w.Seconds-0.7) > 1e-9 {
+		t.Fatalf("a window ending 80 ms after the last sample (the tool exited): %+v, %v; want it to end at that sample", w, ok)
+	}
+	if _, ok := inWindow(samples, at(150), at(1000)); ok {
+		t.Fatal("a window ending 200 ms after the last sample was placed")
 	}
 	if _, ok := inWindow(samples, at(-50), at(550)); ok {
 		t.Fatal("a window starting before the first sample was placed")

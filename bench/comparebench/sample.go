@@ -108,8 +108,9 @@ func takeSample(client, broker int) (sample, error) {
 
 // inWindow is the CPU between the last sample at or before from and the
 // first at or after to (the window widened to the samples around it, so
-// at most sampleEvery on either side); false when the samples do not
-// cover the window.
+// at most sampleEvery on either side; or narrowed by at most
+// 2×sampleEvery at the end when the tool exited right after printing);
+// false when the samples do not cover the window.
 func inWindow(samples []sample, from, to time.Time) (windowCPU, bool) {
 	first, last := -1, -1
 	for i, sm := range samples {
@@ -119,6 +120,12 @@ func inWindow(samples []sample, from, to time.Time) (windowCPU, bool) {
 		if last < 0 && !sm.at.Before(to) {
 			last = i
 		}
+	}
+	// A tool that prints its result and exits within a sampling period
+	// leaves no sample after the print: the last one, that close to the
+	// end, stands for it.
+	if n := len(samples); last < 0 && n > 0 && to.Sub(samples[n-1].at) <= 2*sampleEvery {
+		last = n - 1
 	}
 	if first < 0 || last < 0 || !samples[last].at.After(samples[first].at) {
 		return windowCPU{}, false
