@@ -180,7 +180,7 @@ func fetchRows() []row {
 			value: shape(func(c consumeResult) float64 { return c.Fetch.LatencyAvg })},
 		{name: "bytes per partition per response (broker)", unit: "KiB", format: "%.0f", tribOnly: true,
 			value: served(func(s servedFetches) float64 { return s.perPartition() / 1024 })},
-		{name: "time to answer a fetch (broker)", unit: "ms", format: "%.2f", tribOnly: true,
+		{name: "time to answer a fetch, long polls incl. (broker)", unit: "ms", format: "%.2f", tribOnly: true,
 			value: served(func(s servedFetches) float64 {
 				if s.Requests == 0 {
 					return 0
