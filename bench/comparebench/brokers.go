@@ -172,7 +172,8 @@ func buildTributary(ctx context.Context, root, dir string) (string, error) {
 }
 
 // startTributary runs `bin serve` with embedded defaults on a temporary
-// data directory and free ports, and waits for /-/status and the Kafka API.
+// data directory and free ports (and, as Kafka here, no initial
+// rebalance delay), and waits for /-/status and the Kafka API.
 func startTributary(ctx context.Context, bin, tmp string) (*broker, error) {
 	addr, err := freeAddr()
 	if err != nil {
@@ -183,7 +184,13 @@ func startTributary(ctx context.Context, bin, tmp string) (*broker, error) {
 		return nil, err
 	}
 	data := filepath.Join(tmp, "tributary-data")
-	b, err := start("tributary", addr, exec.Command(bin, "serve", "--data-dir", data,
+	// Kafka runs with group.initial.rebalance.delay.ms=0 (kafkaProperties):
+	// the same here, so neither consume run waits 3 s for its group.
+	cfg := filepath.Join(tmp, "tributary.yaml")
+	if err := os.WriteFile(cfg, []byte("version: v1beta1\ngroups:\n  initial_rebalance_delay: 0s\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("writing tributary's config: %w", err)
+	}
+	b, err := start("tributary", addr, exec.Command(bin, "serve", "--config", cfg, "--data-dir", data,
 		"--kafka-addr", addr, "--admin-addr", admin,
 		"--registry-addr", "127.0.0.1:0", "--catalog-addr", "127.0.0.1:0"))
 	if err != nil {

@@ -76,7 +76,11 @@ func TestCompareSmoke(t *testing.T) {
 				t.Errorf("%s: measured window %+v (placed %v): not sampled", name, w, c.WindowOK)
 			}
 		}
-		if f := m.Consume[0].Fetch; f.Requests < 1 || f.SizeAvg <= 0 || f.RecordsPerRequest <= 0 {
+		// The consumer records a response's size and records once it has
+		// drained it: in this 2000-record run its one response may not
+		// be, and the averages are NaN (TestParseFetchShapeTakesClientWideLines
+		// reads them); the count is always there.
+		if f := m.Consume[0].Fetch; f.Requests < 1 {
 			t.Errorf("%s: fetch shape %+v: not read from the consumer's metrics", name, f)
 		}
 		s := m.ConsumeServed[0]
