@@ -45,8 +45,14 @@ const staleTemp = time.Minute
 // and "a/b/c"): on this backend the second Put of such a pair fails. The
 // log's key layout never does this.
 //
-// Safe for concurrent use; the file system and the set of prepared keys
-// are the only shared state. One process owns the directory at a time.
+// ReadRange keeps the files it opens open for the next ReadRange (at most
+// openFiles, least recently used closed first); a Put, Prepare or Delete
+// of a key forgets its file once done, so no read after a write sees the
+// file from before it, and Close closes them.
+//
+// Safe for concurrent use; the file system, the set of prepared keys and
+// the open files are the only shared state. One process owns the
+// directory at a time.
 type Local struct {
 	root string
 	// dirs orders directory creation against removal: Put holds it shared
