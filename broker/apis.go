@@ -13,6 +13,9 @@ import (
 type reply struct {
 	fn   func() kmsg.Response
 	wait bool
+	// release, when set, runs once fn's response is encoded (or dropped):
+	// what the response lent (Fetch's pooled read buffers) is free again.
+	release func()
 }
 
 // now wraps a response that is already complete.

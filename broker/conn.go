@@ -342,6 +342,9 @@ func (c *conn) render(q queued, buf []byte, frame bool) (resp kmsg.Response, out
 	if resp != nil && frame {
 		buf = appendResponse(buf, q, resp)
 	}
+	if q.reply.release != nil {
+		q.reply.release() // the response is in buf now, or not sent
+	}
 	return resp, buf, nil
 }
 

@@ -1,7 +1,10 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -169,4 +172,75 @@ func TestFetchColdReadsOverlap(t *testing.T) {
 		t.Fatalf("cold fetch of %d partitions took %v with %v per object read: the reads did not overlap", parts, took, delay)
 	}
 	t.Logf("cold fetch of %d partitions: %v (%v per object read)", parts, took, delay)
+}
+
+// TestFetchPooledBuffersNeverShared: fetch responses are read into
+// buffers reused from one response to the next, returned only once a
+// response is encoded. Clients on their own connections fetch their own
+// partitions over and over, concurrently; every record must carry its
+// partition's bytes, which a buffer handed to another read too early
+// would mix up.
+func TestFetchPooledBuffersNeverShared(t *testing.T) {
+	n := startNode(t, testConfig(t, t.TempDir()), node.Hooks{})
+	ctx := ctxTimeout(t, 2*time.Minute)
+	const parts = 4
+	id := topicID(t, ctx, n.KafkaAddr(), "pooled", parts)
+	pr := newClient(t, n.KafkaAddr(), kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.DefaultProduceTopic("pooled"),
+		kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.ProducerBatchMaxBytes(16<<10))
+	var recs []*kgo.Record
+	for p := range int32(parts) {
+		for range 300 {
+			recs = append(recs, &kgo.Record{Partition: p, Value: bytes.Repeat([]byte{byte('a' + p)}, 1000)})
+		}
+	}
+	if err := pr.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for p := range int32(parts) {
+		cl := newClient(t, n.KafkaAddr())
+		wg.Go(func() {
+			for round := range 40 {
+				req := fetchAll("pooled", id, parts, 0, 0)
+				req.Topics[0].Partitions = req.Topics[0].Partitions[p : p+1]
+				req.Topics[0].Partitions[0].PartitionMaxBytes = int32(64<<10 + round*4<<10)
+				resp, err := cl.Broker(0).Request(ctx, req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if err := checkPartitionBytes(resp.(*kmsg.FetchResponse), p); err != nil {
+					t.Errorf("client of partition %d, round %d: %v", p, round, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// checkPartitionBytes checks that the response has records of partition
+// p only, each value made of the byte 'a'+p.
+func checkPartitionBytes(resp *kmsg.FetchResponse, p int32) error {
+	if len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 {
+		return fmt.Errorf("%d topics in the response", len(resp.Topics))
+	}
+	rp := resp.Topics[0].Partitions[0]
+	if rp.ErrorCode != 0 || rp.Partition != p || len(rp.RecordBatches) == 0 {
+		return fmt.Errorf("partition %d: error %d, %d bytes", rp.Partition, rp.ErrorCode, len(rp.RecordBatches))
+	}
+	fp, _ := kgo.ProcessFetchPartition(kgo.ProcessFetchPartitionOpts{Topic: "pooled", Partition: p}, &rp, kgo.DefaultDecompressor(), nil)
+	if fp.Err != nil {
+		return fmt.Errorf("decoding: %w", fp.Err)
+	}
+	if len(fp.Records) == 0 {
+		return errors.New("no records decoded")
+	}
+	want := byte('a' + p)
+	for _, r := range fp.Records {
+		if len(r.Value) != 1000 || bytes.Count(r.Value, []byte{want}) != 1000 {
+			return fmt.Errorf("offset %d: a value not all %q (%q...)", r.Offset, want, r.Value[:min(8, len(r.Value))])
+		}
+	}
+	return nil
 }

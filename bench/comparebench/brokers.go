@@ -24,11 +24,14 @@ var errNotReady = errors.New("broker not ready")
 
 // broker is one child broker process.
 type broker struct {
-	name   string
-	addr   string // Kafka listener, 127.0.0.1:port
-	cmd    *exec.Cmd
-	out    *syncBuffer
-	exited chan struct{}
+	name string
+	addr string // Kafka listener, 127.0.0.1:port
+	// metrics is the broker's Prometheus endpoint (Tributary's admin
+	// /metrics); empty for Kafka.
+	metrics string
+	cmd     *exec.Cmd
+	out     *syncBuffer
+	exited  chan struct{}
 }
 
 func (b *broker) pid() int { return b.cmd.Process.Pid }
@@ -154,7 +157,8 @@ func buildTributary(ctx context.Context, root, dir string) (string, error) {
 }
 
 // startTributary runs `bin serve` with embedded defaults on a temporary
-// data directory and free ports, and waits for /-/status and the Kafka API.
+// data directory and free ports (and, as Kafka here, no initial
+// rebalance delay), and waits for /-/status and the Kafka API.
 func startTributary(ctx context.Context, bin, tmp string) (*broker, error) {
 	addrs, err := freeport.Addrs(2)
 	if err != nil {
@@ -162,7 +166,13 @@ func startTributary(ctx context.Context, bin, tmp string) (*broker, error) {
 	}
 	addr, admin := addrs[0], addrs[1]
 	data := filepath.Join(tmp, "tributary-data")
-	b, err := start("tributary", addr, exec.Command(bin, "serve", "--data-dir", data,
+	// Kafka runs with group.initial.rebalance.delay.ms=0 (kafkaProperties):
+	// the same here, so neither consume run waits 3 s for its group.
+	cfg := filepath.Join(tmp, "tributary.yaml")
+	if err := os.WriteFile(cfg, []byte("version: v1beta1\ngroups:\n  initial_rebalance_delay: 0s\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("writing tributary's config: %w", err)
+	}
+	b, err := start("tributary", addr, exec.Command(bin, "serve", "--config", cfg, "--data-dir", data,
 		"--kafka-addr", addr, "--admin-addr", admin,
 		"--registry-addr", "127.0.0.1:0", "--catalog-addr", "127.0.0.1:0"))
 	if err != nil {
@@ -176,6 +186,7 @@ func startTributary(ctx context.Context, bin, tmp string) (*broker, error) {
 		b.stop()
 		return nil, err
 	}
+	b.metrics = "http://" + admin + "/metrics"
 	return b, nil
 }
 

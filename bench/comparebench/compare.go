@@ -20,12 +20,28 @@ type target struct {
 
 // measured are one target's figures, one entry per round.
 type measured struct {
-	Produce    []produceResult
-	ProduceCPU []float64 // broker CPU seconds during the produce run
-	Consume    []consumeResult
-	ConsumeCPU []float64
-	Paced      []produceResult
-	PeakRSS    int64 // bytes, VmHWM of the process at the end
+	Produce     []produceResult
+	ProduceCost []cost // CPU and wall-clock of the produce run
+	Consume     []consumeResult
+	ConsumeCost []cost
+	// ConsumeServed is the broker's own count of the consume run's
+	// fetches, from its /metrics (Tributary only; Kafka's JMX is not
+	// reached, so its entries stay zero).
+	ConsumeServed []servedFetches
+	Paced         []produceResult
+	PeakRSS       int64 // bytes, VmHWM of the process at the end
+}
+
+// cost is what one tool run took: the broker's CPU over it, the tool
+// JVM's own CPU, and the run's wall-clock (JVM start-up included). On
+// this 2-core machine, Broker+Client near 2×Wall means the run was bound
+// by the machine, Client near Wall by the client's own thread.
+type cost struct {
+	Broker, Client, Wall float64 // seconds
+	// Window is the CPU of the tool's measured window alone (WindowOK
+	// false when it could not be placed).
+	Window   windowCPU
+	WindowOK bool
 }
 
 // results of a comparison, in target order.
@@ -146,9 +162,9 @@ func (r runner) warmup(ctx context.Context, t target) error {
 	if err := createTopic(ctx, t.b.addr, topic, r.o.Partitions, t.configs); err != nil {
 		return err
 	}
-	_, err := r.timed(ctx, t, "warm-up produce", func(ctx context.Context) (string, error) {
-		_, out, err := producePerf(ctx, r.java, r.cp, t.b.addr, topic, r.o.Warmup, r.o.Size, -1)
-		return out, err
+	_, err := r.timed(ctx, t, "warm-up produce", func(ctx context.Context) (toolRun, error) {
+		_, run, err := producePerf(ctx, r.java, r.cp, t.b.addr, topic, r.o.Warmup, r.o.Size, -1, t.b.pid())
+		return run, err
 	})
 	return err
 }
@@ -160,31 +176,42 @@ func (r runner) round(ctx context.Context, t target, round int, m *measured) err
 		return err
 	}
 	var p produceResult
-	cpu, err := r.timed(ctx, t, "produce", func(ctx context.Context) (string, error) {
-		var out string
+	pc, err := r.timed(ctx, t, "produce", func(ctx context.Context) (toolRun, error) {
+		var run toolRun
 		var err error
-		p, out, err = producePerf(ctx, r.java, r.cp, t.b.addr, topic, r.o.Records, r.o.Size, -1)
-		return out, err
+		p, run, err = producePerf(ctx, r.java, r.cp, t.b.addr, topic, r.o.Records, r.o.Size, -1, t.b.pid())
+		return run, err
 	})
 	if err != nil {
 		return err
 	}
-	m.Produce, m.ProduceCPU = append(m.Produce, p), append(m.ProduceCPU, cpu)
-	printf(r.log, "round %d %-11s produce %8.1f MB/s  p50 %4.0f ms  p99 %5.0f ms  broker CPU %.1f s\n",
-		round, t.Name, p.MBPerSec, p.P50, p.P99, cpu)
+	m.Produce, m.ProduceCost = append(m.Produce, p), append(m.ProduceCost, pc)
+	printf(r.log, "round %d %-11s produce %8.1f MB/s  p50 %4.0f ms  p99 %5.0f ms  CPU broker %.1f s client %.1f s over %.1f s%s\n",
+		round, t.Name, p.MBPerSec, p.P50, p.P99, pc.Broker, pc.Client, pc.Wall, pc.describeWindow())
 
 	var c consumeResult
-	cpu, err = r.timed(ctx, t, "consume", func(ctx context.Context) (string, error) {
-		var out string
+	before, err := t.b.servedFetches(ctx)
+	if err != nil {
+		return err
+	}
+	cc, err := r.timed(ctx, t, "consume", func(ctx context.Context) (toolRun, error) {
+		var run toolRun
 		var err error
-		c, out, err = consumePerf(ctx, r.java, r.cp, t.b.addr, topic, r.o.Records)
-		return out, err
+		c, run, err = consumePerf(ctx, r.java, r.cp, t.b.addr, topic, r.o.Records, t.b.pid())
+		return run, err
 	})
 	if err != nil {
 		return err
 	}
-	m.Consume, m.ConsumeCPU = append(m.Consume, c), append(m.ConsumeCPU, cpu)
-	printf(r.log, "round %d %-11s consume %8.1f MB/s  broker CPU %.1f s\n", round, t.Name, c.MBPerSec, cpu)
+	after, err := t.b.servedFetches(ctx)
+	if err != nil {
+		return err
+	}
+	served := after.minus(before)
+	m.Consume, m.ConsumeCost = append(m.Consume, c), append(m.ConsumeCost, cc)
+	m.ConsumeServed = append(m.ConsumeServed, served)
+	printf(r.log, "round %d %-11s consume %8.1f MB/s  CPU broker %.1f s client %.1f s over %.1f s%s  fetches %.0f of %.0f KiB in %.1f ms (client)%s\n",
+		round, t.Name, c.MBPerSec, cc.Broker, cc.Client, cc.Wall, cc.describeWindow(), c.Fetch.Requests, c.Fetch.SizeAvg/1024, c.Fetch.LatencyAvg, served.describe())
 
 	if r.o.PacedRate <= 0 {
 		return nil
@@ -194,11 +221,11 @@ func (r runner) round(ctx context.Context, t target, round int, m *measured) err
 		return err
 	}
 	n := max(1, int(float64(r.o.PacedRate)*r.o.PacedFor.Seconds()))
-	_, err = r.timed(ctx, t, "paced produce", func(ctx context.Context) (string, error) {
-		var out string
+	_, err = r.timed(ctx, t, "paced produce", func(ctx context.Context) (toolRun, error) {
+		var run toolRun
 		var err error
-		p, out, err = producePerf(ctx, r.java, r.cp, t.b.addr, paced, n, r.o.Size, r.o.PacedRate)
-		return out, err
+		p, run, err = producePerf(ctx, r.java, r.cp, t.b.addr, paced, n, r.o.Size, r.o.PacedRate, t.b.pid())
+		return run, err
 	})
 	if err != nil {
 		return err
@@ -208,26 +235,36 @@ func (r runner) round(ctx context.Context, t target, round int, m *measured) err
 	return nil
 }
 
+// describeWindow is the progress line's part for the measured window.
+func (c cost) describeWindow() string {
+	if !c.WindowOK {
+		return "; window not placed"
+	}
+	w := c.Window
+	return fmt.Sprintf("; in the %.2f s measured: broker %.2f, client %.2f cores, busiest client thread %.0f%%",
+		w.Seconds, w.Broker/w.Seconds, w.Client/w.Seconds, 100*w.Busiest/w.Seconds)
+}
+
 // timed runs one tool within the run timeout and returns the broker's CPU
-// seconds over it.
-func (r runner) timed(ctx context.Context, t target, what string, run func(context.Context) (string, error)) (float64, error) {
+// seconds over it, with the tool's own CPU and wall-clock.
+func (r runner) timed(ctx context.Context, t target, what string, run func(context.Context) (toolRun, error)) (cost, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.o.RunTimeout)
 	defer cancel()
 	before, err := cpuSeconds(t.b.pid())
 	if err != nil {
-		return 0, err
+		return cost{}, err
 	}
 	start := time.Now()
-	out, err := run(ctx)
+	tr, err := run(ctx)
 	if r.o.Verbose || err != nil {
-		printf(r.log, "--- %s on %s (%v):\n%s\n", what, t.Name, time.Since(start).Round(time.Millisecond), tail(out, 4000))
+		printf(r.log, "--- %s on %s (%v):\n%s\n", what, t.Name, time.Since(start).Round(time.Millisecond), tail(tr.out, 4000))
 	}
 	if err != nil {
-		return 0, fmt.Errorf("%s: %w", what, err)
+		return cost{}, fmt.Errorf("%s: %w", what, err)
 	}
 	after, err := cpuSeconds(t.b.pid())
 	if err != nil {
-		return 0, err
+		return cost{}, err
 	}
-	return after - before, nil
+	return cost{Broker: after - before, Client: tr.cpu, Wall: tr.wall, Window: tr.window, WindowOK: tr.windowOK}, nil
 }

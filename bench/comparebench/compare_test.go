@@ -61,14 +61,37 @@ func TestCompareSmoke(t *testing.T) {
 		}
 		// A JVM broker always spends ticks on 2 MB; Tributary may spend
 		// under one 10 ms tick, but never less than nothing.
-		if m.ProduceCPU[0] < 0 || (name != nameTributary && m.ProduceCPU[0] == 0) || m.PeakRSS < 16<<20 {
-			t.Errorf("%s: broker CPU %v s, peak RSS %d B: not read from /proc", name, m.ProduceCPU[0], m.PeakRSS)
+		if pc := m.ProduceCost[0]; pc.Broker < 0 || (name != nameTributary && pc.Broker == 0) || m.PeakRSS < 16<<20 {
+			t.Errorf("%s: broker CPU %v s, peak RSS %d B: not read from /proc", name, pc.Broker, m.PeakRSS)
+		}
+		// A JVM that starts and sends 2 MB always spends CPU, and a run
+		// takes at least what its CPU took over 2 cores.
+		for _, c := range []cost{m.ProduceCost[0], m.ConsumeCost[0]} {
+			if c.Client <= 0 || c.Wall <= 0 || c.Client > 8*c.Wall {
+				t.Errorf("%s: client CPU %v s over %v s wall: not the tool's", name, c.Client, c.Wall)
+			}
+		}
+		for _, c := range []cost{m.ProduceCost[0], m.ConsumeCost[0]} {
+			if w := c.Window; !c.WindowOK || w.Seconds <= 0 || w.Client <= 0 || w.Busiest > w.Client+0.05 {
+				t.Errorf("%s: measured window %+v (placed %v): not sampled", name, w, c.WindowOK)
+			}
+		}
+		// The consumer records a response's size and records once it has
+		// drained it: in this 2000-record run its one response may not
+		// be, and the averages are NaN (TestParseFetchShapeTakesClientWideLines
+		// reads them); the count is always there.
+		if f := m.Consume[0].Fetch; f.Requests < 1 {
+			t.Errorf("%s: fetch shape %+v: not read from the consumer's metrics", name, f)
+		}
+		s := m.ConsumeServed[0]
+		if name == nameTributary && (s.Requests < 1 || s.Bytes < 2000*1024 || s.Partitions < 1) {
+			t.Errorf("%s: served fetches %+v: the consume's fetches not counted by the broker", name, s)
 		}
 	}
 	var table bytes.Buffer
 	res.print(&table)
 	t.Logf("table:\n%s", table.String())
-	for _, want := range []string{"produce", "consume", "produce p50 at 2k/s", "produce p99 at 2k/s", "broker peak RSS", "trib/kafka-fsync", "≥1.2× kafka", "≤256 MiB"} {
+	for _, want := range []string{"produce", "consume", "produce p50 at 2k/s", "produce p99 at 2k/s", "broker peak RSS", "trib/kafka-fsync", "consume window: busiest client thread", "consume ceiling: busiest client thread on a core", "bytes per fetch response (client)", "bytes per partition per response (broker)", "≥1.2× kafka", "≤256 MiB"} {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("table lacks %q", want)
 		}

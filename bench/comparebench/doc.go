@@ -15,7 +15,20 @@
 // Tributary always makes an append durable before it acks.
 //
 // Broker CPU seconds come from /proc/<pid>/stat (utime+stime) around each
-// run, peak RSS from /proc/<pid>/status (VmHWM) at the end. The table
+// run, peak RSS from /proc/<pid>/status (VmHWM) at the end. The client
+// tool's own CPU (every thread, from the kernel's accounting when it is
+// reaped) and wall-clock are kept per run, and both processes are sampled
+// every 50 ms (/proc/<pid>/task/*/stat for the tool's threads) so that the
+// CPU of the tool's measured window alone is known: ConsumerPerformance's
+// fetch.time.ms ending at its end.time, ProducerPerformance's
+// records/rate ending when its summary line was printed. From the window
+// come the cores broker, client and the client's busiest thread kept
+// busy, the client+broker CPU per GiB and two ceilings: every core spent
+// on client and broker, and the busiest client thread on one core. The
+// consume run prints the Java consumer's metrics (--print-metrics), from
+// which the fetch shape is read for every broker (fetches/s, bytes and
+// records per response, fetch latency); Tributary's /metrics give its
+// bytes per partition per response and its time to answer. The table
 // prints the mean of the rounds, Tributary/Kafka ratios and the goals of
 // issue 13 beside them.
 //

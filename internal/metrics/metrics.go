@@ -63,7 +63,10 @@ type Metrics struct {
 	FetchRequests prometheus.Counter
 	FetchRecords  prometheus.Counter
 	FetchBytes    prometheus.Counter
-	FetchLatency  prometheus.Histogram
+	// FetchPartitions counts partitions answered with records, so bytes
+	// per partition per response is FetchBytes / FetchPartitions.
+	FetchPartitions prometheus.Counter
+	FetchLatency    prometheus.Histogram
 
 	// Every Kafka request by API name ("Produce", "Metadata", …), and error
 	// codes put in responses by API and error name
@@ -123,10 +126,11 @@ func New() *Metrics {
 		ProduceLatency:  f.histogram("produce_latency_seconds", "Time from a Produce request's arrival to its response."),
 		ProduceStages:   f.histogramVec("produce_stage_seconds", "Time of a flushed Produce request in each stage of the write path: queue, object_write, index_commit, reply.", "stage"),
 
-		FetchRequests: f.counter("fetch_requests_total", "Fetch requests handled."),
-		FetchRecords:  f.counter("fetch_records_total", "Records returned by Fetch."),
-		FetchBytes:    f.counter("fetch_bytes_total", "Record-batch bytes returned by Fetch."),
-		FetchLatency:  f.histogram("fetch_latency_seconds", "Time from a Fetch request's arrival to its response, waiting included."),
+		FetchRequests:   f.counter("fetch_requests_total", "Fetch requests handled."),
+		FetchRecords:    f.counter("fetch_records_total", "Records returned by Fetch."),
+		FetchBytes:      f.counter("fetch_bytes_total", "Record-batch bytes returned by Fetch."),
+		FetchPartitions: f.counter("fetch_partitions_total", "Partitions answered with records by Fetch."),
+		FetchLatency:    f.histogram("fetch_latency_seconds", "Time from a Fetch request's arrival to its response, waiting included."),
 
 		KafkaRequests: f.counterVec("kafka_requests_total", "Kafka requests handled, by API.", "api"),
 		KafkaLatency:  f.histogramVec("kafka_request_duration_seconds", "Time to handle a Kafka request, by API.", "api"),

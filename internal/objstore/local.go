@@ -45,8 +45,14 @@ const staleTemp = time.Minute
 // and "a/b/c"): on this backend the second Put of such a pair fails. The
 // log's key layout never does this.
 //
-// Safe for concurrent use; the file system and the set of prepared keys
-// are the only shared state. One process owns the directory at a time.
+// ReadRange keeps the files it opens open for the next ReadRange (at most
+// openFiles, least recently used closed first); a Put, Prepare or Delete
+// of a key forgets its file once done, so no read after a write sees the
+// file from before it, and Close closes them.
+//
+// Safe for concurrent use; the file system, the set of prepared keys and
+// the open files are the only shared state. One process owns the
+// directory at a time.
 type Local struct {
 	root string
 	// dirs orders directory creation against removal: Put holds it shared
@@ -60,6 +66,10 @@ type Local struct {
 	// pending holds the prepared keys not yet Put (Preparer); mu guards it.
 	mu      sync.Mutex
 	pending map[string]struct{}
+
+	// files keeps ReadRange's object files open (localfiles.go); every
+	// write of a key forgets its file once done.
+	files *fileCache
 }
 
 var (
@@ -77,7 +87,7 @@ func NewLocal(dir string) (*Local, error) {
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return nil, fmt.Errorf("open local store %s: %w", dir, err)
 	}
-	l := &Local{root: root, pending: map[string]struct{}{}}
+	l := &Local{root: root, pending: map[string]struct{}{}, files: newFileCache(openFiles)}
 	if err := l.removeStaleTemps(time.Now().Add(-staleTemp)); err != nil {
 		return nil, fmt.Errorf("open local store %s: %w", dir, err)
 	}
@@ -103,6 +113,7 @@ func (l *Local) Put(ctx context.Context, key string, data []byte) error {
 	if l.takePending(key) {
 		put = l.putPrepared
 	}
+	defer l.files.forget(key) // after the write: see fileCache
 	if err := put(key, data); err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
 	}
@@ -127,6 +138,7 @@ func (l *Local) Prepare(ctx context.Context, key string) error {
 	if dup {
 		return fmt.Errorf("prepare %s: %w", key, fs.ErrExist)
 	}
+	defer l.files.forget(key) // after the write: see fileCache
 	if err := l.prepare(key); err != nil {
 		l.takePending(key)
 		return fmt.Errorf("prepare %s: %w", key, err)
@@ -288,14 +300,33 @@ func (l *Local) GetRange(ctx context.Context, key string, off, n int64) ([]byte,
 var _ RangeReader = (*Local)(nil)
 
 // ReadRange fills dst with the len(dst) bytes at off (RangeReader): the
-// bytes go from the page cache straight into dst.
+// bytes go from the page cache straight into dst. The object's file stays
+// open for the next ReadRange (up to openFiles of them, LRU), since a
+// consumer catching up reads each object once per partition.
 func (l *Local) ReadRange(ctx context.Context, key string, off int64, dst []byte) error {
-	f, err := l.openRange(ctx, key, off, int64(len(dst)))
-	if err != nil {
-		return err
+	n := int64(len(dst))
+	cf, seq, ok := l.files.get(key)
+	if !ok {
+		if err := ValidateKey(key); err != nil {
+			return fmt.Errorf("get range %s: %w", key, err)
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("get range %s: %w", key, err)
+		}
+		f, size, err := l.open(key)
+		if err != nil {
+			return fmt.Errorf("get range %s: %w", key, err)
+		}
+		cf = l.files.put(key, f, size, seq)
+	} else if err := ctx.Err(); err != nil {
+		l.files.release(cf)
+		return fmt.Errorf("get range %s: %w", key, err)
 	}
-	defer func() { _ = f.Close() }() // read-only file: nothing to flush
-	return readAt(f, key, off, dst)
+	defer l.files.release(cf)
+	if off < 0 || n < 0 || off > cf.size || n > cf.size-off {
+		return fmt.Errorf("get range %s [%d, +%d) of %d bytes: %w", key, off, n, cf.size, ErrRangeInvalid)
+	}
+	return readAt(cf.f, key, off, dst)
 }
 
 // openRange opens key's file for a read of [off, off+n), checked to be
@@ -355,7 +386,8 @@ func (l *Local) Delete(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("delete %s: %w", key, err)
 	}
-	l.takePending(key) // a prepared key given up
+	l.takePending(key)        // a prepared key given up
+	defer l.files.forget(key) // after the removal: see fileCache
 	p := l.path(key)
 	if fi, err := os.Stat(p); err == nil && fi.IsDir() {
 		return nil // a key prefix, not an object: nothing to delete
@@ -452,5 +484,9 @@ func (l *Local) removeStaleTemps(before time.Time) error {
 	})
 }
 
-// Close releases nothing: Local holds no open files between calls.
-func (l *Local) Close() error { return nil }
+// Close closes the object files ReadRange kept open (one still being
+// read is closed when that read ends).
+func (l *Local) Close() error {
+	l.files.close()
+	return nil
+}

@@ -17,7 +17,11 @@
 // range out of a buffer of its own cost as much CPU as the read (a fetch
 // of 1 MiB allocated 6.2 MB; now 1.1). The result's batches are then kept
 // in place, those before the offset or past the budget dropped. Cold
-// reads from other stores (S3) are cached as before.
+// reads from other stores (S3) are cached as before. ReadAppend reads
+// into a caller's buffer (the fetch handler reuses them from one
+// response to the next); Records is then that buffer's array unless the
+// read outgrew it, and the caller must not reuse it while Records is in
+// use.
 //
 // It also runs the long poll: Watch and WatchChanges register interest in
 // partitions, and the write path's OnFlushed hook (or, in cluster mode,
