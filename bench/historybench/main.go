@@ -76,7 +76,7 @@ func run(sizes string, day, commits int, dir string) error {
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(d)
+		defer func() { _ = os.RemoveAll(d) }() // best effort: a leftover temporary directory harms nothing
 		dir = d
 	}
 	fmt.Printf("%-30s %10s %14s %12s %12s\n", "history", "snapshots", "metadata.json", "commit p50", "load p50")

@@ -130,6 +130,6 @@ func readAll(fs iceio.IO, path string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only: nothing to flush, the read's error is the one that matters
 	return io.ReadAll(f)
 }
