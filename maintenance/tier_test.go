@@ -179,13 +179,13 @@ func liveSet(t *testing.T, ctx context.Context, cat *icerest.Catalog) map[string
 	return live
 }
 
-// TestManifestsMergedWhenMany: every ingest commit adds a manifest and a
-// query reads them all to plan; a run that has nothing to compact still
-// merges them once there are MinManifests, and the table reads the same.
 // noCommitMerge makes a table whose commits do not merge manifests (as
 // another engine's fast appends): one manifest per ingest commit.
 var noCommitMerge = map[string]string{icetable.ManifestMergeEnabledKey: "false"}
 
+// TestManifestsMergedWhenMany: every ingest commit adds a manifest and a
+// query reads them all to plan; a run that has nothing to compact still
+// merges them once there are MinManifests, and the table reads the same.
 func TestManifestsMergedWhenMany(t *testing.T) {
 	ctx := context.Background()
 	cat := newCatalog(t)
