@@ -230,7 +230,7 @@ func rewriteChunk(ctx context.Context, tbl, wt *icetable.Table, tasks []icetable
 		batches = append(batches, rec)
 	}
 	var files []iceberggo.DataFile
-	for df, err := range icetable.WriteRecords(ctx, wt, sc, sorted(batches, sc, opts.Mem),
+	for df, err := range icetable.WriteRecords(ctx, wt, sc, coalesced(sorted(batches, sc, opts.Mem), opts.Mem),
 		icetable.WithClusteredWrite(), icetable.WithTargetFileSize(target)) {
 		if err != nil {
 			return files, fmt.Errorf("write: %w", err)
