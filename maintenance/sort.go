@@ -238,8 +238,13 @@ func kafkaColumns(b arrow.RecordBatch) (*array.Int32, *array.Int64) {
 // coalesceRows: a partition's runs are joined into batches of about this
 // many rows before they go to its writer. Ingest's runs are ~500 rows,
 // and the Parquet writer pays per batch and column (levels, page checks,
-// statistics setup) as much as for thousands of rows.
-const coalesceRows = 32 << 10
+// statistics setup) as much as for thousands of rows. The first batch is
+// also the sample arrow-go's dictionary cost check decides on (iceberg-go
+// turns it on for every column): on maintenancebench's orders, 8k rows
+// keep the decisions 500-row batches made (same file size, 15-20% less
+// CPU), 32k rows keep dictionaries on repeating strings (files 32%
+// smaller, dictionary hashing eats the CPU saved); BENCHMARKS.md.
+const coalesceRows = 8 << 10
 
 // concatBatches joins batches (one schema) into one, allocated from mem.
 func concatBatches(batches []arrow.RecordBatch, mem memory.Allocator) (arrow.RecordBatch, error) {
