@@ -31,7 +31,7 @@
 // ExecuteCompactionGroup writes rows in the order it reads them. The
 // order is made from runs (consecutive rows of one Kafka partition, as
 // ingest writes them, ~500 rows) cut as zero-copy slices and joined, in
-// that order, into batches of about 32k rows before the writer (which
+// that order, into batches of about 8k rows before the writer (which
 // pays per batch and column); rows are copied one by one only when runs
 // overlap or are very short.
 //

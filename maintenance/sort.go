@@ -241,8 +241,8 @@ func kafkaColumns(b arrow.RecordBatch) (*array.Int32, *array.Int64) {
 // statistics setup) as much as for thousands of rows. The first batch is
 // also the sample arrow-go's dictionary cost check decides on (iceberg-go
 // turns it on for every column): on maintenancebench's orders, 8k rows
-// keep the decisions 500-row batches made (same file size, 15-20% less
-// CPU), 32k rows keep dictionaries on repeating strings (files 32%
+// keep the decisions 500-row batches made (same file size, 5% less CPU
+// on 1 GiB), 32k rows keep dictionaries on repeating strings (files 42%
 // smaller, dictionary hashing eats the CPU saved); BENCHMARKS.md.
 const coalesceRows = 8 << 10
 
