@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -129,7 +130,7 @@ func compact(ctx context.Context, cat icecatalog.Catalog, tbl *icetable.Table, o
 			opts.Progress(prog)
 		}
 	}
-	out, err := commitRewrite(ctx, cat, tbl.Identifier(), tbl.Location(), results, opts)
+	out, err := commitRewrite(ctx, cat, tbl, results, opts)
 	if errors.Is(err, errCleanFailure) {
 		return fail(err)
 	}
@@ -230,7 +231,7 @@ func rewriteChunk(ctx context.Context, tbl, wt *icetable.Table, tasks []icetable
 		batches = append(batches, rec)
 	}
 	var files []iceberggo.DataFile
-	for df, err := range icetable.WriteRecords(ctx, wt, sc, sorted(batches, sc, opts.Mem),
+	for df, err := range icetable.WriteRecords(ctx, wt, sc, coalesced(sorted(batches, sc, opts.Mem), opts.Mem),
 		icetable.WithClusteredWrite(), icetable.WithTargetFileSize(target)) {
 		if err != nil {
 			return files, fmt.Errorf("write: %w", err)
@@ -252,13 +253,16 @@ var testNoGate bool
 // be; the files it wrote can go.
 var errCleanFailure = errors.New("rewrite not committed")
 
-// commitRewrite commits results as one replace snapshot on the main
-// branch's current head, carrying that head's offsets and asserting the
-// head did not move; when it did (ingest committed), it reloads and
-// tries again on the new head, up to opts.CommitAttempts times. Each
-// attempt holds the table's iceberg.CommitGate (loc is the table's
-// location), so ingest in this process cannot move the head under it.
-func commitRewrite(ctx context.Context, cat icecatalog.Catalog, ident icetable.Identifier, loc string, results []icetable.CompactionGroupResult, opts Options) (*icetable.Table, error) {
+// commitRewrite commits results (planned on planned's current snapshot)
+// as one replace snapshot on the main branch's current head, carrying
+// that head's offsets and asserting the head did not move; when it did
+// (ingest committed), it reloads and tries again on the new head, up to
+// opts.CommitAttempts times. Each attempt holds the table's
+// iceberg.CommitGate, so ingest in this process cannot move the head
+// under it.
+func commitRewrite(ctx context.Context, cat icecatalog.Catalog, planned *icetable.Table, results []icetable.CompactionGroupResult, opts Options) (*icetable.Table, error) {
+	ident, loc := planned.Identifier(), planned.Location()
+	plannedID := snapshotID(planned)
 	var last error
 	// ambiguous: an attempt failed in a way that may have applied it
 	// (a 5xx, a lost answer, a cancelled request): its files must stay
@@ -287,7 +291,7 @@ func commitRewrite(ctx context.Context, cat icecatalog.Catalog, ident icetable.I
 			last = fmt.Errorf("load table: %w", err)
 			continue
 		}
-		out, err := tryCommitRewrite(ctx, head, results)
+		out, err := tryCommitRewrite(ctx, head, plannedID, results)
 		gate.Unlock()
 		switch {
 		case err == nil:
@@ -315,18 +319,11 @@ func commitRewrite(ctx context.Context, cat icecatalog.Catalog, ident icetable.I
 	return giveUp(fmt.Errorf("commit rewrite after %d attempts: %w", opts.CommitAttempts, last))
 }
 
-func tryCommitRewrite(ctx context.Context, head *icetable.Table, results []icetable.CompactionGroupResult) (*icetable.Table, error) {
-	live, err := liveFiles(ctx, head)
-	if err != nil {
+// tryCommitRewrite is one attempt of commitRewrite on head; plannedID is
+// the snapshot the rewritten files were planned on.
+func tryCommitRewrite(ctx context.Context, head *icetable.Table, plannedID int64, results []icetable.CompactionGroupResult) (*icetable.Table, error) {
+	if err := stillLive(ctx, head, plannedID, results); err != nil {
 		return nil, err
-	}
-	for _, gr := range results {
-		for _, df := range gr.OldDataFiles {
-			if !live[df.FilePath()] {
-				// Someone else rewrote or deleted it: ours is void.
-				return nil, fmt.Errorf("%w: %s is no longer in the table", errCleanFailure, df.FilePath())
-			}
-		}
 	}
 	props := iceberggo.Properties{PropMaintenance: "compact"}
 	if off, src, err := iceberg.ReadOffsets(ctx, head); err == nil && src != iceberg.FromNothing {
@@ -347,6 +344,46 @@ func tryCommitRewrite(ctx context.Context, head *icetable.Table, results []iceta
 		testBeforeCommit()
 	}
 	return tx.Commit(ctx)
+}
+
+// testLiveScans counts stillLive's scans of the head's manifests, for
+// tests.
+var testLiveScans atomic.Int32
+
+// stillLive checks that every file results rewrote is still in head's
+// current snapshot (errCleanFailure when one is not: someone else
+// rewrote or deleted it, so the rewrite is void). When head is the
+// snapshot the rewrite was planned on (plannedID), they are by
+// construction, and the head's manifests are not read again (a scan of
+// every manifest, as the plan's).
+func stillLive(ctx context.Context, head *icetable.Table, plannedID int64, results []icetable.CompactionGroupResult) error {
+	if snapshotID(head) == plannedID && plannedID != noSnapshot {
+		return nil
+	}
+	testLiveScans.Add(1)
+	live, err := liveFiles(ctx, head)
+	if err != nil {
+		return err
+	}
+	for _, gr := range results {
+		for _, df := range gr.OldDataFiles {
+			if !live[df.FilePath()] {
+				return fmt.Errorf("%w: %s is no longer in the table", errCleanFailure, df.FilePath())
+			}
+		}
+	}
+	return nil
+}
+
+// noSnapshot is snapshotID of a table without one.
+const noSnapshot = -1
+
+// snapshotID is the id of tbl's current snapshot, or noSnapshot.
+func snapshotID(tbl *icetable.Table) int64 {
+	if s := tbl.CurrentSnapshot(); s != nil {
+		return s.SnapshotID
+	}
+	return noSnapshot
 }
 
 // landed reports whether the table's current files include every file

@@ -30,8 +30,10 @@
 // here rather than taken from iceberg-go is that order:
 // ExecuteCompactionGroup writes rows in the order it reads them. The
 // order is made from runs (consecutive rows of one Kafka partition, as
-// ingest writes them) handed to the writer as zero-copy slices; rows are
-// copied one by one only when runs overlap or are very short.
+// ingest writes them, ~500 rows) cut as zero-copy slices and joined, in
+// that order, into batches of about 8k rows before the writer (which
+// pays per batch and column); rows are copied one by one only when runs
+// overlap or are very short.
 //
 // Files written here and by ingest carry lower and upper bounds for
 // every primitive column reached through structs (package iceberg's

@@ -306,12 +306,16 @@ func TestCompactCommitRacesIngest(t *testing.T) {
 	t.Cleanup(func() { testBeforeCommit = nil })
 	// No manifest merge after the rewrite: its replace snapshot (which
 	// carries no offsets of its own) would be the head looked at below.
+	scans := testLiveScans.Load()
 	rep, err := Run(ctx, cat, orders, Options{NoExpire: true, MinManifests: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rep.Groups == 0 || races == 0 {
 		t.Fatalf("groups %d, races %d", rep.Groups, races)
+	}
+	if testLiveScans.Load() == scans {
+		t.Fatal("the head moved and the rewrite's files were not checked against it")
 	}
 	after, err := cat.LoadTable(ctx, orders)
 	if err != nil {
@@ -332,6 +336,42 @@ func TestCompactCommitRacesIngest(t *testing.T) {
 	if !maps.Equal(reopened.Offsets(), w.next) {
 		t.Fatalf("resume point %v, want %v", reopened.Offsets(), w.next)
 	}
+}
+
+// TestCompactCommitReadsNoManifestsOnAnUnmovedHead: the rewrite's commit
+// scanned every manifest of the head to check its input files were
+// still live, also when the head was the very snapshot they were planned
+// on (then they are, by construction): one more scan of the whole
+// table's metadata per run.
+func TestCompactCommitReadsNoManifestsOnAnUnmovedHead(t *testing.T) {
+	ctx := context.Background()
+	cat := newCatalog(t)
+	tbl, err := iceberg.Open(ctx, cat, orders, iceberg.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWriter(t, tbl)
+	for range 10 {
+		if err := w.commit(2, 3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	scans := testLiveScans.Load()
+	rep, err := Run(ctx, cat, orders, Options{NoExpire: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Groups == 0 {
+		t.Fatalf("nothing compacted: %s", rep)
+	}
+	if n := testLiveScans.Load() - scans; n != 0 {
+		t.Fatalf("%d liveness scans of an unmoved head, want 0", n)
+	}
+	after, err := cat.LoadTable(ctx, orders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkComplete(t, readRows(t, after, 0), w.next)
 }
 
 // failNextCommit is a reverse proxy that, once armed, forwards the next

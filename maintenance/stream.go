@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	iceberggo "github.com/apache/iceberg-go"
 	icetable "github.com/apache/iceberg-go/table"
 
@@ -116,10 +117,12 @@ func commitOrder(tasks []icetable.FileScanTask) []icetable.FileScanTask {
 // partWriter writes one Kafka partition's rows (slices sent on ch) with
 // WriteRecords in a goroutine of its own.
 type partWriter struct {
-	ch    chan arrow.RecordBatch
-	done  chan struct{}
-	files []iceberggo.DataFile
-	err   error
+	pending []arrow.RecordBatch // runs not sent yet
+	rows    int                 // rows in pending
+	ch      chan arrow.RecordBatch
+	done    chan struct{}
+	files   []iceberggo.DataFile
+	err     error
 }
 
 // rewriteStreamed writes the rows of tasks, read in commit order, to one
@@ -140,7 +143,7 @@ func rewriteStreamed(ctx context.Context, tbl *icetable.Table, tasks []icetable.
 	writers := map[int32]*partWriter{}
 	var wg sync.WaitGroup
 	start := func(part int32) *partWriter {
-		w := &partWriter{ch: make(chan arrow.RecordBatch, 4), done: make(chan struct{})}
+		w := &partWriter{ch: make(chan arrow.RecordBatch, 1), done: make(chan struct{})}
 		writers[part] = w
 		wg.Add(1)
 		go func() {
@@ -172,6 +175,14 @@ func rewriteStreamed(ctx context.Context, tbl *icetable.Table, tasks []icetable.
 		}
 		return nil
 	}()
+	for _, w := range writers {
+		if readErr == nil {
+			readErr = w.flush(ctx)
+		}
+		for _, p := range w.pending {
+			p.Release()
+		}
+	}
 	if readErr != nil {
 		cancel(readErr)
 	}
@@ -208,15 +219,37 @@ func route(ctx context.Context, rec arrow.RecordBatch, last map[int32]int64, wri
 		if w == nil {
 			w = start(r.part)
 		}
-		s := rec.NewSlice(int64(r.start), int64(r.end))
-		select {
-		case w.ch <- s:
-		case <-ctx.Done():
-			s.Release()
-			return context.Cause(ctx)
+		w.pending = append(w.pending, rec.NewSlice(int64(r.start), int64(r.end)))
+		w.rows += r.end - r.start
+		if w.rows >= coalesceRows {
+			if err := w.flush(ctx); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// flush sends w's pending runs to its writer as one batch.
+func (w *partWriter) flush(ctx context.Context) error {
+	if len(w.pending) == 0 {
+		return nil
+	}
+	b, err := concatBatches(w.pending, memory.DefaultAllocator)
+	for _, p := range w.pending {
+		p.Release()
+	}
+	w.pending, w.rows = w.pending[:0], 0
+	if err != nil {
+		return err
+	}
+	select {
+	case w.ch <- b:
+		return nil
+	case <-ctx.Done():
+		b.Release()
+		return context.Cause(ctx)
+	}
 }
 
 // chanBatches yields the batches sent on ch until it is closed or ctx

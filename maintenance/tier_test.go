@@ -376,3 +376,79 @@ func TestOrphanPassRemovesCrcSideFiles(t *testing.T) {
 	}
 	checkComplete(t, readRows(t, after, 0), w.next)
 }
+
+// TestCoalescedJoinsIngestRuns: the ~500-row runs ingest's files are cut
+// into reached the Parquet writer one by one (it pays per batch and
+// column); coalesced joins them into batches of at least coalesceRows,
+// rows in the same order, a batch already that long passes as it is,
+// and nothing it allocated outlives it.
+func TestCoalescedJoinsIngestRuns(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	var in []arrow.RecordBatch
+	var want [][2]int64
+	for i := range 200 { // 200 runs of 500 rows, three partitions in turn
+		rows := chunk(int64(i%3), int64(i/3*500), 500)
+		in = append(in, kafkaBatch(t, rows))
+		want = append(want, rows...)
+	}
+	long := chunk(0, 1<<20, coalesceRows+1)
+	in = append(in, kafkaBatch(t, long))
+	want = append(want, long...)
+	seq := func(yield func(arrow.RecordBatch, error) bool) {
+		for _, b := range in {
+			b.Retain() // coalesced takes ownership; t.Cleanup releases ours
+			if !yield(b, nil) {
+				return
+			}
+		}
+	}
+	var got [][2]int64
+	var sizes []int64
+	for b, err := range coalesced(seq, mem) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts, offs := kafkaColumns(b)
+		for r := range int(b.NumRows()) {
+			got = append(got, [2]int64{int64(parts.Value(r)), offs.Value(r)})
+		}
+		sizes = append(sizes, b.NumRows())
+		b.Release()
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %d rows %v…, want %d %v…", len(got), head(got), len(want), head(want))
+	}
+	// 100,000 rows of runs: batches of the first multiple of 500 rows at
+	// or above coalesceRows, and what is left joined with the long batch
+	// that follows.
+	full := int64((coalesceRows + 499) / 500 * 500)
+	var wantSizes []int64
+	for range 100000 / full {
+		wantSizes = append(wantSizes, full)
+	}
+	wantSizes = append(wantSizes, 100000%full+coalesceRows+1)
+	if len(wantSizes) < 3 || !slices.Equal(sizes, wantSizes) {
+		t.Fatalf("batch sizes %v, want %v", sizes, wantSizes)
+	}
+	mem.AssertSize(t, 0)
+
+	failing := func(yield func(arrow.RecordBatch, error) bool) {
+		b := kafkaBatch(t, chunk(0, 0, 10))
+		b.Retain()
+		if yield(b, nil) {
+			yield(nil, errors.New("read failed"))
+		}
+	}
+	var errs int
+	for b, err := range coalesced(failing, mem) {
+		if err == nil {
+			b.Release()
+			t.Fatal("a batch before the error: the pending rows must not be yielded as if complete")
+		}
+		errs++
+	}
+	if errs != 1 {
+		t.Fatalf("%d errors yielded, want 1", errs)
+	}
+	mem.AssertSize(t, 0)
+}
