@@ -111,14 +111,19 @@ func (s *Server) prepareProduce(op *kmsg.ProduceResponseTopicPartition, version 
 	if st.LogAppendTime {
 		opts.TimestampType = recordbatch.LogAppendTime
 	}
-	// A topic under enforcement keeps the records validation
-	// decompressed, for the checks to read: one decompression per batch.
+	// A topic under enforcement is checked as validation reads each
+	// record (one walk, one decompression per batch), and keeps the
+	// decompressed records for the batches that lose some.
 	pol := s.enforce.Produce(t.Name, st.Validation)
 	var batches []recordbatch.Batch
 	var opened []*recordbatch.Records
+	var chk *enforce.ProduceCheck
 	var err error
 	if pol != nil {
-		batches, opened, err = recordbatch.ValidateOpen(rp.Records, opts)
+		ctx, cancel := s.requestContext()
+		defer cancel()
+		chk = pol.Begin(ctx, rp.Partition)
+		batches, opened, err = recordbatch.ValidateVisit(rp.Records, opts, chk.Visitor())
 	} else {
 		batches, err = recordbatch.Validate(rp.Records, opts)
 	}
@@ -128,7 +133,7 @@ func (s *Server) prepareProduce(op *kmsg.ProduceResponseTopicPartition, version 
 	}
 	data := rp.Records
 	if pol != nil {
-		if data, batches, err = s.enforceProduce(op, pol, t, rp, batches, opened, now, dlq); err != nil {
+		if data, batches, err = s.enforceProduce(op, chk, t, rp, batches, opened, now, dlq); err != nil {
 			return intake.Part{}, 0, false
 		}
 	}
@@ -165,10 +170,11 @@ func (s *Server) prepareProduce(op *kmsg.ProduceResponseTopicPartition, version 
 }
 
 // enforceProduce applies a topic's schema policy to one partition's
-// validated record set: the record set to store and its batches, or an
-// error once the response partition is filled (a rejected batch, a
-// dead-letter topic that cannot be had).
-func (s *Server) enforceProduce(op *kmsg.ProduceResponseTopicPartition, pol *enforce.ProducePolicy, t metastore.Topic, rp kmsg.ProduceRequestTopicPartition, batches []recordbatch.Batch, opened []*recordbatch.Records, now time.Time, dlq *[]intake.Part) ([]byte, []recordbatch.Batch, error) {
+// validated record set (chk, the checks validation's walk made): the
+// record set to store and its batches, or an error once the response
+// partition is filled (a rejected batch, a dead-letter topic that cannot
+// be had).
+func (s *Server) enforceProduce(op *kmsg.ProduceResponseTopicPartition, chk *enforce.ProduceCheck, t metastore.Topic, rp kmsg.ProduceRequestTopicPartition, batches []recordbatch.Batch, opened []*recordbatch.Records, now time.Time, dlq *[]intake.Part) ([]byte, []recordbatch.Batch, error) {
 	for _, b := range batches {
 		if b.Transactional { // refused below: no dead letters for it
 			return rp.Records, batches, nil
@@ -176,7 +182,7 @@ func (s *Server) enforceProduce(op *kmsg.ProduceResponseTopicPartition, pol *enf
 	}
 	ctx, cancel := s.requestContext()
 	defer cancel()
-	res, err := pol.CheckOpen(ctx, rp.Partition, rp.Records, batches, opened)
+	res, err := chk.Finish(rp.Records, batches, opened)
 	if err != nil {
 		fillRecordError(op, err)
 		return nil, nil, err

@@ -22,7 +22,8 @@
 //
 // Where the cost goes (see the per-record figures it prints): each batch
 // is decompressed once, by the produce path's validation, which hands its
-// records on to the enforcer (recordbatch.ValidateOpen, CheckOpen); the
+// records on to the enforcer (recordbatch.ValidateOpen; a parse-only check
+// runs inside validation's own walk of the records, ValidateVisit); the
 // records' headers are not copied; each value's envelope is parsed
 // without allocating and its codec found in the per-schema-id cache (two
 // map lookups, the last codec reused). A parse-only check reads the

@@ -118,8 +118,13 @@
 // partition. With one, each batch is decompressed once, by the produce
 // path's validation, which hands the records on (recordbatch.ValidateOpen,
 // ProducePolicy.CheckOpen; Check opens the batches itself). Without
-// validation the records are read in one pass (Records.Each: nothing is
-// collected, only failures are remembered), each element's envelope
+// validation the records are not even read again: the produce path folds
+// the checks into validation's own walk (ProducePolicy.Begin, its
+// Visitor handed to recordbatch.ValidateVisit, then ProduceCheck.Finish
+// once validation accepted the record set; a record set validation
+// refuses leaves no verdict, metric or log behind), nothing is collected,
+// only failures are remembered (CheckOpen, for a caller that validated
+// already, reads them in one pass with Records.Each); each element's envelope
 // parsed without allocating, its codec found in two map lookups (the
 // last codec is reused while ids repeat), and the payload scanned against
 // its descriptor without being built (schema/protobuf's Codec.Verify,

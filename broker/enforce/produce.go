@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/tributary-io/tributary/log/recordbatch"
 )
@@ -62,27 +63,151 @@ func (p *ProducePolicy) Check(ctx context.Context, partition int32, data []byte,
 }
 
 // CheckOpen is Check on batches that recordbatch.ValidateOpen also opened
-// (opened[i] is batches[i]'s records, already decompressed): the produce
-// path's call, which decompresses each batch once. A nil opened is Check:
-// each batch is opened here.
+// (opened[i] is batches[i]'s records, already decompressed), which
+// decompresses each batch once. A nil opened is Check: each batch is
+// opened here. The produce path folds the checks into validation's own
+// walk instead (Begin).
 func (p *ProducePolicy) CheckOpen(ctx context.Context, partition int32, data []byte, batches []recordbatch.Batch, opened []*recordbatch.Records) (ProduceResult, error) {
-	res := ProduceResult{Data: data, Batches: batches}
 	if opened != nil && len(opened) != len(batches) {
-		return res, fmt.Errorf("enforce: %d batches, %d opened", len(batches), len(opened))
+		return ProduceResult{Data: data, Batches: batches}, fmt.Errorf("enforce: %d batches, %d opened", len(batches), len(opened))
 	}
-	t := &tally{}
-	rebuilt := make([][]byte, len(batches)) // nil: batch unchanged
+	pc := &ProduceCheck{p: p, ctx: ctx, partition: partition}
+	return pc.walk(data, batches, opened)
+}
+
+// ProduceCheck is the enforcement of one partition's record set on the
+// produce path, folded into validation's walk of the records: Begin it,
+// hand Visitor to recordbatch.ValidateVisit, then Finish once validation
+// accepted the set. Its verdicts, errors and metrics are CheckOpen's; a
+// ProduceCheck whose validation failed is dropped unfinished, and then
+// nothing is counted or logged. Not safe for concurrent use.
+type ProduceCheck struct {
+	p         *ProducePolicy
+	ctx       context.Context
+	partition int32
+	folded    bool // the records were checked as validation read them
+
+	c      checker // the folded checks' checker
+	t      tally
+	drops  [][]bool // by batch: records to drop, nil if none
+	passed []passedThrough
+}
+
+// passedThrough is a record that failed a check and was kept: logged
+// (at debug) once the record set is known to be valid.
+type passedThrough struct {
+	index int
+	err   error
+}
+
+// Begin starts the check of one partition's record set. Policies that
+// validate (protovalidate, microseconds a record, split among
+// goroutines) check in Finish, on the opened batches, as CheckOpen does;
+// the parse-only ones check as validation reads each record.
+func (p *ProducePolicy) Begin(ctx context.Context, partition int32) *ProduceCheck {
+	cs := checks{keys: p.keys, values: p.values}
+	return &ProduceCheck{p: p, ctx: ctx, partition: partition, folded: !cs.validates(), c: checker{reg: p.reg}}
+}
+
+// Visitor is what to hand recordbatch.ValidateVisit: pc, or nil when
+// pc checks in Finish.
+func (pc *ProduceCheck) Visitor() recordbatch.Visitor {
+	if !pc.folded {
+		return nil
+	}
+	return pc
+}
+
+// VisitRecord checks one record as validation reads it
+// (recordbatch.Visitor).
+func (pc *ProduceCheck) VisitRecord(batch int, h *recordbatch.Header, r *recordbatch.Record) {
+	if v := pc.c.record(pc.ctx, r, pc.p.keys, pc.p.values); v.err != nil {
+		pc.failed(batch, h.NumRecords, r, v)
+	}
+}
+
+// Finish is CheckOpen's result for the record set validation accepted:
+// batches and opened as recordbatch.ValidateVisit returned them, with
+// Visitor as its visitor.
+func (pc *ProduceCheck) Finish(data []byte, batches []recordbatch.Batch, opened []*recordbatch.Records) (ProduceResult, error) {
+	if len(opened) != len(batches) {
+		return ProduceResult{Data: data, Batches: batches}, fmt.Errorf("enforce: %d batches, %d opened", len(batches), len(opened))
+	}
+	if !pc.folded {
+		return pc.walk(data, batches, opened)
+	}
+	pc.p.e.m.flush(sideProduce, &pc.c.counts)
+	return pc.finish(data, batches, opened)
+}
+
+// walk checks each batch with its own walk of its records (opened[i], or
+// opened here when opened is nil), then finishes.
+func (pc *ProduceCheck) walk(data []byte, batches []recordbatch.Batch, opened []*recordbatch.Records) (ProduceResult, error) {
+	p := pc.p
+	all := make([]*recordbatch.Records, len(batches))
 	for bi, b := range batches {
 		rs, err := openOne(data[b.Offset:b.Offset+b.Len], opened, bi)
 		if err == nil {
-			rebuilt[bi], err = p.batch(ctx, partition, rs, t)
+			all[bi] = rs
+			cs := &checks{reg: p.reg, keys: p.keys, values: p.values, m: p.e.m, side: sideProduce}
+			_, err = cs.run(pc.ctx, rs, func(r *recordbatch.Record, v verdict) {
+				pc.failed(bi, rs.Header.NumRecords, r, v)
+			})
 		}
 		if err != nil {
-			return res, fmt.Errorf("enforce: batch %d: %w", bi, err)
+			return ProduceResult{Data: data, Batches: batches}, fmt.Errorf("enforce: batch %d: %w", bi, err)
 		}
+	}
+	return pc.finish(data, batches, all)
+}
+
+// failed tallies a record of batch bi (of n records) that failed a check
+// with verdict v.
+func (pc *ProduceCheck) failed(bi int, n int32, r *recordbatch.Record, v verdict) {
+	t := &pc.t
+	if errors.Is(v.err, ErrInternal) {
+		t.internal = v.err
+	}
+	t.counts[v.act]++
+	if v.act == actPass {
+		if pc.p.e.log.Enabled(pc.ctx, slog.LevelDebug) {
+			pc.passed = append(pc.passed, passedThrough{r.Index, v.err})
+		}
+		return
+	}
+	if len(t.errs) < maxRecordErrors {
+		t.errs = append(t.errs, recordbatch.RecordError{Index: r.Index, Message: v.err.Error()})
+	}
+	for len(pc.drops) <= bi {
+		pc.drops = append(pc.drops, nil)
+	}
+	if pc.drops[bi] == nil {
+		pc.drops[bi] = make([]bool, max(n, 0))
+	}
+	pc.drops[bi][r.Index] = true
+	if v.act == actDLQ {
+		t.dlq = append(t.dlq, dlqRecord(r, pc.p.topic, pc.partition, v.err))
+	}
+}
+
+// finish turns the tally of every record into the result: the metrics,
+// then a rejection, or the batches rebuilt without the records dropped
+// (opened[i] is batch i's records) and the dead-letter batch.
+func (pc *ProduceCheck) finish(data []byte, batches []recordbatch.Batch, opened []*recordbatch.Records) (ProduceResult, error) {
+	p, t := pc.p, &pc.t
+	res := ProduceResult{Data: data, Batches: batches}
+	for _, pt := range pc.passed {
+		p.e.log.Debug("record failed schema enforcement, passed through", "topic", p.topic, "partition", pc.partition, "record", pt.index, "err", pt.err)
 	}
 	if t.internal != nil {
 		p.e.warnInternal(p.topic, t.internal)
+	}
+	var rebuilt [][]byte // nil: no batch changes
+	if t.counts[actReject] == 0 {
+		var err error
+		if rebuilt, err = pc.filter(opened); err != nil {
+			return res, fmt.Errorf("enforce: %w", err)
+		}
 	}
 	total := 0
 	for _, b := range batches {
@@ -112,47 +237,33 @@ func (p *ProducePolicy) CheckOpen(ctx context.Context, partition int32, data []b
 	return res, nil
 }
 
+// filter rebuilds each batch that loses records without them: rebuilt[i]
+// is batch i rebuilt, nil when it keeps every record (rebuilt is nil when
+// no batch loses any).
+func (pc *ProduceCheck) filter(opened []*recordbatch.Records) ([][]byte, error) {
+	var rebuilt [][]byte
+	for bi, drop := range pc.drops {
+		if drop == nil {
+			continue
+		}
+		if rebuilt == nil {
+			rebuilt = make([][]byte, len(opened))
+		}
+		b, err := opened[bi].Filter(func(i int) bool { return !drop[i] })
+		if err != nil {
+			return nil, fmt.Errorf("batch %d: %w", bi, err)
+		}
+		rebuilt[bi] = b
+	}
+	return rebuilt, nil
+}
+
 // tally is what the checks of a record set found so far.
 type tally struct {
 	counts   [actReject + 1]int
 	errs     []recordbatch.RecordError // records failing with an action other than PASS_THROUGH
 	dlq      []recordbatch.NewRecord
 	internal error // the last internal failure, for the log
-}
-
-// batch checks one batch into t and returns it rebuilt without the
-// records to drop, or nil when none is (or the record set is refused
-// anyway).
-func (p *ProducePolicy) batch(ctx context.Context, partition int32, rs *recordbatch.Records, t *tally) ([]byte, error) {
-	cs := &checks{reg: p.reg, keys: p.keys, values: p.values, m: p.e.m, side: sideProduce}
-	var drop []bool
-	_, err := cs.run(ctx, rs, func(r *recordbatch.Record, v verdict) {
-		if errors.Is(v.err, ErrInternal) {
-			t.internal = v.err
-		}
-		t.counts[v.act]++
-		if v.act == actPass {
-			p.e.log.Debug("record failed schema enforcement, passed through", "topic", p.topic, "partition", partition, "record", r.Index, "err", v.err)
-			return
-		}
-		if len(t.errs) < maxRecordErrors {
-			t.errs = append(t.errs, recordbatch.RecordError{Index: r.Index, Message: v.err.Error()})
-		}
-		if drop == nil {
-			drop = make([]bool, max(rs.Header.NumRecords, 0))
-		}
-		drop[r.Index] = true
-		if v.act == actDLQ {
-			t.dlq = append(t.dlq, dlqRecord(r, p.topic, partition, v.err))
-		}
-	})
-	if err != nil {
-		return nil, err
-	}
-	if drop == nil || t.counts[actReject] > 0 {
-		return nil, nil
-	}
-	return rs.Filter(func(i int) bool { return !drop[i] })
 }
 
 // openOne is batch i opened: opened[i] when the caller has it, else raw

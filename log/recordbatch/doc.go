@@ -43,7 +43,10 @@
 // lastOffsetDelta and producer fields, so dropped offsets become gaps and
 // idempotent sequences stay consistent — recompressed with the batch's
 // codec and a new CRC. Build encodes records the broker writes itself
-// (dead-letter copies) as a plain client batch.
+// (dead-letter copies) as a plain client batch. On the produce path
+// validation opens the batches for it (ValidateOpen), and ValidateVisit
+// also hands each record, as Each yields it, to a Visitor during
+// validation's own walk, so that a check of every record reads them once.
 //
 // Where this package departs from Kafka, on purpose:
 //   - Record offset deltas must be 0..n-1. Kafka re-compresses a batch

@@ -333,7 +333,14 @@ func checkOpened(t *testing.T, data []byte, batches []Batch) {
 	if err != nil || !reflect.DeepEqual(got, batches) || len(opened) != len(batches) {
 		t.Fatalf("ValidateOpen = %+v, %d opened, %v; Validate gave %+v", got, len(opened), err, batches)
 	}
+	var v visited
+	if got, _, err := ValidateVisit(data, fuzzOpts, &v); err != nil || !reflect.DeepEqual(got, batches) || len(v.recs) > len(batches) {
+		t.Fatalf("ValidateVisit = %+v, %v, %d batches visited; Validate gave %+v", got, err, len(v.recs), batches)
+	}
 	for i, b := range batches {
+		if i < len(v.recs) && !reflect.DeepEqual(v.recs[i], eachRecords(t, data[b.Offset:b.Offset+b.Len])) {
+			t.Fatalf("batch %d: ValidateVisit handed on records Each does not yield", i)
+		}
 		recs, err := opened[i].Collect(nil)
 		if err != nil {
 			t.Fatalf("batch %d: Collect of a batch Validate accepted: %v", i, err)

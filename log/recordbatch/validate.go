@@ -67,7 +67,7 @@ func newBatch(h *Header, off int) Batch {
 // A failure is an *Error (errors.Is it against ErrCorrupt and the other
 // kinds); an error of any other type means opts is invalid.
 func Validate(data []byte, opts ValidateOptions) ([]Batch, error) {
-	batches, _, err := validate(data, opts, false)
+	batches, _, err := validate(data, opts, false, nil)
 	return batches, err
 }
 
@@ -77,10 +77,32 @@ func Validate(data []byte, opts ValidateOptions) ([]Batch, error) {
 // every record next, and a batch is decompressed once. An uncompressed
 // batch's Records alias data.
 func ValidateOpen(data []byte, opts ValidateOptions) ([]Batch, []*Records, error) {
-	return validate(data, opts, true)
+	return validate(data, opts, true, nil)
 }
 
-func validate(data []byte, opts ValidateOptions, open bool) ([]Batch, []*Records, error) {
+// Visitor reads each record as validation walks it, so that a reader of
+// every record (the produce path's schema enforcement) needs no walk of
+// its own.
+type Visitor interface {
+	// VisitRecord is called with each record, in order, once it parsed
+	// and its offset delta held; batch is the batch's index in the
+	// record set, h its header. r is what Records.Each yields (key,
+	// value, headers, raw bytes aliasing the decompressed records) and
+	// valid during the call only. A call says nothing of the outcome:
+	// validation may still refuse the record set after it (a record
+	// further on that does not parse, a bad timestamp), and then what
+	// the visitor made of it must be dropped.
+	VisitRecord(batch int, h *Header, r *Record)
+}
+
+// ValidateVisit is ValidateOpen that also hands each record to vis (nil:
+// none) during its own walk of the records: one read of each record for
+// validation and the visitor together. Its result is ValidateOpen's.
+func ValidateVisit(data []byte, opts ValidateOptions, vis Visitor) ([]Batch, []*Records, error) {
+	return validate(data, opts, true, vis)
+}
+
+func validate(data []byte, opts ValidateOptions, open bool, vis Visitor) ([]Batch, []*Records, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, nil, err
 	}
@@ -92,7 +114,7 @@ func validate(data []byte, opts ValidateOptions, open bool) ([]Batch, []*Records
 	if len(data) == 0 {
 		return nil, nil, batchErr(ErrInvalidRecord, ErrEmptyRecordSet, "no record batch for the partition")
 	}
-	v := validator{opts: &o, dec: dec}
+	v := validator{opts: &o, dec: dec, vis: vis}
 	var batches []Batch
 	var opened []*Records
 	var rb kmsg.RecordBatch
@@ -105,7 +127,7 @@ func validate(data []byte, opts ValidateOptions, open bool) ([]Batch, []*Records
 		if i > 0 && !o.AllowMultipleBatches {
 			return nil, nil, inBatch(batchErr(ErrInvalidRecord, nil, "more than one record batch for the partition"), i)
 		}
-		b, recs, err := v.batch(raw, &rb, off)
+		b, recs, err := v.batch(raw, &rb, off, i)
 		if err != nil {
 			return nil, nil, inBatch(err, i)
 		}
@@ -122,10 +144,12 @@ func validate(data []byte, opts ValidateOptions, open bool) ([]Batch, []*Records
 type validator struct {
 	opts *ValidateOptions
 	dec  kgo.Decompressor
+	vis  Visitor // nil: records are not handed on
 }
 
-// batch validates one batch and returns it and its records, decompressed.
-func (v *validator) batch(raw []byte, rb *kmsg.RecordBatch, off int) (Batch, []byte, error) {
+// batch validates batch number i and returns it and its records,
+// decompressed.
+func (v *validator) batch(raw []byte, rb *kmsg.RecordBatch, off, i int) (Batch, []byte, error) {
 	h := headerOf(rb)
 	if err := v.envelope(raw, &h); err != nil {
 		return Batch{}, nil, err
@@ -138,7 +162,7 @@ func (v *validator) batch(raw []byte, rb *kmsg.RecordBatch, off int) (Batch, []b
 		return Batch{}, nil, err
 	}
 	b := newBatch(&h, off)
-	if err := v.records(recs, &h, &b); err != nil {
+	if err := v.records(recs, &h, &b, i); err != nil {
 		return Batch{}, nil, err
 	}
 	return b, recs, nil
@@ -187,15 +211,20 @@ func (v *validator) header(h *Header) error {
 // records checks every record as LogValidator.validateRecord does and
 // fills in b's timestamps. Records that do not parse, or whose offset
 // deltas do not run 0..n-1, fail the batch at once; key and timestamp
-// problems are collected, as Kafka's record_errors.
-func (v *validator) records(recs []byte, h *Header, b *Batch) error {
+// problems are collected, as Kafka's record_errors. Each record that
+// parses and has the right offset delta is handed to v.vis (batch bi),
+// headers collected for it.
+func (v *validator) records(recs []byte, h *Header, b *Batch, bi int) error {
 	var bad []RecordError
 	nbad, anyTimestamp := 0, false
-	err := eachRecord(recs, h, false, func(r *Record) error {
+	err := eachRecord(recs, h, v.vis != nil, func(r *Record) error {
 		i := r.Index
 		if r.OffsetDelta != int32(i) {
 			return recordErr(ErrInvalidRecord, i, nil,
 				fmt.Sprintf("offset delta %d, want %d: deltas must run 0..n-1", r.OffsetDelta, i))
+		}
+		if v.vis != nil {
+			v.vis.VisitRecord(bi, h, r)
 		}
 		ts := r.Timestamp
 		if ts > b.MaxTimestamp {

@@ -2,6 +2,8 @@ package recordbatch
 
 import (
 	"errors"
+	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -99,4 +101,66 @@ func wantKind(t *testing.T, err error, kind error, batch, record int) *Error {
 		t.Fatalf("got batch %d record %d, want %d %d: %v", e.Batch, e.RecordIndex, batch, record, err)
 	}
 	return e
+}
+
+// visited collects what ValidateVisit hands its visitor, by batch.
+type visited struct {
+	recs    [][]Record
+	headers []*Header
+}
+
+func (v *visited) VisitRecord(batch int, h *Header, r *Record) {
+	for len(v.recs) <= batch {
+		v.recs, v.headers = append(v.recs, nil), append(v.headers, h)
+	}
+	c := *r
+	c.Headers = slices.Clone(r.Headers)
+	v.recs[batch] = append(v.recs[batch], c)
+}
+
+// TestValidateVisitHandsOnEachRecord: the visitor sees every record of
+// every batch once, in order, as Records.Each yields it (key, value,
+// headers, nulls apart from empties, timestamps, raw bytes), with its
+// batch's header; the result is ValidateOpen's.
+func TestValidateVisitHandsOnEachRecord(t *testing.T) {
+	one := buildBatch(t, kgo.NoCompression(), oddRecords(), nil)
+	two := buildBatch(t, kgo.ZstdCompression(), sampleRecords(4, 10), nil)
+	data := concat(one, two)
+	opts := ValidateOptions{AllowMultipleBatches: true, Now: baseTS}
+	var v visited
+	batches, opened, err := ValidateVisit(data, opts, &v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantB, wantO, err := ValidateOpen(data, opts)
+	if err != nil || !reflect.DeepEqual(batches, wantB) || !reflect.DeepEqual(opened, wantO) {
+		t.Fatalf("ValidateVisit %+v, ValidateOpen %+v (%v)", batches, wantB, err)
+	}
+	if len(v.recs) != 2 {
+		t.Fatalf("visited %d batches, want 2", len(v.recs))
+	}
+	for i, b := range batches {
+		want := eachRecords(t, data[b.Offset:b.Offset+b.Len])
+		if !reflect.DeepEqual(v.recs[i], want) {
+			t.Fatalf("batch %d: visited\n%+v\nEach\n%+v", i, v.recs[i], want)
+		}
+		if v.headers[i].NumRecords != b.NumRecords || v.headers[i].Codec() != b.Codec {
+			t.Fatalf("batch %d: visited with header %+v", i, v.headers[i])
+		}
+	}
+}
+
+// TestValidateVisitStopsAtABadRecord: records up to one that does not
+// parse are handed on, and validation fails; the visitor learns the
+// outcome from ValidateVisit's error only.
+func TestValidateVisitStopsAtABadRecord(t *testing.T) {
+	recs := sampleRecords(5, 10)
+	recs[3].OffsetDelta = 9
+	data := buildBatch(t, kgo.NoCompression(), recs, nil)
+	var v visited
+	_, _, err := ValidateVisit(data, ValidateOptions{Now: baseTS}, &v)
+	wantKind(t, err, ErrInvalidRecord, 0, 3)
+	if len(v.recs) != 1 || len(v.recs[0]) != 3 {
+		t.Fatalf("visited %+v, want records 0-2", v.recs)
+	}
 }
