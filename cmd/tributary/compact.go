@@ -31,6 +31,8 @@ type compactFlags struct {
 	dryRun, removeOrphans       bool
 	noExpire                    bool
 	expireOlderThan             time.Duration
+	thinAfter, thinInterval     time.Duration
+	noThin                      bool
 	orphansOlderThan            time.Duration
 	retention                   time.Duration
 }
@@ -58,6 +60,9 @@ func parseCompactFlags(args []string, stdout, stderr io.Writer) (compactFlags, e
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print the plan; change nothing")
 	fs.BoolVar(&f.noExpire, "no-expire", false, "skip snapshot expiry")
 	fs.DurationVar(&f.expireOlderThan, "expire-older-than", 0, "expire snapshots older than this (default: the table's history.expire.max-snapshot-age-ms, else 24h)")
+	fs.DurationVar(&f.thinAfter, "thin-after", 0, "keep every snapshot younger than this, thin older ones (default: the table's tributary.history.thin-after-ms, else 5m)")
+	fs.DurationVar(&f.thinInterval, "thin-interval", 0, "before --thin-after, keep the newest snapshot of each such interval (default: the table's tributary.history.thin-interval-ms, else 15m)")
+	fs.BoolVar(&f.noThin, "no-thin", false, "keep every snapshot expiry keeps (no history thinning)")
 	fs.DurationVar(&f.retention, "retention", 0, "also drop the table partitions whose rows are all older than this (default: off)")
 	fs.BoolVar(&f.removeOrphans, "remove-orphans", false, "also delete files under the table no metadata references")
 	fs.DurationVar(&f.orphansOlderThan, "orphans-older-than", maintenance.DefaultOrphanAge, "only orphans older than this are deleted (a younger file may belong to a commit in flight)")
@@ -70,10 +75,29 @@ func parseCompactFlags(args []string, stdout, stderr io.Writer) (compactFlags, e
 	if len(f.tables) == 0 && !f.all {
 		return f, errors.New("compact: give --table (one or more) or --all")
 	}
-	if f.orphansOlderThan < 0 || f.expireOlderThan < 0 || f.targetSize < 0 || f.retention < 0 {
+	if f.noThin && (f.thinAfter != 0 || f.thinInterval != 0) {
+		return f, errors.New("compact: --no-thin with --thin-after or --thin-interval")
+	}
+	if f.orphansOlderThan < 0 || f.expireOlderThan < 0 || f.targetSize < 0 || f.retention < 0 || f.thinAfter < 0 || f.thinInterval < 0 {
 		return f, errors.New("compact: durations and sizes must not be negative")
 	}
 	return f, nil
+}
+
+// options are the maintenance options the flags ask for.
+func (f compactFlags) options(log *slog.Logger) maintenance.Options {
+	opts := maintenance.Options{
+		TargetFileSize: int64(f.targetSize), DryRun: f.dryRun, NoExpire: f.noExpire, ExpireOlderThan: f.expireOlderThan,
+		ThinAfter: f.thinAfter, ThinInterval: f.thinInterval,
+		RemoveOrphans: f.removeOrphans, OrphanOlderThan: f.orphansOlderThan, Retention: f.retention, Logger: log,
+	}
+	if f.noThin {
+		opts.ThinInterval = -1 // maintenance: a negative interval turns thinning off
+	}
+	if f.orphansOlderThan == 0 {
+		opts.OrphanOlderThan = -1 // no window, as asked
+	}
+	return opts
 }
 
 func compactCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -92,13 +116,7 @@ func compactCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	opts := maintenance.Options{
-		TargetFileSize: int64(f.targetSize), DryRun: f.dryRun, NoExpire: f.noExpire, ExpireOlderThan: f.expireOlderThan,
-		RemoveOrphans: f.removeOrphans, OrphanOlderThan: f.orphansOlderThan, Retention: f.retention, Logger: log,
-	}
-	if f.orphansOlderThan == 0 {
-		opts.OrphanOlderThan = -1 // no window, as asked
-	}
+	opts := f.options(log)
 	if isTerminal(stderr) {
 		opts.Progress = progressBar(stderr)
 	}
