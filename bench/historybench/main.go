@@ -26,10 +26,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -42,11 +38,9 @@ import (
 	icetable "github.com/apache/iceberg-go/table"
 
 	"github.com/tributary-io/tributary/arrowconv"
-	"github.com/tributary-io/tributary/catalog"
 	"github.com/tributary-io/tributary/iceberg"
+	"github.com/tributary-io/tributary/internal/benchcatalog"
 	"github.com/tributary-io/tributary/internal/benchpb"
-	"github.com/tributary-io/tributary/internal/metastore/boltstore"
-	"github.com/tributary-io/tributary/internal/objstore"
 	"github.com/tributary-io/tributary/internal/synthhist"
 	"github.com/tributary-io/tributary/maintenance"
 )
@@ -131,7 +125,7 @@ func steadyDay() func() []time.Time {
 // defaults when thinned), then times commits and loads.
 func measure(dir string, times func() []time.Time, label string, commits int, thinned bool) error {
 	ctx := context.Background()
-	url, stop, err := serveCatalog(dir)
+	url, stop, err := benchcatalog.Serve(dir)
 	if err != nil {
 		return err
 	}
@@ -259,30 +253,4 @@ func (w *writer) commit(ctx context.Context) error {
 	}
 	defer b.Release()
 	return w.tbl.Commit(ctx, []arrow.RecordBatch{b}, w.next)
-}
-
-// serveCatalog serves the built-in REST catalog over an embedded store
-// and a local warehouse under dir, on 127.0.0.1.
-func serveCatalog(dir string) (string, func(), error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", nil, err
-	}
-	st, err := boltstore.Open(filepath.Join(dir, "meta.db"), boltstore.Options{NoSync: true})
-	if err != nil {
-		return "", nil, err
-	}
-	obj, err := objstore.NewLocal(filepath.Join(dir, "objects"))
-	if err != nil {
-		_ = st.Close() // the error returned is the one that matters
-		return "", nil, err
-	}
-	srv := catalog.New(st, obj, catalog.Options{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		_ = st.Close() // the error returned is the one that matters
-		return "", nil, err
-	}
-	hs := &http.Server{Handler: srv.Handler()}
-	go func() { _ = hs.Serve(ln) }() // ErrServerClosed once stop runs
-	return "http://" + ln.Addr().String(), func() { _ = hs.Close(); _ = st.Close() }, nil
 }

@@ -28,13 +28,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
@@ -50,12 +45,10 @@ import (
 	icetable "github.com/apache/iceberg-go/table"
 
 	"github.com/tributary-io/tributary/arrowconv"
-	"github.com/tributary-io/tributary/catalog"
 	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/iceberg"
+	"github.com/tributary-io/tributary/internal/benchcatalog"
 	"github.com/tributary-io/tributary/internal/benchpb"
-	"github.com/tributary-io/tributary/internal/metastore/boltstore"
-	"github.com/tributary-io/tributary/internal/objstore"
 	"github.com/tributary-io/tributary/maintenance"
 )
 
@@ -194,34 +187,6 @@ func run(o options) error {
 			qb[i].took.Seconds()/qa[i].took.Seconds(), qa[i].result)
 	}
 	return nil
-}
-
-// serveCatalog serves the built-in REST catalog over an embedded store
-// and a local warehouse under dir, on 127.0.0.1.
-func serveCatalog(dir string) (string, func(), error) {
-	st, err := boltstore.Open(filepath.Join(dir, "meta.db"), boltstore.Options{NoSync: true})
-	if err != nil {
-		return "", nil, err
-	}
-	obj, err := objstore.NewLocal(filepath.Join(dir, "objects"))
-	if err != nil {
-		_ = st.Close() // the error returned is the one that matters
-		return "", nil, err
-	}
-	srv := catalog.New(st, obj, catalog.Options{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		_ = st.Close() // the error returned is the one that matters
-		return "", nil, err
-	}
-	hs := &http.Server{Handler: srv.Handler()}
-	go func() { _ = hs.Serve(ln) }() // ErrServerClosed once stop runs; a bench query would fail on any other
-	stop := func() {
-		// A bench's catalog going away at the end: nothing left to keep.
-		_ = hs.Close()
-		_ = st.Close()
-	}
-	return "http://" + ln.Addr().String(), stop, nil
 }
 
 // writeSmallFiles commits batches of orders, three partitions
@@ -535,7 +500,7 @@ func peakRSS() string {
 // bench's table ident in it (created with benchProps); stop ends the
 // catalog.
 func openBench(ctx context.Context, dir string, ident icetable.Identifier) (*icerest.Catalog, *iceberg.Table, func(), error) {
-	catURL, stop, err := serveCatalog(dir)
+	catURL, stop, err := benchcatalog.Serve(dir)
 	if err != nil {
 		return nil, nil, nil, err
 	}
