@@ -1,16 +1,11 @@
 package intake
 
 import (
-	"io"
-	"log/slog"
-	"path/filepath"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/tributary-io/tributary/internal/metastore"
-	"github.com/tributary-io/tributary/internal/metastore/boltstore"
-	"github.com/tributary-io/tributary/internal/objstore"
 )
 
 // TestZeroLingerIsGroupCommit: produce p50 at 20k records/s was 14 ms on
@@ -98,31 +93,7 @@ func TestZeroLingerIsGroupCommit(t *testing.T) {
 // synctest bubble.
 func groupEnv(t *testing.T) (*Writer, *gatedMeta, *watchedObjects, metastore.PartitionKey) {
 	t.Helper()
-	dir := t.TempDir()
-	meta, err := boltstore.Open(filepath.Join(dir, "meta.db"), boltstore.Options{})
-	if err != nil {
-		t.Fatalf("open boltstore: %v", err)
-	}
-	local, err := objstore.NewLocal(filepath.Join(dir, "objects"))
-	if err != nil {
-		t.Fatalf("open local object store: %v", err)
-	}
-	top, err := meta.CreateTopic(t.Context(), metastore.TopicSpec{Name: "t", Partitions: 1})
-	if err != nil {
-		t.Fatalf("create topic: %v", err)
-	}
-	g := &gatedMeta{Store: meta, started: make(chan string, 4), release: make(chan struct{}, 4)}
-	o := &watchedObjects{Store: local, put: make(chan string, 4)}
-	w := NewWriter(Config{}, o, g, Hooks{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	t.Cleanup(func() {
-		for range 4 {
-			g.release <- struct{}{} // let a commit still held (a failed test) finish
-		}
-		_ = w.Close()    // always nil
-		_ = meta.Close() // a test store going away
-		_ = local.Close()
-	})
-	return w, g, o, metastore.PartitionKey{Topic: top.ID, Partition: 0}
+	return gatedEnv(t, Config{})
 }
 
 func submitPart(t *testing.T, w *Writer, pk metastore.PartitionKey, data string) *Pending {

@@ -39,7 +39,11 @@ func (o *watchedObjects) Put(ctx context.Context, key string, data []byte) error
 	return err
 }
 
-func pipelineEnv(t *testing.T, maxBytes int, maxBuffered int64) (*Writer, *gatedMeta, *watchedObjects, metastore.PartitionKey) {
+// testStores opens a bbolt metadata store and a local object store in a
+// temporary directory and creates a topic of one partition. t's cleanup
+// closes the stores after whatever the caller registers later (its
+// writer), since cleanups run last registered first.
+func testStores(t *testing.T) (*boltstore.Store, *objstore.Local, metastore.PartitionKey) {
 	t.Helper()
 	dir := t.TempDir()
 	meta, err := boltstore.Open(filepath.Join(dir, "meta.db"), boltstore.Options{})
@@ -50,22 +54,37 @@ func pipelineEnv(t *testing.T, maxBytes int, maxBuffered int64) (*Writer, *gated
 	if err != nil {
 		t.Fatalf("open local object store: %v", err)
 	}
+	t.Cleanup(func() {
+		_ = meta.Close()  // a test store going away
+		_ = local.Close() // holds nothing
+	})
 	top, err := meta.CreateTopic(t.Context(), metastore.TopicSpec{Name: "t", Partitions: 1})
 	if err != nil {
 		t.Fatalf("create topic: %v", err)
 	}
+	return meta, local, metastore.PartitionKey{Topic: top.ID, Partition: 0}
+}
+
+// gatedEnv is a writer with cfg over real stores (testStores), its index
+// commits gated and its object writes reported.
+func gatedEnv(t *testing.T, cfg Config) (*Writer, *gatedMeta, *watchedObjects, metastore.PartitionKey) {
+	t.Helper()
+	meta, local, pk := testStores(t)
 	g := &gatedMeta{Store: meta, started: make(chan string, 4), release: make(chan struct{}, 4)}
 	o := &watchedObjects{Store: local, put: make(chan string, 4)}
-	w := NewWriter(Config{Linger: time.Millisecond, MaxBytes: maxBytes, MaxBufferedBytes: maxBuffered}, o, g, Hooks{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	w := NewWriter(cfg, o, g, Hooks{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	t.Cleanup(func() {
 		for range 4 {
-			g.release <- struct{}{} // let anything still waiting finish
+			g.release <- struct{}{} // let a commit still held (a failed test) finish
 		}
-		_ = w.Close()    // always nil
-		_ = meta.Close() // a test store going away
-		_ = local.Close()
+		_ = w.Close() // always nil
 	})
-	return w, g, o, metastore.PartitionKey{Topic: top.ID, Partition: 0}
+	return w, g, o, pk
+}
+
+func pipelineEnv(t *testing.T, maxBytes int, maxBuffered int64) (*Writer, *gatedMeta, *watchedObjects, metastore.PartitionKey) {
+	t.Helper()
+	return gatedEnv(t, Config{Linger: time.Millisecond, MaxBytes: maxBytes, MaxBufferedBytes: maxBuffered})
 }
 
 func recv(t *testing.T, ch <-chan string, what string) string {

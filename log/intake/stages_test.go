@@ -3,14 +3,11 @@ package intake
 import (
 	"io"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/tributary-io/tributary/internal/metastore"
-	"github.com/tributary-io/tributary/internal/metastore/boltstore"
-	"github.com/tributary-io/tributary/internal/objstore"
 )
 
 // TestPendingStagesSplitTheAckPath: the produce p99 at 20k records/s was
@@ -59,24 +56,8 @@ func TestPendingStagesSplitTheAckPath(t *testing.T) {
 // bubble).
 func stagesEnv(t *testing.T, put, commit time.Duration) (*Writer, metastore.PartitionKey) {
 	t.Helper()
-	dir := t.TempDir()
-	meta, err := boltstore.Open(filepath.Join(dir, "meta.db"), boltstore.Options{})
-	if err != nil {
-		t.Fatalf("open boltstore: %v", err)
-	}
-	local, err := objstore.NewLocal(filepath.Join(dir, "objects"))
-	if err != nil {
-		t.Fatalf("open local object store: %v", err)
-	}
-	top, err := meta.CreateTopic(t.Context(), metastore.TopicSpec{Name: "t", Partitions: 1})
-	if err != nil {
-		t.Fatalf("create topic: %v", err)
-	}
+	meta, local, pk := testStores(t)
 	w := NewWriter(Config{}, slowPut{local, put}, slowAppend{meta, commit}, Hooks{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	t.Cleanup(func() {
-		_ = w.Close()     // always nil
-		_ = meta.Close()  // a test store going away
-		_ = local.Close() // holds nothing
-	})
-	return w, metastore.PartitionKey{Topic: top.ID, Partition: 0}
+	t.Cleanup(func() { _ = w.Close() }) // always nil
+	return w, pk
 }
