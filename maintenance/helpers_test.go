@@ -15,6 +15,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	icecatalog "github.com/apache/iceberg-go/catalog"
 	icerest "github.com/apache/iceberg-go/catalog/rest"
 	icetable "github.com/apache/iceberg-go/table"
 	"google.golang.org/protobuf/proto"
@@ -233,3 +234,17 @@ func checkComplete(t testing.TB, rows []row, next map[int32]int64) {
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// checkResumesAt opens the table as ingest does after a restart and fails
+// t unless it resumes at next; it returns the opened table.
+func checkResumesAt(t testing.TB, cat icecatalog.Catalog, next map[int32]int64) *iceberg.Table {
+	t.Helper()
+	tbl, err := iceberg.Open(context.Background(), cat, orders, iceberg.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(tbl.Offsets(), next) {
+		t.Fatalf("resume point %v, want %v", tbl.Offsets(), next)
+	}
+	return tbl
+}

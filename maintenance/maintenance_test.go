@@ -91,12 +91,8 @@ func TestCompactManySmallFiles(t *testing.T) {
 	}
 
 	// Ingest resumes from the replace snapshot's offsets.
-	again, err := iceberg.Open(ctx, cat, orders, iceberg.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !maps.Equal(again.Offsets(), w.next) || again.OffsetsSource() != iceberg.FromSnapshot {
-		t.Fatalf("offsets after compaction %v from %s, want %v", again.Offsets(), again.OffsetsSource(), w.next)
+	if again := checkResumesAt(t, cat, w.next); again.OffsetsSource() != iceberg.FromSnapshot {
+		t.Fatalf("resume point from %s, want from the snapshot", again.OffsetsSource())
 	}
 
 	// A second run finds nothing to do.
@@ -329,13 +325,7 @@ func TestCompactCommitRacesIngest(t *testing.T) {
 		t.Fatalf("replace snapshot offsets %s, want ingest's latest %s", got, iceberg.EncodeOffsets(w.next))
 	}
 	checkComplete(t, readRows(t, after, 0), w.next)
-	reopened, err := iceberg.Open(ctx, cat, orders, iceberg.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !maps.Equal(reopened.Offsets(), w.next) {
-		t.Fatalf("resume point %v, want %v", reopened.Offsets(), w.next)
-	}
+	checkResumesAt(t, cat, w.next)
 }
 
 // TestCompactCommitReadsNoManifestsOnAnUnmovedHead: the rewrite's commit
@@ -502,13 +492,7 @@ func TestCompactCommitsBesideFastIngest(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkComplete(t, readRows(t, after, 0), w.next)
-	reopened, err := iceberg.Open(ctx, cat, orders, iceberg.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !maps.Equal(reopened.Offsets(), w.next) {
-		t.Fatalf("resume point %v, want %v", reopened.Offsets(), w.next)
-	}
+	checkResumesAt(t, cat, w.next)
 }
 
 // TestExpireRetriesWhenIngestCommits: ingest commits between expiry's
@@ -610,11 +594,5 @@ func TestRetentionDropsOldPartitions(t *testing.T) {
 			t.Fatalf("row %d/%d survived retention", r.part, r.off)
 		}
 	}
-	reopened, err := iceberg.Open(ctx, cat, orders, iceberg.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !maps.Equal(reopened.Offsets(), w.next) {
-		t.Fatalf("resume point %v, want %v", reopened.Offsets(), w.next)
-	}
+	checkResumesAt(t, cat, w.next)
 }
